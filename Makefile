@@ -1,0 +1,32 @@
+# Two commands a fresh machine needs: `make demo` and `make test`.
+# Each creates (or reuses) a local .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/spiral_mlp.py
+
+# ruff first, then every test; pytest's exit code 5 (no tests collected) fails the target.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest autodiff nn tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/op_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

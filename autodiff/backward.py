@@ -1,0 +1,231 @@
+"""Reverse mode: one iterative walk over the graph, from the outputs to the leaves.
+
+The walk counts, for every node reachable from the outputs, how many edges point at it; a node
+runs its backward once all its consumers have sent their gradients (Kahn's topological order,
+no recursion, so a graph a million nodes deep is fine). Gradients for the same tensor are
+summed; a gradient whose shape was broadcast is summed back to the input's shape here, in one
+place, for every op.
+
+>>> import autodiff as ad
+>>> x = ad.tensor(3.0, requires_grad=True)
+>>> (dx,) = ad.gradients(x * x, [x])
+>>> dx.item(), x.grad is None
+(6.0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff import dtypes
+from autodiff.function import _user_frame
+from autodiff.grad_mode import STATE, set_grad_enabled
+from autodiff.ops.shape import sum_to
+from autodiff.tensor import Tensor
+
+
+def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Accumulate the gradient of `root` into the `.grad` of every leaf that requires grad."""
+    seed = _seed(root, grad, "backward()")
+    _walk([root], [seed], retain_graph or create_graph, create_graph, None)
+
+
+def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+              grad_outputs: Any = None, retain_graph: bool | None = None,
+              create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor, ...]:
+    """The gradients of `outputs` with respect to `inputs`, leaving every `.grad` untouched
+    (PyTorch's `torch.autograd.grad`). With `create_graph=True` they can be differentiated.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.gradients((x ** 3).sum(), x)[0]
+    tensor([ 3., 12.])
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor | np.ndarray):
+        gos = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    else:
+        gos = list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"gradients: {len(outs)} outputs but {len(gos)} grad_outputs")
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"gradients: input {i} does not require grad, so it has no "
+                               "gradient (call .requires_grad_() on it first)")
+    seeds = [_seed(o, g, "gradients()") for o, g in zip(outs, gos)]
+    keep = create_graph if retain_graph is None else retain_graph
+    captured: dict[Any, Any] = {}
+    for t in ins:
+        captured[_key(t)] = None
+    _walk(outs, seeds, keep, create_graph, captured)
+    result = []
+    for i, t in enumerate(ins):
+        g = captured[_key(t)]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"gradients: input {i} (shape {t.shape}) is not used to "
+                                   "compute the outputs; pass allow_unused=True to get zeros")
+            g = Tensor._make(np.zeros_like(t.data), None, 0)
+        result.append(g)
+    return tuple(result)
+
+
+def _key(t: Tensor) -> Any:
+    """Leaves are keyed by identity; other tensors by the (node, output) that made them."""
+    return id(t) if t.grad_fn is None else (t.grad_fn, t._index)
+
+
+def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
+    if not isinstance(root, Tensor) or not root.requires_grad:
+        raise RuntimeError(f"{where}: the tensor does not require grad and has no grad_fn, so "
+                           "there is nothing to differentiate (did an input set "
+                           "requires_grad=True? was it computed under no_grad()?)")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"{where}: the output has shape {root.shape}, not a scalar; pass `grad` of that "
+                "shape (the vector of the vector-Jacobian product) or reduce it first (.sum())")
+        return Tensor._make(np.ones_like(root.data), None, 0)
+    g = grad if isinstance(grad, Tensor) else Tensor._make(
+        dtypes.constant_like(grad, root.data.dtype), None, 0)
+    if g.shape != root.shape:
+        raise RuntimeError(f"{where}: grad has shape {g.shape} but the output has shape "
+                           f"{root.shape}; they must match")
+    return g
+
+
+def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
+          captured: dict[Any, Any] | None) -> None:
+    pending: dict[Any, list[Any]] = {}
+    starts = []
+    for root, seed in zip(roots, seeds):
+        node = root.grad_fn
+        if node is None:
+            _accumulate(root, seed, create_graph, captured)
+            continue
+        slot = pending.get(node)
+        if slot is None:
+            slot = pending[node] = [None] * node._n_outputs
+            starts.append(node)
+        i = root._index
+        slot[i] = seed if slot[i] is None else slot[i] + seed
+    if not starts:
+        return
+
+    # Count the consumers of every reachable node (iteratively).
+    deps: dict[Any, int] = {}
+    stack = list(starts)
+    seen = set(starts)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if e is None or type(e) is Tensor:
+                continue
+            child = e[0]
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    ready = [n for n in starts if deps.get(n, 0) == 0]
+    anomaly = STATE.anomaly
+
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            out_grads = pending.pop(node, None)
+            grads: Any = None
+            if out_grads is not None:
+                if node._hooks or captured is not None:
+                    _output_hooks(node, out_grads, captured)
+                if any(g is None for g in out_grads):
+                    meta = node._out_meta
+                    out_grads = [Tensor._make(np.zeros(s, d), None, 0) if g is None else g
+                                 for g, (s, d) in zip(out_grads, meta)]
+                grads = node.backward(node, *out_grads)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(node._edges):
+                    raise RuntimeError(
+                        f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
+                        f"but its forward took {len(node._edges)} positional arguments")
+            for i, e in enumerate(node._edges):
+                if e is None:
+                    continue
+                if grads is not None and grads[i] is not None:
+                    g = grads[i]
+                    if type(g) is not Tensor:
+                        g = Tensor._make(np.asarray(g), None, 0)
+                    shape = node._shapes[i]
+                    if g.data.shape != shape:
+                        g = sum_to(g, shape)
+                    dt = node._dtypes[i]
+                    if g.data.dtype != dt:
+                        g = g.astype(dt)
+                    if anomaly:
+                        _check_backward(node, i, g)
+                    if type(e) is Tensor:
+                        _accumulate(e, g, create_graph, captured)
+                    else:
+                        child, idx = e
+                        slot = pending.get(child)
+                        if slot is None:
+                            slot = pending[child] = [None] * child._n_outputs
+                        slot[idx] = g if slot[idx] is None else slot[idx] + g
+                if type(e) is not Tensor:
+                    child = e[0]
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0:
+                        ready.append(child)
+            if not retain_graph:
+                node._free()
+
+
+def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | None) -> None:
+    hooks = node._hooks or {}
+    for i, g in enumerate(out_grads):
+        if g is None:
+            continue
+        for hook in hooks.get(i, ()):
+            r = hook(g)
+            if r is not None:
+                g = r
+        out_grads[i] = g
+        if captured is not None:
+            key = (node, i)
+            if key in captured:
+                captured[key] = g
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
+                captured: dict[Any, Any] | None) -> None:
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    if captured is not None:
+        key = id(leaf)
+        if key in captured:
+            prev = captured[key]
+            captured[key] = g if prev is None else prev + g
+        return
+    if leaf.grad is None:
+        # A copy: the same array may flow to several leaves, or be the caller's own gradient.
+        leaf.grad = g if create_graph else Tensor._make(g.data.copy(), None, 0)
+    else:
+        leaf.grad = leaf.grad + g
+
+
+def _check_backward(node: Any, i: int, g: Tensor) -> None:
+    if g.data.dtype.kind in "fc" and not np.isfinite(g.data).all():
+        bad = "nan" if np.isnan(g.data).any() else "inf"
+        where = _user_frame(node._stack) if node._stack else "an unknown line"
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of '{node.op_name()}' produced {bad} in the gradient "
+            f"of its input {i} (shape {g.shape}); the op was created at {where}")

@@ -1,0 +1,126 @@
+"""Making tensors: tensor, zeros, ones, full, arange, eye, rand, randn, zeros_like, ones_like,
+and the seedable random generator (manual_seed).
+
+>>> import autodiff as ad
+>>> ad.manual_seed(0)
+>>> ad.randn(2, 3).shape
+(2, 3)
+>>> ad.zeros(2).dtype, ad.arange(3).dtype
+(dtype('float32'), dtype('int64'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff.dtypes import get_default_dtype
+from autodiff.tensor import Tensor
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind rand, randn and every random op (nn's initializers too)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def generator() -> np.random.Generator:
+    """The NumPy generator that manual_seed seeds."""
+    return _rng
+
+
+def get_rng_state() -> dict[str, Any]:
+    """The generator's state (a dict of plain numbers), to save in a checkpoint."""
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a state from get_rng_state()."""
+    _rng.bit_generator.state = state
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
+           name: str | None = None) -> Tensor:
+    """A tensor from a number, a (nested) list, an array or a tensor (copied).
+
+    Python numbers and lists become the default dtype (float32); arrays keep theirs.
+
+    >>> import autodiff as ad
+    >>> ad.tensor([[1, 2], [3, 4]]).dtype
+    dtype('float32')
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        data = data.copy()
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
+    return Tensor(np.zeros(_shape(shape), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones: ones(2, 3) or ones((2, 3))."""
+    return Tensor(np.ones(_shape(shape), _dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(shape: int | Sequence[int], value: float, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """A tensor filled with `value`."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return Tensor(np.full(shape, value, _dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Evenly spaced values in [start, stop); integers give int64 (indices, labels) as in
+    NumPy and PyTorch, floats give the default dtype."""
+    ints = all(isinstance(v, int | np.integer) for v in (start, stop, step) if v is not None)
+    dt = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if ints
+                                                    else get_default_dtype())
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    return Tensor(values.astype(dt), requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n x m)."""
+    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from the seeded generator."""
+    return Tensor(_rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from the seeded generator."""
+    data = _rng.standard_normal(_shape(shape)).astype(_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of t's shape and dtype."""
+    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.zeros_like(arr, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of t's shape and dtype."""
+    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.ones_like(arr, dtype=dtype), requires_grad=requires_grad)

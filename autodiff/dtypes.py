@@ -1,0 +1,70 @@
+"""dtype rules: the default floating dtype and how constants meet tensors.
+
+- Python numbers and lists make float32 tensors on their own (the default dtype, settable).
+- NumPy arrays keep their dtype.
+- In an op with a tensor, a constant (Python or NumPy number, list, array) takes the tensor's
+  floating dtype, as NumPy 2's weak scalars do, so a float32 graph never becomes float64.
+
+>>> import autodiff as ad
+>>> (ad.tensor([1.0, 2.0]) * 0.1).dtype
+dtype('float32')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_default = np.dtype(np.float32)
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype Python numbers and lists become (float32 unless changed)."""
+    return _default
+
+
+def set_default_dtype(dtype: np.typing.DTypeLike) -> None:
+    """Set the floating dtype Python numbers and lists become (float16/32/64).
+
+    >>> import autodiff as ad
+    >>> ad.set_default_dtype("float64"); ad.tensor(1.0).dtype
+    dtype('float64')
+    >>> ad.set_default_dtype("float32")
+    """
+    global _default
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: the default dtype must be floating, got {dt}")
+    _default = dt
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def as_data(value: object, dtype: np.typing.DTypeLike | None = None) -> np.ndarray:
+    """The array a value makes on its own: Python numbers and lists become the default dtype."""
+    if isinstance(value, np.ndarray):
+        return value if dtype is None else value.astype(dtype, copy=False)
+    if isinstance(value, np.generic):
+        return np.asarray(value, dtype=dtype)
+    arr = np.asarray(value, dtype=dtype)
+    if dtype is None and arr.dtype.kind in "fiu" and arr.dtype != _default:
+        arr = arr.astype(_default)
+    return arr
+
+
+def constant_like(value: object, dtype: np.dtype) -> np.ndarray:
+    """A constant that meets a tensor of `dtype`: it takes the tensor's floating dtype.
+
+    Integer or boolean tensors meeting a float constant become the default float dtype;
+    integer constants with integer tensors stay integers.
+    """
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = arr.dtype.kind
+    if dtype.kind == "f":
+        if kind in "fiub" and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr
+    if kind == "f":
+        return arr.astype(_default)
+    return arr

@@ -1,0 +1,5 @@
+"""The differentiable operations, grouped by math domain.
+
+Each primitive is a `Function` with a forward on arrays and a backward in Tensor operations;
+composites (mean, var, softmax, ...) are built from primitives and need no backward of their own.
+"""

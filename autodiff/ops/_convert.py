@@ -1,0 +1,57 @@
+"""How the arguments of an op become tensors or constants of the right dtype."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff import dtypes
+from autodiff.tensor import Tensor
+
+
+def as_tensor(x: Any) -> Tensor:
+    """A Tensor as is; anything else as a constant tensor (Python numbers -> default dtype)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
+    """The two operands of a binary op: constants take the tensor's dtype (weak scalars), and
+    an integer or boolean tensor meeting a floating one becomes that floating dtype."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+        if ka == "f" and kb != "f":
+            b = Tensor._make(b.data.astype(a.data.dtype), None, 0)
+        elif kb == "f" and ka != "f":
+            a = Tensor._make(a.data.astype(b.data.dtype), None, 0)
+        return a, b
+    if ta:
+        b = _constant(b, a, op)
+        if a.data.dtype.kind != "f" and b.dtype.kind == "f":
+            a = Tensor._make(a.data.astype(b.dtype), None, 0)
+        return a, b
+    if tb:
+        a = _constant(a, b, op)
+        if b.data.dtype.kind != "f" and a.dtype.kind == "f":
+            b = Tensor._make(b.data.astype(a.dtype), None, 0)
+        return a, b
+    return Tensor(a), Tensor(b)
+
+
+def _constant(value: Any, t: Tensor, op: str) -> np.ndarray:
+    try:
+        return dtypes.constant_like(value, t.data.dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{op}: cannot combine a tensor of shape {t.shape} with "
+                        f"{type(value).__name__} {value!r}") from e
+
+
+def broadcast_check(op: str, a: Any, b: Any) -> None:
+    """Raise a ValueError naming the op and both shapes when they do not broadcast."""
+    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
+        b.data if isinstance(b, Tensor) else b)
+    try:
+        np.broadcast_shapes(sa, sb)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {sa} and {sb} cannot be broadcast together") from None

@@ -1,0 +1,198 @@
+"""Arithmetic: add, sub, mul, div, neg, pow, maximum, minimum (and comparisons, no grad).
+
+Each backward is one line per input; the engine sums broadcast gradients back to shape.
+
+>>> import autodiff as ad
+>>> a = ad.tensor([1.0, 2.0], requires_grad=True)
+>>> (a * a + 1 / a).sum().backward()
+>>> a.grad
+tensor([1.  , 3.75])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autodiff.dtypes import get_default_dtype
+from autodiff.function import Function
+from autodiff.ops._convert import broadcast_check, pair
+from autodiff.ops.elementwise import log
+from autodiff.ops.indexing import where
+from autodiff.tensor import Tensor
+
+
+def _binary(fn: type[Function], name: str, a: Any, b: Any) -> Tensor:
+    a, b = pair(a, b, name)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        broadcast_check(name, a, b)
+        raise
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return grad * b if need_a else None, grad * a if need_b else None
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = grad / b if need_a else None
+        gb = -grad * a / (b * b) if need_b else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, p):
+        out = a ** p
+        ctx.save_for_backward(a, p, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, p, out = ctx.saved_tensors
+        need_a, need_p = ctx.needs_input_grad
+        ga = grad * p * a ** (p - 1) if need_a else None
+        gp = None
+        if need_p:
+            # d(a^p)/dp = a^p log a; 0 where a == 0 and p >= 0 (as PyTorch).
+            zero = (a.data == 0) & (p.data >= 0)
+            safe_a = where(zero, 1, a) if zero.any() else a
+            gp = grad * out * log(safe_a)
+        return ga, gp
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        # Ties split the gradient evenly between the two inputs (as PyTorch).
+        ctx.share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
+            np.result_type(a, b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = Tensor._make(ctx.share, None, 0)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
+            np.result_type(a, b))
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        share = Tensor._make(ctx.share, None, 0)
+        return grad * share, grad * (1 - share)
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b, broadcasting as NumPy."""
+    return _binary(Add, "add", a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b, broadcasting as NumPy."""
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b, broadcasting as NumPy."""
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b (true division; integer inputs give the default float dtype)."""
+    a, b = pair(a, b, "div")
+    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+        a = Tensor._make(a.data.astype(get_default_dtype()), None, 0)
+    return _binary(Div, "div", a, b)
+
+
+def neg(a: Any) -> Tensor:
+    """-a."""
+    return Neg.apply(a if isinstance(a, Tensor) else Tensor(a))
+
+
+def pow(a: Any, p: Any) -> Tensor:
+    """a ** p; the exponent may be a tensor (then it gets a gradient too).
+
+    >>> import autodiff as ad
+    >>> (ad.tensor([2.0, 3.0]) ** 2).tolist()
+    [4.0, 9.0]
+    """
+    return _binary(Pow, "pow", a, p)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; where a == b each input gets half the gradient (as PyTorch)."""
+    return _binary(Maximum, "maximum", a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; where a == b each input gets half the gradient (as PyTorch)."""
+    return _binary(Minimum, "minimum", a, b)
+
+
+def compare(ufunc: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:
+    """A comparison (==, <, ...): a boolean tensor, never differentiable."""
+    ad = a.data if isinstance(a, Tensor) else a
+    bd = b.data if isinstance(b, Tensor) else b
+    try:
+        return Tensor._make(ufunc(ad, bd), None, 0)
+    except ValueError:
+        broadcast_check(ufunc.__name__, a, b)
+        raise

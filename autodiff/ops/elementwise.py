@@ -1,0 +1,173 @@
+"""Elementwise functions: exp, log, sqrt, abs, tanh, sin, cos, clip.
+
+>>> import autodiff as ad
+>>> x = ad.tensor([0.0, 1.0], requires_grad=True)
+>>> x.exp().sum().backward()
+>>> x.grad
+tensor([1.      , 2.718282])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff.function import Function
+from autodiff.ops._convert import as_tensor
+from autodiff.tensor import Tensor
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d|x|/dx = sign(x), 0 at 0 (as PyTorch)
+        return grad * Tensor._make(ctx.sign, None, 0)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * sin(x)
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        # The gradient passes where lo <= x <= hi, bounds included (as PyTorch's clamp).
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        ctx.inside = inside.astype(x.dtype)
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Tensor._make(ctx.inside, None, 0), None, None
+
+
+def exp(x: Any) -> Tensor:
+    """e ** x, elementwise."""
+    return Exp.apply(as_tensor(x))
+
+
+def log(x: Any) -> Tensor:
+    """Natural logarithm, elementwise (-inf at 0, nan below)."""
+    return Log.apply(as_tensor(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    """Square root, elementwise."""
+    return Sqrt.apply(as_tensor(x))
+
+
+def abs(x: Any) -> Tensor:
+    """|x|, elementwise; its gradient at 0 is 0."""
+    return Abs.apply(as_tensor(x))
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent, elementwise."""
+    return Tanh.apply(as_tensor(x))
+
+
+def sin(x: Any) -> Tensor:
+    """Sine, elementwise."""
+    return Sin.apply(as_tensor(x))
+
+
+def cos(x: Any) -> Tensor:
+    """Cosine, elementwise."""
+    return Cos.apply(as_tensor(x))
+
+
+def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max] (NumPy's clip, PyTorch's clamp); either bound may be None.
+
+    >>> import autodiff as ad
+    >>> ad.clip(ad.tensor([-2.0, 0.5, 3.0]), -1, 1).tolist()
+    [-1.0, 0.5, 1.0]
+    """
+    x = as_tensor(x)
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both (both are None)")
+    dt = x.data.dtype
+    lo = None if min is None else np.asarray(min.data if isinstance(min, Tensor) else min, dt)
+    hi = None if max is None else np.asarray(max.data if isinstance(max, Tensor) else max, dt)
+    return Clip.apply(x, lo, hi)

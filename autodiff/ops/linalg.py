@@ -1,0 +1,70 @@
+"""Matrix product: 1-D, 2-D and batched with broadcasting (np.matmul's rules).
+
+>>> import autodiff as ad
+>>> W = ad.ones((2, 3), requires_grad=True)
+>>> x = ad.tensor([1.0, 2.0, 3.0])
+>>> (W @ x).sum().backward()
+>>> W.grad
+tensor([[1., 2., 3.],
+        [1., 2., 3.]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autodiff.function import Function
+from autodiff.ops._convert import pair
+from autodiff.ops.shape import expand_dims, reshape, squeeze, swapaxes
+from autodiff.tensor import Tensor
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:  # inner product
+            ga = grad * b if need_a else None
+            gb = grad * a if need_b else None
+        elif a.ndim == 1:  # (n,) @ (..., n, k) -> (..., k)
+            g = expand_dims(grad, -2)  # (..., 1, k)
+            ga = g @ swapaxes(b, -1, -2) if need_a else None  # (..., 1, n), summed to (n,)
+            gb = reshape(a, (-1, 1)) * g if need_b else None  # (..., n, k)
+        elif b.ndim == 1:  # (..., m, n) @ (n,) -> (..., m)
+            g = expand_dims(grad, -1)  # (..., m, 1)
+            ga = g * b if need_a else None  # (..., m, n)
+            gb = squeeze(swapaxes(a, -1, -2) @ g, -1) if need_b else None  # (..., n)
+        else:
+            ga = grad @ swapaxes(b, -1, -2) if need_a else None
+            gb = swapaxes(a, -1, -2) @ grad if need_b else None
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast."""
+    a, b = pair(a, b, "matmul")
+    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
+        b.data if isinstance(b, Tensor) else b)
+    if not sa or not sb:
+        raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {sa} "
+                         f"and {sb} (use * for scalars)")
+    ka = sa[-1]
+    kb = sb[0] if len(sb) == 1 else sb[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {sa} and {sb} are not aligned: {ka} (last axis of "
+                         f"the first) != {kb} ({'only' if len(sb) == 1 else 'second-to-last'} "
+                         "axis of the second)")
+    try:
+        return MatMul.apply(a, b)
+    except ValueError:
+        raise ValueError(f"matmul: batch axes of shapes {sa} and {sb} cannot be broadcast "
+                         "together") from None

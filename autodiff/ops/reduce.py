@@ -1,0 +1,150 @@
+"""Reductions: sum, max, min (primitives); mean, var, std, logsumexp (composites).
+
+Ties in max/min share the gradient evenly among the tied elements (as PyTorch's amax/amin).
+
+>>> import autodiff as ad
+>>> x = ad.tensor([[1.0, 3.0], [3.0, 3.0]], requires_grad=True)
+>>> x.max().backward()
+>>> x.grad
+tensor([[0.      , 0.333333],
+        [0.333333, 0.333333]])
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff.function import Function
+from autodiff.ops._convert import as_tensor
+from autodiff.ops.elementwise import exp, log, sqrt
+from autodiff.ops.shape import broadcast_to, reshape, sum_to
+from autodiff.tensor import Tensor
+
+Axis = int | Sequence[int] | None
+
+__all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var"]
+
+
+def _axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
+    """Normalize `axis` to a sorted tuple of non-negative axes, with a clear error."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    out = []
+    for a in items:
+        if not -ndim <= int(a) < builtins.max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
+        out.append(int(a) % builtins.max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape = x.shape
+        ctx.kept = _kept_shape(x.shape, axes)
+        return x.sum(axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return broadcast_to(reshape(grad, ctx.kept), ctx.shape), None, None
+
+
+class Extreme(Function):
+    """max or min over axes; the gradient goes to the extreme elements, shared among ties."""
+
+    name = "max"
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, pick):
+        out = pick(x, axis=axes, keepdims=True)
+        hit = x == out
+        ctx.share = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        ctx.kept = out.shape
+        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape)
+                                                 if i not in axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reshape(grad, ctx.kept) * Tensor._make(ctx.share, None, 0), None, None, None
+
+
+class Min(Extreme):
+    name = "min"
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Sum over `axis` (all axes when None)."""
+    x = as_tensor(x)
+    return Sum.apply(x, _axes("sum", axis, x.ndim), keepdims)
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Largest value over `axis`; tied maxima share the gradient evenly."""
+    x = as_tensor(x)
+    axes = _axes("max", axis, x.ndim)
+    _nonempty("max", x, axes)
+    return Extreme.apply(x, axes, keepdims, np.max)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Smallest value over `axis`; tied minima share the gradient evenly."""
+    x = as_tensor(x)
+    axes = _axes("min", axis, x.ndim)
+    _nonempty("min", x, axes)
+    return Min.apply(x, axes, keepdims, np.min)
+
+
+def _nonempty(op: str, x: Tensor, axes: tuple[int, ...]) -> None:
+    if any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: reduction over an empty axis of shape {x.shape}")
+
+
+def _count(x: Tensor, axes: tuple[int, ...]) -> int:
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return n
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Average over `axis` (a composite: sum / count)."""
+    x = as_tensor(x)
+    axes = _axes("mean", axis, x.ndim)
+    return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
+
+
+def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1)."""
+    x = as_tensor(x)
+    axes = _axes("var", axis, x.ndim)
+    d = x - mean(x, axes, keepdims=True)
+    return sum(d * d, axes, keepdims) * (1.0 / builtins.max(_count(x, axes) - ddof, 0))
+
+
+def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation: sqrt(var)."""
+    return sqrt(var(x, axis, keepdims, ddof))
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out)."""
+    x = as_tensor(x)
+    axes = _axes("logsumexp", axis, x.ndim)
+    m = np.max(x.data, axis=axes, keepdims=True) if x.size else np.zeros(
+        _kept_shape(x.shape, axes), x.dtype)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    shift = Tensor._make(m, None, 0)
+    out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
+    return out if keepdims else reshape(out, [n for i, n in enumerate(x.shape) if i not in axes])
+

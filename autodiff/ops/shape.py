@@ -1,0 +1,249 @@
+"""Shape operations: reshape, transpose, broadcast_to / sum_to (each other's adjoint),
+expand_dims, squeeze, concatenate, stack, split, pad, astype.
+
+>>> import autodiff as ad
+>>> x = ad.arange(6.0).reshape(2, 3)
+>>> x.T.shape, ad.concatenate([x, x], axis=0).shape
+((3, 2), (4, 3))
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff.function import Function
+from autodiff.ops._convert import as_tensor
+from autodiff.ops.indexing import getitem
+from autodiff.tensor import Tensor
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axes = ctx.axes
+        inverse = None if axes is None else tuple(np.argsort(axes))
+        return transpose(grad, inverse), None
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None  # the engine sums the gradient back to the input's shape
+
+
+class SumTo(Function):
+    """Sum a broadcast array back to `shape`: the adjoint of broadcast_to."""
+
+    name = "sum_to"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+        out = x.sum(axis=axes, keepdims=True) if axes else x
+        return out.reshape(shape) if lead else out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return broadcast_to(grad, ctx.shape), None
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis = ctx.axis % grad.ndim
+        grads = []
+        start = 0
+        for n in ctx.sizes:
+            index = (slice(None),) * axis + (slice(start, start + n),)
+            grads.append(getitem(grad, index))
+            start += n
+        return tuple(grads)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.index), None, None
+
+
+class Cast(Function):
+    name = "astype"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.dtype), None
+
+
+def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
+    """The same values in a new shape (one dimension may be -1)."""
+    x = as_tensor(x)
+    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+    try:
+        return Reshape.apply(x, shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({x.size} elements) into shape {shape}") from None
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes (reverse them when `axes` is None), as np.transpose."""
+    x = as_tensor(x)
+    if axes is not None:
+        axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                             f"{x.ndim} axes of shape {x.shape}")
+    return Transpose.apply(x, axes)
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
+    """Exchange two axes."""
+    x = as_tensor(x)
+    axes = list(range(x.ndim))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """Repeat along new or size-1 axes to `shape` (a view); the gradient sums back."""
+    x = as_tensor(x)
+    shape = tuple(shape) if not isinstance(shape, int) else (shape,)
+    if x.shape == shape:
+        return x
+    try:
+        return BroadcastTo.apply(x, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}") from None
+
+
+def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum `x` over the axes that broadcasting added, back to `shape`."""
+    if x.shape == shape:
+        return x
+    return SumTo.apply(x, shape)
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
+    """Insert axes of size 1 at `axis`."""
+    x = as_tensor(x)
+    return reshape(x, np.expand_dims(x.data, axis).shape)
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Remove axes of size 1 (only `axis` when given; it must have size 1)."""
+    x = as_tensor(x)
+    try:
+        shape = np.squeeze(x.data, axis).shape
+    except ValueError:
+        raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1") from None
+    return reshape(x, shape)
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (np.concatenate)."""
+    ts = _as_same_dtype(tensors, "concatenate")
+    try:
+        return Concatenate.apply(*ts, axis=axis)
+    except (ValueError, np.exceptions.AxisError) as e:
+        shapes = [t.shape for t in ts]
+        raise ValueError(f"concatenate along axis {axis}: shapes {shapes} do not fit "
+                         f"({e})") from None
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis (np.stack)."""
+    ts = _as_same_dtype(tensors, "stack")
+    shapes = {t.shape for t in ts}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in ts]}")
+    return concatenate([expand_dims(t, axis) for t in ts], axis=axis)
+
+
+def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """Split into equal sections (an int) or at the given indices (np.split)."""
+    x = as_tensor(x)
+    axis = axis % x.ndim
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int | np.integer):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError(f"split: axis {axis} of size {n} does not divide into {k} "
+                             "equal sections")
+        bounds = list(range(0, n + 1, n // k))
+    else:
+        bounds = [0, *(min(int(i), n) for i in indices_or_sections), n]
+    pre = (slice(None),) * axis
+    return [getitem(x, (*pre, slice(lo, max(lo, hi)))) for lo, hi in itertools.pairwise(bounds)]
+
+
+def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
+    """Pad with a constant (np.pad's `pad_width`: an int, a pair, or a pair per axis)."""
+    x = as_tensor(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    if (widths < 0).any():
+        raise ValueError(f"pad: widths must be >= 0, got {pad_width}")
+    widths = tuple((int(a), int(b)) for a, b in widths)
+    return Pad.apply(x, widths, constant_values)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """Convert to `dtype`; differentiable between floating dtypes, a constant otherwise."""
+    x = as_tensor(x)
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        return Tensor._make(x.data.astype(dt), None, 0)
+    return Cast.apply(x, dt)
+
+
+def _as_same_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    ts = [as_tensor(t) for t in tensors]
+    floats = [t.data.dtype for t in ts if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    if floats:
+        target = np.result_type(*floats)
+        ts = [t if t.data.dtype == target else astype(t, target) for t in ts]
+    return ts

@@ -1,0 +1,444 @@
+"""`Tensor`: a NumPy array that records the operations applied to it.
+
+>>> import autodiff as ad
+>>> x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff import dtypes
+from autodiff.grad_mode import STATE
+
+Axis = int | Sequence[int] | None
+
+
+class Tensor:
+    """An n-dimensional array with a gradient and the graph node that made it.
+
+    - `data`: the NumPy array; `grad`: a Tensor after backward (leaves), or None;
+    - `requires_grad`: whether operations on it are recorded;
+    - `grad_fn`: the node (a `Function` instance) that made it; None for leaves;
+    - `name`: an optional label (used by error messages and graph drawings).
+    """
+
+    __slots__ = ("__weakref__", "_hooks", "_index", "_retain", "data", "grad", "grad_fn",
+                 "name", "requires_grad")
+
+    # NumPy defers binary operators (ndarray + Tensor) to the Tensor.
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        arr = dtypes.as_data(data, dtype)
+        self.data: np.ndarray = arr
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._index = 0
+        self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+        self._retain = False
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: Any, grad_fn: Any, index: int) -> Tensor:
+        """Wrap an op's output array without copying (internal; the engine's fast path)."""
+        t = object.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._index = index
+        t._hooks = None
+        t._retain = False
+        t.name = None
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # -- array facts ----------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not made by a recorded op (inputs, parameters, constants)."""
+        return self.grad_fn is None
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def item(self) -> Any:
+        """The single value as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1 "
+                             f"(shape {self.shape})")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied; no graph)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return numpy_interop.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return numpy_interop.array_function(func, types, args, kwargs)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()")
+        return bool(self.data.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = []
+        if self.data.dtype != dtypes.get_default_dtype() and not (
+                self.data.dtype.kind in "iu" and self.data.dtype == np.int64):
+            extra.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn=<{self.grad_fn.op_name()}>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        return f"tensor({body}{', ' if extra else ''}{', '.join(extra)})"
+
+    # -- gradient bookkeeping ---------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Ask for (or stop asking for) a gradient of this leaf; returns self."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating tensors can require grad; this tensor has dtype "
+                f"{self.data.dtype} (convert it first, e.g. t.astype('float32'))")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, requires no grad)."""
+        return Tensor._make(self.data, None, 0)
+
+    def retain_grad(self) -> Tensor:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self.grad_fn is not None and not self._retain:
+            self._retain = True
+            ref = weakref.ref(self)
+
+            def keep(grad: Tensor) -> None:
+                t = ref()
+                if t is not None:
+                    t.grad = grad if t.grad is None else t.grad + grad
+            _node_hooks(self).append(keep)
+        return self
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a function that removes the hook.
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> _ = x.register_hook(lambda g: g * 10)
+        >>> (x * 3).sum().backward()
+        >>> x.grad
+        tensor([30., 30.])
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad")
+        hooks = _node_hooks(self) if self.grad_fn is not None else self._leaf_hooks()
+        hooks.append(hook)
+
+        def remove() -> None:
+            if hook in hooks:
+                hooks.remove(hook)
+        return remove
+
+    def _leaf_hooks(self) -> list[Callable[[Tensor], Tensor | None]]:
+        if self._hooks is None:
+            self._hooks = []
+        return self._hooks
+
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` that requires grad.
+
+        A scalar seeds 1; a non-scalar needs `grad` (the vector of a vector-Jacobian product).
+        The graph's saved tensors are freed unless `retain_graph=True`; with
+        `create_graph=True` the backward is recorded too, so gradients can be differentiated.
+        """
+        backward_mod.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # -- operators ------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return arith.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return arith.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return arith.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return arith.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return arith.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return arith.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return arith.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return arith.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return arith.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return arith.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return linalg.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return arith.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return elementwise.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return indexing.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and STATE.grad_enabled:
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad would corrupt the graph; "
+                "use autodiff.where or build a new tensor (or wrap in no_grad() for a leaf)")
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    # Comparisons: no gradient, a boolean tensor (like NumPy).
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return arith.compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return arith.compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return arith.compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return arith.compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return arith.compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return arith.compare(np.greater_equal, self, other)
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(np.invert(self.data), None, 0)
+
+    def __and__(self, other: Any) -> Tensor:
+        return arith.compare(np.logical_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return arith.compare(np.logical_or, self, other)
+
+    # -- methods (NumPy's names) --------------------------------------------------------------
+
+    def exp(self) -> Tensor:
+        return elementwise.exp(self)
+
+    def log(self) -> Tensor:
+        return elementwise.log(self)
+
+    def sqrt(self) -> Tensor:
+        return elementwise.sqrt(self)
+
+    def tanh(self) -> Tensor:
+        return elementwise.tanh(self)
+
+    def abs(self) -> Tensor:
+        return elementwise.abs(self)
+
+    def sigmoid(self) -> Tensor:
+        return activation.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return activation.relu(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
+        return elementwise.clip(self, min, max)
+
+    def maximum(self, other: Any) -> Tensor:
+        return arith.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return arith.minimum(self, other)
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return reduce.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return reduce.mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return reduce.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return reduce.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return reduce.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return reduce.min(self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return reduce.logsumexp(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return activation.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return activation.log_softmax(self, axis=axis)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), None, 0)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), None, 0)
+
+    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.any(self.data, axis=axis, keepdims=keepdims), None, 0)
+
+    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.all(self.data, axis=axis, keepdims=keepdims), None, 0)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        return shape_ops.reshape(self, shape)
+
+    def flatten(self) -> Tensor:
+        return shape_ops.reshape(self, (-1,))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = tuple(axes[0])
+        return shape_ops.transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return shape_ops.swapaxes(self, axis1, axis2)
+
+    @property
+    def T(self) -> Tensor:
+        return shape_ops.transpose(self, None)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return shape_ops.broadcast_to(self, shape)
+
+    def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
+        return shape_ops.expand_dims(self, axis)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        return shape_ops.squeeze(self, axis)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return shape_ops.astype(self, dtype)
+
+    def copy(self) -> Tensor:
+        return shape_ops.astype(self, self.data.dtype)
+
+
+def _node_hooks(t: Tensor) -> list[Callable[[Tensor], Tensor | None]]:
+    node = t.grad_fn
+    if node._hooks is None:
+        node._hooks = {}
+    return node._hooks.setdefault(t._index, [])
+
+
+# The one import cycle of the package, resolved here: Tensor's operators are the ops below, and
+# the ops build Tensors, so the op modules load after the class exists.
+from autodiff import backward as backward_mod  # noqa: E402
+from autodiff import numpy_interop  # noqa: E402
+from autodiff.ops import (  # noqa: E402
+    activation,
+    arith,
+    elementwise,
+    indexing,
+    linalg,
+    reduce,
+)
+from autodiff.ops import shape as shape_ops  # noqa: E402

@@ -1,0 +1,1 @@
+"""nn: neural networks built only from autodiff's public API."""
