@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import dtypes
-from autodiff.function import _user_frame
+from autodiff.function import _FREED, _user_frame
 from autodiff.grad_mode import STATE, set_grad_enabled
 from autodiff.ops.shape import sum_to
 from autodiff.tensor import Tensor
@@ -110,7 +110,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
             continue
         slot = pending.get(node)
         if slot is None:
-            slot = pending[node] = [None] * node._n_outputs
+            slot = pending[node] = [None] * len(node._out_meta)
             starts.append(node)
         i = root._index
         slot[i] = seed if slot[i] is None else slot[i] + seed
@@ -124,13 +124,12 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
     while stack:
         node = stack.pop()
         for e in node._edges:
-            if e is None or type(e) is Tensor:
-                continue
-            child = e[0]
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+            if type(e) is tuple:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
     ready = [n for n in starts if deps.get(n, 0) == 0]
     anomaly = STATE.anomaly
 
@@ -138,52 +137,53 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         while ready:
             node = ready.pop()
             out_grads = pending.pop(node, None)
-            grads: Any = None
+            edges = node._edges
             if out_grads is not None:
                 if node._hooks or captured is not None:
                     _output_hooks(node, out_grads, captured)
-                if any(g is None for g in out_grads):
-                    meta = node._out_meta
+                if len(out_grads) > 1 and any(g is None for g in out_grads):
                     out_grads = [Tensor._make(np.zeros(s, d), None, 0) if g is None else g
-                                 for g, (s, d) in zip(out_grads, meta)]
+                                 for g, (s, d) in zip(out_grads, node._out_meta)]
                 grads = node.backward(node, *out_grads)
                 if type(grads) is not tuple:
                     grads = (grads,)
-                if len(grads) != len(node._edges):
+                if len(grads) != len(edges):
                     raise RuntimeError(
                         f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
-                        f"but its forward took {len(node._edges)} positional arguments")
-            for i, e in enumerate(node._edges):
-                if e is None:
-                    continue
-                if grads is not None and grads[i] is not None:
-                    g = grads[i]
+                        f"but its forward took {len(edges)} positional arguments")
+                for e, g in zip(edges, grads):
+                    if e is None or g is None:
+                        continue
                     if type(g) is not Tensor:
                         g = Tensor._make(np.asarray(g), None, 0)
-                    shape = node._shapes[i]
+                    if type(e) is tuple:
+                        child, idx = e
+                        shape, dt = child._out_meta[idx]
+                    else:
+                        child = None
+                        shape, dt = e.data.shape, e.data.dtype
                     if g.data.shape != shape:
                         g = sum_to(g, shape)
-                    dt = node._dtypes[i]
-                    if g.data.dtype != dt:
+                    if g.data.dtype is not dt:
                         g = g.astype(dt)
                     if anomaly:
-                        _check_backward(node, i, g)
-                    if type(e) is Tensor:
+                        _check_backward(node, edges.index(e), g)
+                    if child is None:
                         _accumulate(e, g, create_graph, captured)
                     else:
-                        child, idx = e
                         slot = pending.get(child)
                         if slot is None:
-                            slot = pending[child] = [None] * child._n_outputs
+                            slot = pending[child] = [None] * len(child._out_meta)
                         slot[idx] = g if slot[idx] is None else slot[idx] + g
-                if type(e) is not Tensor:
+            for e in edges:
+                if type(e) is tuple:
                     child = e[0]
                     left = deps[child] - 1
                     deps[child] = left
                     if left == 0:
                         ready.append(child)
-            if not retain_graph:
-                node._free()
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED
 
 
 def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | None) -> None:

@@ -54,16 +54,33 @@ class Function:
     name: ClassVar[str] = ""
 
     # Internal bookkeeping, filled by apply(); user attributes live beside them on the ctx.
-    _edges: tuple[Any, ...]
-    _shapes: tuple[tuple[int, ...] | None, ...]
-    _dtypes: tuple[np.dtype | None, ...]
-    _saved: Any
-    _n_outputs: int
-    _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...] | None
-    _hooks: dict[int, list[Any]] | None
-    _seq: int
-    _stack: list[traceback.FrameSummary] | None
-    needs_input_grad: tuple[bool, ...]
+    # _edges: one per positional argument of forward: None (no gradient needed), a leaf
+    # Tensor, or (node, output index) for a tensor an op made.
+    _edges: list[Any]
+    # _out_meta: (shape, dtype) of each output.
+    _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
+    _seq: int  # creation order
+    _saved: Any = None
+    _hooks: dict[int, list[Any]] | None = None
+    _stack: list[traceback.FrameSummary] | None = None
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each positional argument of forward: does it need a gradient?"""
+        return tuple(e is not None for e in self._edges)
+
+    @property
+    def _n_outputs(self) -> int:
+        return len(self._out_meta)
+
+    @property
+    def _shapes(self) -> tuple[tuple[int, ...] | None, ...]:
+        """The shape of each input that needs a gradient (None for the others)."""
+        return tuple(_edge_meta(e)[0] if e is not None else None for e in self._edges)
+
+    @property
+    def _dtypes(self) -> tuple[np.dtype | None, ...]:
+        return tuple(_edge_meta(e)[1] if e is not None else None for e in self._edges)
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
@@ -104,7 +121,7 @@ class Function:
         return tuple(out)
 
     def _free(self) -> None:
-        if getattr(self, "_saved", None) is not None:
+        if self._saved is not None:
             self._saved = _FREED
 
     def __repr__(self) -> str:
@@ -115,74 +132,63 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arrays of `args`; record a node when any input requires grad."""
-        ctx = cls.__new__(cls)
-        ctx._saved = None
+        ctx = object.__new__(cls)
         arrays = []
+        edges = []
         record = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a.requires_grad:
                     record = True
+                    fn = a.grad_fn
+                    edges.append(a if fn is None else (fn, a._index))
+                    continue
             else:
                 arrays.append(a)
-        record = record and STATE.grad_enabled
+            edges.append(None)
         out = cls.forward(ctx, *arrays, **kwargs)
-        anomaly = STATE.anomaly
-        if anomaly:
+        state = STATE
+        if state.anomaly:
             _check_forward(cls, out)
-        if not record:
-            ctx._saved = None
+        if not (record and state.grad_enabled):
             if type(out) is tuple:
                 return tuple(Tensor._make(o, None, 0) for o in out)
             return Tensor._make(out, None, 0)
 
-        # Record the node: one edge per positional argument.
-        edges = []
-        shapes = []
-        dtypes = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                fn = a.grad_fn
-                edges.append(a if fn is None else (fn, a._index))
-                shapes.append(a.data.shape)
-                dtypes.append(a.data.dtype)
-                needs.append(True)
-            else:
-                edges.append(None)
-                shapes.append(None)
-                dtypes.append(None)
-                needs.append(False)
-        ctx._edges = tuple(edges)
-        ctx._shapes = tuple(shapes)
-        ctx._dtypes = tuple(dtypes)
-        ctx.needs_input_grad = tuple(needs)
-        ctx._hooks = None
+        # Record the node: one edge per positional argument, and what its outputs look like.
+        ctx._edges = edges
         ctx._seq = next(_sequence)
-        ctx._stack = traceback.extract_stack()[:-2] if anomaly else None
-
-        multi = type(out) is tuple
-        outs = out if multi else (out,)
-        ctx._n_outputs = len(outs)
-        ctx._out_meta = tuple((o.shape, o.dtype) for o in outs) if multi else None
+        if state.anomaly:
+            ctx._stack = traceback.extract_stack()[:-2]
+        if type(out) is tuple:
+            ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+            if ctx._saved is not None:
+                ctx._saved = _resolve_saved(ctx._saved, args, arrays, out)
+            return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
+        ctx._out_meta = ((out.shape, out.dtype),)
         if ctx._saved is not None:
-            ctx._saved = _resolve_saved(ctx._saved, args, arrays, outs)
-        if multi:
-            return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(outs))
+            ctx._saved = _resolve_saved(ctx._saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+def _edge_meta(e: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of the tensor an edge points at."""
+    if type(e) is tuple:
+        return e[0]._out_meta[e[1]]
+    return e.data.shape, e.data.dtype
 
 
 def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[Any],
                    outs: tuple[np.ndarray, ...]) -> list[tuple[str, Any]]:
+    """Saved arrays that are this call's inputs become their Tensors (so a second backward
+    reaches them); outputs are kept as arrays and rebuilt on demand (no reference cycle)."""
     resolved = []
     for s in saved:
-        if isinstance(s, Tensor):
-            resolved.append(("t", s))
-            continue
-        for a, arr in zip(args, arrays):
-            if s is arr and isinstance(a, Tensor):
-                resolved.append(("t", a))
+        for j, arr in enumerate(arrays):
+            if s is arr:
+                a = args[j]
+                resolved.append(("t", a) if isinstance(a, Tensor) else ("c", s))
                 break
         else:
             for i, o in enumerate(outs):
@@ -190,7 +196,7 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
                     resolved.append(("o", (o, i)))
                     break
             else:
-                resolved.append(("c", np.asarray(s)))
+                resolved.append(("t", s) if isinstance(s, Tensor) else ("c", s))
     return resolved
 
 

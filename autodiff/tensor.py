@@ -233,28 +233,36 @@ class Tensor:
     # -- operators ------------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
-        return arith.add(self, other)
+        out = _constant_op(np.add, self, other)
+        return arith.add(self, other) if out is None else out
 
     def __radd__(self, other: Any) -> Tensor:
-        return arith.add(other, self)
+        out = _constant_op(np.add, other, self)
+        return arith.add(other, self) if out is None else out
 
     def __sub__(self, other: Any) -> Tensor:
-        return arith.sub(self, other)
+        out = _constant_op(np.subtract, self, other)
+        return arith.sub(self, other) if out is None else out
 
     def __rsub__(self, other: Any) -> Tensor:
-        return arith.sub(other, self)
+        out = _constant_op(np.subtract, other, self)
+        return arith.sub(other, self) if out is None else out
 
     def __mul__(self, other: Any) -> Tensor:
-        return arith.mul(self, other)
+        out = _constant_op(np.multiply, self, other)
+        return arith.mul(self, other) if out is None else out
 
     def __rmul__(self, other: Any) -> Tensor:
-        return arith.mul(other, self)
+        out = _constant_op(np.multiply, other, self)
+        return arith.mul(other, self) if out is None else out
 
     def __truediv__(self, other: Any) -> Tensor:
-        return arith.div(self, other)
+        out = _constant_op(np.true_divide, self, other)
+        return arith.div(self, other) if out is None else out
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return arith.div(other, self)
+        out = _constant_op(np.true_divide, other, self)
+        return arith.div(other, self) if out is None else out
 
     def __pow__(self, other: Any) -> Tensor:
         return arith.pow(self, other)
@@ -269,6 +277,8 @@ class Tensor:
         return linalg.matmul(other, self)
 
     def __neg__(self) -> Tensor:
+        if not (self.requires_grad and STATE.grad_enabled):
+            return Tensor._make(-self.data, None, 0)
         return arith.neg(self)
 
     def __pos__(self) -> Tensor:
@@ -420,6 +430,40 @@ class Tensor:
 
     def copy(self) -> Tensor:
         return shape_ops.astype(self, self.data.dtype)
+
+
+def _constant_op(ufunc: Any, a: Any, b: Any) -> Tensor | None:
+    """The fast path of an arithmetic operator when nothing is recorded (constants, no_grad,
+    every backward without create_graph): the NumPy ufunc and a bare Tensor. None when the
+    full op is needed (recording, mixed dtypes, a mismatch to report)."""
+    ta = type(a) is Tensor
+    tb = type(b) is Tensor
+    if ta and tb:
+        if (a.requires_grad or b.requires_grad) and STATE.grad_enabled:
+            return None
+        x, y = a.data, b.data
+        if x.dtype is not y.dtype:
+            return None
+    elif ta and (type(b) is float or type(b) is int):
+        if a.requires_grad and STATE.grad_enabled:
+            return None
+        x = a.data
+        if x.dtype.kind != "f":
+            return None
+        y = x.dtype.type(b)
+    elif tb and (type(a) is float or type(a) is int):
+        if b.requires_grad and STATE.grad_enabled:
+            return None
+        y = b.data
+        if y.dtype.kind != "f":
+            return None
+        x = y.dtype.type(a)
+    else:
+        return None
+    try:
+        return Tensor._make(ufunc(x, y), None, 0)
+    except ValueError:
+        return None
 
 
 def _node_hooks(t: Tensor) -> list[Callable[[Tensor], Tensor | None]]:

@@ -18,7 +18,17 @@ def as_tensor(x: Any) -> Tensor:
 def pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
     """The two operands of a binary op: constants take the tensor's dtype (weak scalars), and
     an integer or boolean tensor meeting a floating one becomes that floating dtype."""
-    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    tb = isinstance(b, Tensor)
+    if isinstance(a, Tensor):
+        dt = a.data.dtype
+        if tb:
+            if dt is b.data.dtype:
+                return a, b
+        elif (type(b) is float or type(b) is int) and dt.kind == "f":
+            return a, dt.type(b)  # a weak Python scalar takes the tensor's dtype
+    elif tb and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
+        return b.data.dtype.type(a), b
+    ta = isinstance(a, Tensor)
     if ta and tb:
         ka, kb = a.data.dtype.kind, b.data.dtype.kind
         if ka == "f" and kb != "f":
