@@ -71,6 +71,8 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
                 raise RuntimeError(f"gradients: input {i} (shape {t.shape}) is not used to "
                                    "compute the outputs; pass allow_unused=True to get zeros")
             g = Tensor._make(np.zeros_like(t.data), None, 0)
+        elif not create_graph:  # never alias the caller's seed or another result
+            g = Tensor._make(g.data.copy(), None, 0)
         result.append(g)
     return tuple(result)
 

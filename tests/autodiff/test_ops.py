@@ -1,0 +1,360 @@
+"""The op table: every differentiable op is one row, checked by one generic property test.
+
+A row gives the op, its NumPy reference, how to draw its inputs (shapes and the domain of the
+values) and extra arguments. The generic test checks, on float64 inputs drawn by hypothesis:
+the value against NumPy, the gradient against central differences (gradcheck), the second
+gradient (gradgradcheck), that gradients alias neither the inputs nor the incoming gradient,
+that nothing mutates the inputs, and that the graph's saved tensors are freed after backward.
+Adding an op costs one row.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autodiff as ad
+from autodiff.testing import gradcheck, gradgradcheck
+from autodiff.testing.strategies import shapes, valid_axes
+
+
+def floats(lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[float]:
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def away_from_zero(lo: float = 0.2, hi: float = 3.0) -> st.SearchStrategy[float]:
+    return st.one_of(st.floats(lo, hi), st.floats(-hi, -lo))
+
+
+def distinct(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """Values far from ties (max/min/sort-like ops are not differentiable at ties)."""
+    n = int(np.prod(shape))
+    return st.permutations(list(range(n))).map(
+        lambda p: (np.array(p, dtype=np.float64).reshape(shape) - n / 2) * 0.37 + 0.05)
+
+
+@dataclass
+class Case:
+    name: str
+    op: Callable[..., Any]
+    ref: Callable[..., Any]
+    inputs: Callable[[st.DrawFn], list[np.ndarray]]
+    kwargs: Callable[[st.DrawFn, list[np.ndarray]], dict[str, Any]] = lambda draw, xs: {}
+    second_order: bool = True
+    check: dict[str, float] = field(default_factory=dict)  # gradcheck's eps/atol/rtol
+
+
+def arrays(shape: tuple[int, ...], elements: st.SearchStrategy[float] | None = None):
+    return hnp.arrays(np.float64, shape, elements=elements or floats())
+
+
+def unary(elements=None, min_dims=0):
+    def draw_inputs(draw):
+        return [draw(arrays(draw(shapes(min_dims=min_dims)), elements))]
+    return draw_inputs
+
+
+def binary(elements_a=None, elements_b=None):
+    def draw_inputs(draw):
+        sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3,
+                                                        max_side=3)).input_shapes
+        return [draw(arrays(sa, elements_a)), draw(arrays(sb, elements_b))]
+    return draw_inputs
+
+
+def with_distinct(min_dims=1, min_side=1):
+    def draw_inputs(draw):
+        return [draw(distinct(draw(shapes(min_dims=min_dims, min_side=min_side))))]
+    return draw_inputs
+
+
+def axis_kwargs(keepdims=True, ddof=False, min_size=0):
+    def draw_kwargs(draw, xs):
+        kw = {"axis": draw(valid_axes(xs[0].ndim, min_size=min_size)),
+              "keepdims": draw(st.booleans())
+              if keepdims else False}
+        if ddof:
+            kw["ddof"] = 0
+        return kw
+    return draw_kwargs
+
+
+def single_axis(draw, xs):
+    return {"axis": draw(st.integers(-xs[0].ndim, xs[0].ndim - 1))}
+
+
+def matmul_inputs(draw):
+    kind = draw(st.sampled_from(["1d1d", "1d2d", "2d1d", "2d2d", "batched"]))
+    m, k, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    if kind == "1d1d":
+        sa, sb = (k,), (k,)
+    elif kind == "1d2d":
+        sa, sb = (k,), (2, k, n)
+    elif kind == "2d1d":
+        sa, sb = (2, m, k), (k,)
+    elif kind == "2d2d":
+        sa, sb = (m, k), (k, n)
+    else:
+        sa, sb = (2, 1, m, k), (3, k, n)
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def reshape_kwargs(draw, xs):
+    size = xs[0].size
+    divisors = [d for d in range(1, size + 1) if size % d == 0]
+    d = draw(st.sampled_from(divisors))
+    return {"shape": (d, -1)}
+
+
+def transpose_kwargs(draw, xs):
+    return {"axes": tuple(draw(st.permutations(list(range(xs[0].ndim)))))}
+
+
+def broadcast_kwargs(draw, xs):
+    shape = xs[0].shape
+    return {"shape": (draw(st.integers(1, 3)), *[n if n != 1 else draw(st.integers(1, 3))
+                                                 for n in shape])}
+
+
+def getitem_inputs(draw):
+    return [draw(arrays((4, 3)))]
+
+
+def getitem_kwargs(draw, xs):
+    kind = draw(st.sampled_from(["slice", "int_array", "mask", "mixed", "newaxis"]))
+    if kind == "slice":
+        index = (slice(draw(st.integers(0, 2)), None, draw(st.integers(1, 2))), slice(None, 2))
+    elif kind == "int_array":  # repeated indices must accumulate
+        index = np.array(draw(st.lists(st.integers(0, 3), min_size=1, max_size=6)))
+    elif kind == "mask":
+        index = np.array(draw(st.lists(st.booleans(), min_size=12, max_size=12))).reshape(4, 3)
+    elif kind == "mixed":
+        index = (np.array([0, 2, 2]), np.array([1, 0, 1]))
+    else:
+        index = (None, Ellipsis, 1)
+    return {"index": index}
+
+
+def cat_inputs(draw):
+    n = draw(st.integers(1, 3))
+    base = list(draw(shapes(min_dims=1, max_dims=3)))
+    axis = draw(st.integers(0, len(base) - 1))
+    xs = []
+    for _ in range(n):
+        s = list(base)
+        s[axis] = draw(st.integers(1, 3))
+        xs.append(draw(arrays(tuple(s))))
+    return [*xs, np.array(axis)]
+
+
+def stack_inputs(draw):
+    shape = draw(shapes(max_dims=2))
+    n = draw(st.integers(1, 3))
+    return [draw(arrays(shape)) for _ in range(n)] + [np.array(draw(st.integers(0, len(shape))))]
+
+
+def where_inputs(draw):
+    sc, sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2,
+                                                        max_side=3)).input_shapes
+    cond = draw(hnp.arrays(np.float64, sc, elements=st.sampled_from([0.0, 1.0])))
+    return [cond, draw(arrays(sa)), draw(arrays(sb))]
+
+
+def split_inputs(draw):
+    shape = (2 * draw(st.integers(1, 2)), draw(st.integers(1, 3)))
+    return [draw(arrays(shape))]
+
+
+def pad_kwargs(draw, xs):
+    return {"pad_width": tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+                               for _ in range(xs[0].ndim)), "constant_values": 0.5}
+
+
+def clip_kwargs(draw, xs):
+    return {"min": -1.05, "max": 0.95}
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def np_logsumexp(x, axis=None, keepdims=False):
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+
+
+def _concat(*xs):
+    *ts, axis = xs
+    return ad.concatenate(list(ts), axis=int(axis.item() if hasattr(axis, "item") else axis))
+
+
+def _concat_ref(*xs):
+    *ts, axis = xs
+    return np.concatenate(ts, axis=int(axis))
+
+
+def _stack(*xs):
+    *ts, axis = xs
+    return ad.stack(list(ts), axis=int(axis.item() if hasattr(axis, "item") else axis))
+
+
+def _stack_ref(*xs):
+    *ts, axis = xs
+    return np.stack(ts, axis=int(axis))
+
+
+def _where(cond, a, b):
+    return ad.where(np.asarray(cond) > 0.5, a, b)
+
+
+def _where_ref(cond, a, b):
+    return np.where(cond > 0.5, a, b)
+
+
+CASES = [
+    Case("add", lambda a, b: a + b, np.add, binary()),
+    Case("sub", lambda a, b: a - b, np.subtract, binary()),
+    Case("mul", lambda a, b: a * b, np.multiply, binary()),
+    Case("div", lambda a, b: a / b, np.divide, binary(None, away_from_zero(0.5))),
+    Case("neg", lambda a: -a, np.negative, unary()),
+    Case("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, unary()),
+    Case("pow_fractional", lambda a: a ** 1.5, lambda a: a ** 1.5, unary(floats(0.3, 3))),
+    Case("pow_tensor", lambda a, b: a ** b, np.power, binary(floats(0.3, 3), floats(-2, 2))),
+    Case("rpow", lambda b: 2.0 ** b, lambda b: 2.0 ** b, unary()),
+    Case("exp", ad.exp, np.exp, unary()),
+    Case("log", ad.log, np.log, unary(floats(0.2, 5))),
+    Case("sqrt", ad.sqrt, np.sqrt, unary(floats(0.2, 5))),
+    Case("abs", ad.abs, np.abs, unary(away_from_zero(0.1))),
+    Case("tanh", ad.tanh, np.tanh, unary()),
+    Case("sin", ad.sin, np.sin, unary()),
+    Case("cos", ad.cos, np.cos, unary()),
+    Case("maximum", ad.maximum, np.maximum, binary(floats(0, 1), floats(1.5, 2.5))),
+    Case("minimum", ad.minimum, np.minimum, binary(floats(-1, 0), floats(-2.5, -1.5))),
+    Case("clip", ad.clip, np.clip, unary(st.sampled_from([-2.0, -0.3, 0.4, 2.2, 0.1])),
+         clip_kwargs),
+    Case("sum", ad.sum, np.sum, unary(), axis_kwargs()),
+    Case("mean", ad.mean, np.mean, unary(min_dims=1), axis_kwargs()),
+    Case("var", ad.var, np.var, unary(min_dims=1), axis_kwargs()),
+    Case("std", ad.std, np.std, with_distinct(min_side=2), axis_kwargs(min_size=1)),
+    Case("max", ad.max, np.max, with_distinct(), axis_kwargs()),
+    Case("min", ad.min, np.min, with_distinct(), axis_kwargs()),
+    Case("logsumexp", ad.logsumexp, np_logsumexp, unary(), axis_kwargs()),
+    Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
+    Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
+    Case("softmax", ad.softmax, np_softmax, unary(min_dims=1), single_axis),
+    Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
+         unary(min_dims=1), single_axis),
+    Case("matmul", ad.matmul, np.matmul, matmul_inputs),
+    Case("reshape", ad.reshape, np.reshape, unary(), reshape_kwargs),
+    Case("transpose", ad.transpose, np.transpose, unary(), transpose_kwargs),
+    Case("swapaxes", lambda x: ad.swapaxes(x, 0, -1), lambda x: np.swapaxes(x, 0, -1),
+         unary(min_dims=1)),
+    Case("broadcast_to", ad.broadcast_to, np.broadcast_to, unary(), broadcast_kwargs),
+    Case("expand_dims", lambda x: ad.expand_dims(x, 0), lambda x: np.expand_dims(x, 0), unary()),
+    Case("squeeze", ad.squeeze, np.squeeze, lambda draw: [draw(arrays((1, 3, 1)))]),
+    Case("getitem", lambda x, index: x[index], lambda x, index: x[index], getitem_inputs,
+         getitem_kwargs),
+    Case("concatenate", _concat, _concat_ref, cat_inputs),
+    Case("stack", _stack, _stack_ref, stack_inputs),
+    Case("split", lambda x: tuple(ad.split(x, 2, axis=0)),
+         lambda x: tuple(np.split(x, 2, axis=0)), split_inputs),
+    Case("where", _where, _where_ref, where_inputs),
+    Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
+    Case("astype", lambda x: ad.astype(x, np.float32) * 1.0,
+         lambda x: x.astype(np.float32), unary(), second_order=False,
+         check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),
+]
+
+NON_DIFFERENTIABLE_ARGS = {"concatenate": -1, "stack": -1, "where": 0}
+
+
+def _as_tuple(x: Any) -> tuple[Any, ...]:
+    return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@given(data=st.data())
+def test_op(case: Case, data: st.DataObject) -> None:
+    xs = case.inputs(data.draw)
+    kwargs = case.kwargs(data.draw, xs)
+    skip = NON_DIFFERENTIABLE_ARGS.get(case.name)
+    diff = [i for i in range(len(xs)) if skip is None or i != skip % len(xs)]
+    originals = [x.copy() for x in xs]
+
+    def f(*ts: Any) -> Any:
+        return case.op(*ts, **kwargs)
+
+    # value against NumPy
+    tensors = [ad.tensor(x, requires_grad=i in diff) if i in diff else x
+               for i, x in enumerate(xs)]
+    out = f(*tensors)
+    expected = case.ref(*xs, **kwargs)
+    for o, e in zip(_as_tuple(out), _as_tuple(expected)):
+        assert o.shape == np.shape(e), f"{case.name}: shape {o.shape} != {np.shape(e)}"
+        np.testing.assert_allclose(o.data, e, rtol=1e-6, atol=1e-6)
+
+    # gradient and second gradient
+    assume(all(x.size for x in xs[:1]))
+    assert gradcheck(f, *tensors, **{"atol": 1e-5, "rtol": 1e-3, **case.check})
+    if case.second_order:
+        assert gradgradcheck(f, *tensors, atol=1e-4, rtol=1e-3)
+
+    # backward: no aliasing of inputs or of the incoming gradient, no mutation, graph freed
+    leaves = [ad.tensor(x, requires_grad=True) if i in diff else x for i, x in enumerate(xs)]
+    outs = [o for o in _as_tuple(f(*leaves)) if o.requires_grad]
+    seeds = [ad.tensor(np.ones(o.shape)) for o in outs]
+    nodes = [weakref.ref(o.grad_fn) for o in outs]
+    wrt = [leaves[i] for i in diff]
+    grads = ad.gradients(outs, wrt, grad_outputs=seeds, allow_unused=True)
+    for leaf, g in zip(wrt, grads):
+        assert g.dtype == leaf.dtype
+        assert not np.shares_memory(g.data, leaf.data), f"{case.name}: grad aliases input"
+        for s in seeds:
+            assert not np.shares_memory(g.data, s.data), f"{case.name}: grad aliases the seed"
+    try:  # the saved tensors were freed: a second pass fails, and says what to do
+        ad.gradients(outs, wrt, grad_outputs=seeds, allow_unused=True)
+    except RuntimeError as e:
+        assert "retain_graph" in str(e)
+    for x, x0 in zip(xs, originals):
+        np.testing.assert_array_equal(x, x0)
+    for leaf, x0 in zip(leaves, originals):
+        np.testing.assert_array_equal(np.asarray(leaf), x0)
+    del outs, seeds, grads
+    gc.collect()
+    assert all(n() is None for n in nodes), f"{case.name}: graph nodes still alive"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@settings(max_examples=5)
+@given(data=st.data())
+def test_float32_stays_float32(case: Case, data: st.DataObject) -> None:
+    """A float32 graph never becomes float64: forward values and gradients."""
+    rng = np.random.default_rng(0)
+    draw = data.draw
+    xs = case.inputs(draw)
+    kwargs = case.kwargs(draw, xs)
+    skip = NON_DIFFERENTIABLE_ARGS.get(case.name)
+    diff = [i for i in range(len(xs)) if skip is None or i != skip % len(xs)]
+    ts = [ad.tensor(x.astype(np.float32), requires_grad=True) if i in diff else x
+          for i, x in enumerate(xs)]
+    outs = [o for o in _as_tuple(case.op(*ts, **kwargs))]
+    for o in outs:
+        assert o.dtype == np.float32, f"{case.name}: output dtype {o.dtype}"
+    total = sum(((o * rng.standard_normal()).sum() for o in outs if o.requires_grad),
+                ad.tensor(0.0))
+    if total.requires_grad:
+        total.backward()
+    for i in diff:
+        if ts[i].grad is not None:
+            assert ts[i].grad.dtype == np.float32, f"{case.name}: grad dtype {ts[i].grad.dtype}"
