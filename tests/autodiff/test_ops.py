@@ -54,7 +54,7 @@ class Case:
 
 
 def arrays(shape: tuple[int, ...], elements: st.SearchStrategy[float] | None = None):
-    return hnp.arrays(np.float64, shape, elements=elements or floats())
+    return hnp.arrays(np.float64, shape, elements=floats() if elements is None else elements)
 
 
 def unary(elements=None, min_dims=0):
