@@ -342,6 +342,12 @@ class Tensor:
     def abs(self) -> Tensor:
         return elementwise.abs(self)
 
+    def sin(self) -> Tensor:
+        return elementwise.sin(self)
+
+    def cos(self) -> Tensor:
+        return elementwise.cos(self)
+
     def sigmoid(self) -> Tensor:
         return activation.sigmoid(self)
 

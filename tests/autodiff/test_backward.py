@@ -1,0 +1,214 @@
+"""backward(): seeding, accumulation, retain_graph, create_graph, freeing, hooks, depth."""
+
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_scalar_output_seeds_one():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_non_scalar_without_grad_names_the_shape():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(2,\), not a scalar"):
+        (x * 2).backward()
+
+
+def test_non_scalar_with_grad_is_a_vjp():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward(ad.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.data, [2.0, 40.0])
+
+
+def test_grad_of_wrong_shape_names_both_shapes():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\(3,\).*\(2,\)"):
+        (x * 2).backward(ad.ones(3))
+
+
+def test_backward_on_tensor_without_grad_says_why():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ad.tensor([1.0]).sum().backward()
+
+
+def test_gradients_accumulate_across_calls():
+    x = ad.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    (x * x).backward()
+    assert x.grad.item() == 8.0
+    x.grad = None
+    (x * 5).backward()
+    assert x.grad.item() == 5.0
+
+
+def test_non_leaf_keeps_grad_only_after_retain_grad():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    k = x * 3
+    h.retain_grad()
+    (h * k).sum().backward()
+    np.testing.assert_array_equal(h.grad.data, k.data)
+    assert k.grad is None
+    assert not h.is_leaf and x.is_leaf
+
+
+def test_second_backward_through_freed_graph_mentions_retain_graph():
+    x = ad.tensor(3.0, requires_grad=True)
+    y = x.exp() * x
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = ad.tensor(3.0, requires_grad=True)
+    y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == 12.0
+
+
+def test_create_graph_allows_differentiating_a_gradient():
+    x = ad.tensor(2.0, requires_grad=True)
+    y = x ** 3
+    y.backward(create_graph=True)
+    g = x.grad
+    assert g.requires_grad and g.item() == 12.0
+    x.grad = None
+    g.backward()
+    assert x.grad.item() == 12.0  # d/dx 3x^2 = 6x = 12
+
+
+def test_diamond_graph_sums_both_paths():
+    x = ad.tensor(1.5, requires_grad=True)
+    a = x * 2
+    b = a.exp()
+    c = a * a
+    (b + c).backward()
+    expected = 2 * np.exp(3.0) + 2 * 2 * 3.0
+    assert np.isclose(x.grad.item(), expected)
+
+
+def test_broadcasting_is_undone():
+    b = ad.zeros(3, requires_grad=True)
+    W = ad.ones((2, 3), requires_grad=True)
+    (W + b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0, 2.0])
+    c = ad.zeros((2, 1), requires_grad=True)
+    (W * c + c).sum().backward()
+    np.testing.assert_array_equal(c.grad.data, [[6.0], [6.0]])  # 3 from W * c, 3 from + c
+
+
+def test_leaf_grads_never_alias_each_other_or_the_seed():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = ad.tensor([3.0, 4.0], requires_grad=True)
+    seed = ad.tensor([1.0, 1.0])
+    (x + y).backward(seed)
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    assert not np.shares_memory(x.grad.data, seed.data)
+    x.grad.data[0] = 100.0
+    assert y.grad.data[0] == 1.0 and seed.data[0] == 1.0
+
+
+def test_million_op_chain_at_default_recursion_limit():
+    limit = sys.getrecursionlimit()
+    x = ad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    assert sys.getrecursionlimit() == limit
+
+
+def test_no_reference_cycles_per_training_step():
+    W = ad.randn(4, 3, requires_grad=True)
+    x = ad.randn(8, 4)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            h = (x @ W).tanh()
+            loss = (h.exp() * h).mean()
+            node = weakref.ref(loss.grad_fn)
+            loss.backward()
+            with ad.no_grad():
+                W.data -= 0.1 * W.grad.data
+            W.grad = None
+            del h, loss
+            assert node() is None  # freed by reference counting alone
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_forward_without_backward_leaves_no_cycles():
+    gc.collect()
+    gc.disable()
+    try:
+        x = ad.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp().tanh().sqrt()
+        node = weakref.ref(y.grad_fn)
+        del y
+        assert node() is None
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_hooks_on_leaves_and_non_leaves_can_replace_the_gradient():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    seen = []
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    remove = x.register_hook(lambda g: g * 10)
+    (h * 3).sum().backward()
+    np.testing.assert_array_equal(seen[0], [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [60.0, 60.0])
+    remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_hook_on_tensor_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ad.tensor([1.0]).register_hook(lambda g: g)
+
+
+def test_detach_cuts_the_graph():
+    x = ad.tensor(2.0, requires_grad=True)
+    y = x * x
+    z = y.detach() * x
+    z.backward()
+    assert x.grad.item() == 4.0  # only the direct path
+    assert not y.detach().requires_grad
+    assert np.shares_memory(y.detach().data, y.data)
+
+
+def test_requires_grad_rules():
+    with pytest.raises(TypeError, match="floating"):
+        ad.tensor(np.array([1, 2])).requires_grad_()
+    with pytest.raises(TypeError, match="floating"):
+        ad.arange(3, requires_grad=True)
+    x = ad.ones(2).requires_grad_()
+    assert x.requires_grad and x.is_leaf
+    with pytest.raises(RuntimeError, match="detach"):
+        (x * 2).requires_grad_(False)
+
+
+def test_in_place_assignment_on_tensor_requiring_grad_is_refused():
+    x = ad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        x[0] = 5.0
+    with ad.no_grad():
+        x[0] = 5.0
+    assert x.data[0] == 5.0

@@ -1,0 +1,59 @@
+"""dtype rules: the default dtype, weak scalars, no silent float64, integer tensors."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def test_python_numbers_and_lists_become_the_default_dtype():
+    assert ad.tensor(1.0).dtype == np.float32
+    assert ad.tensor([1, 2, 3]).dtype == np.float32
+    ad.set_default_dtype("float64")
+    try:
+        assert ad.tensor([1.0]).dtype == np.float64 and ad.zeros(1).dtype == np.float64
+    finally:
+        ad.set_default_dtype("float32")
+    with pytest.raises(TypeError, match="floating"):
+        ad.set_default_dtype("int32")
+
+
+def test_numpy_arrays_keep_their_dtype():
+    assert ad.tensor(np.zeros(2, np.float64)).dtype == np.float64
+    assert ad.tensor(np.zeros(2, np.float16)).dtype == np.float16
+
+
+def test_weak_scalars():
+    x32 = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert (x32 * 0.1).dtype == np.float32
+    assert (0.1 * x32 + 1).dtype == np.float32
+    assert (x32 * np.float64(0.1)).dtype == np.float32  # NumPy 2 would promote this
+    assert (x32 / 3).dtype == np.float32 and (x32 ** 2).dtype == np.float32
+    x64 = ad.tensor(np.array([1.0]))
+    y = x64 * 0.9999999
+    assert y.dtype == np.float64 and y.data[0] == 0.9999999
+
+
+def test_constant_arrays_take_the_tensor_dtype():
+    x32 = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert (x32 + np.ones(2)).dtype == np.float32
+    assert (np.ones(2) * x32).dtype == np.float32
+
+
+def test_float32_graph_gradients_stay_float32():
+    W = ad.randn(3, 4, requires_grad=True)
+    x = ad.randn(4, 5)
+    loss = ((W @ x).tanh() * 0.5 + np.float64(1e-3)).sum() / 7
+    loss.backward()
+    assert loss.dtype == np.float32 and W.grad.dtype == np.float32
+
+
+def test_integer_tensors():
+    labels = ad.tensor(np.array([0, 2, 1]))
+    assert (labels + 1).dtype == np.int64
+    assert (labels * 0.5).dtype == np.float32
+    assert (labels / 2).dtype == np.float32
+    x = ad.tensor([1.0, 2.0, 3.0])
+    assert (x * labels).dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        labels.requires_grad_()

@@ -1,0 +1,105 @@
+"""autodiff.Function: user-defined primitives, saved tensors, several outputs, double backward."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.testing import gradcheck, gradgradcheck
+
+
+class Cube(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x
+
+
+class ScaledExp(ad.Function):
+    """exp(x) * scale, with a non-tensor keyword and the output saved."""
+
+    @staticmethod
+    def forward(ctx, x, *, scale):
+        out = np.exp(x) * scale
+        ctx.scale = scale
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class SplitHalves(ad.Function):
+    @staticmethod
+    def forward(ctx, x):
+        n = x.shape[0] // 2
+        ctx.n = n
+        return x[:n].copy(), x[n:] * 2
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        return ad.concatenate([g1, g2 * 2])
+
+
+class MulWithFlags(ad.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Wrong(ad.Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_user_primitive_gradient_and_double_backward():
+    x = ad.tensor([0.5, -1.2], dtype="float64")
+    assert gradcheck(Cube.apply, x)
+    assert gradgradcheck(Cube.apply, x)
+    assert gradcheck(lambda t: ScaledExp.apply(t, scale=2.0), x)
+    assert gradgradcheck(lambda t: ScaledExp.apply(t, scale=2.0), x)
+
+
+def test_multiple_outputs():
+    x = ad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a, b = SplitHalves.apply(x)
+    assert a.shape == (2,) and b.shape == (2,)
+    b.sum().backward()  # the first output gets a zero gradient
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 2.0, 2.0])
+
+
+def test_needs_input_grad():
+    a = ad.tensor([1.0, 2.0], requires_grad=True)
+    b = ad.tensor([3.0, 4.0])
+    MulWithFlags.apply(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [3.0, 4.0])
+    assert b.grad is None
+
+
+def test_wrong_number_of_gradients_is_a_clear_error():
+    a = ad.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="'wrong' returned 1 gradients but its forward took 2"):
+        Wrong.apply(a, a).sum().backward()
+
+
+def test_no_node_recorded_without_grad():
+    y = Cube.apply(ad.tensor([2.0]))
+    assert y.grad_fn is None and not y.requires_grad

@@ -1,0 +1,104 @@
+"""grad, value_and_grad, jacobian, hessian, vjp: closed forms, purity, composition."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+def f(x):
+    return (x ** 3).sum() + (x[0] * x[1])
+
+
+def test_grad_closed_form():
+    x = ad.tensor([1.0, 2.0], dtype="float64")
+    g = ad.grad(f)(x)
+    np.testing.assert_allclose(g.data, [3 * 1 + 2, 3 * 4 + 1])
+
+
+def test_grad_argnums_tuple_and_value_and_grad():
+    def h(a, b):
+        return (a * b).sum()
+
+    a, b = ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0])
+    ga, gb = ad.grad(h, argnums=(0, 1))(a, b)
+    np.testing.assert_array_equal(ga.data, b.data)
+    np.testing.assert_array_equal(gb.data, a.data)
+    v, g = ad.value_and_grad(h, argnums=1)(a, b)
+    assert v.item() == 11.0
+    np.testing.assert_array_equal(g.data, a.data)
+
+
+def test_grad_of_grad():
+    d2 = ad.grad(ad.grad(lambda x: x.sin()))
+    d3 = ad.grad(ad.grad(ad.grad(lambda x: x ** 4)))
+    assert np.isclose(d2(ad.tensor(0.5, dtype="float64")).item(), -np.sin(0.5))
+    assert np.isclose(d3(ad.tensor(2.0)).item(), 24 * 2.0)
+
+
+def test_transforms_are_pure():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    ad.grad(f)(x)
+    ad.jacobian(lambda t: t * t)(x)
+    ad.hessian(f)(x)
+    assert x.grad is None
+
+
+def test_returned_gradient_stays_connected_when_x_requires_grad():
+    x = ad.tensor(3.0, requires_grad=True)
+    g = ad.grad(lambda t: t ** 3)(x)  # 3 x^2
+    assert g.requires_grad
+    g.backward()
+    assert x.grad.item() == 18.0  # 6 x
+
+
+def test_gradient_of_plain_input_is_not_connected():
+    g = ad.grad(lambda t: t ** 3)(ad.tensor(3.0))
+    assert not g.requires_grad and g.item() == 27.0
+
+
+def test_jacobian_closed_form():
+    A = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    J = ad.jacobian(lambda x: ad.tensor(A) @ x)(ad.tensor([1.0, 1.0, 1.0]))
+    np.testing.assert_allclose(J.data, A)
+    J2 = ad.jacobian(lambda x: x.tanh())(ad.tensor([[0.1, 0.2]], dtype="float64"))
+    assert J2.shape == (1, 2, 1, 2)
+    np.testing.assert_allclose(J2.data[0, :, 0, :], np.diag(1 - np.tanh([0.1, 0.2]) ** 2))
+
+
+def test_hessian_closed_form():
+    # f(x) = x0^2 x1 + x1^3 -> H = [[2 x1, 2 x0], [2 x0, 6 x1]]
+    def g(x):
+        return x[0] ** 2 * x[1] + x[1] ** 3
+
+    H = ad.hessian(g)(ad.tensor([1.0, 2.0], dtype="float64"))
+    np.testing.assert_allclose(H.data, [[4.0, 2.0], [2.0, 12.0]])
+
+
+def test_vjp():
+    out, pullback = ad.vjp(lambda a, b: a * b, ad.tensor([1.0, 2.0]), ad.tensor([3.0, 4.0]))
+    np.testing.assert_array_equal(out.data, [3.0, 8.0])
+    ga, gb = pullback(ad.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(ga.data, [3.0, 40.0])
+    np.testing.assert_array_equal(gb.data, [1.0, 20.0])
+    ga2, _ = pullback(ad.tensor([1.0, 1.0]))  # can be called again
+    np.testing.assert_array_equal(ga2.data, [3.0, 4.0])
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="scalar"):
+        ad.grad(lambda x: x * 2)(ad.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="Tensor"):
+        ad.grad(lambda x: 3.0)(ad.tensor(1.0))
+    with pytest.raises(TypeError, match="floating"):
+        ad.grad(lambda x: x.sum())(np.array([1, 2]))
+    with pytest.raises(ValueError, match="argnums"):
+        ad.grad(lambda x: x.sum(), argnums=2)(ad.tensor([1.0]))
+
+
+def test_gradients_allow_unused():
+    x, y = ad.tensor(1.0, requires_grad=True), ad.tensor(2.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="not used"):
+        ad.gradients(x * 2, [x, y])
+    gx, gy = ad.gradients(x * 2, [x, y], allow_unused=True)
+    assert gx.item() == 2.0 and gy.item() == 0.0

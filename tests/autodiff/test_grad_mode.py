@@ -1,0 +1,56 @@
+"""Grad mode is thread-local and works as context manager and decorator."""
+
+import threading
+
+import autodiff as ad
+
+
+def test_no_grad_records_nothing():
+    x = ad.ones(2, requires_grad=True)
+    with ad.no_grad():
+        assert not ad.is_grad_enabled()
+        y = x * 2
+        with ad.enable_grad():
+            z = x * 2
+    assert ad.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+
+def test_decorators():
+    @ad.no_grad()
+    def f(t):
+        return t * 2
+
+    @ad.enable_grad()
+    def g(t):
+        return t * 2
+
+    x = ad.ones(2, requires_grad=True)
+    assert not f(x).requires_grad
+    with ad.no_grad():
+        assert g(x).requires_grad
+    with ad.set_grad_enabled(False):
+        assert not (x * 1).requires_grad
+
+
+def test_grad_mode_is_thread_local():
+    results = {}
+    entered = threading.Event()
+    release = threading.Event()
+
+    def worker():
+        with ad.no_grad():
+            entered.set()
+            release.wait(5)
+            results["worker"] = ad.is_grad_enabled()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    entered.wait(5)
+    results["main"] = ad.is_grad_enabled()
+    x = ad.ones(1, requires_grad=True)
+    results["main_records"] = (x * 2).requires_grad
+    release.set()
+    t.join()
+    assert results == {"worker": False, "main": True, "main_records": True}
