@@ -217,11 +217,13 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
             prev = captured[key]
             captured[key] = g if prev is None else prev + g
         return
-    if leaf.grad is None:
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
         # A copy: the same array may flow to several leaves, or be the caller's own gradient.
-        leaf.grad = g if create_graph else Tensor._make(g.data.copy(), None, 0)
+        leaf.grad = Tensor._make(g.data.copy(), None, 0)
     else:
-        leaf.grad = leaf.grad + g
+        leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
 
 
 def _check_backward(node: Any, i: int, g: Tensor) -> None:

@@ -65,9 +65,9 @@ class Function:
     _stack: list[traceback.FrameSummary] | None = None
 
     @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
+    def needs_input_grad(self) -> list[bool]:
         """For each positional argument of forward: does it need a gradient?"""
-        return tuple(e is not None for e in self._edges)
+        return [e is not None for e in self._edges]
 
     @property
     def _n_outputs(self) -> int:
@@ -102,6 +102,7 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
+        """What forward saved, as Tensors (inputs and outputs connected to the graph)."""
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(
@@ -109,16 +110,10 @@ class Function:
                 "after the first backward. Call .backward(retain_graph=True) the first time to "
                 "keep them."
             )
-        out = []
-        for kind, value in saved:
-            if kind == "t":
-                out.append(value)
-            elif kind == "o":  # an output: rebuilt on demand, so the node holds no cycle
-                t = Tensor._make(value[0], self if STATE.grad_enabled else None, value[1])
-                out.append(t)
-            else:
-                out.append(Tensor._make(value, None, 0))
-        return tuple(out)
+        if saved is None:
+            return ()
+        return tuple(Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
+                     if type(s) is _Output else s for s in saved)
 
     def _free(self) -> None:
         if self._saved is not None:
@@ -179,25 +174,36 @@ def _edge_meta(e: Any) -> tuple[tuple[int, ...], np.dtype]:
     return e.data.shape, e.data.dtype
 
 
+class _Output:
+    """A saved output: its array and index. Rebuilt as a Tensor on demand, so a node never
+    holds its own output Tensor (no reference cycle)."""
+
+    __slots__ = ("array", "index")
+
+    def __init__(self, array: np.ndarray, index: int) -> None:
+        self.array = array
+        self.index = index
+
+
 def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[Any],
-                   outs: tuple[np.ndarray, ...]) -> list[tuple[str, Any]]:
+                   outs: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
     """Saved arrays that are this call's inputs become their Tensors (so a second backward
-    reaches them); outputs are kept as arrays and rebuilt on demand (no reference cycle)."""
+    reaches them); outputs become `_Output`s; anything else a constant Tensor."""
     resolved = []
     for s in saved:
         for j, arr in enumerate(arrays):
             if s is arr:
                 a = args[j]
-                resolved.append(("t", a) if isinstance(a, Tensor) else ("c", s))
+                resolved.append(a if isinstance(a, Tensor) else Tensor._make(s, None, 0))
                 break
         else:
             for i, o in enumerate(outs):
                 if s is o:
-                    resolved.append(("o", (o, i)))
+                    resolved.append(_Output(o, i))
                     break
             else:
-                resolved.append(("t", s) if isinstance(s, Tensor) else ("c", s))
-    return resolved
+                resolved.append(s if isinstance(s, Tensor) else Tensor._make(s, None, 0))
+    return tuple(resolved)
 
 
 def _check_forward(cls: type[Function], out: Any) -> None:
