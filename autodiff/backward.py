@@ -23,7 +23,7 @@ import numpy as np
 from autodiff import dtypes
 from autodiff.function import _FREED, _user_frame
 from autodiff.grad_mode import STATE, set_grad_enabled
-from autodiff.ops.shape import sum_to
+from autodiff.ops.shape import sum_to, sum_to_shape
 from autodiff.tensor import Tensor
 
 
@@ -134,6 +134,12 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                     stack.append(child)
     ready = [n for n in starts if deps.get(n, 0) == 0]
     anomaly = STATE.anomaly
+    # Without create_graph nothing of the backward is recorded, so gradients travel as plain
+    # arrays, and ops whose backward works on arrays too (Function.array_backward) get arrays.
+    arrays = not create_graph
+    if arrays:
+        for slot in pending.values():
+            slot[:] = [None if g is None else g.data for g in slot]
 
     with set_grad_enabled(create_graph):
         while ready:
@@ -142,11 +148,20 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
             edges = node._edges
             if out_grads is not None:
                 if node._hooks or captured is not None:
-                    _output_hooks(node, out_grads, captured)
+                    _output_hooks(node, out_grads, captured, arrays)
                 if len(out_grads) > 1 and any(g is None for g in out_grads):
-                    out_grads = [Tensor._make(np.zeros(s, d), None, 0) if g is None else g
+                    out_grads = [_zeros(s, d, arrays) if g is None else g
                                  for g, (s, d) in zip(out_grads, node._out_meta)]
-                grads = node.backward(node, *out_grads)
+                if not arrays:
+                    grads = node.backward(node, *out_grads)
+                elif node.array_backward:
+                    node._arrays = True
+                    try:
+                        grads = node.backward(node, *out_grads)
+                    finally:
+                        node._arrays = False
+                else:
+                    grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
                 if type(grads) is not tuple:
                     grads = (grads,)
                 if len(grads) != len(edges):
@@ -156,22 +171,31 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                 for e, g in zip(edges, grads):
                     if e is None or g is None:
                         continue
-                    if type(g) is not Tensor:
-                        g = Tensor._make(np.asarray(g), None, 0)
                     if type(e) is tuple:
                         child, idx = e
                         shape, dt = child._out_meta[idx]
                     else:
                         child = None
                         shape, dt = e.data.shape, e.data.dtype
-                    if g.data.shape != shape:
-                        g = sum_to(g, shape)
-                    if g.data.dtype is not dt:
-                        g = g.astype(dt)
+                    if arrays:
+                        if type(g) is not np.ndarray:
+                            g = g.data if isinstance(g, Tensor) else np.asarray(g)
+                        if g.shape != shape:
+                            g = sum_to_shape(g, shape)
+                        if g.dtype is not dt:
+                            g = g.astype(dt)
+                    else:
+                        if type(g) is not Tensor:
+                            g = Tensor._make(np.asarray(g), None, 0)
+                        if g.data.shape != shape:
+                            g = sum_to(g, shape)
+                        if g.data.dtype is not dt:
+                            g = g.astype(dt)
                     if anomaly:
                         _check_backward(node, edges.index(e), g)
                     if child is None:
-                        _accumulate(e, g, create_graph, captured)
+                        _accumulate(e, Tensor._make(g, None, 0) if arrays else g, create_graph,
+                                    captured)
                     else:
                         slot = pending.get(child)
                         if slot is None:
@@ -188,20 +212,28 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                 node._saved = _FREED
 
 
-def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | None) -> None:
+def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:
+    z = np.zeros(shape, dtype)
+    return z if arrays else Tensor._make(z, None, 0)
+
+
+def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | None,
+                  arrays: bool) -> None:
+    """Run the hooks of the node's outputs (they see Tensors) and capture what was asked."""
     hooks = node._hooks or {}
     for i, g in enumerate(out_grads):
         if g is None:
             continue
+        t = Tensor._make(g, None, 0) if arrays else g
         for hook in hooks.get(i, ()):
-            r = hook(g)
+            r = hook(t)
             if r is not None:
-                g = r
-        out_grads[i] = g
+                t = r
+        out_grads[i] = t.data if arrays else t
         if captured is not None:
             key = (node, i)
             if key in captured:
-                captured[key] = g
+                captured[key] = t
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
@@ -226,9 +258,10 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
         leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
 
 
-def _check_backward(node: Any, i: int, g: Tensor) -> None:
-    if g.data.dtype.kind in "fc" and not np.isfinite(g.data).all():
-        bad = "nan" if np.isnan(g.data).any() else "inf"
+def _check_backward(node: Any, i: int, g: Any) -> None:
+    data = g.data if isinstance(g, Tensor) else g
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        bad = "nan" if np.isnan(data).any() else "inf"
         where = _user_frame(node._stack) if node._stack else "an unknown line"
         raise FloatingPointError(
             f"detect_anomaly: the backward of '{node.op_name()}' produced {bad} in the gradient "

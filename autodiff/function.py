@@ -52,6 +52,11 @@ class Function:
 
     # What the graph drawing shows; a subclass may set its own.
     name: ClassVar[str] = ""
+    # True when backward uses only what Tensors and NumPy arrays share (operators, .reshape,
+    # .astype, .swapaxes, .squeeze, ...): when no graph of the backward is needed
+    # (create_graph=False), the engine then passes it arrays, which is faster.
+    array_backward: ClassVar[bool] = False
+    _arrays: bool = False  # set by the walk while backward runs on arrays
 
     # Internal bookkeeping, filled by apply(); user attributes live beside them on the ctx.
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
@@ -112,6 +117,8 @@ class Function:
             )
         if saved is None:
             return ()
+        if self._arrays:
+            return tuple(s.array if type(s) is _Output else s.data for s in saved)
         return tuple(Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
                      if type(s) is _Output else s for s in saved)
 

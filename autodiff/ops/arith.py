@@ -34,6 +34,8 @@ def _binary(fn: type[Function], name: str, a: Any, b: Any) -> Tensor:
 
 
 class Add(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a + b
@@ -44,6 +46,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         return a - b
@@ -54,6 +58,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -67,6 +73,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -82,6 +90,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a):
         return -a
@@ -113,6 +123,8 @@ class Pow(Function):
 
 
 class Maximum(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         # Ties split the gradient evenly between the two inputs (as PyTorch).
@@ -122,11 +134,12 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        share = Tensor._make(ctx.share, None, 0)
-        return grad * share, grad * (1 - share)
+        return grad * ctx.share, grad * (1 - ctx.share)
 
 
 class Minimum(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
@@ -135,8 +148,7 @@ class Minimum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        share = Tensor._make(ctx.share, None, 0)
-        return grad * share, grad * (1 - share)
+        return grad * ctx.share, grad * (1 - ctx.share)
 
 
 def add(a: Any, b: Any) -> Tensor:

@@ -19,6 +19,8 @@ from autodiff.tensor import Tensor
 
 
 class Exp(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -32,6 +34,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -44,6 +48,8 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -57,6 +63,8 @@ class Sqrt(Function):
 
 
 class Abs(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.sign = np.sign(x)
@@ -65,10 +73,12 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         # d|x|/dx = sign(x), 0 at 0 (as PyTorch)
-        return grad * Tensor._make(ctx.sign, None, 0)
+        return grad * ctx.sign
 
 
 class Tanh(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -106,6 +116,8 @@ class Cos(Function):
 
 
 class Clip(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, lo, hi):
         # The gradient passes where lo <= x <= hi, bounds included (as PyTorch's clamp).
@@ -119,7 +131,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * Tensor._make(ctx.inside, None, 0), None, None
+        return grad * ctx.inside, None, None
 
 
 def exp(x: Any) -> Tensor:

@@ -17,11 +17,12 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import pair
-from autodiff.ops.shape import expand_dims, reshape, squeeze, swapaxes
 from autodiff.tensor import Tensor
 
 
 class MatMul(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -32,20 +33,21 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
+        # Only operators and methods Tensors and arrays share, so it runs on either.
         if a.ndim == 1 and b.ndim == 1:  # inner product
             ga = grad * b if need_a else None
             gb = grad * a if need_b else None
         elif a.ndim == 1:  # (n,) @ (..., n, k) -> (..., k)
-            g = expand_dims(grad, -2)  # (..., 1, k)
-            ga = g @ swapaxes(b, -1, -2) if need_a else None  # (..., 1, n), summed to (n,)
-            gb = reshape(a, (-1, 1)) * g if need_b else None  # (..., n, k)
+            g = grad.reshape((*grad.shape[:-1], 1, grad.shape[-1]))  # (..., 1, k)
+            ga = g @ b.swapaxes(-1, -2) if need_a else None  # (..., 1, n), summed to (n,)
+            gb = a.reshape((-1, 1)) * g if need_b else None  # (..., n, k)
         elif b.ndim == 1:  # (..., m, n) @ (n,) -> (..., m)
-            g = expand_dims(grad, -1)  # (..., m, 1)
+            g = grad.reshape((*grad.shape, 1))  # (..., m, 1)
             ga = g * b if need_a else None  # (..., m, n)
-            gb = squeeze(swapaxes(a, -1, -2) @ g, -1) if need_b else None  # (..., n)
+            gb = (a.swapaxes(-1, -2) @ g).squeeze(-1) if need_b else None  # (..., n)
         else:
-            ga = grad @ swapaxes(b, -1, -2) if need_a else None
-            gb = swapaxes(a, -1, -2) @ grad if need_b else None
+            ga = grad @ b.swapaxes(-1, -2) if need_a else None
+            gb = a.swapaxes(-1, -2) @ grad if need_b else None
         return ga, gb
 
 

@@ -64,6 +64,7 @@ class Extreme(Function):
     """max or min over axes; the gradient goes to the extreme elements, shared among ties."""
 
     name = "max"
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, axes, keepdims, pick):
@@ -76,7 +77,7 @@ class Extreme(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return reshape(grad, ctx.kept) * Tensor._make(ctx.share, None, 0), None, None, None
+        return grad.reshape(ctx.kept) * ctx.share, None, None, None
 
 
 class Min(Extreme):

@@ -22,6 +22,8 @@ from autodiff.tensor import Tensor
 
 
 class Reshape(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -63,11 +65,7 @@ class SumTo(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
-        out = x.sum(axis=axes, keepdims=True) if axes else x
-        return out.reshape(shape) if lead else out
+        return sum_to_shape(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -105,6 +103,8 @@ class Pad(Function):
 
 
 class Cast(Function):
+    array_backward = True
+
     name = "astype"
 
     @staticmethod
@@ -115,6 +115,15 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype), None
+
+
+def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum an array over the axes that broadcasting to its shape added (arrays only)."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1)
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape) if lead else out
 
 
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
