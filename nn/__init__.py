@@ -1,1 +1,28 @@
-"""nn: neural networks built only from autodiff's public API."""
+"""nn: neural networks built only from autodiff's public API.
+
+>>> import autodiff as ad, nn
+>>> import nn.functional as F
+>>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+>>> loss = F.cross_entropy(model(ad.randn(5, 4)), ad.tensor([0, 1, 2, 1, 0]))
+>>> loss.backward()
+>>> model[0].weight.grad.shape
+(8, 4)
+"""
+
+# isort: off
+from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Summary, summary
+
+# isort: on
+from nn import functional, init
+from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from nn.dropout import Dropout
+from nn.linear import Flatten, Identity, Linear
+from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from nn.normalization import BatchNorm1d, LayerNorm
+
+__all__ = [
+    "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
+    "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
+    "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "Summary", "Tanh", "functional", "init", "summary",
+]

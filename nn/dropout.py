@@ -1,0 +1,26 @@
+"""Dropout (inverted; off in eval mode).
+
+>>> import autodiff as ad, nn
+>>> nn.Dropout(0.5).eval()(ad.ones(3)).tolist()
+[1.0, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from autodiff import Tensor
+from nn.functional.dropout import dropout
+from nn.module import Module
+
+
+class Dropout(Module):
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,36 @@
+"""nn.functional: the layers as functions (activations, linear, dropout, normalization,
+losses), composed from autodiff ops.
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.relu(ad.tensor([-1.0, 2.0])).tolist()
+[0.0, 2.0]
+"""
+
+from nn.functional.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from nn.functional.dropout import dropout
+from nn.functional.linear import linear
+from nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
+from nn.functional.normalization import batch_norm, layer_norm
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss",
+    "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+]

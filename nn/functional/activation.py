@@ -1,0 +1,88 @@
+"""Activation functions, composed from autodiff ops (erf is the one primitive here).
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.leaky_relu(ad.tensor([-2.0, 3.0]), 0.1).tolist()
+[-0.2, 3.0]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+relu = ad.relu
+sigmoid = ad.sigmoid
+tanh = ad.tanh
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (stable)."""
+    return ad.softmax(x, axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis` (stable)."""
+    return ad.log_softmax(x, axis=axis)
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    return ad.where(x.data > 0, x, x * negative_slope)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere (exp of min(x, 0): no overflow)."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    neg = ad.where(x.data > 0, 0.0, x)
+    return ad.where(x.data > 0, x, (ad.exp(neg) - 1) * alpha)
+
+
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), stable everywhere, with the exact gradient sigmoid(x) (also at 0)."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    return ad.logsumexp(ad.stack([ad.zeros_like(x), x], axis=-1), axis=-1)
+
+
+class Erf(ad.Function):
+    """The error function; forward to float32 precision, backward 2/sqrt(pi) exp(-x^2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _erf(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * ad.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """math.erf elementwise (exact to double precision), in x's dtype."""
+    return np.asarray(_ERF(x), dtype=np.float64).astype(x.dtype) if x.size else x.copy()
+
+
+def erf(x: Any) -> Tensor:
+    """The error function, elementwise."""
+    return Erf.apply(x if isinstance(x, Tensor) else ad.tensor(x))
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x * Phi(x): exact with erf (`approximate="none"`), or the tanh approximation."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if approximate == "tanh":
+        c = math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (ad.tanh((x + x * x * x * 0.044715) * c) + 1)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return x * 0.5 * (erf(x * (1 / math.sqrt(2.0))) + 1)

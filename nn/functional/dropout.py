@@ -1,0 +1,29 @@
+"""Inverted dropout: zero each element with probability p, scale the rest by 1 / (1 - p).
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.dropout(ad.ones(4), p=0.5, training=False).tolist()
+[1.0, 1.0, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """In training, a random mask from autodiff's seeded generator; the identity otherwise."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = (ad.generator().random(x.shape) >= p).astype(x.dtype)
+    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))

@@ -1,0 +1,126 @@
+"""Losses, composed from autodiff ops; `reduction` is "mean" (default), "sum" or "none".
+
+cross_entropy takes integer class labels (or class probabilities) and means over the batch,
+as PyTorch's; it goes through log_softmax, so logits of magnitude 1e4 stay finite.
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> round(F.cross_entropy(ad.tensor([[2.0, 0.0, 0.0]]), ad.tensor([0])).item(), 4)
+0.2395
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+from nn.functional.activation import softplus
+
+
+def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else ad.tensor(x)
+
+
+def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
+    if a.shape != b.shape:
+        raise ValueError(f"{op}: input shape {a.shape} and target shape {b.shape} differ")
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, reduced."""
+    input, target = _tensor(input), _tensor(target)
+    _same_shape("mse_loss", input, target)
+    d = input - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 (PyTorch)."""
+    p, y = _tensor(input), _tensor(target)
+    _same_shape("binary_cross_entropy", p, y)
+    if p.size and (p.data.min() < 0 or p.data.max() > 1):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
+                         f"values in [{p.data.min()}, {p.data.max()}]")
+    with np.errstate(divide="ignore"):
+        log_p = ad.clip(ad.log(p), -100.0, None)
+        log_q = ad.clip(ad.log(1 - p), -100.0, None)
+    return _reduce(-(y * log_p + (1 - y) * log_q), reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """binary_cross_entropy(sigmoid(x), y), computed stably as softplus(x) - x * y."""
+    x, y = _tensor(input), _tensor(target)
+    _same_shape("binary_cross_entropy_with_logits", x, y)
+    return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
+
+
+def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
+             dtype: np.dtype) -> np.ndarray:
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind == "f" and np.array_equal(t, np.round(t)):
+        t = t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class labels must be integers, got dtype {t.dtype}")
+    if t.shape != shape[:1] + shape[2:]:
+        raise ValueError(f"{op}: target shape {t.shape} does not fit input shape {shape} "
+                         "(expected the input shape without the class axis 1)")
+    bad = (t < 0) | (t >= n_classes)
+    if bad.any():
+        label = int(t[bad].flat[0])
+        raise ValueError(f"{op}: label {label} is out of range for {n_classes} classes "
+                         f"(labels must be in [0, {n_classes - 1}])")
+    onehot = np.zeros(shape, dtype)
+    idx = np.expand_dims(t, 1)
+    np.put_along_axis(onehot, idx, 1, axis=1)
+    return onehot
+
+
+def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """-input[i, target[i]]: the negative log-likelihood of log-probabilities (N, C, ...)."""
+    logp = _tensor(input)
+    if logp.ndim < 2:
+        raise ValueError(f"nll_loss: expected input of shape (N, C, ...), got {logp.shape}")
+    onehot = _one_hot("nll_loss", target, logp.shape[1], logp.shape, logp.dtype)
+    return _reduce(-(logp * onehot).sum(axis=1), reduction, "nll_loss")
+
+
+def cross_entropy(input: Any, target: Any, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits (N, C, ...) with integer labels (N, ...) or class
+    probabilities of the input's shape; `label_smoothing` mixes in the uniform distribution."""
+    logits = _tensor(input)
+    if logits.ndim < 2:
+        raise ValueError(f"cross_entropy: expected logits of shape (N, C, ...), got "
+                         f"{logits.shape}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    n_classes = logits.shape[1]
+    logp = ad.log_softmax(logits, axis=1)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    label_shape = logits.shape[:1] + logits.shape[2:]
+    if t.dtype.kind == "f" and t.shape == label_shape and np.array_equal(t, np.round(t)):
+        t = t.astype(np.int64)  # labels written as a Python list become float32 tensors
+    if t.dtype.kind == "f":
+        if t.shape != logits.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the logits' shape "
+                             f"{logits.shape}, got {t.shape}")
+        probs = t.astype(logits.dtype)
+    else:
+        probs = _one_hot("cross_entropy", t, n_classes, logits.shape, logits.dtype)
+    if label_smoothing:
+        probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
+    return _reduce(-(logp * probs).sum(axis=1), reduction, "cross_entropy")

@@ -1,0 +1,84 @@
+"""Batch and layer normalization, composed from autodiff ops.
+
+batch_norm: y = (x - mean) / sqrt(var + eps) * weight + bias over the batch (and spatial) axes;
+in training the batch statistics are used and the running ones updated in place
+(running = (1 - momentum) * running + momentum * batch, the variance unbiased); in evaluation
+the running statistics are used.
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> y = F.batch_norm(ad.tensor([[1.0], [3.0]]), None, None, training=True)
+>>> y.tolist()
+[[-0.999995], [0.999995]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+
+def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    return tuple(shape)
+
+
+def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W))."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
+    axes = tuple(i for i in range(x.ndim) if i != 1)
+    shape = _shape_for(x)
+    if training or running_mean is None:
+        n = x.size // x.shape[1]
+        if training and n <= 1:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, "
+                             f"got input shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        if training and running_mean is not None and running_var is not None:
+            with ad.no_grad():
+                unbiased = var.data.reshape(-1) * (n / max(n - 1, 1))
+                running_mean.data[...] = ((1 - momentum) * running_mean.data
+                                          + momentum * mean.data.reshape(-1))
+                running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+    else:
+        mean = ad.tensor(running_mean.data.reshape(shape))
+        var = ad.tensor(running_var.data.reshape(shape))
+    y = (x - mean) / ad.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) axes of each example."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if x.shape[x.ndim - len(ns):] != ns:
+        raise ValueError(f"layer_norm: input shape {x.shape} does not end with "
+                         f"normalized_shape {ns}")
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / ad.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+_ = np

@@ -1,0 +1,102 @@
+"""Initializers, in place, from autodiff's seeded generator; each keeps the tensor's dtype.
+
+fan_in / fan_out of a weight of shape (out, in, *kernel) are in * prod(kernel) and
+out * prod(kernel). Xavier (Glorot): std = gain * sqrt(2 / (fan_in + fan_out)); Kaiming (He):
+std = gain / sqrt(fan); a uniform initializer with std s draws from [-s sqrt(3), s sqrt(3)].
+
+>>> import autodiff as ad, nn
+>>> w = ad.zeros(256, 128)
+>>> _ = nn.init.kaiming_normal_(w, nonlinearity="relu")
+>>> abs(float(w.data.std()) - (2 / 128) ** 0.5) < 0.01
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain: linear/sigmoid 1, tanh 5/3, relu sqrt(2),
+    leaky_relu sqrt(2 / (1 + slope^2))."""
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+
+
+def _fans(t: Tensor) -> tuple[int, int]:
+    if t.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dimensions, got "
+                         f"shape {t.shape}")
+    receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _fill(t: Tensor, values: np.ndarray) -> Tensor:
+    with ad.no_grad():
+        t.data[...] = values.astype(t.dtype, copy=False)
+    return t
+
+
+def zeros_(t: Tensor) -> Tensor:
+    return _fill(t, np.zeros(t.shape))
+
+
+def ones_(t: Tensor) -> Tensor:
+    return _fill(t, np.ones(t.shape))
+
+
+def constant_(t: Tensor, value: float) -> Tensor:
+    return _fill(t, np.full(t.shape, value))
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    return _fill(t, ad.generator().normal(mean, std, t.shape))
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    return _fill(t, ad.generator().uniform(a, b, t.shape))
+
+
+def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+    fan_in, fan_out = _fans(t)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, -bound, bound)
+
+
+def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    fan_in, fan_out = _fans(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(t)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+
+

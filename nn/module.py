@@ -1,0 +1,372 @@
+"""Module, Parameter and the containers: the structure a model is built from.
+
+Parameters and submodules are registered by attribute assignment, as in PyTorch.
+
+>>> import nn
+>>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+>>> [name for name, _ in model.named_parameters()]
+['0.weight', '0.bias', '2.weight', '2.bias']
+>>> sum(p.size for p in model.parameters())
+23
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as learnable (requires grad by default).
+
+    >>> import nn
+    >>> p = nn.Parameter([1.0, 2.0])
+    >>> p.requires_grad, p.dtype
+    (True, dtype('float32'))
+    """
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data.data if isinstance(data, Tensor) else data,
+                         requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter(" + super().__repr__() + ")"
+
+
+class Module:
+    """Base class of layers and models: subclass, assign parameters and submodules in
+    `__init__`, and define `forward`. Calling the module calls `forward`.
+
+    >>> import autodiff as ad, nn
+    >>> class Affine(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter([2.0])
+    ...     def forward(self, x):
+    ...         return x * self.scale
+    >>> Affine()(ad.tensor([1.0, 3.0])).tolist()
+    [2.0, 6.0]
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -----------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                                 f"before assigning {name!r}")
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """A saved, non-learnable array (e.g. batch norm's running statistics)."""
+        t = value if isinstance(value, Tensor) or value is None else ad.tensor(value)
+        object.__setattr__(self, name, t)
+        self._buffers[name] = t
+
+    def register_parameter(self, name: str, value: Parameter | None) -> None:
+        if value is None:
+            object.__setattr__(self, name, None)
+            self._parameters.pop(name, None)
+            return
+        setattr(self, name, value)
+
+    def add_module(self, name: str, module: Module) -> None:
+        setattr(self, name, module)
+
+    # -- traversal ------------------------------------------------------------------------------
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(path, module) for this module and every descendant, depth first (iterative)."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        seen: set[int] = set()
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
+                        if c is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from ((k, m) for k, m in self._modules.items() if m is not None)
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter, each once."""
+        seen: set[int] = set()
+        for path, m in self.named_modules(prefix):
+            for k, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{path}.{k}" if path else k), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        for path, m in self.named_modules():
+            for k, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{path}.{k}" if path else k), b
+
+    # -- modes and gradients ----------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch norm uses batch statistics); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: `train(False)`."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    # -- state ------------------------------------------------------------------------------
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Parameters and buffers by dotted name, as NumPy array copies."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for k, p in self.named_parameters():
+            out[k] = p.data.copy()
+        for k, b in self.named_buffers():
+            out[k] = b.data.copy()
+        return out
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> list[str]:
+        """Copy arrays into the parameters and buffers of the same names.
+
+        With `strict`, missing and unexpected keys are errors; a shape mismatch always is.
+        Returns the keys that were not found in `state` (non-strict).
+        """
+        own = dict(self.named_parameters())
+        own.update(self.named_buffers())
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
+                           f"{unexpected}")
+        for k, t in own.items():
+            if k not in state:
+                continue
+            value = np.asarray(state[k].data if isinstance(state[k], Tensor) else state[k])
+            if value.shape != t.shape:
+                raise ValueError(f"load_state_dict: '{k}' has shape {value.shape} in the state "
+                                 f"but {t.shape} in the model")
+            t.data[...] = value.astype(t.dtype, copy=False)
+        return missing
+
+    # -- calling and printing ---------------------------------------------------------------
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        children = list(self.named_children())
+        if not children:
+            return lines[0] + ")"
+        for k, m in children:
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"  ({k}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order; indexable, iterable, sliceable.
+
+    >>> import nn
+    >>> nn.Sequential(nn.Linear(2, 2), nn.Tanh())[1]
+    Tanh()
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for k, m in modules[0].items():
+                setattr(self, k, m)
+        else:
+            for i, m in enumerate(modules):
+                setattr(self, str(i), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*items[i])
+        return items[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def append(self, module: Module) -> Sequential:
+        setattr(self, str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered (their parameters are the list's)."""
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered."""
+
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
+        super().__init__()
+        for k, m in (modules or {}).items():
+            setattr(self, k, m)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        setattr(self, key, module)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+
+class Summary:
+    """The table nn.summary returns: rows of (name, type, output shape, parameters)."""
+
+    def __init__(self, rows: list[tuple[str, str, tuple[int, ...], int]], total: int,
+                 trainable: int) -> None:
+        self.rows, self.total, self.trainable = rows, total, trainable
+
+    def __str__(self) -> str:
+        head = ("layer", "type", "output shape", "parameters")
+        body = [(n, t, str(s), f"{p:,}") for n, t, s, p in self.rows]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
+        fmt = "  ".join(f"{{:{'>' if i == 3 else '<'}{w}}}" for i, w in enumerate(widths))
+        lines = [fmt.format(*head), "-" * (sum(widths) + 6)]
+        lines += [fmt.format(*r) for r in body]
+        lines += ["-" * (sum(widths) + 6), f"total parameters: {self.total:,}",
+                  f"trainable parameters: {self.trainable:,}"]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> Summary:
+    """Run `model` on zeros of `input_shape` (batch included) and tabulate each layer's output
+    shape and parameter count, with the totals.
+
+    >>> import nn
+    >>> print(nn.summary(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), (2, 4)))
+    layer  type    output shape  parameters
+    ...
+    total parameters: 15
+    trainable parameters: 15
+    """
+    rows: list[tuple[str, str, tuple[int, ...], int]] = []
+    originals: list[tuple[Module, Callable[..., Any] | None]] = []
+    for name, m in model.named_modules():
+        if not name:
+            continue
+
+        def recording(*args: Any, _m: Module = m, _name: str = name, **kwargs: Any) -> Any:
+            out = type(_m).forward(_m, *args, **kwargs)
+            n = sum(p.size for p in _m._parameters.values() if p is not None)
+            shape = out.shape if isinstance(out, Tensor) else ()
+            rows.append((_name, type(_m).__name__, shape, n))
+            return out
+
+        originals.append((m, m.__dict__.get("forward")))
+        object.__setattr__(m, "forward", recording)
+    was_training = model.training
+    try:
+        model.eval()
+        with ad.no_grad():
+            model(ad.zeros(*input_shape, dtype=dtype))
+    finally:
+        for m, f in originals:
+            if f is None:
+                object.__delattr__(m, "forward")
+            else:
+                object.__setattr__(m, "forward", f)
+        model.train(was_training)
+    order = {name: i for i, (name, _) in enumerate(model.named_modules())}
+    rows.sort(key=lambda r: order[r[0]])
+    total = sum(p.size for p in model.parameters())
+    trainable = sum(p.size for p in model.parameters() if p.requires_grad)
+    return Summary(rows, total, trainable)

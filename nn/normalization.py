@@ -1,0 +1,75 @@
+"""BatchNorm1d and LayerNorm.
+
+>>> import autodiff as ad, nn
+>>> bn = nn.BatchNorm1d(3)
+>>> bn(ad.randn(8, 3)).shape, bn.running_mean.shape
+((8, 3), (3,))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import autodiff as ad
+from autodiff import Tensor
+from nn.functional.normalization import batch_norm, layer_norm
+from nn.module import Module, Parameter
+
+
+class BatchNorm1d(Module):
+    """Batch normalization of (N, C) or (N, C, L) inputs over the batch (and length) axes."""
+
+    expected_ndim: tuple[int, ...] = (2, 3)
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(ad.ones(num_features))
+            self.bias = Parameter(ad.zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", ad.zeros(num_features))
+            self.register_buffer("running_var", ad.ones(num_features))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self.expected_ndim or x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of "
+                             f"{' or '.join(map(str, self.expected_ndim))} dimensions with "
+                             f"{self.num_features} channels on axis 1, got shape {x.shape}")
+        use_batch = self.training or not self.track_running_stats
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          training=use_batch, momentum=self.momentum, eps=self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class LayerNorm(Module):
+    """Normalize each example over its last axes, with a learned scale and shift."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True) -> None:
+        super().__init__()
+        ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
+            normalized_shape)
+        self.normalized_shape, self.eps = ns, eps
+        if elementwise_affine:
+            self.weight = Parameter(ad.ones(ns))
+            self.bias = Parameter(ad.zeros(ns))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
