@@ -13,7 +13,7 @@
 from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Summary, summary
 
 # isort: on
-from nn import functional, init
+from nn import functional, init, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.dropout import Dropout
 from nn.linear import Flatten, Identity, Linear
@@ -24,5 +24,5 @@ __all__ = [
     "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Summary", "Tanh", "functional", "init", "summary",
+    "Softmax", "Summary", "Tanh", "functional", "init", "optim", "summary",
 ]

@@ -1,0 +1,18 @@
+"""nn.optim: optimizers, gradient clipping and learning-rate schedules.
+
+>>> import autodiff as ad, nn
+>>> model = nn.Linear(3, 1)
+>>> opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+>>> loss = (model(ad.ones((4, 3))) ** 2).mean()
+>>> loss.backward(); opt.step(); opt.zero_grad()
+"""
+
+from nn.optim import lr_scheduler
+from nn.optim.adam import Adam, AdamW
+from nn.optim.clip import clip_grad_norm_, clip_grad_value_
+from nn.optim.optimizer import Optimizer
+from nn.optim.rmsprop import Adagrad, RMSprop
+from nn.optim.sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "clip_grad_norm_",
+           "clip_grad_value_", "lr_scheduler"]

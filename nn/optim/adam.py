@@ -1,0 +1,85 @@
+"""Adam, AdamW (decoupled weight decay) and their amsgrad variant, as PyTorch's algorithms:
+
+    g = grad (+ weight_decay * p for Adam)        p = p * (1 - lr * weight_decay) (AdamW)
+    m = beta1 m + (1 - beta1) g                   v = beta2 v + (1 - beta2) g^2
+    v_max = max(v_max, v) (amsgrad, used in place of v)
+    p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from nn.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation.
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([1.0], requires_grad=True)
+    >>> opt = nn.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step(); round(w.item(), 6)
+    0.9
+    """
+
+    decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False
+                 ) -> None:
+        b1, b2 = betas
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
+        if eps < 0:
+            raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {eps}")
+        super().__init__(params, {"lr": lr, "betas": (b1, b2), "eps": eps,
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "maximize": maximize})
+
+    def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
+                state: dict[str, Any]) -> None:
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        g = grad
+        if wd:
+            if self.decoupled:
+                p *= 1 - lr * wd
+            else:
+                g = g + wd * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        bias1 = 1 - b1 ** t
+        bias2 = 1 - b2 ** t
+        denom = np.sqrt(v) / math.sqrt(bias2) + eps
+        p -= (lr / bias1) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.01, as PyTorch)."""
+
+    decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False
+                 ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)

@@ -1,0 +1,46 @@
+"""Gradient clipping, in place.
+
+>>> import autodiff as ad, nn
+>>> w = ad.tensor([3.0, 4.0], requires_grad=True)
+>>> w.grad = ad.tensor([3.0, 4.0])
+>>> nn.optim.clip_grad_norm_([w], max_norm=1.0)
+5.0
+>>> [round(v, 4) for v in w.grad.tolist()]
+[0.6, 0.8]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from autodiff import Tensor
+
+
+def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
+                    norm_type: float = 2.0) -> float:
+    """Scale all gradients together so their joint norm is at most max_norm; returns the norm
+    before clipping (norm_type 2, 1 or inf)."""
+    ps = [params] if isinstance(params, Tensor) else list(params)
+    grads = [p.grad.data for p in ps if p.grad is not None]
+    if not grads:
+        return 0.0
+    if norm_type == float("inf"):
+        total = float(max(np.abs(g).max() for g in grads))
+    else:
+        total = float(sum((np.abs(g.astype(np.float64)) ** norm_type).sum() for g in grads)
+                      ** (1.0 / norm_type))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1:
+        for g in grads:
+            g *= coef
+    return total
+
+
+def clip_grad_value_(params: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clip every gradient element to [-clip_value, clip_value]."""
+    ps = [params] if isinstance(params, Tensor) else list(params)
+    for p in ps:
+        if p.grad is not None:
+            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)

@@ -1,0 +1,131 @@
+"""Learning-rate schedules: each sets every group's lr from a closed form of the epoch.
+
+    StepLR            lr0 * gamma ** (epoch // step_size)
+    MultiStepLR       lr0 * gamma ** (number of milestones <= epoch)
+    ExponentialLR     lr0 * gamma ** epoch
+    CosineAnnealingLR eta_min + (lr0 - eta_min) (1 + cos(pi epoch / T_max)) / 2
+    LinearWarmup      lr0 * (start + (1 - start) min(epoch, warmup) / warmup), then `after`
+    InverseTimeDecay  lr0 / (1 + decay_rate * floor(epoch / time_interval))   (the course's)
+
+>>> import autodiff as ad, nn
+>>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+>>> sched = nn.optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=1.0)
+>>> sched.step(); sched.get_last_lr()
+[0.5]
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+from nn.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Call `step()` once per epoch, after the optimizer's steps."""
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        for g, base in zip(self.optimizer.param_groups, self.base_lrs):
+            g["lr"] = self.lr_at(base, self.last_epoch)
+
+    def get_last_lr(self) -> list[float]:
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"
+                and not isinstance(v, LRScheduler)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+class StepLR(LRScheduler):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        if step_size <= 0:
+            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
+class ExponentialLR(LRScheduler):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * self.gamma ** epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return self.eta_min + (base_lr - self.eta_min) * (
+            1 + math.cos(math.pi * min(epoch, self.T_max) / self.T_max)) / 2
+
+
+class InverseTimeDecay(LRScheduler):
+    """The course's learning-rate decay: lr0 / (1 + decay_rate * floor(epoch / interval))."""
+
+    def __init__(self, optimizer: Optimizer, decay_rate: float, time_interval: int = 1,
+                 last_epoch: int = -1) -> None:
+        if decay_rate < 0 or time_interval <= 0:
+            raise ValueError("InverseTimeDecay: decay_rate must be >= 0 and time_interval > 0")
+        self.decay_rate, self.time_interval = decay_rate, time_interval
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr / (1 + self.decay_rate * (epoch // self.time_interval))
+
+
+class LinearWarmup(LRScheduler):
+    """Ramp from start_factor * lr0 to lr0 over `warmup_epochs`, then follow `after`'s closed
+    form (shifted by the warmup), if given."""
+
+    def __init__(self, optimizer: Optimizer, warmup_epochs: int, start_factor: float = 0.1,
+                 after: LRScheduler | None = None, last_epoch: int = -1) -> None:
+        if warmup_epochs <= 0 or not 0 < start_factor <= 1:
+            raise ValueError("LinearWarmup: warmup_epochs > 0 and 0 < start_factor <= 1")
+        self.warmup_epochs, self.start_factor, self.after = warmup_epochs, start_factor, after
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        if epoch < self.warmup_epochs:
+            return base_lr * (self.start_factor + (1 - self.start_factor) * epoch
+                              / self.warmup_epochs)
+        if self.after is not None:
+            return self.after.lr_at(base_lr, epoch - self.warmup_epochs)
+        return base_lr
