@@ -13,16 +13,18 @@
 from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Summary, summary
 
 # isort: on
-from nn import functional, init, optim
+from nn import data, functional, init, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.dropout import Dropout
 from nn.linear import Flatten, Identity, Linear
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, LayerNorm
+from nn.serialization import load, save
 
 __all__ = [
     "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Summary", "Tanh", "functional", "init", "optim", "summary",
+    "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "optim", "save",
+    "summary",
 ]

@@ -1,0 +1,133 @@
+"""Datasets and minibatches.
+
+A minibatch epoch as the course describes it: shuffle the examples (seeded), partition them
+into batches of `batch_size`, the last one smaller unless `drop_last`.
+
+>>> import numpy as np, nn
+>>> ds = nn.data.TensorDataset(np.arange(10.0).reshape(5, 2), np.arange(5))
+>>> loader = nn.data.DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+>>> [x.shape for x, y in loader]
+[(2, 2), (2, 2), (1, 2)]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """Anything with __len__ and __getitem__(i) returning an example (a tuple of arrays)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+
+class TensorDataset:
+    """Examples are the rows of equally long arrays or tensors (features, labels, ...)."""
+
+    def __init__(self, *arrays: Any) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset: give at least one array")
+        self.arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in arrays]
+        lengths = [len(a) for a in self.arrays]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"TensorDataset: arrays must have the same first dimension, got "
+                             f"lengths {lengths}")
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index: Any) -> tuple[np.ndarray, ...]:
+        return tuple(a[index] for a in self.arrays)
+
+
+class Subset:
+    """The examples of `dataset` at `indices`."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.dataset[self.indices[index]]
+
+
+def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
+                 ) -> list[Subset]:
+    """Split into non-overlapping subsets of the given lengths, or fractions summing to 1."""
+    n = len(dataset)
+    if all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        counts = [int(np.floor(f * n)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+    else:
+        counts = [int(v) for v in lengths]
+    if sum(counts) != n:
+        raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset's "
+                         f"{n} examples")
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0, *counts])
+    return [Subset(dataset, order[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+class DataLoader:
+    """Iterate over minibatches of a dataset as tuples of tensors.
+
+    - `shuffle` with `seed`: a new permutation every epoch, the same sequence for the same seed;
+    - `drop_last`: skip the last, smaller batch;
+    - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
+    Float arrays become tensors of their dtype; integer arrays stay integer (labels).
+    """
+
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, seed: int | None = None,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+        self.drop_last, self.transform = drop_last, transform
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _batch(self, idx: np.ndarray) -> tuple[Any, ...]:
+        ds = self.dataset
+        if isinstance(ds, TensorDataset):
+            parts = [a[idx] for a in ds.arrays]
+        else:
+            items = [ds[int(i)] for i in idx]
+            items = [it if isinstance(it, tuple) else (it,) for it in items]
+            parts = [np.stack([np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k])
+                               for it in items]) for k in range(len(items[0]))]
+        if self.transform is not None:
+            parts[0] = self.transform(parts[0])
+        return tuple(ad.tensor(p, dtype=p.dtype) for p in parts)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        n = len(self.dataset)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            idx = order[start:start + self.batch_size]
+            if self.drop_last and len(idx) < self.batch_size:
+                return
+            yield self._batch(idx)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The shuffling generator's state, so a resumed run draws the same batches."""
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rng.bit_generator.state = state["rng"]
