@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+from nn.data import DataLoader, TensorDataset, random_split
+
+
+def test_minibatches_cover_the_data_once_per_epoch():
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10)
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, seed=1)
+    assert len(loader) == 3
+    batches = list(loader)
+    assert [b[0].shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
+    seen = np.concatenate([b[1].data for b in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+    assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == np.int64
+    for xb, yb in batches:  # rows stay paired with their labels
+        np.testing.assert_array_equal(xb.data[:, 0], yb.data * 2)
+    second = [b[1].data.tolist() for b in loader]
+    assert second != [b[1].data.tolist() for b in batches]  # a new permutation per epoch
+
+
+def test_seeded_reproducible_and_drop_last_and_transform():
+    X, y = np.random.default_rng(0).standard_normal((9, 3)), np.arange(9)
+    a = [b[1].data.tolist() for b in DataLoader(TensorDataset(X, y), 4, shuffle=True, seed=5)]
+    b = [b[1].data.tolist() for b in DataLoader(TensorDataset(X, y), 4, shuffle=True, seed=5)]
+    assert a == b
+    loader = DataLoader(TensorDataset(X, y), 4, drop_last=True, transform=lambda x: x * 0)
+    assert len(loader) == 2 and all((xb.data == 0).all() for xb, _ in loader)
+
+
+def test_generic_dataset_and_random_split():
+    class Squares:
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return np.array([i, i * i], np.float32), i
+
+    assert isinstance(Squares(), nn.data.Dataset)
+    (xb, yb), = list(DataLoader(Squares(), batch_size=6))
+    assert xb.shape == (6, 2) and yb.data.tolist() == list(range(6))
+    parts = random_split(TensorDataset(np.arange(10)), [0.7, 0.3], seed=0)
+    assert [len(p) for p in parts] == [7, 3]
+    idx = sorted(np.concatenate([p.indices for p in parts]).tolist())
+    assert idx == list(range(10))
+    with pytest.raises(ValueError, match="add up"):
+        random_split(TensorDataset(np.arange(10)), [3, 3])
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="same first dimension"):
+        TensorDataset(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
+    assert ad.tensor(1.0).dtype == np.float32

@@ -1,0 +1,96 @@
+"""nn.functional losses and pieces against NumPy references; stability; clear errors."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn.functional as F
+from autodiff.testing import gradcheck, gradgradcheck
+
+rng = np.random.default_rng(0)
+
+
+def np_log_softmax(z):
+    m = z.max(1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(1, keepdims=True))
+
+
+def test_cross_entropy_labels_probabilities_smoothing_reductions():
+    z = rng.standard_normal((5, 4))
+    y = np.array([0, 3, 1, 1, 2])
+    lp = np_log_softmax(z)
+    per = -lp[np.arange(5), y]
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), y).item(), per.mean())
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), y, reduction="sum").item(),
+                               per.sum())
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), y, reduction="none").data, per)
+    probs = np.eye(4)[y] * 0.9 + 0.1 / 4
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), y, label_smoothing=0.1).item(),
+                               -(lp * probs).sum(1).mean())
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), probs).item(),
+                               -(lp * probs).sum(1).mean())
+    assert gradcheck(lambda t: F.cross_entropy(t, y), ad.tensor(z))
+    assert gradgradcheck(lambda t: F.cross_entropy(t, y), ad.tensor(z))
+    # labels written as a Python list (float32 tensor of whole numbers) still work
+    np.testing.assert_allclose(F.cross_entropy(ad.tensor(z), ad.tensor(y.tolist())).item(),
+                               per.mean())
+
+
+def test_cross_entropy_stable_for_huge_logits():
+    z = ad.tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0, 0]))
+    loss.backward()
+    assert np.isfinite(loss.item()) and np.isclose(loss.item(), 1e4)
+    assert np.isfinite(z.grad.data).all()
+
+
+def test_cross_entropy_errors():
+    z = ad.ones((2, 3))
+    with pytest.raises(ValueError, match=r"label 3 is out of range for 3 classes"):
+        F.cross_entropy(z, np.array([0, 3]))
+    with pytest.raises(ValueError, match="label -1"):
+        F.cross_entropy(z, np.array([-1, 0]))
+    with pytest.raises(ValueError, match="target shape"):
+        F.cross_entropy(z, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(z, np.array([0, 1]), reduction="avg")
+
+
+def test_nll_mse_bce():
+    z = rng.standard_normal((3, 4))
+    y = np.array([1, 0, 3])
+    lp = np_log_softmax(z)
+    np.testing.assert_allclose(F.nll_loss(ad.tensor(lp), y).item(), -lp[np.arange(3), y].mean())
+    a, b = rng.standard_normal(5), rng.standard_normal(5)
+    np.testing.assert_allclose(F.mse_loss(ad.tensor(a), ad.tensor(b)).item(),
+                               ((a - b) ** 2).mean())
+    p = rng.uniform(0.05, 0.95, 6)
+    t = (rng.random(6) > 0.5).astype(np.float64)
+    bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(F.binary_cross_entropy(ad.tensor(p), ad.tensor(t)).item(),
+                               bce.mean())
+    x = rng.standard_normal(6) * 3
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(ad.tensor(x), ad.tensor(t)).item(),
+        (-(t * np.log(s) + (1 - t) * np.log(1 - s))).mean())
+    assert gradcheck(lambda u: F.binary_cross_entropy_with_logits(u, t), ad.tensor(x))
+    with pytest.raises(ValueError, match="probabilities"):
+        F.binary_cross_entropy(ad.tensor([1.5]), ad.tensor([1.0]))
+    with pytest.raises(ValueError, match="shape"):
+        F.mse_loss(ad.ones(3), ad.ones(4))
+
+
+def test_bce_with_logits_stable_and_exact_at_zero():
+    x = ad.tensor([-1e4, 0.0, 1e4], requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, ad.tensor([1.0, 1.0, 0.0]), reduction="sum")
+    loss.backward()
+    assert np.isclose(loss.item(), 2e4 + np.log(2))
+    np.testing.assert_allclose(x.grad.data, [-1.0, -0.5, 1.0])
+
+
+def test_float32_losses_stay_float32():
+    z = ad.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(z, np.array([0, 1, 2, 0]), label_smoothing=0.1)
+    loss.backward()
+    assert loss.dtype == np.float32 and z.grad.dtype == np.float32

@@ -1,0 +1,106 @@
+"""Module registration, traversal, modes, state dicts, repr, summary."""
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.bn = nn.BatchNorm1d(4)
+        self.drop = nn.Dropout(0.5)
+        self.scale = nn.Parameter([2.0])
+
+    def forward(self, x):
+        return self.drop(self.bn(self.fc(x))) * self.scale
+
+
+def test_registration_and_traversal():
+    b = Block()
+    names = [n for n, _ in b.named_parameters()]
+    assert names == ["scale", "fc.weight", "fc.bias", "bn.weight", "bn.bias"]
+    assert [n for n, _ in b.named_modules()] == ["", "fc", "bn", "drop"]
+    assert [n for n, _ in b.named_buffers()] == ["bn.running_mean", "bn.running_var"]
+    assert len(list(b.children())) == 3
+    b.fc = nn.Identity()  # reassigning replaces the registration
+    assert "fc.weight" not in dict(b.named_parameters())
+    shared = nn.Linear(2, 2)
+    seq = nn.Sequential(shared, shared)
+    assert len(list(seq.parameters())) == 2  # each parameter once
+
+
+def test_super_init_is_required():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter([1.0])
+
+    with pytest.raises(AttributeError, match="super"):
+        Bad()
+
+
+def test_train_eval_propagate():
+    b = Block().eval()
+    assert not b.training and not b.bn.training and not b.drop.training
+    b.train()
+    assert b.drop.training
+
+
+def test_state_dict_round_trip_and_errors():
+    ad.manual_seed(0)
+    a, b = Block(), Block()
+    state = a.state_dict()
+    assert isinstance(state, OrderedDict) and state["fc.weight"].shape == (4, 3)
+    b.load_state_dict(state)
+    for (_k, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    state["fc.weight"][0, 0] = 99.0  # copies, not views
+    assert a.fc.weight.data[0, 0] != 99.0
+    bad = dict(state)
+    bad["fc.weight"] = np.zeros((3, 3))
+    with pytest.raises(ValueError, match=r"'fc.weight' has shape \(3, 3\).*\(4, 3\)"):
+        b.load_state_dict(bad)
+    missing = dict(state)
+    del missing["fc.bias"]
+    with pytest.raises(KeyError, match=r"missing keys \[.fc.bias.\]"):
+        b.load_state_dict(missing)
+    extra = dict(state, other=np.zeros(1))
+    with pytest.raises(KeyError, match="unexpected keys \\['other'\\]"):
+        b.load_state_dict(extra)
+    assert b.load_state_dict(missing, strict=False) == ["fc.bias"]
+
+
+def test_containers():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[1], nn.ReLU) and len(seq[:2]) == 2
+    assert seq(ad.ones((4, 2))).shape == (4, 1)
+    ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    assert len(list(ml.parameters())) == 6 and len(ml) == 3
+    md = nn.ModuleDict({"a": nn.Linear(1, 1)})
+    md["b"] = nn.Tanh()
+    assert list(md) == ["a", "b"] and len(list(md.parameters())) == 2
+
+
+def test_repr_and_zero_grad():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    text = repr(seq)
+    assert "(0): Linear(in_features=2, out_features=3, bias=True)" in text and "ReLU()" in text
+    seq(ad.ones((1, 2))).sum().backward()
+    assert seq[0].weight.grad is not None
+    seq.zero_grad()
+    assert seq[0].weight.grad is None
+
+
+def test_summary():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    s = nn.summary(model, (5, 4))
+    assert [r[:3] for r in s.rows] == [("0", "Linear", (5, 8)), ("1", "ReLU", (5, 8)),
+                                       ("2", "Linear", (5, 2))]
+    assert s.total == 4 * 8 + 8 + 8 * 2 + 2 == s.trainable
+    assert "total parameters: 58" in str(s)
+    assert "forward" not in model[0].__dict__  # hooks removed
