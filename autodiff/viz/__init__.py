@@ -1,0 +1,17 @@
+"""See the graph: DOT text (`to_dot`, no Graphviz needed), Graphviz drawings (`draw`,
+`render`), layers as clusters (`trace`), forward and backward views.
+
+>>> import autodiff as ad
+>>> from autodiff import viz
+>>> W = ad.tensor([[0.5, -1.0]], requires_grad=True, name="W")
+>>> x = ad.tensor([[1.0], [2.0]], name="x")
+>>> text = viz.to_dot(ad.tanh(W @ x), names={"W": W, "x": x})
+>>> "matmul" in text and "tanh" in text
+True
+"""
+
+from autodiff.viz.dot import to_dot
+from autodiff.viz.render import GraphvizMissing, dot_available, draw, render
+from autodiff.viz.trace import trace
+
+__all__ = ["GraphvizMissing", "dot_available", "draw", "render", "to_dot", "trace"]

@@ -1,0 +1,57 @@
+"""Draw the graph a define-by-run script builds, without writing drawing code:
+
+    python -m autodiff.viz SCRIPT.py --out graph.svg [--var NAME] [--view backward] [--depth K]
+
+The script runs as __main__; then the tensor named by --var is drawn (default: the first of
+`loss`, `out`, `output`, `y` that is a Tensor). A module-level nn.Module (any object with
+named_parameters) names the parameters. The output format follows the extension (.svg, .png,
+.pdf, .dot); without Graphviz's `dot` program a .dot file is written instead, with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from typing import Any
+
+from autodiff.tensor import Tensor
+from autodiff.viz.render import dot_available, render
+
+DEFAULT_NAMES = ("loss", "out", "output", "y")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autodiff.viz", description=__doc__.split("\n")[0])
+    p.add_argument("script")
+    p.add_argument("--out", default="graph.svg")
+    p.add_argument("--var", default=None, help="the variable holding the tensor to draw")
+    p.add_argument("--view", choices=["forward", "backward"], default="forward")
+    p.add_argument("--depth", type=int, default=None)
+    p.add_argument("--max-nodes", type=int, default=None)
+    p.add_argument("--values", action="store_true", help="show min/mean/max of values")
+    args = p.parse_args(argv)
+
+    namespace: dict[str, Any] = runpy.run_path(args.script, run_name="__main__")
+    names = [args.var] if args.var else list(DEFAULT_NAMES)
+    target = next((namespace[n] for n in names if isinstance(namespace.get(n), Tensor)), None)
+    if target is None:
+        print(f"autodiff.viz: {args.script} defines no tensor named "
+              f"{' or '.join(names)}; name the one to draw with --var", file=sys.stderr)
+        return 2
+    model = next((v for v in namespace.values() if hasattr(v, "named_parameters")
+                  and not isinstance(v, type)), None)
+    out = args.out
+    if not out.endswith((".dot", ".gv")) and not dot_available():
+        out = out.rsplit(".", 1)[0] + ".dot"
+        print(f"autodiff.viz: Graphviz's `dot` is not installed, so {args.out} cannot be "
+              f"rendered; writing the DOT text to {out} instead (install graphviz to render)",
+              file=sys.stderr)
+    render(target, path=out, names=namespace, model=model, view=args.view, depth=args.depth,
+           max_nodes=args.max_nodes, show_values=args.values)
+    print(f"autodiff.viz: wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

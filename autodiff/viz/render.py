@@ -1,0 +1,58 @@
+"""From DOT text to a `graphviz.Digraph` (render to SVG/PNG/PDF, inline in Jupyter)."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from autodiff.tensor import Tensor
+from autodiff.viz.dot import to_dot
+
+
+class GraphvizMissing(RuntimeError):
+    """Rendering needs Graphviz's `dot` program; `to_dot` works without it."""
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def draw(*outputs: Tensor, **options: Any) -> Any:
+    """The graph of `outputs` as a `graphviz.Digraph` (same options as `to_dot`).
+
+    `.render(filename, format="svg")`, `.pipe(format="png")`, and inline display in Jupyter
+    (`_repr_mimebundle_`) come from the graphviz package; they need the `dot` program.
+
+    >>> import autodiff as ad
+    >>> from autodiff import viz
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> g = viz.draw((x * 3).sum())
+    >>> "digraph" in g.source
+    True
+    """
+    import graphviz
+
+    text = to_dot(*outputs, **options)
+    body = text.split("\n")[1:-2]  # between "digraph ... {" and "}"
+    g = graphviz.Digraph(name=options.get("title") or "autodiff")
+    g.body.extend(line + "\n" for line in body)
+    return g
+
+
+def render(*outputs: Tensor, path: str, **options: Any) -> str:
+    """Draw `outputs` into `path`; the format comes from the extension (.svg, .png, .pdf, or
+    .dot for the text). Returns the path written. A clear error when `dot` is missing."""
+    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "svg"
+    if fmt in ("dot", "gv"):
+        with open(path, "w") as f:
+            f.write(to_dot(*outputs, **options))
+        return path
+    if not dot_available():
+        raise GraphvizMissing(
+            "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
+            "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
+            "autodiff.viz.to_dot() still gives the DOT text")
+    data = draw(*outputs, **options).pipe(format=fmt)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path

@@ -1,0 +1,138 @@
+"""DOT text, parsed: counts, labels, clusters, each tensor once, NaN, collapsing, caps."""
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+import nn.functional as F
+from autodiff import viz
+
+NODE = re.compile(r'^\s*(\w+) \[label="((?:[^"\\]|\\.)*)"', re.M)
+EDGE = re.compile(r"^\s*(\w+) -> (\w+);", re.M)
+
+
+def parse(text):
+    nodes = dict(NODE.findall(text))
+    edges = EDGE.findall(text)
+    return nodes, edges
+
+
+def test_single_neuron_counts_and_labels():
+    w = ad.tensor([[0.5, -0.3]], requires_grad=True, name="w")
+    b = ad.tensor([0.1], requires_grad=True, name="b")
+    x = ad.tensor([[1.0], [2.0]])
+    z = w @ x + b
+    a = ad.tanh(z)
+    text = viz.to_dot(a, names={"z": z, "a": a})
+    nodes, edges = parse(text)
+    ops = [label for label in nodes.values() if label.split("\\n")[0] in ("matmul", "add", "tanh")]
+    assert sorted(o.split("\\n")[0] for o in ops) == ["add", "matmul", "tanh"]
+    labels = "|".join(nodes.values())
+    assert "w\\n(1, 2) float32" in labels and "b\\n(1,) float32" in labels
+    assert "z\\n(1, 1) float32" in labels and "a\\n(1, 1) float32" in labels
+    # tensors: w, b, matmul output, z, a = 5; ops 3; edges: w->mm, mm->t, t->add, b->add,
+    # add->z, z->tanh, tanh->a
+    assert len(nodes) == 8 and len(edges) == 7
+    assert text.startswith("digraph") and text.rstrip().endswith("}")
+
+
+def test_each_tensor_drawn_once_and_shared_inputs():
+    x = ad.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = x * x + x.exp() * x
+    nodes, edges = parse(viz.to_dot(y))
+    assert list(nodes.values()).count("x\\n(2,) float32") == 1
+    x_id = next(k for k, v in nodes.items() if v.startswith("x\\n"))
+    assert sum(1 for a, _ in edges if a == x_id) == 3  # mul (both sides dedup'd), exp, mul
+
+
+def test_styles_and_nan_highlight():
+    p = nn.Parameter([1.0, -1.0])
+    leaf = ad.tensor([0.0, 1.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        bad = ad.log(leaf)  # -inf at 0
+    text = viz.to_dot((bad * p)[1:].sum(), names={"bad": bad}, model=None)
+    assert "#fde68a" in text  # a parameter
+    assert "#bbf7d0" in text  # the output
+    assert "NaN/inf!" in text and "#fca5a5" in text
+
+
+def test_values_and_grads_statistics():
+    w = ad.tensor([1.0, 3.0], requires_grad=True, name="w")
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    text = viz.to_dot(loss, show_values=True, show_grads=True)
+    assert "min 1  mean 2  max 3" in text and "grad min 2  mean 4  max 6" in text
+
+
+def test_model_names_and_clusters_without_trace():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    loss = model(ad.ones((2, 3))).sum()
+    text = viz.to_dot(loss, model=model)
+    assert "0.weight\\n(4, 3) float32" in text and "2.bias\\n(2,) float32" in text
+    assert 'subgraph "cluster_0"' in text and 'subgraph "cluster_2"' in text
+
+
+def test_trace_clusters_and_collapse_by_depth():
+    model = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.Tanh()), nn.Linear(4, 2))
+    with viz.trace(model):
+        out = model(ad.ones((5, 3)))
+    assert "forward" not in model[0][0].__dict__  # wrappers removed
+    loss = F.mse_loss(out, ad.zeros((5, 2)))
+    full = viz.to_dot(loss, model=model)
+    assert 'subgraph "cluster_0.1"' in full and 'label="0.1: Tanh"' in full
+    collapsed = viz.to_dot(loss, model=model, depth=1)
+    nodes, _ = parse(collapsed)
+    modules = [v for v in nodes.values() if v.startswith(("0: ", "1: "))]
+    assert sorted(modules) == ["0: Sequential\\nin (5, 3)\\nout (5, 4)",
+                               "1: Linear\\nin (5, 4)\\nout (5, 2)"]
+    assert "tanh" not in "|".join(nodes.values())  # inside the collapsed layer
+    assert len(nodes) < len(parse(full)[0])
+
+
+def test_backward_view_in_walk_order_with_saved():
+    x = ad.tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x.exp() * 3).sum()
+    nodes, _edges = parse(viz.to_dot(loss, view="backward"))
+    labels = sorted(nodes.values())
+    assert labels[0].startswith("1. sum backward") and labels[1].startswith("2. mul backward")
+    assert labels[2].startswith("3. exp backward\\nsaved: output (2,) float32")
+    assert "x.grad\\n(2,) float32" in labels
+    loss.backward()
+    assert "saved: freed" in viz.to_dot(loss, view="backward")
+
+
+def test_max_nodes_note_and_hide_constants():
+    x = ad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(50):
+        y = y * 1.5
+    text = viz.to_dot(y, max_nodes=10)
+    assert "more op nodes not shown (max_nodes=10)" in text
+    assert len(parse(text)[0]) <= 12
+    shown = viz.to_dot(x * 2.0, hide_constants=False)
+    assert 'label="const"' in shown and 'label="const"' not in viz.to_dot(x * 2.0)
+
+
+def test_hundred_thousand_nodes_in_seconds():
+    x = ad.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    start = time.perf_counter()
+    text = viz.to_dot(y)
+    seconds = time.perf_counter() - start
+    assert text.count("->") == 200_000
+    assert seconds < 20, f"{seconds:.1f} s"
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="view"):
+        viz.to_dot(ad.ones(1, requires_grad=True) * 2, view="sideways")
+    with pytest.raises(TypeError, match="Tensors"):
+        viz.to_dot(np.ones(2))
+    with pytest.raises(TypeError, match="named_modules"):
+        viz.trace(object())
