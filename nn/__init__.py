@@ -15,13 +15,17 @@ from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Sum
 # isort: on
 from nn import data, functional, init, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from nn.dropout import Dropout
+from nn.conv import Conv2d, ConvTranspose2d
+from nn.dropout import Dropout, Dropout2d
 from nn.linear import Flatten, Identity, Linear
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from nn.normalization import BatchNorm1d, LayerNorm
+from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
 from nn.serialization import load, save
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
+    "MaxPool2d", "Upsample",
     "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",

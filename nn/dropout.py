@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from autodiff import Tensor
-from nn.functional.dropout import dropout
+from nn.functional.dropout import dropout, dropout2d
 from nn.module import Module
 
 
@@ -24,3 +24,10 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability p (off in eval)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout2d(x, self.p, self.training)

@@ -73,3 +73,9 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of (N, C, H, W) inputs over the batch and spatial axes."""
+
+    expected_ndim = (4,)

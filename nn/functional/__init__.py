@@ -18,7 +18,9 @@ from nn.functional.activation import (
     softplus,
     tanh,
 )
-from nn.functional.dropout import dropout
+from nn.functional.conv import conv2d, conv_transpose2d
+from nn.functional.dropout import dropout, dropout2d
+from nn.functional.interpolate import interpolate
 from nn.functional.linear import linear
 from nn.functional.loss import (
     binary_cross_entropy,
@@ -28,8 +30,11 @@ from nn.functional.loss import (
     nll_loss,
 )
 from nn.functional.normalization import batch_norm, layer_norm
+from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
+    "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "dropout2d",
+    "interpolate", "max_pool2d",
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss",
     "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",

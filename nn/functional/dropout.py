@@ -27,3 +27,18 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
         return x * 0.0
     keep = (ad.generator().random(x.shape) >= p).astype(x.dtype)
     return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+
+
+def dropout2d(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Channel dropout for (N, C, H, W): zero whole feature maps with probability p."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"dropout2d: expected (N, C, H, W), got {x.shape}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = (ad.generator().random((*x.shape[:2], 1, 1)) >= p).astype(x.dtype)
+    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))

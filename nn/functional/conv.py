@@ -1,0 +1,246 @@
+"""Convolutions as autodiff primitives: conv2d and conv_transpose2d (NCHW, PyTorch's
+semantics), built on strided window views and one (batched over groups) matrix product.
+
+Three primitives close under differentiation, so gradients of gradients work:
+
+    conv(x, W)            d/dx: conv_transpose(g, W)     d/dW: conv_weight(x, g)
+    conv_transpose(y, W)  d/dy: conv(g, W)               d/dW: conv_weight(g, y)
+    conv_weight(x, g)     d/dx: conv_transpose(g, gW)    d/dg: conv(x, gW)
+
+Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
+(groups, O/g, C/g * kh * kw) on the left: an earlier measurement on this machine found this
+orientation 3.5x faster than patches as rows. col2im (the transposed convolution) adds the
+kh * kw kernel offsets in a loop over offsets (never over pixels, channels or the batch).
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.conv2d(ad.ones((1, 1, 4, 4)), ad.ones((2, 1, 3, 3)), padding=1).shape
+(1, 2, 4, 4)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+import autodiff as ad
+from autodiff import Tensor
+
+Pads = tuple[int, int, int, int]  # top, bottom, left, right
+Params = tuple[tuple[int, int], Pads, tuple[int, int], int]  # stride, pads, dilation, groups
+
+
+def _pair(v: Any, name: str) -> tuple[int, int]:
+    t = (int(v), int(v)) if isinstance(v, int | np.integer) else tuple(int(i) for i in v)
+    if len(t) != 2:
+        raise ValueError(f"conv2d: {name} must be an int or a pair, got {v!r}")
+    return t  # type: ignore[return-value]
+
+
+def _out_size(n: int, k: int, s: int, d: int, pa: int, pb: int) -> int:
+    return (n + pa + pb - d * (k - 1) - 1) // s + 1
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, params: Params, ho: int, wo: int) -> np.ndarray:
+    """A read-only view (N, C, Ho, Wo, kh, kw) of the padded input's receptive fields."""
+    (sh, sw), _, (dh, dw), _ = params
+    n, c = xp.shape[:2]
+    s0, s1, s2, s3 = xp.strides
+    return as_strided(xp, (n, c, ho, wo, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw),
+                      writeable=False)
+
+
+def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    pt, pb, pl, pr = pads
+    if not any(pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
+
+
+def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[np.ndarray, int,
+                                                                                int]:
+    """Patches as columns: (G, C/g * kh * kw, N * Ho * Wo)."""
+    _, pads, (dh, dw), g = params
+    n, c, h, w = x.shape
+    kh, kw = w_shape[2:]
+    (sh, sw) = params[0]
+    ho = _out_size(h, kh, sh, dh, pads[0], pads[1])
+    wo = _out_size(w, kw, sw, dw, pads[2], pads[3])
+    win = _windows(_pad(x, pads), kh, kw, params, ho, wo)  # (N, C, Ho, Wo, kh, kw)
+    win = win.reshape(n, g, c // g, ho, wo, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return win.reshape(g, (c // g) * kh * kw, n * ho * wo), ho, wo
+
+
+def _conv(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
+    g = params[3]
+    n = x.shape[0]
+    o = w.shape[0]
+    cols, ho, wo = _columns(x, w.shape, params)
+    out = np.matmul(w.reshape(g, o // g, -1), cols)  # (G, O/g, N*Ho*Wo)
+    out = out.reshape(g, o // g, n, ho, wo).transpose(2, 0, 1, 3, 4).reshape(n, o, ho, wo)
+    return np.ascontiguousarray(out)
+
+
+def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
+                    params: Params) -> np.ndarray:
+    """The adjoint of _conv in x: y (N, O, Ho, Wo) -> (N, C, H, W) = x_shape."""
+    (sh, sw), pads, (dh, dw), g = params
+    n, o, ho, wo = y.shape
+    _, c, h, wd = x_shape
+    kh, kw = w.shape[2:]
+    ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
+    wm = w.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, C/g*kh*kw, O/g)
+    cols = np.matmul(wm, ym).reshape(g, c // g, kh, kw, n, ho, wo)
+    cols = cols.transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, ho, wo)
+    hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
+    out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
+    for i in range(kh):  # one strided add per kernel offset
+        for j in range(kw):
+            out[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+    return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
+
+
+def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
+                 params: Params) -> np.ndarray:
+    """dL/dW for y = conv(x, W), given gy = dL/dy."""
+    g = params[3]
+    n, o, ho, wo = gy.shape
+    cols, _, _ = _columns(x, w_shape, params)  # (G, K, M)
+    gm = gy.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, -1)
+    return np.matmul(gm, cols.transpose(0, 2, 1)).reshape(w_shape)
+
+
+class Conv2d(ad.Function):
+    name = "conv2d"
+
+    @staticmethod
+    def forward(ctx, x, w, *, params):
+        ctx.params = params
+        ctx.save_for_backward(x, w)
+        return _conv(x, w, params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        p = ctx.params
+        need_x, need_w = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(grad, w, x_shape=x.shape, params=p) if need_x else None
+        gw = ConvWeight.apply(x, grad, w_shape=w.shape, params=p) if need_w else None
+        return gx, gw
+
+
+class ConvTranspose2d(ad.Function):
+    name = "conv_transpose2d"
+
+    @staticmethod
+    def forward(ctx, y, w, *, x_shape, params):
+        ctx.params = params
+        ctx.save_for_backward(y, w)
+        return _conv_transpose(y, w, x_shape, params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, w = ctx.saved_tensors
+        p = ctx.params
+        need_y, need_w = ctx.needs_input_grad
+        gy = Conv2d.apply(grad, w, params=p) if need_y else None
+        gw = ConvWeight.apply(grad, y, w_shape=w.shape, params=p) if need_w else None
+        return gy, gw
+
+
+class ConvWeight(ad.Function):
+    name = "conv_weight"
+
+    @staticmethod
+    def forward(ctx, x, gy, *, w_shape, params):
+        ctx.params = params
+        ctx.save_for_backward(x, gy)
+        return _conv_weight(x, gy, w_shape, params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, gy = ctx.saved_tensors
+        p = ctx.params
+        need_x, need_g = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(gy, grad, x_shape=x.shape, params=p) if need_x else None
+        gg = Conv2d.apply(x, grad, params=p) if need_g else None
+        return gx, gg
+
+
+def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"{op}: expected weight of 4 dimensions, got {w.shape}")
+    if groups <= 0 or x.shape[1] % groups:
+        raise ValueError(f"{op}: groups={groups} must divide the {x.shape[1]} input channels")
+
+
+def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation (PyTorch's conv2d): x (N, C, H, W), weight (O, C/groups, kh, kw),
+    bias (O,). padding is an int, a pair, "valid" (0) or "same" (output size = input size,
+    stride 1; the odd extra pad goes to the bottom/right, as PyTorch)."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    _check("conv2d", x, weight, groups, 1)
+    o, cg, kh, kw = weight.shape
+    if x.shape[1] != cg * groups:
+        raise ValueError(f"conv2d: the input has {x.shape[1]} channels but the weight expects "
+                         f"{cg * groups} (weight shape {weight.shape}, groups={groups})")
+    if o % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the {o} output channels")
+    s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if min(s) <= 0 or min(d) <= 0:
+        raise ValueError(f"conv2d: stride and dilation must be positive, got {s} and {d}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads: Pads = (0, 0, 0, 0)
+        elif padding == "same":
+            if s != (1, 1):
+                raise ValueError("conv2d: padding='same' needs stride 1")
+            th, tw = d[0] * (kh - 1), d[1] * (kw - 1)
+            pads = (th // 2, th - th // 2, tw // 2, tw - tw // 2)
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got "
+                             f"{padding!r}")
+    else:
+        ph, pw = _pair(padding, "padding")
+        if ph < 0 or pw < 0:
+            raise ValueError(f"conv2d: padding must be >= 0, got {padding}")
+        pads = (ph, ph, pw, pw)
+    h, w = x.shape[2:]
+    if (h + pads[0] + pads[1] < d[0] * (kh - 1) + 1
+            or w + pads[2] + pads[3] < d[1] * (kw - 1) + 1):
+        raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {d}) is larger than the padded "
+                         f"input {(h + pads[0] + pads[1], w + pads[2] + pads[3])}")
+    out = Conv2d.apply(x, weight, params=(s, pads, d, groups))
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """The transposed convolution (PyTorch's conv_transpose2d): x (N, C_in, H, W), weight
+    (C_in, C_out/groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    _check("conv_transpose2d", x, weight, groups, 0)
+    cin, cog, kh, kw = weight.shape
+    if x.shape[1] != cin:
+        raise ValueError(f"conv_transpose2d: the input has {x.shape[1]} channels but the weight "
+                         f"expects {cin} (weight shape {weight.shape})")
+    s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
+    p, op = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+    if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
+        raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than stride "
+                         f"{s} or dilation {d}")
+    h = (x.shape[2] - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
+    w = (x.shape[3] - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    if h <= 0 or w <= 0:
+        raise ValueError(f"conv_transpose2d: the output size {(h, w)} is not positive")
+    x_shape = (x.shape[0], cog * groups, h, w)
+    out = ConvTranspose2d.apply(x, weight, x_shape=x_shape,
+                                params=(s, (p[0], p[0], p[1], p[1]), d, groups))
+    return out if bias is None else out + bias.reshape(1, -1, 1, 1)

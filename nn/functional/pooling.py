@@ -1,0 +1,152 @@
+"""Pooling (NCHW, PyTorch's semantics): max_pool2d, avg_pool2d, adaptive_avg_pool2d.
+
+max_pool2d is a gather at the argmax of each window (ties go to the first maximum in the window,
+as PyTorch); its backward is the matching scatter, and the scatter's backward is the gather
+again, so second derivatives work. avg_pool2d is a depthwise convolution with a constant kernel
+(it counts padding, as PyTorch's default); adaptive_avg_pool2d multiplies by the averaging
+matrices of PyTorch's bins. Neither needs a backward of its own.
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.max_pool2d(ad.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
+[[[[5.0, 7.0], [13.0, 15.0]]]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+from nn.functional.conv import _out_size, _pad, _pair, _windows, conv2d
+
+
+class _Indices:
+    """Where each window's maximum sits: a flat offset into the window, per output cell."""
+
+    def __init__(self, arg: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                 pads: tuple[int, int, int, int], in_shape: tuple[int, ...]) -> None:
+        self.arg, self.kernel, self.stride, self.pads, self.in_shape = (arg, kernel, stride,
+                                                                        pads, in_shape)
+
+    def gather(self, x: np.ndarray) -> np.ndarray:
+        kh, kw = self.kernel
+        ho, wo = self.arg.shape[2:]
+        win = _windows(_pad(x, self.pads), kh, kw,
+                       (self.stride, self.pads, (1, 1), 1), ho, wo)
+        win = win.reshape(*win.shape[:4], kh * kw)
+        return np.take_along_axis(win, self.arg[..., None], axis=-1)[..., 0]
+
+    def scatter(self, g: np.ndarray) -> np.ndarray:
+        kh, kw = self.kernel
+        sh, sw = self.stride
+        pt, pb, pl, pr = self.pads
+        n, c, h, w = self.in_shape
+        ho, wo = self.arg.shape[2:]
+        out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
+        for i in range(kh):  # one strided add per kernel offset
+            for j in range(kw):
+                hit = self.arg == i * kw + j
+                out[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += g * hit
+        return out[:, :, pt:pt + h, pl:pl + w]
+
+
+class PoolGather(ad.Function):
+    name = "max_pool2d"
+
+    @staticmethod
+    def forward(ctx, x, *, indices):
+        ctx.indices = indices
+        ctx.kernel_size, ctx.stride = indices.kernel, indices.stride
+        return indices.gather(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PoolScatter.apply(grad, indices=ctx.indices)
+
+
+class PoolScatter(ad.Function):
+    name = "max_unpool2d"
+
+    @staticmethod
+    def forward(ctx, g, *, indices):
+        ctx.indices = indices
+        return indices.scatter(g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PoolGather.apply(grad, indices=ctx.indices)
+
+
+def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any
+               ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
+    k = _pair(kernel_size, "kernel_size")
+    s = k if stride is None else _pair(stride, "stride")
+    p = _pair(padding, "padding")
+    if min(k) <= 0 or min(s) <= 0:
+        raise ValueError(f"{op}: kernel_size and stride must be positive, got {k} and {s}")
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2 or min(p) < 0:
+        raise ValueError(f"{op}: padding {p} must be >= 0 and at most half the kernel {k}")
+    if x.shape[2] + 2 * p[0] < k[0] or x.shape[3] + 2 * p[1] < k[1]:
+        raise ValueError(f"{op}: kernel {k} is larger than the padded input "
+                         f"{(x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1])}")
+    return k, s, p
+
+
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """The maximum of each window; stride defaults to kernel_size; padding counts as -inf."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    k, s, p = _pool_args("max_pool2d", x, kernel_size, stride, padding)
+    pads = (p[0], p[0], p[1], p[1])
+    ho = _out_size(x.shape[2], k[0], s[0], 1, p[0], p[0])
+    wo = _out_size(x.shape[3], k[1], s[1], 1, p[1], p[1])
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    win = _windows(_pad(x.data, pads, fill), k[0], k[1], (s, pads, (1, 1), 1), ho, wo)
+    arg = win.reshape(*win.shape[:4], -1).argmax(axis=-1)  # the first maximum wins
+    return PoolGather.apply(x, indices=_Indices(arg, k, s, pads, x.shape))
+
+
+def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """The mean of each window (padding counted as zeros unless count_include_pad=False)."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    k, s, p = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    c = x.shape[1]
+    w = ad.tensor(np.full((c, 1, *k), 1.0 / (k[0] * k[1]), dtype=x.dtype))
+    out = conv2d(x, w, stride=s, padding=p, groups=c)
+    if not count_include_pad and (p[0] or p[1]):
+        ones = np.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
+        frac = conv2d(ad.tensor(ones), ad.tensor(w.data[:1]), stride=s, padding=p).data
+        out = out / frac
+    return out
+
+
+def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
+    """PyTorch's adaptive bins as an averaging matrix (n_out, n_in)."""
+    m = np.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        a = (i * n_in) // n_out
+        b = -((-(i + 1) * n_in) // n_out)
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
+    """Average over PyTorch's adaptive bins to reach `output_size` (an int, a pair, None in a
+    pair keeps that size)."""
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W), got {x.shape}")
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    ho = x.shape[2] if output_size[0] is None else int(output_size[0])
+    wo = x.shape[3] if output_size[1] is None else int(output_size[1])
+    if ho <= 0 or wo <= 0:
+        raise ValueError(f"adaptive_avg_pool2d: output size must be positive, got {output_size}")
+    mh = ad.tensor(_bins(x.shape[2], ho, x.dtype))
+    mw = ad.tensor(_bins(x.shape[3], wo, x.dtype).T)
+    return mh @ x @ mw
