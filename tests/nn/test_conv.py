@@ -1,0 +1,157 @@
+"""Convolutions against naive loops written here (hypothesis over shapes, strides, paddings,
+dilations, groups), gradients to second order, PyTorch when installed, and bad input."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autodiff as ad
+import nn
+import nn.functional as F
+from autodiff.testing import gradcheck, gradgradcheck
+
+
+def naive_conv(x, w, s, p, d, g):
+    n, _c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    ho = (h + 2 * p - d * (kh - 1) - 1) // s + 1
+    wo = (wd + 2 * p - d * (kw - 1) - 1) // s + 1
+    out = np.zeros((n, o, ho, wo))
+    og = o // g
+    for b, oc, i, j in itertools.product(range(n), range(o), range(ho), range(wo)):
+        grp = oc // og
+        for ci, a, e in itertools.product(range(cg), range(kh), range(kw)):
+            out[b, oc, i, j] += xp[b, grp * cg + ci, i * s + a * d, j * s + e * d] * w[oc, ci, a, e]
+    return out
+
+
+def naive_conv_transpose(y, w, s, p, op, d, g):
+    n, cin, h, wd = y.shape
+    _, cog, kh, kw = w.shape
+    ho = (h - 1) * s - 2 * p + d * (kh - 1) + op + 1
+    wo = (wd - 1) * s - 2 * p + d * (kw - 1) + op + 1
+    full = np.zeros((n, cog * g, ho + 2 * p + s, wo + 2 * p + s))
+    cg = cin // g
+    for b, ci, i, j in itertools.product(range(n), range(cin), range(h), range(wd)):
+        grp = ci // cg
+        for co, a, e in itertools.product(range(cog), range(kh), range(kw)):
+            v = y[b, ci, i, j] * w[ci, co, a, e]
+            full[b, grp * cog + co, i * s + a * d, j * s + e * d] += v
+    return full[:, :, p:p + ho, p:p + wo]
+
+
+@st.composite
+def conv_case(draw):
+    g = draw(st.sampled_from([1, 2]))
+    cg, og = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s, p, d = draw(st.integers(1, 2)), draw(st.integers(0, 1)), draw(st.integers(1, 2))
+    h = draw(st.integers(d * (max(k) - 1) + 1 - 2 * p if d * (max(k) - 1) + 1 > 2 * p else 1, 6))
+    w = draw(st.integers(h, 6))
+    rng = np.random.default_rng(draw(st.integers(0, 999)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), cg * g, max(h, 1), w))
+    wt = rng.standard_normal((og * g, cg, *k))
+    return x, wt, s, p, d, g
+
+
+@settings(max_examples=25, deadline=None)
+@given(conv_case())
+def test_conv2d_matches_naive_loops(case):
+    x, w, s, p, d, g = case
+    out = F.conv2d(ad.tensor(x), ad.tensor(w), stride=s, padding=p, dilation=d, groups=g)
+    np.testing.assert_allclose(out.data, naive_conv(x, w, s, p, d, g), atol=1e-10)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_conv_transpose2d_matches_naive_loops(data):
+    g = data.draw(st.sampled_from([1, 2]))
+    s, p, d = data.draw(st.integers(1, 3)), data.draw(st.integers(0, 1)), data.draw(
+        st.integers(1, 2))
+    op = data.draw(st.integers(0, max(s, d) - 1))
+    k = data.draw(st.integers(1, 3))
+    rng = np.random.default_rng(data.draw(st.integers(0, 999)))
+    y = rng.standard_normal((1, 2 * g, data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))))
+    w = rng.standard_normal((2 * g, data.draw(st.integers(1, 2)), k, k))
+    ho = (y.shape[2] - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if ho <= 0 or (y.shape[3] - 1) * s - 2 * p + d * (k - 1) + op + 1 <= 0:
+        return
+    out = F.conv_transpose2d(ad.tensor(y), ad.tensor(w), stride=s, padding=p, output_padding=op,
+                             dilation=d, groups=g)
+    np.testing.assert_allclose(out.data, naive_conv_transpose(y, w, s, p, op, d, g), atol=1e-10)
+
+
+def test_gradients_to_second_order():
+    rng = np.random.default_rng(0)
+    x = ad.tensor(rng.standard_normal((1, 4, 5, 5)))
+    w = ad.tensor(rng.standard_normal((2, 2, 3, 2)))
+    b = ad.tensor(rng.standard_normal(2))
+
+    def f(x, w, b):
+        return F.conv2d(x, w, b, stride=2, padding=1, dilation=(1, 2), groups=2)
+
+    assert gradcheck(f, x, w, b) and gradgradcheck(f, x, w, b)
+    y = ad.tensor(rng.standard_normal((1, 2, 3, 3)))
+    wt = ad.tensor(rng.standard_normal((2, 3, 3, 3)))
+
+    def t(y, w):
+        return F.conv_transpose2d(y, w, stride=2, padding=1, output_padding=1)
+
+    assert gradcheck(t, y, wt) and gradgradcheck(t, y, wt)
+
+
+def test_same_and_valid_padding_and_float32():
+    x = ad.randn(2, 3, 7, 6)
+    w = ad.randn(4, 3, 4, 3)
+    assert F.conv2d(x, w, padding="same").shape == (2, 4, 7, 6)
+    assert F.conv2d(x, w, padding="valid").shape == (2, 4, 4, 4)
+    assert F.conv2d(x, w, padding="same", dilation=2).shape == (2, 4, 7, 6)
+    assert F.conv2d(x, w).dtype == np.float32
+
+
+def test_against_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed (optional extra bench)")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 9, 8))
+    w = rng.standard_normal((6, 2, 3, 3))
+    a = ad.tensor(x, requires_grad=True)
+    aw = ad.tensor(w, requires_grad=True)
+    F.conv2d(a, aw, stride=2, padding=1, groups=2).sum().backward()
+    tx = torch.tensor(x, requires_grad=True)
+    tw = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(tx, tw, stride=2, padding=1, groups=2).sum().backward()
+    np.testing.assert_allclose(a.grad.data, tx.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(aw.grad.data, tw.grad.numpy(), atol=1e-10)
+
+
+def test_bad_input():
+    x = ad.ones((1, 3, 5, 5))
+    with pytest.raises(ValueError, match="input has 3 channels but the weight expects 4"):
+        F.conv2d(x, ad.ones((2, 4, 3, 3)))
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.conv2d(x, ad.ones((2, 3, 7, 7)))
+    with pytest.raises(ValueError, match="stride and dilation must be positive"):
+        F.conv2d(x, ad.ones((2, 3, 3, 3)), stride=0)
+    with pytest.raises(ValueError, match="padding"):
+        F.conv2d(x, ad.ones((2, 3, 3, 3)), padding=-1)
+    with pytest.raises(ValueError, match="same"):
+        F.conv2d(x, ad.ones((2, 3, 3, 3)), padding="same", stride=2)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        F.conv2d(ad.ones((3, 5, 5)), ad.ones((2, 3, 3, 3)))
+    with pytest.raises(ValueError, match="groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="output_padding"):
+        F.conv_transpose2d(x, ad.ones((3, 2, 3, 3)), stride=1, output_padding=1)
+
+
+def test_layers_shapes_and_init():
+    conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+    assert conv(ad.ones((2, 3, 8, 8))).shape == (2, 8, 4, 4)
+    bound = 1 / np.sqrt(3 * 9)
+    assert np.abs(conv.weight.data).max() <= bound + 1e-7
+    up = nn.ConvTranspose2d(8, 3, 2, stride=2)
+    assert up(ad.ones((2, 8, 4, 4))).shape == (2, 3, 8, 8)
