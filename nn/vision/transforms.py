@@ -1,0 +1,93 @@
+"""Batch transforms for NCHW arrays, vectorized over the batch and seeded.
+
+>>> import numpy as np
+>>> from nn.vision import transforms as T
+>>> t = T.Compose([T.RandomCrop(8, padding=2, seed=0), T.RandomHorizontalFlip(seed=0)])
+>>> t(np.zeros((4, 1, 8, 8), np.float32)).shape
+(4, 1, 8, 8)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+class Compose:
+    def __init__(self, transforms: Sequence[Callable[[np.ndarray], np.ndarray]]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+
+class Normalize:
+    """(x - mean) / std per channel."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        self.mean = np.asarray(mean, np.float32).reshape(1, -1, 1, 1)
+        self.std = np.asarray(std, np.float32).reshape(1, -1, 1, 1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.std).astype(x.dtype)
+
+
+class RandomCrop:
+    """Pad by `padding` (zeros) and cut a random size x size window, per image."""
+
+    def __init__(self, size: int, padding: int = 0, seed: int | None = None) -> None:
+        self.size, self.padding = size, padding
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, w = x.shape
+        p = self.padding
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        top = self.rng.integers(0, h + 2 * p - self.size + 1, n)
+        left = self.rng.integers(0, w + 2 * p - self.size + 1, n)
+        rows = top[:, None] + np.arange(self.size)  # (n, size)
+        cols = left[:, None] + np.arange(self.size)
+        return xp[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+class RandomHorizontalFlip:
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        self.p = p
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        flip = self.rng.random(len(x)) < self.p
+        out = x.copy()
+        out[flip] = x[flip][..., ::-1]
+        return out
+
+
+class RandomAffine:
+    """A small random rotation (degrees) and shift (fraction of the size) per image, by
+    nearest-neighbour sampling from an inverse map (zeros outside)."""
+
+    def __init__(self, degrees: float = 10.0, translate: float = 0.1,
+                 seed: int | None = None) -> None:
+        self.degrees, self.translate = degrees, translate
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        n, c, h, w = x.shape
+        theta = np.deg2rad(self.rng.uniform(-self.degrees, self.degrees, n))
+        ty = self.rng.uniform(-self.translate, self.translate, n) * h
+        tx = self.rng.uniform(-self.translate, self.translate, n) * w
+        yy, xx = np.meshgrid(np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2,
+                             indexing="ij")
+        cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
+        src_y = cos * (yy - ty[:, None, None]) - sin * (xx - tx[:, None, None]) + (h - 1) / 2
+        src_x = sin * (yy - ty[:, None, None]) + cos * (xx - tx[:, None, None]) + (w - 1) / 2
+        iy, ix = np.rint(src_y).astype(int), np.rint(src_x).astype(int)
+        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+        iy, ix = np.clip(iy, 0, h - 1), np.clip(ix, 0, w - 1)
+        out = x[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                iy[:, None], ix[:, None]]
+        return out * inside[:, None].astype(x.dtype)
