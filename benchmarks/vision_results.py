@@ -1,0 +1,63 @@
+"""Train the reference models and write the results table of docs/vision.md.
+
+    python benchmarks/vision_results.py            # a few minutes on 2 cores
+
+LeNet-5 and ResNet-8 on MNIST-5k (4,000 train / 1,000 test), the MLP on scikit-learn's digits.
+The table replaces the lines between the RESULTS markers in docs/vision.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from nn.vision.train import main as vision
+
+RUNS = [
+    ("LeNet-5", "mnist-5k", ["--model", "lenet5", "--epochs", "20", "--batch-size", "32",
+                             "--lr", "3e-3", "--augment"], 0.98),
+    ("ResNet-8", "mnist-5k", ["--model", "resnet8", "--epochs", "6", "--batch-size", "64",
+                              "--lr", "3e-3", "--augment"], 0.98),
+    ("MLP 64-128-128-10", "digits", ["--model", "mlp", "--epochs", "40", "--batch-size", "32",
+                                     "--lr", "1e-3", "--val-fraction", "0.1"], 0.97),
+]
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="runs/results")
+    p.add_argument("--doc", default=str(Path(__file__).resolve().parents[1] / "docs" /
+                                        "vision.md"))
+    args = p.parse_args(argv)
+    rows = []
+    for name, data, flags, target in RUNS:
+        m = vision(["train", "--data", data, *flags, "--out", f"{args.out}/{name.split()[0]}",
+                    "--no-progress"])
+        rows.append({"name": name, "data": data, "accuracy": m["test_accuracy"],
+                     "target": target, "seconds": m["seconds_per_epoch"],
+                     "epochs": len(m["history"]["seconds"]), "params": m["parameters"]})
+    lines = ["| model | data | test accuracy | target | epochs | seconds / epoch | parameters |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        ok = "met" if r["accuracy"] >= r["target"] else "NOT met"
+        lines.append(f"| {r['name']} | {r['data']} | {r['accuracy']:.1%} | "
+                     f">= {r['target']:.0%} ({ok}) | {r['epochs']} | {r['seconds']:.1f} | "
+                     f"{r['params']:,} |")
+    lines.append(f"\nMeasured by `python benchmarks/vision_results.py` on {platform.machine()}, "
+                 f"{platform.python_version()}, 2 cores.")
+    doc = Path(args.doc)
+    text = doc.read_text()
+    table = "\n".join(lines)
+    new = re.sub(r"(<!-- RESULTS -->\n).*?(\n<!-- /RESULTS -->)",
+                 lambda m_: m_.group(1) + table + m_.group(2), text, flags=re.S)
+    doc.write_text(new)
+    print(table)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
