@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nn.vision.train import main as vision
 
 RUNS = [
-    ("LeNet-5", "mnist-5k", ["--model", "lenet5", "--epochs", "20", "--batch-size", "32",
+    ("LeNet-5", "mnist-5k", ["--model", "lenet5", "--epochs", "30", "--batch-size", "32",
                              "--lr", "3e-3", "--augment"], 0.98),
     ("ResNet-8", "mnist-5k", ["--model", "resnet8", "--epochs", "6", "--batch-size", "64",
                               "--lr", "3e-3", "--augment"], 0.98),
