@@ -70,16 +70,15 @@ def one_layer(out: Path) -> list[Path]:
 
 
 def collapsed(out: Path) -> Path:
+    """A ResNet-8 with every layer below depth 2 collapsed into one node (blocks stay whole)."""
+    from nn.vision.models import resnet8
+
     ad.manual_seed(0)
-    model = nn.Sequential(
-        nn.Sequential(nn.Linear(16, 32), nn.BatchNorm1d(32), nn.ReLU()),
-        nn.Sequential(nn.Linear(32, 32), nn.BatchNorm1d(32), nn.ReLU()),
-        nn.Sequential(nn.Linear(32, 16), nn.ReLU(), nn.Dropout(0.1)),
-        nn.Linear(16, 10))
+    model = resnet8(width=8)
     with viz.trace(model):
-        logits = model(ad.randn(8, 16))
-    loss = F.cross_entropy(logits, np.arange(8) % 10)
-    return save(out, "collapsed_mlp", loss, model=model, depth=1)
+        logits = model(ad.randn(2, 1, 28, 28))
+    loss = F.cross_entropy(logits, np.array([3, 7]))
+    return save(out, "collapsed_cnn", loss, model=model, depth=2)
 
 
 def main(argv: list[str] | None = None) -> list[Path]:

@@ -164,7 +164,24 @@ def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: boo
         if tn.kind == "output":
             used_outside.add(key)
 
+    # leaves used only inside one collapsed layer (its parameters) are folded into it
+    consumers: dict[Any, set[Any]] = defaultdict(set)
+    for op in graph.ops:
+        for k in op.inputs:
+            if k is not None:
+                consumers[k].add(collapsed.get(id(op.node), id(op.node)))
+    folded: dict[str, int] = defaultdict(int)
+    inside: set[Any] = set()
+    for key, users in consumers.items():
+        if key not in producer and len(users) == 1:
+            (user,) = users
+            if isinstance(user, str):
+                inside.add(key)
+                folded[user] += int(np.prod(graph.tensors[key].shape))
+
     def visible(key: Any) -> bool:
+        if key in inside:
+            return False
         p = producer.get(key)
         return p is None or id(p.node) not in collapsed or key in used_outside
 
@@ -191,6 +208,8 @@ def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: boo
                 kind = r.type if r else "module"
                 shapes = (f"\\nin {', '.join(map(str, r.in_shapes))}\\nout "
                           f"{', '.join(map(str, r.out_shapes))}") if r else ""
+                if folded.get(mod):
+                    shapes += f"\\n{folded[mod]:,} parameters"
                 clusters[""].append(f'  {nid} [label="{mod}: {kind}{shapes}", {STYLE["module"]}];')
         else:
             nid = f"op{id(op.node)}"

@@ -87,8 +87,9 @@ def test_trace_clusters_and_collapse_by_depth():
     collapsed = viz.to_dot(loss, model=model, depth=1)
     nodes, _ = parse(collapsed)
     modules = [v for v in nodes.values() if v.startswith(("0: ", "1: "))]
-    assert sorted(modules) == ["0: Sequential\\nin (5, 3)\\nout (5, 4)",
-                               "1: Linear\\nin (5, 4)\\nout (5, 2)"]
+    assert sorted(modules) == ["0: Sequential\\nin (5, 3)\\nout (5, 4)\\n16 parameters",
+                               "1: Linear\\nin (5, 4)\\nout (5, 2)\\n10 parameters"]
+    assert "0.0.weight" not in collapsed  # folded into its layer
     assert "tanh" not in "|".join(nodes.values())  # inside the collapsed layer
     assert len(nodes) < len(parse(full)[0])
 

@@ -15,7 +15,7 @@ def test_make_pictures(tmp_path, capsys):
     paths = module.main(["--out", str(tmp_path)])
     names = {p.stem for p in paths}
     assert names == {"neuron", "two_layer", "layer_forward", "layer_backward",
-                     "layer_gradients", "collapsed_mlp"}
+                     "layer_gradients", "collapsed_cnn"}
     for p in paths:
         assert p.stat().st_size > 200
     gradients = next(p for p in paths if p.stem == "layer_gradients").read_text()
