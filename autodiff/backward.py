@@ -101,6 +101,23 @@ def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
     return g
 
 
+def count_consumers(starts: list[Any]) -> dict[Any, int]:
+    """For every node reachable from `starts`, how many edges point at it (iteratively)."""
+    deps: dict[Any, int] = {}
+    stack = list(starts)
+    seen = set(starts)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if type(e) is tuple:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
+
+
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
           captured: dict[Any, Any] | None) -> None:
     pending: dict[Any, list[Any]] = {}
@@ -119,19 +136,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
     if not starts:
         return
 
-    # Count the consumers of every reachable node (iteratively).
-    deps: dict[Any, int] = {}
-    stack = list(starts)
-    seen = set(starts)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if type(e) is tuple:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
+    deps = count_consumers(starts)
     ready = [n for n in starts if deps.get(n, 0) == 0]
     anomaly = STATE.anomaly
     # Without create_graph nothing of the backward is recorded, so gradients travel as plain

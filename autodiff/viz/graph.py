@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.backward import count_consumers
 from autodiff.function import Function, _Output
 from autodiff.tensor import Tensor
 
@@ -146,17 +147,7 @@ def walk_order(outputs: Iterable[Tensor]) -> list[Function]:
     for t in outputs:
         if t.grad_fn is not None and t.grad_fn not in starts:
             starts.append(t.grad_fn)
-    deps: dict[Any, int] = {}
-    stack = list(starts)
-    seen = set(starts)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if type(e) is tuple:
-                deps[e[0]] = deps.get(e[0], 0) + 1
-                if e[0] not in seen:
-                    seen.add(e[0])
-                    stack.append(e[0])
+    deps = count_consumers(starts)
     ready = [n for n in starts if deps.get(n, 0) == 0]
     order = []
     while ready:
