@@ -84,7 +84,8 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
 class DataLoader:
     """Iterate over minibatches of a dataset as tuples of tensors.
 
-    - `shuffle` with `seed`: a new permutation every epoch, the same sequence for the same seed;
+    - `shuffle` with `seed` (or your own `generator`, a np.random.Generator): a new permutation
+      every epoch, the same sequence for the same seed;
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     Float arrays become tensors of their dtype; integer arrays stay integer (labels).
@@ -92,12 +93,15 @@ class DataLoader:
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         if batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.transform = drop_last, transform
-        self.rng = np.random.default_rng(seed)
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: give a seed or a generator, not both")
+        self.rng = generator if generator is not None else np.random.default_rng(seed)
 
     def __len__(self) -> int:
         n = len(self.dataset)

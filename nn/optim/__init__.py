@@ -8,10 +8,11 @@
 """
 
 from nn.optim import lr_scheduler
+from nn.optim.adagrad import Adagrad
 from nn.optim.adam import Adam, AdamW
 from nn.optim.clip import clip_grad_norm_, clip_grad_value_
 from nn.optim.optimizer import Optimizer
-from nn.optim.rmsprop import Adagrad, RMSprop
+from nn.optim.rmsprop import RMSprop
 from nn.optim.sgd import SGD
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "clip_grad_norm_",

@@ -1,9 +1,8 @@
-"""RMSprop and Adagrad, as PyTorch's algorithms.
+"""RMSprop, as PyTorch's algorithm:
 
-RMSprop: v = alpha v + (1 - alpha) g^2; centered: a = alpha a + (1 - alpha) g and
+v = alpha v + (1 - alpha) g^2; centered: a = alpha a + (1 - alpha) g and
 v~ = v - a^2; with momentum b = mu b + g / (sqrt(v~) + eps), p = p - lr b; else
 p = p - lr g / (sqrt(v~) + eps).
-Adagrad: clr = lr / (1 + (t - 1) lr_decay); s = s + g^2; p = p - clr g / (sqrt(s) + eps).
 """
 
 from __future__ import annotations
@@ -59,27 +58,3 @@ class RMSprop(Optimizer):
         else:
             p -= group["lr"] * g / avg
 
-
-class Adagrad(Optimizer):
-    """Per-coordinate learning rates from the sum of squared gradients."""
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, maximize: bool = False) -> None:
-        if lr_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError("Adagrad: lr_decay, initial_accumulator_value and eps must be >= 0")
-        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
-                                  "initial_accumulator_value": initial_accumulator_value,
-                                  "eps": eps, "maximize": maximize})
-
-    def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
-                state: dict[str, Any]) -> None:
-        if not state:
-            state["step"] = 0
-            state["sum"] = np.full_like(p, group["initial_accumulator_value"])
-        state["step"] += 1
-        g = grad + group["weight_decay"] * p if group["weight_decay"] else grad
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"]
-        s += g * g
-        p -= clr * g / (np.sqrt(s) + group["eps"])

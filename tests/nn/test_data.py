@@ -56,3 +56,14 @@ def test_errors():
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(TensorDataset(np.zeros(3)), batch_size=0)
     assert ad.tensor(1.0).dtype == np.float32
+
+
+def test_generator_gives_the_seeds_batches_and_excludes_seed():
+    ds = TensorDataset(np.arange(12.0).reshape(6, 2), np.arange(6))
+    by_seed = [yb.data.tolist() for _ in range(2)
+               for _, yb in DataLoader(ds, 2, shuffle=True, seed=3)]
+    loader = DataLoader(ds, 2, shuffle=True, generator=np.random.default_rng(3))
+    by_generator = [yb.data.tolist() for _ in range(2) for _, yb in loader][:3]
+    assert by_generator == by_seed[:3]
+    with pytest.raises(ValueError, match="seed or a generator"):
+        DataLoader(ds, 2, seed=1, generator=np.random.default_rng(1))

@@ -1,0 +1,6 @@
+"""The digits MLP reaches 97% test accuracy in a few seconds (seeded)."""
+
+
+def test_digits_mlp_reaches_97_percent(load_example):
+    result = load_example("digits_mlp").main([])
+    assert result.test_accuracy >= 0.97
