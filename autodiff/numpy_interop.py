@@ -37,6 +37,8 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.sin: elementwise.sin,
     np.cos: elementwise.cos,
     np.matmul: linalg.matmul,
+    np.square: lambda x: arith.mul(x, x),
+    np.reciprocal: lambda x: arith.div(1.0, x),
 }
 
 COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
@@ -67,6 +69,19 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.matmul: linalg.matmul,
     np.exp: elementwise.exp,
 }
+
+
+def _dot(a: Any, b: Any) -> Tensor:
+    """np.dot for what the engine has: 0-D operands multiply, 1-D and 2-D go through matmul."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return arith.mul(a, b)
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise TypeError(f"np.dot on autodiff Tensors takes 0-D, 1-D or 2-D operands, got shapes "
+                        f"{np.shape(a)} and {np.shape(b)}; use autodiff.matmul for batches")
+    return linalg.matmul(a, b)
+
+
+FUNCTIONS[np.dot] = _dot
 
 # Functions whose result is not differentiable: the tensors' arrays are passed through.
 FACTS = {np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.argmax,
@@ -99,7 +114,13 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
 def array_function(func: Any, types: tuple[type, ...], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
     if func in FUNCTIONS:
-        return FUNCTIONS[func](*args, **kwargs)
+        try:
+            return FUNCTIONS[func](*args, **kwargs)
+        except TypeError as err:
+            if "unexpected keyword argument" not in str(err):
+                raise
+            raise TypeError(f"np.{func.__name__} on autodiff Tensors: {err}; supported "
+                            "arguments are those of the autodiff op") from None
     if func in FACTS:
         return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
     raise TypeError(

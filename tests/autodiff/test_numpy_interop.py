@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.testing import gradcheck
 
 
 def test_asarray_and_facts():
@@ -40,3 +41,65 @@ def test_unsupported_raise_a_clear_type_error():
 def test_non_differentiable_ufuncs_return_boolean_tensors():
     x = ad.tensor([1.0, np.nan])
     assert np.isnan(x).data.tolist() == [False, True]
+
+
+CASES = {  # name: (NumPy call on a Tensor or an array, input shape, positive inputs only)
+    "log": (np.log, (2, 3), True),
+    "sqrt": (np.sqrt, (2, 3), True),
+    "abs": (np.abs, (2, 3), False),
+    "tanh": (np.tanh, (2, 3), False),
+    "square": (np.square, (2, 3), False),
+    "reciprocal": (np.reciprocal, (2, 3), True),
+    "power": (lambda x: np.power(x, 3), (2, 3), False),
+    "divide": (lambda x: np.divide(x, 2.5), (2, 3), False),
+    "sum": (lambda x: np.sum(x, axis=0, keepdims=True), (2, 3), False),
+    "mean": (lambda x: np.mean(x, axis=1), (2, 3), False),
+    "var": (lambda x: np.var(x, axis=0), (2, 3), False),
+    "std": (lambda x: np.std(x, axis=1, ddof=1), (2, 3), False),
+    "max": (lambda x: np.max(x, axis=1), (2, 3), False),
+    "min": (lambda x: np.min(x, axis=0), (2, 3), False),
+    "transpose": (np.transpose, (2, 3), False),
+    "reshape": (lambda x: np.reshape(x, (3, 2)), (2, 3), False),
+    "where": (lambda x: np.where(np.asarray(x) > 0, x, 0.5), (2, 3), False),
+    "clip": (lambda x: np.clip(x, -0.5, 0.5), (2, 3), False),
+    "stack": (lambda x: np.stack([x, x * 2], axis=1), (2, 3), False),
+    "split": (lambda x: np.split(x, 3, axis=1)[1], (2, 3), False),
+    "pad": (lambda x: np.pad(x, ((1, 0), (0, 2))), (2, 3), False),
+    "concatenate": (lambda x: np.concatenate([x, x], axis=0), (2, 3), False),
+    "dot 1-D": (lambda x: np.dot(x[0], x[1]), (2, 3), False),
+    "dot 2-D": (lambda x: np.dot(x, np.transpose(x)), (2, 3), False),
+    "dot scalar": (lambda x: np.dot(x, 2.0), (2, 3), False),
+    "matmul": (lambda x: np.matmul(np.transpose(x), x), (2, 3), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_numpy_functions_match_numpy_and_differentiate(name):
+    call, shape, positive = CASES[name]
+    rng = np.random.default_rng(0)
+    data = rng.uniform(0.2, 2.0, shape) if positive else rng.uniform(-2.0, 2.0, shape)
+    x = ad.tensor(data.astype(np.float32), requires_grad=True)
+    y = call(x)
+    assert isinstance(y, ad.Tensor) and y.requires_grad and y.dtype == np.float32
+    np.testing.assert_allclose(y.data, call(data), rtol=1e-5, atol=1e-6)
+    assert gradcheck(call, ad.tensor(data, requires_grad=True))
+
+
+def test_ndarray_with_tensor_returns_a_tensor_in_the_tensor_dtype():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    for y in (np.ones(2) + x, np.ones(2) * x, np.ones((3, 2)) @ x, np.ones(2) - x, np.ones(2) / x):
+        assert isinstance(y, ad.Tensor) and y.requires_grad and y.dtype == np.float32
+    (np.array([3.0, 4.0]) * x).sum().backward()
+    assert x.grad.data.tolist() == [3.0, 4.0]
+
+
+def test_unsupported_arguments_and_shapes_are_clear_type_errors():
+    x = ad.tensor(np.ones((2, 2, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"np\.mean on autodiff Tensors.*dtype"):
+        np.mean(x, dtype=np.float64)
+    with pytest.raises(TypeError, match=r"np\.dot.*\(2, 2, 2\) and \(2, 2, 2\)"):
+        np.dot(x, x)
+    with pytest.raises(TypeError, match="not supported"):
+        np.exp(x, dtype=np.float32)
+    with pytest.raises(TypeError, match="not supported"):
+        np.multiply.outer(x, x)
