@@ -20,8 +20,9 @@ from nn.dropout import Dropout, Dropout2d
 from nn.linear import Flatten, Identity, Linear
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
+from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.serialization import load, save
+from nn.upsample import Upsample
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",

@@ -1,4 +1,4 @@
-"""Pooling and resizing layers.
+"""Pooling layers (max, average, adaptive average) over nn.functional.pooling.
 
 >>> import autodiff as ad, nn
 >>> nn.MaxPool2d(2)(ad.ones((1, 3, 8, 8))).shape
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
-from nn.functional.interpolate import interpolate
 from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from nn.module import Module
 
@@ -47,17 +46,3 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
-
-
-class Upsample(Module):
-    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                 align_corners: bool | None = None) -> None:
-        super().__init__()
-        self.size, self.scale_factor, self.mode = size, scale_factor, mode
-        self.align_corners = align_corners
-
-    def forward(self, x: Tensor) -> Tensor:
-        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
-
-    def extra_repr(self) -> str:
-        return f"scale_factor={self.scale_factor}, mode={self.mode!r}"

@@ -1,0 +1,31 @@
+"""Upsample: the resizing layer over nn.functional.interpolate (nearest or bilinear, NCHW).
+
+>>> import autodiff as ad, nn
+>>> nn.Upsample(scale_factor=2)(ad.ones((1, 3, 4, 5))).shape
+(1, 3, 8, 10)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autodiff import Tensor
+from nn.functional.interpolate import interpolate
+from nn.module import Module
+
+
+class Upsample(Module):
+    """Resize (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
+
+    def forward(self, x: Tensor) -> Tensor:
+        return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
