@@ -44,11 +44,22 @@ def _bad(t: Tensor | None) -> bool:
     return t is not None and t.data.dtype.kind in "fc" and not np.isfinite(t.data).all()
 
 
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def _dtype_name(dtype: Any) -> str:
+    """str(dtype), cached: NumPy's dtype __str__ is slow enough to show on 100,000 nodes."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
+
 def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
     lines = []
     if tn.name:
         lines.append(tn.name)
-    lines.append(f"{tuple(tn.shape)} {tn.dtype}")
+    lines.append(f"{tuple(tn.shape)} {_dtype_name(tn.dtype)}")
     t = tn.tensor
     if show_values and t is not None:
         s = _stats(t.data)
