@@ -17,19 +17,24 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# Same thread count for every implementation: set before NumPy loads OpenBLAS.
+THREADS = os.environ.get("BENCH_THREADS", "1")
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, THREADS)
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import autodiff as ad
-import nn
-import nn.functional as F
-from nn.functional.conv import _conv, _conv_transpose, _conv_weight
-from nn.vision.models import LeNet5
+import autodiff as ad  # noqa: E402
+import nn  # noqa: E402
+import nn.functional as F  # noqa: E402
+from nn.functional.conv import _conv, _conv_transpose, _conv_weight  # noqa: E402
+from nn.vision.models import LeNet5  # noqa: E402
 
 try:
     import torch
 
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+    torch.set_num_threads(int(THREADS))
 except ImportError:  # optional extra `bench`
     torch = None
 
@@ -137,12 +142,13 @@ def main(argv: list[str] | None = None) -> dict:
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     base = med.get("pytorch")
     print(f"cnn_step: LeNet-5, batch {BATCH}, one SGD step, float32 (median of {args.repeats}; "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')})")
+          f"{THREADS} thread(s); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')})")
     for name, ms in med.items():
         ratio = f"{ms / base:5.2f}x PyTorch" if base else ""
         print(f"  {name:16s} {ms:8.2f} ms  {ratio}")
     assert all(v.dtype == np.float32 for v in model.state_dict().values())
-    result = {"ms": med, "batch": BATCH, "torch": torch.__version__ if torch else None,
+    result = {"ms": med, "batch": BATCH, "threads": int(THREADS),
+              "torch": torch.__version__ if torch else None,
               "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
     out = Path(__file__).resolve().parent / "results" / "cnn_step.json"
     out.parent.mkdir(exist_ok=True)

