@@ -173,7 +173,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                     raise RuntimeError(
                         f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
                         f"but its forward took {len(edges)} positional arguments")
-                for e, g in zip(edges, grads):
+                for i, (e, g) in enumerate(zip(edges, grads)):
                     if e is None or g is None:
                         continue
                     if type(e) is tuple:
@@ -197,7 +197,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                         if g.data.dtype is not dt:
                             g = g.astype(dt)
                     if anomaly:
-                        _check_backward(node, edges.index(e), g)
+                        _check_backward(node, i, g)
                     if child is None:
                         _accumulate(e, Tensor._make(g, None, 0) if arrays else g, create_graph,
                                     captured)

@@ -162,7 +162,7 @@ class Function:
         ctx._edges = edges
         ctx._seq = next(_sequence)
         if state.anomaly:
-            ctx._stack = traceback.extract_stack()[:-2]
+            ctx._stack = traceback.extract_stack()[:-1]
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
             if ctx._saved is not None:
@@ -216,7 +216,7 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
 def _check_forward(cls: type[Function], out: Any) -> None:
     for o in out if type(out) is tuple else (out,):
         if isinstance(o, np.ndarray) and o.dtype.kind in "fc" and not np.isfinite(o).all():
-            frame = _user_frame(traceback.extract_stack()[:-3])
+            frame = _user_frame(traceback.extract_stack()[:-2])
             bad = "nan" if np.isnan(o).any() else "inf"
             raise FloatingPointError(
                 f"detect_anomaly: '{cls.op_name()}' produced {bad} in forward "
@@ -230,7 +230,7 @@ def _user_frame(stack: list[traceback.FrameSummary]) -> str:
 
     here = os.path.dirname(os.path.abspath(__file__))
     for frame in reversed(stack):
-        if not os.path.abspath(frame.filename).startswith(here):
+        if not os.path.abspath(frame.filename).startswith(here + os.sep):
             return f"{frame.filename}:{frame.lineno}: {frame.line}"
     last = stack[-1]
     return f"{last.filename}:{last.lineno}: {last.line}"

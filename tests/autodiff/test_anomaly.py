@@ -1,5 +1,6 @@
 """detect_anomaly names the op that made the first NaN/inf, and the user's line."""
 
+import numpy as np
 import pytest
 
 import autodiff as ad
@@ -31,3 +32,59 @@ def test_off_by_default():
     with pytest.warns(RuntimeWarning):
         y = ad.log(x)
     assert y.data[0] != y.data[0]  # nan, no error
+
+
+def test_forward_error_gives_the_line_number():
+    import inspect
+
+    x = ad.tensor([0.0], requires_grad=True)
+    with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        line = inspect.currentframe().f_lineno + 1
+        _ = x / 0.0
+    assert f"test_anomaly.py:{line}" in str(info.value) or f"line {line}" in str(info.value)
+
+
+def test_finite_backward_with_two_leaf_inputs_passes_and_matches():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    w = ad.tensor([3.0, -1.0], requires_grad=True)
+    with ad.detect_anomaly():
+        (x.exp() * w).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.exp([1.0, 2.0]) * [3.0, -1.0], rtol=1e-6)
+    np.testing.assert_allclose(w.grad.data, np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_backward_names_the_input_that_got_the_inf():
+    class BadSecond(ad.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad / 0.0  # the second input's gradient is inf
+
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    w = ad.tensor([0.0, 1.0], requires_grad=True)
+    with ad.detect_anomaly():
+        y = BadSecond.apply(x, w)
+        with pytest.raises(FloatingPointError) as info:
+            y.sum().backward()
+    msg = str(info.value)
+    assert "backward of 'badsecond'" in msg and "input 1" in msg and "(2,)" in msg
+    assert "test_anomaly.py" in msg
+
+
+def test_forward_of_a_user_function_called_directly_names_the_caller():
+    class Inf(ad.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a / 0.0
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = ad.tensor([1.0], requires_grad=True)
+    with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        Inf.apply(x)  # this line
+    assert "test_anomaly.py" in str(info.value) and "Inf.apply(x)  # this line" in str(info.value)
