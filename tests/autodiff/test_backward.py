@@ -212,3 +212,80 @@ def test_in_place_assignment_on_tensor_requiring_grad_is_refused():
     with ad.no_grad():
         x[0] = 5.0
     assert x.data[0] == 5.0
+
+
+class _Square(ad.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * a
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * 2 * a
+
+
+def _step_retain_grad(x):
+    h = x.exp()
+    h.retain_grad()
+    y = (h * h).sum()
+    y.backward()
+    return y
+
+
+def _step_create_graph(x):
+    y = (x.exp() * x).sum()
+    y.backward(create_graph=True)
+    x.grad.sum().backward()
+    return y
+
+
+def _step_retain_graph(x):
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    return y
+
+
+def _step_hook(x):
+    h = x * 2
+    h.register_hook(lambda g: g * 2)
+    y = h.sum()
+    y.backward()
+    return y
+
+
+def _step_grad_of_grad(x):
+    y = ad.grad(ad.grad(lambda t: (t ** 3).tanh().sum()))(x[0])
+    return y
+
+
+def _step_function(x):
+    y = _Square.apply(x).sum()
+    y.backward()
+    return y
+
+
+def _step_anomaly(x):
+    with ad.detect_anomaly():
+        y = (x.exp() * x).sum()
+        y.backward()
+    return y
+
+
+@pytest.mark.parametrize("step", [_step_retain_grad, _step_create_graph, _step_retain_graph,
+                                  _step_hook, _step_grad_of_grad, _step_function, _step_anomaly])
+def test_no_reference_cycles_in_any_mode(step):
+    gc.collect()
+    gc.disable()
+    try:
+        x = ad.tensor([0.5, 1.0], requires_grad=True)
+        y = step(x)
+        node = weakref.ref(y.grad_fn) if y.grad_fn is not None else None
+        del y
+        x.grad = None
+        assert node is None or node() is None
+        assert gc.collect() == 0 and not gc.garbage
+    finally:
+        gc.enable()
