@@ -1,6 +1,9 @@
 """A multi-class MLP on scikit-learn's 8x8 digits (1,797 images, 10 classes).
 
-    python examples/digits_mlp.py --hidden 128 --epochs 40 --lr 1e-3 --batch-size 32
+    python examples/digits_mlp.py --hidden 128 --epochs 20 --lr 2e-3 --batch-size 64
+
+Seed 0 (the default, and the test) reaches 97.8% test accuracy; the test split is drawn from
+the seed, and seeds 1 and 2 gave 96.7% and 95.8%.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ def main(argv: list[str] | None = None) -> Result:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--depth", type=int, default=2, help="hidden layers")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
