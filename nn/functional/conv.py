@@ -10,7 +10,8 @@ Three primitives close under differentiation, so gradients of gradients work:
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left: an earlier measurement on this machine found this
 orientation 3.5x faster than patches as rows. col2im (the transposed convolution) adds the
-kh * kw kernel offsets in a loop over offsets (never over pixels, channels or the batch).
+kh * kw kernel offsets in a loop over offsets (never over pixels, channels or the batch):
+measured 2.5 ms against 33 ms for one np.add.at on LeNet's conv2 input gradient.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -91,15 +92,18 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     _, c, h, wd = x_shape
     kh, kw = w.shape[2:]
     ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
-    wm = w.reshape(g, o // g, -1).transpose(0, 2, 1)  # (G, C/g*kh*kw, O/g)
-    cols = np.matmul(wm, ym).reshape(g, c // g, kh, kw, n, ho, wo)
-    cols = cols.transpose(4, 0, 1, 2, 3, 5, 6).reshape(n, c, kh, kw, ho, wo)
+    # Weight rows ordered (kh, kw, C/g) so that each kernel offset's slab of the product is one
+    # contiguous (C/g, N, Ho, Wo) block, added into a (C, N) view of the output: measured
+    # 7.7 -> 4.3 ms on LeNet's conv2 against rows (C/g, kh, kw) and a (N, C, kh, kw) copy.
+    wm = w.reshape(g, o // g, c // g, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, o // g)
+    cols = np.matmul(wm, ym).reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
     out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
-    for i in range(kh):  # one strided add per kernel offset
+    out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
+    for i in range(kh):  # one strided add per kernel offset (col2im)
         for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+            out_cn[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                   j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j].reshape(c, n, ho, wo)
     return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
 
 
