@@ -57,3 +57,48 @@ def test_integer_tensors():
     assert (x * labels).dtype == np.float32
     with pytest.raises(TypeError, match="floating"):
         labels.requires_grad_()
+
+
+def test_a_float64_seed_does_not_make_float32_gradients_float64():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).backward(np.ones(2, np.float64))
+    assert x.grad.dtype == np.float32
+    x.grad = None
+    (x * 3).backward(ad.tensor(np.ones(2)))
+    assert x.grad.dtype == np.float32 and x.grad.data.tolist() == [3.0, 3.0]
+
+
+def test_transforms_keep_float32():
+    x = ad.tensor([0.5, 1.0])
+
+    def f(t):
+        return (t.tanh() * np.float64(0.3) + t ** 3).sum()
+
+    value, g = ad.value_and_grad(f)(x)
+    assert value.dtype == np.float32 and g.dtype == np.float32
+    assert ad.grad(lambda t: ad.grad(f)(t).sum())(x).dtype == np.float32
+    assert ad.hessian(f)(x).dtype == np.float32
+    assert ad.jacobian(lambda t: t.exp() * 0.1)(x).dtype == np.float32
+
+
+def test_numpy_scalars_and_mixed_tensors():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    assert (x * np.float32(2)).dtype == np.float32 and (x + np.int64(3)).dtype == np.float32
+    assert (x ** np.float64(2.0)).dtype == np.float32
+    assert ad.tensor(np.float64(2.0)).dtype == np.float64  # a NumPy value keeps its dtype
+    # Two tensors of different float dtypes promote as NumPy does (both are explicit);
+    # each input's gradient still comes back in its own dtype.
+    z = ad.tensor(np.ones(2), requires_grad=True)
+    w = x + z
+    assert w.dtype == np.float64
+    w.sum().backward()
+    assert x.grad.dtype == np.float32 and z.grad.dtype == np.float64
+
+
+def test_integer_tensor_ops():
+    i = ad.arange(4)
+    assert (i * 2).dtype == np.int64 and (-i).dtype == np.int64
+    assert (i / 2).dtype == np.float32
+    assert ad.mean(ad.tensor(np.array([1, 2, 3]))).dtype == np.float32
+    with pytest.raises(TypeError, match="floating"):
+        ad.tensor(np.array([1, 2]), requires_grad=True)
