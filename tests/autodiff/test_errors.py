@@ -47,3 +47,19 @@ def test_shape_op_errors():
         ad.ones((0, 2)).max(axis=0)
     with pytest.raises(ValueError, match="clip"):
         ad.clip(x)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ad.ones((2, 3)) @ ad.ones((2, 3, 4, 5)),
+     r"matmul: shapes \(2, 3\) and \(2, 3, 4, 5\)"),
+    (lambda: ad.ones((2, 3, 4)) @ ad.ones((5, 4, 2)),
+     r"matmul: batch axes of shapes \(2, 3, 4\) and \(5, 4, 2\)"),
+    (lambda: ad.ones(3) @ ad.ones(4), r"matmul: shapes \(3,\) and \(4,\)"),
+    (lambda: ad.ones((2, 3)) + np.ones(4), r"add: shapes \(2, 3\) and \(4,\)"),
+    (lambda: np.ones(4) + ad.ones((2, 3)), r"add: shapes \(4,\) and \(2, 3\)"),
+    (lambda: ad.ones((2, 3)) ** ad.ones(4), r"pow: shapes \(2, 3\) and \(4,\)"),
+    (lambda: ad.where(ad.ones((2, 3)) > 0, ad.ones(4), 0), r"where: shapes \(2, 3\), \(4,\)"),
+])
+def test_more_mismatches_name_the_op_and_every_shape(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
