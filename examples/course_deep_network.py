@@ -67,10 +67,11 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> Result:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=" ".join(__doc__.splitlines()[:2]))
     p.add_argument("--layers", type=int, nargs="+", default=[20, 7, 5], help="hidden units")
     p.add_argument("--lr", type=float, default=0.05, help="learning rate")
-    p.add_argument("--epochs", type=int, default=300, help="passes over the training set")
+    p.add_argument("--epochs", "--iterations", type=int, default=300,
+                   help="passes over the training set (the course's iterations)")
     p.add_argument("--batch-size", type=int, default=64, help="minibatch size (0: full batch)")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--l2", type=float, default=1e-3, help="L2 regularization (weight decay)")

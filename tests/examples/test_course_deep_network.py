@@ -9,6 +9,6 @@ def test_course_deep_network_learns_breast_cancer(load_example, capsys):
 
 def test_course_deep_network_full_batch_with_dropout_and_decay(load_example):
     result = load_example("course_deep_network").main(
-        ["--epochs", "40", "--batch-size", "0", "--dropout", "0.1", "--decay-rate", "0.01",
+        ["--iterations", "40", "--batch-size", "0", "--dropout", "0.1", "--decay-rate", "0.01",
          "--lr", "0.1", "--print-every", "0"])
     assert result.test_accuracy > 0.9
