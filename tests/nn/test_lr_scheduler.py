@@ -53,3 +53,16 @@ def test_state_dict_and_errors():
     assert s2.last_epoch == 2
     with pytest.raises(ValueError, match="step_size"):
         S.StepLR(opt, 0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda o: S.CosineAnnealingLR(o, 0), "T_max must be positive"),
+    (lambda o: S.InverseTimeDecay(o, -1.0), "decay_rate must be >= 0"),
+    (lambda o: S.InverseTimeDecay(o, 1.0, time_interval=0), "time_interval > 0"),
+    (lambda o: S.LinearWarmup(o, 0), "warmup_epochs > 0"),
+    (lambda o: S.LinearWarmup(o, 3, start_factor=0.0), "start_factor"),
+])
+def test_bad_schedule_arguments(make, message):
+    opt = nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match=message):
+        make(opt)

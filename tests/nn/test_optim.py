@@ -156,3 +156,32 @@ def test_errors():
         nn.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     with pytest.raises(ValueError, match="nesterov"):
         nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=0.1, nesterov=True)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: nn.optim.RMSprop(ps, alpha=1.5), "alpha"),
+    (lambda ps: nn.optim.RMSprop(ps, momentum=-0.1), "momentum"),
+    (lambda ps: nn.optim.Adagrad(ps, lr_decay=-1.0), "lr_decay"),
+    (lambda ps: nn.optim.Adam(ps, eps=-1.0), "eps must be >= 0"),
+    (lambda ps: nn.optim.AdamW(ps, betas=(0.9, 1.0)), "betas"),
+    (lambda ps: nn.optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay must be >= 0"),
+    (lambda ps: nn.optim.SGD([{"params": ps, "lr": -1.0}], lr=0.1), "learning rate"),
+])
+def test_bad_hyperparameters(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([ad.ones(2, requires_grad=True)])
+
+
+def test_state_dict_survives_a_checkpoint_file(tmp_path):
+    w = ad.tensor([1.0, -2.0], requires_grad=True)
+    opt = nn.optim.Adam([w], lr=0.1, amsgrad=True)
+    (w * w).sum().backward()
+    opt.step()
+    nn.save(opt.state_dict(), tmp_path / "opt.npz")
+    fresh = nn.optim.Adam([w], lr=0.5)
+    fresh.load_state_dict(nn.load(tmp_path / "opt.npz"))
+    assert fresh.param_groups[0]["lr"] == 0.1 and fresh.param_groups[0]["amsgrad"] is True
+    saved, restored = opt.state[id(w)], fresh.state[id(w)]
+    assert saved.keys() == restored.keys()
+    for k in saved:
+        np.testing.assert_array_equal(restored[k], saved[k])
