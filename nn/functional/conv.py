@@ -74,11 +74,14 @@ def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[n
     return win.reshape(g, (c // g) * kh * kw, n * ho * wo), ho, wo
 
 
-def _conv(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
+def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None) -> np.ndarray:
+    """y = conv(x, W); `keep`, when given, receives the patch matrix for the weight gradient."""
     g = params[3]
     n = x.shape[0]
     o = w.shape[0]
     cols, ho, wo = _columns(x, w.shape, params)
+    if keep is not None:
+        keep.append(cols)
     out = np.matmul(w.reshape(g, o // g, -1), cols)  # (G, O/g, N*Ho*Wo)
     out = out.reshape(g, o // g, n, ho, wo).transpose(2, 0, 1, 3, 4).reshape(n, o, ho, wo)
     return np.ascontiguousarray(out)
@@ -108,11 +111,12 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
 
 
 def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
-                 params: Params) -> np.ndarray:
-    """dL/dW for y = conv(x, W), given gy = dL/dy."""
+                 params: Params, cols: np.ndarray | None = None) -> np.ndarray:
+    """dL/dW for y = conv(x, W), given gy = dL/dy (and x's patch matrix if already built)."""
     g = params[3]
     n, o, ho, wo = gy.shape
-    cols, _, _ = _columns(x, w_shape, params)  # (G, K, M)
+    if cols is None:
+        cols, _, _ = _columns(x, w_shape, params)  # (G, K, M)
     gm = gy.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, -1)
     return np.matmul(gm, cols.transpose(0, 2, 1)).reshape(w_shape)
 
@@ -121,10 +125,13 @@ class Conv2d(ad.Function):
     name = "conv2d"
 
     @staticmethod
-    def forward(ctx, x, w, *, params):
+    def forward(ctx, x, w, *, params, keep_cols=False):
         ctx.params = params
         ctx.save_for_backward(x, w)
-        return _conv(x, w, params)
+        keep: list = []
+        out = _conv(x, w, params, keep if keep_cols else None)
+        ctx.cols = keep[0] if keep else None  # reused by the weight gradient: no second im2col
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,7 +139,9 @@ class Conv2d(ad.Function):
         p = ctx.params
         need_x, need_w = ctx.needs_input_grad
         gx = ConvTranspose2d.apply(grad, w, x_shape=x.shape, params=p) if need_x else None
-        gw = ConvWeight.apply(x, grad, w_shape=w.shape, params=p) if need_w else None
+        gw = (ConvWeight.apply(x, grad, w_shape=w.shape, params=p, cols=ctx.cols)
+              if need_w else None)
+        ctx.cols = None
         return gx, gw
 
 
@@ -159,10 +168,10 @@ class ConvWeight(ad.Function):
     name = "conv_weight"
 
     @staticmethod
-    def forward(ctx, x, gy, *, w_shape, params):
+    def forward(ctx, x, gy, *, w_shape, params, cols=None):
         ctx.params = params
         ctx.save_for_backward(x, gy)
-        return _conv_weight(x, gy, w_shape, params)
+        return _conv_weight(x, gy, w_shape, params, cols)
 
     @staticmethod
     def backward(ctx, grad):
@@ -220,7 +229,8 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
             or w + pads[2] + pads[3] < d[1] * (kw - 1) + 1):
         raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {d}) is larger than the padded "
                          f"input {(h + pads[0] + pads[1], w + pads[2] + pads[3])}")
-    out = Conv2d.apply(x, weight, params=(s, pads, d, groups))
+    keep = weight.requires_grad and ad.is_grad_enabled()  # the weight gradient reuses im2col
+    out = Conv2d.apply(x, weight, params=(s, pads, d, groups), keep_cols=keep)
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
 
