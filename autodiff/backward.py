@@ -231,6 +231,8 @@ def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | No
             continue
         t = Tensor._make(g, None, 0) if arrays else g
         for hook in hooks.get(i, ()):
+            if captured is not None and getattr(hook, "retains_grad", False):
+                continue  # the transforms are pure: no .grad is written
             r = hook(t)
             if r is not None:
                 t = r

@@ -71,7 +71,9 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0
             if not out.requires_grad:
                 gs = tuple(Tensor._make(np.zeros_like(t.data), None, 0) for t in ins)
             else:
-                gs = gradients(out, ins, create_graph=connected, allow_unused=True)
+                # retain_graph: f may use tensors of the caller's graph; pure means not freeing it
+                gs = gradients(out, ins, retain_graph=True, create_graph=connected,
+                               allow_unused=True)
         value = out if connected else out.detach()
         return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
 

@@ -289,3 +289,13 @@ def test_no_reference_cycles_in_any_mode(step):
         assert gc.collect() == 0 and not gc.garbage
     finally:
         gc.enable()
+
+
+def test_retained_grad_does_not_alias_the_seed():
+    h = ad.tensor([1.0, 2.0], requires_grad=True)
+    z = h * 2
+    z.retain_grad()
+    seed = ad.tensor([1.0, 1.0])
+    z.backward(seed)
+    assert not np.shares_memory(z.grad.data, seed.data)
+    assert not np.shares_memory(z.grad.data, h.grad.data)

@@ -102,3 +102,21 @@ def test_gradients_allow_unused():
         ad.gradients(x * 2, [x, y])
     gx, gy = ad.gradients(x * 2, [x, y], allow_unused=True)
     assert gx.item() == 2.0 and gy.item() == 0.0
+
+
+@pytest.mark.parametrize("transform", [
+    lambda f, x: ad.grad(lambda t: f(t).sum())(x),
+    lambda f, x: ad.value_and_grad(lambda t: f(t).sum())(x),
+    lambda f, x: ad.jacobian(f)(x),
+    lambda f, x: ad.hessian(lambda t: (f(t) * t).sum())(x),
+    lambda f, x: ad.vjp(f, x)[1](np.ones(2, np.float32)),
+])
+def test_transforms_neither_write_grads_nor_free_the_callers_graph(transform):
+    h = ad.tensor([1.0, 2.0], requires_grad=True)
+    q = (h * 2).exp()  # a non-leaf of the caller's graph, used inside f
+    q.retain_grad()
+    transform(lambda t: t * q, ad.tensor([0.5, 1.5]))
+    assert h.grad is None and q.grad is None
+    (q * 3).sum().backward()  # the caller's graph still has what it saved
+    np.testing.assert_allclose(q.grad.data, [3.0, 3.0])
+    np.testing.assert_allclose(h.grad.data, 6.0 * np.exp(2.0 * np.array([1.0, 2.0])), rtol=1e-6)
