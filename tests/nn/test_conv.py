@@ -66,6 +66,30 @@ def test_conv2d_matches_naive_loops(case):
     np.testing.assert_allclose(out.data, naive_conv(x, w, s, p, d, g), atol=1e-10)
 
 
+@settings(max_examples=10, deadline=None)
+@given(conv_case())
+def test_conv2d_gradients_match_naive_loops(case):
+    """d<conv(x, W), G>/dW[e] = <naive_conv(x, E_e), G>, one basis kernel E_e per weight entry;
+    d/dx likewise over a basis of inputs."""
+    x, w, s, p, d, g = case
+    xt, wt = ad.tensor(x, requires_grad=True), ad.tensor(w, requires_grad=True)
+    out = F.conv2d(xt, wt, stride=s, padding=p, dilation=d, groups=g)
+    gy = np.random.default_rng(0).standard_normal(out.shape)
+    gx, gw = ad.gradients(out, [xt, wt], ad.tensor(gy))
+    basis = np.zeros(w.size)
+    for e in range(w.size):
+        basis[e] = 1.0
+        want = np.sum(naive_conv(x, basis.reshape(w.shape), s, p, d, g) * gy)
+        np.testing.assert_allclose(gw.data.flat[e], want, atol=1e-9)
+        basis[e] = 0.0
+    ex = np.zeros(x.size)
+    for e in range(0, x.size, max(1, x.size // 12)):  # a spread of input entries
+        ex[e] = 1.0
+        want = np.sum(naive_conv(ex.reshape(x.shape), w, s, p, d, g) * gy)
+        np.testing.assert_allclose(gx.data.flat[e], want, atol=1e-9)
+        ex[e] = 0.0
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_conv_transpose2d_matches_naive_loops(data):
@@ -75,8 +99,10 @@ def test_conv_transpose2d_matches_naive_loops(data):
     op = data.draw(st.integers(0, max(s, d) - 1))
     k = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(data.draw(st.integers(0, 999)))
-    y = rng.standard_normal((1, 2 * g, data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))))
-    w = rng.standard_normal((2 * g, data.draw(st.integers(1, 2)), k, k))
+    cin = data.draw(st.integers(1, 2)) * g
+    y = rng.standard_normal((data.draw(st.integers(1, 3)), cin, data.draw(st.integers(1, 4)),
+                             data.draw(st.integers(1, 4))))
+    w = rng.standard_normal((cin, data.draw(st.integers(1, 2)), k, k))
     ho = (y.shape[2] - 1) * s - 2 * p + d * (k - 1) + op + 1
     if ho <= 0 or (y.shape[3] - 1) * s - 2 * p + d * (k - 1) + op + 1 <= 0:
         return
