@@ -146,6 +146,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         for slot in pending.values():
             slot[:] = [None if g is None else g.data for g in slot]
 
+    hooked: dict[int, tuple[Tensor, Any]] = {}
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -199,8 +200,12 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                     if anomaly:
                         _check_backward(node, i, g)
                     if child is None:
-                        _accumulate(e, Tensor._make(g, None, 0) if arrays else g, create_graph,
-                                    captured)
+                        g = Tensor._make(g, None, 0) if arrays else g
+                        if e._hooks:  # a leaf's hooks see its whole gradient, once
+                            prev = hooked.get(id(e))
+                            hooked[id(e)] = (e, g if prev is None else prev[1] + g)
+                        else:
+                            _accumulate(e, g, create_graph, captured)
                     else:
                         slot = pending.get(child)
                         if slot is None:
@@ -215,6 +220,8 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                         ready.append(child)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
+        for leaf, g in hooked.values():
+            _accumulate(leaf, g, create_graph, captured)
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:

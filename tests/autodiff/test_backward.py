@@ -299,3 +299,14 @@ def test_retained_grad_does_not_alias_the_seed():
     z.backward(seed)
     assert not np.shares_memory(z.grad.data, seed.data)
     assert not np.shares_memory(z.grad.data, h.grad.data)
+
+
+def test_a_leaf_hook_sees_the_whole_gradient_once():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    x.register_hook(lambda g: g.clip(-1.0, 1.0))  # not linear: must see the sum, not the parts
+    (x * 2 + x * 3).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5.0, 5.0])
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
