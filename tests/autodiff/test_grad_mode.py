@@ -54,3 +54,34 @@ def test_grad_mode_is_thread_local():
     release.set()
     t.join()
     assert results == {"worker": False, "main": True, "main_records": True}
+
+
+def test_a_new_thread_starts_with_grad_enabled_whatever_the_caller_set():
+    seen = {}
+
+    def worker():
+        x = ad.ones(1, requires_grad=True)
+        seen["enabled"] = ad.is_grad_enabled()
+        seen["records"] = (x * 2).requires_grad
+
+    with ad.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        assert not ad.is_grad_enabled()
+    assert seen == {"enabled": True, "records": True}
+
+
+def test_set_grad_enabled_as_a_decorator_and_restores_on_error():
+    @ad.set_grad_enabled(False)
+    def f(t):
+        return t * 2
+
+    x = ad.ones(2, requires_grad=True)
+    assert not f(x).requires_grad and ad.is_grad_enabled()
+    try:
+        with ad.no_grad():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert ad.is_grad_enabled()
