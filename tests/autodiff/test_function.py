@@ -103,3 +103,30 @@ def test_wrong_number_of_gradients_is_a_clear_error():
 def test_no_node_recorded_without_grad():
     y = Cube.apply(ad.tensor([2.0]))
     assert y.grad_fn is None and not y.requires_grad
+
+
+class _ProductAndSum(ad.Function):
+    """(a * b * k, a + b) with a non-tensor k; backward gets one gradient per output."""
+
+    @staticmethod
+    def forward(ctx, a, b, k):
+        ctx.k = k
+        ctx.save_for_backward(a, b)
+        return a * b * k, a + b
+
+    @staticmethod
+    def backward(ctx, grad_prod, grad_sum):
+        a, b = ctx.saved_tensors
+        return grad_prod * b * ctx.k + grad_sum, grad_prod * a * ctx.k + grad_sum, None
+
+
+def test_an_unused_output_gets_a_zero_gradient():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = ad.tensor([3.0, 4.0])
+    prod, total = _ProductAndSum.apply(x, y, 2.0)
+    total.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    x.grad = None
+    prod, total = _ProductAndSum.apply(x, y, 2.0)
+    (prod + total).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, 2.0 * y.data + 1.0)
