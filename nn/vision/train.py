@@ -215,7 +215,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         print(f"epoch {epoch + 1:3d}  loss {total / max(seen, 1):.4f}  train "
               f"{correct / max(seen, 1):.2%}  val {val_acc:.2%}  {seconds:.1f} s "
               f"({seen / seconds:.0f} img/s)", flush=True)
-        if val_acc > best:
+        if val_acc >= best:  # on a tie the later epoch (more training, lower lr) wins
             best = val_acc
             nn.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                      "epoch": epoch + 1, "rng": ad.get_rng_state(),
