@@ -16,6 +16,7 @@ place, for every op.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -120,108 +121,108 @@ def count_consumers(starts: list[Any]) -> dict[Any, int]:
 
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
           captured: dict[Any, Any] | None) -> None:
-    pending: dict[Any, list[Any]] = {}
-    starts = []
+    # Nodes run newest first (a max-heap on their creation number): a node is always made
+    # after the tensors it consumes, so by the time it runs every consumer has sent its
+    # gradient. Without create_graph nothing of the backward is recorded, so gradients travel
+    # as plain arrays, and ops whose backward works on arrays too (array_backward) get arrays.
+    arrays = not create_graph
+    pending: dict[Any, list[Any]] = {}  # node -> gradient of each of its outputs
+    heap: list[tuple[int, Any]] = []
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
     for root, seed in zip(roots, seeds):
+        g = seed.data if arrays else seed
         node = root.grad_fn
         if node is None:
-            _accumulate(root, seed, create_graph, captured)
+            _collect(leaves, root, g)
             continue
         slot = pending.get(node)
         if slot is None:
             slot = pending[node] = [None] * len(node._out_meta)
-            starts.append(node)
+            heappush(heap, (-node._seq, node))
         i = root._index
-        slot[i] = seed if slot[i] is None else slot[i] + seed
-    if not starts:
-        return
+        slot[i] = g if slot[i] is None else slot[i] + g
 
-    deps = count_consumers(starts)
-    ready = [n for n in starts if deps.get(n, 0) == 0]
     anomaly = STATE.anomaly
-    # Without create_graph nothing of the backward is recorded, so gradients travel as plain
-    # arrays, and ops whose backward works on arrays too (Function.array_backward) get arrays.
-    arrays = not create_graph
-    if arrays:
-        for slot in pending.values():
-            slot[:] = [None if g is None else g.data for g in slot]
-
-    hooked: dict[int, tuple[Tensor, Any]] = {}
     with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            out_grads = pending.pop(node, None)
+        while heap:
+            node = heappop(heap)[1]
+            out_grads = pending.pop(node)
             edges = node._edges
-            if out_grads is not None:
-                if node._hooks or captured is not None:
-                    _output_hooks(node, out_grads, captured, arrays)
-                if len(out_grads) > 1 and any(g is None for g in out_grads):
-                    out_grads = [_zeros(s, d, arrays) if g is None else g
-                                 for g, (s, d) in zip(out_grads, node._out_meta)]
-                if not arrays:
-                    grads = node.backward(node, *out_grads)
-                elif node.array_backward:
-                    node._arrays = True
-                    try:
-                        grads = node.backward(node, *out_grads)
-                    finally:
-                        node._arrays = False
-                else:
-                    grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
-                if type(grads) is not tuple:
-                    grads = (grads,)
-                if len(grads) != len(edges):
-                    raise RuntimeError(
-                        f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
-                        f"but its forward took {len(edges)} positional arguments")
-                for i, (e, g) in enumerate(zip(edges, grads)):
-                    if e is None or g is None:
-                        continue
-                    if type(e) is tuple:
-                        child, idx = e
-                        shape, dt = child._out_meta[idx]
-                    else:
-                        child = None
-                        shape, dt = e.data.shape, e.data.dtype
-                    if arrays:
-                        if type(g) is not np.ndarray:
-                            g = g.data if isinstance(g, Tensor) else np.asarray(g)
-                        if g.shape != shape:
-                            g = sum_to_shape(g, shape)
-                        if g.dtype is not dt:
-                            g = g.astype(dt)
-                    else:
-                        if type(g) is not Tensor:
-                            g = Tensor._make(np.asarray(g), None, 0)
-                        if g.data.shape != shape:
-                            g = sum_to(g, shape)
-                        if g.data.dtype is not dt:
-                            g = g.astype(dt)
-                    if anomaly:
-                        _check_backward(node, i, g)
-                    if child is None:
-                        g = Tensor._make(g, None, 0) if arrays else g
-                        if e._hooks:  # a leaf's hooks see its whole gradient, once
-                            prev = hooked.get(id(e))
-                            hooked[id(e)] = (e, g if prev is None else prev[1] + g)
-                        else:
-                            _accumulate(e, g, create_graph, captured)
-                    else:
-                        slot = pending.get(child)
-                        if slot is None:
-                            slot = pending[child] = [None] * len(child._out_meta)
-                        slot[idx] = g if slot[idx] is None else slot[idx] + g
-            for e in edges:
+            if node._hooks or captured is not None:
+                _output_hooks(node, out_grads, captured, arrays)
+            if len(out_grads) > 1 and any(g is None for g in out_grads):
+                out_grads = [_zeros(s, d, arrays) if g is None else g
+                             for g, (s, d) in zip(out_grads, node._out_meta)]
+            if not arrays:
+                node._arrays = False
+                grads = node.backward(node, *out_grads)
+            elif node.array_backward:
+                node._arrays = True  # saved_tensors gives arrays
+                grads = node.backward(node, *out_grads)
+            else:
+                node._arrays = False
+                grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
+            if type(grads) is not tuple:
+                grads = (grads,)
+            if len(grads) != len(edges):
+                raise RuntimeError(
+                    f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
+                    f"but its forward took {len(edges)} positional arguments")
+            for i, (e, g) in enumerate(zip(edges, grads)):
+                if e is None or g is None:
+                    continue
                 if type(e) is tuple:
-                    child = e[0]
-                    left = deps[child] - 1
-                    deps[child] = left
-                    if left == 0:
-                        ready.append(child)
+                    child, idx = e
+                    shape, dt = child._out_meta[idx]
+                else:
+                    child = None
+                    shape, dt = e.data.shape, e.data.dtype
+                if arrays:
+                    if type(g) is not np.ndarray:
+                        g = g.data if isinstance(g, Tensor) else np.asarray(g)
+                    if g.shape != shape:
+                        g = sum_to_shape(g, shape)
+                    if g.dtype is not dt:
+                        g = g.astype(dt)
+                else:
+                    if type(g) is not Tensor:
+                        g = Tensor._make(np.asarray(g), None, 0)
+                    if g.data.shape != shape:
+                        g = sum_to(g, shape)
+                    if g.data.dtype is not dt:
+                        g = g.astype(dt)
+                if anomaly:
+                    _check_backward(node, i, g)
+                if child is None:
+                    _collect(leaves, e, g)
+                    continue
+                slot = pending.get(child)
+                if slot is None:
+                    slot = pending[child] = [None] * len(child._out_meta)
+                    heappush(heap, (-child._seq, child))
+                slot[idx] = g if slot[idx] is None else slot[idx] + g
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
-        for leaf, g in hooked.values():
+        # Each leaf gets its whole gradient once (its hooks see the sum, as in PyTorch).
+        handed = {id(s.data) for s in seeds}
+        for leaf, g, summed in leaves.values():
+            if arrays:
+                # An array another leaf, the caller, or a view shares is copied; a sum is new.
+                if not summed and (id(g) in handed or g.base is not None):
+                    g = g.copy()
+                handed.add(id(g))
+                g = Tensor._make(g, None, 0)
             _accumulate(leaf, g, create_graph, captured)
+
+
+def _collect(leaves: dict[int, list[Any]], leaf: Tensor, g: Any) -> None:
+    """Sum the gradients a leaf receives during one walk."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g, False]
+    else:
+        entry[1] = entry[1] + g
+        entry[2] = True
 
 
 def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:
@@ -252,11 +253,12 @@ def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | No
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
                 captured: dict[Any, Any] | None) -> None:
+    r_hooked = None  # a hook's result may be the caller's own tensor: then .grad copies it
     if leaf._hooks:
         for hook in leaf._hooks:
             r = hook(g)
             if r is not None:
-                g = r
+                g = r_hooked = r
     if captured is not None:
         key = id(leaf)
         if key in captured:
@@ -266,8 +268,7 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
     if create_graph:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
     elif leaf.grad is None:
-        # A copy: the same array may flow to several leaves, or be the caller's own gradient.
-        leaf.grad = Tensor._make(g.data.copy(), None, 0)
+        leaf.grad = g if r_hooked is None else Tensor._make(g.data.copy(), None, 0)
     else:
         leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
 

@@ -53,6 +53,32 @@ def as_data(value: object, dtype: np.typing.DTypeLike | None = None) -> np.ndarr
     return arr
 
 
+_scalars: dict[tuple[np.dtype, float], np.ndarray] = {}
+
+
+def scalar(value: float, dtype: np.dtype) -> np.ndarray:
+    """A Python number as a read-only 0-d array of a float `dtype`, cached: NumPy multiplies
+    an array by a 0-d array faster than by a Python or NumPy scalar.
+
+    >>> import numpy as np
+    >>> from autodiff.dtypes import scalar
+    >>> scalar(0.5, np.dtype("float32"))
+    array(0.5, dtype=float32)
+    """
+    if not value or value != value:  # +-0.0 and nan are not cached (0.0 == -0.0 as keys)
+        arr = np.array(value, dtype)
+        arr.flags.writeable = False
+        return arr
+    key = (dtype, value)
+    arr = _scalars.get(key)
+    if arr is None:
+        if len(_scalars) >= 4096:  # e.g. a learning rate that changes every step
+            _scalars.clear()
+        arr = _scalars[key] = np.array(value, dtype)
+        arr.flags.writeable = False
+    return arr
+
+
 def constant_like(value: object, dtype: np.dtype) -> np.ndarray:
     """A constant that meets a tensor of `dtype`: it takes the tensor's floating dtype.
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import traceback
+from operator import is_
 from typing import Any, ClassVar
 
 import numpy as np
@@ -56,7 +57,7 @@ class Function:
     # .astype, .swapaxes, .squeeze, ...): when no graph of the backward is needed
     # (create_graph=False), the engine then passes it arrays, which is faster.
     array_backward: ClassVar[bool] = False
-    _arrays: bool = False  # set by the walk while backward runs on arrays
+    _arrays: bool = False  # set by the walk before each backward: True when it gets arrays
 
     # Internal bookkeeping, filled by apply(); user attributes live beside them on the ctx.
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
@@ -72,7 +73,10 @@ class Function:
     @property
     def needs_input_grad(self) -> list[bool]:
         """For each positional argument of forward: does it need a gradient?"""
-        return [e is not None for e in self._edges]
+        edges = self._edges
+        if len(edges) == 2:  # the binary ops ask on every backward: skip the loop
+            return [edges[0] is not None, edges[1] is not None]
+        return [e is not None for e in edges]
 
     @property
     def _n_outputs(self) -> int:
@@ -118,9 +122,11 @@ class Function:
         if saved is None:
             return ()
         if self._arrays:
-            return tuple(s.array if type(s) is _Output else s.data for s in saved)
-        return tuple(Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
-                     if type(s) is _Output else s for s in saved)
+            return tuple([s.data if isinstance(s, Tensor) else s.array if type(s) is _Output
+                          else s for s in saved])
+        return tuple([s if isinstance(s, Tensor) else
+                      Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
+                      if type(s) is _Output else Tensor._make(s, None, 0) for s in saved])
 
     def _free(self) -> None:
         if self._saved is not None:
@@ -194,14 +200,16 @@ class _Output:
 
 def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[Any],
                    outs: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
-    """Saved arrays that are this call's inputs become their Tensors (so a second backward
-    reaches them); outputs become `_Output`s; anything else a constant Tensor."""
+    """Saved arrays that are this call's input tensors become those Tensors (so a second
+    backward reaches them); outputs become `_Output`s; anything else stays a raw constant."""
+    n = len(saved)
+    if n <= len(arrays) and all(map(is_, saved, arrays)):  # the inputs, in order: most ops
+        return args[:n] if n == len(args) else tuple(args[:n])
     resolved = []
     for s in saved:
-        for j, arr in enumerate(arrays):
+        for arr, a in zip(arrays, args):
             if s is arr:
-                a = args[j]
-                resolved.append(a if isinstance(a, Tensor) else Tensor._make(s, None, 0))
+                resolved.append(a)
                 break
         else:
             for i, o in enumerate(outs):
@@ -209,7 +217,7 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
                     resolved.append(_Output(o, i))
                     break
             else:
-                resolved.append(s if isinstance(s, Tensor) else Tensor._make(s, None, 0))
+                resolved.append(s)
     return tuple(resolved)
 
 

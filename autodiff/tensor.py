@@ -238,35 +238,35 @@ class Tensor:
     # -- operators ------------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
-        out = _constant_op(np.add, self, other)
+        out = _arith(arith.Add, np.add, self, other)
         return arith.add(self, other) if out is None else out
 
     def __radd__(self, other: Any) -> Tensor:
-        out = _constant_op(np.add, other, self)
+        out = _arith(arith.Add, np.add, other, self)
         return arith.add(other, self) if out is None else out
 
     def __sub__(self, other: Any) -> Tensor:
-        out = _constant_op(np.subtract, self, other)
+        out = _arith(arith.Sub, np.subtract, self, other)
         return arith.sub(self, other) if out is None else out
 
     def __rsub__(self, other: Any) -> Tensor:
-        out = _constant_op(np.subtract, other, self)
+        out = _arith(arith.Sub, np.subtract, other, self)
         return arith.sub(other, self) if out is None else out
 
     def __mul__(self, other: Any) -> Tensor:
-        out = _constant_op(np.multiply, self, other)
+        out = _arith(arith.Mul, np.multiply, self, other)
         return arith.mul(self, other) if out is None else out
 
     def __rmul__(self, other: Any) -> Tensor:
-        out = _constant_op(np.multiply, other, self)
+        out = _arith(arith.Mul, np.multiply, other, self)
         return arith.mul(other, self) if out is None else out
 
     def __truediv__(self, other: Any) -> Tensor:
-        out = _constant_op(np.true_divide, self, other)
+        out = _arith(arith.Div, np.true_divide, self, other)
         return arith.div(self, other) if out is None else out
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        out = _constant_op(np.true_divide, other, self)
+        out = _arith(arith.Div, np.true_divide, other, self)
         return arith.div(other, self) if out is None else out
 
     def __pow__(self, other: Any) -> Tensor:
@@ -443,35 +443,39 @@ class Tensor:
         return shape_ops.astype(self, self.data.dtype)
 
 
-def _constant_op(ufunc: Any, a: Any, b: Any) -> Tensor | None:
-    """The fast path of an arithmetic operator when nothing is recorded (constants, no_grad,
-    every backward without create_graph): the NumPy ufunc and a bare Tensor. None when the
-    full op is needed (recording, mixed dtypes, a mismatch to report)."""
-    ta = type(a) is Tensor
-    tb = type(b) is Tensor
-    if ta and tb:
-        if (a.requires_grad or b.requires_grad) and STATE.grad_enabled:
-            return None
-        x, y = a.data, b.data
-        if x.dtype is not y.dtype:
-            return None
-    elif ta and (type(b) is float or type(b) is int):
-        if a.requires_grad and STATE.grad_enabled:
-            return None
+def _arith(fn: Any, ufunc: Any, a: Any, b: Any) -> Tensor | None:
+    """The fast path of an arithmetic operator, for operands that already agree: two float
+    tensors of one dtype, or a float tensor and a Python number (which takes the tensor's
+    dtype). Recorded, it goes straight to the op's Function `fn`; unrecorded (constants,
+    no_grad, a backward without create_graph), straight to the NumPy ufunc. None sends the
+    call to the full op: dtype promotion, or a shape mismatch to report."""
+    if isinstance(a, Tensor):
         x = a.data
-        if x.dtype.kind != "f":
+        dt = x.dtype
+        if dt.kind != "f":
             return None
-        y = x.dtype.type(b)
-    elif tb and (type(a) is float or type(a) is int):
-        if b.requires_grad and STATE.grad_enabled:
+        if isinstance(b, Tensor):
+            y = b.data
+            if y.dtype is not dt:
+                return None
+            record = a.requires_grad or b.requires_grad
+        elif type(b) is float or type(b) is int:
+            y = b = dtypes.scalar(b, dt)
+            record = a.requires_grad
+        else:
             return None
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
         y = b.data
-        if y.dtype.kind != "f":
+        dt = y.dtype
+        if dt.kind != "f":
             return None
-        x = y.dtype.type(a)
+        x = a = dtypes.scalar(a, dt)
+        record = b.requires_grad
     else:
         return None
     try:
+        if record and STATE.grad_enabled:
+            return fn.apply(a, b)
         return Tensor._make(ufunc(x, y), None, 0)
     except ValueError:
         return None

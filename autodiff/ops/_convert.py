@@ -25,9 +25,9 @@ def pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
             if dt is b.data.dtype:
                 return a, b
         elif (type(b) is float or type(b) is int) and dt.kind == "f":
-            return a, dt.type(b)  # a weak Python scalar takes the tensor's dtype
+            return a, dtypes.scalar(b, dt)  # a weak Python scalar takes the tensor's dtype
     elif tb and (type(a) is float or type(a) is int) and b.data.dtype.kind == "f":
-        return b.data.dtype.type(a), b
+        return dtypes.scalar(a, b.data.dtype), b
     ta = isinstance(a, Tensor)
     if ta and tb:
         ka, kb = a.data.dtype.kind, b.data.dtype.kind

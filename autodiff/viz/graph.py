@@ -170,7 +170,11 @@ def saved_summary(node: Function) -> str:
         return saved
     parts = []
     for s in saved:
-        arr = s.array if isinstance(s, _Output) else s.data
-        what = "output" if isinstance(s, _Output) else ("input" if s.requires_grad else "const")
+        if isinstance(s, _Output):
+            arr, what = s.array, "output"
+        elif isinstance(s, Tensor):
+            arr, what = s.data, "input" if s.requires_grad else "const"
+        else:
+            arr, what = np.asarray(s), "const"
         parts.append(f"{what} {tuple(arr.shape)} {arr.dtype}")
     return "; ".join(parts) if parts else "nothing"
