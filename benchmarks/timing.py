@@ -1,0 +1,80 @@
+"""What every benchmark shares: the thread count, alternating timed repeats, the machine's
+facts, and the JSON a run writes.
+
+Import this module before NumPy: it fixes the BLAS thread count (BENCH_THREADS, default 1)
+for this engine, hand-written NumPy and PyTorch alike. The scripts beside it do
+`import timing` first (they run as `python benchmarks/<name>.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+THREADS = int(os.environ.get("BENCH_THREADS", "1"))
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, str(THREADS))
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+
+try:
+    import torch
+
+    torch.set_num_threads(THREADS)
+except ImportError:  # the optional extra `bench`
+    torch = None
+
+
+def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3
+            ) -> dict[str, float]:
+    """Median seconds of each function: warm-up first, then `repeats` rounds in which the
+    implementations alternate, so a slow moment on a shared machine hits all of them."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def machine() -> dict[str, object]:
+    """The facts a reader needs to compare figures across machines."""
+    return {"cpus": os.cpu_count(), "threads": THREADS, "python": platform.python_version(),
+            "numpy": np.__version__, "torch": torch.__version__ if torch else None,
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "processor": platform.processor() or platform.machine()}
+
+
+def report(name: str, title: str, unit: str, figures: dict[str, float],
+           extra: dict[str, object] | None = None) -> dict[str, object]:
+    """Print one workload's medians with their ratio to PyTorch and to hand-written NumPy,
+    and write benchmarks/results/<name>.json."""
+    print(f"{name}: {title}")
+    torch_ref = figures.get("pytorch")
+    numpy_ref = figures.get("numpy")
+    for impl, value in figures.items():
+        ratios = []
+        if torch_ref and impl != "pytorch":
+            ratios.append(f"{value / torch_ref:5.2f}x PyTorch")
+        if numpy_ref and impl not in ("numpy", "pytorch"):
+            ratios.append(f"{value / numpy_ref:5.2f}x NumPy")
+        print(f"  {impl:10s} {value:10.3f} {unit:6s} {'  '.join(ratios)}")
+    result: dict[str, object] = {"workload": name, "title": title, "unit": unit,
+                                 "median": figures, "machine": machine(), **(extra or {})}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
