@@ -1,4 +1,5 @@
-"""The affine map of a dense layer, batch-first: x @ W.T + b.
+"""The affine map of a dense layer, batch-first: x @ W.T + b, as one fused primitive (one
+node in the graph instead of transpose, matmul and add).
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -21,5 +22,44 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: the input has {x.shape[-1] if x.ndim else 0} features "
                          f"(shape {x.shape}) but the layer expects in_features="
                          f"{weight.shape[1]} (weight shape {weight.shape})")
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias has shape {bias.shape} but the layer has "
+                         f"out_features={weight.shape[0]} (weight shape {weight.shape})")
+    if weight.dtype != x.dtype:
+        return x @ weight.T if bias is None else x @ weight.T + bias  # promotes as @ and +
+    return Affine.apply(x, weight, bias)
+
+
+class Affine(ad.Function):
+    """x @ W.T + b for x of shape (..., in), W (out, in), b (out,) or None. Backward, written
+    in operations arrays and Tensors share so it can be differentiated again:
+    dx = g @ W, dW = g^T x and db = sum of g over the leading axes (g, x as 2-D).
+
+    >>> import autodiff as ad
+    >>> W = ad.ones((2, 3), requires_grad=True)
+    >>> Affine.apply(ad.tensor([[1.0, 2.0, 3.0]]), W, None).sum().backward()
+    >>> W.grad
+    tensor([[1., 2., 3.],
+            [1., 2., 3.]])
+    """
+
+    name = "linear"
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias  # the product is a new array: add in place
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = grad.reshape((-1, weight.shape[0]))
+        gx = grad @ weight if need_x else None
+        gw = g2.T @ x.reshape((-1, weight.shape[1])) if need_w else None
+        gb = g2.sum(0) if need_b else None
+        return gx, gw, gb

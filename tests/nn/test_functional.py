@@ -36,6 +36,37 @@ def test_cross_entropy_labels_probabilities_smoothing_reductions():
                                per.mean())
 
 
+def test_cross_entropy_fused_gradients_spatial_and_unnormalized_targets():
+    # (N, C, d) logits with labels, and probability targets that do not sum to one:
+    # the fused backward is softmax * sum(p) - p, checked to second order.
+    z = ad.tensor(rng.standard_normal((3, 4, 2)))
+    y = np.array([[0, 3], [1, 1], [2, 0]])
+    per = -(np_log_softmax(z.data) * np.eye(4)[y].transpose(0, 2, 1)).sum(1)
+    np.testing.assert_allclose(F.cross_entropy(z, y, reduction="none").data, per, rtol=1e-6)
+    assert gradcheck(lambda t: F.cross_entropy(t, y), z)
+    assert gradgradcheck(lambda t: F.cross_entropy(t, y), z)
+    p = rng.random((3, 4))  # rows sum to about 2, not 1
+    zz = ad.tensor(rng.standard_normal((3, 4)))
+    np.testing.assert_allclose(F.cross_entropy(zz, p, reduction="sum").item(),
+                               -(np_log_softmax(zz.data) * p).sum(), rtol=1e-6)
+    assert gradcheck(lambda t: F.cross_entropy(t, p), zz)
+    assert gradgradcheck(lambda t: F.cross_entropy(t, p), zz)
+
+
+def test_linear_fused_gradients_match_the_composed_ops():
+    x = ad.tensor(rng.standard_normal((2, 3, 4)))
+    w = ad.tensor(rng.standard_normal((5, 4)))
+    b = ad.tensor(rng.standard_normal(5))
+    np.testing.assert_allclose(F.linear(x, w, b).data, x.data @ w.data.T + b.data)
+    assert gradcheck(F.linear, x, w, b)
+    assert gradgradcheck(F.linear, x, w, b)
+    assert gradcheck(lambda v, u: F.linear(v, u), ad.tensor(rng.standard_normal(4)), w)
+    with pytest.raises(ValueError, match=r"linear: bias has shape \(4,\).*out_features=5"):
+        F.linear(x, w, ad.zeros(4))
+    with pytest.raises(ValueError, match="linear: the input has 3 features"):
+        F.linear(ad.zeros((2, 3)), w)
+
+
 def test_cross_entropy_stable_for_huge_logits():
     z = ad.tensor([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]], requires_grad=True)
     loss = F.cross_entropy(z, np.array([0, 0]))
