@@ -57,18 +57,21 @@ class Function:
     # .astype, .swapaxes, .squeeze, ...): when no graph of the backward is needed
     # (create_graph=False), the engine then passes it arrays, which is faster.
     array_backward: ClassVar[bool] = False
-    _arrays: bool = False  # set by the walk before each backward: True when it gets arrays
 
-    # Internal bookkeeping, filled by apply(); user attributes live beside them on the ctx.
+    # Internal bookkeeping, filled by apply(), in slots (a million-node graph is a million of
+    # these); user attributes (ctx.mask = ...) go to the instance dict beside them.
+    __slots__ = ("__dict__", "_arrays", "_edges", "_hooks", "_out_meta", "_saved", "_seq",
+                 "_stack")
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
     # Tensor, or (node, output index) for a tensor an op made.
     _edges: list[Any]
     # _out_meta: (shape, dtype) of each output.
     _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
     _seq: int  # creation order
-    _saved: Any = None
-    _hooks: dict[int, list[Any]] | None = None
-    _stack: list[traceback.FrameSummary] | None = None
+    _saved: Any  # what forward saved (resolved), None, or _FREED
+    _hooks: dict[int, list[Any]] | None
+    _stack: list[traceback.FrameSummary] | None  # where the op was made (anomaly mode)
+    _arrays: bool  # set by the walk before each backward: True when it gets arrays
 
     @property
     def needs_input_grad(self) -> list[bool]:
@@ -155,6 +158,8 @@ class Function:
             else:
                 arrays.append(a)
             edges.append(None)
+        ctx._edges = edges
+        ctx._saved = None
         out = cls.forward(ctx, *arrays, **kwargs)
         state = STATE
         if state.anomaly:
@@ -164,11 +169,11 @@ class Function:
                 return tuple(Tensor._make(o, None, 0) for o in out)
             return Tensor._make(out, None, 0)
 
-        # Record the node: one edge per positional argument, and what its outputs look like.
-        ctx._edges = edges
+        # Record the node: its creation number, and what its outputs look like.
         ctx._seq = next(_sequence)
-        if state.anomaly:
-            ctx._stack = traceback.extract_stack()[:-1]
+        ctx._hooks = None
+        ctx._arrays = False
+        ctx._stack = traceback.extract_stack()[:-1] if state.anomaly else None
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
             if ctx._saved is not None:

@@ -1,51 +1,37 @@
 """One SGD step of LeNet-5 (batch 64, float32, 1x28x28): this engine, hand-written NumPy
 (im2col forward and backward by hand: the no-autograd floor), and PyTorch CPU when installed.
 
-    python benchmarks/cnn_step.py      # make bench runs it with OPENBLAS_CORETYPE unset
+    python benchmarks/cnn_step.py      # make bench runs every workload
 
-Warm-up, then the median of repeats, implementations alternating. Writes
-benchmarks/results/cnn_step.json.
+Writes benchmarks/results/cnn_step.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
-# Same thread count for every implementation: set before NumPy loads OpenBLAS.
-THREADS = os.environ.get("BENCH_THREADS", "1")
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, THREADS)
+# isort: off
+import timing  # first: it fixes the thread count before NumPy loads
+from timing import torch
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import autodiff as ad  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-from nn.functional.conv import _conv, _conv_transpose, _conv_weight  # noqa: E402
-from nn.vision.models import LeNet5  # noqa: E402
-
-try:
-    import torch
-
-    torch.set_num_threads(int(THREADS))
-except ImportError:  # optional extra `bench`
-    torch = None
+# isort: on
+import autodiff as ad
+import nn
+import nn.functional as F
+from nn.functional.conv import _conv, _conv_transpose, _conv_weight
+from nn.vision.models import LeNet5
 
 BATCH, LR = 64, 0.01
 
 
-def engine_step(model: nn.Module, opt: nn.optim.Optimizer, x: ad.Tensor, y: np.ndarray) -> None:
+def engine_step(model: nn.Module, opt: nn.optim.Optimizer, x: ad.Tensor, y: np.ndarray
+                ) -> ad.Tensor:
     loss = F.cross_entropy(model(x), y)
     opt.zero_grad()
     loss.backward()
     opt.step()
+    return loss
 
 
 class HandLeNet:
@@ -111,9 +97,9 @@ def torch_lenet():
                         T.Linear(84, 10))
 
 
-def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description="LeNet-5 SGD step")
-    p.add_argument("--repeats", type=int, default=30)
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=50)
     args = p.parse_args(argv)
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
@@ -124,36 +110,20 @@ def main(argv: list[str] | None = None) -> dict:
     xt = ad.tensor(x)
     hand = HandLeNet(model)
     fns = {"autodiff": lambda: engine_step(model, opt, xt, y),
-           "numpy by hand": lambda: hand.step(x, y)}
+           "numpy": lambda: hand.step(x, y)}
     if torch is not None:
         tm = torch_lenet()
         topt = torch.optim.SGD(tm.parameters(), lr=LR)
         tx, ty = torch.tensor(x), torch.tensor(y)
         fns["pytorch"] = lambda: torch_step(tm, topt, tx, ty)
-    for fn in fns.values():
-        for _ in range(3):
-            fn()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(args.repeats):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    base = med.get("pytorch")
-    print(f"cnn_step: LeNet-5, batch {BATCH}, one SGD step, float32 (median of {args.repeats}; "
-          f"{THREADS} thread(s); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')})")
-    for name, ms in med.items():
-        ratio = f"{ms / base:5.2f}x PyTorch" if base else ""
-        print(f"  {name:16s} {ms:8.2f} ms  {ratio}")
-    assert all(v.dtype == np.float32 for v in model.state_dict().values())
-    result = {"ms": med, "batch": BATCH, "threads": int(THREADS),
-              "torch": torch.__version__ if torch else None,
-              "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
-    out = Path(__file__).resolve().parent / "results" / "cnn_step.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    return result
+    med = timing.medians(fns, args.repeats)
+    loss = engine_step(model, opt, xt, y)
+    dtypes = sorted({str(loss.dtype)} | {str(v.dtype) for v in model.state_dict().values()}
+                    | {str(p.grad.dtype) for p in model.parameters()})
+    assert dtypes == ["float32"], f"cnn_step: a float32 model computed in {dtypes}"
+    return timing.report(
+        "cnn_step", f"LeNet-5, batch {BATCH}, one SGD step, float32 (median of "
+        f"{args.repeats})", "ms", {k: v * 1e3 for k, v in med.items()}, {"dtypes": dtypes})
 
 
 if __name__ == "__main__":

@@ -60,12 +60,12 @@ def machine() -> dict[str, object]:
 
 
 def report(name: str, title: str, unit: str, figures: dict[str, float],
-           extra: dict[str, object] | None = None) -> dict[str, object]:
+           extra: dict[str, object] | None = None, ratios: bool = True) -> dict[str, object]:
     """Print one workload's medians with their ratio to PyTorch and to hand-written NumPy,
     and write benchmarks/results/<name>.json."""
     print(f"{name}: {title}")
-    torch_ref = figures.get("pytorch")
-    numpy_ref = figures.get("numpy")
+    torch_ref = figures.get("pytorch") if ratios else None
+    numpy_ref = figures.get("numpy") if ratios else None
     for impl, value in figures.items():
         ratios = []
         if torch_ref and impl != "pytorch":

@@ -19,11 +19,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nn.vision.train import main as vision
 
+# name, data, flags, target, seeds (LeNet-5 on three seeds: the split and the initialization
+# change with the seed, and one run alone says little at this size)
 RUNS = [
-    ("LeNet-5", "mnist-5k", ["--model", "lenet5", "--epochs", "30", "--batch-size", "32",
-                             "--lr", "3e-3", "--augment"], 0.98),
+    ("LeNet-5", "mnist-5k", ["--model", "lenet5", "--epochs", "40", "--batch-size", "32",
+                             "--optimizer", "adamw", "--lr", "3e-3", "--weight-decay", "1e-2",
+                             "--dropout", "0.1", "--augment"], 0.98, (0, 1, 2)),
     ("ResNet-8", "mnist-5k", ["--model", "resnet8", "--epochs", "10", "--batch-size", "64",
-                              "--lr", "3e-3", "--augment"], 0.98),
+                              "--lr", "3e-3", "--augment"], 0.98, (0,)),
 ]
 MLP_TARGET = 0.97
 
@@ -49,14 +52,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                         "vision.md"))
     args = p.parse_args(argv)
     rows = []
-    for name, data, flags, target in RUNS:
-        m = vision(["train", "--data", data, *flags, "--out", f"{args.out}/{name.split()[0]}",
-                    "--no-progress"])
-        rows.append({"name": name, "data": data, "accuracy": m["test_accuracy"],
-                     "target": target, "seconds": m["seconds_per_epoch"],
-                     "epochs": len(m["history"]["seconds"]), "params": m["parameters"]})
+    for name, data, flags, target, seeds in RUNS:
+        for seed in seeds:
+            m = vision(["train", "--data", data, *flags, "--seed", str(seed), "--out",
+                        f"{args.out}/{name.split()[0]}-seed{seed}", "--no-progress"])
+            rows.append({"name": f"{name}, seed {seed}", "data": data,
+                         "accuracy": m["test_accuracy"], "target": target,
+                         "seconds": m["seconds_per_epoch"],
+                         "epochs": len(m["history"]["seconds"]), "params": m["parameters"]})
     rows.append(digits_mlp())
-    lines = ["| model | data | test accuracy | target | epochs | seconds / epoch | parameters |",
+    lines = ["| model | data | test accuracy | target | epochs | median seconds / epoch "
+             "| parameters |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         ok = "met" if r["accuracy"] >= r["target"] else "NOT met"

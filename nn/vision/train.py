@@ -231,7 +231,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     cm = confusion(data.y_test, pred, data.num_classes)
     metrics = {"model": args.model, "data": args.data, "test_accuracy": test_acc,
                "best_val_accuracy": best, "best_epoch": ck["epoch"],
-               "seconds_per_epoch": float(np.mean(history["seconds"])),
+               "seconds_per_epoch": float(np.median(history["seconds"])),
                "parameters": int(sum(p.size for p in model.parameters())),
                "history": history, "confusion": cm.tolist(),
                "config": {k: v for k, v in vars(args).items() if k != "func"}}
