@@ -127,7 +127,7 @@ class Function:
         if self._arrays:
             return tuple([s.data if isinstance(s, Tensor) else s.array if type(s) is _Output
                           else s for s in saved])
-        return tuple([s if isinstance(s, Tensor) else
+        return tuple([s if s is None or isinstance(s, Tensor) else
                       Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
                       if type(s) is _Output else Tensor._make(s, None, 0) for s in saved])
 

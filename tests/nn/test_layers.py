@@ -5,7 +5,7 @@ import pytest
 
 import autodiff as ad
 import nn
-from autodiff.testing import gradcheck
+from autodiff.testing import gradcheck, gradgradcheck
 
 
 def test_linear_matches_numpy_and_course_orientation():
@@ -67,6 +67,26 @@ def test_batchnorm_and_layernorm_gradients():
     assert gradcheck(lambda x, w, b: nn.functional.batch_norm(x, None, None, w, b,
                                                              training=True), x, w, b)
     assert gradcheck(lambda x, w, b: nn.functional.layer_norm(x, 3, w, b), x, w, b)
+
+
+def test_batchnorm_fused_matches_the_composed_formula_to_second_order():
+    rng = np.random.default_rng(2)
+    x = ad.tensor(rng.standard_normal((3, 2, 2, 2)))
+    w = ad.tensor(rng.standard_normal(2))
+    b = ad.tensor(rng.standard_normal(2))
+    mean = x.data.mean((0, 2, 3), keepdims=True)
+    var = x.data.var((0, 2, 3), keepdims=True)
+    expected = (x.data - mean) / np.sqrt(var + 1e-5) * w.data[:, None, None] + b.data[:, None, None]
+
+    def f(x, w, b):
+        return nn.functional.batch_norm(x, None, None, w, b, training=True)
+
+    np.testing.assert_allclose(f(x, w, b).data, expected, rtol=1e-6, atol=1e-9)
+    assert gradcheck(f, x, w, b)
+    assert gradgradcheck(f, x, w, b)
+    assert gradgradcheck(lambda x: nn.functional.batch_norm(x, None, None, training=True), x)
+    with pytest.raises(ValueError, match=r"batch_norm: weight and bias must have shape \(2,\)"):
+        f(x, ad.ones(3), b)
 
 
 def test_layernorm_values():
