@@ -49,6 +49,8 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 
 
 class Sum(Function):
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         ctx.shape = x.shape
@@ -57,6 +59,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if isinstance(grad, np.ndarray):  # a read-only broadcast view: no copy
+            return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape), None, None
         return broadcast_to(reshape(grad, ctx.kept), ctx.shape), None, None
 
 

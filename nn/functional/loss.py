@@ -83,10 +83,8 @@ def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
         label = int(t[bad].flat[0])
         raise ValueError(f"{op}: label {label} is out of range for {n_classes} classes "
                          f"(labels must be in [0, {n_classes - 1}])")
-    onehot = np.zeros(shape, dtype)
-    idx = np.expand_dims(t, 1)
-    np.put_along_axis(onehot, idx, 1, axis=1)
-    return onehot
+    onehot = np.eye(n_classes, dtype=dtype)[t]  # the class axis last: move it to axis 1
+    return onehot if t.ndim == 1 else np.moveaxis(onehot, -1, 1)
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -123,19 +121,22 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
         probs = _one_hot("cross_entropy", t, n_classes, logits.shape, logits.dtype)
     if label_smoothing:
         probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
-    return _reduce(SoftmaxCrossEntropy.apply(logits, probs), reduction, "cross_entropy")
+    if reduction not in ("mean", "sum", "none"):
+        _reduce(logits, reduction, "cross_entropy")  # raises the error
+    return SoftmaxCrossEntropy.apply(logits, probs, reduction)
 
 
 class SoftmaxCrossEntropy(ad.Function):
-    """Per-sample -sum_c p_c log softmax(z)_c over the class axis 1, fused:
-    forward sum_c p_c (logsumexp(z) - z_c), backward grad * (softmax(z) sum_c p_c - p)
-    (softmax(z) - p for labels). The backward is written in operations arrays and Tensors share,
-    so it can be differentiated again.
+    """-sum_c p_c log softmax(z)_c over the class axis 1 per sample, then reduced ("mean",
+    "sum" or "none"), fused: forward sum_c p_c (logsumexp(z) - z_c), backward
+    grad * (softmax(z) sum_c p_c - p) (softmax(z) - p for labels), divided by the count for
+    "mean". The backward is written in operations arrays and Tensors share, so it can be
+    differentiated again.
 
     >>> import autodiff as ad
     >>> import numpy as np
     >>> z = ad.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
-    >>> SoftmaxCrossEntropy.apply(z, np.array([[1.0, 0.0, 0.0]], np.float32)).sum().backward()
+    >>> SoftmaxCrossEntropy.apply(z, np.array([[1.0, 0.0, 0.0]], np.float32), "sum").backward()
     >>> z.grad.numpy().round(3)
     array([[-0.213,  0.107,  0.107]], dtype=float32)
     """
@@ -144,13 +145,18 @@ class SoftmaxCrossEntropy(ad.Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, logits, probs):
+    def forward(ctx, logits, probs, reduction):
         shifted = logits - logits.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
         ctx.softmax = e / total  # reused by a backward on arrays
         ctx.save_for_backward(logits, probs)
-        return ((np.log(total) - shifted) * probs).sum(axis=1)
+        per_sample = ((np.log(total) - shifted) * probs).sum(axis=1)
+        ctx.reduction, ctx.count = reduction, per_sample.size
+        if reduction == "none":
+            return per_sample
+        total_loss = per_sample.sum()
+        return total_loss / per_sample.size if reduction == "mean" else total_loss
 
     @staticmethod
     def backward(ctx, grad):
@@ -160,5 +166,8 @@ class SoftmaxCrossEntropy(ad.Function):
         else:  # recomputed from the logits Tensor, so that it can be differentiated again
             e = np.exp(logits - logits.max(axis=1, keepdims=True))
             soft = e / e.sum(axis=1, keepdims=True)
-        g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
-        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None
+        if ctx.reduction == "none":
+            g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
+        else:  # a scalar: broadcast over every sample
+            g = grad * (1.0 / ctx.count) if ctx.reduction == "mean" else grad
+        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None, None
