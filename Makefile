@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ demo: $(STAMP)
 # ruff first, then every test; pytest's exit code 5 (no tests collected) fails the target.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest autodiff nn tests
+	$(MAKE) docs
+	$(BIN)/python -m pytest autodiff nn tests docs/doctest_fences.py
+
+# The documentation site (MkDocs, Material, API pages from the docstrings), warnings as errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -99,8 +99,8 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def item(self) -> Any:
-        """The single value as a Python number."""
+    def item(self) -> float | int | bool:
+        """The single value as a Python number (typed as PyTorch's `Tensor.item`)."""
         if self.data.size != 1:
             raise ValueError(f"item(): the tensor has {self.data.size} elements, not 1 "
                              f"(shape {self.shape})")

@@ -13,6 +13,7 @@
 from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Summary, summary
 
 # isort: on
+from autodiff import __version__  # one version for the distribution (autodiff-nn)
 from nn import data, functional, init, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d, ConvTranspose2d
@@ -31,5 +32,5 @@ __all__ = [
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "optim", "save",
-    "summary",
+    "summary", "__version__",
 ]
