@@ -13,13 +13,8 @@ def fence_doctests(text: str) -> str:
     """Wrap each run of doctest lines (a `>>>` line, its `...` lines and the output up to a
     blank line) in a ```pycon fence.
 
-    >>> print(fence_doctests("Adds.\\n\\n>>> 1 + 1\\n2"))
-    Adds.
-    <BLANKLINE>
-    ```pycon
-    >>> 1 + 1
-    2
-    ```
+    >>> fence_doctests("Adds.\\n\\n>>> 1 + 1\\n2").splitlines()
+    ['Adds.', '', '```pycon', '>>> 1 + 1', '2', '```']
     """
     out: list[str] = []
     in_block = False
