@@ -18,7 +18,12 @@ _default = np.dtype(np.float32)
 
 
 def get_default_dtype() -> np.dtype:
-    """The floating dtype Python numbers and lists become (float32 unless changed)."""
+    """The floating dtype Python numbers and lists become (float32 unless changed).
+
+    >>> import autodiff as ad
+    >>> ad.get_default_dtype()
+    dtype('float32')
+    """
     return _default
 
 

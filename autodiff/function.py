@@ -49,6 +49,21 @@ class Function:
     - `ctx.save_for_backward(*arrays)` keeps arrays for backward; `ctx.saved_tensors` gives them
       back as Tensors, connected to the graph when they were the inputs or outputs of the call.
     - `ctx.needs_input_grad[i]` tells whether argument i needs a gradient.
+
+    >>> import autodiff as ad
+    >>> class Square(ad.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * grad
+    >>> x = ad.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).sum().backward()
+    >>> x.grad
+    tensor([6.])
     """
 
     # What the graph drawing shows; a subclass may set its own.

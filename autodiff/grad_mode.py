@@ -28,7 +28,15 @@ STATE = _State()
 
 
 def is_grad_enabled() -> bool:
-    """True when operations on tensors that require grad are recorded (the default)."""
+    """True when operations on tensors that require grad are recorded (the default).
+
+    >>> import autodiff as ad
+    >>> ad.is_grad_enabled()
+    True
+    >>> with ad.no_grad():
+    ...     print(ad.is_grad_enabled())
+    False
+    """
     return STATE.grad_enabled
 
 
@@ -85,7 +93,16 @@ class no_grad(set_grad_enabled):
 
 
 class enable_grad(set_grad_enabled):
-    """Record again inside a `no_grad` block; usable as a decorator."""
+    """Record again inside a `no_grad` block; usable as a decorator.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0], requires_grad=True)
+    >>> with ad.no_grad():
+    ...     with ad.enable_grad():
+    ...         y = x * 2
+    >>> y.requires_grad
+    True
+    """
 
     def __init__(self) -> None:
         super().__init__(True)

@@ -29,6 +29,14 @@ class Tensor:
     - `requires_grad`: whether operations on it are recorded;
     - `grad_fn`: the node (a `Function` instance) that made it; None for leaves;
     - `name`: an optional label (used by error messages and graph drawings).
+
+    >>> import autodiff as ad
+    >>> x = ad.Tensor([1.0, 2.0], requires_grad=True, name='x')
+    >>> x.shape, x.dtype, x.requires_grad
+    ((2,), dtype('float32'), True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
     """
 
     __slots__ = ("__weakref__", "_hooks", "_index", "_retain", "data", "grad", "grad_fn",

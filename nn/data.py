@@ -24,7 +24,19 @@ from autodiff import Tensor
 
 @runtime_checkable
 class Dataset(Protocol):
-    """Anything with __len__ and __getitem__(i) returning an example (a tuple of arrays)."""
+    """Anything with __len__ and __getitem__(i) returning an example (a tuple of arrays).
+
+    >>> import numpy as np, nn
+    >>> class Squares:
+    ...     def __len__(self):
+    ...         return 3
+    ...     def __getitem__(self, i):
+    ...         return (np.float32(i), np.float32(i * i))
+    >>> isinstance(Squares(), nn.data.Dataset)
+    True
+    >>> [y.tolist() for _, y in nn.data.DataLoader(Squares(), batch_size=3)]
+    [[0.0, 1.0, 4.0]]
+    """
 
     def __len__(self) -> int: ...
 
@@ -32,7 +44,13 @@ class Dataset(Protocol):
 
 
 class TensorDataset:
-    """Examples are the rows of equally long arrays or tensors (features, labels, ...)."""
+    """Examples are the rows of equally long arrays or tensors (features, labels, ...).
+
+    >>> import numpy as np, nn
+    >>> ds = nn.data.TensorDataset(np.zeros((4, 2)), np.arange(4))
+    >>> len(ds), int(ds[1][1])
+    (4, 1)
+    """
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
@@ -51,7 +69,14 @@ class TensorDataset:
 
 
 class Subset:
-    """The examples of `dataset` at `indices`."""
+    """The examples of `dataset` at `indices`.
+
+    >>> import numpy as np, nn
+    >>> ds = nn.data.TensorDataset(np.arange(5.0))
+    >>> sub = nn.data.Subset(ds, [0, 4])
+    >>> len(sub), float(sub[1][0])
+    (2, 4.0)
+    """
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
@@ -65,7 +90,14 @@ class Subset:
 
 def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
                  ) -> list[Subset]:
-    """Split into non-overlapping subsets of the given lengths, or fractions summing to 1."""
+    """Split into non-overlapping subsets of the given lengths, or fractions summing to 1.
+
+    >>> import numpy as np, nn
+    >>> ds = nn.data.TensorDataset(np.arange(10.0))
+    >>> train, val = nn.data.random_split(ds, [0.8, 0.2], seed=0)
+    >>> len(train), len(val)
+    (8, 2)
+    """
     n = len(dataset)
     if all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
         counts = [int(np.floor(f * n)) for f in lengths]
@@ -89,6 +121,13 @@ class DataLoader:
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     Float arrays become tensors of their dtype; integer arrays stay integer (labels).
+
+    >>> import numpy as np, nn
+    >>> ds = nn.data.TensorDataset(np.arange(5.0), np.arange(5))
+    >>> [y.tolist() for _, y in nn.data.DataLoader(ds, batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    >>> len(nn.data.DataLoader(ds, batch_size=2, drop_last=True))
+    2
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,

@@ -27,7 +27,18 @@ class Dropout(Module):
 
 
 class Dropout2d(Dropout):
-    """Zero whole channels of (N, C, H, W) with probability p (off in eval)."""
+    """Zero whole channels of (N, C, H, W) with probability p (off in eval).
+
+    >>> import autodiff as ad, nn
+    >>> ad.manual_seed(0)
+    >>> d = nn.Dropout2d(0.5)
+    >>> y = d(ad.ones((1, 8, 2, 2)))
+    >>> sorted(set(y.numpy().ravel().tolist()))
+    [0.0, 2.0]
+    >>> d.eval(); d(ad.ones((1, 8, 2, 2))).numpy().min()
+    Dropout2d(p=0.5)
+    np.float32(1.0)
+    """
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout2d(x, self.p, self.training)

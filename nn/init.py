@@ -23,7 +23,13 @@ from autodiff import Tensor
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain: linear/sigmoid 1, tanh 5/3, relu sqrt(2),
-    leaky_relu sqrt(2 / (1 + slope^2))."""
+    leaky_relu sqrt(2 / (1 + slope^2)).
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> init.calculate_gain('tanh'), round(init.calculate_gain('relu'), 4)
+    (1.6666666666666667, 1.4142)
+    """
     if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d"):
         return 1.0
     if nonlinearity == "tanh":
@@ -51,32 +57,102 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
 
 
 def zeros_(t: Tensor) -> Tensor:
+    """Fill `t` with zeros, in place; returns `t`.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.zeros_(w)
+    >>> w.numpy().tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
     return _fill(t, np.zeros(t.shape))
 
 
 def ones_(t: Tensor) -> Tensor:
+    """Fill `t` with ones, in place; returns `t`.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.ones_(w)
+    >>> w.numpy().tolist()
+    [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
     return _fill(t, np.ones(t.shape))
 
 
 def constant_(t: Tensor, value: float) -> Tensor:
+    """Fill `t` with `value`, in place; returns `t`.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.constant_(w, 0.5)
+    >>> w.numpy().tolist()
+    [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]
+    """
     return _fill(t, np.full(t.shape, value))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill `t` with samples of N(mean, std^2) from the seeded generator, in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.normal_(w, mean=0.0, std=0.01)
+    >>> bool(abs(w.numpy()).max() < 0.1)
+    True
+    """
     return _fill(t, ad.generator().normal(mean, std, t.shape))
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill `t` with samples of U(a, b) from the seeded generator, in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.uniform_(w, -1.0, 1.0)
+    >>> bool((abs(w.numpy()) <= 1).all())
+    True
+    """
     return _fill(t, ad.generator().uniform(a, b, t.shape))
 
 
 def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)), in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.xavier_uniform_(w)
+    >>> bool(abs(w.numpy()).max() <= (6 / (2 + 3)) ** 0.5)
+    True
+    """
     fan_in, fan_out = _fans(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound)
 
 
 def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out)), in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.xavier_normal_(w)
+    >>> w.shape
+    (2, 3)
+    """
     fan_in, fan_out = _fans(t)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
@@ -91,12 +167,34 @@ def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
 
 def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
+    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan), fan = fan_in or fan_out by
+    `mode`, in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.kaiming_uniform_(w, nonlinearity='relu')
+    >>> bool(abs(w.numpy()).max() <= (6 / 3) ** 0.5)
+    True
+    """
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound)
 
 
 def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """He normal: N(0, std^2) with std = gain / sqrt(fan), fan = fan_in or fan_out by
+    `mode`, in place.
+
+    >>> import autodiff as ad
+    >>> from nn import init
+    >>> ad.manual_seed(0)
+    >>> w = ad.zeros(2, 3)
+    >>> _ = init.kaiming_normal_(w, nonlinearity='relu')
+    >>> w.shape
+    (2, 3)
+    """
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
 
 

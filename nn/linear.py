@@ -21,7 +21,15 @@ from nn.module import Module, Parameter
 class Linear(Module):
     """y = x @ W.T + b with W of shape (out_features, in_features): rows are this layer's
     units, columns the previous layer's (the course's W). PyTorch's default initialization:
-    W ~ kaiming_uniform(a=sqrt(5)), b ~ U(-1/sqrt(in), 1/sqrt(in))."""
+    W ~ kaiming_uniform(a=sqrt(5)), b ~ U(-1/sqrt(in), 1/sqrt(in)).
+
+    >>> import autodiff as ad, nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer.weight.shape, layer.bias.shape
+    ((2, 3), (2,))
+    >>> layer(ad.ones((5, 3))).shape
+    (5, 2)
+    """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: Any = None) -> None:
@@ -48,14 +56,25 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input."""
+    """Returns its input.
+
+    >>> import autodiff as ad, nn
+    >>> x = ad.ones(3)
+    >>> nn.Identity()(x) is x
+    True
+    """
 
     def forward(self, x: Tensor) -> Tensor:
         return x
 
 
 class Flatten(Module):
-    """Flatten axes start_axis..end_axis into one (by default all but the batch axis)."""
+    """Flatten axes start_axis..end_axis into one (by default all but the batch axis).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Flatten()(ad.ones((2, 3, 4))).shape
+    (2, 12)
+    """
 
     def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
         super().__init__()

@@ -255,7 +255,13 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered (their parameters are the list's)."""
+    """A list of modules, registered (their parameters are the list's).
+
+    >>> import autodiff as ad, nn
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(layers), len(list(layers.parameters()))
+    (3, 6)
+    """
 
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
@@ -277,7 +283,13 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules, registered."""
+    """A dict of modules, registered.
+
+    >>> import autodiff as ad, nn
+    >>> heads = nn.ModuleDict({'a': nn.Linear(2, 1), 'b': nn.Linear(2, 3)})
+    >>> sorted(heads.keys()), len(list(heads.parameters()))
+    (['a', 'b'], 4)
+    """
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
@@ -307,7 +319,13 @@ class ModuleDict(Module):
 
 
 class Summary:
-    """The table nn.summary returns: rows of (name, type, output shape, parameters)."""
+    """The table nn.summary returns: rows of (name, type, output shape, parameters).
+
+    >>> import autodiff as ad, nn
+    >>> s = nn.summary(nn.Sequential(nn.Linear(4, 3), nn.ReLU()), (2, 4))
+    >>> s.total, s.rows[0][:3]
+    (15, ('0', 'Linear', (2, 3)))
+    """
 
     def __init__(self, rows: list[tuple[str, str, tuple[int, ...], int]], total: int,
                  trainable: int) -> None:

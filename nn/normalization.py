@@ -17,7 +17,15 @@ from nn.module import Module, Parameter
 
 
 class BatchNorm1d(Module):
-    """Batch normalization of (N, C) or (N, C, L) inputs over the batch (and length) axes."""
+    """Batch normalization of (N, C) or (N, C, L) inputs over the batch (and length) axes.
+
+    >>> import autodiff as ad, nn
+    >>> bn = nn.BatchNorm1d(2)
+    >>> y = bn(ad.tensor([[1.0, 10.0], [3.0, 30.0]]))
+    >>> y
+    tensor([[-0.999995, -1.      ],
+            [ 0.999995,  1.      ]], grad_fn=<batch_norm>)
+    """
 
     expected_ndim: tuple[int, ...] = (2, 3)
 
@@ -53,7 +61,13 @@ class BatchNorm1d(Module):
 
 
 class LayerNorm(Module):
-    """Normalize each example over its last axes, with a learned scale and shift."""
+    """Normalize each example over its last axes, with a learned scale and shift.
+
+    >>> import autodiff as ad, nn
+    >>> ln = nn.LayerNorm(3)
+    >>> ln(ad.tensor([[1.0, 2.0, 3.0]]))
+    tensor([[-1.2247356,  0.       ,  1.2247356]], grad_fn=<add>)
+    """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True) -> None:
@@ -76,6 +90,13 @@ class LayerNorm(Module):
 
 
 class BatchNorm2d(BatchNorm1d):
-    """Batch normalization of (N, C, H, W) inputs over the batch and spatial axes."""
+    """Batch normalization of (N, C, H, W) inputs over the batch and spatial axes.
+
+    >>> import autodiff as ad, nn
+    >>> bn = nn.BatchNorm2d(3)
+    >>> y = bn(ad.randn(4, 3, 5, 5))
+    >>> y.shape, bool(abs(y.numpy().mean()) < 1e-4), bn.running_mean.shape
+    ((4, 3, 5, 5), True, (3,))
+    """
 
     expected_ndim = (4,)

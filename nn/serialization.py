@@ -77,7 +77,16 @@ def _decode(obj: Any, arrays: Any, path: str) -> Any:
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write `obj` to `path` (.npz) atomically: the old file survives any failure."""
+    """Write `obj` to `path` (.npz) atomically: the old file survives any failure.
+
+    >>> import autodiff as ad, nn
+    >>> import os, tempfile
+    >>> model = nn.Linear(2, 1)
+    >>> path = os.path.join(tempfile.mkdtemp(), 'model.npz')
+    >>> nn.save(model.state_dict(), path)
+    >>> sorted(nn.load(path))
+    ['bias', 'weight']
+    """
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
@@ -97,7 +106,16 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read a checkpoint written by `save`; refuse anything else without running code."""
+    """Read a checkpoint written by `save`; refuse anything else without running code.
+
+    >>> import autodiff as ad, nn
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), 'ckpt.npz')
+    >>> nn.save({'w': ad.ones(2), 'epoch': 3}, path)
+    >>> ckpt = nn.load(path)
+    >>> ckpt['epoch'], ckpt['w']
+    (3, array([1., 1.], dtype=float32))
+    """
     path = os.fspath(path)
     try:
         with np.load(path, allow_pickle=False) as z:

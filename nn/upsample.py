@@ -15,7 +15,12 @@ from nn.module import Module
 
 
 class Upsample(Module):
-    """Resize (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample."""
+    """Resize (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample.
+
+    >>> import autodiff as ad, nn
+    >>> nn.Upsample(scale_factor=2)(ad.ones((1, 1, 2, 3))).shape
+    (1, 1, 4, 6)
+    """
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None) -> None:

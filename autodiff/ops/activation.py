@@ -22,7 +22,16 @@ from autodiff.tensor import Tensor
 
 
 def sigmoid(x: Any) -> Tensor:
-    """1 / (1 + e^-x), computed as (tanh(x/2) + 1) / 2: no overflow for any x."""
+    """1 / (1 + e^-x), computed as (tanh(x/2) + 1) / 2: no overflow for any x.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0, 1000.0, -1000.0], requires_grad=True)
+    >>> ad.sigmoid(x)
+    tensor([0.5, 1. , 0. ], grad_fn=<mul>)
+    >>> ad.sigmoid(x).sum().backward()
+    >>> x.grad
+    tensor([0.25, 0.  , 0.  ])
+    """
     x = as_tensor(x)
     return (tanh(x * 0.5) + 1) * 0.5
 
@@ -53,11 +62,22 @@ def relu(x: Any) -> Tensor:
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along `axis`."""
+    """x - logsumexp(x) along `axis`.
+
+    >>> import autodiff as ad
+    >>> ad.log_softmax(ad.tensor([0.0, 0.0]))
+    tensor([-0.6931472, -0.6931472])
+    """
     x = as_tensor(x)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis`, computed as exp(log_softmax(x))."""
+    """exp(x) / sum(exp(x)) along `axis`, computed as exp(log_softmax(x)).
+
+    >>> import autodiff as ad
+    >>> ad.softmax(ad.tensor([[1.0, 1.0], [0.0, 1e4]]), axis=1)
+    tensor([[0.5, 0.5],
+            [0. , 1. ]])
+    """
     return exp(log_softmax(x, axis=axis))

@@ -152,22 +152,45 @@ class Minimum(Function):
 
 
 def add(a: Any, b: Any) -> Tensor:
-    """a + b, broadcasting as NumPy."""
+    """a + b, broadcasting as NumPy.
+
+    >>> import autodiff as ad
+    >>> ad.add(ad.tensor([[1.0], [2.0]]), ad.tensor([10.0, 20.0]))
+    tensor([[11., 21.],
+            [12., 22.]])
+    """
     return _binary(Add, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
-    """a - b, broadcasting as NumPy."""
+    """a - b, broadcasting as NumPy.
+
+    >>> import autodiff as ad
+    >>> ad.sub(5.0, ad.tensor([1.0, 2.0]))
+    tensor([4., 3.])
+    """
     return _binary(Sub, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    """a * b, broadcasting as NumPy."""
+    """a * b, broadcasting as NumPy.
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([2.0, 3.0], requires_grad=True)
+    >>> ad.mul(a, a).sum().backward()
+    >>> a.grad
+    tensor([4., 6.])
+    """
     return _binary(Mul, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
-    """a / b (true division; integer inputs give the default float dtype)."""
+    """a / b (true division; integer inputs give the default float dtype).
+
+    >>> import autodiff as ad
+    >>> ad.div(ad.tensor([1, 2]), 4)
+    tensor([0.25, 0.5 ])
+    """
     a, b = pair(a, b, "div")
     if isinstance(a, Tensor) and a.data.dtype.kind != "f":
         a = Tensor._make(a.data.astype(get_default_dtype()), None, 0)
@@ -175,7 +198,12 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def neg(a: Any) -> Tensor:
-    """-a."""
+    """-a.
+
+    >>> import autodiff as ad
+    >>> ad.neg(ad.tensor([1.0, -2.0]))
+    tensor([-1.,  2.])
+    """
     return Neg.apply(a if isinstance(a, Tensor) else Tensor(a))
 
 
@@ -190,12 +218,24 @@ def pow(a: Any, p: Any) -> Tensor:
 
 
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum; where a == b each input gets half the gradient (as PyTorch)."""
+    """Elementwise maximum; where a == b each input gets half the gradient (as PyTorch).
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.maximum(a, 1.5).sum().backward()
+    >>> a.grad
+    tensor([0., 1.])
+    """
     return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum; where a == b each input gets half the gradient (as PyTorch)."""
+    """Elementwise minimum; where a == b each input gets half the gradient (as PyTorch).
+
+    >>> import autodiff as ad
+    >>> ad.minimum(ad.tensor([1.0, 5.0]), ad.tensor([2.0, 3.0]))
+    tensor([1., 3.])
+    """
     return _binary(Minimum, "minimum", a, b)
 
 

@@ -135,37 +135,86 @@ class Clip(Function):
 
 
 def exp(x: Any) -> Tensor:
-    """e ** x, elementwise."""
+    """e ** x, elementwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0, 1.0], requires_grad=True)
+    >>> ad.exp(x).sum().backward()
+    >>> x.grad
+    tensor([1.      , 2.718282])
+    """
     return Exp.apply(as_tensor(x))
 
 
 def log(x: Any) -> Tensor:
-    """Natural logarithm, elementwise (-inf at 0, nan below)."""
+    """Natural logarithm, elementwise (-inf at 0, nan below).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 4.0], requires_grad=True)
+    >>> ad.log(x).sum().backward()
+    >>> x.grad
+    tensor([1.  , 0.25])
+    """
     return Log.apply(as_tensor(x))
 
 
 def sqrt(x: Any) -> Tensor:
-    """Square root, elementwise."""
+    """Square root, elementwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([4.0], requires_grad=True)
+    >>> ad.sqrt(x).sum().backward()
+    >>> x.grad
+    tensor([0.25])
+    """
     return Sqrt.apply(as_tensor(x))
 
 
 def abs(x: Any) -> Tensor:
-    """|x|, elementwise; its gradient at 0 is 0."""
+    """|x|, elementwise; its gradient at 0 is 0.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+    >>> ad.abs(x).sum().backward()
+    >>> x.grad
+    tensor([-1.,  0.,  1.])
+    """
     return Abs.apply(as_tensor(x))
 
 
 def tanh(x: Any) -> Tensor:
-    """Hyperbolic tangent, elementwise."""
+    """Hyperbolic tangent, elementwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0], requires_grad=True)
+    >>> ad.tanh(x).sum().backward()
+    >>> x.grad
+    tensor([1.])
+    """
     return Tanh.apply(as_tensor(x))
 
 
 def sin(x: Any) -> Tensor:
-    """Sine, elementwise."""
+    """Sine, elementwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0], requires_grad=True)
+    >>> ad.sin(x).sum().backward()
+    >>> x.grad
+    tensor([1.])
+    """
     return Sin.apply(as_tensor(x))
 
 
 def cos(x: Any) -> Tensor:
-    """Cosine, elementwise."""
+    """Cosine, elementwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.5], requires_grad=True)
+    >>> ad.cos(x).sum().backward()
+    >>> x.grad
+    tensor([-0.47942555])
+    """
     return Cos.apply(as_tensor(x))
 
 

@@ -87,7 +87,15 @@ def _plain_index(index: Any) -> Any:
 
 
 def getitem(x: Any, index: Any) -> Tensor:
-    """x[index] as NumPy: slices, integers, None, Ellipsis, integer arrays, boolean masks."""
+    """x[index] as NumPy: slices, integers, None, Ellipsis, integer arrays, boolean masks.
+
+    >>> import autodiff as ad
+    >>> x = ad.arange(6.0).reshape(2, 3).requires_grad_()
+    >>> ad.getitem(x, (slice(None), 1)).sum().backward()
+    >>> x.grad
+    tensor([[0., 1., 0.],
+            [0., 1., 0.]])
+    """
     x = as_tensor(x)
     index = _plain_index(index)
     try:

@@ -52,7 +52,13 @@ class MatMul(Function):
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast."""
+    """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
+
+    >>> import autodiff as ad
+    >>> W = ad.ones((2, 3), requires_grad=True)
+    >>> ad.matmul(W, ad.ones((3, 4))).shape
+    (2, 4)
+    """
     a, b = pair(a, b, "matmul")
     sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(
         b.data if isinstance(b, Tensor) else b)

@@ -89,13 +89,30 @@ class Min(Extreme):
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Sum over `axis` (all axes when None)."""
+    """Sum over `axis` (all axes when None).
+
+    >>> import autodiff as ad
+    >>> x = ad.ones((2, 3), requires_grad=True)
+    >>> ad.sum(x, axis=1)
+    tensor([3., 3.], grad_fn=<sum>)
+    >>> ad.sum(x).backward()
+    >>> x.grad
+    tensor([[1., 1., 1.],
+            [1., 1., 1.]])
+    """
     x = as_tensor(x)
     return Sum.apply(x, _axes("sum", axis, x.ndim), keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Largest value over `axis`; tied maxima share the gradient evenly."""
+    """Largest value over `axis`; tied maxima share the gradient evenly.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> ad.max(x).backward()
+    >>> x.grad
+    tensor([0. , 0.5, 0.5])
+    """
     x = as_tensor(x)
     axes = _axes("max", axis, x.ndim)
     _nonempty("max", x, axes)
@@ -103,7 +120,12 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Smallest value over `axis`; tied minima share the gradient evenly."""
+    """Smallest value over `axis`; tied minima share the gradient evenly.
+
+    >>> import autodiff as ad
+    >>> ad.min(ad.tensor([[1.0, -2.0], [0.5, 4.0]]), axis=1)
+    tensor([-2. ,  0.5])
+    """
     x = as_tensor(x)
     axes = _axes("min", axis, x.ndim)
     _nonempty("min", x, axes)
@@ -123,14 +145,29 @@ def _count(x: Tensor, axes: tuple[int, ...]) -> int:
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Average over `axis` (a composite: sum / count)."""
+    """Average over `axis` (a composite: sum / count).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> ad.mean(x, axis=0)
+    tensor([2., 3.], grad_fn=<mul>)
+    >>> ad.mean(x).backward()
+    >>> x.grad
+    tensor([[0.25, 0.25],
+            [0.25, 0.25]])
+    """
     x = as_tensor(x)
     axes = _axes("mean", axis, x.ndim)
     return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1)."""
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1).
+
+    >>> import autodiff as ad
+    >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.25)
+    """
     x = as_tensor(x)
     axes = _axes("var", axis, x.ndim)
     d = x - mean(x, axes, keepdims=True)
@@ -138,12 +175,24 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
 
 
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var)."""
+    """Standard deviation: sqrt(var).
+
+    >>> import autodiff as ad
+    >>> ad.std(ad.tensor([1.0, 3.0]))
+    tensor(1.)
+    >>> ad.std(ad.tensor([1.0, 3.0]), ddof=1)
+    tensor(1.4142135)
+    """
     return sqrt(var(x, axis, keepdims, ddof))
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out)."""
+    """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out).
+
+    >>> import autodiff as ad
+    >>> ad.logsumexp(ad.tensor([1000.0, 1000.0]))
+    tensor(1000.6932)
+    """
     x = as_tensor(x)
     axes = _axes("logsumexp", axis, x.ndim)
     m = np.max(x.data, axis=axes, keepdims=True) if x.size else np.zeros(

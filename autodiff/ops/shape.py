@@ -127,7 +127,12 @@ def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
-    """The same values in a new shape (one dimension may be -1)."""
+    """The same values in a new shape (one dimension may be -1).
+
+    >>> import autodiff as ad
+    >>> ad.reshape(ad.arange(6.0), (2, -1)).shape
+    (2, 3)
+    """
     x = as_tensor(x)
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
     try:
@@ -138,7 +143,14 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute the axes (reverse them when `axes` is None), as np.transpose."""
+    """Permute the axes (reverse them when `axes` is None), as np.transpose.
+
+    >>> import autodiff as ad
+    >>> ad.transpose(ad.ones((2, 3, 4))).shape
+    (4, 3, 2)
+    >>> ad.transpose(ad.ones((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
     x = as_tensor(x)
     if axes is not None:
         axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
@@ -149,7 +161,12 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
-    """Exchange two axes."""
+    """Exchange two axes.
+
+    >>> import autodiff as ad
+    >>> ad.swapaxes(ad.ones((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
     x = as_tensor(x)
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
@@ -157,7 +174,14 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
-    """Repeat along new or size-1 axes to `shape` (a view); the gradient sums back."""
+    """Repeat along new or size-1 axes to `shape` (a view); the gradient sums back.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> ad.broadcast_to(x, (3, 2)).sum().backward()
+    >>> x.grad
+    tensor([3., 3.])
+    """
     x = as_tensor(x)
     shape = tuple(shape) if not isinstance(shape, int) else (shape,)
     if x.shape == shape:
@@ -176,13 +200,25 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
-    """Insert axes of size 1 at `axis`."""
+    """Insert axes of size 1 at `axis`.
+
+    >>> import autodiff as ad
+    >>> ad.expand_dims(ad.ones((2, 3)), 0).shape
+    (1, 2, 3)
+    """
     x = as_tensor(x)
     return reshape(x, np.expand_dims(x.data, axis).shape)
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Remove axes of size 1 (only `axis` when given; it must have size 1)."""
+    """Remove axes of size 1 (only `axis` when given; it must have size 1).
+
+    >>> import autodiff as ad
+    >>> ad.squeeze(ad.ones((1, 3, 1))).shape
+    (3,)
+    >>> ad.squeeze(ad.ones((1, 3, 1)), axis=0).shape
+    (3, 1)
+    """
     x = as_tensor(x)
     try:
         shape = np.squeeze(x.data, axis).shape
@@ -192,7 +228,12 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis (np.concatenate)."""
+    """Join tensors along an existing axis (np.concatenate).
+
+    >>> import autodiff as ad
+    >>> ad.concatenate([ad.ones((1, 2)), ad.zeros((2, 2))], axis=0).shape
+    (3, 2)
+    """
     ts = _as_same_dtype(tensors, "concatenate")
     try:
         return Concatenate.apply(*ts, axis=axis)
@@ -203,7 +244,13 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis (np.stack)."""
+    """Join tensors of one shape along a new axis (np.stack).
+
+    >>> import autodiff as ad
+    >>> ad.stack([ad.ones(2), ad.zeros(2)], axis=1)
+    tensor([[1., 0.],
+            [1., 0.]])
+    """
     ts = _as_same_dtype(tensors, "stack")
     shapes = {t.shape for t in ts}
     if len(shapes) > 1:
@@ -212,7 +259,12 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split into equal sections (an int) or at the given indices (np.split)."""
+    """Split into equal sections (an int) or at the given indices (np.split).
+
+    >>> import autodiff as ad
+    >>> [t.shape for t in ad.split(ad.arange(6.0), [1, 4])]
+    [(1,), (3,), (2,)]
+    """
     x = as_tensor(x)
     axis = axis % x.ndim
     n = x.shape[axis]
@@ -229,7 +281,18 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
 
 
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
-    """Pad with a constant (np.pad's `pad_width`: an int, a pair, or a pair per axis)."""
+    """Pad with a constant (np.pad's `pad_width`: an int, a pair, or a pair per axis).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[1.0]], requires_grad=True)
+    >>> ad.pad(x, 1)
+    tensor([[0., 0., 0.],
+            [0., 1., 0.],
+            [0., 0., 0.]], grad_fn=<pad>)
+    >>> ad.pad(x, 1).sum().backward()
+    >>> x.grad
+    tensor([[1.]])
+    """
     x = as_tensor(x)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
     if (widths < 0).any():
@@ -239,7 +302,17 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
-    """Convert to `dtype`; differentiable between floating dtypes, a constant otherwise."""
+    """Convert to `dtype`; differentiable between floating dtypes, a constant otherwise.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.5, 2.5], requires_grad=True)
+    >>> y = ad.astype(x, 'float64')
+    >>> y.dtype
+    dtype('float64')
+    >>> y.sum().backward()
+    >>> x.grad.dtype
+    dtype('float32')
+    """
     x = as_tensor(x)
     dt = np.dtype(dtype)
     if dt.kind != "f":

@@ -19,7 +19,23 @@ from autodiff.tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """The analytic gradient disagrees with the numeric one; the message says where."""
+    """The analytic gradient disagrees with the numeric one; the message says where.
+
+    >>> import autodiff as ad
+    >>> from autodiff.testing import GradcheckError, gradcheck
+    >>> class Bad(ad.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         return grad
+    >>> try:
+    ...     gradcheck(Bad.apply, ad.tensor([3.0]))
+    ... except GradcheckError as e:
+    ...     print(type(e).__name__, isinstance(e, AssertionError))
+    GradcheckError True
+    """
 
 
 def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:

@@ -56,7 +56,16 @@ def tensors(shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None =
 def broadcastable_shapes(shape: tuple[int, ...], min_dims: int = 0, max_dims: int | None = None,
                          min_side: int = 1, max_side: int = 4
                          ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Shapes that broadcast with `shape` (NumPy's rules)."""
+    """Shapes that broadcast with `shape` (NumPy's rules).
+
+    >>> from hypothesis import given
+    >>> from autodiff.testing import broadcastable_shapes
+    >>> import numpy as np
+    >>> @given(broadcastable_shapes((3, 1)))
+    ... def check(shape):
+    ...     np.broadcast_shapes((3, 1), shape)
+    >>> check()
+    """
     return hnp.broadcastable_shapes(shape, min_dims=min_dims, max_dims=max_dims,
                                     min_side=min_side, max_side=max_side)
 
@@ -64,7 +73,16 @@ def broadcastable_shapes(shape: tuple[int, ...], min_dims: int = 0, max_dims: in
 def mutually_broadcastable_shapes(num_shapes: int, base_shape: tuple[int, ...] = (),
                                   min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
                                   max_side: int = 4) -> st.SearchStrategy[Any]:
-    """`num_shapes` shapes that broadcast together; `.input_shapes` and `.result_shape`."""
+    """`num_shapes` shapes that broadcast together; `.input_shapes` and `.result_shape`.
+
+    >>> from hypothesis import given
+    >>> from autodiff.testing import mutually_broadcastable_shapes
+    >>> import numpy as np
+    >>> @given(mutually_broadcastable_shapes(2))
+    ... def check(shapes):
+    ...     assert np.broadcast_shapes(*shapes.input_shapes) == shapes.result_shape
+    >>> check()
+    """
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, base_shape=base_shape,
                                              min_dims=min_dims, max_dims=max_dims,
                                              min_side=min_side, max_side=max_side)
@@ -73,7 +91,16 @@ def mutually_broadcastable_shapes(num_shapes: int, base_shape: tuple[int, ...] =
 def valid_axes(ndim: int, min_size: int = 0, allow_none: bool = True,
                single: bool = False) -> st.SearchStrategy[Any]:
     """An `axis` argument valid for `ndim` dimensions: None, an int, or a tuple of distinct
-    ints, negative values included (NumPy's conventions)."""
+    ints, negative values included (NumPy's conventions).
+
+    >>> from hypothesis import given
+    >>> from autodiff.testing import valid_axes
+    >>> import autodiff as ad
+    >>> @given(valid_axes(3))
+    ... def check(axis):
+    ...     ad.ones((2, 3, 4)).sum(axis=axis)
+    >>> check()
+    """
     if ndim == 0:
         return st.none() if allow_none else st.just(())
     one = st.integers(-ndim, ndim - 1)

@@ -10,10 +10,21 @@ from autodiff.viz.dot import to_dot
 
 
 class GraphvizMissing(RuntimeError):
-    """Rendering needs Graphviz's `dot` program; `to_dot` works without it."""
+    """Rendering needs Graphviz's `dot` program; `to_dot` works without it.
+
+    >>> from autodiff import viz
+    >>> issubclass(viz.GraphvizMissing, RuntimeError)
+    True
+    """
 
 
 def dot_available() -> bool:
+    """True when Graphviz's `dot` program is on the PATH (needed by `draw` and `render`).
+
+    >>> from autodiff import viz
+    >>> isinstance(viz.dot_available(), bool)
+    True
+    """
     return shutil.which("dot") is not None
 
 
@@ -41,7 +52,16 @@ def draw(*outputs: Tensor, **options: Any) -> Any:
 
 def render(*outputs: Tensor, path: str, **options: Any) -> str:
     """Draw `outputs` into `path`; the format comes from the extension (.svg, .png, .pdf, or
-    .dot for the text). Returns the path written. A clear error when `dot` is missing."""
+    .dot for the text). Returns the path written. A clear error when `dot` is missing.
+
+    >>> import autodiff as ad
+    >>> import os, tempfile
+    >>> from autodiff import viz
+    >>> y = ad.tanh(ad.tensor([1.0], requires_grad=True))
+    >>> path = viz.render(y, path=os.path.join(tempfile.mkdtemp(), 'graph.dot'))
+    >>> open(path).read().startswith('digraph')
+    True
+    """
     fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "svg"
     if fmt in ("dot", "gv"):
         with open(path, "w") as f:

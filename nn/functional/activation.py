@@ -22,30 +22,63 @@ tanh = ad.tanh
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis` (stable)."""
+    """exp(x) / sum(exp(x)) along `axis` (stable).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.softmax(ad.tensor([[1.0, 1.0, 1.0, 1.0]]))
+    tensor([[0.25, 0.25, 0.25, 0.25]])
+    """
     return ad.softmax(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along `axis` (stable)."""
+    """x - logsumexp(x) along `axis` (stable).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.log_softmax(ad.tensor([[0.0, 0.0]]))
+    tensor([[-0.6931472, -0.6931472]])
+    """
     return ad.log_softmax(x, axis=axis)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
-    """x where x > 0, negative_slope * x elsewhere."""
+    """x where x > 0, negative_slope * x elsewhere.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.leaky_relu(ad.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2,  3. ])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     return ad.where(x.data > 0, x, x * negative_slope)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    """x where x > 0, alpha * (exp(x) - 1) elsewhere (exp of min(x, 0): no overflow)."""
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere (exp of min(x, 0): no overflow).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.elu(ad.tensor([-1.0, 2.0]))
+    tensor([-0.6321206,  2.       ])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     neg = ad.where(x.data > 0, 0.0, x)
     return ad.where(x.data > 0, x, (ad.exp(neg) - 1) * alpha)
 
 
 def softplus(x: Any) -> Tensor:
-    """log(1 + exp(x)), stable everywhere, with the exact gradient sigmoid(x) (also at 0)."""
+    """log(1 + exp(x)), stable everywhere, with the exact gradient sigmoid(x) (also at 0).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.tensor([0.0, 100.0], requires_grad=True)
+    >>> F.softplus(x)
+    tensor([  0.6931472, 100.       ], grad_fn=<reshape>)
+    >>> F.softplus(x).sum().backward(); x.grad
+    tensor([0.5, 1. ])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     return ad.logsumexp(ad.stack([ad.zeros_like(x), x], axis=-1), axis=-1)
 
@@ -78,7 +111,13 @@ def erf(x: Any) -> Tensor:
 
 
 def gelu(x: Any, approximate: str = "none") -> Tensor:
-    """x * Phi(x): exact with erf (`approximate="none"`), or the tanh approximation."""
+    """x * Phi(x): exact with erf (`approximate="none"`), or the tanh approximation.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.gelu(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.15865526,  0.        ,  0.8413447 ])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if approximate == "tanh":
         c = math.sqrt(2.0 / math.pi)

@@ -196,7 +196,18 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation (PyTorch's conv2d): x (N, C, H, W), weight (O, C/groups, kh, kw),
     bias (O,). padding is an int, a pair, "valid" (0) or "same" (output size = input size,
-    stride 1; the odd extra pad goes to the bottom/right, as PyTorch)."""
+    stride 1; the odd extra pad goes to the bottom/right, as PyTorch).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.ones((1, 1, 3, 3))
+    >>> w = ad.ones((1, 1, 2, 2), requires_grad=True)
+    >>> F.conv2d(x, w)
+    tensor([[[[4., 4.],
+              [4., 4.]]]], grad_fn=<conv2d>)
+    >>> F.conv2d(x, w, padding='same').shape
+    (1, 1, 3, 3)
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check("conv2d", x, weight, groups, 1)
     o, cg, kh, kw = weight.shape
@@ -238,7 +249,13 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
     """The transposed convolution (PyTorch's conv_transpose2d): x (N, C_in, H, W), weight
-    (C_in, C_out/groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    (C_in, C_out/groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.conv_transpose2d(ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2)), stride=2).shape
+    (1, 1, 4, 4)
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check("conv_transpose2d", x, weight, groups, 0)
     cin, cog, kh, kw = weight.shape

@@ -17,7 +17,16 @@ from autodiff import Tensor
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
-    """In training, a random mask from autodiff's seeded generator; the identity otherwise."""
+    """In training, a random mask from autodiff's seeded generator; the identity otherwise.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> ad.manual_seed(0)
+    >>> F.dropout(ad.ones(6), p=0.5)
+    tensor([2., 0., 0., 0., 2., 2.])
+    >>> F.dropout(ad.ones(2), p=0.5, training=False)
+    tensor([1., 1.])
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     x = x if isinstance(x, Tensor) else ad.tensor(x)
@@ -30,7 +39,15 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 def dropout2d(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
-    """Channel dropout for (N, C, H, W): zero whole feature maps with probability p."""
+    """Channel dropout for (N, C, H, W): zero whole feature maps with probability p.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> ad.manual_seed(0)
+    >>> y = F.dropout2d(ad.ones((1, 4, 2, 2)), p=0.5)
+    >>> [float(c.max()) for c in y.numpy()[0]]
+    [2.0, 0.0, 0.0, 0.0]
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be in [0, 1], got {p}")
     x = x if isinstance(x, Tensor) else ad.tensor(x)

@@ -43,7 +43,17 @@ def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners
 
 def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None) -> Tensor:
-    """Resize the spatial axes of (N, C, H, W) to `size`, or by `scale_factor`."""
+    """Resize the spatial axes of (N, C, H, W) to `size`, or by `scale_factor`.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.tensor([[[[0.0, 1.0]]]])
+    >>> F.interpolate(x, scale_factor=2)
+    tensor([[[[0., 0., 1., 1.],
+              [0., 0., 1., 1.]]]])
+    >>> F.interpolate(x, size=(1, 3), mode='bilinear', align_corners=True)
+    tensor([[[[0. , 0.5, 1. ]]]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim != 4:
         raise ValueError(f"interpolate: expected (N, C, H, W), got {x.shape}")

@@ -16,7 +16,14 @@ from autodiff import Tensor
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias; weight has shape (out_features, in_features) (the course's W)."""
+    """x @ weight.T + bias; weight has shape (out_features, in_features) (the course's W).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.linear(ad.ones((2, 3)), ad.ones((4, 3)), ad.zeros(4))
+    tensor([[3., 3., 3., 3.],
+            [3., 3., 3., 3.]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: the input has {x.shape[-1] if x.ndim else 0} features "

@@ -41,7 +41,13 @@ def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """(input - target)^2, reduced."""
+    """(input - target)^2, reduced.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.mse_loss(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 4.0]))
+    tensor(2.)
+    """
     input, target = _tensor(input), _tensor(target)
     _same_shape("mse_loss", input, target)
     d = input - target
@@ -49,7 +55,13 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 (PyTorch)."""
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 (PyTorch).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> round(F.binary_cross_entropy(ad.tensor([0.5]), ad.tensor([1.0])).item(), 4)
+    0.6931
+    """
     p, y = _tensor(input), _tensor(target)
     _same_shape("binary_cross_entropy", p, y)
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
@@ -62,7 +74,13 @@ def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Te
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """binary_cross_entropy(sigmoid(x), y), computed stably as softplus(x) - x * y."""
+    """binary_cross_entropy(sigmoid(x), y), computed stably as softplus(x) - x * y.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> round(F.binary_cross_entropy_with_logits(ad.tensor([0.0]), ad.tensor([1.0])).item(), 4)
+    0.6931
+    """
     x, y = _tensor(input), _tensor(target)
     _same_shape("binary_cross_entropy_with_logits", x, y)
     return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
@@ -88,7 +106,13 @@ def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-input[i, target[i]]: the negative log-likelihood of log-probabilities (N, C, ...)."""
+    """-input[i, target[i]]: the negative log-likelihood of log-probabilities (N, C, ...).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.nll_loss(ad.tensor([[-0.5, -1.0], [-2.0, -0.1]]), [0, 1])
+    tensor(0.3)
+    """
     logp = _tensor(input)
     if logp.ndim < 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C, ...), got {logp.shape}")
@@ -99,7 +123,17 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def cross_entropy(input: Any, target: Any, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C, ...) with integer labels (N, ...) or class
-    probabilities of the input's shape; `label_smoothing` mixes in the uniform distribution."""
+    probabilities of the input's shape; `label_smoothing` mixes in the uniform distribution.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> z = ad.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], requires_grad=True)
+    >>> loss = F.cross_entropy(z, [0, 2])
+    >>> round(loss.item(), 4)
+    0.6691
+    >>> loss.backward(); z.grad.shape
+    (2, 3)
+    """
     logits = _tensor(input)
     if logits.ndim < 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C, ...), got "

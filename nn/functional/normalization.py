@@ -34,7 +34,15 @@ def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W))."""
+    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W)).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.tensor([[1.0], [3.0]])
+    >>> F.batch_norm(x, None, None, training=True)
+    tensor([[-0.999995],
+            [ 0.999995]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
@@ -123,7 +131,13 @@ class BatchNormTrain(ad.Function):
 
 def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalize over the last len(normalized_shape) axes of each example."""
+    """Normalize over the last len(normalized_shape) axes of each example.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.layer_norm(ad.tensor([[1.0, 3.0]]), 2)
+    tensor([[-0.999995,  0.999995]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.shape[x.ndim - len(ns):] != ns:

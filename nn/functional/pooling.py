@@ -102,7 +102,18 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any
 
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """The maximum of each window; stride defaults to kernel_size; padding counts as -inf."""
+    """The maximum of each window; stride defaults to kernel_size; padding counts as -inf.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.arange(16.0).reshape(1, 1, 4, 4).requires_grad_()
+    >>> F.max_pool2d(x, 2).sum().backward()
+    >>> x.grad[0, 0]
+    tensor([[0., 0., 0., 0.],
+            [0., 1., 0., 1.],
+            [0., 0., 0., 0.],
+            [0., 1., 0., 1.]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, p = _pool_args("max_pool2d", x, kernel_size, stride, padding)
     pads = (p[0], p[0], p[1], p[1])
@@ -136,7 +147,14 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                count_include_pad: bool = True) -> Tensor:
-    """The mean of each window (padding counted as zeros unless count_include_pad=False)."""
+    """The mean of each window (padding counted as zeros unless count_include_pad=False).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.avg_pool2d(ad.arange(16.0).reshape(1, 1, 4, 4), 2)
+    tensor([[[[ 2.5,  4.5],
+              [10.5, 12.5]]]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, p = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     c = x.shape[1]
@@ -161,7 +179,13 @@ def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
 
 def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     """Average over PyTorch's adaptive bins to reach `output_size` (an int, a pair, None in a
-    pair keeps that size)."""
+    pair keeps that size).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.adaptive_avg_pool2d(ad.arange(16.0).reshape(1, 1, 4, 4), 1)
+    tensor([[[[7.5]]]])
+    """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W), got {x.shape}")

@@ -17,7 +17,15 @@ from nn.optim.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
-    """Per-coordinate learning rates from the sum of squared gradients."""
+    """Per-coordinate learning rates from the sum of squared gradients.
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([1.0], requires_grad=True)
+    >>> opt = nn.optim.Adagrad([w], lr=0.1)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 4)
+    0.9
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

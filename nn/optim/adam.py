@@ -74,7 +74,15 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 0.01, as PyTorch)."""
+    """Adam with decoupled weight decay (default 0.01, as PyTorch).
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([1.0], requires_grad=True)
+    >>> opt = nn.optim.AdamW([w], lr=0.1, weight_decay=0.01)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 4)
+    0.899
+    """
 
     decoupled = True
 

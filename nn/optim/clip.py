@@ -21,7 +21,16 @@ from autodiff import Tensor
 def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
                     norm_type: float = 2.0) -> float:
     """Scale all gradients together so their joint norm is at most max_norm; returns the norm
-    before clipping (norm_type 2, 1 or inf)."""
+    before clipping (norm_type 2, 1 or inf).
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> nn.optim.clip_grad_norm_([w], max_norm=1.0)
+    10.0
+    >>> w.grad
+    tensor([0.5999999, 0.7999999])
+    """
     ps = [params] if isinstance(params, Tensor) else list(params)
     grads = [p.grad.data for p in ps if p.grad is not None]
     if not grads:
@@ -39,7 +48,15 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
 
 
 def clip_grad_value_(params: Iterable[Tensor] | Tensor, clip_value: float) -> None:
-    """Clip every gradient element to [-clip_value, clip_value]."""
+    """Clip every gradient element to [-clip_value, clip_value].
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([3.0, -0.5], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> nn.optim.clip_grad_value_([w], 1.0)
+    >>> w.grad
+    tensor([ 1., -1.])
+    """
     ps = [params] if isinstance(params, Tensor) else list(params)
     for p in ps:
         if p.grad is not None:

