@@ -1,5 +1,6 @@
 """The docs never lie: every ```python block in docs/**/*.md runs (blocks of one page share a
-namespace, in order). A block fenced as ```python no-run is shown only."""
+namespace, in order). A block fenced as ```python no-run is shown only. Every page is in the
+site's nav, and its display math is laid out so that the site renders it."""
 
 import re
 from pathlib import Path
@@ -21,3 +22,46 @@ def test_code_blocks_run(page, capsys):
     for i, block in enumerate(BLOCK.findall(page.read_text())):
         code = compile(block, f"{page.relative_to(DOCS)}[block {i}]", "exec")
         exec(code, namespace)
+
+
+def prose_lines(page: Path) -> list[str]:
+    """The page's lines outside code fences."""
+    lines, fenced = [], False
+    for line in page.read_text().splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
+def glued_display_math(lines: list[str]) -> list[str]:
+    """Display formulas ($$ opening a line) with text right above them: the site renders
+    $$...$$ as display math only as a block of its own; glued to a paragraph it shows stray
+    dollars."""
+    glued, in_math = [], False
+    for i, line in enumerate(lines):
+        if in_math:
+            in_math = "$$" not in line
+        elif line.lstrip().startswith("$$"):
+            if i and lines[i - 1].strip():
+                glued.append(line.strip())
+            in_math = line.count("$$") == 1
+    return glued
+
+
+def test_glued_display_math_is_found():
+    assert glued_display_math(["text", "$$x$$"]) == ["$$x$$"]
+    assert glued_display_math(["text", "", "$$x", "= y$$", "text"]) == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+def test_display_math_stands_alone(page):
+    glued = glued_display_math(prose_lines(page))
+    assert not glued, f"put a blank line before these formulas: {glued}"
+
+
+def test_every_page_is_in_the_nav():
+    nav = (DOCS.parent / "mkdocs.yml").read_text()
+    missing = [str(p.relative_to(DOCS)) for p in PAGES if str(p.relative_to(DOCS)) not in nav]
+    assert not missing, f"add to mkdocs.yml's nav: {missing}"
