@@ -18,20 +18,11 @@ import numpy as np
 # isort: on
 import autodiff as ad
 import nn
-import nn.functional as F
 from nn.functional.conv import _conv, _conv_transpose, _conv_weight
 from nn.vision.models import LeNet5
 
 BATCH, LR = 64, 0.01
 
-
-def engine_step(model: nn.Module, opt: nn.optim.Optimizer, x: ad.Tensor, y: np.ndarray
-                ) -> ad.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
 
 
 class HandLeNet:
@@ -82,12 +73,6 @@ class HandLeNet:
             p[k] -= LR * v.astype(p[k].dtype)
 
 
-def torch_step(model, opt, x, y) -> None:
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
 
 def torch_lenet():
     T = torch.nn
@@ -106,25 +91,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     y = rng.integers(0, 10, BATCH)
     ad.manual_seed(0)
     model = LeNet5()
-    opt = nn.optim.SGD(model.parameters(), lr=LR)
-    xt = ad.tensor(x)
-    hand = HandLeNet(model)
-    fns = {"autodiff": lambda: engine_step(model, opt, xt, y),
-           "numpy": lambda: hand.step(x, y)}
-    if torch is not None:
-        tm = torch_lenet()
-        topt = torch.optim.SGD(tm.parameters(), lr=LR)
-        tx, ty = torch.tensor(x), torch.tensor(y)
-        fns["pytorch"] = lambda: torch_step(tm, topt, tx, ty)
-    med = timing.medians(fns, args.repeats)
-    loss = engine_step(model, opt, xt, y)
-    dtypes = sorted({str(loss.dtype)} | {str(v.dtype) for v in model.state_dict().values()}
-                    | {str(p.grad.dtype) for p in model.parameters()})
-    assert dtypes == ["float32"], f"cnn_step: a float32 model computed in {dtypes}"
-    return timing.report(
-        "cnn_step", f"LeNet-5, batch {BATCH}, one SGD step, float32 (median of "
-        f"{args.repeats})", "ms", {k: v * 1e3 for k, v in med.items()}, {"dtypes": dtypes})
-
+    return timing.compare_steps(
+        "cnn_step", f"LeNet-5, batch {BATCH}, one SGD step", args.repeats, model,
+        nn.optim.SGD(model.parameters(), lr=LR), HandLeNet(model).step, x, y,
+        lambda: (tm := torch_lenet(), torch.optim.SGD(tm.parameters(), lr=LR)))
 
 if __name__ == "__main__":
     main()

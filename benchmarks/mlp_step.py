@@ -18,7 +18,6 @@ import numpy as np
 # isort: on
 import autodiff as ad
 import nn
-import nn.functional as F
 
 SIZES, BATCH, LR = (784, 256, 128, 10), 64, 0.01
 
@@ -32,14 +31,6 @@ def engine_model() -> nn.Module:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers)
 
-
-def engine_step(model: nn.Module, opt: nn.optim.Optimizer, x: ad.Tensor, y: np.ndarray
-                ) -> ad.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
 
 
 class HandMLP:
@@ -75,12 +66,6 @@ def torch_model():
                         T.Linear(128, 10))
 
 
-def torch_step(model, opt, x, y) -> None:
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -90,26 +75,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     x = rng.random((BATCH, SIZES[0]), dtype=np.float32)
     y = rng.integers(0, SIZES[-1], BATCH)
     model = engine_model()
-    opt = nn.optim.SGD(model.parameters(), lr=LR)
-    xt = ad.tensor(x)
-    hand = HandMLP(model)
-    fns = {"autodiff": lambda: engine_step(model, opt, xt, y),
-           "numpy": lambda: hand.step(x, y)}
-    if torch is not None:
-        tm = torch_model()
-        topt = torch.optim.SGD(tm.parameters(), lr=LR)
-        tx, ty = torch.tensor(x), torch.tensor(y)
-        fns["pytorch"] = lambda: torch_step(tm, topt, tx, ty)
-    med = timing.medians(fns, args.repeats)
-    loss = engine_step(model, opt, xt, y)
-    dtypes = sorted({str(loss.dtype)} | {str(p.data.dtype) for p in model.parameters()}
-                    | {str(p.grad.dtype) for p in model.parameters()})
-    assert dtypes == ["float32"], f"mlp_step: a float32 model computed in {dtypes}"
-    return timing.report(
-        "mlp_step", f"784-256-128-10 ReLU MLP, batch {BATCH}, one SGD step, float32 "
-        f"(median of {args.repeats})", "ms", {k: v * 1e3 for k, v in med.items()},
-        {"dtypes": dtypes})
-
+    return timing.compare_steps(
+        "mlp_step", f"784-256-128-10 ReLU MLP, batch {BATCH}, one SGD step", args.repeats,
+        model, nn.optim.SGD(model.parameters(), lr=LR), HandMLP(model).step, x, y,
+        lambda: (tm := torch_model(), torch.optim.SGD(tm.parameters(), lr=LR)))
 
 if __name__ == "__main__":
     main()

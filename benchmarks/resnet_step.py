@@ -19,20 +19,11 @@ import numpy as np
 # isort: on
 import autodiff as ad
 import nn
-import nn.functional as F
 from nn.functional.conv import _conv, _conv_transpose, _conv_weight
 from nn.vision.models import resnet8
 
 BATCH, LR = 64, 1e-3
 
-
-def engine_step(model: nn.Module, opt: nn.optim.Optimizer, x: ad.Tensor, y: np.ndarray
-                ) -> ad.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
 
 
 class Conv:
@@ -162,12 +153,6 @@ def torch_resnet8():
                         T.AdaptiveAvgPool2d(1), T.Flatten(), T.Linear(64, 10))
 
 
-def torch_step(model, opt, x, y) -> None:
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -179,26 +164,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     ad.manual_seed(0)
     model = resnet8()
     model.train()
-    opt = nn.optim.Adam(model.parameters(), lr=LR)
-    xt = ad.tensor(x)
-    hand = HandResNet8(model)
-    fns = {"autodiff": lambda: engine_step(model, opt, xt, y),
-           "numpy": lambda: hand.step(x, y)}
-    if torch is not None:
-        tm = torch_resnet8()
-        topt = torch.optim.Adam(tm.parameters(), lr=LR)
-        tx, ty = torch.tensor(x), torch.tensor(y)
-        fns["pytorch"] = lambda: torch_step(tm, topt, tx, ty)
-    med = timing.medians(fns, args.repeats)
-    loss = engine_step(model, opt, xt, y)
-    dtypes = sorted({str(loss.dtype)} | {str(v.dtype) for v in model.state_dict().values()}
-                    | {str(p.grad.dtype) for p in model.parameters()})
-    assert dtypes == ["float32"], f"resnet_step: a float32 model computed in {dtypes}"
-    return timing.report(
-        "resnet_step", f"ResNet-8 on 1x28x28, batch {BATCH}, one Adam step, float32 "
-        f"(median of {args.repeats})", "ms", {k: v * 1e3 for k, v in med.items()},
-        {"dtypes": dtypes})
-
+    return timing.compare_steps(
+        "resnet_step", f"ResNet-8 on 1x28x28, batch {BATCH}, one Adam step", args.repeats,
+        model, nn.optim.Adam(model.parameters(), lr=LR), HandResNet8(model).step, x, y,
+        lambda: (tm := torch_resnet8(), torch.optim.Adam(tm.parameters(), lr=LR)))
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -49,6 +50,50 @@ def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3
             fn()
             times[name].append(time.perf_counter() - t)
     return {name: statistics.median(v) for name, v in times.items()}
+
+
+def step_engine(model: Any, opt: Any, x: Any, y: np.ndarray) -> Any:
+    """One training step of this engine: softmax cross-entropy, backward, optimizer step."""
+    import nn.functional as F
+
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def step_torch(model: Any, opt: Any, x: Any, y: Any) -> None:
+    """The same step in PyTorch."""
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def compare_steps(workload: str, title: str, repeats: int, model: Any, opt: Any,
+                  hand_step: Callable[[np.ndarray, np.ndarray], object], x: np.ndarray,
+                  y: np.ndarray, make_torch: Callable[[], tuple[Any, Any]]
+                  ) -> dict[str, object]:
+    """Time one training step of the engine, the same step written in NumPy, and PyTorch
+    (`make_torch()` gives its model and optimizer); check that the engine's float32 model
+    computed in float32 only (loss, parameters, buffers, gradients); report in ms."""
+    import autodiff as ad
+
+    xt = ad.tensor(x)
+    fns: dict[str, Callable[[], object]] = {
+        "autodiff": lambda: step_engine(model, opt, xt, y), "numpy": lambda: hand_step(x, y)}
+    if torch is not None:
+        tm, topt = make_torch()
+        tx, ty = torch.tensor(x), torch.tensor(y)
+        fns["pytorch"] = lambda: step_torch(tm, topt, tx, ty)
+    med = medians(fns, repeats)
+    loss = step_engine(model, opt, xt, y)
+    dtypes = sorted({str(loss.dtype)} | {str(v.dtype) for v in model.state_dict().values()}
+                    | {str(p.grad.dtype) for p in model.parameters()})
+    assert dtypes == ["float32"], f"{workload}: a float32 model computed in {dtypes}"
+    return report(workload, f"{title}, float32 (median of {repeats})", "ms",
+                  {k: v * 1e3 for k, v in med.items()}, {"dtypes": dtypes})
 
 
 def machine() -> dict[str, object]:

@@ -46,7 +46,7 @@ def train(impl: str, steps: int) -> dict[str, object]:
         xt = ad.tensor(x)
 
         def step() -> set[str]:
-            loss = mlp_step.engine_step(model, opt, xt, y)
+            loss = timing.step_engine(model, opt, xt, y)
             return {str(loss.dtype)} | {str(p.grad.dtype) for p in model.parameters()}
     else:
         import mlp_step
@@ -57,7 +57,7 @@ def train(impl: str, steps: int) -> dict[str, object]:
         tx, ty = torch.tensor(x), torch.tensor(y)
 
         def step() -> set[str]:
-            mlp_step.torch_step(model, opt, tx, ty)
+            timing.step_torch(model, opt, tx, ty)
             return {str(p.grad.dtype).replace("torch.", "") for p in model.parameters()}
 
     samples, dtypes = [], set()
