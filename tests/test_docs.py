@@ -1,6 +1,7 @@
 """The docs never lie: every ```python block in docs/**/*.md runs (blocks of one page share a
-namespace, in order). A block fenced as ```python no-run is shown only. Every page is in the
-site's nav, and its display math is laid out so that the site renders it."""
+namespace, in order, in a temporary working directory). A block fenced as ```python no-run is
+shown only. Every page is in the site's nav, its display math is laid out so that the site
+renders it, and the API pages show every public name."""
 
 import importlib
 import inspect
@@ -20,7 +21,8 @@ def test_there_are_pages():
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
-def test_code_blocks_run(page, capsys):
+def test_code_blocks_run(page, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # files a page writes (graph.svg, ...) land here
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for i, block in enumerate(BLOCK.findall(page.read_text())):
         code = compile(block, f"{page.relative_to(DOCS)}[block {i}]", "exec")
