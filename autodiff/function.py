@@ -75,8 +75,7 @@ class Function:
 
     # Internal bookkeeping, filled by apply(), in slots (a million-node graph is a million of
     # these); user attributes (ctx.mask = ...) go to the instance dict beside them.
-    __slots__ = ("__dict__", "_arrays", "_edges", "_hooks", "_out_meta", "_saved", "_seq",
-                 "_stack")
+    __slots__ = ("__dict__", "_arrays", "_edges", "_out_meta", "_saved", "_seq")
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
     # Tensor, or (node, output index) for a tensor an op made.
     _edges: list[Any]
@@ -84,8 +83,9 @@ class Function:
     _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
     _seq: int  # creation order
     _saved: Any  # what forward saved (resolved), None, or _FREED
-    _hooks: dict[int, list[Any]] | None
-    _stack: list[traceback.FrameSummary] | None  # where the op was made (anomaly mode)
+    # Rarely set (a hook on an op's output, anomaly mode), so class defaults, not slots.
+    _hooks: dict[int, list[Any]] | None = None
+    _stack: list[traceback.FrameSummary] | None = None  # where the op was made (anomaly mode)
     _arrays: bool  # set by the walk before each backward: True when it gets arrays
 
     @property
@@ -177,7 +177,8 @@ class Function:
         ctx._saved = None
         out = cls.forward(ctx, *arrays, **kwargs)
         state = STATE
-        if state.anomaly:
+        anomaly = state.anomaly
+        if anomaly:
             _check_forward(cls, out)
         if not (record and state.grad_enabled):
             if type(out) is tuple:
@@ -186,9 +187,9 @@ class Function:
 
         # Record the node: its creation number, and what its outputs look like.
         ctx._seq = next(_sequence)
-        ctx._hooks = None
         ctx._arrays = False
-        ctx._stack = traceback.extract_stack()[:-1] if state.anomaly else None
+        if anomaly:
+            ctx._stack = traceback.extract_stack()[:-1]
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
             if ctx._saved is not None:
