@@ -118,6 +118,28 @@ def test_leaf_grads_never_alias_each_other_or_the_seed():
     assert y.grad.data[0] == 1.0 and seed.data[0] == 1.0
 
 
+def test_leaf_grads_the_walk_hands_over_are_owned_and_writeable():
+    # The walk hands a leaf the array a backward made, without a copy, unless the caller, a
+    # hook, another leaf or a view shares it.
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    x.sum().backward()  # sum's backward is a read-only broadcast view
+    assert x.grad.data.flags.writeable and x.grad.data.base is None
+    leaf = ad.tensor([5.0], requires_grad=True)
+    seed = ad.tensor([2.0])
+    leaf.backward(seed)  # the root is the leaf: its gradient is the caller's seed
+    assert not np.shares_memory(leaf.grad.data, seed.data)
+    kept = ad.tensor([7.0, 7.0])
+    z = ad.tensor([1.0, 1.0], requires_grad=True)
+    z.register_hook(lambda g: kept)  # a hook hands back a tensor the caller keeps
+    (z * 3).sum().backward()
+    assert z.grad.tolist() == [7.0, 7.0] and not np.shares_memory(z.grad.data, kept.data)
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    (w * 2).sum().backward()
+    first = w.grad.data
+    (w * 2).sum().backward()  # accumulation makes a new array: an old reference stays valid
+    assert first.tolist() == [2.0, 2.0] and w.grad.tolist() == [4.0, 4.0]
+
+
 def test_million_op_chain_at_default_recursion_limit():
     limit = sys.getrecursionlimit()
     x = ad.tensor(1.0, requires_grad=True)
