@@ -222,6 +222,70 @@ def _where_ref(cond, a, b):
     return np.where(cond > 0.5, a, b)
 
 
+# nn's fused primitives (one node each, a backward of their own): the same checks.
+def linear_inputs(draw):
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    lead = draw(shapes(min_dims=0, max_dims=2))
+    return [draw(arrays((*lead, n_in))), draw(arrays((n_out, n_in))), draw(arrays((n_out,)))]
+
+
+def _linear(x, w, b):
+    import nn.functional as F
+
+    return F.linear(x, w, b)
+
+
+def logits_inputs(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    extra = draw(st.sampled_from([(), (2,)]))
+    return [draw(arrays((n, c, *extra)))]
+
+
+def cross_entropy_kwargs(draw, xs):
+    n, c, *extra = xs[0].shape
+    if draw(st.booleans()):  # integer labels
+        target = draw(hnp.arrays(np.int64, (n, *extra), elements=st.integers(0, c - 1)))
+    else:  # class probabilities (rows need not sum to one)
+        target = draw(arrays(xs[0].shape, floats(0, 1)))
+    return {"target": target, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _cross_entropy(z, target, reduction):
+    import nn.functional as F
+
+    return F.cross_entropy(z, target, reduction=reduction)
+
+
+def _cross_entropy_ref(z, target, reduction):
+    logp = np.log(np_softmax(z, 1))
+    if target.dtype.kind == "i":
+        target = np.moveaxis(np.eye(z.shape[1])[target], -1, 1)
+    per = -(logp * target).sum(axis=1)
+    return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+
+def batch_norm_inputs(draw):
+    n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
+    spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
+    x = draw(arrays((n, c, *spatial), floats(-2, 2)))
+    assume(np.all(x.var(axis=tuple(i for i in range(x.ndim) if i != 1)) > 0.05))
+    return [x, draw(arrays((c,))), draw(arrays((c,)))]
+
+
+def _batch_norm(x, w, b):
+    import nn.functional as F
+
+    return F.batch_norm(x, None, None, w, b, training=True)
+
+
+def _batch_norm_ref(x, w, b):
+    axes = tuple(i for i in range(x.ndim) if i != 1)
+    shape = [1] * x.ndim
+    shape[1] = -1
+    xhat = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5)
+    return xhat * w.reshape(shape) + b.reshape(shape)
+
+
 CASES = [
     Case("add", lambda a, b: a + b, np.add, binary()),
     Case("sub", lambda a, b: a - b, np.subtract, binary()),
@@ -252,6 +316,10 @@ CASES = [
     Case("logsumexp", ad.logsumexp, np_logsumexp, unary(), axis_kwargs()),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
     Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
+    Case("linear", _linear, lambda x, w, b: x @ w.T + b, linear_inputs),
+    Case("cross_entropy", _cross_entropy, _cross_entropy_ref, logits_inputs,
+         cross_entropy_kwargs),
+    Case("batch_norm", _batch_norm, _batch_norm_ref, batch_norm_inputs),
     Case("softmax", ad.softmax, np_softmax, unary(min_dims=1), single_axis),
     Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
          unary(min_dims=1), single_axis),
