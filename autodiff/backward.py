@@ -193,8 +193,13 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                         g = g.astype(dt)
                 if anomaly:
                     _check_backward(node, i, g)
-                if child is None:
-                    _collect(leaves, e, g)
+                if child is None:  # a leaf: its gradients are summed, handed over at the end
+                    entry = leaves.get(id(e))
+                    if entry is None:
+                        leaves[id(e)] = [e, g, False]
+                    else:
+                        entry[1] = entry[1] + g
+                        entry[2] = True
                     continue
                 slot = pending.get(child)
                 if slot is None:
@@ -203,6 +208,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                 slot[idx] = g if slot[idx] is None else slot[idx] + g
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
+                node._saved_arrays = None
         # Each leaf gets its whole gradient once (its hooks see the sum, as in PyTorch).
         handed = {id(s.data) for s in seeds}
         for leaf, g, summed in leaves.values():

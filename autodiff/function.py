@@ -75,7 +75,7 @@ class Function:
 
     # Internal bookkeeping, filled by apply(), in slots (a million-node graph is a million of
     # these); user attributes (ctx.mask = ...) go to the instance dict beside them.
-    __slots__ = ("__dict__", "_arrays", "_edges", "_out_meta", "_saved", "_seq")
+    __slots__ = ("__dict__", "_arrays", "_edges", "_out_meta", "_saved", "_saved_arrays", "_seq")
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
     # Tensor, or (node, output index) for a tensor an op made.
     _edges: list[Any]
@@ -83,6 +83,7 @@ class Function:
     _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
     _seq: int  # creation order
     _saved: Any  # what forward saved (resolved), None, or _FREED
+    _saved_arrays: tuple[Any, ...] | None  # the same, as forward saved it (a backward on arrays)
     # Rarely set (a hook on an op's output, anomaly mode), so class defaults, not slots.
     _hooks: dict[int, list[Any]] | None = None
     _stack: list[traceback.FrameSummary] | None = None  # where the op was made (anomaly mode)
@@ -140,8 +141,7 @@ class Function:
         if saved is None:
             return ()
         if self._arrays:
-            return tuple([s.data if isinstance(s, Tensor) else s.array if type(s) is _Output
-                          else s for s in saved])
+            return self._saved_arrays  # type: ignore[return-value]
         return tuple([s if s is None or isinstance(s, Tensor) else
                       Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
                       if type(s) is _Output else Tensor._make(s, None, 0) for s in saved])
@@ -149,6 +149,7 @@ class Function:
     def _free(self) -> None:
         if self._saved is not None:
             self._saved = _FREED
+            self._saved_arrays = None
 
     def __repr__(self) -> str:
         return f"<{self.op_name()} backward>"
@@ -190,14 +191,21 @@ class Function:
         ctx._arrays = False
         if anomaly:
             ctx._stack = traceback.extract_stack()[:-1]
+        saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
-            if ctx._saved is not None:
-                ctx._saved = _resolve_saved(ctx._saved, args, arrays, out)
+            if saved is not None:
+                ctx._saved_arrays = saved
+                ctx._saved = _resolve_saved(saved, args, arrays, out)
             return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
         ctx._out_meta = ((out.shape, out.dtype),)
-        if ctx._saved is not None:
-            ctx._saved = _resolve_saved(ctx._saved, args, arrays, (out,))
+        if saved is not None:
+            ctx._saved_arrays = saved
+            n = len(saved)  # most ops save their first inputs, in order
+            if n <= len(arrays) and all(map(is_, saved, arrays)):
+                ctx._saved = args if n == len(args) else args[:n]
+            else:
+                ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
 
 
@@ -223,9 +231,6 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
                    outs: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
     """Saved arrays that are this call's input tensors become those Tensors (so a second
     backward reaches them); outputs become `_Output`s; anything else stays a raw constant."""
-    n = len(saved)
-    if n <= len(arrays) and all(map(is_, saved, arrays)):  # the inputs, in order: most ops
-        return args[:n] if n == len(args) else tuple(args[:n])
     resolved = []
     for s in saved:
         for arr, a in zip(arrays, args):

@@ -8,6 +8,7 @@ for this engine, hand-written NumPy and PyTorch alike. The scripts beside it do
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -52,11 +53,18 @@ def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-def step_engine(model: Any, opt: Any, x: Any, y: np.ndarray) -> Any:
-    """One training step of this engine: softmax cross-entropy, backward, optimizer step."""
+@functools.cache
+def _cross_entropy() -> Callable[..., Any]:
+    """nn.functional.cross_entropy, imported once, on first use (not at import time: this
+    module must be imported before NumPy, to set the thread count)."""
     import nn.functional as F
 
-    loss = F.cross_entropy(model(x), y)
+    return F.cross_entropy
+
+
+def step_engine(model: Any, opt: Any, x: Any, y: np.ndarray) -> Any:
+    """One training step of this engine: softmax cross-entropy, backward, optimizer step."""
+    loss = _cross_entropy()(model(x), y)
     opt.zero_grad()
     loss.backward()
     opt.step()

@@ -25,14 +25,15 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             [3., 3., 3., 3.]])
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: the input has {x.shape[-1] if x.ndim else 0} features "
-                         f"(shape {x.shape}) but the layer expects in_features="
-                         f"{weight.shape[1]} (weight shape {weight.shape})")
-    if bias is not None and bias.shape != (weight.shape[0],):
+    xs, ws = x.data.shape, weight.data.shape  # (arrays: checked on every call, so kept cheap)
+    if not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: the input has {xs[-1] if xs else 0} features "
+                         f"(shape {xs}) but the layer expects in_features="
+                         f"{ws[1]} (weight shape {ws})")
+    if bias is not None and bias.data.shape != ws[:1]:
         raise ValueError(f"linear: bias has shape {bias.shape} but the layer has "
-                         f"out_features={weight.shape[0]} (weight shape {weight.shape})")
-    if weight.dtype != x.dtype:
+                         f"out_features={ws[0]} (weight shape {ws})")
+    if weight.data.dtype is not x.data.dtype:
         return x @ weight.T if bias is None else x @ weight.T + bias  # promotes as @ and +
     return Affine.apply(x, weight, bias)
 

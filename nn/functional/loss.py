@@ -12,6 +12,7 @@ so logits of magnitude 1e4 stay finite and a training step records one node, not
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -96,13 +97,22 @@ def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
     if t.shape != shape[:1] + shape[2:]:
         raise ValueError(f"{op}: target shape {t.shape} does not fit input shape {shape} "
                          "(expected the input shape without the class axis 1)")
-    bad = (t < 0) | (t >= n_classes)
-    if bad.any():
-        label = int(t[bad].flat[0])
+    # Read as unsigned, a negative label is huge: one comparison finds every bad label.
+    unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
+    if np.count_nonzero(unsigned >= n_classes):
+        label = int(t[unsigned >= n_classes].flat[0])
         raise ValueError(f"{op}: label {label} is out of range for {n_classes} classes "
                          f"(labels must be in [0, {n_classes - 1}])")
-    onehot = np.eye(n_classes, dtype=dtype)[t]  # the class axis last: move it to axis 1
+    onehot = _identity(n_classes, dtype).take(t, axis=0)  # class axis last: move it to 1
     return onehot if t.ndim == 1 else np.moveaxis(onehot, -1, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _identity(n: int, dtype: np.dtype) -> np.ndarray:
+    """The n x n identity, made once per size and dtype (read-only; rows are taken)."""
+    eye = np.eye(n, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
 
 
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -146,31 +156,34 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     label_shape = logits.shape[:1] + logits.shape[2:]
     if t.dtype.kind == "f" and t.shape == label_shape and np.array_equal(t, np.round(t)):
         t = t.astype(np.int64)  # labels written as a Python list become float32 tensors
-    if t.dtype.kind == "f":
+    labels = t.dtype.kind != "f"
+    if labels:
+        probs = _one_hot("cross_entropy", t, n_classes, logits.shape, logits.dtype)
+    else:
         if t.shape != logits.shape:
             raise ValueError(f"cross_entropy: probability targets must have the logits' shape "
                              f"{logits.shape}, got {t.shape}")
         probs = t.astype(logits.dtype)
-    else:
-        probs = _one_hot("cross_entropy", t, n_classes, logits.shape, logits.dtype)
     if label_smoothing:
         probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
     if reduction not in ("mean", "sum", "none"):
         _reduce(logits, reduction, "cross_entropy")  # raises the error
-    return SoftmaxCrossEntropy.apply(logits, probs, reduction)
+    return SoftmaxCrossEntropy.apply(logits, probs, reduction, labels)
 
 
 class SoftmaxCrossEntropy(ad.Function):
     """-sum_c p_c log softmax(z)_c over the class axis 1 per sample, then reduced ("mean",
     "sum" or "none"), fused: forward sum_c p_c (logsumexp(z) - z_c), backward
-    grad * (softmax(z) sum_c p_c - p) (softmax(z) - p for labels), divided by the count for
-    "mean". The backward is written in operations arrays and Tensors share, so it can be
-    differentiated again.
+    grad * (softmax(z) sum_c p_c - p), divided by the count for "mean". `labels` True says
+    that p came from class labels (one-hot, smoothed or not), whose rows sum to 1: the
+    backward is then softmax(z) - p. The backward is written in operations arrays and
+    Tensors share, so it can be differentiated again.
 
     >>> import autodiff as ad
     >>> import numpy as np
     >>> z = ad.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
-    >>> SoftmaxCrossEntropy.apply(z, np.array([[1.0, 0.0, 0.0]], np.float32), "sum").backward()
+    >>> p = np.array([[1.0, 0.0, 0.0]], np.float32)
+    >>> SoftmaxCrossEntropy.apply(z, p, "sum", False).backward()
     >>> z.grad.numpy().round(3)
     array([[-0.213,  0.107,  0.107]], dtype=float32)
     """
@@ -179,17 +192,20 @@ class SoftmaxCrossEntropy(ad.Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, logits, probs, reduction):
-        shifted = logits - logits.max(axis=1, keepdims=True)
+    def forward(ctx, logits, probs, reduction, labels):
+        # ufunc.reduce rather than .max()/.sum(): the same result without NumPy's Python
+        # wrapper, which costs as much as the arithmetic on a small batch.
+        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
         e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
-        ctx.softmax = e / total  # reused by a backward on arrays
+        total = np.add.reduce(e, axis=1, keepdims=True)
+        per_sample = np.add.reduce((np.log(total) - shifted) * probs, axis=1)
+        e /= total
+        ctx.softmax = e  # reused by a backward on arrays
         ctx.save_for_backward(logits, probs)
-        per_sample = ((np.log(total) - shifted) * probs).sum(axis=1)
-        ctx.reduction, ctx.count = reduction, per_sample.size
+        ctx.reduction, ctx.count, ctx.labels = reduction, per_sample.size, labels
         if reduction == "none":
             return per_sample
-        total_loss = per_sample.sum()
+        total_loss = np.add.reduce(per_sample, axis=None)
         return total_loss / per_sample.size if reduction == "mean" else total_loss
 
     @staticmethod
@@ -204,4 +220,6 @@ class SoftmaxCrossEntropy(ad.Function):
             g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
         else:  # a scalar: broadcast over every sample
             g = grad * (1.0 / ctx.count) if ctx.reduction == "mean" else grad
-        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None, None
+        if ctx.labels:  # one-hot rows (smoothed or not) sum to 1
+            return (soft - probs) * g, None, None, None
+        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None, None, None

@@ -81,15 +81,16 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
+        states, update = self.state, self._update
         for g in self.param_groups:
+            maximize = g.get("maximize", False)
             for p in g["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.setdefault(id(p), {})
-                grad = p.grad.data
-                if g.get("maximize", False):
-                    grad = -grad
-                self._update(p.data, grad, g, state)
+                state = states.get(id(p))
+                if state is None:
+                    state = states[id(p)] = {}
+                update(p.data, -p.grad.data if maximize else p.grad.data, g, state)
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:  # pragma: no cover - abstract
