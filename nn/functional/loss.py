@@ -97,9 +97,9 @@ def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
     if t.shape != shape[:1] + shape[2:]:
         raise ValueError(f"{op}: target shape {t.shape} does not fit input shape {shape} "
                          "(expected the input shape without the class axis 1)")
-    # Read as unsigned, a negative label is huge: one comparison finds every bad label.
+    # Read as unsigned, a negative label is huge: the largest label finds every bad one.
     unsigned = t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
-    if np.count_nonzero(unsigned >= n_classes):
+    if t.size and np.maximum.reduce(unsigned, axis=None) >= n_classes:
         label = int(t[unsigned >= n_classes].flat[0])
         raise ValueError(f"{op}: label {label} is out of range for {n_classes} classes "
                          f"(labels must be in [0, {n_classes - 1}])")
@@ -107,7 +107,7 @@ def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
     return onehot if t.ndim == 1 else np.moveaxis(onehot, -1, 1)
 
 
-_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
 
 
 @functools.lru_cache(maxsize=16)
