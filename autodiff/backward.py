@@ -195,13 +195,8 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                         g = g.astype(dt)
                 if anomaly:
                     _check_backward(node, i, g)
-                if child is None:  # a leaf: its gradients are summed, handed over at the end
-                    entry = leaves.get(id(e))
-                    if entry is None:
-                        leaves[id(e)] = [e, g, False]
-                    else:
-                        entry[1] = entry[1] + g
-                        entry[2] = True
+                if child is None:
+                    _collect(leaves, e, g)
                     continue
                 slot = pending.get(child)
                 if slot is None:

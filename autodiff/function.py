@@ -201,11 +201,7 @@ class Function:
         ctx._out_meta = ((out.shape, out.dtype),)
         if saved is not None:
             ctx._saved_arrays = saved
-            n = len(saved)  # most ops save their first inputs, in order
-            if n <= len(arrays) and all(map(is_, saved, arrays)):
-                ctx._saved = args if n == len(args) else args[:n]
-            else:
-                ctx._saved = _resolve_saved(saved, args, arrays, (out,))
+            ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
 
 
@@ -231,6 +227,9 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
                    outs: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
     """Saved arrays that are this call's input tensors become those Tensors (so a second
     backward reaches them); outputs become `_Output`s; anything else stays a raw constant."""
+    n = len(saved)
+    if n <= len(arrays) and all(map(is_, saved, arrays)):  # the inputs, in order: most ops
+        return args if n == len(args) else args[:n]
     resolved = []
     for s in saved:
         for arr, a in zip(arrays, args):
