@@ -143,8 +143,9 @@ class Function:
         if self._arrays:
             return self._saved_arrays  # type: ignore[return-value]
         return tuple([s if s is None or isinstance(s, Tensor) else
-                      Tensor._make(s.array, self if STATE.grad_enabled else None, s.index)
-                      if type(s) is _Output else Tensor._make(s, None, 0) for s in saved])
+                      Tensor._make(raw, self if STATE.grad_enabled else None, s.index)
+                      if type(s) is _Output else Tensor._make(s, None, 0)
+                      for s, raw in zip(saved, self._saved_arrays)])
 
     def _free(self) -> None:
         if self._saved is not None:
@@ -213,14 +214,24 @@ def _edge_meta(e: Any) -> tuple[tuple[int, ...], np.dtype]:
 
 
 class _Output:
-    """A saved output: its array and index. Rebuilt as a Tensor on demand, so a node never
-    holds its own output Tensor (no reference cycle)."""
+    """Marks a saved output by its index (the array is at the same place in
+    `_saved_arrays`); rebuilt as a Tensor on demand, so a node never holds its own output
+    Tensor (no reference cycle). One marker per index, shared by every node."""
 
-    __slots__ = ("array", "index")
+    __slots__ = ("index",)
 
-    def __init__(self, array: np.ndarray, index: int) -> None:
-        self.array = array
+    def __init__(self, index: int) -> None:
         self.index = index
+
+
+_OUTPUTS = [_Output(i) for i in range(4)]
+_SAVED_OUTPUT = (_OUTPUTS[0],)
+
+
+def _output(i: int) -> _Output:
+    while i >= len(_OUTPUTS):
+        _OUTPUTS.append(_Output(len(_OUTPUTS)))
+    return _OUTPUTS[i]
 
 
 def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[Any],
@@ -230,6 +241,8 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
     n = len(saved)
     if n <= len(arrays) and all(map(is_, saved, arrays)):  # the inputs, in order: most ops
         return args if n == len(args) else args[:n]
+    if n == 1 and saved[0] is outs[0]:  # the output alone (tanh, exp, ...)
+        return _SAVED_OUTPUT
     resolved = []
     for s in saved:
         for arr, a in zip(arrays, args):
@@ -239,7 +252,7 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
         else:
             for i, o in enumerate(outs):
                 if s is o:
-                    resolved.append(_Output(o, i))
+                    resolved.append(_output(i))
                     break
             else:
                 resolved.append(s)

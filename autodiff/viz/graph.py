@@ -169,9 +169,9 @@ def saved_summary(node: Function) -> str:
     if isinstance(saved, str):
         return saved
     parts = []
-    for s in saved:
+    for s, raw in zip(saved, node._saved_arrays or ()):
         if isinstance(s, _Output):
-            arr, what = s.array, "output"
+            arr, what = raw, "output"
         elif isinstance(s, Tensor):
             arr, what = s.data, "input" if s.requires_grad else "const"
         else:
