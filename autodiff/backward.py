@@ -23,7 +23,7 @@ import numpy as np
 
 from autodiff import dtypes
 from autodiff.function import _FREED, _user_frame
-from autodiff.grad_mode import STATE, set_grad_enabled
+from autodiff.grad_mode import STATE
 from autodiff.ops.shape import sum_to, sum_to_shape
 from autodiff.tensor import Tensor
 
@@ -145,7 +145,9 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         slot[i] = g if slot[i] is None else slot[i] + g
 
     anomaly = STATE.anomaly
-    with set_grad_enabled(create_graph):
+    grad_was = STATE.grad_enabled  # (as set_grad_enabled, without its object per call)
+    STATE.grad_enabled = create_graph
+    try:
         while heap:
             node = heappop(heap)[1]
             out_grads = pending.pop(node)
@@ -216,6 +218,8 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
                 handed.add(id(g))
                 g = Tensor._make(g, None, 0)
             _accumulate(leaf, g, create_graph, captured)
+    finally:
+        STATE.grad_enabled = grad_was
 
 
 def _collect(leaves: dict[int, list[Any]], leaf: Tensor, g: Any) -> None:

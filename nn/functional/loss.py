@@ -201,15 +201,19 @@ class SoftmaxCrossEntropy(ad.Function):
         shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=1, keepdims=True)
-        per_sample = np.add.reduce((np.log(total) - shifted) * probs, axis=1)
+        log_total = np.log(total)
         e /= total
         ctx.softmax = e  # reused by a backward on arrays
         ctx.save_for_backward(logits, probs)
-        ctx.reduction, ctx.count, ctx.labels = reduction, per_sample.size, labels
+        count = logits.size // logits.shape[1]  # samples (and positions, for N-D logits)
+        ctx.reduction, ctx.count, ctx.labels = reduction, count, labels
         if reduction == "none":
-            return per_sample
-        total_loss = np.add.reduce(per_sample, axis=None)
-        return total_loss / per_sample.size if reduction == "mean" else total_loss
+            return np.add.reduce((log_total - shifted) * probs, axis=1)
+        if labels:  # rows of p sum to 1: sum_c p_c (log_total - z_c) = log_total - p . z
+            loss = np.add.reduce(log_total, axis=None) - np.vdot(shifted, probs)
+        else:
+            loss = np.add.reduce((log_total - shifted) * probs, axis=None)
+        return loss / count if reduction == "mean" else loss
 
     @staticmethod
     def backward(ctx, grad):
