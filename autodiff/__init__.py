@@ -40,6 +40,7 @@ from autodiff.dtypes import get_default_dtype, set_default_dtype
 from autodiff.function import Function
 from autodiff.functional import grad, hessian, jacobian, value_and_grad, vjp
 from autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from autodiff.memory import keep_freed_memory
 from autodiff.ops.activation import log_softmax, relu, sigmoid, softmax
 from autodiff.ops.arith import add, div, maximum, minimum, mul, neg, pow, sub
 from autodiff.ops.elementwise import abs, clip, cos, exp, log, sin, sqrt, tanh
@@ -66,10 +67,11 @@ __all__ = [
     "Function", "Tensor", "abs", "add", "arange", "astype", "broadcast_to", "clip",
     "concatenate", "cos", "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye",
     "full", "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients",
-    "hessian", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "log", "log_softmax",
-    "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
-    "neg", "no_grad", "ones", "ones_like", "pad", "pow", "rand", "randn", "relu", "reshape",
-    "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid", "sin", "softmax",
-    "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor",
-    "transpose", "value_and_grad", "var", "vjp", "where", "zeros", "zeros_like",
+    "hessian", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory", "log",
+    "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "pow", "rand", "randn",
+    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid",
+    "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes",
+    "tanh", "tensor", "transpose", "value_and_grad", "var", "vjp", "where", "zeros",
+    "zeros_like",
 ]

@@ -4,6 +4,10 @@ facts, and the JSON a run writes.
 Import this module before NumPy: it fixes the BLAS thread count (BENCH_THREADS, default 1)
 for this engine, hand-written NumPy and PyTorch alike. The scripts beside it do
 `import timing` first (they run as `python benchmarks/<name>.py`).
+
+It also asks glibc's malloc to keep freed memory for reuse (`autodiff.keep_freed_memory`),
+for the whole process, so for all three alike, as a training process would
+(BENCH_KEEP_FREED_MEMORY=0 leaves the allocator as it is).
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
+
+from autodiff.memory import keep_freed_memory  # noqa: E402
+
+KEEP_FREED = os.environ.get("BENCH_KEEP_FREED_MEMORY", "1") != "0" and keep_freed_memory()
 
 try:
     import torch
@@ -115,6 +123,7 @@ def machine() -> dict[str, object]:
     return {"cpus": os.cpu_count(), "threads": THREADS, "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__ if torch else None,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "keep_freed_memory": KEEP_FREED,
             "processor": platform.processor() or platform.machine()}
 
 

@@ -400,6 +400,7 @@ def _plot_sweep(rows: list[dict[str, Any]], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     args = build_parser().parse_args(argv)
+    ad.keep_freed_memory()  # a training process: reuse freed arrays (LeNet step 15.6 -> 9.9 ms)
     if args.command == "train":
         if args.model not in models.MODELS:
             raise SystemExit(f"unknown model {args.model!r}; known: {', '.join(models.MODELS)}")
