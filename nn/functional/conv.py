@@ -98,6 +98,16 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     n, o, ho, wo = y.shape
     _, c, h, wd = x_shape
     kh, kw = w.shape[2:]
+    full = (dh * (kh - 1) - pads[0], dh * (kh - 1) - pads[1],
+            dw * (kw - 1) - pads[2], dw * (kw - 1) - pads[3])
+    if (sh, sw) == (1, 1) and min(full) >= 0 and o * h * wd <= c * ho * wo:
+        # With stride 1 this is the convolution of y, padded to "full", with the kernel
+        # flipped and its channels swapped. Its patch matrix (O kh kw rows, H W columns per
+        # sample) is then no larger than the one below (C kh kw rows, Ho Wo columns), and a
+        # patch copy is cheaper than col2im's strided adds: 13.8 -> 7.2 ms on ResNet's 16
+        # channels at 28x28. LeNet's conv2 (6 -> 16 channels) keeps col2im: 1.5 against 5.3.
+        flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
+        return _conv(y, flipped.reshape(c, o // g, kh, kw), ((1, 1), full, (dh, dw), g))
     ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
     # Weight rows ordered (kh, kw, C/g) so that each kernel offset's slab of the product is one
     # contiguous (C/g, N, Ho, Wo) block, added into a (C, N) view of the output: measured

@@ -130,6 +130,33 @@ def test_gradients_to_second_order():
     assert gradcheck(t, y, wt) and gradgradcheck(t, y, wt)
 
 
+@pytest.mark.parametrize("c, o, pad, dilation, groups", [
+    (2, 2, 1, 1, 1),  # O H W <= C Ho Wo: the input gradient as a flipped-kernel convolution
+    (4, 2, 2, 2, 2),  # the same, grouped and dilated
+    (1, 3, 0, 1, 1),  # O H W > C Ho Wo: col2im's strided adds
+])
+def test_stride_one_input_gradient_either_way(c, o, pad, dilation, groups):
+    """With stride 1 the input gradient is taken as a convolution or by col2im, whichever
+    patch matrix is smaller; both agree with the naive loops and to second order."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, c, 6, 6))
+    w = rng.standard_normal((o, c // groups, 3, 3))
+    xt, wt = ad.tensor(x, requires_grad=True), ad.tensor(w, requires_grad=True)
+    out = F.conv2d(xt, wt, padding=pad, dilation=dilation, groups=groups)
+    gy = rng.standard_normal(out.shape)
+    (gx,) = ad.gradients(out, [xt], ad.tensor(gy))
+    for e in range(0, x.size, 7):
+        ex = np.zeros(x.size)
+        ex[e] = 1.0
+        want = np.sum(naive_conv(ex.reshape(x.shape), w, 1, pad, dilation, groups) * gy)
+        np.testing.assert_allclose(gx.data.flat[e], want, atol=1e-9)
+
+    def f(x, w):
+        return F.conv2d(x, w, padding=pad, dilation=dilation, groups=groups)
+
+    assert gradcheck(f, xt, wt) and gradgradcheck(f, xt, wt)
+
+
 def test_same_and_valid_padding_and_float32():
     x = ad.randn(2, 3, 7, 6)
     w = ad.randn(4, 3, 4, 3)
