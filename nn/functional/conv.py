@@ -108,14 +108,32 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
         # channels at 28x28. LeNet's conv2 (6 -> 16 channels) keeps col2im: 1.5 against 5.3.
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
         return _conv(y, flipped.reshape(c, o // g, kh, kw), ((1, 1), full, (dh, dw), g))
-    ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
     # Weight rows ordered (kh, kw, C/g) so that each kernel offset's slab of the product is one
     # contiguous (C/g, N, Ho, Wo) block, added into a (C, N) view of the output: measured
     # 7.7 -> 4.3 ms on LeNet's conv2 against rows (C/g, kh, kw) and a (N, C, kh, kw) copy.
     wm = w.reshape(g, o // g, c // g, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, o // g)
-    cols = np.matmul(wm, ym).reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
-    out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
+    dtype = np.result_type(y.dtype, w.dtype)
+    yg = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)  # (G, O/g, N, Ho, Wo)
+    if (sh, sw) == (1, 1):
+        # Stride 1: each row of y is laid out at the padded output's width Wp (zeros past
+        # Wo), so that a kernel offset's contribution is one contiguous run of the flattened
+        # output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to.
+        # col2im then adds runs of Ho Wp numbers instead of rows of Wo (NumPy pays per row):
+        # 1.48 -> 1.10 ms on LeNet's conv2.
+        yw = np.zeros((g, o // g, n, ho, wp), dtype)
+        yw[..., :wo] = yg
+        cols = np.matmul(wm, yw.reshape(g, o // g, -1)).reshape(g, kh, kw, -1, ho * wp)
+        flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
+        for i in range(kh):
+            for j in range(kw):
+                start = i * dh * wp + j * dw
+                flat[:, :, start:start + ho * wp] += cols[:, i, j]
+        out = flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
+        return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
+    cols = np.matmul(wm, yg.reshape(g, o // g, n * ho * wo)).reshape(g, kh, kw, c // g, n, ho,
+                                                                      wo)
+    out = np.zeros((n, c, hp, wp), dtype=dtype)
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
     for i in range(kh):  # one strided add per kernel offset (col2im)
         for j in range(kw):

@@ -133,7 +133,8 @@ def test_gradients_to_second_order():
 @pytest.mark.parametrize("c, o, pad, dilation, groups", [
     (2, 2, 1, 1, 1),  # O H W <= C Ho Wo: the input gradient as a flipped-kernel convolution
     (4, 2, 2, 2, 2),  # the same, grouped and dilated
-    (1, 3, 0, 1, 1),  # O H W > C Ho Wo: col2im's strided adds
+    (1, 3, 0, 1, 1),  # O H W > C Ho Wo: col2im, in runs of the flattened output
+    (2, 4, 1, 2, 2),  # the same, grouped and dilated
 ])
 def test_stride_one_input_gradient_either_way(c, o, pad, dilation, groups):
     """With stride 1 the input gradient is taken as a convolution or by col2im, whichever
