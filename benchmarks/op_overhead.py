@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     med = timing.medians(fns, args.repeats)
     return timing.report(
         "op_overhead", f"{N_OPS} chained ops on 16 float32s, forward + backward (NumPy: "
-        f"forward only; median of {args.repeats})", "us/op",
+        f"forward only; median of {args.repeats} rounds x {timing.STEPS})", "us/op",
         {k: v / N_OPS * 1e6 for k, v in med.items()})
 
 
