@@ -96,20 +96,23 @@ class BatchNormTrain(ad.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
         mean = x.mean(axis=axes, keepdims=True)
-        xc = x - mean
-        var = (xc * xc).mean(axis=axes, keepdims=True)
+        xhat = x - mean
+        var = np.square(xhat).mean(axis=axes, keepdims=True)
         inv = 1 / np.sqrt(var + eps)
-        xhat = xc * inv
+        xhat *= inv  # in place: each full-size pass here is a new array otherwise
         ctx.axes, ctx.eps, ctx.xhat, ctx.inv = axes, eps, xhat, inv  # reused on arrays
         ctx.save_for_backward(x, weight)
         shape = _shape_for(x)
         y = xhat if weight is None else xhat * weight.reshape(shape)
         if bias is not None:
-            y = y + bias.reshape(shape)
+            y = y + bias.reshape(shape) if y is xhat else np.add(y, bias.reshape(shape), out=y)
         return y, mean, var
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar):
+        # With d = dy * w (w per channel): mean(d) = w mean(dy) and mean(d xhat) =
+        # w mean(dy xhat), the sums db and dw, so dx = inv w (dy - (db + xhat dw) / count):
+        # the two sums are reused, not computed again on d.
         x, weight = ctx.saved_tensors
         axes = ctx.axes
         if isinstance(dy, np.ndarray):
@@ -119,14 +122,16 @@ class BatchNormTrain(ad.Function):
             inv = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
             xhat = xc * inv
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        d = dy if weight is None else dy * weight.reshape(_shape_for(x))
+        dw = (dy * xhat).sum(axis=axes, keepdims=True) if need_w or need_x else None
+        db = dy.sum(axis=axes, keepdims=True) if need_b or need_x else None
         dx = None
         if need_x:
-            dx = inv * (d - d.mean(axis=axes, keepdims=True)
-                        - xhat * (d * xhat).mean(axis=axes, keepdims=True))
-        dw = (dy * xhat).sum(axis=axes) if need_w else None
-        db = dy.sum(axis=axes) if need_b else None
-        return dx, dw, db, None, None
+            count = x.size // x.shape[1]
+            scale = inv if weight is None else inv * weight.reshape(_shape_for(x))
+            dx = scale * (dy - (xhat * (dw * (1.0 / count)) + db * (1.0 / count)))
+        shape = (x.shape[1],)
+        return (dx, dw.reshape(shape) if need_w else None, db.reshape(shape) if need_b else None,
+                None, None)
 
 
 def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
