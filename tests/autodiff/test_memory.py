@@ -48,8 +48,17 @@ def test_freed_arrays_are_reused_not_faulted_in_again() -> None:
     (default,) = _faults_per_round("default")
     applied, kept = _faults_per_round("keep")
     assert applied == "True"
-    assert float(default) > 1000
     assert float(kept) < 10
+    if not _huge_pages_always():  # with 2 MiB pages the default faults far fewer times
+        assert float(default) > 1000
+
+
+def _huge_pages_always() -> bool:
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            return "[always]" in f.read()
+    except OSError:
+        return False
 
 
 def test_elsewhere_it_reports_that_nothing_changed(monkeypatch: pytest.MonkeyPatch) -> None:
