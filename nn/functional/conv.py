@@ -95,7 +95,7 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
                     params: Params) -> np.ndarray:
     """The adjoint of _conv in x: y (N, O, Ho, Wo) -> (N, C, H, W) = x_shape."""
     (sh, sw), pads, (dh, dw), g = params
-    n, o, ho, wo = y.shape
+    _, o, ho, wo = y.shape
     _, c, h, wd = x_shape
     kh, kw = w.shape[2:]
     full = (dh * (kh - 1) - pads[0], dh * (kh - 1) - pads[1],
@@ -103,43 +103,66 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     if (sh, sw) == (1, 1) and min(full) >= 0 and o * h * wd <= c * ho * wo:
         # With stride 1 this is the convolution of y, padded to "full", with the kernel
         # flipped and its channels swapped. Its patch matrix (O kh kw rows, H W columns per
-        # sample) is then no larger than the one below (C kh kw rows, Ho Wo columns), and a
-        # patch copy is cheaper than col2im's strided adds: 13.8 -> 7.2 ms on ResNet's 16
-        # channels at 28x28. LeNet's conv2 (6 -> 16 channels) keeps col2im: 1.5 against 5.3.
+        # sample) is then no larger than col2im's (C kh kw rows, Ho Wo columns), and a patch
+        # copy is cheaper than col2im's adds: 13.8 -> 7.2 ms on ResNet's 16 channels at
+        # 28x28. LeNet's conv2 (6 -> 16 channels) keeps col2im: 1.5 against 5.3 ms.
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
         return _conv(y, flipped.reshape(c, o // g, kh, kw), ((1, 1), full, (dh, dw), g))
-    # Weight rows ordered (kh, kw, C/g) so that each kernel offset's slab of the product is one
-    # contiguous (C/g, N, Ho, Wo) block, added into a (C, N) view of the output: measured
-    # 7.7 -> 4.3 ms on LeNet's conv2 against rows (C/g, kh, kw) and a (N, C, kh, kw) copy.
-    wm = w.reshape(g, o // g, c // g, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, o // g)
-    hp, wp = h + pads[0] + pads[1], wd + pads[2] + pads[3]
-    dtype = np.result_type(y.dtype, w.dtype)
-    yg = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)  # (G, O/g, N, Ho, Wo)
-    if (sh, sw) == (1, 1):
-        # Stride 1: each row of y is laid out at the padded output's width Wp (zeros past
-        # Wo), so that a kernel offset's contribution is one contiguous run of the flattened
-        # output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to.
-        # col2im then adds runs of Ho Wp numbers instead of rows of Wo (NumPy pays per row):
-        # 1.48 -> 1.10 ms on LeNet's conv2.
-        yw = np.zeros((g, o // g, n, ho, wp), dtype)
-        yw[..., :wo] = yg
-        cols = np.matmul(wm, yw.reshape(g, o // g, -1)).reshape(g, kh, kw, -1, ho * wp)
-        flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
-        for i in range(kh):
-            for j in range(kw):
-                start = i * dh * wp + j * dw
-                flat[:, :, start:start + ho * wp] += cols[:, i, j]
-        out = flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
-        return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
-    cols = np.matmul(wm, yg.reshape(g, o // g, n * ho * wo)).reshape(g, kh, kw, c // g, n, ho,
-                                                                      wo)
-    out = np.zeros((n, c, hp, wp), dtype=dtype)
+    out = (_col2im_runs if (sh, sw) == (1, 1) else _col2im)(y, w, x_shape, params)
+    return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
+
+
+def _col2im_weights(w: np.ndarray, c: int, g: int) -> np.ndarray:
+    """The weight as (G, kh kw C/g, O/g): rows ordered (kh, kw, C/g), so that each kernel
+    offset's slab of the product is one contiguous (C/g, N, ...) block (measured 7.7 -> 4.3
+    ms on LeNet's conv2 against rows (C/g, kh, kw) and a (N, C, kh, kw) copy)."""
+    o, _, kh, kw = w.shape
+    return w.reshape(g, o // g, c // g, kh, kw).transpose(0, 3, 4, 2, 1).reshape(g, -1, o // g)
+
+
+def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
+            params: Params) -> np.ndarray:
+    """W^T y per kernel offset, each added into a strided slice of the padded input: one add
+    per offset (never per pixel, channel or sample). Returns the padded (N, C, Hp, Wp)."""
+    (sh, sw), pads, (dh, dw), g = params
+    n, o, ho, wo = y.shape
+    c = x_shape[1]
+    kh, kw = w.shape[2:]
+    ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
+    cols = np.matmul(_col2im_weights(w, c, g), ym).reshape(g, kh, kw, c // g, n, ho, wo)
+    hp, wp = x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3]
+    out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
-    for i in range(kh):  # one strided add per kernel offset (col2im)
+    for i in range(kh):
         for j in range(kw):
             out_cn[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                    j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j].reshape(c, n, ho, wo)
-    return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
+    return out
+
+
+def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
+                 params: Params) -> np.ndarray:
+    """col2im for stride 1, in runs: each row of y is laid out at the padded width Wp (zeros
+    past Wo), so a kernel offset's contribution is one contiguous run of the flattened
+    output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to. NumPy's
+    strided add pays per row, and the rows are now Ho Wp long instead of Wo: 1.48 -> 1.13 ms
+    on LeNet's conv2. Returns the padded (N, C, Hp, Wp), as a view."""
+    _, pads, (dh, dw), g = params
+    n, o, ho, wo = y.shape
+    c = x_shape[1]
+    kh, kw = w.shape[2:]
+    hp, wp = x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3]
+    dtype = np.result_type(y.dtype, w.dtype)
+    yw = np.zeros((g, o // g, n, ho, wp), dtype)
+    yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
+    cols = np.matmul(_col2im_weights(w, c, g), yw.reshape(g, o // g, -1))
+    cols = cols.reshape(g, kh, kw, (c // g) * n, ho * wp)
+    flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dh * wp + j * dw
+            flat[:, :, start:start + ho * wp] += cols[:, i, j]
+    return flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
 
 
 def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
