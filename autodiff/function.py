@@ -147,11 +147,6 @@ class Function:
                       if type(s) is _Output else Tensor._make(s, None, 0)
                       for s, raw in zip(saved, self._saved_arrays)])
 
-    def _free(self) -> None:
-        if self._saved is not None:
-            self._saved = _FREED
-            self._saved_arrays = None
-
     def __repr__(self) -> str:
         return f"<{self.op_name()} backward>"
 

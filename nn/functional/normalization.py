@@ -103,9 +103,12 @@ class BatchNormTrain(ad.Function):
         ctx.axes, ctx.eps, ctx.xhat, ctx.inv = axes, eps, xhat, inv  # reused on arrays
         ctx.save_for_backward(x, weight)
         shape = _shape_for(x)
-        y = xhat if weight is None else xhat * weight.reshape(shape)
-        if bias is not None:
-            y = y + bias.reshape(shape) if y is xhat else np.add(y, bias.reshape(shape), out=y)
+        if weight is None:  # (xhat is kept for backward: never written into)
+            y = xhat if bias is None else xhat + bias.reshape(shape)
+        else:
+            y = xhat * weight.reshape(shape)
+            if bias is not None:
+                y += bias.reshape(shape)  # y is a new array: add in place
         return y, mean, var
 
     @staticmethod
