@@ -119,7 +119,7 @@ class Clip(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
+    def forward(ctx, x, *, lo, hi):
         # The gradient passes where lo <= x <= hi, bounds included (as PyTorch's clamp).
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
@@ -131,7 +131,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.inside, None, None
+        return grad * ctx.inside
 
 
 def exp(x: Any) -> Tensor:
@@ -231,4 +231,4 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     dt = x.data.dtype
     lo = None if min is None else np.asarray(min.data if isinstance(min, Tensor) else min, dt)
     hi = None if max is None else np.asarray(max.data if isinstance(max, Tensor) else max, dt)
-    return Clip.apply(x, lo, hi)
+    return Clip.apply(x, lo=lo, hi=hi)

@@ -24,14 +24,14 @@ class GetItem(Function):
     name = "getitem"
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx, x, *, index):
         ctx.index = index
         ctx.shape = x.shape
         return x[index]
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAdd.apply(grad, ctx.index, ctx.shape), None
+        return IndexAdd.apply(grad, index=ctx.index, shape=ctx.shape)
 
 
 class IndexAdd(Function):
@@ -40,7 +40,7 @@ class IndexAdd(Function):
     name = "index_add"
 
     @staticmethod
-    def forward(ctx, x, index, shape):
+    def forward(ctx, x, *, index, shape):
         ctx.index = index
         out = np.zeros(shape, dtype=x.dtype)
         if _is_basic(index):
@@ -51,22 +51,22 @@ class IndexAdd(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return GetItem.apply(grad, ctx.index), None, None
+        return GetItem.apply(grad, index=ctx.index)
 
 
 class Where(Function):
     @staticmethod
-    def forward(ctx, cond, a, b):
+    def forward(ctx, a, b, *, cond):
         ctx.cond = cond
         return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):
-        cond = Tensor._make(ctx.cond, None, 0)
-        need_a, need_b = ctx.needs_input_grad[1:]
-        ga = Where.apply(cond, grad, np.zeros((), grad.dtype)) if need_a else None
-        gb = Where.apply(cond, np.zeros((), grad.dtype), grad) if need_b else None
-        return None, ga, gb
+        cond = ctx.cond
+        need_a, need_b = ctx.needs_input_grad
+        ga = Where.apply(grad, np.zeros((), grad.dtype), cond=cond) if need_a else None
+        gb = Where.apply(np.zeros((), grad.dtype), grad, cond=cond) if need_b else None
+        return ga, gb
 
 
 def _is_basic(index: Any) -> bool:
@@ -99,7 +99,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     x = as_tensor(x)
     index = _plain_index(index)
     try:
-        return GetItem.apply(x, index)
+        return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} does not fit shape {x.shape}: {e}") from None
 
@@ -115,7 +115,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
     a, b = pair(a, b, "where")
     try:
-        return Where.apply(c, a, b)
+        return Where.apply(a, b, cond=c)
     except ValueError:
         sa = a.shape if isinstance(a, Tensor) else np.shape(a)
         sb = b.shape if isinstance(b, Tensor) else np.shape(b)

@@ -52,7 +52,7 @@ class Sum(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, axes, keepdims):
+    def forward(ctx, x, *, axes, keepdims):
         ctx.shape = x.shape
         ctx.kept = _kept_shape(x.shape, axes)
         return x.sum(axis=axes, keepdims=keepdims)
@@ -60,19 +60,20 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         if isinstance(grad, np.ndarray):  # a read-only broadcast view: no copy
-            return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape), None, None
-        return broadcast_to(reshape(grad, ctx.kept), ctx.shape), None, None
+            return np.broadcast_to(grad.reshape(ctx.kept), ctx.shape)
+        return broadcast_to(reshape(grad, ctx.kept), ctx.shape)
 
 
-class Extreme(Function):
-    """max or min over axes; the gradient goes to the extreme elements, shared among ties."""
+class Max(Function):
+    """The largest value over axes; the gradient goes to the largest elements, shared evenly
+    among ties."""
 
-    name = "max"
     array_backward = True
+    pick = staticmethod(np.max)
 
     @staticmethod
-    def forward(ctx, x, axes, keepdims, pick):
-        out = pick(x, axis=axes, keepdims=True)
+    def forward(ctx, x, *, axes, keepdims):
+        out = ctx.pick(x, axis=axes, keepdims=True)
         hit = x == out
         ctx.share = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype)
         ctx.kept = out.shape
@@ -81,11 +82,13 @@ class Extreme(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.kept) * ctx.share, None, None, None
+        return grad.reshape(ctx.kept) * ctx.share
 
 
-class Min(Extreme):
-    name = "min"
+class Min(Max):
+    """The smallest value over axes: Max's forward and backward with np.min."""
+
+    pick = staticmethod(np.min)
 
 
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -101,7 +104,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
             [1., 1., 1.]])
     """
     x = as_tensor(x)
-    return Sum.apply(x, _axes("sum", axis, x.ndim), keepdims)
+    return Sum.apply(x, axes=_axes("sum", axis, x.ndim), keepdims=keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -116,7 +119,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = _axes("max", axis, x.ndim)
     _nonempty("max", x, axes)
-    return Extreme.apply(x, axes, keepdims, np.max)
+    return Max.apply(x, axes=axes, keepdims=keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -129,7 +132,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     x = as_tensor(x)
     axes = _axes("min", axis, x.ndim)
     _nonempty("min", x, axes)
-    return Min.apply(x, axes, keepdims, np.min)
+    return Min.apply(x, axes=axes, keepdims=keepdims)
 
 
 def _nonempty(op: str, x: Tensor, axes: tuple[int, ...]) -> None:

@@ -25,18 +25,18 @@ class Reshape(Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, *, shape):
         ctx.shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return grad.reshape(ctx.shape)
 
 
 class Transpose(Function):
     @staticmethod
-    def forward(ctx, x, axes):
+    def forward(ctx, x, *, axes):
         ctx.axes = axes
         return np.transpose(x, axes)
 
@@ -44,17 +44,17 @@ class Transpose(Function):
     def backward(ctx, grad):
         axes = ctx.axes
         inverse = None if axes is None else tuple(np.argsort(axes))
-        return transpose(grad, inverse), None
+        return transpose(grad, inverse)
 
 
 class BroadcastTo(Function):
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, *, shape):
         return np.broadcast_to(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None  # the engine sums the gradient back to the input's shape
+        return grad  # the engine sums the gradient back to the input's shape
 
 
 class SumTo(Function):
@@ -63,13 +63,13 @@ class SumTo(Function):
     name = "sum_to"
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, *, shape):
         ctx.shape = x.shape
         return sum_to_shape(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return broadcast_to(grad, ctx.shape), None
+        return broadcast_to(grad, ctx.shape)
 
 
 class Concatenate(Function):
@@ -93,13 +93,13 @@ class Concatenate(Function):
 
 class Pad(Function):
     @staticmethod
-    def forward(ctx, x, widths, value):
+    def forward(ctx, x, *, widths, value):
         ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
-        return getitem(grad, ctx.index), None, None
+        return getitem(grad, ctx.index)
 
 
 class Cast(Function):
@@ -108,13 +108,13 @@ class Cast(Function):
     name = "astype"
 
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx, x, *, dtype):
         ctx.dtype = x.dtype
         return x.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(ctx.dtype), None
+        return grad.astype(ctx.dtype)
 
 
 def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -136,7 +136,7 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     x = as_tensor(x)
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
     try:
-        return Reshape.apply(x, shape)
+        return Reshape.apply(x, shape=shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.size} elements) into shape {shape}") from None
@@ -157,7 +157,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         if sorted(axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{x.ndim} axes of shape {x.shape}")
-    return Transpose.apply(x, axes)
+    return Transpose.apply(x, axes=axes)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -187,7 +187,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     if x.shape == shape:
         return x
     try:
-        return BroadcastTo.apply(x, shape)
+        return BroadcastTo.apply(x, shape=shape)
     except ValueError:
         raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {shape}") from None
 
@@ -196,7 +196,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum `x` over the axes that broadcasting added, back to `shape`."""
     if x.shape == shape:
         return x
-    return SumTo.apply(x, shape)
+    return SumTo.apply(x, shape=shape)
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
@@ -298,7 +298,7 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     if (widths < 0).any():
         raise ValueError(f"pad: widths must be >= 0, got {pad_width}")
     widths = tuple((int(a), int(b)) for a, b in widths)
-    return Pad.apply(x, widths, constant_values)
+    return Pad.apply(x, widths=widths, value=constant_values)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -317,7 +317,7 @@ def astype(x: Any, dtype: Any) -> Tensor:
     dt = np.dtype(dtype)
     if dt.kind != "f":
         return Tensor._make(x.data.astype(dt), None, 0)
-    return Cast.apply(x, dt)
+    return Cast.apply(x, dtype=dt)
 
 
 def _as_same_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:

@@ -171,7 +171,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
         probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
     if reduction not in ("mean", "sum", "none"):
         _reduce(logits, reduction, "cross_entropy")  # raises the error
-    return SoftmaxCrossEntropy.apply(logits, probs, reduction, labels)
+    return SoftmaxCrossEntropy.apply(logits, probs, reduction=reduction, labels=labels)
 
 
 class SoftmaxCrossEntropy(ad.Function):
@@ -186,7 +186,7 @@ class SoftmaxCrossEntropy(ad.Function):
     >>> import numpy as np
     >>> z = ad.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
     >>> p = np.array([[1.0, 0.0, 0.0]], np.float32)
-    >>> SoftmaxCrossEntropy.apply(z, p, "sum", False).backward()
+    >>> SoftmaxCrossEntropy.apply(z, p, reduction="sum", labels=False).backward()
     >>> z.grad.numpy().round(3)
     array([[-0.213,  0.107,  0.107]], dtype=float32)
     """
@@ -195,7 +195,7 @@ class SoftmaxCrossEntropy(ad.Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, logits, probs, reduction, labels):
+    def forward(ctx, logits, probs, *, reduction, labels):
         # ufunc.reduce rather than .max()/.sum(): the same result without NumPy's Python
         # wrapper, which costs as much as the arithmetic on a small batch.
         shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
@@ -228,5 +228,5 @@ class SoftmaxCrossEntropy(ad.Function):
         else:  # a scalar: broadcast over every sample
             g = grad * (1.0 / ctx.count) if ctx.reduction == "mean" else grad
         if ctx.labels:  # one-hot rows (smoothed or not) sum to 1
-            return (soft - probs) * g, None, None, None
-        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None, None, None
+            return (soft - probs) * g, None
+        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None

@@ -59,7 +59,7 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                              f"input shape {x.shape}, got "
                              f"{None if weight is None else weight.shape} and "
                              f"{None if bias is None else bias.shape}")
-        y, mean, var = BatchNormTrain.apply(x, weight, bias, axes, eps)
+        y, mean, var = BatchNormTrain.apply(x, weight, bias, axes=axes, eps=eps)
         if training and running_mean is not None and running_var is not None:
             unbiased = var.data.reshape(-1) * (n / max(n - 1, 1))
             running_mean.data[...] = ((1 - momentum) * running_mean.data
@@ -85,7 +85,7 @@ class BatchNormTrain(ad.Function):
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0], [3.0]], requires_grad=True)
-    >>> y, mean, var = BatchNormTrain.apply(x, None, None, (0,), 1e-5)
+    >>> y, mean, var = BatchNormTrain.apply(x, None, None, axes=(0,), eps=1e-5)
     >>> y.tolist(), mean.item(), var.item()
     ([[-0.999995], [0.999995]], 2.0, 1.0)
     """
@@ -94,7 +94,7 @@ class BatchNormTrain(ad.Function):
     array_backward = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx, x, weight, bias, *, axes, eps):
         mean = x.mean(axis=axes, keepdims=True)
         xhat = x - mean
         var = np.square(xhat).mean(axis=axes, keepdims=True)
@@ -124,7 +124,7 @@ class BatchNormTrain(ad.Function):
             xc = x - x.mean(axis=axes, keepdims=True)
             inv = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
             xhat = xc * inv
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        need_x, need_w, need_b = ctx.needs_input_grad
         dw = (dy * xhat).sum(axis=axes, keepdims=True) if need_w or need_x else None
         db = dy.sum(axis=axes, keepdims=True) if need_b or need_x else None
         dx = None
@@ -133,8 +133,7 @@ class BatchNormTrain(ad.Function):
             scale = inv if weight is None else inv * weight.reshape(_shape_for(x))
             dx = scale * (dy - (xhat * (dw * (1.0 / count)) + db * (1.0 / count)))
         shape = (x.shape[1],)
-        return (dx, dw.reshape(shape) if need_w else None, db.reshape(shape) if need_b else None,
-                None, None)
+        return dx, dw.reshape(shape) if need_w else None, db.reshape(shape) if need_b else None
 
 
 def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
