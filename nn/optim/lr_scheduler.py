@@ -3,7 +3,8 @@
     StepLR            lr0 * gamma ** (epoch // step_size)
     MultiStepLR       lr0 * gamma ** (number of milestones <= epoch)
     ExponentialLR     lr0 * gamma ** epoch
-    CosineAnnealingLR eta_min + (lr0 - eta_min) (1 + cos(pi epoch / T_max)) / 2
+    CosineAnnealingLR eta_min + (lr0 - eta_min) (1 + cos(pi epoch / T_max)) / 2   (past T_max
+                      it rises again, period 2 T_max, as PyTorch's)
     LinearWarmup      lr0 * (start + (1 - start) min(epoch, warmup) / warmup), then `after`
     InverseTimeDecay  lr0 / (1 + decay_rate * floor(epoch / time_interval))   (the course's)
 
@@ -85,6 +86,20 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
+    """eta_min + (lr0 - eta_min) (1 + cos(pi epoch / T_max)) / 2 at every epoch, past T_max too:
+    it reaches eta_min at T_max and climbs back to lr0 at 2 T_max, as PyTorch's schedule (whose
+    recursive update equals this closed form up to rounding). It does not hold at eta_min.
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(round(sched.get_last_lr()[0], 6)); sched.step()
+    >>> lrs
+    [1.0, 0.5, 0.0, 0.5, 1.0]
+    """
+
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         if T_max <= 0:
@@ -94,7 +109,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (
-            1 + math.cos(math.pi * min(epoch, self.T_max) / self.T_max)) / 2
+            1 + math.cos(math.pi * epoch / self.T_max)) / 2
 
 
 class InverseTimeDecay(LRScheduler):
