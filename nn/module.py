@@ -20,6 +20,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn._state import checked_array
 
 
 class Parameter(Tensor):
@@ -171,26 +172,46 @@ class Module:
         return out
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> list[str]:
-        """Copy arrays into the parameters and buffers of the same names.
+        """Copy arrays into the parameters and buffers of the same names, all or nothing.
 
-        With `strict`, missing and unexpected keys are errors; a shape mismatch always is.
-        Returns the keys that were not found in `state` (non-strict).
+        Everything is checked before anything is written: the keys (with `strict`, a missing or
+        an unexpected key is a KeyError), and for each entry its dtype (real numbers,
+        convertible to the model's dtype without overflow), its shape (exactly the model's) and,
+        for parameters, that every value is finite. A failed load raises naming every bad key
+        (with both shapes or dtypes) and leaves the model exactly as it was. Values are copied
+        into the existing arrays, so the parameters stay the same objects (an optimizer built
+        on them keeps working). Returns the keys the state does not hold (non-strict).
+
+        >>> import numpy as np, nn
+        >>> model = nn.Linear(2, 1)
+        >>> state = model.state_dict()
+        >>> state['bias'] = np.zeros(3)
+        >>> model.load_state_dict(state)
+        Traceback (most recent call last):
+        ...
+        ValueError: load_state_dict: nothing was loaded: 'bias' has shape (3,) in the state ...
+        >>> model.load_state_dict({'weight': np.ones((1, 2))}, strict=False)
+        ['bias']
         """
         own = dict(self.named_parameters())
+        learnable = set(own)
         own.update(self.named_buffers())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys "
-                           f"{unexpected}")
+        missing = _check_keys(own, state, strict)
+        values: dict[str, np.ndarray] = {}
+        problems: list[str] = []
         for k, t in own.items():
-            if k not in state:
-                continue
-            value = np.asarray(state[k].data if isinstance(state[k], Tensor) else state[k])
-            if value.shape != t.shape:
-                raise ValueError(f"load_state_dict: '{k}' has shape {value.shape} in the state "
-                                 f"but {t.shape} in the model")
-            t.data[...] = value.astype(t.dtype, copy=False)
+            if k in state:
+                try:
+                    values[k] = checked_array(k, state[k], t.shape, t.dtype,
+                                              finite=k in learnable)
+                    if not t.data.flags.writeable:
+                        raise ValueError(f"'{k}': the model's array is read-only")
+                except ValueError as e:
+                    problems.append(str(e))
+        if problems:
+            raise ValueError("load_state_dict: nothing was loaded: " + "; ".join(problems))
+        for k, value in values.items():
+            own[k].data[...] = value
         return missing
 
     # -- calling and printing ---------------------------------------------------------------
@@ -213,6 +234,20 @@ class Module:
             body = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({k}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool) -> list[str]:
+    """The model's keys missing from `state`; with `strict`, a KeyError if any is missing or if
+    `state` holds a key the model does not have."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                        f"{type(state).__name__}")
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if strict and (missing or unexpected):
+        raise KeyError(f"load_state_dict: nothing was loaded: missing keys {missing}, "
+                       f"unexpected keys {unexpected}")
+    return missing
 
 
 class Sequential(Module):

@@ -75,6 +75,83 @@ def test_state_dict_round_trip_and_errors():
     assert b.load_state_dict(missing, strict=False) == ["fc.bias"]
 
 
+
+def trained_net():
+    """Linear, BatchNorm1d, ReLU, Linear, after a few steps: parameters and running statistics
+    that differ from a fresh model's."""
+    ad.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    opt = nn.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(3):
+        (net(ad.randn(8, 3)) ** 2).mean().backward()
+        opt.step()
+    return net
+
+
+def snapshot(net):
+    """Every array of the model, as bytes (bit-identical, NaN included), and the objects."""
+    arrays = {k: (t.data.dtype, t.data.shape, t.data.tobytes())
+              for k, t in [*net.named_parameters(), *net.named_buffers()]}
+    return arrays, [id(p) for p in net.parameters()], [id(p.data) for p in net.parameters()]
+
+
+def nan_at_5(v):
+    return np.where(np.arange(v.size).reshape(v.shape) == 5, np.nan, v)
+
+
+@pytest.mark.parametrize("key, value, strict", [
+    ("3.bias", np.zeros(3, np.float32), True),  # the last parameter: wrong shape
+    ("1.running_var", np.zeros((4, 1), np.float32), True),  # the last buffer: wrong shape
+    ("3.bias", np.zeros(3, np.float32), False),
+    ("3.weight", nan_at_5, True),
+    ("3.weight", lambda v: np.full(v.shape, np.inf, np.float32), True),
+    ("3.bias", np.array([1e300, 0.0]), True),  # float64 beyond float32's range
+    ("3.bias", np.array([1 + 2j, 0j]), True),
+    ("3.bias", np.array(["a", "b"]), True),
+    ("3.bias", None, True),
+    ("1.running_mean", [[0.0, 1.0], [2.0]], True),  # ragged
+], ids=["shape-last-param", "shape-last-buffer", "non-strict", "nan", "inf", "overflow",
+        "complex", "strings", "none", "ragged"])
+def test_a_failed_load_leaves_the_model_exactly_as_it_was(key, value, strict):
+    net = trained_net()
+    before = snapshot(net)
+    state = OrderedDict((k, v + 1) for k, v in net.state_dict().items())  # all would change
+    state[key] = value(state[key]) if callable(value) else value
+    with pytest.raises(ValueError, match=f"nothing was loaded: '{key}'"):
+        net.load_state_dict(state, strict=strict)
+    assert snapshot(net) == before
+
+
+def test_errors_name_every_bad_key_then_a_good_load_keeps_the_parameters():
+    net = trained_net()
+    params, arrays = list(net.parameters()), [p.data for p in net.parameters()]
+    opt = nn.optim.SGD(net.parameters(), lr=0.1)
+    before = snapshot(net)
+    state = net.state_dict()
+    state["0.weight"] = np.zeros((4, 2), np.float32)
+    state["3.bias"] = np.zeros(3, np.float32)
+    with pytest.raises(ValueError) as e:
+        net.load_state_dict(state)
+    msg = str(e.value)
+    assert "'0.weight' has shape (4, 2) in the state but (4, 3) in the model" in msg
+    assert "'3.bias' has shape (3,) in the state but (2,) in the model" in msg
+    state = net.state_dict()
+    state["extra"] = np.zeros(1)
+    with pytest.raises(KeyError, match=r"unexpected keys \['extra'\]"):
+        net.load_state_dict(state)
+    assert snapshot(net) == before
+    other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    state = {k: ad.tensor(v.astype(np.float64)) for k, v in other.state_dict().items()}
+    state["1.running_var"] = state["1.running_var"].data.tolist()  # a list converts too
+    net.load_state_dict(state)
+    assert all(p is q for p, q in zip(net.parameters(), params))
+    assert all(p.data is a and p.dtype == np.float32 for p, a in zip(params, arrays))
+    for k, v in other.state_dict().items():
+        np.testing.assert_array_equal(net.state_dict()[k], v)
+    net[0].weight.grad = ad.ones((4, 3))
+    opt.step()  # the optimizer still updates the model's parameters
+    np.testing.assert_allclose(net[0].weight.data, other[0].weight.data - 0.1, rtol=1e-6)
+
 def test_containers():
     seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     assert len(seq) == 3 and isinstance(seq[1], nn.ReLU) and len(seq[:2]) == 2
