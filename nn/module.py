@@ -193,7 +193,7 @@ class Module:
         >>> model.load_state_dict({'weight': np.ones((1, 2))}, strict=False)
         ['bias']
         """
-        own = dict(self.named_parameters())
+        own: dict[str, Tensor] = dict(self.named_parameters())
         learnable = set(own)
         own.update(self.named_buffers())
         missing = _check_keys(own, state, strict)
@@ -202,7 +202,7 @@ class Module:
         for k, t in own.items():
             if k in state:
                 try:
-                    values[k] = checked_array(k, state[k], t.shape, t.dtype,
+                    values[k] = checked_array(f"'{k}'", state[k], t.shape, t.dtype,
                                               finite=k in learnable)
                     if not t.data.flags.writeable:
                         raise ValueError(f"'{k}': the model's array is read-only")
