@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from nn.optim.optimizer import Optimizer, at_least
 
 
 class Adagrad(Optimizer):
@@ -30,11 +30,17 @@ class Adagrad(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, maximize: bool = False) -> None:
-        if lr_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError("Adagrad: lr_decay, initial_accumulator_value and eps must be >= 0")
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
                                   "eps": eps, "maximize": maximize})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        for key in ("lr_decay", "initial_accumulator_value", "eps"):
+            at_least(self, group, key, 0.0)
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("step", "sum")
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:

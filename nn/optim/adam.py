@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from nn._state import real_number
+from nn.optim.optimizer import Optimizer, at_least, flag
 
 
 class Adam(Optimizer):
@@ -33,14 +34,23 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False
                  ) -> None:
-        b1, b2 = betas
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: betas must be in [0, 1), got {betas}")
-        if eps < 0:
-            raise ValueError(f"{type(self).__name__}: eps must be >= 0, got {eps}")
-        super().__init__(params, {"lr": lr, "betas": (b1, b2), "eps": eps,
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
                                   "maximize": maximize})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        betas = group["betas"]
+        if not (isinstance(betas, tuple | list) and len(betas) == 2
+                and all(real_number(b) and 0.0 <= b < 1.0 for b in betas)):
+            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got "
+                             f"{betas!r}")
+        at_least(self, group, "eps", 0.0)
+        flag(self, group, "amsgrad")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
+        return ("step", "exp_avg", "exp_avg_sq", *amsgrad)
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:

@@ -1,17 +1,21 @@
 """The Optimizer base: parameter groups, state, zero_grad, state_dict / load_state_dict.
 
 Updates run under no_grad on the parameters' arrays, in place and in their dtype.
+Hyperparameters are checked by `_check`, for every group the optimizer is given and for every
+group a saved state brings back; `load_state_dict` checks a whole saved state before writing
+any of it, and refuses the state of another kind of optimizer.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from autodiff import Tensor
+from nn._state import checked_array, real_number
 
 
 class Optimizer:
@@ -64,12 +68,16 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check(self, group: dict[str, Any]) -> None:
-        if group.get("lr", 0.0) < 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got "
-                             f"{group['lr']}")
-        if group.get("weight_decay", 0.0) < 0:
-            raise ValueError(f"{type(self).__name__}: weight_decay must be >= 0, got "
-                             f"{group['weight_decay']}")
+        """Raise ValueError on a bad hyperparameter; subclasses add theirs (after super's)."""
+        at_least(self, group, "lr", 0.0, label="learning rate")
+        for key in ("weight_decay", "initial_lr"):
+            at_least(self, group, key, 0.0)
+        flag(self, group, "maximize")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...] | None:
+        """The names of the state kept for each parameter of `group` once it has stepped (None:
+        not declared, as in a user's optimizer; then any names load)."""
+        return None
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for g in self.param_groups:
@@ -102,42 +110,204 @@ class Optimizer:
         return [p for g in self.param_groups for p in g["params"]]
 
     def state_dict(self) -> dict[str, Any]:
-        """{"state": {index: {name: array or number}}, "param_groups": [options + indices]}."""
+        """Everything the updates depend on, in plain types `nn.save` writes (no pickle):
+        {"optimizer": class name, "state_names": [names kept per parameter, per group],
+        "state": {index: {name: array or number}}, "param_groups": [options + indices]}.
+
+        >>> import autodiff as ad, nn
+        >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = nn.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["optimizer"], sd["state_names"], sd["state"]["0"]["momentum_buffer"]
+        ('SGD', [['momentum_buffer']], array([2., 4.], dtype=float32))
+        """
         index = {id(p): i for i, p in enumerate(self._params())}
         state = {str(index[k]): {n: (v.copy() if isinstance(v, np.ndarray) else v)
                                  for n, v in s.items()}
                  for k, s in self.state.items() if k in index}
-        groups = []
+        groups, names = [], []
         for g in self.param_groups:
-            opts = {k: v for k, v in g.items() if k != "params"}
+            opts = {k: copy.deepcopy(v) for k, v in g.items() if k != "params"}
             opts["params"] = [index[id(p)] for p in g["params"]]
             groups.append(opts)
-        return {"state": state, "param_groups": groups}
+            declared = self._state_names(g)
+            held = {n for p in g["params"] for n in self.state.get(id(p), {})}
+            names.append(sorted(held if declared is None else declared))  # held: undeclared
+        return {"optimizer": type(self).__name__, "state_names": names, "state": state,
+                "param_groups": groups}
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups) or any(
-                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved groups do not "
-                             "match this optimizer's parameter groups")
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a `state_dict()` of the same kind of optimizer, all or nothing.
+
+        Checked before anything is written: the optimizer that saved it (its class name), the
+        number of groups and of parameters in each, every group's hyperparameters (as the
+        constructor checks them), that the saved options keep the same state as this
+        optimizer's (SGD with momentum keeps a buffer, plain SGD none), and every state entry's
+        names, shape (the parameter's), dtype and finiteness. A refused state raises ValueError
+        and changes nothing. The saved hyperparameters replace this optimizer's, as PyTorch's.
+        A state saved before the "optimizer" and "state_names" fields existed loads when its
+        groups carry all of this optimizer's hyperparameters and its state the names this
+        optimizer keeps (it cannot tell Adam's from AdamW's).
+
+        >>> import autodiff as ad, nn
+        >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> adam = nn.optim.Adam([w])
+        >>> nn.optim.SGD([w], lr=0.1).load_state_dict(adam.state_dict())
+        Traceback (most recent call last):
+        ...
+        ValueError: SGD.load_state_dict: the state was saved by Adam, not by SGD: an optimizer ...
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        try:
+            groups, state = self._checked(state_dict)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+        for own, saved in zip(self.param_groups, groups):
+            own.update(saved)
+        self.state = state
+
+    def _checked(self, state_dict: Mapping[str, Any]
+                 ) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+        """The groups' options and the state keyed by parameter, converted and checked."""
+        self._check_layout(state_dict)
+        saved_groups = state_dict["param_groups"]
+        groups = [self._checked_group(i, saved, own)
+                  for i, (saved, own) in enumerate(zip(saved_groups, self.param_groups))]
+        names = state_dict.get("state_names")
+        if names is not None and (not isinstance(names, list | tuple)
+                                  or len(names) != len(groups)):
+            raise ValueError(f"'state_names' should list the names of each of the "
+                             f"{len(groups)} groups, got {names!r}")
+        kept = [self._kept_names(i, g, names) for i, g in enumerate(groups)]
+        return groups, self._checked_state(state_dict["state"], kept)
+
+    def _check_layout(self, state_dict: Mapping[str, Any]) -> None:
+        """Who saved it, and the number of groups and of parameters in each."""
+        if not (isinstance(state_dict, Mapping) and isinstance(state_dict.get("state"), Mapping)
+                and isinstance(state_dict.get("param_groups"), list | tuple)):
+            raise ValueError("expected an optimizer's state_dict() (a dict with 'state' and "
+                             f"'param_groups'), got {type(state_dict).__name__}")
+        made_by, mine = state_dict.get("optimizer"), type(self).__name__
+        if made_by is not None and made_by != mine:
+            raise ValueError(f"the state was saved by {made_by}, not by {mine}: an optimizer "
+                             "loads only the state of its own kind")
+        indices = [g.get("params") if isinstance(g, Mapping) else None
+                   for g in state_dict["param_groups"]]
+        indices = [ix if isinstance(ix, list | tuple) else None for ix in indices]
+        saved = [None if ix is None else len(ix) for ix in indices]
+        own = [len(g["params"]) for g in self.param_groups]
+        flat = [i for ix in indices for i in ix or ()]
+        if saved != own or flat != list(range(sum(own))):
+            raise ValueError(f"the saved state has groups of {saved} parameters, this "
+                             f"optimizer {own} (a state for another model?)")
+
+    def _checked_group(self, i: int, saved: Mapping[str, Any], own: dict[str, Any]
+                       ) -> dict[str, Any]:
+        """Group i's saved options, checked as the constructor checks them, and keeping the
+        same state as this optimizer's group."""
+        lacking = sorted(k for k in self.defaults if k not in saved)
+        if lacking:
+            raise ValueError(f"group {i} lacks the hyperparameters {lacking} of "
+                             f"{type(self).__name__} (saved by another optimizer?)")
+        opts = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+        merged = {**own, **opts}
+        try:
+            self._check(merged)
+        except ValueError as e:
+            raise ValueError(f"group {i}: {e}") from None
+        theirs, mine = self._state_names(merged), self._state_names(own)
+        if theirs != mine:
+            changed = {k: (opts[k], own[k]) for k in self.defaults if opts[k] != own[k]}
+            raise ValueError(f"group {i}: the saved options keep {list(theirs or ())} for each "
+                             f"parameter, this optimizer's {list(mine or ())} (options saved vs "
+                             f"here: {changed})")
+        return opts
+
+    def _kept_names(self, i: int, group: dict[str, Any], recorded: Any) -> set[str] | None:
+        """The state names group i keeps: declared by the optimizer, else as recorded."""
+        declared = self._state_names(group)
+        mine = recorded[i] if recorded is not None else None
+        if mine is not None and not (isinstance(mine, list | tuple)
+                                     and all(isinstance(n, str) for n in mine)):
+            raise ValueError(f"group {i}: 'state_names' should be a list of names, got {mine!r}")
+        if declared is None:
+            return None if mine is None else set(mine)
+        if mine is not None and set(mine) != set(declared):
+            raise ValueError(f"group {i}: 'state_names' says {list(mine)} but the options keep "
+                             f"{list(declared)} (an edited state?)")
+        return set(declared)
+
+    def _checked_state(self, saved: Mapping[Any, Any], kept: list[set[str] | None]
+                       ) -> dict[int, dict[str, Any]]:
+        """{id(parameter): {name: value}}, every array of the parameter's shape and dtype."""
         params = self._params()
-        for saved, own in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    own[k] = copy.deepcopy(v)
-        self.state = {}
-        for i, s in state_dict["state"].items():
-            p = params[int(i)]
-            restored = {}
-            for n, v in s.items():
-                if isinstance(v, np.ndarray):
-                    if v.shape != p.shape and v.ndim:
-                        raise ValueError(f"load_state_dict: state '{n}' of parameter {i} has "
-                                         f"shape {v.shape}, the parameter {p.shape}")
-                    v = v.astype(p.dtype, copy=True)
-                restored[n] = v
-            self.state[id(p)] = restored
+        group_of = [g for g, group in enumerate(self.param_groups) for _ in group["params"]]
+        declared = [self._state_names(g) is not None for g in self.param_groups]
+        state: dict[int, dict[str, Any]] = {}
+        for key, entries in saved.items():
+            i = int(key) if isinstance(key, int | str) and str(key).isdigit() else -1
+            if not 0 <= i < len(params) or not isinstance(entries, Mapping):
+                raise ValueError(f"a state for parameter {key!r}, but this optimizer has "
+                                 f"{len(params)} parameters (numbered from 0)")
+            names = kept[group_of[i]]
+            if entries and names is not None and set(entries) != names:
+                raise ValueError(f"parameter {i}: the saved state holds {sorted(entries)}, "
+                                 f"this optimizer keeps {sorted(names)}")
+            p = params[i]
+            state[id(p)] = {n: _state_value(f"state '{n}' of parameter {i}", v, p.data,
+                                            array=declared[group_of[i]] and n != "step")
+                            for n, v in entries.items()}
+        return state
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({opts})"
+
+
+def _state_value(label: str, value: Any, like: np.ndarray, array: bool) -> Any:
+    """One saved state entry: a count (the step) stays an int, a number must be finite, an
+    array (required where `array`) becomes a finite copy of the parameter's shape and dtype."""
+    if array or isinstance(value, np.ndarray | Tensor | list):
+        return checked_array(label, value, like.shape, like.dtype, finite=True,
+                             where="the parameter")
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        if value < 0:
+            raise ValueError(f"{label} is {value}, a count that must be >= 0")
+        return int(value)
+    if not real_number(value):
+        raise ValueError(f"{label} is {value!r}, not a finite number")
+    return float(value)
+
+
+def at_least(owner: Optimizer, group: dict[str, Any], key: str, low: float, *,
+             below: float | None = None, label: str | None = None) -> None:
+    """If `group` has `key`: a finite number >= low (and < below, if given), or ValueError.
+
+    >>> import autodiff as ad, nn
+    >>> nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD: learning rate must be >= 0 (a finite number), got nan
+    """
+    if key not in group:
+        return
+    v = group[key]
+    if not real_number(v) or v < low or (below is not None and v >= below):
+        upper = "" if below is None else f" and < {below:g}"
+        raise ValueError(f"{type(owner).__name__}: {label or key} must be >= {low:g}{upper} (a "
+                         f"finite number), got {v!r}")
+
+
+def flag(owner: Optimizer, group: dict[str, Any], key: str) -> None:
+    """If `group` has `key`: a bool, or ValueError.
+
+    >>> import autodiff as ad, nn
+    >>> nn.optim.Adam([ad.ones(1, requires_grad=True)], amsgrad="no")
+    Traceback (most recent call last):
+    ...
+    ValueError: Adam: amsgrad must be True or False, got 'no'
+    """
+    if key in group and not isinstance(group[key], bool | np.bool_):
+        raise ValueError(f"{type(owner).__name__}: {key} must be True or False, got "
+                         f"{group[key]!r}")

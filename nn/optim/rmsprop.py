@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from nn._state import real_number
+from nn.optim.optimizer import Optimizer, at_least, flag
 
 
 class RMSprop(Optimizer):
@@ -29,12 +30,22 @@ class RMSprop(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False, maximize: bool = False) -> None:
-        if not 0.0 <= alpha <= 1.0 or momentum < 0 or eps < 0:
-            raise ValueError(f"RMSprop: need 0 <= alpha <= 1, momentum >= 0, eps >= 0; got "
-                             f"alpha={alpha}, momentum={momentum}, eps={eps}")
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
                                   "centered": centered, "maximize": maximize})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        if not (real_number(group["alpha"]) and 0.0 <= group["alpha"] <= 1.0):
+            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {group['alpha']!r}")
+        at_least(self, group, "momentum", 0.0)
+        at_least(self, group, "eps", 0.0)
+        flag(self, group, "centered")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        momentum = ("momentum_buffer",) if group["momentum"] else ()
+        centered = ("grad_avg",) if group["centered"] else ()
+        return ("step", "square_avg", *momentum, *centered)
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.optim.optimizer import Optimizer
+from nn._state import real_number
+from nn.optim.optimizer import Optimizer, at_least, flag
 
 
 class SGD(Optimizer):
@@ -29,13 +30,22 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  maximize: bool = False) -> None:
-        if momentum < 0:
-            raise ValueError(f"SGD: momentum must be >= 0, got {momentum}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
                                   "weight_decay": weight_decay, "nesterov": nesterov,
                                   "maximize": maximize})
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        at_least(self, group, "momentum", 0.0)
+        if not real_number(group["dampening"]):
+            raise ValueError(f"SGD: dampening must be a finite number, got "
+                             f"{group['dampening']!r}")
+        flag(self, group, "nesterov")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
+
+    def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] else ()
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:

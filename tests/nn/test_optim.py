@@ -166,6 +166,11 @@ def test_errors():
     (lambda ps: nn.optim.AdamW(ps, betas=(0.9, 1.0)), "betas"),
     (lambda ps: nn.optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay must be >= 0"),
     (lambda ps: nn.optim.SGD([{"params": ps, "lr": -1.0}], lr=0.1), "learning rate"),
+    (lambda ps: nn.optim.SGD([{"params": ps, "momentum": -1.0}], lr=0.1), "momentum must be"),
+    (lambda ps: nn.optim.Adam([{"params": ps, "betas": (0.9, 1.5)}]), "betas"),
+    (lambda ps: nn.optim.Adam(ps, lr=float("nan")), "learning rate must be >= 0"),
+    (lambda ps: nn.optim.RMSprop(ps, eps=float("nan")), "eps must be >= 0"),
+    (lambda ps: nn.optim.SGD(ps, lr=0.1, nesterov="yes"), "nesterov must be True or False"),
 ])
 def test_bad_hyperparameters(make, message):
     with pytest.raises(ValueError, match=message):
@@ -178,10 +183,151 @@ def test_state_dict_survives_a_checkpoint_file(tmp_path):
     (w * w).sum().backward()
     opt.step()
     nn.save(opt.state_dict(), tmp_path / "opt.npz")
-    fresh = nn.optim.Adam([w], lr=0.5)
+    fresh = nn.optim.Adam([w], lr=0.5, amsgrad=True)  # amsgrad keeps one more state
     fresh.load_state_dict(nn.load(tmp_path / "opt.npz"))
     assert fresh.param_groups[0]["lr"] == 0.1 and fresh.param_groups[0]["amsgrad"] is True
     saved, restored = opt.state[id(w)], fresh.state[id(w)]
     assert saved.keys() == restored.keys()
     for k in saved:
         np.testing.assert_array_equal(restored[k], saved[k])
+
+
+# -- loading a saved state: checked whole, nothing changed when refused ----------------------
+
+
+def stepped(make, shapes=((2, 3), (3,)), steps=2, seed=0):
+    """An optimizer over parameters of `shapes`, after `steps` steps."""
+    rng = np.random.default_rng(seed)
+    params = [ad.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+              for s in shapes]
+    opt = make(params)
+    for _ in range(steps):
+        for p in params:
+            p.grad = ad.tensor(rng.standard_normal(p.shape).astype(np.float32))
+        opt.step()
+    return opt
+
+
+def snapshot(opt):
+    """Everything a load could change, comparable with ==: options, state (as bytes), params."""
+    def plain(v):
+        return (v.dtype, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else v
+    groups = [{k: ([id(p) for p in v] if k == "params" else v) for k, v in g.items()}
+              for g in opt.param_groups]
+    state = {k: {n: plain(v) for n, v in s.items()} for k, s in opt.state.items()}
+    params = [(id(p), plain(p.data)) for p in opt._params()]
+    return groups, state, params
+
+
+def assert_refused(opt, saved, match):
+    before = snapshot(opt)
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(saved)
+    assert snapshot(opt) == before
+
+
+SGD, Adam, AdamW, RMSprop, Adagrad = (nn.optim.SGD, nn.optim.Adam, nn.optim.AdamW,
+                                      nn.optim.RMSprop, nn.optim.Adagrad)
+
+
+@pytest.mark.parametrize("saver, loader, match", [
+    (lambda ps: Adam(ps, lr=0.1), lambda ps: SGD(ps, lr=0.5),
+     r"SGD.load_state_dict: the state was saved by Adam, not by SGD"),
+    (lambda ps: AdamW(ps, lr=0.1), lambda ps: Adam(ps, lr=0.5), "saved by AdamW, not by Adam"),
+    (lambda ps: SGD(ps, lr=0.1, momentum=0.9), lambda ps: SGD(ps, lr=0.5),
+     r"group 0: the saved options keep \['momentum_buffer'\] for each parameter, this "
+     r"optimizer's \[\] .*'momentum': \(0.9, 0.0\)"),
+    (lambda ps: SGD(ps, lr=0.1), lambda ps: SGD(ps, lr=0.5, momentum=0.9),
+     r"keep \[\] for each parameter, this optimizer's \['momentum_buffer'\]"),
+    (lambda ps: Adam(ps, lr=0.1, amsgrad=True), lambda ps: Adam(ps, lr=0.5), "max_exp_avg_sq"),
+    (lambda ps: RMSprop(ps, lr=0.1, centered=True), lambda ps: RMSprop(ps, lr=0.5), "grad_avg"),
+    (lambda ps: Adam([{"params": ps[:1]}, {"params": ps[1:]}], lr=0.1),
+     lambda ps: Adam(ps, lr=0.5), r"groups of \[1, 1\] parameters, this optimizer \[2\]"),
+], ids=["adam-into-sgd", "adamw-into-adam", "momentum-into-plain-sgd", "plain-into-momentum-sgd",
+        "amsgrad-into-adam", "centered-into-rmsprop", "two-groups-into-one"])
+def test_an_optimizer_refuses_another_optimizers_state(saver, loader, match):
+    saved = stepped(saver).state_dict()
+    assert_refused(stepped(loader, seed=1), saved, match)
+
+
+def test_a_state_for_other_parameters_is_refused():
+    saved = stepped(lambda ps: Adam(ps, lr=0.1)).state_dict()
+    assert_refused(stepped(lambda ps: Adam(ps, lr=0.5), shapes=((2, 3),)), saved,
+                   r"groups of \[2\] parameters, this optimizer \[1\]")
+    assert_refused(stepped(lambda ps: Adam(ps, lr=0.5), shapes=((2, 3), (4,))), saved,
+                   r"state 'exp_avg' of parameter 1 has shape \(3,\) in the state but \(4,\) in "
+                   "the parameter")
+
+
+def edit(saved, group=None, **entries):
+    """A copy of a state_dict with options of group 0 (or one parameter's state) replaced."""
+    out = {**saved, "param_groups": [dict(g) for g in saved["param_groups"]],
+           "state": {k: dict(v) for k, v in saved["state"].items()}}
+    if group is None:
+        out["param_groups"][0].update(entries)
+    else:
+        out["state"][group].update(entries)
+    return out
+
+
+@pytest.mark.parametrize("make, edits, match", [
+    (SGD, {"lr": -0.1}, "group 0: SGD: learning rate must be >= 0"),
+    (SGD, {"lr": float("nan")}, r"learning rate must be >= 0 \(a finite number\), got nan"),
+    (SGD, {"lr": "0.1"}, "learning rate must be >= 0"),
+    (SGD, {"momentum": -0.5}, "momentum must be >= 0"),
+    (SGD, {"weight_decay": float("inf")}, "weight_decay"),
+    (SGD, {"nesterov": True, "dampening": 0.5}, "nesterov needs momentum > 0 and dampening 0"),
+    (SGD, {"maximize": "yes"}, "maximize must be True or False"),
+    (SGD, {"initial_lr": -1.0}, "initial_lr must be >= 0"),
+    (Adam, {"betas": (1.0, 0.9)}, r"betas must be two numbers in \[0, 1\)"),
+    (Adam, {"betas": (0.9,)}, "betas"),
+    (Adam, {"eps": -1e-8}, "eps must be >= 0"),
+    (Adam, {"amsgrad": None}, "amsgrad must be True or False"),
+    (RMSprop, {"alpha": 1.5}, r"alpha must be in \[0, 1\]"),
+    (Adagrad, {"lr_decay": -1.0}, "lr_decay must be >= 0"),
+], ids=["negative-lr", "nan-lr", "string-lr", "negative-momentum", "inf-weight-decay",
+        "nesterov-with-dampening", "string-maximize", "negative-initial-lr", "beta-of-1",
+        "one-beta", "negative-eps", "none-amsgrad", "alpha-above-1", "negative-lr-decay"])
+def test_loaded_hyperparameters_are_checked_like_the_constructor(make, edits, match):
+    momentum = {"momentum": 0.9} if make is SGD else {}
+    saved = stepped(lambda ps: make(ps, lr=0.1, **momentum)).state_dict()
+    assert_refused(stepped(lambda ps: make(ps, lr=0.5, **momentum), seed=1),
+                   edit(saved, **edits), match)
+
+
+@pytest.mark.parametrize("edits, match", [
+    ({"step": -1}, "state 'step' of parameter 1 is -1, a count that must be >= 0"),
+    ({"step": float("nan")}, "state 'step' of parameter 1 is nan, not a finite number"),
+    ({"exp_avg": np.array([0.0, np.nan, 0.0])}, "state 'exp_avg' of parameter 1 holds 1 NaN"),
+    ({"exp_avg": 0.0}, r"state 'exp_avg' of parameter 1 has shape \(\) in the state but \(3,\)"),
+    ({"exp_avg_sq": np.array(["a", "b", "c"])}, "exp_avg_sq' of parameter 1 holds <U1 values"),
+    ({"velocity": np.zeros(3)}, r"parameter 1: the saved state holds \['exp_avg', 'exp_avg_sq', "
+                                r"'step', 'velocity'\], this optimizer keeps \['exp_avg', "),
+], ids=["negative-step", "nan-step", "nan-moment", "number-for-an-array", "strings",
+        "unknown-name"])
+def test_corrupt_state_entries_are_refused(edits, match):
+    saved = stepped(lambda ps: Adam(ps, lr=0.1)).state_dict()
+    assert_refused(stepped(lambda ps: Adam(ps, lr=0.5), seed=1), edit(saved, group="1", **edits),
+                   match)
+
+
+def test_the_state_says_who_saved_it_and_an_old_state_loads_by_the_documented_rule(tmp_path):
+    opt = stepped(lambda ps: Adam(ps, lr=0.1, amsgrad=True))
+    nn.save(opt.state_dict(), tmp_path / "new.npz")
+    saved = nn.load(tmp_path / "new.npz")
+    assert saved["optimizer"] == "Adam"
+    assert saved["state_names"] == [["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]]
+    old = {k: v for k, v in saved.items() if k not in ("optimizer", "state_names")}
+    nn.save(old, tmp_path / "old.npz")  # as written before the two fields existed
+    fresh = stepped(lambda ps: Adam(ps, lr=0.5, amsgrad=True), seed=1)
+    fresh.load_state_dict(nn.load(tmp_path / "old.npz"))
+    for p, q in zip(fresh._params(), opt._params()):
+        for name, v in opt.state[id(q)].items():
+            np.testing.assert_array_equal(fresh.state[id(p)][name], v)
+    assert fresh.param_groups[0]["lr"] == 0.1
+    assert_refused(stepped(lambda ps: SGD(ps, lr=0.5)), nn.load(tmp_path / "old.npz"),
+                   r"group 0 lacks the hyperparameters \['dampening', 'momentum', 'nesterov'\] "
+                   r"of SGD \(saved by another optimizer\?\)")
+    edited = dict(saved, state_names=[["exp_avg"]])
+    assert_refused(stepped(lambda ps: Adam(ps, lr=0.5, amsgrad=True), seed=1), edited,
+                   r"'state_names' says \['exp_avg'\] but the options keep")
