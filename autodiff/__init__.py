@@ -44,7 +44,7 @@ from autodiff.memory import keep_freed_memory
 from autodiff.ops.activation import log_softmax, relu, sigmoid, softmax
 from autodiff.ops.arith import add, div, maximum, minimum, mul, neg, pow, sub
 from autodiff.ops.elementwise import abs, clip, cos, exp, log, sin, sqrt, tanh
-from autodiff.ops.indexing import getitem, where
+from autodiff.ops.indexing import getitem, setitem, where
 from autodiff.ops.linalg import matmul
 from autodiff.ops.reduce import logsumexp, max, mean, min, std, sum, var
 from autodiff.ops.shape import (
@@ -60,18 +60,19 @@ from autodiff.ops.shape import (
     swapaxes,
     transpose,
 )
+from autodiff.versions import increment_version
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Tensor", "abs", "add", "arange", "astype", "broadcast_to", "clip",
-    "concatenate", "cos", "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye",
-    "full", "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients",
-    "hessian", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory", "log",
-    "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "pow", "rand", "randn",
-    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state", "sigmoid",
-    "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes",
-    "tanh", "tensor", "transpose", "value_and_grad", "var", "vjp", "where", "zeros",
+    "abs", "add", "arange", "astype", "broadcast_to", "clip", "concatenate", "cos",
+    "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye", "full", "Function",
+    "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients", "hessian",
+    "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory",
+    "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "pow", "rand", "randn", "relu",
+    "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state", "setitem", "sigmoid",
+    "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh",
+    "Tensor", "tensor", "transpose", "value_and_grad", "var", "vjp", "where", "zeros",
     "zeros_like",
 ]

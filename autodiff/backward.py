@@ -1,10 +1,16 @@
 """Reverse mode: one iterative walk over the graph, from the outputs to the leaves.
 
-The walk counts, for every node reachable from the outputs, how many edges point at it; a node
-runs its backward once all its consumers have sent their gradients (Kahn's topological order,
-no recursion, so a graph a million nodes deep is fine). Gradients for the same tensor are
-summed; a gradient whose shape was broadcast is summed back to the input's shape here, in one
-place, for every op.
+Nodes run newest first, popped from a heap keyed on their creation number: a node is always
+made after the tensors it consumes, so when it is popped every node that consumes its outputs
+has already run and sent its gradient. No dependency counts, no recursion: a graph a million
+nodes deep is fine. Gradients sent to the same tensor are summed. Each gradient an op returns
+is checked against the input it is for (its dtype, and its shape or a shape the input
+broadcast to, which is then summed back here, in one place, for every op). Leaves get their
+summed gradient once, at the end (their hooks see the sum); an array the walk made is handed
+over without a copy, one that someone else may hold (the caller's seed, a view) is copied.
+
+`gradients` (and the functional transforms built on it) walks only the part of the graph that
+leads to the inputs asked for, and writes no `.grad`.
 
 >>> import autodiff as ad
 >>> x = ad.tensor(3.0, requires_grad=True)
@@ -21,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import dtypes
-from autodiff.function import _FREED, _user_frame
+from autodiff import dtypes, versions
+from autodiff.function import _FREED, Function, _check_current, _user_frame, check_saved
 from autodiff.grad_mode import STATE
 from autodiff.ops.shape import sum_to, sum_to_shape
 from autodiff.tensor import Tensor
@@ -32,7 +38,7 @@ def backward(root: Tensor, grad: Any = None, retain_graph: bool = False,
              create_graph: bool = False) -> None:
     """Accumulate the gradient of `root` into the `.grad` of every leaf that requires grad."""
     seed = _seed(root, grad, "backward()")
-    _walk([root], [seed], retain_graph or create_graph, create_graph, None)
+    _walk([root], [seed], retain_graph or create_graph, create_graph, None, None)
 
 
 def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -40,6 +46,8 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
               create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor, ...]:
     """The gradients of `outputs` with respect to `inputs`, leaving every `.grad` untouched
     (PyTorch's `torch.autograd.grad`). With `create_graph=True` they can be differentiated.
+    Inputs may be leaves or tensors an op made; only the part of the graph between the outputs
+    and the inputs is walked.
 
     >>> import autodiff as ad
     >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -60,10 +68,9 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
                                "gradient (call .requires_grad_() on it first)")
     seeds = [_seed(o, g, "gradients()") for o, g in zip(outs, gos)]
     keep = create_graph if retain_graph is None else retain_graph
-    captured: dict[Any, Any] = {}
-    for t in ins:
-        captured[_key(t)] = None
-    _walk(outs, seeds, keep, create_graph, captured)
+    captured: dict[Any, Any] = {_key(t): None for t in ins}
+    needed = _leading_to(outs, captured)
+    _walk(outs, seeds, keep, create_graph, captured, needed)
     result = []
     for i, t in enumerate(ins):
         g = captured[_key(t)]
@@ -88,6 +95,8 @@ def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
         raise RuntimeError(f"{where}: the tensor does not require grad and has no grad_fn, so "
                            "there is nothing to differentiate (did an input set "
                            "requires_grad=True? was it computed under no_grad()?)")
+    if root.grad_fn is not None and root.grad_fn._seq < versions.last_write:
+        _check_current(where, root)
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -98,10 +107,257 @@ def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
                             np.ones(data.shape, data.dtype), None, 0)
     g = grad if isinstance(grad, Tensor) else Tensor._make(
         dtypes.constant_like(grad, root.data.dtype), None, 0)
+    if g.dtype != root.dtype:  # the seed is a constant: it takes the output's dtype
+        g = g.astype(root.dtype)
     if g.shape != root.shape:
         raise RuntimeError(f"{where}: grad has shape {g.shape} but the output has shape "
                            f"{root.shape}; they must match")
     return g
+
+
+def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
+    """The nodes a walk from `outs` must reach to deliver every captured gradient: those with
+    a path to a captured input (iteratively, in post-order), and the captured nodes."""
+    wanted_nodes = {k[0] for k in captured if type(k) is tuple}
+    leaf_ids = {k for k in captured if type(k) is not tuple}
+    # Nodes older than every captured node cannot lead to one; with no leaf to reach, the
+    # search stops there.
+    floor = min((n._seq for n in wanted_nodes), default=0) if not leaf_ids else 0
+    needed: set[Function] = set()
+    done: set[Function] = set()
+    stack = [(o.grad_fn, False) for o in outs if o.grad_fn is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if node in done:
+            continue
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((e[0], False) for e in node._edges
+                         if type(e) is tuple and e[0]._seq >= floor and e[0] not in done)
+            continue
+        done.add(node)
+        if node in wanted_nodes or any(
+                (e[0] in needed) if type(e) is tuple else (e is not None and id(e) in leaf_ids)
+                for e in node._edges):
+            needed.add(node)
+    return needed
+
+
+class _Walk:
+    """What one backward pass holds while it runs."""
+
+    __slots__ = ("arrays", "captured", "heap", "leaves", "needed", "pending")
+
+    def __init__(self, create_graph: bool, captured: dict[Any, Any] | None,
+                 needed: set[Function] | None) -> None:
+        # Without create_graph nothing of the backward is recorded, so gradients travel as
+        # plain arrays, and ops whose backward works on arrays too (array_backward) get arrays.
+        self.arrays = not create_graph
+        self.captured = captured  # gradients() only: what to capture, by _key
+        self.needed = needed  # gradients() only: the nodes that lead to a captured input
+        self.pending: dict[Function, list[Any]] = {}  # node -> gradient of each output
+        self.heap: list[tuple[int, Function]] = []  # (-creation number, node)
+        self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient, summed?]
+
+
+def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
+          captured: dict[Any, Any] | None, needed: set[Function] | None) -> None:
+    w = _Walk(create_graph, captured, needed)
+    for root, seed in zip(roots, seeds):
+        _send(w, root if root.grad_fn is None else (root.grad_fn, root._index),
+              seed.data if w.arrays else seed)
+    grad_was = STATE.grad_enabled  # (as set_grad_enabled, without its object per call)
+    STATE.grad_enabled = create_graph
+    try:
+        while w.heap:
+            node = heappop(w.heap)[1]
+            out_grads = w.pending.pop(node)
+            if node._hooks or captured is not None:
+                _output_hooks(node, out_grads, captured, w.arrays)
+            if needed is None or node in needed:
+                _run_node(w, node, out_grads)
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED
+                node._saved_arrays = None
+        _hand_over_leaves(w, seeds, create_graph)
+    finally:
+        STATE.grad_enabled = grad_was
+
+
+def _send(w: _Walk, e: Any, g: Any) -> None:
+    """Add gradient `g` to what edge `e` (a leaf, or (node, output index)) has received."""
+    if type(e) is not tuple:
+        entry = w.leaves.get(id(e))
+        if entry is None:
+            w.leaves[id(e)] = [e, g, False]
+        else:
+            entry[1] = entry[1] + g
+            entry[2] = True
+        return
+    node, i = e
+    slot = w.pending.get(node)
+    if slot is None:
+        slot = w.pending[node] = [None] * len(node._out_meta)
+        heappush(w.heap, (-node._seq, node))
+    slot[i] = g if slot[i] is None else slot[i] + g
+
+
+def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
+    """Run one node's backward and send each gradient it returns to its input."""
+    if node._saved is not None and node._seq < versions.last_write:
+        check_saved(node)  # something was written in place since this node was made
+    if len(out_grads) > 1 and any(g is None for g in out_grads):
+        out_grads = [_zeros(s, d, w.arrays) if g is None else g
+                     for g, (s, d) in zip(out_grads, node._out_meta)]
+    if not w.arrays:
+        node._arrays = False
+        grads = node.backward(node, *out_grads)
+    elif node.array_backward:
+        node._arrays = True  # saved_tensors gives arrays
+        grads = node.backward(node, *out_grads)
+    else:
+        node._arrays = False
+        grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
+    edges = node._edges
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(edges):
+        raise RuntimeError(
+            f"the backward of '{node.op_name()}' returned {len(grads)} gradients but its "
+            f"forward took {len(edges)} positional arguments (options must be keyword-only)")
+    arrays, needed, anomaly = w.arrays, w.needed, STATE.anomaly
+    for i, e in enumerate(edges):
+        g = grads[i]
+        if e is None or g is None or (needed is not None and not _wanted(w, e)):
+            continue
+        if type(e) is tuple:
+            shape, dt = e[0]._out_meta[e[1]]
+        else:
+            shape, dt = e.data.shape, e.data.dtype
+        if not (arrays and type(g) is np.ndarray and g.shape == shape and g.dtype is dt):
+            g = _conform(g, shape, dt, arrays, node, i)
+        if anomaly:
+            _check_backward(node, i, g)
+        _send(w, e, g)
+
+
+def _wanted(w: _Walk, e: Any) -> bool:
+    """Does edge `e` lead to a gradient that gradients() asked for?"""
+    return e[0] in w.needed if type(e) is tuple else id(e) in w.captured  # type: ignore
+
+
+def _conform(g: Any, shape: tuple[int, ...], dt: np.dtype, arrays: bool, node: Function,
+             i: int) -> Any:
+    """Gradient `g` for input `i` of `node` (of `shape` and dtype `dt`) as the walk carries it
+    (an array, or a Tensor with create_graph), summed back to `shape` if it has a shape the
+    input broadcast to. Any other shape, or another dtype, is an error."""
+    if arrays:
+        if type(g) is not np.ndarray:
+            g = g.data if isinstance(g, Tensor) else np.asarray(g)
+        data = g
+    else:
+        if type(g) is not Tensor:
+            g = Tensor._make(np.asarray(g), None, 0)
+        data = g.data
+    if data.dtype != dt or (data.shape != shape and not _broadcasts(shape, data.shape)):
+        raise RuntimeError(
+            f"the backward of '{node.op_name()}' returned a gradient of shape {data.shape} and "
+            f"dtype {data.dtype} for input {i}, which has shape {shape} and dtype {dt}: a "
+            "gradient must have the input's dtype and its shape (or the shape it was "
+            "broadcast to)")
+    if data.shape != shape:
+        g = sum_to_shape(g, shape) if arrays else sum_to(g, shape)
+    return g
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Does `shape` broadcast to `target` (so that a gradient of `target` sums back)?"""
+    lead = len(target) - len(shape)
+    return lead >= 0 and all(n == 1 or n == m for n, m in zip(shape, target[lead:]))
+
+
+def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:
+    z = np.zeros(shape, dtype)
+    return z if arrays else Tensor._make(z, None, 0)
+
+
+def _output_hooks(node: Function, out_grads: list[Any], captured: dict[Any, Any] | None,
+                  arrays: bool) -> None:
+    """Run the hooks of the node's outputs (they see Tensors) and capture what was asked."""
+    hooks = node._hooks or {}
+    for i, g in enumerate(out_grads):
+        if g is None:
+            continue
+        t = Tensor._make(g, None, 0) if arrays else g
+        for hook in hooks.get(i, ()):
+            if captured is not None and getattr(hook, "retains_grad", False):
+                continue  # the transforms are pure: no .grad is written
+            t = _hooked(hook, t)
+        out_grads[i] = t.data if arrays else t
+        if captured is not None:
+            key = (node, i)
+            if key in captured:
+                captured[key] = t
+
+
+def _hooked(hook: Any, g: Tensor) -> Tensor:
+    """What `hook(g)` makes of the gradient: its result, which must look like `g`, or `g`."""
+    r = hook(g)
+    if r is None:
+        return g
+    data = r.data if isinstance(r, Tensor) else None
+    if data is None or data.shape != g.data.shape or data.dtype != g.data.dtype:
+        got = (f"shape {data.shape} and dtype {data.dtype}" if data is not None
+               else f"a {type(r).__name__}")
+        raise RuntimeError(
+            f"the hook {getattr(hook, '__qualname__', hook)!s} returned {got} for a gradient of "
+            f"shape {g.data.shape} and dtype {g.data.dtype}; a hook must return a Tensor of "
+            "the same shape and dtype, or None")
+    return r
+
+
+def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None:
+    """Give each leaf its whole gradient once (its hooks see the sum, as in PyTorch)."""
+    handed = {id(s.data) for s in seeds}
+    for leaf, g, summed in w.leaves.values():
+        if w.arrays:
+            # An array another leaf, the caller, or a view shares is copied; a sum is new.
+            if not summed and (id(g) in handed or g.base is not None):
+                g = g.copy()
+            handed.add(id(g))
+            g = Tensor._make(g, None, 0)
+        _accumulate(leaf, g, create_graph, w.captured)
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
+                captured: dict[Any, Any] | None) -> None:
+    hooked = False  # a hook's result may be the caller's own tensor: then .grad copies it
+    for hook in leaf._hooks or ():
+        r = _hooked(hook, g)
+        hooked = hooked or r is not g
+        g = r
+    if captured is not None:
+        key = id(leaf)
+        if key in captured:
+            prev = captured[key]
+            captured[key] = g if prev is None else prev + g
+        return
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+    elif leaf.grad is None:
+        leaf.grad = Tensor._make(g.data.copy(), None, 0) if hooked else g
+    else:
+        leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
+
+
+def _check_backward(node: Function, i: int, g: Any) -> None:
+    data = g.data if isinstance(g, Tensor) else g
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        bad = "nan" if np.isnan(data).any() else "inf"
+        where = _user_frame(node._stack) if node._stack else "an unknown line"
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of '{node.op_name()}' produced {bad} in the gradient "
+            f"of its input {i} (shape {g.shape}); the op was created at {where}")
 
 
 def count_consumers(starts: list[Any]) -> dict[Any, int]:
@@ -119,172 +375,3 @@ def count_consumers(starts: list[Any]) -> dict[Any, int]:
                     seen.add(child)
                     stack.append(child)
     return deps
-
-
-def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
-          captured: dict[Any, Any] | None) -> None:
-    # Nodes run newest first (a max-heap on their creation number): a node is always made
-    # after the tensors it consumes, so by the time it runs every consumer has sent its
-    # gradient. Without create_graph nothing of the backward is recorded, so gradients travel
-    # as plain arrays, and ops whose backward works on arrays too (array_backward) get arrays.
-    arrays = not create_graph
-    pending: dict[Any, list[Any]] = {}  # node -> gradient of each of its outputs
-    heap: list[tuple[int, Any]] = []
-    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]
-    for root, seed in zip(roots, seeds):
-        g = seed.data if arrays else seed
-        node = root.grad_fn
-        if node is None:
-            _collect(leaves, root, g)
-            continue
-        slot = pending.get(node)
-        if slot is None:
-            slot = pending[node] = [None] * len(node._out_meta)
-            heappush(heap, (-node._seq, node))
-        i = root._index
-        slot[i] = g if slot[i] is None else slot[i] + g
-
-    anomaly = STATE.anomaly
-    grad_was = STATE.grad_enabled  # (as set_grad_enabled, without its object per call)
-    STATE.grad_enabled = create_graph
-    try:
-        while heap:
-            node = heappop(heap)[1]
-            out_grads = pending.pop(node)
-            edges = node._edges
-            if node._hooks or captured is not None:
-                _output_hooks(node, out_grads, captured, arrays)
-            if len(out_grads) > 1 and any(g is None for g in out_grads):
-                out_grads = [_zeros(s, d, arrays) if g is None else g
-                             for g, (s, d) in zip(out_grads, node._out_meta)]
-            if not arrays:
-                node._arrays = False
-                grads = node.backward(node, *out_grads)
-            elif node.array_backward:
-                node._arrays = True  # saved_tensors gives arrays
-                grads = node.backward(node, *out_grads)
-            else:
-                node._arrays = False
-                grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
-            if type(grads) is not tuple:
-                grads = (grads,)
-            if len(grads) != len(edges):
-                raise RuntimeError(
-                    f"the backward of '{node.op_name()}' returned {len(grads)} gradients "
-                    f"but its forward took {len(edges)} positional arguments")
-            for i, (e, g) in enumerate(zip(edges, grads)):
-                if e is None or g is None:
-                    continue
-                if type(e) is tuple:
-                    child, idx = e
-                    shape, dt = child._out_meta[idx]
-                else:
-                    child = None
-                    shape, dt = e.data.shape, e.data.dtype
-                if arrays:
-                    if type(g) is not np.ndarray:
-                        g = g.data if isinstance(g, Tensor) else np.asarray(g)
-                    if g.shape != shape:
-                        g = sum_to_shape(g, shape)
-                    if g.dtype is not dt:
-                        g = g.astype(dt)
-                else:
-                    if type(g) is not Tensor:
-                        g = Tensor._make(np.asarray(g), None, 0)
-                    if g.data.shape != shape:
-                        g = sum_to(g, shape)
-                    if g.data.dtype is not dt:
-                        g = g.astype(dt)
-                if anomaly:
-                    _check_backward(node, i, g)
-                if child is None:
-                    _collect(leaves, e, g)
-                    continue
-                slot = pending.get(child)
-                if slot is None:
-                    slot = pending[child] = [None] * len(child._out_meta)
-                    heappush(heap, (-child._seq, child))
-                slot[idx] = g if slot[idx] is None else slot[idx] + g
-            if not retain_graph and node._saved is not None:
-                node._saved = _FREED
-                node._saved_arrays = None
-        # Each leaf gets its whole gradient once (its hooks see the sum, as in PyTorch).
-        handed = {id(s.data) for s in seeds}
-        for leaf, g, summed in leaves.values():
-            if arrays:
-                # An array another leaf, the caller, or a view shares is copied; a sum is new.
-                if not summed and (id(g) in handed or g.base is not None):
-                    g = g.copy()
-                handed.add(id(g))
-                g = Tensor._make(g, None, 0)
-            _accumulate(leaf, g, create_graph, captured)
-    finally:
-        STATE.grad_enabled = grad_was
-
-
-def _collect(leaves: dict[int, list[Any]], leaf: Tensor, g: Any) -> None:
-    """Sum the gradients a leaf receives during one walk."""
-    entry = leaves.get(id(leaf))
-    if entry is None:
-        leaves[id(leaf)] = [leaf, g, False]
-    else:
-        entry[1] = entry[1] + g
-        entry[2] = True
-
-
-def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:
-    z = np.zeros(shape, dtype)
-    return z if arrays else Tensor._make(z, None, 0)
-
-
-def _output_hooks(node: Any, out_grads: list[Any], captured: dict[Any, Any] | None,
-                  arrays: bool) -> None:
-    """Run the hooks of the node's outputs (they see Tensors) and capture what was asked."""
-    hooks = node._hooks or {}
-    for i, g in enumerate(out_grads):
-        if g is None:
-            continue
-        t = Tensor._make(g, None, 0) if arrays else g
-        for hook in hooks.get(i, ()):
-            if captured is not None and getattr(hook, "retains_grad", False):
-                continue  # the transforms are pure: no .grad is written
-            r = hook(t)
-            if r is not None:
-                t = r
-        out_grads[i] = t.data if arrays else t
-        if captured is not None:
-            key = (node, i)
-            if key in captured:
-                captured[key] = t
-
-
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
-                captured: dict[Any, Any] | None) -> None:
-    r_hooked = None  # a hook's result may be the caller's own tensor: then .grad copies it
-    if leaf._hooks:
-        for hook in leaf._hooks:
-            r = hook(g)
-            if r is not None:
-                g = r_hooked = r
-    if captured is not None:
-        key = id(leaf)
-        if key in captured:
-            prev = captured[key]
-            captured[key] = g if prev is None else prev + g
-        return
-    if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
-        leaf.grad = g if r_hooked is None else Tensor._make(g.data.copy(), None, 0)
-    else:
-        leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
-
-
-def _check_backward(node: Any, i: int, g: Any) -> None:
-    data = g.data if isinstance(g, Tensor) else g
-    if data.dtype.kind in "fc" and not np.isfinite(data).all():
-        bad = "nan" if np.isnan(data).any() else "inf"
-        where = _user_frame(node._stack) if node._stack else "an unknown line"
-        raise FloatingPointError(
-            f"detect_anomaly: the backward of '{node.op_name()}' produced {bad} in the gradient "
-            f"of its input {i} (shape {g.shape}); the op was created at {where}")

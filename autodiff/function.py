@@ -24,30 +24,35 @@ differentiated again. The instance made for one call is both the `ctx` and the g
 
 from __future__ import annotations
 
-import itertools
 import traceback
 from operator import is_
 from typing import Any, ClassVar
 
 import numpy as np
 
+from autodiff import versions
 from autodiff.grad_mode import STATE
 from autodiff.tensor import Tensor
 
-_sequence = itertools.count()
 _FREED = "freed"
+_numbers = versions.numbers  # creation numbers (shared with in-place writes)
 
 
 class Function:
     """Subclass with static `forward(ctx, *arrays, **options)` and `backward(ctx, grad)`.
 
-    - `forward` gets NumPy arrays for Tensor arguments (other arguments as they were given)
-      and returns an array, or a tuple of arrays.
+    - `forward` gets NumPy arrays for Tensor arguments and returns an array, or a tuple of
+      arrays. Options (axes, shapes, indices, flags) are keyword-only: `forward(ctx, x, *,
+      axis)`, called as `Op.apply(x, axis=1)`.
     - `backward` gets one gradient Tensor per output and returns one gradient per positional
-      argument of `forward` (a single value when there is one; None where there is none).
-      Broadcasting is undone by the engine: a gradient may have the broadcast shape.
+      argument of `forward` (a single value when there is one; None for an input that gets
+      no gradient). Each must have the input's dtype and its shape, or a shape the input
+      broadcast to (the engine sums it back); anything else raises.
     - `ctx.save_for_backward(*arrays)` keeps arrays for backward; `ctx.saved_tensors` gives them
       back as Tensors, connected to the graph when they were the inputs or outputs of the call.
+      What is saved this way is version-checked: if its memory is written in place before the
+      backward runs, the backward raises. Arrays kept as `ctx` attributes are not checked, so
+      keep only arrays forward made there.
     - `ctx.needs_input_grad[i]` tells whether argument i needs a gradient.
 
     >>> import autodiff as ad
@@ -81,12 +86,15 @@ class Function:
     _edges: list[Any]
     # _out_meta: (shape, dtype) of each output.
     _out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
-    _seq: int  # creation order
+    _seq: int  # creation order, from the sequence that also numbers in-place writes
     _saved: Any  # what forward saved (resolved), None, or _FREED
     _saved_arrays: tuple[Any, ...] | None  # the same, as forward saved it (a backward on arrays)
     # Rarely set (a hook on an op's output, anomaly mode), so class defaults, not slots.
     _hooks: dict[int, list[Any]] | None = None
     _stack: list[traceback.FrameSummary] | None = None  # where the op was made (anomaly mode)
+    # (argument index, name, shape, dtype) of each Tensor argument that does not require grad
+    # (the graph's data inputs, for drawings); metadata only, never the array.
+    _data_inputs: tuple[tuple[int, str | None, tuple[int, ...], np.dtype], ...] | None = None
     _arrays: bool  # set by the walk before each backward: True when it gets arrays
 
     @property
@@ -159,21 +167,31 @@ class Function:
         arrays = []
         edges = []
         record = False
+        constants = None  # the data inputs: Tensors that do not require grad
+        state = STATE
+        last_write = versions.last_write if state.grad_enabled else 0
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
                 if a.requires_grad:
                     record = True
                     fn = a.grad_fn
-                    edges.append(a if fn is None else (fn, a._index))
+                    if fn is None:
+                        edges.append(a)
+                    else:
+                        if fn._seq < last_write:  # something was written since a was made
+                            _check_current(f"'{cls.op_name()}'", a)
+                        edges.append((fn, a._index))
                     continue
+                if constants is None:
+                    constants = []
+                constants.append((len(edges), a.name, a.data.shape, a.data.dtype))
             else:
                 arrays.append(a)
             edges.append(None)
         ctx._edges = edges
         ctx._saved = None
         out = cls.forward(ctx, *arrays, **kwargs)
-        state = STATE
         anomaly = state.anomaly
         if anomaly:
             _check_forward(cls, out)
@@ -183,8 +201,10 @@ class Function:
             return Tensor._make(out, None, 0)
 
         # Record the node: its creation number, and what its outputs look like.
-        ctx._seq = next(_sequence)
+        ctx._seq = next(_numbers)
         ctx._arrays = False
+        if constants is not None:
+            ctx._data_inputs = tuple(constants)
         if anomaly:
             ctx._stack = traceback.extract_stack()[:-1]
         saved = ctx._saved
@@ -199,6 +219,36 @@ class Function:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+def _check_current(who: str, a: Tensor) -> None:
+    """Refuse a tensor whose memory was written in place after the op that made it ran (a
+    view of a tensor modified in place, or a tensor written under no_grad): its graph no
+    longer describes its values."""
+    moved = versions.written_after(a.data, a.grad_fn._seq)
+    if moved is not None:
+        raise RuntimeError(
+            f"{who} got a tensor of shape {a.shape} made by "
+            f"'{a.grad_fn.op_name()}' whose memory was modified in place after it was made "
+            f"(version {moved[0]} -> {moved[1]}; it shares memory with the tensor that was "
+            "written, or was written under no_grad()), so its graph no longer describes its "
+            "values. Use the tensor the in-place op wrote, or .clone() before writing.")
+
+
+def check_saved(node: Function) -> None:
+    """Raise if an array `node` saved for backward was written in place after `node` was
+    made (called by the walk when something was written since)."""
+    for arr in node._saved_arrays or ():
+        if type(arr) is np.ndarray:
+            moved = versions.written_after(arr, node._seq)
+            if moved is not None:
+                where = (f"the op was created at {_user_frame(node._stack)}" if node._stack else
+                         "run under autodiff.detect_anomaly() to see the line that made the op")
+                raise RuntimeError(
+                    f"one of the tensors needed by the backward of '{node.op_name()}' (shape "
+                    f"{arr.shape}) was modified in place after it was saved (version "
+                    f"{moved[0]} -> {moved[1]}); {where}. Write into a copy (.clone()) instead, "
+                    "or compute the backward before writing.")
 
 
 def _edge_meta(e: Any) -> tuple[tuple[int, ...], np.dtype]:

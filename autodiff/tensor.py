@@ -303,12 +303,80 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return indexing.getitem(self, index)
 
+    # -- in-place writes (autodiff/inplace.py): the same tensor and memory, version bumped ---
+
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and STATE.grad_enabled:
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad would corrupt the graph; "
-                "use autodiff.where or build a new tensor (or wrap in no_grad() for a leaf)")
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        inplace.setitem(self, index, value)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "add_", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "sub_", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "mul_", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "div_", other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "pow_", other)
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return inplace.binary(self, "matmul_", other)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place (PyTorch's add_).
+
+        >>> import autodiff as ad
+        >>> ad.tensor([1.0, 2.0]).add_(ad.ones(2), alpha=10)
+        tensor([11., 12.])
+        """
+        return inplace.binary(self, "add_", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return inplace.binary(self, "sub_", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place."""
+        return inplace.binary(self, "mul_", other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place."""
+        return inplace.binary(self, "div_", other)
+
+    def neg_(self) -> Tensor:
+        """self = -self, in place."""
+        return inplace.neg_(self)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit to [min, max] in place (PyTorch's clamp_; either bound may be None)."""
+        return inplace.clamp_(self, min, max)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element = value, in place."""
+        return inplace.fill_(self, value)
+
+    def zero_(self) -> Tensor:
+        """Every element = 0, in place.
+
+        >>> import autodiff as ad
+        >>> t = ad.ones(2)
+        >>> t.zero_() is t, t.tolist(), t._version
+        (True, [0.0, 0.0], 1)
+        """
+        return inplace.fill_(self, 0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """self = src (broadcast to self's shape, cast to its dtype), in place."""
+        return inplace.copy_(self, src)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has seen (shared with its views)."""
+        return versions.version(self.data)
 
     # Comparisons: no gradient, a boolean tensor (like NumPy).
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -499,7 +567,7 @@ def _node_hooks(t: Tensor) -> list[Callable[[Tensor], Tensor | None]]:
 # The one import cycle of the package, resolved here: Tensor's operators are the ops below, and
 # the ops build Tensors, so the op modules load after the class exists.
 from autodiff import backward as backward_mod  # noqa: E402
-from autodiff import numpy_interop  # noqa: E402
+from autodiff import inplace, numpy_interop, versions  # noqa: E402
 from autodiff.ops import (  # noqa: E402
     activation,
     arith,

@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> Result:
         reg = 0.5 * args.l2 * ((params["W1"] ** 2).sum() + (params["W2"] ** 2).sum())
         loss = data_loss + reg
         loss.backward()
-        with ad.no_grad():
+        with ad.no_grad():  # the course's update, in place: each W keeps its identity
             for t in params.values():
-                t.data -= args.lr * t.grad.data
+                t -= args.lr * t.grad
                 t.grad = None
         if args.print_every and (it % args.print_every == 0 or it == args.iterations - 1):
             print(f"iteration {it:5d}  loss {loss.item():.4f}")

@@ -53,6 +53,7 @@ def _fans(t: Tensor) -> tuple[int, int]:
 def _fill(t: Tensor, values: np.ndarray) -> Tensor:
     with ad.no_grad():
         t.data[...] = values.astype(t.dtype, copy=False)
+    ad.increment_version(t)
     return t
 
 

@@ -212,6 +212,7 @@ class Module:
             raise ValueError("load_state_dict: nothing was loaded: " + "; ".join(problems))
         for k, value in values.items():
             own[k].data[...] = value
+            ad.increment_version(own[k])
         return missing
 
     # -- calling and printing ---------------------------------------------------------------

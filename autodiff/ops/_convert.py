@@ -35,6 +35,10 @@ def pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
             b = Tensor._make(b.data.astype(a.data.dtype), None, 0)
         elif kb == "f" and ka != "f":
             a = Tensor._make(a.data.astype(b.data.dtype), None, 0)
+        elif ka == kb == "f":  # float32 with float64: a recorded cast, so each input's
+            dt = np.promote_types(a.data.dtype, b.data.dtype)  # gradient keeps its dtype
+            a = a if a.data.dtype == dt else a.astype(dt)
+            b = b if b.data.dtype == dt else b.astype(dt)
         return a, b
     if ta:
         b = _constant(b, a, op)

@@ -1,4 +1,5 @@
-"""Indexing: getitem (slices, integer arrays, boolean masks), its adjoint index_add, where.
+"""Indexing: getitem (slices, integer arrays, boolean masks), its adjoint index_add, setitem
+(out of place; `t[i] = v` writes its result in place) and where.
 
 Repeated integer indices accumulate their gradients (np.add.at).
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.dtypes import constant_like
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor, pair
 from autodiff.tensor import Tensor
@@ -54,6 +56,29 @@ class IndexAdd(Function):
         return GetItem.apply(grad, index=ctx.index)
 
 
+class SetItem(Function):
+    """x with x[index] = v: the gradient passes to x where v did not land, and to v from the
+    places it landed (summed over v's broadcast by the engine)."""
+
+    name = "setitem"
+
+    @staticmethod
+    def forward(ctx, x, v, *, index):
+        out = x.copy()
+        out[index] = v
+        ctx.index = index
+        ctx.kept = np.ones(x.shape, dtype=bool)
+        ctx.kept[index] = False  # the places x keeps
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_x, need_v = ctx.needs_input_grad
+        gx = Where.apply(grad, np.zeros((), grad.dtype), cond=ctx.kept) if need_x else None
+        gv = GetItem.apply(grad, index=ctx.index) if need_v else None
+        return gx, gv
+
+
 class Where(Function):
     @staticmethod
     def forward(ctx, a, b, *, cond):
@@ -75,14 +100,15 @@ def _is_basic(index: Any) -> bool:
                for i in items)
 
 
-def _plain_index(index: Any) -> Any:
-    """Tensors inside an index become arrays; lists become arrays (NumPy's advanced indexing)."""
+def plain_index(index: Any) -> Any:
+    """Tensors inside an index become arrays; lists become arrays (NumPy's advanced indexing).
+    Arrays are copied: the backward keeps the index, and the caller may write into theirs."""
     if type(index) is tuple:
-        return tuple(_plain_index(i) for i in index)
+        return tuple(plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        return index.data.copy()
+    if isinstance(index, list | np.ndarray):
+        return np.array(index)
     return index
 
 
@@ -97,11 +123,45 @@ def getitem(x: Any, index: Any) -> Tensor:
             [0., 1., 0.]])
     """
     x = as_tensor(x)
-    index = _plain_index(index)
+    index = plain_index(index)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"getitem: index {index!r} does not fit shape {x.shape}: {e}") from None
+
+
+def setitem(x: Any, index: Any, value: Any) -> Tensor:
+    """A copy of x with x[index] = value (NumPy's assignment, out of place); differentiable in
+    x and value. Indices that repeat are refused (which value lands there is undefined).
+
+    >>> import autodiff as ad
+    >>> v = ad.tensor(5.0, requires_grad=True)
+    >>> y = ad.setitem(ad.zeros(3), 1, v)
+    >>> y
+    tensor([0., 5., 0.], grad_fn=<setitem>)
+    >>> (y * ad.tensor([1.0, 2.0, 3.0])).sum().backward()
+    >>> v.grad
+    tensor(2.)
+    """
+    x = as_tensor(x)
+    index = plain_index(index)
+    dt = x.data.dtype
+    if not isinstance(value, Tensor):
+        value = constant_like(value, dt)
+    elif value.data.dtype != dt:
+        value = value.astype(dt)
+    if not _is_basic(index):
+        hits = np.zeros(x.shape, dtype=np.intp)
+        np.add.at(hits, index, 1)
+        if (hits > 1).any():
+            raise ValueError(f"setitem: index {index!r} selects some elements of shape "
+                             f"{x.shape} more than once; which value lands there is undefined")
+    try:
+        return SetItem.apply(x, value, index=index)
+    except (ValueError, IndexError) as e:
+        vs = value.shape
+        raise type(e)(f"setitem: cannot write a value of shape {vs} into index {index!r} "
+                      f"of a tensor of shape {x.shape}: {e}") from None
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -112,7 +172,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> ad.where(x > 0, x, 0).tolist()
     [0.0, 2.0]
     """
-    c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
+    # A copy: the backward keeps the condition, and the caller may write into theirs.
+    c = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
     a, b = pair(a, b, "where")
     try:
         return Where.apply(a, b, cond=c)

@@ -12,7 +12,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from autodiff import function as _function
+from autodiff import versions
 from autodiff.tensor import Tensor
 
 
@@ -34,7 +34,7 @@ _TRACES: weakref.WeakKeyDictionary[Any, list[ModuleRecord]] = weakref.WeakKeyDic
 
 
 def _tick() -> int:
-    return next(_function._sequence)
+    return next(versions.numbers)
 
 
 def _shapes(values: Any) -> list[tuple[int, ...]]:

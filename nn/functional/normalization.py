@@ -65,6 +65,8 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
             running_mean.data[...] = ((1 - momentum) * running_mean.data
                                       + momentum * mean.data.reshape(-1))
             running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+            ad.increment_version(running_mean)
+            ad.increment_version(running_var)
         return y
     mean = ad.tensor(running_mean.data.reshape(shape))
     var = ad.tensor(running_var.data.reshape(shape))

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+import autodiff as ad
 from autodiff import Tensor
 
 
@@ -44,6 +45,9 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
     if coef < 1:
         for g in grads:
             g *= coef
+        for p in ps:
+            if p.grad is not None:
+                ad.increment_version(p.grad)
     return total
 
 
@@ -61,3 +65,4 @@ def clip_grad_value_(params: Iterable[Tensor] | Tensor, clip_value: float) -> No
     for p in ps:
         if p.grad is not None:
             np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            ad.increment_version(p.grad)

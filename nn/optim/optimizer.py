@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import autodiff as ad
 from autodiff import Tensor
 from nn._state import checked_array, real_number
 
@@ -86,6 +87,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data[...] = 0
+                    ad.increment_version(p.grad)
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
@@ -99,6 +101,7 @@ class Optimizer:
                 if state is None:
                     state = states[id(p)] = {}
                 update(p.data, -p.grad.data if maximize else p.grad.data, g, state)
+                ad.increment_version(p)  # a backward that saved p's old values now raises
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:  # pragma: no cover - abstract

@@ -1,0 +1,270 @@
+"""In-place writes: version counters, saved tensors that were overwritten, PyTorch's in-place
+methods on leaves and non-leaves, and the course's hand-written update."""
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+import nn
+from autodiff.testing import gradcheck, gradgradcheck
+
+SAVED = r"needed by the backward of '{op}' \(shape \({shape}\)\) was modified in place after it " \
+        r"was saved \(version {a} -> {b}\)"
+
+
+def test_writing_a_saved_constant_raises_instead_of_a_wrong_gradient():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c[0] = 100.0
+    with pytest.raises(RuntimeError, match=SAVED.format(op="mul", shape="2,", a=0, b=1)):
+        y.backward()
+    assert w.grad is None
+
+
+def test_an_optimizer_step_between_forward_and_backward_raises():
+    layer = nn.Linear(3, 2)
+    opt = nn.optim.SGD(layer.parameters(), lr=0.1)
+    x = ad.ones((4, 3))
+    layer(x).sum().backward()
+    loss = (layer(x) ** 2).sum()  # saves the weight
+    opt.step()  # writes it
+    with pytest.raises(RuntimeError, match="modified in place after it was saved"):
+        loss.backward()
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: nn.optim.Adam(ps, lr=0.1),
+    lambda ps: nn.optim.AdamW(ps, lr=0.1),
+    lambda ps: nn.optim.RMSprop(ps, lr=0.1),
+    lambda ps: nn.optim.Adagrad(ps, lr=0.1),
+])
+def test_every_optimizer_step_bumps_the_versions_it_writes(make):
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    unused = ad.tensor([1.0], requires_grad=True)
+    opt = make([w, unused])
+    (w * w).sum().backward()
+    opt.step()
+    assert w._version == 1 and unused._version == 0  # no gradient: not written
+
+
+def test_writing_a_saved_output_raises():
+    x = ad.tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()  # exp saves its output
+    y[0] = 0.0  # recorded on y, but exp's saved output is y's memory
+    with pytest.raises(RuntimeError, match=SAVED.format(op="exp", shape="2,", a=0, b=1)):
+        y.sum().backward()
+
+
+def test_the_error_names_the_line_under_anomaly_mode():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0])
+    with ad.detect_anomaly():
+        y = (w * c).sum()  # the op's line
+    c += 1
+    with pytest.raises(RuntimeError, match=r"created at .*test_inplace.py.*the op's line"):
+        y.backward()
+
+
+def test_views_and_detach_share_the_version_of_their_memory():
+    c = ad.tensor([1.0, 2.0, 3.0])
+    view, cut = c[1:], c.detach()
+    c.mul_(2)
+    assert c._version == view._version == cut._version == 1
+    assert view.tolist() == [4.0, 6.0]  # in place: the view sees the new values
+    other = ad.tensor([1.0, 2.0, 3.0])
+    assert other._version == 0
+
+
+def test_writes_through_data_are_not_seen_as_in_pytorch():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c.data[0] = 100.0  # bypasses the counter: documented
+    assert c._version == 0
+    y.backward()
+    np.testing.assert_array_equal(w.grad.data, [100.0, 4.0])
+
+
+def test_a_leaf_that_requires_grad_is_written_only_under_no_grad():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    for write in (lambda: w.add_(1), lambda: w.zero_(), lambda: w.__isub__(1)):
+        with pytest.raises(RuntimeError, match=r"leaf tensor that requires grad \(shape \(2,\)\)"):
+            write()
+    assert w.tolist() == [1.0, 2.0] and w._version == 0
+    with ad.no_grad():
+        same = w.mul_(3)
+    assert same is w and w.tolist() == [3.0, 6.0] and w.requires_grad and w.is_leaf
+
+
+def test_the_course_update_keeps_w_a_leaf_that_requires_grad():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 20)).astype(np.float32)
+    Y = (rng.random((1, 20)) > 0.5).astype(np.float32)
+    W = ad.tensor(rng.standard_normal((1, 3)) * 0.1, dtype="float32", requires_grad=True)
+    b = ad.zeros((1, 1), requires_grad=True)
+    ident, costs = id(W), []
+    for _ in range(50):
+        A = ad.sigmoid(W @ X + b)
+        cost = -(Y * ad.log(A) + (1 - Y) * ad.log(1 - A)).mean()
+        cost.backward()
+        with ad.no_grad():
+            W -= 0.5 * W.grad
+            b -= 0.5 * b.grad
+        W.grad = b.grad = None
+        costs.append(cost.item())
+    assert id(W) == ident and W.is_leaf and W.requires_grad and W.dtype == np.float32
+    assert costs[-1] < costs[0]
+
+
+def test_in_place_on_a_non_leaf_is_recorded():
+    x = ad.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    y = x * 2
+    same = y.add_(1)
+    y.mul_(x)  # (2x + 1) x: the mul saves a copy of y's old value
+    assert same is y and y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 4 * x.data + 1)
+
+
+def test_in_place_with_itself_as_the_operand():
+    x = ad.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    y = x * 1.0
+    y *= y
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * x.data)
+
+
+def test_a_constant_that_starts_to_depend_on_a_tensor_requiring_grad():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    acc = ad.zeros(2)
+    for k in range(3):
+        acc += x * k
+    assert acc.requires_grad and not acc.is_leaf
+    acc.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_setitem_on_a_non_leaf_sends_gradients_to_both_sides():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = ad.tensor(10.0, requires_grad=True)
+    y = x * 1.0
+    y[1] = v
+    (y * ad.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 3.0])
+    assert v.grad.item() == 2.0
+
+
+@pytest.mark.parametrize("name, write, ref", [
+    ("add_", lambda t, o: t.add_(o, alpha=2.0), lambda a, o: a + 2 * o),
+    ("sub_", lambda t, o: t.sub_(o), lambda a, o: a - o),
+    ("mul_", lambda t, o: t.mul_(o), lambda a, o: a * o),
+    ("div_", lambda t, o: t.div_(o), lambda a, o: a / o),
+    ("iadd", lambda t, o: t.__iadd__(o), lambda a, o: a + o),
+    ("isub", lambda t, o: t.__isub__(o), lambda a, o: a - o),
+    ("imul", lambda t, o: t.__imul__(o), lambda a, o: a * o),
+    ("itruediv", lambda t, o: t.__itruediv__(o), lambda a, o: a / o),
+    ("ipow", lambda t, o: t.__ipow__(o), lambda a, o: a ** o),
+    ("neg_", lambda t, o: t.neg_(), lambda a, o: -a),
+    ("clamp_", lambda t, o: t.clamp_(-0.5, 1.0), lambda a, o: np.clip(a, -0.5, 1.0)),
+    ("copy_", lambda t, o: t.copy_(o), lambda a, o: np.broadcast_to(o, a.shape)),
+    ("fill_", lambda t, o: t.fill_(o[0]), lambda a, o: np.full_like(a, o[0])),
+    ("zero_", lambda t, o: t.zero_(), lambda a, o: np.zeros_like(a)),
+    ("setitem", lambda t, o: t.__setitem__((slice(None), 1), o[0]),
+     lambda a, o: np.concatenate([a[:, :1], np.full((2, 1), o[0]), a[:, 2:]], axis=1)),
+])
+def test_in_place_values_and_gradients_to_second_order(name, write, ref):
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 1.5, (2, 3))
+    o = rng.uniform(0.5, 1.5, (3,))
+
+    def f(x, other):
+        y = x * 1.0  # a non-leaf: the in-place op is recorded
+        write(y, other)
+        return y
+
+    x = ad.tensor(a, requires_grad=True)
+    other = ad.tensor(o, requires_grad=True)
+    np.testing.assert_allclose(f(x, other).data, ref(a, o), rtol=1e-12)
+    assert gradcheck(f, x, other)
+    assert gradgradcheck(f, x, other)
+    with ad.no_grad():  # and the direct write: same values
+        t = ad.tensor(a.copy())
+        write(t, ad.tensor(o))
+    np.testing.assert_allclose(t.data, ref(a, o), rtol=1e-12)
+    assert t._version == 1
+
+
+def test_imatmul():
+    a = ad.tensor(np.eye(2) * 2.0)
+    m = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a @= m
+    assert a.tolist() == [[2.0, 4.0], [6.0, 8.0]] and a.requires_grad
+    a.sum().backward()
+    np.testing.assert_array_equal(m.grad.data, [[2.0, 2.0], [2.0, 2.0]])
+
+
+def test_a_view_of_a_tensor_written_in_place_is_refused_later():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    v = y[:2]
+    y.mul_(3)
+    with pytest.raises(RuntimeError, match=r"'sum' got a tensor of shape \(2,\) made by "
+                                           r"'getitem' whose memory was modified in place"):
+        v.sum()
+    with pytest.raises(RuntimeError, match="modified in place after it was made"):
+        v.backward(ad.ones(2))
+
+
+def test_a_non_leaf_written_under_no_grad_is_refused_later():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    with ad.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="modified in place after it was made"):
+        (y * 3).sum()
+
+
+def test_retain_grad_follows_the_tensor_to_its_new_value():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.grad.data, 2 * y.data)
+
+
+def test_where_and_index_arrays_are_copied_so_later_writes_do_not_leak_into_backward():
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = ad.tensor([True, False, True])
+    idx = np.array([0, 0, 2])
+    y = ad.where(mask, x, 0.0).sum() + x[idx].sum()
+    mask[0] = False
+    idx[0] = 1
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 2.0])
+
+
+def test_clear_errors():
+    with pytest.raises(TypeError, match=r"add_: the result cannot be written into a tensor of "
+                                        r"dtype int64"):
+        t = ad.tensor(np.array([1, 2]))
+        t += 0.5
+    with pytest.raises(ValueError, match=r"add_: a tensor of shape \(3,\) cannot hold"):
+        ad.zeros(3).add_(ad.ones((2, 3)))
+    x = ad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"add_: the result has shape \(2, 3\) but the tensor "
+                                         r"being written has shape \(3,\)"):
+        (x * 1.0).add_(ad.ones((2, 3)))
+    with pytest.raises(ValueError, match="read-only"):
+        ad.broadcast_to(ad.ones(3), (2, 3)).zero_()
+    with pytest.raises(ValueError, match="more than once"):
+        y = x * 1.0
+        y[[0, 0]] = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"fill_: the value must be a number or a 0-d tensor"):
+        ad.zeros(3).fill_(ad.ones(3))
+    with pytest.raises(ValueError, match="clamp_: give min, max or both"):
+        ad.zeros(3).clamp_()
+    with pytest.raises(TypeError, match="increment_version: expected a Tensor"):
+        ad.increment_version(np.zeros(3))
