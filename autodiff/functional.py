@@ -1,12 +1,22 @@
 """Functional transforms: grad, value_and_grad, jacobian, hessian, vjp (as JAX and autograd).
 
-They are pure: every `.grad` is left untouched. The gradient they return stays connected to
-the input when the input requires grad, so transforms compose: `grad(grad(f))`.
+They are pure: every `.grad` is left untouched. They compose to any depth:
+
+- Each call differentiates with respect to fresh inputs of its own: a new leaf for a plain
+  argument, or, for a tensor of an outer graph, a new node that passes it on (`input`). So two
+  arguments that are the same tensor get their own gradients, and an inner `grad` never mixes
+  its perturbation with an outer one (no perturbation confusion).
+- When the function's value depends on tensors of an outer graph (an argument that requires
+  grad, a closed-over parameter or intermediate) and grad mode is on, the gradient is computed
+  with `create_graph=True`, so it stays connected to every outer graph it depends on.
+  Otherwise it is a plain constant.
 
 >>> import autodiff as ad
 >>> f = lambda x: x ** 3
 >>> ad.grad(f)(ad.tensor(2.0)).item(), ad.grad(ad.grad(f))(ad.tensor(2.0)).item()
 (12.0, 12.0)
+>>> ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0).item()  # d/dx x * x
+2.0
 """
 
 from __future__ import annotations
@@ -16,32 +26,82 @@ from typing import Any
 
 import numpy as np
 
+from autodiff import versions
 from autodiff.backward import gradients
-from autodiff.grad_mode import enable_grad
+from autodiff.function import Function
+from autodiff.grad_mode import STATE, enable_grad
 from autodiff.ops.shape import reshape, stack
 from autodiff.tensor import Tensor
 
 Argnums = int | Sequence[int]
 
 
-def _prepare(args: tuple[Any, ...], argnums: Argnums, who: str) -> tuple[list[Any], list[int],
-                                                                         bool]:
-    nums = [argnums] if isinstance(argnums, int) else list(argnums)
-    args_ = list(args)
-    connected = False
-    for i in nums:
-        if i >= len(args_) or i < -len(args_):
-            raise ValueError(f"{who}: argnums {i} but the function got {len(args_)} arguments")
-        a = args_[i]
-        if isinstance(a, Tensor) and a.requires_grad:
-            connected = True  # keep the result connected to the caller's graph
-            continue
-        t = a.detach() if isinstance(a, Tensor) else Tensor(a)
+class Input(Function):
+    """A fresh input of a transform that passes on a tensor of an outer graph: its own node,
+    so gradients with respect to it are its own, while the outer graph stays reachable."""
+
+    name = "input"
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class _Call:
+    """One call of a transform: its arguments with fresh inputs at `argnums`."""
+
+    def __init__(self, args: tuple[Any, ...], argnums: Argnums, who: str) -> None:
+        self.who = who
+        self.outer = STATE.grad_enabled  # a result may join outer graphs only if recording
+        self.start = next(versions.numbers)  # nodes numbered later were made by this call
+        nums = [argnums] if isinstance(argnums, int | np.integer) else list(argnums)
+        self.args = list(args)
+        self.inputs = []
+        for i in nums:
+            if not -len(args) <= i < len(args):
+                raise ValueError(f"{who}: argnums {i} but the function got {len(args)} "
+                                 "arguments")
+            self.args[i] = self._fresh(self.args[i], i)
+            self.inputs.append(self.args[i])
+
+    def _fresh(self, a: Any, i: int) -> Tensor:
+        t = a if isinstance(a, Tensor) else Tensor(a)
         if t.data.dtype.kind != "f":
-            raise TypeError(f"{who}: argument {i} has dtype {t.dtype}; differentiate with "
+            raise TypeError(f"{self.who}: argument {i} has dtype {t.dtype}; differentiate with "
                             "respect to floating inputs only")
-        args_[i] = t.requires_grad_()
-    return args_, nums, connected
+        if self.outer and t.requires_grad:
+            with enable_grad():
+                return Input.apply(t)
+        return Tensor._make(t.data, None, 0).requires_grad_()
+
+    def connected(self, out: Tensor) -> bool:
+        """Does `out` depend on a tensor that requires grad other than this call's fresh
+        inputs (so that its gradient must stay connected to an outer graph)?"""
+        if not self.outer or out.grad_fn is None:
+            return False
+        fresh = {id(t) for t in self.inputs if t.grad_fn is None}
+        seen = {out.grad_fn}
+        stack = [out.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node._seq < self.start:
+                return True  # made before this call: an outer graph
+            for e in node._edges:
+                if type(e) is tuple:
+                    if e[0] not in seen:
+                        seen.add(e[0])
+                        stack.append(e[0])
+                elif e is not None and id(e) not in fresh:
+                    return True  # a leaf of an outer graph (a parameter, an argument)
+        return False
+
+    def zeros(self) -> tuple[Tensor, ...]:
+        return tuple(Tensor._make(np.zeros_like(t.data), None, 0) for t in self.inputs)
 
 
 def _scalar(out: Any, who: str) -> Tensor:
@@ -64,18 +124,15 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0
     """
 
     def wrapper(*args: Any) -> tuple[Tensor, Any]:
-        args_, nums, connected = _prepare(args, argnums, "grad")
+        call = _Call(args, argnums, "grad")
         with enable_grad():
-            out = _scalar(f(*args_), "grad")
-            ins = [args_[i] for i in nums]
-            if not out.requires_grad:
-                gs = tuple(Tensor._make(np.zeros_like(t.data), None, 0) for t in ins)
-            else:
-                # retain_graph: f may use tensors of the caller's graph; pure means not freeing it
-                gs = gradients(out, ins, retain_graph=True, create_graph=connected,
-                               allow_unused=True)
+            out = _scalar(f(*call.args), "grad")
+            connected = call.connected(out)
+            gs = call.zeros() if not out.requires_grad else gradients(
+                out, call.inputs, retain_graph=connected, create_graph=connected,
+                allow_unused=True)
         value = out if connected else out.detach()
-        return value, (gs[0] if isinstance(argnums, int) else tuple(gs))
+        return value, (gs[0] if isinstance(argnums, int | np.integer) else tuple(gs))
 
     return wrapper
 
@@ -103,19 +160,20 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
     >>> pullback(ad.ones(2))[0].tolist()
     [2.0, 2.0]
     """
-    args_, _nums, connected = _prepare(primals, tuple(range(len(primals))), "vjp")
+    call = _Call(primals, tuple(range(len(primals))), "vjp")
     with enable_grad():
-        out = f(*args_)
+        out = f(*call.args)
     if not isinstance(out, Tensor):
         raise TypeError(f"vjp: the function must return a Tensor, got {type(out).__name__}")
+    connected = call.connected(out)
 
     def pullback(v: Any) -> tuple[Tensor, ...]:
         if not out.requires_grad:
-            return tuple(Tensor._make(np.zeros_like(a.data), None, 0) for a in args_)
+            return call.zeros()
+        keep = connected or (isinstance(v, Tensor) and v.requires_grad and STATE.grad_enabled)
         with enable_grad():
-            return gradients(out, args_, grad_outputs=v, retain_graph=True,
-                             create_graph=connected or (isinstance(v, Tensor) and v.requires_grad),
-                             allow_unused=True)
+            return gradients(out, call.inputs, grad_outputs=v, retain_graph=True,
+                             create_graph=keep, allow_unused=True)
 
     return (out if connected else out.detach()), pullback
 
@@ -129,31 +187,32 @@ def jacobian(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[..., An
     """
 
     def wrapper(*args: Any) -> Any:
-        args_, nums, connected = _prepare(args, argnums, "jacobian")
-        ins = [args_[i] for i in nums]
+        call = _Call(args, argnums, "jacobian")
         with enable_grad():
-            out = f(*args_)
+            out = f(*call.args)
             if not isinstance(out, Tensor):
                 raise TypeError("jacobian: the function must return a Tensor")
-            rows: list[list[Tensor]] = [[] for _ in ins]
+            connected = call.connected(out)
             flat = reshape(out, (-1,))
-            for k in range(flat.size):
-                if out.requires_grad:
-                    e = np.zeros(flat.shape, out.dtype)
-                    e[k] = 1
-                    gs = gradients(flat, ins, grad_outputs=Tensor._make(e, None, 0),
-                                   retain_graph=True, create_graph=connected, allow_unused=True)
-                else:
-                    gs = tuple(Tensor._make(np.zeros_like(t.data), None, 0) for t in ins)
-                for r, g in zip(rows, gs):
-                    r.append(g)
+            rows = [_jacobian_row(flat, k, call, connected) for k in range(flat.size)]
         jacs = []
-        for t, r in zip(ins, rows):
+        for i, t in enumerate(call.inputs):
+            r = [row[i] for row in rows]
             j = stack(r, axis=0) if r else Tensor._make(np.zeros((0, *t.shape), t.dtype), None, 0)
             jacs.append(reshape(j, out.shape + t.shape))
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        return jacs[0] if isinstance(argnums, int | np.integer) else tuple(jacs)
 
     return wrapper
+
+
+def _jacobian_row(flat: Tensor, k: int, call: _Call, connected: bool) -> tuple[Tensor, ...]:
+    """The gradient of output element k with respect to each input."""
+    if not flat.requires_grad:
+        return call.zeros()
+    e = np.zeros(flat.shape, flat.dtype)
+    e[k] = 1
+    return gradients(flat, call.inputs, grad_outputs=Tensor._make(e, None, 0),
+                     retain_graph=True, create_graph=connected, allow_unused=True)
 
 
 def hessian(f: Callable[..., Tensor], argnums: int = 0) -> Callable[..., Tensor]:

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
 
@@ -120,3 +123,108 @@ def test_transforms_neither_write_grads_nor_free_the_callers_graph(transform):
     (q * 3).sum().backward()  # the caller's graph still has what it saved
     np.testing.assert_allclose(q.grad.data, [3.0, 3.0])
     np.testing.assert_allclose(h.grad.data, 6.0 * np.exp(2.0 * np.array([1.0, 2.0])), rtol=1e-6)
+
+
+# -- composition: nesting, closures, perturbation confusion (each fails on the old main) ----
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda: ad.grad(lambda x: x * ad.grad(lambda y: x * y)(2.0))(1.0), 2.0),
+    (lambda: ad.grad(lambda x: ad.grad(lambda a, b: a * b, argnums=1)(x, 3.0))(1.0), 1.0),
+    (lambda: ad.grad(lambda x: ad.grad(lambda y: x * y)(x))(1.0), 1.0),
+    # Siskind and Pearlmutter: d/dx [x * d/dy (x + y) at y=1] at x=1
+    (lambda: ad.grad(lambda x: x * ad.grad(lambda y: x + y)(1.0))(1.0), 1.0),
+])
+def test_nested_grads_are_right(call, expected):
+    assert call().item() == expected
+
+
+def test_the_same_tensor_twice_gets_two_gradients():
+    x = ad.tensor(5.0, requires_grad=True)
+    ga, gb = ad.grad(lambda a, b: a * b, argnums=(0, 1))(x, x)
+    assert (ga.item(), gb.item()) == (5.0, 5.0)
+    (ga + gb).backward()  # both are x: d(2x)/dx
+    assert x.grad.item() == 2.0
+
+
+def test_third_derivative_with_arguments_not_differentiated():
+    def f(x, a, b):
+        return a * x ** 4 + b * x
+
+    d3 = ad.grad(ad.grad(ad.grad(f)))
+    x = ad.tensor(1.5, dtype="float64")
+    assert np.isclose(d3(x, ad.tensor(2.0, dtype="float64"), 7.0).item(), 24 * 2.0 * 1.5)
+    a = ad.tensor(2.0, dtype="float64", requires_grad=True)  # an outer graph's tensor
+    out = d3(x, a, 7.0)
+    assert out.requires_grad
+    out.backward()
+    assert np.isclose(a.grad.item(), 24 * 1.5)  # d/da 24 a x
+
+
+def test_a_gradient_penalty_reaches_the_parameters():
+    # WGAN-GP: the norm of d critic / d input, differentiated with respect to the critic's w
+    w = ad.tensor([0.5, -2.0], dtype="float64", requires_grad=True)
+    x = ad.tensor([1.0, 3.0], dtype="float64")
+    g = ad.grad(lambda t: (w * t * t).sum())(x)  # 2 w x
+    penalty = (g * g).sum()  # 4 sum w^2 x^2
+    penalty.backward()
+    np.testing.assert_allclose(w.grad.data, 8 * w.data * x.data ** 2)
+
+
+def test_every_transform_nests_inside_grad_with_closures():
+    w = ad.tensor([0.3, -0.7], dtype="float64", requires_grad=True)
+    x0 = ad.tensor([1.2, 0.4], dtype="float64")
+
+    def hess_trace(s):
+        return ad.hessian(lambda x: (s * w * x ** 3).sum())(x0).data.trace() * 0 + \
+            ad.jacobian(ad.grad(lambda x: (s * w * x ** 3).sum()))(x0)[0, 0]
+
+    # d/ds of d2/dx0^2 (s w x^3) = 6 w0 x0
+    d = ad.grad(hess_trace)(ad.tensor(2.0, dtype="float64"))
+    assert np.isclose(d.item(), 6 * 0.3 * 1.2)
+
+    def through_vjp(s):
+        _, pull = ad.vjp(lambda x: s * x * x, x0)
+        return pull(ad.ones(2, dtype="float64"))[0].sum()  # 2 s (x0 + x1)
+
+    assert np.isclose(ad.grad(through_vjp)(ad.tensor(3.0, dtype="float64")).item(), 2 * 1.6)
+
+    def through_value_and_grad(s):
+        v, g = ad.value_and_grad(lambda x: s * (x ** 2).sum())(x0)
+        return v + g.sum()  # s |x|^2 + 2 s sum x
+
+    got = ad.grad(through_value_and_grad)(ad.tensor(1.0, dtype="float64")).item()
+    assert np.isclose(got, 1.2 ** 2 + 0.4 ** 2 + 2 * 1.6)
+    assert w.grad is None
+
+
+@given(coefficients=hnp.arrays(np.float64, (4, 4), elements=st.integers(-3, 3).map(float)),
+       order=st.lists(st.sampled_from("xy"), min_size=1, max_size=3),
+       x0=st.floats(-2, 2), y0=st.floats(-2, 2))
+def test_nested_grads_of_polynomials_match_the_symbolic_derivative(coefficients, order, x0, y0):
+    """p(x, y) = sum C[i, j] x^i y^j; each level differentiates the one inside it with respect
+    to x or y, closing over the other variable (which an outer level may be differentiating)."""
+    def p(x, y):
+        powers_x, powers_y = [1.0, x, x * x, x * x * x], [1.0, y, y * y, y * y * y]
+        total = ad.tensor(0.0, dtype="float64")
+        for i in range(4):
+            for j in range(4):
+                if coefficients[i, j]:
+                    total = total + coefficients[i, j] * powers_x[i] * powers_y[j]
+        return total
+
+    f = p
+    for var in order:
+        f = _differentiate(f, var)
+    got = f(ad.tensor(x0, dtype="float64"), ad.tensor(y0, dtype="float64"))
+    c = coefficients
+    for var in order:
+        c = np.polynomial.polynomial.polyder(c, axis=0 if var == "x" else 1)
+    expected = np.polynomial.polynomial.polyval2d(x0, y0, c) if c.size else 0.0
+    assert np.isclose(float(got.data) if isinstance(got, ad.Tensor) else got, expected,
+                      rtol=1e-9, atol=1e-9)
+
+
+def _differentiate(f, var):
+    if var == "x":
+        return lambda x, y: ad.grad(lambda u: f(u, y))(x)
+    return lambda x, y: ad.grad(lambda v: f(x, v))(y)
