@@ -115,13 +115,21 @@ class Tensor:
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared, not copied; no graph)."""
+        """The data as a NumPy array (shared, not copied). A tensor that requires grad must be
+        detached first (`t.detach().numpy()`), as in PyTorch: the array has no graph.
+
+        >>> import autodiff as ad
+        >>> ad.tensor([1.0, 2.0], requires_grad=True).detach().numpy()
+        array([1., 2.], dtype=float32)
+        """
+        _refuse_to_drop_the_graph(self, "numpy()")
         return self.data
 
     def tolist(self) -> Any:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        _refuse_to_drop_the_graph(self, "np.asarray / np.array")
         if dtype is not None and np.dtype(dtype) != self.data.dtype:
             return self.data.astype(dtype)
         return self.data.copy() if copy else self.data
@@ -555,6 +563,17 @@ def _arith(fn: Any, ufunc: Any, a: Any, b: Any) -> Tensor | None:
         return Tensor._make(ufunc(x, y), None, 0)
     except ValueError:
         return None
+
+
+def _refuse_to_drop_the_graph(t: Tensor, how: str) -> None:
+    """A tensor that requires grad becomes a plain array only on purpose, never silently."""
+    if t.requires_grad and STATE.grad_enabled:
+        raise RuntimeError(
+            f"{how}: a tensor that requires grad (shape {t.shape}) cannot become a NumPy array: "
+            "its graph, and so its gradient, would be dropped silently. To leave the graph on "
+            "purpose use t.detach() (t.detach().numpy(), np.asarray(t.detach())); to keep it, "
+            "use the engine's functions (ad.stack([x, y]) for a list of tensors, ad.mean, "
+            "np.mean(t) on the tensor itself, ...).")
 
 
 def _node_hooks(t: Tensor) -> list[Callable[[Tensor], Tensor | None]]:

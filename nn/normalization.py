@@ -95,7 +95,7 @@ class BatchNorm2d(BatchNorm1d):
     >>> import autodiff as ad, nn
     >>> bn = nn.BatchNorm2d(3)
     >>> y = bn(ad.randn(4, 3, 5, 5))
-    >>> y.shape, bool(abs(y.numpy().mean()) < 1e-4), bn.running_mean.shape
+    >>> y.shape, bool(abs(y.detach().numpy().mean()) < 1e-4), bn.running_mean.shape
     ((4, 3, 5, 5), True, (3,))
     """
 

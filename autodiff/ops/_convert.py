@@ -58,7 +58,7 @@ def _constant(value: Any, t: Tensor, op: str) -> np.ndarray:
         return dtypes.constant_like(value, t.data.dtype)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{op}: cannot combine a tensor of shape {t.shape} with "
-                        f"{type(value).__name__} {value!r}") from e
+                        f"{type(value).__name__} {value!r}: {e}") from e
 
 
 def broadcast_check(op: str, a: Any, b: Any) -> None:

@@ -44,13 +44,14 @@ def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
     Differentiated: the floating inputs that require grad, or every floating input when none
     does. Other inputs (integer tensors, Python values) are passed through unchanged.
     """
-    floating = [i for i, x in enumerate(inputs)
-                if isinstance(x, Tensor | np.ndarray) and np.asarray(x).dtype.kind == "f"]
+    arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+    floating = [i for i, x in enumerate(arrays)
+                if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
     chosen = [i for i in floating if isinstance(inputs[i], Tensor) and inputs[i].requires_grad]
     wrt = chosen or floating
     out = list(inputs)
     for i in floating:
-        out[i] = ad.tensor(np.array(inputs[i], dtype=np.float64), requires_grad=i in wrt)
+        out[i] = ad.tensor(np.array(arrays[i], dtype=np.float64), requires_grad=i in wrt)
     return out, wrt
 
 

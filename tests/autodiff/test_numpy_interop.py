@@ -60,7 +60,8 @@ CASES = {  # name: (NumPy call on a Tensor or an array, input shape, positive in
     "min": (lambda x: np.min(x, axis=0), (2, 3), False),
     "transpose": (np.transpose, (2, 3), False),
     "reshape": (lambda x: np.reshape(x, (3, 2)), (2, 3), False),
-    "where": (lambda x: np.where(np.asarray(x) > 0, x, 0.5), (2, 3), False),
+    "where": (lambda x: np.where((x.data if isinstance(x, ad.Tensor) else x) > 0, x, 0.5),
+              (2, 3), False),
     "clip": (lambda x: np.clip(x, -0.5, 0.5), (2, 3), False),
     "stack": (lambda x: np.stack([x, x * 2], axis=1), (2, 3), False),
     "split": (lambda x: np.split(x, 3, axis=1)[1], (2, 3), False),
@@ -103,3 +104,45 @@ def test_unsupported_arguments_and_shapes_are_clear_type_errors():
         np.exp(x, dtype=np.float32)
     with pytest.raises(TypeError, match="not supported"):
         np.multiply.outer(x, x)
+
+
+# -- a graph is never dropped silently (each fails on the old main) --------------------------
+
+@pytest.mark.parametrize("convert", [
+    lambda x: np.asarray(x), lambda x: np.array(x), lambda x: x.numpy(),
+    lambda x: np.mean([x, x]), lambda x: np.sum([x, x * 2]), lambda x: np.array([x, x]),
+])
+def test_a_tensor_that_requires_grad_never_becomes_an_array_silently(convert):
+    x = ad.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"requires grad \(shape \(\)\) cannot become a NumPy "
+                                           r"array.*detach\(\).*ad.stack"):
+        convert(x)
+    with ad.no_grad():  # outside the graph on purpose: converts
+        assert np.asarray(convert(x)).dtype == np.float32
+    assert np.asarray(convert(x.detach())).dtype == np.float32
+
+
+def test_the_issues_mean_of_a_list_raises_instead_of_a_wrong_gradient():
+    with pytest.raises(RuntimeError, match="cannot become a NumPy array"):
+        ad.grad(lambda x: x + np.mean([x, x]))(1.0)  # was 1 (correct: 2)
+    # the engine's own way gives 2
+    assert ad.grad(lambda x: x + ad.stack([x, x]).mean())(1.0).item() == 2.0
+
+
+def test_scipy_cannot_silently_take_the_array():
+    special = pytest.importorskip("scipy.special", reason="SciPy comes with scikit-learn")
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="cannot become a NumPy array"):
+        special.logsumexp(x)
+    assert np.isclose(special.logsumexp(x.detach()), ad.logsumexp(x).item())
+
+
+def test_complex_values_are_refused():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    for make in (lambda: x * (1 + 0.2j), lambda: np.add(x, 1j), lambda: x + np.array([1j, 2])):
+        with pytest.raises(TypeError, match="complex"):
+            make()
+    with pytest.raises(TypeError, match="tensors are real"):
+        ad.tensor([1 + 2j])
+    with pytest.raises(TypeError, match="tensors are real"):
+        ad.Tensor(np.ones(2, np.complex64))

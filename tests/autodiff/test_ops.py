@@ -397,7 +397,7 @@ def test_op(case: Case, data: st.DataObject) -> None:
     for x, x0 in zip(xs, originals):
         np.testing.assert_array_equal(x, x0)
     for leaf, x0 in zip(leaves, originals):
-        np.testing.assert_array_equal(np.asarray(leaf), x0)
+        np.testing.assert_array_equal(leaf.data, x0)
     del outs, seeds, grads
     gc.collect()
     assert all(n() is None for n in nodes), f"{case.name}: graph nodes still alive"
