@@ -130,3 +130,55 @@ def test_an_unused_output_gets_a_zero_gradient():
     prod, total = _ProductAndSum.apply(x, y, 2.0)
     (prod + total).sum().backward()
     np.testing.assert_array_equal(x.grad.data, 2.0 * y.data + 1.0)
+
+
+# -- gradients are validated where they enter (each fails on the old main) -----------------
+
+def _returning(make_grad):
+    class Returns(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return make_grad(grad)
+
+    return Returns
+
+
+@pytest.mark.parametrize("make_grad, shape, dtype", [
+    (lambda g: g[0], "(2,)", "float32"),  # a row for the whole (2, 2): SGD would broadcast it
+    (lambda g: g.reshape(4), "(4,)", "float32"),
+    (lambda g: g.astype("float64"), "(2, 2)", "float64"),
+    (lambda g: g.sum(axis=0, keepdims=True), "(1, 2)", "float32"),
+])
+def test_a_backward_returning_the_wrong_shape_or_dtype_is_refused(make_grad, shape, dtype):
+    x = ad.ones((2, 2), requires_grad=True)
+    y = _returning(make_grad).apply(x)
+    with pytest.raises(RuntimeError, match=rf"the backward of 'returns' returned a gradient of "
+                                           rf"shape \{shape[:-1]}\) and dtype {dtype} for input 0, "
+                                           r"which has shape \(2, 2\) and dtype float32"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+def test_a_gradient_with_the_broadcast_shape_is_summed_back():
+    x = ad.ones((2, 3), requires_grad=True)
+    _returning(lambda g: ad.ones((4, 2, 3))).apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 4.0))
+
+
+@pytest.mark.parametrize("hook, got", [
+    (lambda g: g[0], r"shape \(2,\) and dtype float32"),
+    (lambda g: g.astype("float64"), r"shape \(2, 2\) and dtype float64"),
+    (lambda g: g.data, "a ndarray"),
+])
+@pytest.mark.parametrize("on", ["leaf", "non-leaf"])
+def test_a_hook_returning_the_wrong_gradient_is_refused(hook, got, on):
+    x = ad.ones((2, 2), requires_grad=True)
+    h = x * 2
+    (x if on == "leaf" else h).register_hook(hook)
+    with pytest.raises(RuntimeError, match=rf"the hook .* returned {got} for a gradient of shape "
+                                           r"\(2, 2\) and dtype float32"):
+        (h * 3).sum().backward()
