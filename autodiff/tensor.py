@@ -524,6 +524,11 @@ class Tensor:
         return shape_ops.astype(self, dtype)
 
     def copy(self) -> Tensor:
+        """A copy of the data, differentiable (NumPy's name; PyTorch's is `clone`)."""
+        return shape_ops.astype(self, self.data.dtype)
+
+    def clone(self) -> Tensor:
+        """A copy of the data, differentiable (PyTorch's name for `copy`)."""
         return shape_ops.astype(self, self.data.dtype)
 
 
