@@ -199,7 +199,12 @@ class Conv2d(ad.Function):
         ctx.save_for_backward(x, w)
         keep: list = []
         out = _conv(x, w, params, keep if keep_cols else None)
-        ctx.cols = keep[0] if keep else None  # reused by the weight gradient: no second im2col
+        # The patch matrix, reused by the weight gradient (no second im2col), is kept only
+        # when it is a copy: for a 1x1 kernel with stride 1 it is x's own memory, which an
+        # in-place write to x would change unseen (the version check guards saved arrays, not
+        # ctx attributes); the weight gradient then takes it again from the saved x, a view.
+        cols = keep[0] if keep else None
+        ctx.cols = None if cols is None or np.may_share_memory(cols, x) else cols
         return out
 
     @staticmethod

@@ -240,6 +240,31 @@ def test_stride_one_input_gradient_either_way(c, o, pad, dilation, groups):
     assert gradcheck(f, xt, wt) and gradgradcheck(f, xt, wt)
 
 
+@pytest.mark.parametrize("shape, kernel, stride", [
+    ((2, 2, 3, 3), (1, 1), 1),  # the patch matrix of a 1x1 kernel at stride 1 is x itself
+    ((1, 2, 1, 4), (1, 1), 2),  # one row: the strided columns are still a view
+    ((2, 2, 4, 4), (2, 2), 1),  # a copy (kept, reused by the weight gradient)
+])
+def test_conv2d_keeps_no_view_of_its_input(shape, kernel, stride):
+    """Arrays kept on ctx for backward are fresh: a view of x there would change, unseen by
+    the version check (which guards what save_for_backward holds), if x were written in
+    place before backward. The weight gradient is the same either way."""
+    rng = np.random.default_rng(6)
+    x = ad.tensor(rng.standard_normal(shape))
+    w = ad.tensor(rng.standard_normal((3, shape[1], *kernel)), requires_grad=True)
+    y = F.conv2d(x, w, stride=stride)
+    kept = [v for v in vars(y.grad_fn).values() if isinstance(v, np.ndarray)]
+    assert not any(np.shares_memory(v, x.data) for v in kept)
+    gy = rng.standard_normal(y.shape)
+    (gw,) = ad.gradients(y, [w], ad.tensor(gy))
+    basis = np.zeros(w.size)
+    for e in range(w.size):
+        basis[e] = 1.0
+        want = np.sum(naive_conv(x.data, basis.reshape(w.shape), stride, 0, 1, 1) * gy)
+        np.testing.assert_allclose(gw.data.flat[e], want, atol=1e-9)
+        basis[e] = 0.0
+
+
 def test_same_and_valid_padding_and_float32():
     x = ad.randn(2, 3, 7, 6)
     w = ad.randn(4, 3, 4, 3)
