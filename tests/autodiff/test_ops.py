@@ -5,8 +5,8 @@ values) and extra arguments. The generic test checks, on float64 inputs drawn by
 the value against NumPy, the gradient against central differences (gradcheck), the second
 gradient (gradgradcheck), that gradients alias neither the inputs nor the incoming gradient,
 that no array an op keeps on ctx (outside save_for_backward, whose arrays the version check
-guards) aliases an input, that nothing mutates the inputs, and that the graph's saved tensors
-are freed after backward.
+guards) aliases an input or an output, that nothing mutates the inputs, and that the graph's
+saved tensors are freed after backward.
 Adding an op costs one row.
 """
 
@@ -589,10 +589,12 @@ def test_op(case: Case, data: st.DataObject) -> None:
     # backward: no aliasing of inputs or of the incoming gradient, no mutation, graph freed
     leaves = [ad.tensor(x, requires_grad=True) if i in diff else x for i, x in enumerate(xs)]
     outs = [o for o in _as_tuple(f(*leaves)) if o.requires_grad]
-    for op, name, kept in _kept_on_ctx(outs):  # an input written in place later must not
-        for x in leaves:  # change what backward reads unseen (saved arrays are checked)
+    # An input or output written in place later must not change what backward reads unseen:
+    # the version check guards what save_for_backward holds, not ctx attributes.
+    for op, name, kept in _kept_on_ctx(outs):
+        for x in [*leaves, *outs]:
             assert not np.shares_memory(kept, getattr(x, "data", x)), \
-                f"{case.name}: ctx.{name} of {op} aliases an input"
+                f"{case.name}: ctx.{name} of {op} aliases an input or an output"
     seeds = [ad.tensor(np.ones(o.shape)) for o in outs]
     nodes = [weakref.ref(o.grad_fn) for o in outs]
     wrt = [leaves[i] for i in diff]
