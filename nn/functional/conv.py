@@ -29,7 +29,9 @@ from numpy.lib.stride_tricks import as_strided
 import autodiff as ad
 from autodiff import Tensor
 
-Pads = tuple[int, int, int, int]  # top, bottom, left, right
+# top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
+# output_padding makes them so, see conv_transpose2d.
+Pads = tuple[int, int, int, int]
 Params = tuple[tuple[int, int], Pads, tuple[int, int], int]  # stride, pads, dilation, groups
 
 
@@ -54,8 +56,12 @@ def _windows(xp: np.ndarray, kh: int, kw: int, params: Params, ho: int, wo: int)
 
 
 def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """x padded by `pads`; a negative bottom or right pad crops that many rows or columns."""
     pt, pb, pl, pr = pads
-    if not any(pads):
+    if pb < 0 or pr < 0:
+        x = x[:, :, :x.shape[2] + min(pb, 0), :x.shape[3] + min(pr, 0)]  # a view
+        pb, pr = max(pb, 0), max(pr, 0)
+    if not (pt or pb or pl or pr):
         return x
     return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
 
@@ -112,6 +118,12 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
 
 
+def _padded_size(x_shape: tuple[int, ...], pads: Pads) -> tuple[int, int]:
+    """col2im's buffer (Hp, Wp): the padded input, a cropping (negative) pad not subtracted,
+    so that every window fits and the crop to x_shape after it is exact."""
+    return (x_shape[2] + pads[0] + max(pads[1], 0), x_shape[3] + pads[2] + max(pads[3], 0))
+
+
 def _col2im_weights(w: np.ndarray, c: int, g: int) -> np.ndarray:
     """The weight as (G, kh kw C/g, O/g): rows ordered (kh, kw, C/g), so that each kernel
     offset's slab of the product is one contiguous (C/g, N, ...) block (measured 7.7 -> 4.3
@@ -130,7 +142,7 @@ def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     kh, kw = w.shape[2:]
     ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
     cols = np.matmul(_col2im_weights(w, c, g), ym).reshape(g, kh, kw, c // g, n, ho, wo)
-    hp, wp = x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3]
+    hp, wp = _padded_size(x_shape, pads)
     out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
     for i in range(kh):
@@ -151,7 +163,7 @@ def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     n, o, ho, wo = y.shape
     c = x_shape[1]
     kh, kw = w.shape[2:]
-    hp, wp = x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3]
+    hp, wp = _padded_size(x_shape, pads)
     dtype = np.result_type(y.dtype, w.dtype)
     yw = np.zeros((g, o // g, n, ho, wp), dtype)
     yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
@@ -187,7 +199,12 @@ class Conv2d(ad.Function):
         ctx.save_for_backward(x, w)
         keep: list = []
         out = _conv(x, w, params, keep if keep_cols else None)
-        ctx.cols = keep[0] if keep else None  # reused by the weight gradient: no second im2col
+        # The patch matrix, reused by the weight gradient (no second im2col), is kept only
+        # when it is a copy: for a 1x1 kernel with stride 1 it is x's own memory, which an
+        # in-place write to x would change unseen (the version check guards saved arrays, not
+        # ctx attributes); the weight gradient then takes it again from the saved x, a view.
+        cols = keep[0] if keep else None
+        ctx.cols = None if cols is None or np.may_share_memory(cols, x) else cols
         return out
 
     @staticmethod
@@ -307,11 +324,19 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
                      dilation: Any = 1) -> Tensor:
     """The transposed convolution (PyTorch's conv_transpose2d): x (N, C_in, H, W), weight
     (C_in, C_out/groups, kh, kw); output size (H - 1) s - 2 p + d (k - 1) + output_padding + 1.
+    output_padding must be smaller than the stride or the dilation (PyTorch's rule).
+
+    It is the adjoint of the convolution with padding p on top and p - output_padding at the
+    bottom (likewise left and right; a negative pad crops): that convolution maps the output
+    size back to H exactly, whatever output_padding, so the gradients are that convolution.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.conv_transpose2d(ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2)), stride=2).shape
     (1, 1, 4, 4)
+    >>> F.conv_transpose2d(ad.ones((1, 1, 2, 2)), ad.ones((1, 1, 2, 2)), dilation=3,
+    ...                    output_padding=2).shape
+    (1, 1, 7, 7)
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check("conv_transpose2d", x, weight, groups, 0)
@@ -321,14 +346,21 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
                          f"expects {cin} (weight shape {weight.shape})")
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     p, op = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+    if min(s) <= 0 or min(d) <= 0:
+        raise ValueError(f"conv_transpose2d: stride and dilation must be positive, got {s} and "
+                         f"{d}")
+    if min(p) < 0 or min(op) < 0:
+        raise ValueError(f"conv_transpose2d: padding {p} and output_padding {op} must be >= 0")
     if op[0] >= max(s[0], d[0]) or op[1] >= max(s[1], d[1]):
         raise ValueError(f"conv_transpose2d: output_padding {op} must be smaller than stride "
                          f"{s} or dilation {d}")
     h = (x.shape[2] - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
     w = (x.shape[3] - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
     if h <= 0 or w <= 0:
-        raise ValueError(f"conv_transpose2d: the output size {(h, w)} is not positive")
+        raise ValueError(f"conv_transpose2d: the output size {(h, w)} is not positive (input "
+                         f"{x.shape}, weight {weight.shape}, stride {s}, padding {p}, "
+                         f"output_padding {op}, dilation {d})")
     x_shape = (x.shape[0], cog * groups, h, w)
-    out = ConvTranspose2d.apply(x, weight, x_shape=x_shape,
-                                params=(s, (p[0], p[0], p[1], p[1]), d, groups))
+    pads = (p[0], p[0] - op[0], p[1], p[1] - op[1])
+    out = ConvTranspose2d.apply(x, weight, x_shape=x_shape, params=(s, pads, d, groups))
     return out if bias is None else out + bias.reshape(1, -1, 1, 1)

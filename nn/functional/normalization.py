@@ -105,8 +105,8 @@ class BatchNormTrain(ad.Function):
         ctx.axes, ctx.eps, ctx.xhat, ctx.inv = axes, eps, xhat, inv  # reused on arrays
         ctx.save_for_backward(x, weight)
         shape = _shape_for(x)
-        if weight is None:  # (xhat is kept for backward: never written into)
-            y = xhat if bias is None else xhat + bias.reshape(shape)
+        if weight is None:  # xhat is kept for backward, so y is a copy: y may be written into
+            y = xhat.copy() if bias is None else xhat + bias.reshape(shape)
         else:
             y = xhat * weight.reshape(shape)
             if bias is not None:

@@ -4,13 +4,16 @@ A row gives the op, its NumPy reference, how to draw its inputs (shapes and the 
 values) and extra arguments. The generic test checks, on float64 inputs drawn by hypothesis:
 the value against NumPy, the gradient against central differences (gradcheck), the second
 gradient (gradgradcheck), that gradients alias neither the inputs nor the incoming gradient,
-that nothing mutates the inputs, and that the graph's saved tensors are freed after backward.
+that no array an op keeps on ctx (outside save_for_backward, whose arrays the version check
+guards) aliases an input or an output, that nothing mutates the inputs, and that the graph's
+saved tensors are freed after backward.
 Adding an op costs one row.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -286,6 +289,183 @@ def _batch_norm_ref(x, w, b):
     return xhat * w.reshape(shape) + b.reshape(shape)
 
 
+# Convolutions and pools: shapes drawn small (every element is differentiated numerically,
+# twice over for the second gradient), options drawn per axis, legal values only.
+def _grouped(draw):
+    """(batch, groups, in channels per group, out channels per group), at most 4 channel
+    pairs in all, so the weight stays small."""
+    g, per_in, per_out = draw(st.sampled_from([(1, 1, 1), (1, 1, 2), (1, 2, 1), (1, 2, 2),
+                                               (2, 1, 1), (2, 1, 2), (2, 2, 1)]))
+    return draw(st.integers(1, 2)), g, per_in, per_out
+
+
+def _maybe_bias(draw, n_out):
+    return [draw(arrays((n_out,)))] if draw(st.booleans()) else []
+
+
+def conv2d_inputs(draw):
+    n, g, per_in, per_out = _grouped(draw)
+    k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    area = 32 // (n * g * per_in)  # at most 32 input elements
+    h = draw(st.integers(max(1, k[0] - 2), min(4, area)))
+    w = draw(st.integers(max(1, k[1] - 2), min(4, area // h)))
+    return [draw(arrays((n, g * per_in, h, w))), draw(arrays((g * per_out, per_in, *k))),
+            *_maybe_bias(draw, g * per_out)]
+
+
+def conv2d_kwargs(draw, xs):
+    x, w = xs[0], xs[1]
+    stride, padding, dilation = [], [], []
+    for n, k in zip(x.shape[2:], w.shape[2:]):
+        p = draw(st.integers(max(0, -(-(k - n) // 2)), 1))  # the kernel fits the padded input
+        d_max = 3 if k == 1 else min(3, (n + 2 * p - 1) // (k - 1))
+        stride.append(draw(st.integers(1, 3)))
+        padding.append(p)
+        dilation.append(draw(st.integers(1, d_max)))
+    return {"stride": tuple(stride), "padding": tuple(padding), "dilation": tuple(dilation),
+            "groups": x.shape[1] // w.shape[1]}
+
+
+def _conv2d(x, w, b=None, **kw):
+    import nn.functional as F
+
+    return F.conv2d(x, w, b, **kw)
+
+
+def np_conv2d(x, w, b=None, *, stride, padding, dilation, groups):
+    """y[n, o, i, j] = b[o] + sum over the group's channels c and the kernel (a, e) of
+    x_padded[n, c, i s + a d, j s + e d] w[o, c, a, e], one output at a time."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, _, h, wd = x.shape
+    o, per_in, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho, wo = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, ho, wo))
+    for b_, oc, i, j in itertools.product(range(n), range(o), range(ho), range(wo)):
+        first = (oc // (o // groups)) * per_in
+        for c, a, e in itertools.product(range(per_in), range(kh), range(kw)):
+            v = xp[b_, first + c, i * sh + a * dh, j * sw + e * dw]
+            out[b_, oc, i, j] += v * w[oc, c, a, e]
+    return out if b is None else out + b.reshape(1, -1, 1, 1)
+
+
+def conv_transpose2d_inputs(draw):
+    """y, the weight, maybe a bias, and the groups last (the weight's shape does not tell)."""
+    n, g, per_in, per_out = _grouped(draw)
+    k = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(1, 3))
+    w = draw(st.integers(1, 3 if n * g * per_in * h <= 8 else 1))
+    return [draw(arrays((n, g * per_in, h, w))), draw(arrays((g * per_in, per_out, *k))),
+            *_maybe_bias(draw, g * per_out), np.array(g)]
+
+
+def conv_transpose2d_kwargs(draw, xs):
+    """Any legal options (output_padding below the stride or the dilation, so possibly not
+    below the stride); the padding is drawn last, large enough to keep the output small."""
+    x, w, groups = xs[0], xs[1], int(xs[-1])
+    area = 32 // (x.shape[0] * w.shape[1] * groups)  # at most about 32 output elements
+    stride, padding, output_padding, dilation = [], [], [], []
+    for n, k in zip(x.shape[2:], w.shape[2:]):
+        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        op = draw(st.integers(0, max(s, d) - 1))
+        full = (n - 1) * s + d * (k - 1) + op + 1  # the output size with no padding
+        p_max = (full - 1) // 2  # the output keeps one row at least
+        p = draw(st.integers(min(p_max, max(0, -(-(full - min(5, area)) // 2))), p_max))
+        area = max(1, area // (full - 2 * p))
+        stride.append(s)
+        padding.append(p)
+        output_padding.append(op)
+        dilation.append(d)
+    return {"stride": tuple(stride), "padding": tuple(padding),
+            "output_padding": tuple(output_padding), "dilation": tuple(dilation)}
+
+
+def _conv_transpose2d(x, w, *rest, **kw):
+    import nn.functional as F
+
+    *b, groups = rest
+    return F.conv_transpose2d(x, w, *b, groups=int(groups), **kw)
+
+
+def np_conv_transpose2d(x, w, *rest, stride, padding, output_padding, dilation):
+    """Each input x[n, c, i, j] adds x[n, c, i, j] w[c, o, a, e] at (i s + a d, j s + e d) of
+    the group's output channels o, before the padding is cropped (p on each side, then
+    output_padding more rows and columns at the bottom and right, zeros unless reached)."""
+    *b, groups = rest
+    (sh, sw), (ph, pw), (oph, opw), (dh, dw) = stride, padding, output_padding, dilation
+    n, c, h, wd = x.shape
+    _, per_out, kh, kw = w.shape
+    per_in = c // int(groups)
+    full = np.zeros((n, per_out * int(groups), (h - 1) * sh + dh * (kh - 1) + 1 + oph,
+                     (wd - 1) * sw + dw * (kw - 1) + 1 + opw))
+    for b_, ci, i, j in itertools.product(range(n), range(c), range(h), range(wd)):
+        first = (ci // per_in) * per_out
+        for o, a, e in itertools.product(range(per_out), range(kh), range(kw)):
+            v = x[b_, ci, i, j] * w[ci, o, a, e]
+            full[b_, first + o, i * sh + a * dh, j * sw + e * dw] += v
+    out = full[:, :, ph:full.shape[2] - ph, pw:full.shape[3] - pw]
+    return out if not b else out + b[0].reshape(1, -1, 1, 1)
+
+
+def pool_inputs(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h = draw(st.integers(1, 4))
+    return [draw(distinct((n, c, h, draw(st.integers(1, min(4, 24 // (n * c * h)))))))]
+
+
+def pool_kwargs(avg):
+    def draw_kwargs(draw, xs):
+        """kernel 1 to 3, padding up to half the kernel (PyTorch's limit) and enough for
+        the kernel to fit, the stride given or left to default to the kernel."""
+        kernel, padding = [], []
+        for n in xs[0].shape[2:]:
+            k = draw(st.integers(1, 3))
+            kernel.append(k)
+            padding.append(draw(st.integers(max(0, -(-(k - n) // 2)), k // 2)))
+        stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))))
+        kw = {"kernel_size": tuple(kernel), "stride": stride, "padding": tuple(padding)}
+        if avg:
+            kw["count_include_pad"] = draw(st.booleans())
+        return kw
+    return draw_kwargs
+
+
+def np_pool(x, kernel_size, stride, padding, reduce):
+    """reduce(window) for each window of x, padded with NaN (which reduce ignores)."""
+    (kh, kw), (ph, pw) = kernel_size, padding
+    sh, sw = kernel_size if stride is None else stride
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=np.nan)
+    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    out = np.zeros((n, c, ho, wo))
+    for b, ch, i, j in itertools.product(range(n), range(c), range(ho), range(wo)):
+        out[b, ch, i, j] = reduce(xp[b, ch, i * sh:i * sh + kh, j * sw:j * sw + kw])
+    return out
+
+
+def _max_pool2d(x, **kw):
+    import nn.functional as F
+
+    return F.max_pool2d(x, **kw)
+
+
+def np_max_pool2d(x, *, kernel_size, stride, padding):
+    return np_pool(x, kernel_size, stride, padding, np.nanmax)
+
+
+def _avg_pool2d(x, **kw):
+    import nn.functional as F
+
+    return F.avg_pool2d(x, **kw)
+
+
+def np_avg_pool2d(x, *, kernel_size, stride, padding, count_include_pad):
+    def mean(window):
+        real = window[~np.isnan(window)]
+        return real.sum() / (window.size if count_include_pad else real.size)
+    return np_pool(x, kernel_size, stride, padding, mean)
+
+
 CASES = [
     Case("add", lambda a, b: a + b, np.add, binary()),
     Case("sub", lambda a, b: a - b, np.subtract, binary()),
@@ -320,6 +500,11 @@ CASES = [
     Case("cross_entropy", _cross_entropy, _cross_entropy_ref, logits_inputs,
          cross_entropy_kwargs),
     Case("batch_norm", _batch_norm, _batch_norm_ref, batch_norm_inputs),
+    Case("conv2d", _conv2d, np_conv2d, conv2d_inputs, conv2d_kwargs),
+    Case("conv_transpose2d", _conv_transpose2d, np_conv_transpose2d, conv_transpose2d_inputs,
+         conv_transpose2d_kwargs),
+    Case("max_pool2d", _max_pool2d, np_max_pool2d, pool_inputs, pool_kwargs(avg=False)),
+    Case("avg_pool2d", _avg_pool2d, np_avg_pool2d, pool_inputs, pool_kwargs(avg=True)),
     Case("softmax", ad.softmax, np_softmax, unary(min_dims=1), single_axis),
     Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
          unary(min_dims=1), single_axis),
@@ -344,11 +529,34 @@ CASES = [
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),
 ]
 
-NON_DIFFERENTIABLE_ARGS = {"concatenate": -1, "stack": -1, "where": 0}
+NON_DIFFERENTIABLE_ARGS = {"concatenate": -1, "stack": -1, "where": 0, "conv_transpose2d": -1}
 
 
 def _as_tuple(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, tuple | list) else (x,)
+
+
+def _kept_on_ctx(outs: list[Any]) -> list[tuple[str, str, np.ndarray]]:
+    """(op, attribute, array) for every array the graph's nodes keep as ctx attributes
+    (ctx.cols, ctx.indices.arg, ...), outside what save_for_backward holds."""
+    found, seen, todo = [], set(), [o.grad_fn for o in outs if o.grad_fn is not None]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        todo += [e[0] for e in node._edges if type(e) is tuple]
+        values, opened = list(vars(node).items()), set()
+        while values:
+            name, v = values.pop()
+            if isinstance(v, ad.Tensor | np.ndarray):
+                found.append((node.op_name(), name, getattr(v, "data", v)))
+            elif isinstance(v, tuple | list):
+                values += [(name, item) for item in v]
+            elif hasattr(v, "__dict__") and not callable(v) and id(v) not in opened:
+                opened.add(id(v))  # a helper object (max_pool2d's indices): its attributes
+                values += [(f"{name}.{k}", item) for k, item in vars(v).items()]
+    return found
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -381,6 +589,12 @@ def test_op(case: Case, data: st.DataObject) -> None:
     # backward: no aliasing of inputs or of the incoming gradient, no mutation, graph freed
     leaves = [ad.tensor(x, requires_grad=True) if i in diff else x for i, x in enumerate(xs)]
     outs = [o for o in _as_tuple(f(*leaves)) if o.requires_grad]
+    # An input or output written in place later must not change what backward reads unseen:
+    # the version check guards what save_for_backward holds, not ctx attributes.
+    for op, name, kept in _kept_on_ctx(outs):
+        for x in [*leaves, *outs]:
+            assert not np.shares_memory(kept, getattr(x, "data", x)), \
+                f"{case.name}: ctx.{name} of {op} aliases an input or an output"
     seeds = [ad.tensor(np.ones(o.shape)) for o in outs]
     nodes = [weakref.ref(o.grad_fn) for o in outs]
     wrt = [leaves[i] for i in diff]

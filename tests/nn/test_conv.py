@@ -111,6 +111,88 @@ def test_conv_transpose2d_matches_naive_loops(data):
     np.testing.assert_allclose(out.data, naive_conv_transpose(y, w, s, p, op, d, g), atol=1e-10)
 
 
+@pytest.mark.parametrize("stride, padding, output_padding, dilation, groups, cin, cout", [
+    (1, 0, 1, 2, 1, 2, 1),  # output_padding >= stride (allowed: < dilation), col2im in runs
+    (1, 1, 1, 2, 1, 1, 4),  # the same through the flipped-kernel convolution
+    (1, 1, 2, 3, 2, 2, 2),  # grouped, output_padding 2 > padding 1
+    (2, 0, 2, 3, 1, 1, 2),  # strided col2im, output_padding == stride
+    (2, 1, 1, 1, 2, 2, 4),  # output_padding < stride, grouped (as before)
+])
+def test_conv_transpose2d_output_padding_up_to_dilation(stride, padding, output_padding,
+                                                        dilation, groups, cin, cout):
+    """output_padding may reach the dilation (PyTorch's rule: smaller than the stride or the
+    dilation): the output size, the values and the gradients to second order."""
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((2, cin, 3, 2))
+    w = rng.standard_normal((cin, cout // groups, 2, 3))
+    b = rng.standard_normal(cout)
+
+    def f(y, w, b):
+        return F.conv_transpose2d(y, w, b, stride=stride, padding=padding,
+                                  output_padding=output_padding, groups=groups,
+                                  dilation=dilation)
+
+    out = f(ad.tensor(y), ad.tensor(w), ad.tensor(b))
+    want = naive_conv_transpose(y, w, stride, padding, output_padding, dilation, groups)
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.data, want + b.reshape(1, -1, 1, 1), atol=1e-10)
+    args = [ad.tensor(a, requires_grad=True) for a in (y, w, b)]
+    assert gradcheck(f, *args) and gradgradcheck(f, *args)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(stride=1, dilation=2, output_padding=1),
+    dict(stride=1, padding=1, dilation=3, output_padding=2, groups=2),
+    dict(stride=(2, 1), padding=(1, 0), dilation=(3, 2), output_padding=(2, 1)),
+    dict(stride=(1, 3), padding=(0, 2), dilation=(2, 1), output_padding=(1, 2), groups=2),
+    dict(stride=2, dilation=3, output_padding=2, padding=1),
+    dict(stride=3, padding=1, output_padding=2),
+])
+def test_conv_transpose2d_against_pytorch(kw):
+    """Values, first and second derivatives equal PyTorch's, output_padding up to the stride
+    or the dilation (minus one)."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed (optional extra bench)")
+    rng = np.random.default_rng(5)
+    groups = kw.get("groups", 1)
+    y, w = rng.standard_normal((2, 4, 3, 2)), rng.standard_normal((4, 6 // groups, 2, 3))
+    b = rng.standard_normal(6)
+    ours = [ad.tensor(a, requires_grad=True) for a in (y, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (y, w, b)]
+    out = F.conv_transpose2d(*ours, **kw)
+    ref = torch.nn.functional.conv_transpose2d(*theirs, **kw)
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), atol=1e-10)
+    v = rng.standard_normal(out.shape)
+    grads = ad.gradients(out, ours, ad.tensor(v), create_graph=True)
+    ref_grads = torch.autograd.grad(ref, theirs, torch.tensor(v), create_graph=True)
+    for g, r in zip(grads, ref_grads):
+        np.testing.assert_allclose(g.data, r.detach().numpy(), atol=1e-10)
+    u = [rng.standard_normal(g.shape) for g in grads[:2]]
+    second = ad.gradients(sum((g * ad.tensor(c)).sum() for g, c in zip(grads, u)), ours[:2])
+    ref_second = torch.autograd.grad(sum((g * torch.tensor(c)).sum()
+                                         for g, c in zip(ref_grads, u)), theirs[:2])
+    for g, r in zip(second, ref_second):
+        np.testing.assert_allclose(g.data, r.numpy(), atol=1e-10)
+
+
+def test_conv_transpose2d_bad_arguments():
+    """PyTorch's rules, each a ValueError naming the values."""
+    y, w = ad.ones((1, 2, 3, 3)), ad.ones((2, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"output_padding \(2, 2\) must be smaller than stride "
+                                         r"\(1, 1\) or dilation \(2, 2\)"):
+        F.conv_transpose2d(y, w, dilation=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"output_padding \(2, 0\) must be smaller"):
+        F.conv_transpose2d(y, w, stride=2, output_padding=(2, 0))
+    with pytest.raises(ValueError, match=r"output_padding \(-1, -1\) must be >= 0"):
+        F.conv_transpose2d(y, w, stride=2, output_padding=-1)
+    with pytest.raises(ValueError, match=r"padding \(-1, 0\)"):
+        F.conv_transpose2d(y, w, padding=(-1, 0))
+    with pytest.raises(ValueError, match="stride and dilation must be positive"):
+        F.conv_transpose2d(y, w, stride=0)
+    with pytest.raises(ValueError, match=r"output size \(-2, -2\) is not positive"):
+        F.conv_transpose2d(y, w, padding=3)
+
+
 def test_gradients_to_second_order():
     rng = np.random.default_rng(0)
     x = ad.tensor(rng.standard_normal((1, 4, 5, 5)))
@@ -156,6 +238,31 @@ def test_stride_one_input_gradient_either_way(c, o, pad, dilation, groups):
         return F.conv2d(x, w, padding=pad, dilation=dilation, groups=groups)
 
     assert gradcheck(f, xt, wt) and gradgradcheck(f, xt, wt)
+
+
+@pytest.mark.parametrize("shape, kernel, stride", [
+    ((2, 2, 3, 3), (1, 1), 1),  # the patch matrix of a 1x1 kernel at stride 1 is x itself
+    ((1, 2, 1, 4), (1, 1), 2),  # one row: the strided columns are still a view
+    ((2, 2, 4, 4), (2, 2), 1),  # a copy (kept, reused by the weight gradient)
+])
+def test_conv2d_keeps_no_view_of_its_input(shape, kernel, stride):
+    """Arrays kept on ctx for backward are fresh: a view of x there would change, unseen by
+    the version check (which guards what save_for_backward holds), if x were written in
+    place before backward. The weight gradient is the same either way."""
+    rng = np.random.default_rng(6)
+    x = ad.tensor(rng.standard_normal(shape))
+    w = ad.tensor(rng.standard_normal((3, shape[1], *kernel)), requires_grad=True)
+    y = F.conv2d(x, w, stride=stride)
+    kept = [v for v in vars(y.grad_fn).values() if isinstance(v, np.ndarray)]
+    assert not any(np.shares_memory(v, x.data) for v in kept)
+    gy = rng.standard_normal(y.shape)
+    (gw,) = ad.gradients(y, [w], ad.tensor(gy))
+    basis = np.zeros(w.size)
+    for e in range(w.size):
+        basis[e] = 1.0
+        want = np.sum(naive_conv(x.data, basis.reshape(w.shape), stride, 0, 1, 1) * gy)
+        np.testing.assert_allclose(gw.data.flat[e], want, atol=1e-9)
+        basis[e] = 0.0
 
 
 def test_same_and_valid_padding_and_float32():

@@ -89,6 +89,27 @@ def test_batchnorm_fused_matches_the_composed_formula_to_second_order():
         f(x, ad.ones(3), b)
 
 
+@pytest.mark.parametrize("affine", [False, True])
+def test_batchnorm_output_written_in_place_leaves_the_gradient(affine):
+    """y += 1 on the output (a non-leaf: written into its memory) changes no gradient; the
+    normalized x that backward keeps must not be the output's memory (without weight and bias
+    it was, and the gradient of x came out wrong by up to 3.2 here)."""
+    rng = np.random.default_rng(3)
+    x0, c = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    w = ad.tensor([1.0, 2.0, 0.5], dtype="float64") if affine else None
+    b = ad.tensor([0.1, 0.0, -0.1], dtype="float64") if affine else None
+
+    def grad_x(in_place):
+        x = ad.tensor(x0, requires_grad=True)
+        y = nn.functional.batch_norm(x, None, None, w, b, training=True)
+        if in_place:
+            y += 1.0
+        (y * ad.tensor(c)).sum().backward()
+        return x.grad.data
+
+    np.testing.assert_allclose(grad_x(True), grad_x(False), atol=1e-12)
+
+
 def test_layernorm_values():
     ln = nn.LayerNorm(3)
     x = np.array([[1.0, 2.0, 4.0], [0.0, 0.0, 3.0]], np.float32)
