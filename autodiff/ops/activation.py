@@ -16,6 +16,7 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
+from autodiff.ops.axes import normalize_axis
 from autodiff.ops.elementwise import exp, tanh
 from autodiff.ops.reduce import logsumexp
 from autodiff.tensor import Tensor
@@ -86,6 +87,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     tensor([-0.6931472, -0.6931472])
     """
     x = as_tensor(x)
+    axis = normalize_axis("log_softmax", axis, x.ndim)
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
@@ -97,4 +99,5 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     tensor([[0.5, 0.5],
             [0. , 1. ]])
     """
-    return exp(log_softmax(x, axis=axis))
+    x = as_tensor(x)
+    return exp(log_softmax(x, axis=normalize_axis("softmax", axis, x.ndim)))

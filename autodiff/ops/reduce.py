@@ -13,6 +13,7 @@ tensor([[0.      , 0.333333],
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
+from autodiff.ops.axes import normalize_axes
 from autodiff.ops.elementwise import exp, log, sqrt
 from autodiff.ops.shape import broadcast_to, reshape, sum_to
 from autodiff.tensor import Tensor
@@ -30,18 +32,13 @@ __all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var"]
 
 
 def _axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
-    """Normalize `axis` to a sorted tuple of non-negative axes, with a clear error."""
+    """The reduced axes, sorted; None means all. A 0-d tensor takes axis 0 or -1 (reducing
+    nothing), as NumPy's reductions do."""
     if axis is None:
         return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    out = []
-    for a in items:
-        if not -ndim <= int(a) < builtins.max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
-        out.append(int(a) % builtins.max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    if ndim == 0 and hasattr(axis, "__index__") and operator.index(axis) in (0, -1):
+        return ()
+    return tuple(sorted(normalize_axes(op, axis, ndim)))
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -186,7 +183,8 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     >>> ad.std(ad.tensor([1.0, 3.0]), ddof=1)
     tensor(1.4142135)
     """
-    return sqrt(var(x, axis, keepdims, ddof))
+    x = as_tensor(x)
+    return sqrt(var(x, _axes("std", axis, x.ndim), keepdims, ddof))
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
