@@ -12,8 +12,9 @@ tensor([[0.      , 0.333333],
 
 from __future__ import annotations
 
-import builtins
+import math
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axes
 from autodiff.ops.elementwise import exp, log, sqrt
+from autodiff.ops.indexing import where
 from autodiff.ops.shape import broadcast_to, reshape, sum_to
 from autodiff.tensor import Tensor
 
@@ -145,7 +147,8 @@ def _count(x: Tensor, axes: tuple[int, ...]) -> int:
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Average over `axis` (a composite: sum / count).
+    """Average over `axis` (a composite: sum / count). Over no element it is NaN, with NumPy's
+    RuntimeWarning "Mean of empty slice".
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -158,33 +161,58 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = _axes("mean", axis, x.ndim)
-    return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
+    n = _count(x, axes)
+    if not n:
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
+    return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1).
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1). With no degree
+    of freedom left (n <= ddof) it is NaN (or inf, dividing a positive sum by 0), with NumPy's
+    RuntimeWarning "Degrees of freedom <= 0 for slice".
+
+    The values are first shifted by one of them (a constant: the variance does not change), so
+    that equal values give exactly 0 whatever the rounding of their mean.
 
     >>> import autodiff as ad
     >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(1.25)
+    >>> ad.var(ad.tensor([0.1, 0.1, 0.1]))
+    tensor(0.)
     """
     x = as_tensor(x)
     axes = _axes("var", axis, x.ndim)
-    d = x - mean(x, axes, keepdims=True)
-    return sum(d * d, axes, keepdims) * (1.0 / builtins.max(_count(x, axes) - ddof, 0))
+    n = _count(x, axes)
+    if n <= ddof:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+    if n:
+        x = x - x.data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
+    d = x - sum(x, axes, keepdims=True) * (1.0 / n if n else math.nan)
+    # sum / 0 as NumPy: 0 / 0 is NaN, a positive sum / 0 is inf: the same as times inf.
+    return sum(d * d, axes, keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
 
 
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var).
+    """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
+    (the derivative of sqrt is infinite there, and var's gradient is 0).
 
     >>> import autodiff as ad
     >>> ad.std(ad.tensor([1.0, 3.0]))
     tensor(1.)
     >>> ad.std(ad.tensor([1.0, 3.0]), ddof=1)
     tensor(1.4142135)
+    >>> x = ad.tensor([2.0], requires_grad=True)
+    >>> ad.std(x).backward(); x.grad
+    tensor([0.])
     """
     x = as_tensor(x)
-    return sqrt(var(x, _axes("std", axis, x.ndim), keepdims, ddof))
+    v = var(x, _axes("std", axis, x.ndim), keepdims, ddof)
+    zero = v.data == 0
+    if not zero.any():
+        return sqrt(v)
+    # Both branches finite: the zero gradient the unselected sqrt(1) gets never meets an inf.
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

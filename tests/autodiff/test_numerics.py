@@ -1,0 +1,136 @@
+"""Stable numerics: values where the textbook formula overflows, cancels or meets 0 * inf, and
+gradients that stay finite there. Each case is checked against NumPy or float64 references
+(and against PyTorch in float32 and float64 when it is installed)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.testing import gradcheck, gradgradcheck
+
+DTYPES = [np.float32, np.float64]
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="PyTorch comparison (not installed in CI)")
+
+
+def _numpy_quietly(f, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return f(*args, **kwargs)
+
+
+# -- mean, var, std of empty input; var(ddof) with no degrees of freedom --------------------------
+
+EMPTY = [((0,), None, False), ((0, 3), 0, False), ((0, 3), 0, True), ((0, 3), None, True),
+         ((2, 0), (0, 1), False), ((0, 3), 1, False), ((0, 3), 1, True)]
+
+
+@pytest.mark.parametrize("shape, axis, keepdims", EMPTY)
+def test_mean_of_empty_input_is_nan_with_numpys_warning(shape, axis, keepdims):
+    x = np.zeros(shape, np.float32)
+    expected = _numpy_quietly(np.mean, x, axis=axis, keepdims=keepdims)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = ad.mean(ad.tensor(x), axis=axis, keepdims=keepdims)
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    empty_slice = expected.size > 0  # NumPy warns when a mean is taken over nothing
+    assert any("Mean of empty slice" in str(w.message) for w in caught) == empty_slice
+    assert all(w.category is RuntimeWarning for w in caught)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("shape, axis, keepdims", EMPTY)
+def test_var_and_std_of_empty_input_are_nan_with_numpys_warning(op, shape, axis, keepdims):
+    x = np.zeros(shape)
+    expected = _numpy_quietly(getattr(np, op), x, axis=axis, keepdims=keepdims)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = getattr(ad, op)(ad.tensor(x), axis=axis, keepdims=keepdims)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.data, expected)
+    no_freedom = expected.size > 0
+    assert any("Degrees of freedom <= 0 for slice" in str(w.message)
+               for w in caught) == no_freedom
+    assert not any("Mean of empty slice" in str(w.message) for w in caught)  # nor does NumPy
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("values, ddof", [([2.0], 1), ([1.0, 2.0], 2), ([1.0, 2.0], 3),
+                                          ([1.0, 2.0, 4.0], 1)])
+def test_ddof_without_degrees_of_freedom_gives_numpys_value(op, values, ddof):
+    x = np.array(values)
+    expected = _numpy_quietly(getattr(np, op), x, ddof=ddof)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = getattr(ad, op)(ad.tensor(x), ddof=ddof)
+    assert any("Degrees of freedom <= 0 for slice" in str(w.message)
+               for w in caught) == (len(values) <= ddof)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)  # nan, inf or the value
+
+
+# -- std at zero variance: gradient 0 (as PyTorch), to second order ---------------------------
+
+ZERO_VARIANCE = [  # (values, axis)
+    ([3.0], None), ([[1.0], [2.0], [3.0]], 1), ([0.1, 0.1, 0.1], None),
+    ([[0.7, 0.7, 0.7, 0.7], [1.0, 2.0, 3.0, 4.0]], 1), ([1e4 + 0.1] * 5, None),
+]
+
+
+def _equal_rows(values, axis):
+    """Where every value of a reduced slice is the same (the variance is exactly 0)."""
+    v = np.array(values, np.float64)
+    return np.ptp(v, axis=axis, keepdims=True) == 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("values, axis", ZERO_VARIANCE)
+def test_std_at_zero_variance_has_gradient_zero(values, axis, dtype):
+    x = ad.tensor(np.array(values, dtype), requires_grad=True)
+    s = ad.std(x, axis=axis, keepdims=True)
+    equal = _equal_rows(values, axis)
+    # Equal values give exactly 0 (NumPy gives 1.4e-17 for [0.1] * 3 in float64, from the
+    # rounding of the mean); PyTorch's float32 gives 0 too.
+    assert (s.data[equal] == 0).all()
+    s.sum().backward()
+    g, rows = x.grad.data, np.broadcast_to(equal, x.shape)
+    assert np.isfinite(g).all() and (g[rows] == 0).all()
+    if not rows.all():  # the other rows keep the usual gradient (x - mean) / (n std)
+        xs = np.array(values, np.float64)[~equal.reshape(-1)]
+        expected = (xs - xs.mean(axis=-1, keepdims=True)) / (xs.shape[-1] * xs.std(-1))
+        np.testing.assert_allclose(g[~rows].reshape(expected.shape), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("values, axis", ZERO_VARIANCE)
+def test_std_at_zero_variance_second_order_is_finite(values, axis):
+    x = ad.tensor(np.array(values), requires_grad=True)
+    (g,) = ad.gradients(ad.std(x, axis=axis).sum(), [x], create_graph=True)
+    (h,) = ad.gradients((g * g).sum() + g.sum(), [x])
+    assert np.isfinite(g.data).all() and np.isfinite(h.data).all()
+
+
+def test_std_away_from_zero_variance_still_checks():
+    x = ad.tensor([[1.0, 2.5, -0.5], [0.3, 0.3, 0.3]], dtype="float64")
+    assert gradcheck(lambda x: ad.std(x[:1], axis=1), x)
+    assert gradgradcheck(lambda x: ad.std(x[:1], axis=1, ddof=1), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("values, axis", ZERO_VARIANCE)
+def test_std_at_zero_variance_matches_pytorch(values, axis, dtype):
+    torch = _torch()
+    x = ad.tensor(np.array(values, dtype), requires_grad=True)
+    t = torch.tensor(np.array(values, dtype), requires_grad=True)
+    ad.std(x, axis=axis, keepdims=True).sum().backward()
+    s = torch.std(t, dim=axis, correction=0, keepdim=True)
+    s.sum().backward()
+    # Compared except where PyTorch's rounded mean leaves a variance of 1e-34 for equal values
+    # (float64 [0.1] * 3): there PyTorch's gradient is -1/3 each, ours 0.
+    same = np.broadcast_to(~_equal_rows(values, axis) | (s.detach().numpy() == 0), x.shape)
+    if not same.any():
+        pytest.skip("PyTorch's variance of these equal values is not 0")
+    np.testing.assert_allclose(x.grad.data[same], t.grad.numpy()[same], rtol=1e-5, atol=1e-7)
