@@ -134,3 +134,73 @@ def test_std_at_zero_variance_matches_pytorch(values, axis, dtype):
     if not same.any():
         pytest.skip("PyTorch's variance of these equal values is not 0")
     np.testing.assert_allclose(x.grad.data[same], t.grad.numpy()[same], rtol=1e-5, atol=1e-7)
+
+
+# -- x ** p at x = 0: 0 for p = 0, finite for integer p >= 1, to any order --------------------
+
+def _derivatives(f, x, order):
+    """[f'(x), f''(x), ...] up to `order`, each by reverse mode over the previous one."""
+    out, g = [], f
+    for _ in range(order):
+        g = ad.grad(g)
+        out.append(g(x).item())
+    return out
+
+
+@pytest.mark.parametrize("p, expected", [
+    (0, [0, 0, 0, 0]), (1, [1, 0, 0, 0]), (2, [0, 2, 0, 0]), (3, [0, 0, 6, 0]),
+    (4, [0, 0, 0, 24]),
+])
+@pytest.mark.parametrize("exponent", ["scalar", "tensor"])
+def test_pow_at_zero_to_any_order(p, expected, exponent):
+    x0 = ad.tensor(0.0, dtype="float64")
+    if exponent == "scalar":
+        def f(x):
+            return x ** p
+    else:
+        pt = ad.tensor(float(p), dtype="float64")
+
+        def f(x):
+            return x ** pt
+    assert _derivatives(f, x0, 4) == expected
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_pow_at_zero_gradchecks(p):
+    x = ad.tensor([0.0, 0.0, 0.5, -1.5], dtype="float64")
+    assert gradcheck(lambda x: x ** p, x)
+    assert gradgradcheck(lambda x: x ** p, x)
+    # the exponent a tensor (a constant here: around a base 0, x ** e is not smooth in e)
+    x.requires_grad_()
+    e = ad.tensor([float(p)] * 4, dtype="float64")
+    assert gradcheck(lambda x, e: x ** e, x, e)
+    assert gradgradcheck(lambda x, e: x ** e, x, e)
+
+
+def test_pow_tensor_exponent_at_zero_base_and_zero_exponent():
+    a = ad.tensor([0.0, 0.0, 2.0, 0.0], dtype="float64", requires_grad=True)
+    p = ad.tensor([0.0, 3.0, 0.0, 1.0], dtype="float64", requires_grad=True)
+    (ga, gp) = ad.gradients((a ** p).sum(), [a, p], create_graph=True)
+    np.testing.assert_array_equal(ga.data, [0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_allclose(gp.data, [0.0, 0.0, np.log(2.0), 0.0])
+    second = ad.gradients((ga * ga).sum() + ga.sum() + gp.sum(), [a, p])
+    assert all(np.isfinite(g.data).all() for g in second)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("p", [0, 1, 2, 3])
+def test_pow_at_zero_matches_pytorch(p, dtype):
+    torch = _torch()
+    values = np.array([0.0, 0.0, 1.5, -2.0], dtype)
+    x = ad.tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    g, gt = (x ** p).sum(), (t ** p).sum()
+    for _ in range(4):  # the first four derivatives, each summed and differentiated again
+        (g,) = ad.gradients(g, [x], create_graph=True, allow_unused=True)
+        if gt.requires_grad:
+            (gt,) = torch.autograd.grad(gt, [t], create_graph=True)
+        else:  # PyTorch's zeros for a constant gradient (x ** 0, then x ** 1 ...) end its graph
+            gt = torch.zeros_like(t)
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g.data, gt.detach().numpy(), rtol=1e-6)
+        g, gt = g.sum(), gt.sum()
