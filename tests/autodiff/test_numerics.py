@@ -204,3 +204,90 @@ def test_pow_at_zero_matches_pytorch(p, dtype):
         assert g.dtype == dtype
         np.testing.assert_allclose(g.data, gt.detach().numpy(), rtol=1e-6)
         g, gt = g.sum(), gt.sum()
+
+
+# -- sigmoid: accurate in both tails ------------------------------------------------------------
+
+def _sigmoid64(x):
+    """The float64 reference, each branch without overflow."""
+    x = np.asarray(x, np.float64)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def test_sigmoid_float32_relative_error_below_1e_6_over_the_whole_range():
+    x = np.linspace(-88, 88, 1_000_001, dtype=np.float32)
+    got = ad.sigmoid(ad.tensor(x)).data
+    assert got.dtype == np.float32
+    rel = np.abs(got - _sigmoid64(x)) / _sigmoid64(x)
+    assert rel.max() <= 1e-6, f"relative error {rel.max():.3g} at x = {x[np.argmax(rel)]}"
+
+
+def test_sigmoid_float64_relative_error_within_a_few_ulps():
+    x = np.linspace(-700, 700, 100_001)
+    rel = np.abs(ad.sigmoid(ad.tensor(x)).data - _sigmoid64(x)) / _sigmoid64(x)
+    assert rel.max() <= 4e-16
+
+
+@pytest.mark.parametrize("dtype", [*DTYPES, np.float16])
+def test_sigmoid_never_warns_and_saturates_exactly(dtype):
+    x = np.array([-1e4, -1000.0, -60.0, 0.0, 60.0, 1000.0, 1e4, -np.inf, np.inf], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ad.sigmoid(ad.tensor(x)).data
+    assert out.dtype == dtype
+    assert out[0] == 0 and out[3] == 0.5 and out[-3] == 1 and out[-2] == 0 and out[-1] == 1
+    assert np.isnan(ad.sigmoid(ad.tensor(np.array([np.nan], dtype))).data).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_gradient_in_the_tails(dtype):
+    x = ad.tensor(np.array([-80.0, -30.0, -15.0, 0.0, 15.0], dtype), requires_grad=True)
+    ad.sigmoid(x).sum().backward()
+    s = _sigmoid64(x.data)
+    # out * (1 - out): relative in the left tail; the right one holds 1 - out to an epsilon
+    np.testing.assert_allclose(x.grad.data, s * (1 - s), rtol=2e-6, atol=np.finfo(dtype).eps)
+    np.testing.assert_allclose(x.grad.data[:3], (s * (1 - s))[:3], rtol=2e-6)
+    assert x.grad.dtype == dtype
+
+
+def test_sigmoid_gradcheck_and_second_order_in_the_tails():
+    x = ad.tensor([-30.0, -8.0, -0.5, 0.0, 0.5, 8.0, 30.0], dtype="float64")
+    assert gradcheck(ad.sigmoid, x)
+    assert gradgradcheck(ad.sigmoid, x)
+    (g,) = ad.gradients(ad.sigmoid(x.requires_grad_()).sum(), [x], create_graph=True)
+    (h,) = ad.gradients(g.sum(), [x])
+    s = _sigmoid64(x.data)
+    np.testing.assert_allclose(h.data, s * (1 - s) * (1 - 2 * s), rtol=1e-10, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("y", [0.0, 1.0])
+def test_course_cost_on_a_saturated_sigmoid_is_finite(y, dtype):
+    """-(y log a + (1 - y) log(1 - a)) with a = sigmoid(Z), Z = -30: a = 9.4e-14, not 0."""
+    Z = ad.tensor(np.array([-30.0], dtype), requires_grad=True)
+    a = ad.sigmoid(Z)
+    cost = -(y * ad.log(a) + (1 - y) * ad.log(1 - a)).sum()
+    cost.backward()
+    assert np.isfinite(cost.item()) and np.isfinite(Z.grad.data).all()
+    # (for y = 0, log(1 - a) keeps a only to the precision of 1 - a)
+    np.testing.assert_allclose(cost.item(), 30.0 if y else 9.357623e-14, rtol=1e-5,
+                               atol=np.finfo(dtype).eps)
+    np.testing.assert_allclose(Z.grad.data, _sigmoid64(-30.0) - y, rtol=1e-5)  # dZ = A - Y
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_matches_pytorch_to_second_order(dtype):
+    torch = _torch()
+    values = np.linspace(-88, 88, 2001).astype(dtype)
+    x = ad.tensor(values, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    out, ref = ad.sigmoid(x), torch.sigmoid(t)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=rtol)
+    (g,) = ad.gradients(out.sum(), [x], create_graph=True)
+    (gt,) = torch.autograd.grad(ref.sum(), [t], create_graph=True)
+    np.testing.assert_allclose(g.data, gt.detach().numpy(), rtol=10 * rtol, atol=1e-30)
+    (h,) = ad.gradients(g.sum(), [x])
+    (ht,) = torch.autograd.grad(gt.sum(), [t])
+    np.testing.assert_allclose(h.data, ht.numpy(), rtol=10 * rtol, atol=1e-30)
