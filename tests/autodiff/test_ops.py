@@ -264,6 +264,23 @@ def _cross_entropy_ref(z, target, reduction):
     return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
 
 
+def softplus_kwargs(draw, xs):
+    return {"beta": draw(st.sampled_from([0.5, 1.0, 2.0])),
+            "threshold": draw(st.sampled_from([20.0, float("inf")]))}
+
+
+def _softplus(x, beta, threshold):
+    import nn.functional as F
+
+    return F.softplus(x, beta=beta, threshold=threshold)
+
+
+def _logsigmoid(x):
+    import nn.functional as F
+
+    return F.logsigmoid(x)
+
+
 def batch_norm_inputs(draw):
     n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
     spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
@@ -320,6 +337,9 @@ CASES = [
     Case("cross_entropy", _cross_entropy, _cross_entropy_ref, logits_inputs,
          cross_entropy_kwargs),
     Case("batch_norm", _batch_norm, _batch_norm_ref, batch_norm_inputs),
+    Case("softplus", _softplus, lambda x, beta, threshold: np.logaddexp(0, beta * x) / beta,
+         unary(), softplus_kwargs),
+    Case("logsigmoid", _logsigmoid, lambda x: -np.logaddexp(0, -x), unary()),
     Case("softmax", ad.softmax, np_softmax, unary(min_dims=1), single_axis),
     Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
          unary(min_dims=1), single_axis),
