@@ -215,6 +215,17 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
+def max_shift(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
+    """The largest value over `axes` (kept as size-1 axes), as a constant: subtracting it keeps
+    exp from overflowing and changes neither softmax nor logsumexp. 0 where it is not finite
+    (a row of -inf) and over empty axes."""
+    if not x.size:
+        return np.zeros(_kept_shape(x.shape, axes), x.dtype)
+    m = np.asarray(np.maximum.reduce(x.data, axis=axes, keepdims=True))  # 0-d: a scalar
+    m[~np.isfinite(m)] = 0
+    return m
+
+
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out).
 
@@ -224,10 +235,6 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = _axes("logsumexp", axis, x.ndim)
-    m = np.max(x.data, axis=axes, keepdims=True) if x.size else np.zeros(
-        _kept_shape(x.shape, axes), x.dtype)
-    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
-    shift = Tensor._make(m, None, 0)
+    shift = max_shift(x, axes)
     out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
     return out if keepdims else reshape(out, [n for i, n in enumerate(x.shape) if i not in axes])
-
