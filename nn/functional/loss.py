@@ -138,13 +138,16 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     if logp.ndim < 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C, ...), got {logp.shape}")
     onehot = _one_hot("nll_loss", target, logp.shape[1], logp.shape, logp.dtype)
-    return _reduce(-(logp * onehot).sum(axis=1), reduction, "nll_loss")
+    # picked by where, not multiplied by the one-hot: 0 * -inf (a masked class) would be NaN
+    return _reduce(-ad.where(onehot > 0, logp, 0).sum(axis=1), reduction, "nll_loss")
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C, ...) with integer labels (N, ...) or class
     probabilities of the input's shape; `label_smoothing` mixes in the uniform distribution.
+    A masked logit (-inf) costs nothing where the target puts no mass on it (0 log 0 = 0),
+    its gradient is 0; float16 logits are computed in float32 and give a float16 loss.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -154,6 +157,8 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     0.6691
     >>> loss.backward(); z.grad.shape
     (2, 3)
+    >>> F.cross_entropy(ad.tensor([[0.0, float("-inf")]]), [0])
+    tensor(0.)
     """
     logits = _tensor(input)
     if logits.ndim < 2:
@@ -179,16 +184,21 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
         probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
     if reduction not in ("mean", "sum", "none"):
         _reduce(logits, reduction, "cross_entropy")  # raises the error
+    if logits.dtype == np.float16:  # in float32 inside, returned in float16 (as PyTorch)
+        loss = SoftmaxCrossEntropy.apply(ad.astype(logits, np.float32), probs.astype(np.float32),
+                                         reduction=reduction, labels=labels)
+        return ad.astype(loss, np.float16)
     return SoftmaxCrossEntropy.apply(logits, probs, reduction=reduction, labels=labels)
 
 
 class SoftmaxCrossEntropy(ad.Function):
     """-sum_c p_c log softmax(z)_c over the class axis 1 per sample, then reduced ("mean",
-    "sum" or "none"), fused: forward sum_c p_c (logsumexp(z) - z_c), backward
-    grad * (softmax(z) sum_c p_c - p), divided by the count for "mean". `labels` True says
-    that p came from class labels (one-hot, smoothed or not), whose rows sum to 1: the
-    backward is then softmax(z) - p. The backward is written in operations arrays and
-    Tensors share, so it can be differentiated again.
+    "sum" or "none"), fused: forward logsumexp(z) sum_c p_c - sum_c p_c z_c, with p_c z_c
+    taken as 0 where p_c = 0 (a masked logit z_c = -inf costs nothing when no target mass is
+    on it), backward grad * (softmax(z) sum_c p_c - p), divided by the count for "mean".
+    `labels` True says that p came from class labels (one-hot, smoothed or not), whose rows
+    sum to 1: the backward is then softmax(z) - p. The backward is written in operations
+    arrays and Tensors share, so it can be differentiated again.
 
     >>> import autodiff as ad
     >>> import numpy as np
@@ -206,7 +216,8 @@ class SoftmaxCrossEntropy(ad.Function):
     def forward(ctx, logits, probs, *, reduction, labels):
         # ufunc.reduce rather than .max()/.sum(): the same result without NumPy's Python
         # wrapper, which costs as much as the arithmetic on a small batch.
-        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+        ctx.shift = np.maximum.reduce(logits, axis=1, keepdims=True)
+        shifted = logits - ctx.shift
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=1, keepdims=True)
         log_total = np.log(total)
@@ -215,12 +226,10 @@ class SoftmaxCrossEntropy(ad.Function):
         ctx.save_for_backward(logits, probs)
         count = logits.size // logits.shape[1]  # samples (and positions, for N-D logits)
         ctx.reduction, ctx.count, ctx.labels = reduction, count, labels
-        if reduction == "none":
-            return np.add.reduce((log_total - shifted) * probs, axis=1)
-        if labels:  # rows of p sum to 1: sum_c p_c (log_total - z_c) = log_total - p . z
-            loss = np.add.reduce(log_total, axis=None) - np.vdot(shifted, probs)
-        else:
-            loss = np.add.reduce((log_total - shifted) * probs, axis=None)
+        if not labels:  # label rows sum to 1; other targets weigh logsumexp by their sum
+            log_total = log_total * np.add.reduce(probs, axis=1, keepdims=True)
+        axis = 1 if reduction == "none" else None
+        loss = np.add.reduce(log_total, axis=axis) - _target_dot(shifted, probs, axis)
         return loss / count if reduction == "mean" else loss
 
     @staticmethod
@@ -229,7 +238,7 @@ class SoftmaxCrossEntropy(ad.Function):
         if isinstance(logits, np.ndarray):
             soft = ctx.softmax
         else:  # recomputed from the logits Tensor, so that it can be differentiated again
-            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            e = np.exp(logits - ctx.shift)
             soft = e / e.sum(axis=1, keepdims=True)
         if ctx.reduction == "none":
             g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
@@ -238,3 +247,14 @@ class SoftmaxCrossEntropy(ad.Function):
         if ctx.labels:  # one-hot rows (smoothed or not) sum to 1
             return (soft - probs) * g, None
         return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None
+
+
+def _target_dot(z: np.ndarray, p: np.ndarray, axis: int | None) -> Any:
+    """sum of p_c z_c over `axis` (None: all), with p_c z_c = 0 where p_c = 0: at a masked
+    logit, 0 * -inf would be NaN. Over all axes it is one dot product, redone masked only when
+    it comes out NaN: the masked product costs as much again as the whole forward on 64x10."""
+    if axis is None:
+        pz = np.vdot(z, p)
+        if pz == pz:  # not NaN
+            return pz
+    return np.add.reduce(np.multiply(z, p, out=np.zeros_like(z), where=p != 0), axis=axis)

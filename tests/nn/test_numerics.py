@@ -150,3 +150,123 @@ def test_bce_with_logits_matches_pytorch(dtype):
     ref.backward()
     np.testing.assert_allclose(xa.grad.data, xt.grad.numpy(), rtol=10 * RTOL[dtype],
                                atol=np.finfo(dtype).eps)
+
+
+# -- cross_entropy and nll_loss with masked logits (-inf), float16, large offsets ---------------
+
+INF = np.inf
+MASKED = np.array([[0.0, -INF, 1.0, 0.5], [-INF, 2.0, -INF, -INF], [3.0, -1.0, -INF, 0.0]])
+LABELS = np.array([2, 1, 0])
+
+
+def _log_softmax64(z):
+    z = np.asarray(z, np.float64)
+    d = z - z.max(axis=1, keepdims=True)
+    return d - np.log(np.exp(d).sum(axis=1, keepdims=True))
+
+
+def _reduced(per, reduction):
+    return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_of_log_softmax"])
+def test_masked_logits_give_a_finite_loss_and_gradient(loss, reduction, dtype):
+    z = ad.tensor(MASKED.astype(dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if loss == "cross_entropy":
+            out = F.cross_entropy(z, LABELS, reduction=reduction)
+        else:
+            out = F.nll_loss(F.log_softmax(z, axis=1), LABELS, reduction=reduction)
+        (g,) = ad.gradients(out, [z], grad_outputs=ad.ones(out.shape, dtype=dtype))
+    logp = _log_softmax64(MASKED)
+    per = -logp[np.arange(3), LABELS]
+    np.testing.assert_allclose(out.data, _reduced(per, reduction), rtol=4 * RTOL[dtype])
+    expected = np.exp(logp) - np.eye(4)[LABELS]
+    expected = expected / 3 if reduction == "mean" else expected
+    assert out.dtype == g.dtype == dtype and np.isfinite(g.data).all()
+    np.testing.assert_allclose(g.data, expected, rtol=10 * RTOL[dtype], atol=10 * RTOL[dtype])
+
+
+def test_masked_logits_spatial_and_second_order():
+    z = np.stack([MASKED, MASKED[::-1]], axis=-1)  # (N, C, 2)
+    y = np.stack([LABELS, LABELS[::-1]], axis=-1)
+    zt = ad.tensor(z, requires_grad=True)
+    out = F.cross_entropy(zt, y)
+    logp = np.moveaxis(_log_softmax64(np.moveaxis(z, -1, 1).reshape(-1, 4)).reshape(3, 2, 4), 2, 1)
+    per = -np.take_along_axis(logp, y[:, None], axis=1)
+    np.testing.assert_allclose(out.item(), per.mean(), rtol=1e-12)
+    (g,) = ad.gradients(out, [zt], create_graph=True)
+    (h,) = ad.gradients((g * g).sum(), [zt])
+    assert np.isfinite(g.data).all() and np.isfinite(h.data).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_probability_targets_with_zero_mass_on_masked_logits_are_finite(dtype):
+    """sum_c p_c log q_c takes 0 log 0 as 0 (PyTorch gives NaN here, its gradient finite)."""
+    p = np.array([[0.5, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.0], [0.25, 0.25, 0.0, 0.5]], dtype)
+    z = ad.tensor(MASKED.astype(dtype), requires_grad=True)
+    for reduction in ("mean", "none"):
+        out = F.cross_entropy(z, p, reduction=reduction)
+        per = -np.where(p > 0, p * np.where(p > 0, _log_softmax64(MASKED), 0), 0).sum(axis=1)
+        np.testing.assert_allclose(out.data, _reduced(per, reduction), rtol=4 * RTOL[dtype])
+    F.cross_entropy(z, p).backward()
+    assert np.isfinite(z.grad.data).all()
+
+
+def test_label_smoothing_on_masked_logits_is_inf_with_a_finite_gradient():
+    z = ad.tensor(MASKED, requires_grad=True)
+    out = F.cross_entropy(z, LABELS, label_smoothing=0.1)  # mass on -inf logits: inf, as PyTorch
+    assert out.item() == np.inf
+    out.backward()
+    smooth = np.eye(4)[LABELS] * 0.9 + 0.1 / 4
+    np.testing.assert_allclose(z.grad.data, (np.exp(_log_softmax64(MASKED)) - smooth) / 3)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_float16_cross_entropy_is_computed_in_float32(reduction):
+    logits = np.array([[-1000.0, -1001.0, -1002.0], [3.0, -60000.0, 65504.0]], np.float16)
+    z = ad.tensor(logits, requires_grad=True)
+    out = F.cross_entropy(z, [1, 0], reduction=reduction)
+    assert out.dtype == np.float16
+    per = -_log_softmax64(logits)[np.arange(2), [1, 0]]
+    np.testing.assert_allclose(out.data.astype(np.float64), _reduced(per, reduction), rtol=1e-3)
+    (g,) = ad.gradients(out, [z], grad_outputs=ad.ones(out.shape, dtype="float16"))
+    assert g.dtype == np.float16
+    expected = np.exp(_log_softmax64(logits)) - np.eye(3)[[1, 0]]
+    expected = expected / 2 if reduction == "mean" else expected
+    np.testing.assert_allclose(g.data.astype(np.float64), expected, rtol=1e-3, atol=1e-3)
+
+
+def test_float32_logits_with_a_large_offset():
+    z = ad.tensor(np.array([[-1e6, -1e6], [1e6, 1e6 - 1.0]], np.float32))
+    np.testing.assert_allclose(F.cross_entropy(z, [0, 0], reduction="none").data,
+                               [np.log(2.0), np.log1p(np.exp(-1.0))], rtol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, *DTYPES])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_masked_and_float16_cross_entropy_matches_pytorch(reduction, dtype):
+    torch = _torch()
+    logits = np.concatenate([MASKED, [[-1000.0, -1001.0, -1002.0, -6e4]]]).astype(dtype)
+    labels = np.array([2, 1, 0, 3])
+    z, t = ad.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    out = F.cross_entropy(z, labels, reduction=reduction)
+    ref = torch.nn.functional.cross_entropy(t, torch.tensor(labels), reduction=reduction)
+    # float16: PyTorch rounds log_softmax to float16 before picking (4 ulps off at 0.066);
+    # ours rounds once, from float32 (test_float16_cross_entropy_is_computed_in_float32)
+    rtol = 5e-3 if dtype == np.float16 else 4 * RTOL[dtype]
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.data.astype(np.float64), ref.detach().numpy(), rtol=rtol)
+    seed = np.full(out.shape, 0.5, dtype)
+    (g,) = ad.gradients(out, [z], grad_outputs=ad.tensor(seed))
+    (gt,) = torch.autograd.grad(ref, [t], grad_outputs=torch.tensor(seed))
+    np.testing.assert_allclose(g.data.astype(np.float64), gt.numpy(), rtol=rtol, atol=rtol)
+    logp = F.log_softmax(ad.tensor(logits), axis=1)
+    np.testing.assert_allclose(
+        F.nll_loss(logp, labels, reduction=reduction).data.astype(np.float64),
+        torch.nn.functional.nll_loss(torch.log_softmax(torch.tensor(logits), 1),
+                                     torch.tensor(labels), reduction=reduction).numpy(),
+        rtol=rtol)
