@@ -57,22 +57,58 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 (PyTorch).
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, as PyTorch's: each log clamped at
+    -100 (log(1 - p) by log1p), so a saturated p = 0 or 1 gives a finite loss and gradient.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> round(F.binary_cross_entropy(ad.tensor([0.5]), ad.tensor([1.0])).item(), 4)
     0.6931
+    >>> p = ad.tensor([0.0, 1.0], requires_grad=True)
+    >>> F.binary_cross_entropy(p, ad.tensor([1.0, 1.0]), reduction="sum")
+    tensor(100., grad_fn=<sum>)
     """
     p, y = _tensor(input), _tensor(target)
     _same_shape("binary_cross_entropy", p, y)
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
                          f"values in [{p.data.min()}, {p.data.max()}]")
+    if y.dtype != p.dtype:
+        y = ad.astype(y, p.dtype)
+    return _reduce(BinaryCrossEntropy.apply(p, y), reduction, "binary_cross_entropy")
+
+
+class BinaryCrossEntropy(ad.Function):
+    """-(y log p + (1 - y) log(1 - p)) elementwise with PyTorch's clamps: each log at least
+    -100. Backward as PyTorch's: (p - y) / max(p (1 - p), 1e-12) for p, which is the
+    derivative inside and stays finite at p = 0 or 1; log(1 - p) - log(p), each clamped, for
+    y. Both in Tensor ops, so they can be differentiated again."""
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, y):
+        ctx.save_for_backward(p, y)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        return (y - 1) * log_q - y * log_p
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y = ctx.saved_tensors
+        need_p, need_y = ctx.needs_input_grad
+        gp = grad * (p - y) / ad.maximum(p * (1 - p), 1e-12) if need_p else None
+        gy = grad * (_clamped_log(1 - p) - _clamped_log(p)) if need_y else None
+        return gp, gy
+
+
+def _clamped_log(u: Tensor) -> Tensor:
+    """max(log u, -100) in Tensor ops, its gradient 0 where clamped. The double where: the
+    unselected branch is log(1), so its zero gradient never meets 1 / 0."""
     with np.errstate(divide="ignore"):
-        log_p = ad.clip(ad.log(p), -100.0, None)
-        log_q = ad.clip(ad.log(1 - p), -100.0, None)
-    return _reduce(-(y * log_p + (1 - y) * log_q), reduction, "binary_cross_entropy")
+        keep = np.log(u.data) > -100
+    return ad.where(keep, ad.log(ad.where(keep, u, 1)), -100.0)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
