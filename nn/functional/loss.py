@@ -200,6 +200,9 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     if logits.ndim < 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C, ...), got "
                          f"{logits.shape}")
+    if logits.dtype == np.float16:  # computed in float32, returned in float16 (as PyTorch)
+        loss = cross_entropy(ad.astype(logits, np.float32), target, reduction, label_smoothing)
+        return ad.astype(loss, np.float16)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -220,10 +223,6 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
         probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
     if reduction not in ("mean", "sum", "none"):
         _reduce(logits, reduction, "cross_entropy")  # raises the error
-    if logits.dtype == np.float16:  # in float32 inside, returned in float16 (as PyTorch)
-        loss = SoftmaxCrossEntropy.apply(ad.astype(logits, np.float32), probs.astype(np.float32),
-                                         reduction=reduction, labels=labels)
-        return ad.astype(loss, np.float16)
     return SoftmaxCrossEntropy.apply(logits, probs, reduction=reduction, labels=labels)
 
 
@@ -287,8 +286,9 @@ class SoftmaxCrossEntropy(ad.Function):
 
 def _target_dot(z: np.ndarray, p: np.ndarray, axis: int | None) -> Any:
     """sum of p_c z_c over `axis` (None: all), with p_c z_c = 0 where p_c = 0: at a masked
-    logit, 0 * -inf would be NaN. Over all axes it is one dot product, redone masked only when
-    it comes out NaN: the masked product costs as much again as the whole forward on 64x10."""
+    logit, 0 * -inf would be NaN. Over all axes (the training step) it is one dot product,
+    redone masked only when it comes out NaN, for the masked product is slow (its cost is in
+    docs/performance.md)."""
     if axis is None:
         pz = np.vdot(z, p)
         if pz == pz:  # not NaN
