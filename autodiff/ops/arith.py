@@ -112,7 +112,7 @@ class Pow(Function):
     def backward(ctx, grad):
         a, p, out = ctx.saved_tensors
         need_a, need_p = ctx.needs_input_grad
-        ga = grad * p * a ** (p - 1) if need_a else None
+        ga = _base_grad(grad, a, p) if need_a else None
         gp = None
         if need_p:
             # d(a^p)/dp = a^p log a; 0 where a == 0 and p >= 0 (as PyTorch).
@@ -120,6 +120,19 @@ class Pow(Function):
             safe_a = where(zero, 1, a) if zero.any() else a
             gp = grad * out * log(safe_a)
         return ga, gp
+
+
+def _base_grad(grad: Tensor, a: Tensor, p: Tensor) -> Tensor:
+    """grad * p * a ** (p - 1), and 0 where p == 0 and a == 0 (PyTorch's value: 0 * 0 ** -1
+    would be NaN). That rule applies again at every order, for the next backward differentiates
+    a ** (p - 1), whose exponent reaches 0 in turn (x ** 3 at 0: 0, 0, 6, 0, ...). Where p is
+    0 elsewhere the formula already gives 0, with the right mixed derivative d/dp = 1 / a."""
+    zero = (p.data == 0) & (a.data == 0)
+    if not zero.any():
+        return grad * p * a ** (p - 1)
+    # The double where: the unselected branch takes the exponent 1 there (a ** 1 = 0, finite),
+    # so the zero gradient it gets never meets 0 ** -2 = inf in its own backward.
+    return where(zero, 0, grad * p * a ** where(zero, 1, p - 1))
 
 
 class Maximum(Function):
@@ -208,11 +221,14 @@ def neg(a: Any) -> Tensor:
 
 
 def pow(a: Any, p: Any) -> Tensor:
-    """a ** p; the exponent may be a tensor (then it gets a gradient too).
+    """a ** p; the exponent may be a tensor (then it gets a gradient too). The gradient
+    p * a ** (p - 1) is 0 where p == 0 and a == 0, at every order (as PyTorch).
 
     >>> import autodiff as ad
     >>> (ad.tensor([2.0, 3.0]) ** 2).tolist()
     [4.0, 9.0]
+    >>> ad.grad(ad.grad(ad.grad(lambda x: x ** 3)))(0.0)
+    tensor(6.)
     """
     return _binary(Pow, "pow", a, p)
 

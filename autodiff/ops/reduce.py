@@ -12,7 +12,9 @@ tensor([[0.      , 0.333333],
 
 from __future__ import annotations
 
-import builtins
+import math
+import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +22,9 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
+from autodiff.ops.axes import normalize_axes
 from autodiff.ops.elementwise import exp, log, sqrt
+from autodiff.ops.indexing import where
 from autodiff.ops.shape import broadcast_to, reshape, sum_to
 from autodiff.tensor import Tensor
 
@@ -30,18 +34,13 @@ __all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var"]
 
 
 def _axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
-    """Normalize `axis` to a sorted tuple of non-negative axes, with a clear error."""
+    """The reduced axes, sorted; None means all. A 0-d tensor takes axis 0 or -1 (reducing
+    nothing), as NumPy's reductions do."""
     if axis is None:
         return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    out = []
-    for a in items:
-        if not -ndim <= int(a) < builtins.max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
-        out.append(int(a) % builtins.max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
+    if ndim == 0 and hasattr(axis, "__index__") and operator.index(axis) in (0, -1):
+        return ()
+    return tuple(sorted(normalize_axes(op, axis, ndim)))
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -148,7 +147,8 @@ def _count(x: Tensor, axes: tuple[int, ...]) -> int:
 
 
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Average over `axis` (a composite: sum / count).
+    """Average over `axis` (a composite: sum / count). Over no element it is NaN, with NumPy's
+    RuntimeWarning "Mean of empty slice".
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -161,32 +161,69 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = _axes("mean", axis, x.ndim)
-    return sum(x, axes, keepdims) * (1.0 / builtins.max(_count(x, axes), 1))
+    n = _count(x, axes)
+    if not n:
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=2)
+    return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
 
 
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1).
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1). With no degree
+    of freedom left (n <= ddof) it is NaN (or inf, dividing a positive sum by 0), with NumPy's
+    RuntimeWarning "Degrees of freedom <= 0 for slice".
+
+    The values are first shifted by one of them (a constant: the variance does not change), so
+    that equal values give exactly 0 whatever the rounding of their mean.
 
     >>> import autodiff as ad
     >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(1.25)
+    >>> ad.var(ad.tensor([0.1, 0.1, 0.1]))
+    tensor(0.)
     """
     x = as_tensor(x)
     axes = _axes("var", axis, x.ndim)
-    d = x - mean(x, axes, keepdims=True)
-    return sum(d * d, axes, keepdims) * (1.0 / builtins.max(_count(x, axes) - ddof, 0))
+    n = _count(x, axes)
+    if n <= ddof:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+    if n:
+        x = x - x.data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
+    d = x - sum(x, axes, keepdims=True) * (1.0 / n if n else math.nan)
+    # sum / 0 as NumPy: 0 / 0 is NaN, a positive sum / 0 is inf: the same as times inf.
+    return sum(d * d, axes, keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
 
 
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var).
+    """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
+    (the derivative of sqrt is infinite there, and var's gradient is 0).
 
     >>> import autodiff as ad
     >>> ad.std(ad.tensor([1.0, 3.0]))
     tensor(1.)
     >>> ad.std(ad.tensor([1.0, 3.0]), ddof=1)
     tensor(1.4142135)
+    >>> x = ad.tensor([2.0], requires_grad=True)
+    >>> ad.std(x).backward(); x.grad
+    tensor([0.])
     """
-    return sqrt(var(x, axis, keepdims, ddof))
+    x = as_tensor(x)
+    v = var(x, _axes("std", axis, x.ndim), keepdims, ddof)
+    zero = v.data == 0
+    if not zero.any():
+        return sqrt(v)
+    # Both branches finite: the zero gradient the unselected sqrt(1) gets never meets an inf.
+    return where(zero, 0, sqrt(where(zero, 1, v)))
+
+
+def max_shift(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
+    """The largest value over `axes` (kept as size-1 axes), as a constant: subtracting it keeps
+    exp from overflowing and changes neither softmax nor logsumexp. 0 where it is not finite
+    (a row of -inf) and over empty axes."""
+    if not x.size:
+        return np.zeros(_kept_shape(x.shape, axes), x.dtype)
+    m = np.asarray(np.maximum.reduce(x.data, axis=axes, keepdims=True))  # 0-d: a scalar
+    m[~np.isfinite(m)] = 0
+    return m
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -198,10 +235,6 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = _axes("logsumexp", axis, x.ndim)
-    m = np.max(x.data, axis=axes, keepdims=True) if x.size else np.zeros(
-        _kept_shape(x.shape, axes), x.dtype)
-    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
-    shift = Tensor._make(m, None, 0)
+    shift = max_shift(x, axes)
     out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
     return out if keepdims else reshape(out, [n for i, n in enumerate(x.shape) if i not in axes])
-

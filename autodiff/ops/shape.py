@@ -17,6 +17,7 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
+from autodiff.ops.axes import normalize_axes, normalize_axis
 from autodiff.ops.indexing import getitem
 from autodiff.tensor import Tensor
 
@@ -95,6 +96,8 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, *, widths, value):
         ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        if not widths:  # a 0-d tensor: nothing to pad (np.pad rejects empty widths)
+            return x.copy()
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     @staticmethod
@@ -153,8 +156,8 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """
     x = as_tensor(x)
     if axes is not None:
-        axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
-        if sorted(axes) != list(range(x.ndim)):
+        axes = normalize_axes("transpose", axes, x.ndim)
+        if len(axes) != x.ndim:
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{x.ndim} axes of shape {x.shape}")
     return Transpose.apply(x, axes=axes)
@@ -168,6 +171,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     (4, 3, 2)
     """
     x = as_tensor(x)
+    axis1, axis2 = (normalize_axis("swapaxes", a, x.ndim) for a in (axis1, axis2))
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -207,7 +211,10 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     (1, 2, 3)
     """
     x = as_tensor(x)
-    return reshape(x, np.expand_dims(x.data, axis).shape)
+    n_new = 1 if hasattr(axis, "__index__") else len(axis)  # type: ignore[arg-type]
+    new = normalize_axes("expand_dims", axis, x.ndim + n_new)
+    sizes = iter(x.shape)
+    return reshape(x, tuple(1 if i in new else next(sizes) for i in range(x.ndim + n_new)))
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -220,25 +227,33 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     (3, 1)
     """
     x = as_tensor(x)
-    try:
-        shape = np.squeeze(x.data, axis).shape
-    except ValueError:
-        raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1") from None
-    return reshape(x, shape)
+    if axis is None:
+        drop = tuple(i for i, n in enumerate(x.shape) if n == 1)
+    else:
+        drop = normalize_axes("squeeze", axis, x.ndim)
+        if any(x.shape[i] != 1 for i in drop):
+            raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1")
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis (np.concatenate).
+def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis (np.concatenate; axis None joins them flattened).
 
     >>> import autodiff as ad
     >>> ad.concatenate([ad.ones((1, 2)), ad.zeros((2, 2))], axis=0).shape
     (3, 2)
     """
     ts = _as_same_dtype(tensors, "concatenate")
+    shapes = [t.shape for t in ts]
+    if any(not t.ndim for t in ts):
+        raise ValueError(f"concatenate: zero-dimensional arrays cannot be concatenated "
+                         f"(shapes {shapes})")
+    if axis is None:  # NumPy's rule: flatten first
+        return concatenate([reshape(t, (-1,)) for t in ts], axis=0)
+    axis = normalize_axis("concatenate", axis, ts[0].ndim)
     try:
         return Concatenate.apply(*ts, axis=axis)
-    except (ValueError, np.exceptions.AxisError) as e:
-        shapes = [t.shape for t in ts]
+    except ValueError as e:
         raise ValueError(f"concatenate along axis {axis}: shapes {shapes} do not fit "
                          f"({e})") from None
 
@@ -255,6 +270,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     shapes = {t.shape for t in ts}
     if len(shapes) > 1:
         raise ValueError(f"stack: all tensors need the same shape, got {[t.shape for t in ts]}")
+    axis = normalize_axis("stack", axis, ts[0].ndim + 1)
     return concatenate([expand_dims(t, axis) for t in ts], axis=axis)
 
 
@@ -266,7 +282,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
     [(1,), (3,), (2,)]
     """
     x = as_tensor(x)
-    axis = axis % x.ndim
+    axis = normalize_axis("split", axis, x.ndim)
     n = x.shape[axis]
     if isinstance(indices_or_sections, int | np.integer):
         k = int(indices_or_sections)
@@ -294,7 +310,11 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     tensor([[1.]])
     """
     x = as_tensor(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape "
+                         f"{x.shape} (an int, a pair, or one pair per axis)") from None
     if (widths < 0).any():
         raise ValueError(f"pad: widths must be >= 0, got {pad_width}")
     widths = tuple((int(a), int(b)) for a, b in widths)

@@ -12,6 +12,7 @@ from nn.functional.activation import (
     gelu,
     leaky_relu,
     log_softmax,
+    logsigmoid,
     relu,
     sigmoid,
     softmax,
@@ -36,6 +37,7 @@ __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "dropout2d",
     "interpolate", "max_pool2d",
     "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "mse_loss",
+    "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
+    "mse_loss",
     "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]

@@ -1,4 +1,4 @@
-"""Activation functions, composed from autodiff ops (erf is the one primitive here).
+"""Activation functions, composed from autodiff ops; erf and softplus are primitives here.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -68,19 +68,53 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     return ad.where(x.data > 0, x, (ad.exp(neg) - 1) * alpha)
 
 
-def softplus(x: Any) -> Tensor:
-    """log(1 + exp(x)), stable everywhere, with the exact gradient sigmoid(x) (also at 0).
+class Softplus(ad.Function):
+    """log(1 + e^z) / beta with z = beta * x, as PyTorch's: x itself where z > threshold;
+    elsewhere max(z, 0) + log1p(e^-|z|), which neither overflows (large z) nor loses e^z
+    (very negative z). The backward is sigmoid(z) (1 above the threshold), in Tensor ops."""
+
+    @staticmethod
+    def forward(ctx, x, *, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        z = x * beta
+        out = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+        return np.where(z > threshold, x, out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        z = x * ctx.beta
+        return ad.where(z.data > ctx.threshold, grad, grad * ad.sigmoid(z))
+
+
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, stable everywhere, with PyTorch's signature and values:
+    x itself where beta * x > threshold. The gradient is sigmoid(beta * x), exact also at 0.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
-    >>> x = ad.tensor([0.0, 100.0], requires_grad=True)
+    >>> x = ad.tensor([-50.0, 0.0, 100.0], requires_grad=True)
     >>> F.softplus(x)
-    tensor([  0.6931472, 100.       ], grad_fn=<reshape>)
+    tensor([1.928750e-22, 6.931472e-01, 1.000000e+02], grad_fn=<softplus>)
     >>> F.softplus(x).sum().backward(); x.grad
-    tensor([0.5, 1. ])
+    tensor([1.928750e-22, 5.000000e-01, 1.000000e+00])
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
-    return ad.logsumexp(ad.stack([ad.zeros_like(x), x], axis=-1), axis=-1)
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def logsigmoid(x: Any) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable everywhere (PyTorch's `F.logsigmoid`): about x
+    for very negative x, about -e^-x for large x.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.logsigmoid(ad.tensor([-200.0, 0.0, 30.0]))
+    tensor([-2.000000e+02, -6.931472e-01, -9.357623e-14])
+    """
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    return -softplus(-x, threshold=math.inf)
 
 
 class Erf(ad.Function):

@@ -13,6 +13,7 @@ so logits of magnitude 1e4 stay finite and a training step records one node, not
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import numpy as np
@@ -56,35 +57,78 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) for probabilities p; logs clamped at -100 (PyTorch).
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, as PyTorch's: each log clamped at
+    -100 (log(1 - p) by log1p), so a saturated p = 0 or 1 gives a finite loss and gradient.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> round(F.binary_cross_entropy(ad.tensor([0.5]), ad.tensor([1.0])).item(), 4)
     0.6931
+    >>> p = ad.tensor([0.0, 1.0], requires_grad=True)
+    >>> F.binary_cross_entropy(p, ad.tensor([1.0, 1.0]), reduction="sum")
+    tensor(100., grad_fn=<sum>)
     """
     p, y = _tensor(input), _tensor(target)
     _same_shape("binary_cross_entropy", p, y)
     if p.size and (p.data.min() < 0 or p.data.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1], got "
                          f"values in [{p.data.min()}, {p.data.max()}]")
+    if y.dtype != p.dtype:
+        y = ad.astype(y, p.dtype)
+    return _reduce(BinaryCrossEntropy.apply(p, y), reduction, "binary_cross_entropy")
+
+
+class BinaryCrossEntropy(ad.Function):
+    """-(y log p + (1 - y) log(1 - p)) elementwise with PyTorch's clamps: each log at least
+    -100. Backward as PyTorch's: (p - y) / max(p (1 - p), 1e-12) for p, which is the
+    derivative inside and stays finite at p = 0 or 1; log(1 - p) - log(p), each clamped, for
+    y. Both in Tensor ops, so they can be differentiated again."""
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, y):
+        ctx.save_for_backward(p, y)
+        with np.errstate(divide="ignore"):  # log(0) = -inf, clamped
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        return (y - 1) * log_q - y * log_p
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y = ctx.saved_tensors
+        need_p, need_y = ctx.needs_input_grad
+        gp = grad * (p - y) / ad.maximum(p * (1 - p), 1e-12) if need_p else None
+        gy = grad * (_clamped_log(1 - p) - _clamped_log(p)) if need_y else None
+        return gp, gy
+
+
+def _clamped_log(u: Tensor) -> Tensor:
+    """max(log u, -100) in Tensor ops, its gradient 0 where clamped. The double where: the
+    unselected branch is log(1), so its zero gradient never meets 1 / 0."""
     with np.errstate(divide="ignore"):
-        log_p = ad.clip(ad.log(p), -100.0, None)
-        log_q = ad.clip(ad.log(1 - p), -100.0, None)
-    return _reduce(-(y * log_p + (1 - y) * log_q), reduction, "binary_cross_entropy")
+        keep = np.log(u.data) > -100
+    return ad.where(keep, ad.log(ad.where(keep, u, 1)), -100.0)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """binary_cross_entropy(sigmoid(x), y), computed stably as softplus(x) - x * y.
+    """binary_cross_entropy(sigmoid(x), y), computed stably as
+    max(x, 0) - x y + log(1 + e^-|x|): no overflow, and exact in both tails where the loss is
+    tiny (x = 25, y = 1 and x = -25, y = 0 both give e^-25, the first term exactly 0).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> round(F.binary_cross_entropy_with_logits(ad.tensor([0.0]), ad.tensor([1.0])).item(), 4)
     0.6931
+    >>> F.binary_cross_entropy_with_logits(ad.tensor([25.0, -25.0]), ad.tensor([1.0, 0.0]),
+    ...                                    reduction="none")
+    tensor([1.388794e-11, 1.388794e-11])
     """
     x, y = _tensor(input), _tensor(target)
     _same_shape("binary_cross_entropy_with_logits", x, y)
-    return _reduce(softplus(x) - x * y, reduction, "binary_cross_entropy_with_logits")
+    pos = x.data >= 0  # the two branches of max(x, 0) and -|x|, each with its gradient at 0
+    loss = ad.where(pos, x - x * y, -(x * y)) + softplus(ad.where(pos, -x, x), threshold=math.inf)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
 def _one_hot(op: str, target: Any, n_classes: int, shape: tuple[int, ...],
@@ -130,13 +174,16 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     if logp.ndim < 2:
         raise ValueError(f"nll_loss: expected input of shape (N, C, ...), got {logp.shape}")
     onehot = _one_hot("nll_loss", target, logp.shape[1], logp.shape, logp.dtype)
-    return _reduce(-(logp * onehot).sum(axis=1), reduction, "nll_loss")
+    # picked by where, not multiplied by the one-hot: 0 * -inf (a masked class) would be NaN
+    return _reduce(-ad.where(onehot > 0, logp, 0).sum(axis=1), reduction, "nll_loss")
 
 
 def cross_entropy(input: Any, target: Any, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits (N, C, ...) with integer labels (N, ...) or class
     probabilities of the input's shape; `label_smoothing` mixes in the uniform distribution.
+    A masked logit (-inf) costs nothing where the target puts no mass on it (0 log 0 = 0),
+    its gradient is 0; float16 logits are computed in float32 and give a float16 loss.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -146,11 +193,16 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
     0.6691
     >>> loss.backward(); z.grad.shape
     (2, 3)
+    >>> F.cross_entropy(ad.tensor([[0.0, float("-inf")]]), [0])
+    tensor(0.)
     """
     logits = _tensor(input)
     if logits.ndim < 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C, ...), got "
                          f"{logits.shape}")
+    if logits.dtype == np.float16:  # computed in float32, returned in float16 (as PyTorch)
+        loss = cross_entropy(ad.astype(logits, np.float32), target, reduction, label_smoothing)
+        return ad.astype(loss, np.float16)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -176,11 +228,12 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean",
 
 class SoftmaxCrossEntropy(ad.Function):
     """-sum_c p_c log softmax(z)_c over the class axis 1 per sample, then reduced ("mean",
-    "sum" or "none"), fused: forward sum_c p_c (logsumexp(z) - z_c), backward
-    grad * (softmax(z) sum_c p_c - p), divided by the count for "mean". `labels` True says
-    that p came from class labels (one-hot, smoothed or not), whose rows sum to 1: the
-    backward is then softmax(z) - p. The backward is written in operations arrays and
-    Tensors share, so it can be differentiated again.
+    "sum" or "none"), fused: forward logsumexp(z) sum_c p_c - sum_c p_c z_c, with p_c z_c
+    taken as 0 where p_c = 0 (a masked logit z_c = -inf costs nothing when no target mass is
+    on it), backward grad * (softmax(z) sum_c p_c - p), divided by the count for "mean".
+    `labels` True says that p came from class labels (one-hot, smoothed or not), whose rows
+    sum to 1: the backward is then softmax(z) - p. The backward is written in operations
+    arrays and Tensors share, so it can be differentiated again.
 
     >>> import autodiff as ad
     >>> import numpy as np
@@ -198,7 +251,8 @@ class SoftmaxCrossEntropy(ad.Function):
     def forward(ctx, logits, probs, *, reduction, labels):
         # ufunc.reduce rather than .max()/.sum(): the same result without NumPy's Python
         # wrapper, which costs as much as the arithmetic on a small batch.
-        shifted = logits - np.maximum.reduce(logits, axis=1, keepdims=True)
+        ctx.shift = np.maximum.reduce(logits, axis=1, keepdims=True)
+        shifted = logits - ctx.shift
         e = np.exp(shifted)
         total = np.add.reduce(e, axis=1, keepdims=True)
         log_total = np.log(total)
@@ -207,12 +261,10 @@ class SoftmaxCrossEntropy(ad.Function):
         ctx.save_for_backward(logits, probs)
         count = logits.size // logits.shape[1]  # samples (and positions, for N-D logits)
         ctx.reduction, ctx.count, ctx.labels = reduction, count, labels
-        if reduction == "none":
-            return np.add.reduce((log_total - shifted) * probs, axis=1)
-        if labels:  # rows of p sum to 1: sum_c p_c (log_total - z_c) = log_total - p . z
-            loss = np.add.reduce(log_total, axis=None) - np.vdot(shifted, probs)
-        else:
-            loss = np.add.reduce((log_total - shifted) * probs, axis=None)
+        if not labels:  # label rows sum to 1; other targets weigh logsumexp by their sum
+            log_total = log_total * np.add.reduce(probs, axis=1, keepdims=True)
+        axis = 1 if reduction == "none" else None
+        loss = np.add.reduce(log_total, axis=axis) - _target_dot(shifted, probs, axis)
         return loss / count if reduction == "mean" else loss
 
     @staticmethod
@@ -221,7 +273,7 @@ class SoftmaxCrossEntropy(ad.Function):
         if isinstance(logits, np.ndarray):
             soft = ctx.softmax
         else:  # recomputed from the logits Tensor, so that it can be differentiated again
-            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            e = np.exp(logits - ctx.shift)
             soft = e / e.sum(axis=1, keepdims=True)
         if ctx.reduction == "none":
             g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
@@ -230,3 +282,15 @@ class SoftmaxCrossEntropy(ad.Function):
         if ctx.labels:  # one-hot rows (smoothed or not) sum to 1
             return (soft - probs) * g, None
         return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None
+
+
+def _target_dot(z: np.ndarray, p: np.ndarray, axis: int | None) -> Any:
+    """sum of p_c z_c over `axis` (None: all), with p_c z_c = 0 where p_c = 0: at a masked
+    logit, 0 * -inf would be NaN. Over all axes (the training step) it is one dot product,
+    redone masked only when it comes out NaN, for the masked product is slow (its cost is in
+    docs/performance.md)."""
+    if axis is None:
+        pz = np.vdot(z, p)
+        if pz == pz:  # not NaN
+            return pz
+    return np.add.reduce(np.multiply(z, p, out=np.zeros_like(z), where=p != 0), axis=axis)

@@ -267,6 +267,43 @@ def _cross_entropy_ref(z, target, reduction):
     return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
 
 
+def softplus_kwargs(draw, xs):
+    return {"beta": draw(st.sampled_from([0.5, 1.0, 2.0])),
+            "threshold": draw(st.sampled_from([20.0, float("inf")]))}
+
+
+def _softplus(x, beta, threshold):
+    import nn.functional as F
+
+    return F.softplus(x, beta=beta, threshold=threshold)
+
+
+def _logsigmoid(x):
+    import nn.functional as F
+
+    return F.logsigmoid(x)
+
+
+def bce_inputs(draw):
+    shape = draw(shapes())
+    return [draw(arrays(shape, floats(0.05, 0.95))), draw(arrays(shape, floats(0, 1)))]
+
+
+def reduction_kwargs(draw, xs):
+    return {"reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _bce(p, y, reduction):
+    import nn.functional as F
+
+    return F.binary_cross_entropy(p, y, reduction=reduction)
+
+
+def _bce_ref(p, y, reduction):
+    per = -(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+
+
 def batch_norm_inputs(draw):
     n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
     spatial = draw(st.sampled_from([(), (2,), (2, 2)]))
@@ -505,6 +542,10 @@ CASES = [
          conv_transpose2d_kwargs),
     Case("max_pool2d", _max_pool2d, np_max_pool2d, pool_inputs, pool_kwargs(avg=False)),
     Case("avg_pool2d", _avg_pool2d, np_avg_pool2d, pool_inputs, pool_kwargs(avg=True)),
+    Case("softplus", _softplus, lambda x, beta, threshold: np.logaddexp(0, beta * x) / beta,
+         unary(), softplus_kwargs),
+    Case("logsigmoid", _logsigmoid, lambda x: -np.logaddexp(0, -x), unary()),
+    Case("binary_cross_entropy", _bce, _bce_ref, bce_inputs, reduction_kwargs),
     Case("softmax", ad.softmax, np_softmax, unary(min_dims=1), single_axis),
     Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
          unary(min_dims=1), single_axis),
