@@ -43,6 +43,7 @@ from autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_e
 from autodiff.memory import keep_freed_memory
 from autodiff.ops.activation import log_softmax, relu, sigmoid, softmax
 from autodiff.ops.arith import add, div, maximum, minimum, mul, neg, pow, sub
+from autodiff.ops.axes import normalize_axis
 from autodiff.ops.elementwise import abs, clip, cos, exp, log, sin, sqrt, tanh
 from autodiff.ops.indexing import getitem, setitem, where
 from autodiff.ops.linalg import matmul
@@ -70,9 +71,9 @@ __all__ = [
     "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory",
     "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "neg", "no_grad", "ones", "ones_like", "pad", "pow", "rand", "randn", "relu",
-    "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state", "setitem", "sigmoid",
-    "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh",
-    "Tensor", "tensor", "transpose", "value_and_grad", "var", "vjp", "where", "zeros",
-    "zeros_like",
+    "minimum", "mul", "neg", "no_grad", "normalize_axis", "ones", "ones_like", "pad", "pow",
+    "rand", "randn", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state",
+    "setitem", "sigmoid", "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub",
+    "sum", "swapaxes", "tanh", "Tensor", "tensor", "transpose", "value_and_grad", "var", "vjp",
+    "where", "zeros", "zeros_like",
 ]

@@ -480,15 +480,19 @@ class Tensor:
         return activation.log_softmax(self, axis=axis)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        axis = None if axis is None else normalize_axis("argmax", axis, self.ndim)
         return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), None, 0)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        axis = None if axis is None else normalize_axis("argmin", axis, self.ndim)
         return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), None, 0)
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        axis = None if axis is None else normalize_axes("any", axis, self.ndim)
         return Tensor._make(np.any(self.data, axis=axis, keepdims=keepdims), None, 0)
 
     def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        axis = None if axis is None else normalize_axes("all", axis, self.ndim)
         return Tensor._make(np.all(self.data, axis=axis, keepdims=keepdims), None, 0)
 
     def reshape(self, *shape: Any) -> Tensor:
@@ -601,3 +605,4 @@ from autodiff.ops import (  # noqa: E402
     reduce,
 )
 from autodiff.ops import shape as shape_ops  # noqa: E402
+from autodiff.ops.axes import normalize_axes, normalize_axis  # noqa: E402

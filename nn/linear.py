@@ -13,7 +13,6 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from autodiff.ops.axes import normalize_axis
 from nn import init
 from nn.functional.linear import linear
 from nn.module import Module, Parameter
@@ -82,8 +81,8 @@ class Flatten(Module):
         self.start_axis, self.end_axis = start_axis, end_axis
 
     def forward(self, x: Tensor) -> Tensor:
-        start = normalize_axis("flatten", self.start_axis, x.ndim)
-        end = normalize_axis("flatten", self.end_axis, x.ndim)
+        start = ad.normalize_axis("flatten", self.start_axis, x.ndim)
+        end = ad.normalize_axis("flatten", self.end_axis, x.ndim)
         if start > end:
             raise ValueError(f"flatten: start_axis {self.start_axis} comes after end_axis "
                              f"{self.end_axis} for a tensor of shape {x.shape}")

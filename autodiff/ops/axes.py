@@ -28,7 +28,13 @@ Axes = SupportsIndex | Sequence[SupportsIndex]
 
 
 def normalize_axis(op: str, axis: SupportsIndex, ndim: int) -> int:
-    """`axis` as an index in [0, ndim); AxisError naming `op` when it is out of range."""
+    """`axis` as an index in [0, ndim); AxisError naming `op` when it is out of range (for
+    ops of your own, so their errors read like the engine's).
+
+    >>> import autodiff as ad
+    >>> ad.normalize_axis("my_op", -1, 3)
+    2
+    """
     try:
         a = operator.index(axis)
     except TypeError:
