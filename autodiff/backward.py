@@ -104,23 +104,6 @@ def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
     return g
 
 
-def count_consumers(starts: list[Any]) -> dict[Any, int]:
-    """For every node reachable from `starts`, how many edges point at it (iteratively)."""
-    deps: dict[Any, int] = {}
-    stack = list(starts)
-    seen = set(starts)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if type(e) is tuple:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return deps
-
-
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
           captured: dict[Any, Any] | None) -> None:
     # Nodes run newest first (a max-heap on their creation number): a node is always made

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.backward import count_consumers
 from autodiff.function import Function, _Output
 from autodiff.tensor import Tensor
 
@@ -139,6 +138,23 @@ def build(outputs: Iterable[Tensor], names: Mapping[str, Any] | None = None, mod
         ops.append(op)
     ops.sort(key=lambda o: o.node._seq)
     return Graph(tensors, ops, omitted)
+
+
+def count_consumers(starts: list[Any]) -> dict[Any, int]:
+    """For every node reachable from `starts`, how many edges point at it (iteratively)."""
+    deps: dict[Any, int] = {}
+    stack = list(starts)
+    seen = set(starts)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if type(e) is tuple:
+                child = e[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
 
 
 def walk_order(outputs: Iterable[Tensor]) -> list[Function]:
