@@ -87,6 +87,9 @@ class Function:
     # Rarely set (a hook on an op's output, anomaly mode), so class defaults, not slots.
     _hooks: dict[int, list[Any]] | None = None
     _stack: list[traceback.FrameSummary] | None = None  # where the op was made (anomaly mode)
+    # (arg index, name, shape, dtype) of each Tensor argument that needs no gradient (the data
+    # a graph is fed, drawn by autodiff.viz): metadata only, never the array.
+    _data_inputs: tuple[tuple[int, str | None, tuple[int, ...], np.dtype], ...] | None = None
     _arrays: bool  # set by the walk before each backward: True when it gets arrays
 
     @property
@@ -158,7 +161,7 @@ class Function:
         ctx = object.__new__(cls)
         arrays = []
         edges = []
-        record = False
+        record = data = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
@@ -167,6 +170,7 @@ class Function:
                     fn = a.grad_fn
                     edges.append(a if fn is None else (fn, a._index))
                     continue
+                data = True
             else:
                 arrays.append(a)
             edges.append(None)
@@ -185,6 +189,8 @@ class Function:
         # Record the node: its creation number, and what its outputs look like.
         ctx._seq = next(_sequence)
         ctx._arrays = False
+        if data:
+            ctx._data_inputs = _data_inputs(args, edges)
         if anomaly:
             ctx._stack = traceback.extract_stack()[:-1]
         saved = ctx._saved
@@ -199,6 +205,18 @@ class Function:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+def _data_inputs(args: tuple[Any, ...], edges: list[Any]) -> tuple[Any, ...]:
+    """(index, name, shape, dtype) of each Tensor argument that needs no gradient: what a
+    drawing shows of the data a graph was fed, without keeping the array alive."""
+    out = []
+    for i, e in enumerate(edges):
+        if e is None:
+            a = args[i]
+            if isinstance(a, Tensor):
+                out.append((i, a.name, a.data.shape, a.data.dtype))
+    return tuple(out)
 
 
 def _edge_meta(e: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -130,3 +130,19 @@ def test_an_unused_output_gets_a_zero_gradient():
     prod, total = _ProductAndSum.apply(x, y, 2.0)
     (prod + total).sum().backward()
     np.testing.assert_array_equal(x.grad.data, 2.0 * y.data + 1.0)
+
+
+def test_a_node_notes_its_data_inputs_metadata_never_their_arrays():
+    import gc
+    import weakref
+
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    x = ad.tensor(np.array([[3.0, 4.0]], np.float32), name="x")
+    y = x + w  # add saves nothing for backward
+    assert y.grad_fn._data_inputs == ((0, "x", (1, 2), np.dtype(np.float32)),)
+    batch = weakref.ref(x.data)
+    del x
+    gc.collect()
+    assert batch() is None  # the graph does not keep a data batch alive
+    assert (w * 2.0).grad_fn._data_inputs is None  # a Python number is no Tensor
+    assert (w * w).grad_fn._data_inputs is None
