@@ -10,11 +10,20 @@ from typing import Any
 import numpy as np
 
 from autodiff.tensor import Tensor
-from autodiff.viz.graph import Graph, OpNode, TensorNode, build, saved_summary, walk_order
+from autodiff.viz.graph import (
+    DataKey,
+    Graph,
+    OpNode,
+    TensorNode,
+    build,
+    saved_summary,
+    walk_order,
+)
 from autodiff.viz.trace import module_of, trace
 
 STYLE = {
     "leaf": 'shape=box, style="rounded,filled", fillcolor="#dbeafe"',
+    "data": 'shape=box, style="rounded,filled", fillcolor="#e0f2f1", color="#0f766e"',
     "parameter": 'shape=box, style="rounded,filled,bold", fillcolor="#fde68a"',
     "constant": 'shape=box, style="rounded,filled", fillcolor="#f3f4f6", fontcolor="#6b7280"',
     "output": 'shape=box, style="rounded,filled,bold", fillcolor="#bbf7d0"',
@@ -57,8 +66,8 @@ def _dtype_name(dtype: Any) -> str:
 
 def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
     lines = []
-    if tn.name:
-        lines.append(tn.name)
+    if tn.name or tn.kind == "data":
+        lines.append(tn.name or "data")
     lines.append(f"{tuple(tn.shape)} {_dtype_name(tn.dtype)}")
     t = tn.tensor
     if show_values and t is not None:
@@ -77,6 +86,8 @@ def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
 def _tid(key: Any) -> str:
     if type(key) is tuple:
         return f"t{id(key[0])}_{key[1]}"
+    if isinstance(key, DataKey):
+        return f"d{key.n}"
     return f"t{key}"
 
 
@@ -108,8 +119,8 @@ def _module_paths(graph: Graph, model: Any) -> dict[int, str]:
 
 def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any = None,
            view: str = "forward", depth: int | None = None, show_values: bool = False,
-           show_grads: bool = False, hide_constants: bool = True, max_nodes: int | None = None,
-           rankdir: str = "TB", title: str | None = None) -> str:
+           show_grads: bool = False, show_data: bool = True, hide_constants: bool = True,
+           max_nodes: int | None = None, rankdir: str = "TB", title: str | None = None) -> str:
     """The graph that made `outputs`, as DOT text.
 
     - `names`: a mapping name -> tensor (e.g. `locals()`) to label tensors;
@@ -121,9 +132,14 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     - `depth`: collapse every layer at that depth (1: `features`, 2: `features.0`) into one
       node with its input and output shapes (needs a trace);
     - `show_values` / `show_grads`: min/mean/max of the data / gradient where known;
-    - `hide_constants`: leave out the arguments that need no gradient (default; else drawn
-      as `const` boxes, options such as `axis` included);
-    - `max_nodes`: draw at most this many nodes and say how many were left out.
+    - `show_data`: draw the data inputs, the Tensor arguments that need no gradient (an input
+      batch `x`, targets, masks), with their name (`name=` at creation, or `names=` when an op
+      saved the tensor for backward; else "data"), shape and dtype (default). 0-d unnamed
+      ones (the constants inside composites) are left out;
+    - `hide_constants`: leave out the other arguments that need no gradient (default; else
+      drawn as `const` boxes, options such as `axis` included);
+    - `max_nodes`: draw the op nodes met first (from the outputs) until the drawing holds this
+      many nodes, and say how many op nodes were left out (an exact count).
 
     >>> import autodiff as ad
     >>> from autodiff import viz
@@ -134,7 +150,7 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     """
     if view not in ("forward", "backward"):
         raise ValueError(f"to_dot: view must be 'forward' or 'backward', got {view!r}")
-    graph = build(outputs, names, model, max_nodes)
+    graph = build(outputs, names, model, max_nodes, show_data)
     lines = [f"digraph {_q(title or 'autodiff')} {{",
              f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11];",
              "  node [fontname=Helvetica, fontsize=10];",
@@ -184,7 +200,7 @@ def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: boo
     folded: dict[str, int] = defaultdict(int)
     inside: set[Any] = set()
     for key, users in consumers.items():
-        if key not in producer and len(users) == 1:
+        if key not in producer and len(users) == 1 and graph.tensors[key].kind != "data":
             (user,) = users
             if isinstance(user, str):
                 inside.add(key)
@@ -268,6 +284,8 @@ def _backward_lines(graph: Graph, outputs: tuple[Tensor, ...]) -> list[str]:
                 lines.append(f"  b{id(n)} -> b{id(key[0])};")
             else:
                 tn = graph.tensors[key]
+                if tn.kind == "data":
+                    continue  # no gradient flows to the data
                 name = tn.name or "leaf"
                 lines.append(f'  g{key} [label="{name}.grad\\n{tuple(tn.shape)} {tn.dtype}", '
                              f"{STYLE[tn.kind if tn.kind != 'output' else 'leaf']}];")
