@@ -119,7 +119,17 @@ def build(outputs: Iterable[Tensor], names: Mapping[str, Any] | None = None, mod
           max_nodes: int | None = None, show_data: bool = True) -> Graph:
     """Walk from `outputs` to the leaves (iteratively, each node once). With `max_nodes`, the
     op nodes met first are drawn until the drawing holds that many boxes and ellipses, and
-    `omitted` counts the reachable op nodes left out."""
+    `omitted` counts the reachable op nodes left out. Each box gets the value the drawing can
+    see (the tensor, or the copy a node saved for backward) and whether it is finite.
+
+    >>> import autodiff as ad
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> g = build([(w * ad.tensor([3.0, 4.0], name="x")).sum()])
+    >>> [op.name for op in g.ops], g.omitted
+    (['mul', 'sum'], 0)
+    >>> sorted((t.name, t.kind, t.finite) for t in g.tensors.values() if t.name)
+    [('w', 'leaf', True), ('x', 'data', True)]
+    """
     b = _Builder(names, model, show_data)
     starts = [b.output(t) for t in outputs]
     omitted = 0
@@ -128,6 +138,7 @@ def build(outputs: Iterable[Tensor], names: Mapping[str, Any] | None = None, mod
             omitted += 1
         else:
             b.add(node)
+    b.check_values()
     b.ops.sort(key=lambda o: o.node._seq)
     return Graph(b.tensors, b.ops, omitted)
 
@@ -144,6 +155,7 @@ class _Builder:
         self.tensors: dict[Any, TensorNode] = {}
         self.ops: list[OpNode] = []
         self.data_keys: dict[tuple[Any, ...], DataKey] = {}
+        self.arrays: dict[Any, dict[int, np.ndarray]] = {}  # key -> the arrays seen, by id
 
     def box(self, key: Any, shape: tuple[int, ...], dtype: Any, kind: str,
             tensor: Tensor | None = None, name: str | None = None) -> None:
@@ -153,8 +165,38 @@ class _Builder:
             tensor = tensor if tensor is not None else self.known.get(key)
             tn = self.tensors[key] = TensorNode(key, shape, dtype, self.labels.get(key) or name,
                                                 kind)
-        if tn.tensor is None and tensor is not None:
-            tn.tensor = tensor
+        if tensor is not None:
+            if tn.tensor is None:
+                tn.tensor = tensor
+            self.see(key, tensor.data)
+
+    def see(self, key: Any, array: np.ndarray) -> None:
+        """Note an array the drawing can see for a box (to show it and check it)."""
+        self.arrays.setdefault(key, {})[id(array)] = array
+
+    def see_saved(self, node: Function) -> None:
+        """Note what a node still holds for backward: its saved outputs (arrays) and its
+        saved inputs (Tensors); nothing once a backward has freed them."""
+        saved = node._saved
+        if saved is None or isinstance(saved, str):  # nothing saved, or freed
+            return
+        for s, raw in zip(saved, node._saved_arrays or ()):
+            if type(s) is _Output:
+                self.see((node, s.index), raw)
+            elif isinstance(s, Tensor) and s.requires_grad and tensor_key(s) in self.tensors:
+                self.box(tensor_key(s), s.shape, s.dtype, "intermediate", s)
+
+    def check_values(self) -> None:
+        """Each box's value (the first array seen) and whether it is finite: False when a
+        NaN/inf was seen, True when every array seen is finite (or the dtype cannot hold
+        NaN), None when the drawing could not see the value."""
+        for key, tn in self.tensors.items():
+            seen = list(self.arrays.get(key, {}).values())
+            tn.value = seen[0] if seen else None
+            if np.dtype(tn.dtype).kind not in "fc":
+                tn.finite = True
+            elif seen:
+                tn.finite = all(bool(np.isfinite(a).all()) for a in seen)
 
     def output(self, t: Any) -> Function | None:
         if not isinstance(t, Tensor):
@@ -174,6 +216,7 @@ class _Builder:
                 op.inputs.append(self.edge(e))
             else:
                 op.inputs.append(self.data(node, data[i]) if i in data else None)
+        self.see_saved(node)
         self.ops.append(op)
 
     def edge(self, e: Any) -> Any:
