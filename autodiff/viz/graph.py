@@ -262,41 +262,19 @@ def held_data(node: Function) -> dict[tuple[Any, ...], Tensor]:
     return out
 
 
-def count_consumers(starts: list[Any]) -> dict[Any, int]:
-    """For every node reachable from `starts`, how many edges point at it (iteratively)."""
-    deps: dict[Any, int] = {}
-    stack = list(starts)
-    seen = set(starts)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if type(e) is tuple:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return deps
-
-
 def walk_order(outputs: Iterable[Tensor]) -> list[Function]:
-    """The order in which backward() visits the nodes (the same Kahn walk, run dry)."""
-    starts = []
-    for t in outputs:
-        if t.grad_fn is not None and t.grad_fn not in starts:
-            starts.append(t.grad_fn)
-    deps = count_consumers(starts)
-    ready = [n for n in starts if deps.get(n, 0) == 0]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for e in node._edges:
-            if type(e) is tuple:
-                deps[e[0]] -= 1
-                if deps[e[0]] == 0:
-                    ready.append(e[0])
-    return order
+    """The order in which backward() runs the nodes: newest first, by creation number (a
+    node is made after the tensors it consumes, so its consumers have all run before it).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> b = x.exp()
+    >>> a = x.tanh()
+    >>> [n.op_name() for n in walk_order([(a * b).sum()])]
+    ['sum', 'mul', 'tanh', 'exp']
+    """
+    return sorted(reachable(t.grad_fn for t in outputs if t.grad_fn is not None),
+                  key=lambda n: -n._seq)
 
 
 def saved_summary(node: Function) -> str:

@@ -153,3 +153,20 @@ def test_max_nodes_counts_exactly_the_op_nodes_left_out():
         note = re.search(r"(\d+) more op nodes not shown", text)
         left_out = int(note.group(1)) if note else 0
         assert len(drawn) + left_out == n_ops, max_nodes
+
+
+def test_backward_view_numbers_the_nodes_in_the_order_backward_runs_them():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    b = x.exp()
+    a = x.tanh()  # made after b: backward runs it first
+    loss = (a * b).sum()
+    ran = []
+    a.register_hook(lambda g: ran.append("tanh"))
+    b.register_hook(lambda g: ran.append("exp"))
+    labels = parse(viz.to_dot(loss, view="backward"))[0].values()
+    steps = {label.split("\\n")[0].split(". ")[1]: int(label.split(".")[0])
+             for label in labels if label[0].isdigit()}
+    loss.backward()
+    assert ran == ["tanh", "exp"]
+    assert steps == {"sum backward": 1, "mul backward": 2, "tanh backward": 3,
+                     "exp backward": 4}
