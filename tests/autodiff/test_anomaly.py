@@ -88,3 +88,37 @@ def test_forward_of_a_user_function_called_directly_names_the_caller():
     with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
         Inf.apply(x)  # this line
     assert "test_anomaly.py" in str(info.value) and "Inf.apply(x)  # this line" in str(info.value)
+
+
+def test_a_scope_is_named_in_the_forward_and_the_backward_error():
+    x = ad.tensor([0.0, 4.0], requires_grad=True)
+    with ad.detect_anomaly():
+        with ad.anomaly_scope("encoder"), ad.anomaly_scope("encoder.norm"):
+            y = ad.sqrt(x)  # finite; its backward divides by 0
+        with pytest.raises(FloatingPointError) as info:
+            y.sum().backward()  # outside the scope: the one the op was made in is named
+        assert str(info.value).endswith("y = ad.sqrt(x)  # finite; its backward divides by 0 "
+                                        "[in encoder.norm]")
+        with ad.anomaly_scope("decoder"), pytest.raises(FloatingPointError) as info:
+            ad.log(-x)
+        assert str(info.value).endswith("ad.log(-x) [in decoder]")
+
+
+def test_a_registered_library_is_skipped_when_naming_the_users_line(tmp_path):
+    import importlib.util
+
+    lib = tmp_path / "mylib"
+    lib.mkdir()
+    (lib / "layers.py").write_text("import autodiff as ad\n\n\ndef layer(x):\n"
+                                   "    return ad.log(x)\n")
+    spec = importlib.util.spec_from_file_location("mylib_layers", lib / "layers.py")
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    x = ad.tensor([-1.0], requires_grad=True)
+    with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        layers.layer(x)  # before registering: the library's line
+    assert "return ad.log(x)" in str(info.value)
+    ad.register_library(str(lib))
+    with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        layers.layer(x)  # after: this line
+    assert "test_anomaly.py" in str(info.value) and "layers.layer(x)  # after" in str(info.value)
