@@ -72,8 +72,8 @@ def _dtype_name(dtype: Any) -> str:
 
 def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
     lines = []
-    if tn.name or tn.kind == "data":
-        lines.append(tn.name or "data")
+    if tn.name:
+        lines.append(tn.name)
     lines.append(f"{tuple(tn.shape)} {_dtype_name(tn.dtype)}")
     if show_values:
         lines.append(_stats(tn.value) if tn.value is not None else "value not kept")
@@ -137,8 +137,9 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     - `show_values` / `show_grads`: min/mean/max of the data / gradient where known;
     - `show_data`: draw the data inputs, the Tensor arguments that need no gradient (an input
       batch `x`, targets, masks), with their name (`name=` at creation, or `names=` when an op
-      saved the tensor for backward; else "data"), shape and dtype (default). 0-d unnamed
-      ones (the constants inside composites) are left out;
+      saved the tensor for backward), shape and dtype (default). 0-d unnamed ones (the
+      constants inside composites) are left out, and so are unnamed ones used only inside a
+      collapsed layer;
     - `hide_constants`: leave out the other arguments that need no gradient (default; else
       drawn as `const` boxes, options such as `axis` included);
     - `max_nodes`: draw the op nodes met first (from the outputs) until the drawing holds this
@@ -169,8 +170,7 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     return "\n".join(lines) + "\n"
 
 
-UNSEEN_NOTE = ("dotted: a value the graph no longer holds (no tensor, no saved copy), "
-               "so not checked for NaN/inf")
+UNSEEN_NOTE = "dotted: value no longer held by the graph, not checked for NaN/inf"
 
 
 def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: bool,
@@ -237,14 +237,16 @@ def _layout(graph: Graph, model: Any, depth: int | None) -> _Layout:
                 leaving.add(k)
             if k is not None:
                 consumers[k].add(collapsed.get(id(op.node), id(op.node)))
-    # leaves (not data) used only inside one collapsed layer (its parameters) are folded in
+    # Leaves used only inside one collapsed layer are folded into it: its parameters (counted)
+    # and its unnamed data (a pooling's averaging matrices); a named data input stays drawn.
     folded: dict[str, int] = defaultdict(int)
     inside: set[Any] = set()
     for key, users in consumers.items():
         (user,) = users if len(users) == 1 else (None,)
-        if isinstance(user, str) and key not in producer and graph.tensors[key].kind != "data":
+        tn = graph.tensors[key]
+        if isinstance(user, str) and key not in producer and not (tn.kind == "data" and tn.name):
             inside.add(key)
-            folded[user] += int(np.prod(graph.tensors[key].shape))
+            folded[user] += int(np.prod(tn.shape)) if tn.kind != "data" else 0
     return _Layout(paths, collapsed, producer, leaving, inside, folded)
 
 

@@ -21,6 +21,10 @@ def boxes(nodes, label):
     return [k for k, (lab, _) in nodes.items() if lab == label]
 
 
+def data_boxes(nodes):
+    return sorted(lab for lab, style in nodes.values() if "#e0f2f1" in style)
+
+
 def test_the_course_input_x_is_drawn_like_a0_equals_x():
     W = ad.tensor(np.ones((4, 2), np.float32), requires_grad=True, name="W")
     x = ad.tensor(np.ones((2, 3), np.float32), name="x")
@@ -44,21 +48,18 @@ def test_a_named_input_used_twice_is_one_box_even_when_no_op_saved_it():
     assert sum(1 for a, _ in edges if a == xid) == 2
 
 
-def test_an_unnamed_input_is_data_and_names_label_it_when_the_op_saved_it():
+def test_an_unnamed_input_is_drawn_and_names_label_it_when_the_op_saved_it():
     w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
     batch = ad.tensor([3.0, 4.0])
     y = (w * batch).sum()  # mul saves its inputs: the graph holds `batch`
-    assert boxes(parse(viz.to_dot(y))[0], "data\\n(2,) float32")
+    assert data_boxes(parse(viz.to_dot(y))[0]) == ["(2,) float32"]
     assert boxes(parse(viz.to_dot(y, names={"batch": batch}))[0], "batch\\n(2,) float32")
 
 
 def test_zero_d_engine_constants_are_left_out_and_show_data_false_hides_inputs():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     y = (w * ad.tensor(0.5)).sum() * ad.tensor(2.0, name="scale")
-    nodes, _ = parse(viz.to_dot(y))
-    labels = [lab for lab, _ in nodes.values()]
-    assert "scale\\n() float32" in labels  # named: drawn
-    assert not any(lab.startswith("data") for lab in labels)  # the unnamed 0.5: not drawn
+    assert data_boxes(parse(viz.to_dot(y))[0]) == ["scale\\n() float32"]  # not the 0.5
     hidden = [lab for lab, _ in parse(viz.to_dot(y, show_data=False))[0].values()]
     assert not any(lab.startswith("scale") for lab in hidden)
     assert hidden.count("const") == 0
@@ -67,13 +68,17 @@ def test_zero_d_engine_constants_are_left_out_and_show_data_false_hides_inputs()
     assert shown.count("const") == 2
 
 
-def test_a_model_input_enters_its_collapsed_layer():
+def test_a_named_input_enters_its_collapsed_layer_an_unnamed_one_is_folded_in():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
     x = ad.tensor(np.ones((5, 3), np.float32), name="x")
     with viz.trace(model):
         loss = model(x).sum()
+        unnamed = model(ad.ones((5, 3))).sum()
     nodes, edges = parse(viz.to_dot(loss, model=model, depth=1))
     (xid,) = boxes(nodes, "x\\n(5, 3) float32")
     (layer,) = [k for k, (lab, _) in nodes.items() if lab.startswith("0: Linear")]
     assert (xid, layer) in edges
-    assert "15 parameters" not in nodes[layer][0]  # x is not counted as a parameter
+    assert nodes[layer][0].endswith("\\n16 parameters")  # 4 x 3 + 4: x is not counted
+    nodes, _ = parse(viz.to_dot(unnamed, model=model, depth=1))
+    assert data_boxes(nodes) == []
+    assert any(lab.endswith("\\n16 parameters") for lab, _ in nodes.values())
