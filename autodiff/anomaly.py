@@ -144,7 +144,8 @@ def register_library(path: str) -> None:
 
 
 def is_library_file(filename: str) -> bool:
-    """True when `filename` lies under autodiff or a directory given to `register_library`.
+    """True when `filename` lies under autodiff or a directory given to `register_library`,
+    or is one of Python's frozen modules (runpy, behind `python -m`).
 
     >>> import autodiff
     >>> from autodiff.anomaly import is_library_file
@@ -154,5 +155,6 @@ def is_library_file(filename: str) -> bool:
     known = _IS_LIBRARY.get(filename)
     if known is None:
         path = os.path.abspath(filename)
-        known = _IS_LIBRARY[filename] = any(path.startswith(d) for d in _LIBRARY_DIRS)
+        known = _IS_LIBRARY[filename] = filename.startswith("<frozen ") or any(
+            path.startswith(d) for d in _LIBRARY_DIRS)
     return known

@@ -25,6 +25,7 @@ differentiated again. The instance made for one call is both the `ctx` and the g
 from __future__ import annotations
 
 import itertools
+import os
 import traceback
 from operator import is_
 from typing import Any, ClassVar
@@ -297,10 +298,18 @@ def _made_here(skip: int) -> _Stack:
     return stack
 
 
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _user_frame(stack: list[traceback.FrameSummary]) -> str:
     """Where the user's code made an op: the innermost frame outside library code (autodiff,
-    and the packages given to `register_library`), and the anomaly scope it ran in."""
-    frame = next((f for f in reversed(stack) if not is_library_file(f.filename)), stack[-1])
+    the packages given to `register_library`, Python's frozen modules), and the anomaly scope
+    it ran in. When all of it is library code (a library's own script, run with -m), the
+    innermost frame outside autodiff."""
+    frame = next((f for f in reversed(stack) if not is_library_file(f.filename)), None)
+    if frame is None:
+        frame = next((f for f in reversed(stack)
+                      if not os.path.abspath(f.filename).startswith(_HERE)), stack[-1])
     where = f"{frame.filename}:{frame.lineno}: {frame.line}"
     scope = getattr(stack, "scope", None)
     return f"{where} [in {scope}]" if scope else where

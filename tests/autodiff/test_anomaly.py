@@ -122,3 +122,22 @@ def test_a_registered_library_is_skipped_when_naming_the_users_line(tmp_path):
     with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
         layers.layer(x)  # after: this line
     assert "test_anomaly.py" in str(info.value) and "layers.layer(x)  # after" in str(info.value)
+
+
+def test_the_users_frame_skips_nn_and_falls_back_when_all_is_library_code():
+    import os
+    import traceback
+
+    import nn
+    from autodiff.function import _user_frame
+
+    def frame(filename, line):
+        return traceback.FrameSummary(filename, 7, "f", line=line)
+
+    nn_file = os.path.join(os.path.dirname(nn.__file__), "functional", "linear.py")
+    engine = frame(ad.function.__file__, "out = cls.forward(ctx, *arrays, **kwargs)")
+    layer = frame(nn_file, "return Affine.apply(x, weight, bias)")
+    user = frame("/home/me/train.py", "out = model(x)")
+    assert _user_frame([user, layer, engine]) == "/home/me/train.py:7: out = model(x)"
+    runpy = frame("<frozen runpy>", "exec(code, run_globals)")  # python -m nn.vision ...
+    assert _user_frame([runpy, layer, engine]).endswith("return Affine.apply(x, weight, bias)")
