@@ -278,7 +278,9 @@ def walk_order(outputs: Iterable[Tensor]) -> list[Function]:
 
 
 def saved_summary(node: Function) -> str:
-    """What a node saved for backward, e.g. 'x (3, 4) float32' per item, or 'freed'."""
+    """What a node saved for backward, e.g. 'input (3, 4) float32' per item ('input': a
+    tensor that needs a gradient, 'data': one that does not, 'output', 'const': an array the
+    op made), or 'nothing', or 'freed'."""
     saved = node._saved
     if saved is None:
         return "nothing"
@@ -289,7 +291,7 @@ def saved_summary(node: Function) -> str:
         if isinstance(s, _Output):
             arr, what = raw, "output"
         elif isinstance(s, Tensor):
-            arr, what = s.data, "input" if s.requires_grad else "const"
+            arr, what = s.data, "input" if s.requires_grad else "data"
         else:
             arr, what = np.asarray(s), "const"
         parts.append(f"{what} {tuple(arr.shape)} {arr.dtype}")

@@ -82,3 +82,10 @@ def test_a_named_input_enters_its_collapsed_layer_an_unnamed_one_is_folded_in():
     nodes, _ = parse(viz.to_dot(unnamed, model=model, depth=1))
     assert data_boxes(nodes) == []
     assert any(lab.endswith("\\n16 parameters") for lab, _ in nodes.values())
+
+
+def test_the_backward_view_calls_a_saved_data_input_data():
+    W = ad.tensor(np.ones((4, 2), np.float32), requires_grad=True, name="W")
+    x = ad.tensor(np.ones((2, 3), np.float32), name="x")
+    text = viz.to_dot((W @ x).sum(), view="backward")
+    assert "saved: input (4, 2) float32; data (2, 3) float32" in text
