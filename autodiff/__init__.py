@@ -18,7 +18,12 @@ rule in reverse over that graph.
 from autodiff.tensor import Tensor
 
 # isort: on
-from autodiff.anomaly import detect_anomaly, is_anomaly_enabled
+from autodiff.anomaly import (
+    anomaly_scope,
+    detect_anomaly,
+    is_anomaly_enabled,
+    register_library,
+)
 from autodiff.backward import gradients
 from autodiff.creation import (
     arange,
@@ -66,14 +71,14 @@ from autodiff.versions import increment_version
 __version__ = "0.1.0"
 
 __all__ = [
-    "abs", "add", "arange", "astype", "broadcast_to", "clip", "concatenate", "cos",
-    "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye", "full", "Function",
+    "abs", "add", "anomaly_scope", "arange", "astype", "broadcast_to", "clip", "concatenate",
+    "cos", "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye", "full", "Function",
     "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory",
     "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "neg", "no_grad", "normalize_axis", "ones", "ones_like", "pad", "pow",
-    "rand", "randn", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "set_rng_state",
-    "setitem", "sigmoid", "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sub",
-    "sum", "swapaxes", "tanh", "Tensor", "tensor", "transpose", "value_and_grad", "var", "vjp",
-    "where", "zeros", "zeros_like",
+    "rand", "randn", "register_library", "relu", "reshape", "set_default_dtype",
+    "set_grad_enabled", "set_rng_state", "setitem", "sigmoid", "sin", "softmax", "split", "sqrt",
+    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "Tensor", "tensor", "transpose",
+    "value_and_grad", "var", "vjp", "where", "zeros", "zeros_like",
 ]

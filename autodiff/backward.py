@@ -359,19 +359,3 @@ def _check_backward(node: Function, i: int, g: Any) -> None:
             f"detect_anomaly: the backward of '{node.op_name()}' produced {bad} in the gradient "
             f"of its input {i} (shape {g.shape}); the op was created at {where}")
 
-
-def count_consumers(starts: list[Any]) -> dict[Any, int]:
-    """For every node reachable from `starts`, how many edges point at it (iteratively)."""
-    deps: dict[Any, int] = {}
-    stack = list(starts)
-    seen = set(starts)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if type(e) is tuple:
-                child = e[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
-    return deps

@@ -24,6 +24,7 @@ differentiated again. The instance made for one call is both the `ctx` and the g
 
 from __future__ import annotations
 
+import os
 import traceback
 from operator import is_
 from typing import Any, ClassVar
@@ -31,6 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from autodiff import versions
+from autodiff.anomaly import current_scope, is_library_file
 from autodiff.grad_mode import STATE
 from autodiff.tensor import Tensor
 
@@ -206,7 +208,7 @@ class Function:
         if constants is not None:
             ctx._data_inputs = tuple(constants)
         if anomaly:
-            ctx._stack = traceback.extract_stack()[:-1]
+            ctx._stack = _made_here(1)
         saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
@@ -307,7 +309,7 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
 def _check_forward(cls: type[Function], out: Any) -> None:
     for o in out if type(out) is tuple else (out,):
         if isinstance(o, np.ndarray) and o.dtype.kind in "fc" and not np.isfinite(o).all():
-            frame = _user_frame(traceback.extract_stack()[:-2])
+            frame = _user_frame(_made_here(2))
             bad = "nan" if np.isnan(o).any() else "inf"
             raise FloatingPointError(
                 f"detect_anomaly: '{cls.op_name()}' produced {bad} in forward "
@@ -315,13 +317,31 @@ def _check_forward(cls: type[Function], out: Any) -> None:
             )
 
 
-def _user_frame(stack: list[traceback.FrameSummary]) -> str:
-    """The innermost frame outside the autodiff package: the user's source line."""
-    import os
+class _Stack(list[traceback.FrameSummary]):
+    """The frames where an op was made (anomaly mode), and the anomaly scope it ran in."""
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    for frame in reversed(stack):
-        if not os.path.abspath(frame.filename).startswith(here + os.sep):
-            return f"{frame.filename}:{frame.lineno}: {frame.line}"
-    last = stack[-1]
-    return f"{last.filename}:{last.lineno}: {last.line}"
+    scope: str | None = None
+
+
+def _made_here(skip: int) -> _Stack:
+    """The current stack without this call and the `skip` innermost frames, and the scope."""
+    stack = _Stack(traceback.extract_stack()[:-1 - skip])
+    stack.scope = current_scope()
+    return stack
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_frame(stack: list[traceback.FrameSummary]) -> str:
+    """Where the user's code made an op: the innermost frame outside library code (autodiff,
+    the packages given to `register_library`, Python's frozen modules), and the anomaly scope
+    it ran in. When all of it is library code (a library's own script, run with -m), the
+    innermost frame outside autodiff."""
+    frame = next((f for f in reversed(stack) if not is_library_file(f.filename)), None)
+    if frame is None:
+        frame = next((f for f in reversed(stack)
+                      if not os.path.abspath(f.filename).startswith(_HERE)), stack[-1])
+    where = f"{frame.filename}:{frame.lineno}: {frame.line}"
+    scope = getattr(stack, "scope", None)
+    return f"{where} [in {scope}]" if scope else where

@@ -31,7 +31,7 @@ def save(out: Path, name: str, *tensors: ad.Tensor, **options: object) -> Path:
 def single_neuron(out: Path) -> Path:
     w = ad.tensor([[0.8, -0.4, 0.3]], requires_grad=True, name="w")
     b = ad.tensor([[0.1]], requires_grad=True, name="b")
-    x = ad.tensor([[1.0], [2.0], [-1.0]])
+    x = ad.tensor([[1.0], [2.0], [-1.0]], name="x")
     z = w @ x + b
     a = ad.sigmoid(z)
     return save(out, "neuron", a, names={"z": z, "a": a}, show_values=True)
@@ -41,7 +41,8 @@ def two_layer(out: Path) -> Path:
     ad.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
     x = ad.randn(8, 2)
-    y = ad.tensor((np.arange(8) % 2).reshape(8, 1))
+    x.name = "x"
+    y = ad.tensor((np.arange(8) % 2).reshape(8, 1).astype(np.float32), name="y")
     with viz.trace(model):
         logits = model(x)
     loss = F.binary_cross_entropy_with_logits(logits, y)
@@ -75,8 +76,10 @@ def collapsed(out: Path) -> Path:
 
     ad.manual_seed(0)
     model = resnet8(width=8)
+    images = ad.randn(2, 1, 28, 28)
+    images.name = "images"
     with viz.trace(model):
-        logits = model(ad.randn(2, 1, 28, 28))
+        logits = model(images)
     loss = F.cross_entropy(logits, np.array([3, 7]))
     return save(out, "collapsed_cnn", loss, model=model, depth=2)
 

@@ -12,6 +12,8 @@ Parameters and submodules are registered by attribute assignment, as in PyTorch.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -19,8 +21,12 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
-from autodiff import Tensor
+from autodiff import Tensor, anomaly_scope, is_anomaly_enabled, register_library
 from nn._state import checked_array
+
+# Anomaly mode names the user's line that called a layer, not a line inside nn.
+register_library(os.path.dirname(os.path.abspath(__file__)))
+_CALLS = threading.local()  # .paths: id(module) -> path, during an outermost call (anomaly)
 
 
 class Parameter(Tensor):
@@ -221,7 +227,25 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if not is_anomaly_enabled():
+            return self.forward(*args, **kwargs)
+        return self._forward_in_scope(args, kwargs)
+
+    def _forward_in_scope(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """forward inside an anomaly scope naming this module by its path (anomaly mode): the
+        outermost call maps every submodule to its `named_modules()` path, once."""
+        paths = getattr(_CALLS, "paths", None)
+        outermost = paths is None
+        if outermost:
+            paths = _CALLS.paths = {id(m): p for p, m in self.named_modules()}
+        path = paths.get(id(self))
+        kind = type(self).__name__
+        try:
+            with anomaly_scope(f"module {path} ({kind})" if path else f"module {kind}"):
+                return self.forward(*args, **kwargs)
+        finally:
+            if outermost:
+                _CALLS.paths = None
 
     def extra_repr(self) -> str:
         return ""

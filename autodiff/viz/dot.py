@@ -5,16 +5,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autodiff.tensor import Tensor
-from autodiff.viz.graph import Graph, OpNode, TensorNode, build, saved_summary, walk_order
+from autodiff.viz.graph import (
+    DataKey,
+    Graph,
+    OpNode,
+    TensorNode,
+    build,
+    saved_summary,
+    walk_order,
+)
 from autodiff.viz.trace import module_of, trace
 
 STYLE = {
     "leaf": 'shape=box, style="rounded,filled", fillcolor="#dbeafe"',
+    "data": 'shape=box, style="rounded,filled", fillcolor="#e0f2f1", color="#0f766e"',
     "parameter": 'shape=box, style="rounded,filled,bold", fillcolor="#fde68a"',
     "constant": 'shape=box, style="rounded,filled", fillcolor="#f3f4f6", fontcolor="#6b7280"',
     "output": 'shape=box, style="rounded,filled,bold", fillcolor="#bbf7d0"',
@@ -22,7 +32,7 @@ STYLE = {
     "op": 'shape=ellipse, style=filled, fillcolor="#ede9fe"',
     "backward": 'shape=ellipse, style=filled, fillcolor="#fee2e2"',
     "module": 'shape=box3d, style=filled, fillcolor="#e0f2fe"',
-    "bad": 'style="rounded,filled,bold", fillcolor="#fca5a5", color="#dc2626"',
+    "bad": 'shape=box, style="rounded,filled,bold", fillcolor="#fca5a5", color="#dc2626"',
 }
 
 
@@ -40,8 +50,13 @@ def _stats(data: np.ndarray) -> str:
     return f"min {finite.min():.3g}  mean {finite.mean():.3g}  max {finite.max():.3g}"
 
 
-def _bad(t: Tensor | None) -> bool:
-    return t is not None and t.data.dtype.kind in "fc" and not np.isfinite(t.data).all()
+def _style(tn: TensorNode) -> str:
+    """Red when a NaN/inf was seen; a dotted outline when the value could not be seen."""
+    if tn.finite is False:
+        return STYLE["bad"]
+    if tn.finite is None:
+        return STYLE[tn.kind].replace('style="rounded', 'style="rounded,dotted', 1)
+    return STYLE[tn.kind]
 
 
 _DTYPE_NAMES: dict[Any, str] = {}
@@ -60,23 +75,22 @@ def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
     if tn.name:
         lines.append(tn.name)
     lines.append(f"{tuple(tn.shape)} {_dtype_name(tn.dtype)}")
+    if show_values:
+        lines.append(_stats(tn.value) if tn.value is not None else "value not kept")
     t = tn.tensor
-    if show_values and t is not None:
-        s = _stats(t.data)
-        if s:
-            lines.append(s)
     if show_grads and t is not None and t.grad is not None:
         s = _stats(t.grad.data)
-        if s:
-            lines.append("grad " + s)
-    if _bad(t):
+        lines.append("grad " + s if s else "")
+    if tn.finite is False:
         lines.append("NaN/inf!")
-    return "\\n".join(x.replace("\\", "\\\\").replace('"', '\\"') for x in lines)
+    return "\\n".join(x.replace("\\", "\\\\").replace('"', '\\"') for x in lines if x)
 
 
 def _tid(key: Any) -> str:
     if type(key) is tuple:
         return f"t{id(key[0])}_{key[1]}"
+    if isinstance(key, DataKey):
+        return f"d{key.n}"
     return f"t{key}"
 
 
@@ -108,8 +122,8 @@ def _module_paths(graph: Graph, model: Any) -> dict[int, str]:
 
 def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any = None,
            view: str = "forward", depth: int | None = None, show_values: bool = False,
-           show_grads: bool = False, hide_constants: bool = True, max_nodes: int | None = None,
-           rankdir: str = "TB", title: str | None = None) -> str:
+           show_grads: bool = False, show_data: bool = True, hide_constants: bool = True,
+           max_nodes: int | None = None, rankdir: str = "TB", title: str | None = None) -> str:
     """The graph that made `outputs`, as DOT text.
 
     - `names`: a mapping name -> tensor (e.g. `locals()`) to label tensors;
@@ -121,9 +135,15 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     - `depth`: collapse every layer at that depth (1: `features`, 2: `features.0`) into one
       node with its input and output shapes (needs a trace);
     - `show_values` / `show_grads`: min/mean/max of the data / gradient where known;
-    - `hide_constants`: leave out the arguments that need no gradient (default; else drawn
-      as `const` boxes, options such as `axis` included);
-    - `max_nodes`: draw at most this many nodes and say how many were left out.
+    - `show_data`: draw the data inputs, the Tensor arguments that need no gradient (an input
+      batch `x`, targets, masks), with their name (`name=` at creation, or `names=` when an op
+      saved the tensor for backward), shape and dtype (default). 0-d unnamed ones (the
+      constants inside composites) are left out, and so are unnamed ones used only inside a
+      collapsed layer;
+    - `hide_constants`: leave out the other arguments that need no gradient (default; else
+      drawn as `const` boxes, options such as `axis` included);
+    - `max_nodes`: draw the op nodes met first (from the outputs) until the drawing holds this
+      many nodes, and say how many op nodes were left out (an exact count).
 
     >>> import autodiff as ad
     >>> from autodiff import viz
@@ -134,7 +154,7 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     """
     if view not in ("forward", "backward"):
         raise ValueError(f"to_dot: view must be 'forward' or 'backward', got {view!r}")
-    graph = build(outputs, names, model, max_nodes)
+    graph = build(outputs, names, model, max_nodes, show_data)
     lines = [f"digraph {_q(title or 'autodiff')} {{",
              f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11];",
              "  node [fontname=Helvetica, fontsize=10];",
@@ -150,96 +170,17 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     return "\n".join(lines) + "\n"
 
 
+UNSEEN_NOTE = "dotted: value no longer held by the graph, not checked for NaN/inf"
+
+
 def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: bool,
                    show_grads: bool, hide_constants: bool) -> list[str]:
-    paths = _module_paths(graph, model)
-    collapsed: dict[int, str] = {}
     records = {r.path: r for r in trace.records(model)} if model is not None else {}
-    if depth is not None:
-        for op in graph.ops:
-            p = paths.get(id(op.node))
-            if p:
-                parts = p.split(".")
-                if len(parts) >= depth:
-                    collapsed[id(op.node)] = ".".join(parts[:depth])
-    lines: list[str] = []
-    # tensors produced inside a collapsed module are hidden, except those leaving it
-    producer: dict[Any, OpNode] = {k: op for op in graph.ops for k in op.outputs}
-    used_outside: set[Any] = set()
-    for op in graph.ops:
-        here = collapsed.get(id(op.node))
-        for k in op.inputs:
-            if k in producer and collapsed.get(id(producer[k].node)) != here:
-                used_outside.add(k)
-    for key, tn in graph.tensors.items():
-        if tn.kind == "output":
-            used_outside.add(key)
-
-    # leaves used only inside one collapsed layer (its parameters) are folded into it
-    consumers: dict[Any, set[Any]] = defaultdict(set)
-    for op in graph.ops:
-        for k in op.inputs:
-            if k is not None:
-                consumers[k].add(collapsed.get(id(op.node), id(op.node)))
-    folded: dict[str, int] = defaultdict(int)
-    inside: set[Any] = set()
-    for key, users in consumers.items():
-        if key not in producer and len(users) == 1:
-            (user,) = users
-            if isinstance(user, str):
-                inside.add(key)
-                folded[user] += int(np.prod(graph.tensors[key].shape))
-
-    def visible(key: Any) -> bool:
-        if key in inside:
-            return False
-        p = producer.get(key)
-        return p is None or id(p.node) not in collapsed or key in used_outside
-
+    layout = _layout(graph, model, depth)
     clusters: dict[str, list[str]] = defaultdict(list)
-    for key, tn in graph.tensors.items():
-        if not visible(key):
-            continue
-        style = STYLE["bad"] if _bad(tn.tensor) else STYLE[tn.kind]
-        made_by = producer.get(key)
-        home = ""
-        if made_by is not None and tn.kind != "output" and id(made_by.node) not in collapsed:
-            home = paths.get(id(made_by.node), "")  # an op's result sits in the op's layer
-        label = _tensor_label(tn, show_values, show_grads)
-        clusters[home].append(f'  {_tid(key)} [label="{label}", {style}];')
-    drawn_modules: set[str] = set()
-    edges: set[tuple[str, str, str]] = set()
-    for op in graph.ops:
-        mod = collapsed.get(id(op.node))
-        if mod is not None:
-            nid = "m_" + mod.replace(".", "_")
-            if mod not in drawn_modules:
-                drawn_modules.add(mod)
-                r = records.get(mod)
-                kind = r.type if r else "module"
-                shapes = (f"\\nin {', '.join(map(str, r.in_shapes))}\\nout "
-                          f"{', '.join(map(str, r.out_shapes))}") if r else ""
-                if folded.get(mod):
-                    shapes += f"\\n{folded[mod]:,} parameters"
-                clusters[""].append(f'  {nid} [label="{mod}: {kind}{shapes}", {STYLE["module"]}];')
-        else:
-            nid = f"op{id(op.node)}"
-            attrs = "".join(f"\\n{k}={v}".replace('"', '\\"') for k, v in op.attrs.items())
-            cl = paths.get(id(op.node), "")
-            clusters[cl].append(f'  {nid} [label="{op.name}{attrs}", {STYLE["op"]}];')
-        for i, key in enumerate(op.inputs):
-            if key is None:
-                if not hide_constants:
-                    cid = f"c{id(op.node)}_{i}"
-                    clusters[""].append(f'  {cid} [label="const", {STYLE["constant"]}];')
-                    edges.add((cid, nid, ""))
-                continue
-            if visible(key):
-                edges.add((_tid(key), nid, ""))
-        for key in op.outputs:
-            if key in graph.tensors and visible(key):
-                edges.add((nid, _tid(key), ""))
-    lines += clusters.pop("")
+    unseen = _tensor_lines(graph, layout, show_values, show_grads, clusters)
+    edges = _op_lines(graph, layout, records, hide_constants, clusters)
+    lines = clusters.pop("", [])
     for path in sorted(clusters):
         r = records.get(path)
         label = f"{path}: {r.type}" if r else path
@@ -247,8 +188,121 @@ def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: boo
         lines.append(f'    label="{label}"; style="rounded,dashed"; color="#0284c7";')
         lines += ["  " + line for line in clusters[path]]
         lines.append("  }")
-    lines += [f"  {a} -> {b};" for a, b, _ in sorted(edges) if a != b]
+    lines += [f"  {a} -> {b};" for a, b in sorted(edges) if a != b]
+    if unseen:
+        lines.append(f'  label="{UNSEEN_NOTE}"; labelloc=b; labeljust=l; fontsize=9;')
     return lines
+
+
+@dataclass
+class _Layout:
+    """Where the ops and tensors of a forward view go once layers are collapsed."""
+
+    paths: dict[int, str]         # id(op node) -> module path
+    collapsed: dict[int, str]     # id(op node) -> the collapsed layer it disappears into
+    producer: dict[Any, OpNode]   # tensor key -> the op that made it
+    leaving: set[Any]             # results of a collapsed layer used outside it (and outputs)
+    inside: set[Any]              # leaves folded into the one collapsed layer that uses them
+    folded: dict[str, int]        # collapsed layer -> number of parameters folded into it
+
+    def visible(self, key: Any) -> bool:
+        if key in self.inside:
+            return False
+        p = self.producer.get(key)
+        return p is None or id(p.node) not in self.collapsed or key in self.leaving
+
+    def home(self, key: Any, tn: TensorNode) -> str:
+        """The cluster of a tensor's box: an op's result sits in the op's layer."""
+        p = self.producer.get(key)
+        if p is None or tn.kind == "output" or id(p.node) in self.collapsed:
+            return ""
+        return self.paths.get(id(p.node), "")
+
+
+def _layout(graph: Graph, model: Any, depth: int | None) -> _Layout:
+    paths = _module_paths(graph, model)
+    collapsed: dict[int, str] = {}
+    if depth is not None:
+        for op in graph.ops:
+            parts = (paths.get(id(op.node)) or "").split(".")
+            if parts[0] and len(parts) >= depth:
+                collapsed[id(op.node)] = ".".join(parts[:depth])
+    producer: dict[Any, OpNode] = {k: op for op in graph.ops for k in op.outputs}
+    leaving = {key for key, tn in graph.tensors.items() if tn.kind == "output"}
+    consumers: dict[Any, set[Any]] = defaultdict(set)
+    for op in graph.ops:
+        here = collapsed.get(id(op.node))
+        for k in op.inputs:
+            if k in producer and collapsed.get(id(producer[k].node)) != here:
+                leaving.add(k)
+            if k is not None:
+                consumers[k].add(collapsed.get(id(op.node), id(op.node)))
+    # Leaves used only inside one collapsed layer are folded into it: its parameters (counted)
+    # and its unnamed data (a pooling's averaging matrices); a named data input stays drawn.
+    folded: dict[str, int] = defaultdict(int)
+    inside: set[Any] = set()
+    for key, users in consumers.items():
+        (user,) = users if len(users) == 1 else (None,)
+        tn = graph.tensors[key]
+        if isinstance(user, str) and key not in producer and not (tn.kind == "data" and tn.name):
+            inside.add(key)
+            folded[user] += int(np.prod(tn.shape)) if tn.kind != "data" else 0
+    return _Layout(paths, collapsed, producer, leaving, inside, folded)
+
+
+def _tensor_lines(graph: Graph, layout: _Layout, show_values: bool, show_grads: bool,
+                  clusters: dict[str, list[str]]) -> bool:
+    """A box per visible tensor, into its cluster; True when a value could not be seen."""
+    unseen = False
+    for key, tn in graph.tensors.items():
+        if not layout.visible(key):
+            continue
+        unseen = unseen or tn.finite is None
+        label = _tensor_label(tn, show_values, show_grads)
+        clusters[layout.home(key, tn)].append(f'  {_tid(key)} [label="{label}", {_style(tn)}];')
+    return unseen
+
+
+def _op_lines(graph: Graph, layout: _Layout, records: dict[str, Any], hide_constants: bool,
+              clusters: dict[str, list[str]]) -> set[tuple[str, str]]:
+    """An ellipse per op (or one box per collapsed layer), into its cluster; the edges."""
+    drawn_modules: set[str] = set()
+    edges: set[tuple[str, str]] = set()
+    for op in graph.ops:
+        mod = layout.collapsed.get(id(op.node))
+        if mod is not None:
+            nid = "m_" + mod.replace(".", "_")
+            if mod not in drawn_modules:
+                drawn_modules.add(mod)
+                clusters[""].append(_module_line(nid, mod, records.get(mod),
+                                                 layout.folded.get(mod)))
+        else:
+            nid = f"op{id(op.node)}"
+            attrs = "".join(f"\\n{k}={v}".replace('"', '\\"') for k, v in op.attrs.items())
+            cl = layout.paths.get(id(op.node), "")
+            clusters[cl].append(f'  {nid} [label="{op.name}{attrs}", {STYLE["op"]}];')
+        for i, key in enumerate(op.inputs):
+            if key is None:
+                if not hide_constants:
+                    cid = f"c{id(op.node)}_{i}"
+                    clusters[""].append(f'  {cid} [label="const", {STYLE["constant"]}];')
+                    edges.add((cid, nid))
+            elif layout.visible(key):
+                edges.add((_tid(key), nid))
+        for key in op.outputs:
+            if key in graph.tensors and layout.visible(key):
+                edges.add((nid, _tid(key)))
+    return edges
+
+
+def _module_line(nid: str, mod: str, r: Any, folded: int | None) -> str:
+    """The box of a collapsed layer: its type, input and output shapes, parameters."""
+    kind = r.type if r else "module"
+    shapes = (f"\\nin {', '.join(map(str, r.in_shapes))}\\nout "
+              f"{', '.join(map(str, r.out_shapes))}") if r else ""
+    if folded:
+        shapes += f"\\n{folded:,} parameters"
+    return f'  {nid} [label="{mod}: {kind}{shapes}", {STYLE["module"]}];'
 
 
 def _backward_lines(graph: Graph, outputs: tuple[Tensor, ...]) -> list[str]:
@@ -268,6 +322,8 @@ def _backward_lines(graph: Graph, outputs: tuple[Tensor, ...]) -> list[str]:
                 lines.append(f"  b{id(n)} -> b{id(key[0])};")
             else:
                 tn = graph.tensors[key]
+                if tn.kind == "data":
+                    continue  # no gradient flows to the data
                 name = tn.name or "leaf"
                 lines.append(f'  g{key} [label="{name}.grad\\n{tuple(tn.shape)} {tn.dtype}", '
                              f"{STYLE[tn.kind if tn.kind != 'output' else 'leaf']}];")

@@ -5,25 +5,35 @@ Kept free of Graphviz: `dot.py` turns it into DOT text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from autodiff.backward import count_consumers
 from autodiff.function import Function, _Output
 from autodiff.tensor import Tensor
 
 
 @dataclass
 class TensorNode:
-    key: Any                      # id(leaf) or (op node, output index)
+    key: Any                      # id(tensor), (op node, output index) or a DataKey
     shape: tuple[int, ...]
     dtype: Any
     name: str | None = None
-    kind: str = "intermediate"    # leaf, parameter, constant, output, intermediate
-    tensor: Tensor | None = None  # when the tensor object is known (data for statistics)
+    kind: str = "intermediate"    # leaf, parameter, data, constant, output, intermediate
+    tensor: Tensor | None = None  # the tensor object, when known (its gradient, for show_grads)
+    value: np.ndarray | None = None  # its array, when the drawing can see it
+    finite: bool | None = None    # False: NaN/inf seen; True: seen, all finite; None: not seen
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """The key of a data input's box when the graph holds no reference to the tensor (its
+    number in the drawing): one box per name (with shape and dtype), else one per use."""
+
+    n: int
 
 
 @dataclass
@@ -40,7 +50,7 @@ class OpNode:
 class Graph:
     tensors: dict[Any, TensorNode]
     ops: list[OpNode]
-    omitted: int = 0  # nodes left out by max_nodes
+    omitted: int = 0  # op nodes reachable from the outputs but not drawn (max_nodes)
 
 
 def _short(value: Any) -> str | None:
@@ -80,89 +90,197 @@ def name_map(names: Mapping[str, Any] | None, model: Any) -> dict[Any, str]:
     return out
 
 
-def build(outputs: Iterable[Tensor], names: Mapping[str, Any] | None = None, model: Any = None,
-          max_nodes: int | None = None) -> Graph:
-    """Walk from `outputs` to the leaves (iteratively, each node once)."""
-    labels = name_map(names, model)
-    param_ids = {id(p) for _, p in model.named_parameters()} if model is not None and hasattr(
-        model, "named_parameters") else set()
-    known: dict[Any, Tensor] = {}
-    for t in (names or {}).values():
-        if isinstance(t, Tensor):
-            known[id(t) if t.grad_fn is None else (t.grad_fn, t._index)] = t
-    tensors: dict[Any, TensorNode] = {}
-    ops: list[OpNode] = []
-    seen: set[int] = set()
-    stack: list[Function] = []
-    for t in outputs:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"viz: expected Tensors to draw, got {type(t).__name__}")
-        key = id(t) if t.grad_fn is None else (t.grad_fn, t._index)
-        tensors[key] = TensorNode(key, t.shape, t.dtype, labels.get(key) or t.name, "output", t)
-        if t.grad_fn is not None and id(t.grad_fn) not in seen:
-            seen.add(id(t.grad_fn))
-            stack.append(t.grad_fn)
-    omitted = 0
+def tensor_key(t: Tensor) -> Any:
+    """The key of a tensor's box: id(t) for a leaf, (op node, output index) for a result."""
+    return id(t) if t.grad_fn is None else (t.grad_fn, t._index)
+
+
+def reachable(starts: Iterable[Function]) -> Iterator[Function]:
+    """Every op node reachable from `starts`, each once, depth first (iteratively)."""
+    stack = list(dict.fromkeys(starts))
+    seen = set(stack)
     while stack:
         node = stack.pop()
-        if max_nodes is not None and len(ops) + len(tensors) >= max_nodes:
+        yield node
+        for e in node._edges:
+            if type(e) is tuple and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
+
+
+def drawn_data(meta: tuple[int, str | None, tuple[int, ...], Any]) -> bool:
+    """Whether a data input is drawn: when it has a name or at least one axis. The 0-d
+    constants the engine and composites make themselves (the 0.5 of a mean) are not."""
+    _, name, shape, _ = meta
+    return name is not None or len(shape) >= 1
+
+
+def build(outputs: Iterable[Tensor], names: Mapping[str, Any] | None = None, model: Any = None,
+          max_nodes: int | None = None, show_data: bool = True) -> Graph:
+    """Walk from `outputs` to the leaves (iteratively, each node once). With `max_nodes`, the
+    op nodes met first are drawn until the drawing holds that many boxes and ellipses, and
+    `omitted` counts the reachable op nodes left out. Each box gets the value the drawing can
+    see (the tensor, or the copy a node saved for backward) and whether it is finite.
+
+    >>> import autodiff as ad
+    >>> w = ad.tensor([1.0, 2.0], requires_grad=True, name="w")
+    >>> g = build([(w * ad.tensor([3.0, 4.0], name="x")).sum()])
+    >>> [op.name for op in g.ops], g.omitted
+    (['mul', 'sum'], 0)
+    >>> sorted((t.name, t.kind, t.finite) for t in g.tensors.values() if t.name)
+    [('w', 'leaf', True), ('x', 'data', True)]
+    """
+    b = _Builder(names, model, show_data)
+    starts = [b.output(t) for t in outputs]
+    omitted = 0
+    for node in reachable(n for n in starts if n is not None):
+        if max_nodes is not None and len(b.ops) + len(b.tensors) >= max_nodes:
             omitted += 1
-            continue
+        else:
+            b.add(node)
+    b.check_values()
+    b.ops.sort(key=lambda o: o.node._seq)
+    return Graph(b.tensors, b.ops, omitted)
+
+
+class _Builder:
+    """The boxes (tensors) and ellipses (ops) of one drawing, filled by `build`."""
+
+    def __init__(self, names: Mapping[str, Any] | None, model: Any, show_data: bool) -> None:
+        self.labels = name_map(names, model)
+        self.param_ids = ({id(p) for _, p in model.named_parameters()}
+                          if model is not None and hasattr(model, "named_parameters") else set())
+        self.known = {tensor_key(t): t for t in (names or {}).values() if isinstance(t, Tensor)}
+        self.show_data = show_data
+        self.tensors: dict[Any, TensorNode] = {}
+        self.ops: list[OpNode] = []
+        self.data_keys: dict[tuple[Any, ...], DataKey] = {}
+        self.arrays: dict[Any, dict[int, np.ndarray]] = {}  # key -> the arrays seen, by id
+
+    def box(self, key: Any, shape: tuple[int, ...], dtype: Any, kind: str,
+            tensor: Tensor | None = None, name: str | None = None) -> None:
+        """A tensor's box, made once (the first kind given wins: outputs come first)."""
+        tn = self.tensors.get(key)
+        if tn is None:
+            tensor = tensor if tensor is not None else self.known.get(key)
+            tn = self.tensors[key] = TensorNode(key, shape, dtype, self.labels.get(key) or name,
+                                                kind)
+        if tensor is not None:
+            if tn.tensor is None:
+                tn.tensor = tensor
+            self.see(key, tensor.data)
+
+    def see(self, key: Any, array: np.ndarray) -> None:
+        """Note an array the drawing can see for a box (to show it and check it)."""
+        self.arrays.setdefault(key, {})[id(array)] = array
+
+    def see_saved(self, node: Function) -> None:
+        """Note what a node still holds for backward: its saved outputs (arrays) and its
+        saved inputs (Tensors); nothing once a backward has freed them."""
+        saved = node._saved
+        if saved is None or isinstance(saved, str):  # nothing saved, or freed
+            return
+        for s, raw in zip(saved, node._saved_arrays or ()):
+            if type(s) is _Output:
+                self.see((node, s.index), raw)
+            elif isinstance(s, Tensor) and s.requires_grad and tensor_key(s) in self.tensors:
+                self.box(tensor_key(s), s.shape, s.dtype, "intermediate", s)
+
+    def check_values(self) -> None:
+        """Each box's value (the first array seen) and whether it is finite: False when a
+        NaN/inf was seen, True when every array seen is finite (or the dtype cannot hold
+        NaN), None when the drawing could not see the value."""
+        for key, tn in self.tensors.items():
+            seen = list(self.arrays.get(key, {}).values())
+            tn.value = seen[0] if seen else None
+            if np.dtype(tn.dtype).kind not in "fc":
+                tn.finite = True
+            elif seen:
+                tn.finite = all(bool(np.isfinite(a).all()) for a in seen)
+
+    def output(self, t: Any) -> Function | None:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"viz: expected Tensors to draw, got {type(t).__name__}")
+        self.box(tensor_key(t), t.shape, t.dtype, "output", t, t.name)
+        return t.grad_fn
+
+    def add(self, node: Function) -> None:
+        """Draw an op node: its ellipse, its output boxes, and the boxes of its inputs."""
         op = OpNode(node, node.op_name(), op_attributes(node))
         for i, (shape, dtype) in enumerate(node._out_meta):
-            key = (node, i)
-            op.outputs.append(key)
-            if key not in tensors:
-                t = known.get(key)
-                tensors[key] = TensorNode(key, shape, dtype, labels.get(key), "intermediate", t)
-        for e in node._edges:
-            if e is None:
-                op.inputs.append(None)
-                continue
-            if type(e) is tuple:
-                child, idx = e
-                key = (child, idx)
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    stack.append(child)
-                if key not in tensors:
-                    shape, dtype = child._out_meta[idx]
-                    tensors[key] = TensorNode(key, shape, dtype, labels.get(key), "intermediate",
-                                              known.get(key))
+            op.outputs.append((node, i))
+            self.box((node, i), shape, dtype, "intermediate")
+        data = {m[0]: m for m in node._data_inputs or () if self.show_data and drawn_data(m)}
+        for i, e in enumerate(node._edges):
+            if e is not None:
+                op.inputs.append(self.edge(e))
             else:
-                key = id(e)
-                if key not in tensors:
-                    kind = "parameter" if key in param_ids or type(e) is not Tensor else "leaf"
-                    tensors[key] = TensorNode(key, e.shape, e.dtype, labels.get(key) or e.name,
-                                              kind, e)
-            op.inputs.append(key)
-        ops.append(op)
-    ops.sort(key=lambda o: o.node._seq)
-    return Graph(tensors, ops, omitted)
+                op.inputs.append(self.data(node, data[i]) if i in data else None)
+        self.see_saved(node)
+        self.ops.append(op)
+
+    def edge(self, e: Any) -> Any:
+        """The box of an input that needs a gradient: an op's result, or a leaf."""
+        if type(e) is tuple:
+            shape, dtype = e[0]._out_meta[e[1]]
+            self.box(e, shape, dtype, "intermediate")
+            return e
+        kind = "parameter" if id(e) in self.param_ids or type(e) is not Tensor else "leaf"
+        self.box(id(e), e.shape, e.dtype, kind, e, e.name)
+        return id(e)
+
+    def data(self, node: Function, meta: tuple[Any, ...]) -> Any:
+        """The box of a data input (see `DataKey`); keyed by the tensor itself when the
+        node saved it for backward, so that `names=` can name it."""
+        i, name, shape, dtype = meta
+        t = held_data(node).get((name, shape, dtype))
+        if name is None and t is not None:
+            key: Any = id(t)
+        else:
+            ident = ("name", name, shape, dtype) if name is not None else ("use", id(node), i)
+            key = self.data_keys.setdefault(ident, DataKey(len(self.data_keys)))
+        self.box(key, shape, dtype, "data", t, name)
+        return key
+
+
+def held_data(node: Function) -> dict[tuple[Any, ...], Tensor]:
+    """The data inputs a node saved for backward (so the graph still holds them), by (name,
+    shape, dtype); left out when that metadata does not tell which input a tensor was."""
+    saved, metas = node._saved, node._data_inputs
+    if saved is None or isinstance(saved, str) or not metas:
+        return {}
+    inputs = Counter((name, shape, dtype) for _, name, shape, dtype in metas)
+    out: dict[tuple[Any, ...], Tensor] = {}
+    for s in saved:
+        if isinstance(s, Tensor) and not s.requires_grad:
+            meta = (s.name, s.data.shape, s.data.dtype)
+            if inputs.get(meta) == 1 and out.get(meta, s) is s:
+                out[meta] = s
+            else:
+                inputs[meta] = 0  # two tensors, or two inputs, alike: which one is unknown
+                out.pop(meta, None)
+    return out
 
 
 def walk_order(outputs: Iterable[Tensor]) -> list[Function]:
-    """The order in which backward() visits the nodes (the same Kahn walk, run dry)."""
-    starts = []
-    for t in outputs:
-        if t.grad_fn is not None and t.grad_fn not in starts:
-            starts.append(t.grad_fn)
-    deps = count_consumers(starts)
-    ready = [n for n in starts if deps.get(n, 0) == 0]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for e in node._edges:
-            if type(e) is tuple:
-                deps[e[0]] -= 1
-                if deps[e[0]] == 0:
-                    ready.append(e[0])
-    return order
+    """The order in which backward() runs the nodes: newest first, by creation number (a
+    node is made after the tensors it consumes, so its consumers have all run before it).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> b = x.exp()
+    >>> a = x.tanh()
+    >>> [n.op_name() for n in walk_order([(a * b).sum()])]
+    ['sum', 'mul', 'tanh', 'exp']
+    """
+    return sorted(reachable(t.grad_fn for t in outputs if t.grad_fn is not None),
+                  key=lambda n: -n._seq)
 
 
 def saved_summary(node: Function) -> str:
-    """What a node saved for backward, e.g. 'x (3, 4) float32' per item, or 'freed'."""
+    """What a node saved for backward, e.g. 'input (3, 4) float32' per item ('input': a
+    tensor that needs a gradient, 'data': one that does not, 'output', 'const': an array the
+    op made), or 'nothing', or 'freed'."""
     saved = node._saved
     if saved is None:
         return "nothing"
@@ -173,7 +291,7 @@ def saved_summary(node: Function) -> str:
         if isinstance(s, _Output):
             arr, what = raw, "output"
         elif isinstance(s, Tensor):
-            arr, what = s.data, "input" if s.requires_grad else "const"
+            arr, what = s.data, "input" if s.requires_grad else "data"
         else:
             arr, what = np.asarray(s), "const"
         parts.append(f"{what} {tuple(arr.shape)} {arr.dtype}")

@@ -182,3 +182,19 @@ def test_a_hook_returning_the_wrong_gradient_is_refused(hook, got, on):
     with pytest.raises(RuntimeError, match=rf"the hook .* returned {got} for a gradient of shape "
                                            r"\(2, 2\) and dtype float32"):
         (h * 3).sum().backward()
+
+
+def test_a_node_notes_its_data_inputs_metadata_never_their_arrays():
+    import gc
+    import weakref
+
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    x = ad.tensor(np.array([[3.0, 4.0]], np.float32), name="x")
+    y = x + w  # add saves nothing for backward
+    assert y.grad_fn._data_inputs == ((0, "x", (1, 2), np.dtype(np.float32)),)
+    batch = weakref.ref(x.data)
+    del x
+    gc.collect()
+    assert batch() is None  # the graph does not keep a data batch alive
+    assert (w * 2.0).grad_fn._data_inputs is None  # a Python number is no Tensor
+    assert (w * w).grad_fn._data_inputs is None

@@ -181,3 +181,65 @@ def test_summary():
     assert s.total == 4 * 8 + 8 + 8 * 2 + 2 == s.trainable
     assert "total parameters: 58" in str(s)
     assert "forward" not in model[0].__dict__  # hooks removed
+
+
+
+def _anomaly(model, x, backward=False):
+    import inspect
+
+    with ad.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        line = inspect.currentframe().f_lineno + 1
+        out = model(x)  # the user's line
+        if backward:
+            out.sum().backward()
+    return str(info.value), f"test_module.py:{line}: out = model(x)  # the user's line"
+
+
+def test_anomaly_in_a_layer_names_the_callers_line_and_the_module_path():
+    model = nn.Sequential(OrderedDict(features=nn.Sequential(nn.Linear(3, 4), nn.Tanh()),
+                                      head=nn.Linear(4, 2)))
+    model.features[0].weight.data[0, 0] = np.nan
+    msg, line = _anomaly(model, ad.ones((2, 3)))
+    assert "'linear' produced nan in forward" in msg
+    assert line in msg and msg.endswith("[in module features.0 (Linear)]")
+    assert "nn/functional" not in msg
+
+
+def test_anomaly_in_a_layers_backward_names_the_callers_line_and_the_module_path():
+    model = nn.Sequential(OrderedDict(features=nn.Sequential(nn.Linear(1, 1, bias=False)),
+                                      head=nn.Linear(1, 1, bias=False)))
+    model.features[0].weight.data[...] = 1e-5
+    model.head.weight.data[...] = 1e30
+    # forward: 1e10 * 1e-5 * 1e30 = 1e35, finite in float32; the first layer's weight
+    # gradient is 1e30 * 1e10 = inf
+    msg, line = _anomaly(model, ad.tensor([[1e10]]), backward=True)
+    assert "the backward of 'linear' produced inf" in msg
+    assert line in msg and msg.endswith("[in module features.0 (Linear)]")
+
+
+def test_anomaly_in_a_users_own_module_names_the_line_of_its_forward():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+
+        def forward(self, x):
+            return self.features(x) * 2  # the innermost line of the user's code
+
+    model = Net()
+    model.features[0].bias.data[:] = np.inf
+    msg, _ = _anomaly(model, ad.ones((2, 3)))
+    assert "return self.features(x) * 2  # the innermost" in msg
+    assert msg.endswith("[in module features.0 (Linear)]")
+
+
+def test_anomaly_scopes_only_in_anomaly_mode():
+    from autodiff.anomaly import current_scope
+
+    model = nn.Sequential(nn.Linear(2, 2))
+    seen = []
+    model[0].forward = lambda x: seen.append(current_scope()) or x
+    model(ad.ones((1, 2)))
+    with ad.detect_anomaly():
+        model(ad.ones((1, 2)))
+    assert seen == [None, "module 0 (Linear)"]

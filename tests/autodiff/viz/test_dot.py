@@ -34,9 +34,10 @@ def test_single_neuron_counts_and_labels():
     labels = "|".join(nodes.values())
     assert "w\\n(1, 2) float32" in labels and "b\\n(1,) float32" in labels
     assert "z\\n(1, 1) float32" in labels and "a\\n(1, 1) float32" in labels
-    # tensors: w, b, matmul output, z, a = 5; ops 3; edges: w->mm, mm->t, t->add, b->add,
-    # add->z, z->tanh, tanh->a
-    assert len(nodes) == 8 and len(edges) == 7
+    assert "(2, 1) float32" in labels  # the data input x, drawn by default
+    # tensors: x, w, b, matmul output, z, a = 6; ops 3; edges: x->mm, w->mm, mm->t, t->add,
+    # b->add, add->z, z->tanh, tanh->a
+    assert len(nodes) == 9 and len(edges) == 8
     assert text.startswith("digraph") and text.rstrip().endswith("}")
 
 
@@ -137,3 +138,35 @@ def test_errors():
         viz.to_dot(np.ones(2))
     with pytest.raises(TypeError, match="named_modules"):
         viz.trace(object())
+
+
+def test_max_nodes_counts_exactly_the_op_nodes_left_out():
+    x = ad.tensor(1.0, requires_grad=True)
+    shared = x.exp()  # reachable through every branch: counted once
+    y = shared * 1.0
+    for i in range(2, 11):
+        y = y + shared * float(i)
+    n_ops = 1 + 10 + 9  # exp, 10 mul, 9 add
+    for max_nodes in (1, 4, 10, 25, 1000):
+        text = viz.to_dot(y, max_nodes=max_nodes)
+        drawn = [v for v in parse(text)[0].values() if v.split("\\n")[0] in ("exp", "mul", "add")]
+        note = re.search(r"(\d+) more op nodes not shown", text)
+        left_out = int(note.group(1)) if note else 0
+        assert len(drawn) + left_out == n_ops, max_nodes
+
+
+def test_backward_view_numbers_the_nodes_in_the_order_backward_runs_them():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    b = x.exp()
+    a = x.tanh()  # made after b: backward runs it first
+    loss = (a * b).sum()
+    ran = []
+    a.register_hook(lambda g: ran.append("tanh"))
+    b.register_hook(lambda g: ran.append("exp"))
+    labels = parse(viz.to_dot(loss, view="backward"))[0].values()
+    steps = {label.split("\\n")[0].split(". ")[1]: int(label.split(".")[0])
+             for label in labels if label[0].isdigit()}
+    loss.backward()
+    assert ran == ["tanh", "exp"]
+    assert steps == {"sum backward": 1, "mul backward": 2, "tanh backward": 3,
+                     "exp backward": 4}
