@@ -82,7 +82,8 @@ class Function:
 
     # Internal bookkeeping, filled by apply(), in slots (a million-node graph is a million of
     # these); user attributes (ctx.mask = ...) go to the instance dict beside them.
-    __slots__ = ("__dict__", "_arrays", "_edges", "_out_meta", "_saved", "_saved_arrays", "_seq")
+    __slots__ = ("__dict__", "_arrays", "_data_inputs", "_edges", "_out_meta", "_saved",
+                 "_saved_arrays", "_seq")
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
     # Tensor, or (node, output index) for a tensor an op made.
     _edges: list[Any]
@@ -96,7 +97,7 @@ class Function:
     _stack: list[traceback.FrameSummary] | None = None  # where the op was made (anomaly mode)
     # (argument index, name, shape, dtype) of each Tensor argument that does not require grad
     # (the graph's data inputs, for drawings); metadata only, never the array.
-    _data_inputs: tuple[tuple[int, str | None, tuple[int, ...], np.dtype], ...] | None = None
+    _data_inputs: list[tuple[int, str | None, tuple[int, ...], np.dtype]] | None
     _arrays: bool  # set by the walk before each backward: True when it gets arrays
 
     @property
@@ -205,8 +206,7 @@ class Function:
         # Record the node: its creation number, and what its outputs look like.
         ctx._seq = next(_numbers)
         ctx._arrays = False
-        if constants is not None:
-            ctx._data_inputs = tuple(constants)
+        ctx._data_inputs = constants
         if anomaly:
             ctx._stack = _made_here(1)
         saved = ctx._saved

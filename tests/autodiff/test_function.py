@@ -191,7 +191,7 @@ def test_a_node_notes_its_data_inputs_metadata_never_their_arrays():
     w = ad.tensor([1.0, 2.0], requires_grad=True)
     x = ad.tensor(np.array([[3.0, 4.0]], np.float32), name="x")
     y = x + w  # add saves nothing for backward
-    assert y.grad_fn._data_inputs == ((0, "x", (1, 2), np.dtype(np.float32)),)
+    assert y.grad_fn._data_inputs == [(0, "x", (1, 2), np.dtype(np.float32))]
     batch = weakref.ref(x.data)
     del x
     gc.collect()
