@@ -25,7 +25,8 @@ the new ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -70,9 +71,7 @@ def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
     if not _recording(t, "clamp_"):
         lo = min.data if isinstance(min, Tensor) else min
         hi = max.data if isinstance(max, Tensor) else max
-        _check_writeable(t, "clamp_")
-        np.clip(t.data, lo, hi, out=t.data)
-        versions.bump(t.data)
+        _direct(t, "clamp_", np.clip, lo, hi)
         return t
     return _record(t, "clamp_", lambda x: elementwise.clip(x, min, max), (), False)
 
@@ -81,13 +80,13 @@ def setitem(t: Tensor, index: Any, value: Any, name: str = "setitem") -> Tensor:
     """t[index] <- value (NumPy's assignment: value broadcasts into the selected places)."""
     index = indexing.plain_index(index)
     if not _recording(t, name, value):
-        _check_writeable(t, name)
-        try:
-            t.data[index] = value.data if isinstance(value, Tensor) else value
-        except (ValueError, IndexError) as e:
-            raise type(e)(f"{name}: cannot write a value of shape {np.shape(_raw(value))} "
-                          f"into index {index!r} of a tensor of shape {t.shape}: {e}") from None
-        versions.bump(t.data)
+        with _writing(t, name):
+            try:
+                t.data[index] = _raw(value)
+            except (ValueError, IndexError) as e:
+                raise type(e)(f"{name}: cannot write a value of shape {np.shape(_raw(value))} "
+                              f"into index {index!r} of a tensor of shape {t.shape}: "
+                              f"{e}") from None
         return t
     return _record(t, name, lambda x, v: indexing.setitem(x, index, v), (value,), False)
 
@@ -128,19 +127,34 @@ def _check_writeable(t: Tensor, name: str) -> None:
                          "broadcast view; write into a copy (.copy())")
 
 
-def _direct(t: Tensor, name: str, ufunc: Any, *operands: Any) -> None:
-    """Write ufunc(t, *operands) into t's array, in its dtype; bump its version."""
+@contextmanager
+def _writing(t: Tensor, name: str) -> Iterator[None]:
+    """Around a write into t's memory: refuse read-only memory, and bump the version once the
+    write has run, or was interrupted (it may have written part); not when NumPy refused it
+    (a TypeError or ValueError is raised before anything is written)."""
     _check_writeable(t, name)
     try:
-        ufunc(t.data, *operands, out=t.data)
-    except TypeError as e:  # NumPy's casting rule: e.g. a float result into an int tensor
-        raise TypeError(f"{name}: the result cannot be written into a tensor of dtype "
-                        f"{t.dtype} ({e})") from None
-    except ValueError as e:
-        shapes = [np.shape(o) for o in operands]
-        raise ValueError(f"{name}: a tensor of shape {t.shape} cannot hold the result of its "
-                         f"op with operands of shape {shapes} ({e})") from None
+        yield
+    except (TypeError, ValueError, IndexError):
+        raise
+    except BaseException:
+        versions.bump(t.data)
+        raise
     versions.bump(t.data)
+
+
+def _direct(t: Tensor, name: str, ufunc: Any, *operands: Any) -> None:
+    """Write ufunc(t, *operands) into t's array, in its dtype; bump its version."""
+    with _writing(t, name):
+        try:
+            ufunc(t.data, *operands, out=t.data)
+        except TypeError as e:  # NumPy's casting rule: e.g. a float result into an int tensor
+            raise TypeError(f"{name}: the result cannot be written into a tensor of dtype "
+                            f"{t.dtype} ({e})") from None
+        except ValueError as e:
+            shapes = [np.shape(o) for o in operands]
+            raise ValueError(f"{name}: a tensor of shape {t.shape} cannot hold the result of "
+                             f"its op with operands of shape {shapes} ({e})") from None
 
 
 def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any, ...],
@@ -159,8 +173,8 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
             raise TypeError(f"{name}: the result has dtype {out.dtype}, which cannot be "
                             f"written into a tensor of dtype {t.dtype}")
         out = out.astype(t.dtype)
+    versions.bump(t.data)  # first: an interrupt after it leaves t stale, never silently new
     np.copyto(t.data, out.data)
-    versions.bump(t.data)
     node = out.grad_fn
     node._seq = next(versions.numbers)  # made after the write: what it saved is untouched
     _move_retained_grad(t, node, out._index)

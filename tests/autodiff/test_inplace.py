@@ -268,3 +268,26 @@ def test_clear_errors():
         ad.zeros(3).clamp_()
     with pytest.raises(TypeError, match="increment_version: expected a Tensor"):
         ad.increment_version(np.zeros(3))
+
+
+def test_an_interrupted_write_still_counts_as_a_write():
+    from autodiff.inplace import _writing
+
+    c = ad.tensor([3.0, 4.0])
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * c).sum()
+    with pytest.raises(KeyboardInterrupt), _writing(c, "test"):
+        c.data[0] = 100.0  # written, then interrupted before the write was recorded
+        raise KeyboardInterrupt
+    assert c._version == 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_a_write_numpy_refused_is_not_counted():
+    t = ad.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError):
+        t += 0.5
+    with pytest.raises(IndexError, match=r"setitem: cannot write .* into index 5"):
+        t[5] = 1
+    assert t._version == 0 and t.tolist() == [1, 2]
