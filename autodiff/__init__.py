@@ -46,39 +46,38 @@ from autodiff.function import Function
 from autodiff.functional import grad, hessian, jacobian, value_and_grad, vjp
 from autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autodiff.memory import keep_freed_memory
-from autodiff.ops.activation import log_softmax, relu, sigmoid, softmax
-from autodiff.ops.arith import add, div, maximum, minimum, mul, neg, pow, sub
+from autodiff.ops import activation as _activation
+from autodiff.ops import arith as _arith
+from autodiff.ops import elementwise as _elementwise
+from autodiff.ops import indexing as _indexing
+from autodiff.ops import linalg as _linalg
+from autodiff.ops import reduce as _reduce
+from autodiff.ops import shape as _shape
+from autodiff.ops.activation import *  # noqa: F403  (each op module's __all__: its ops)
+from autodiff.ops.arith import *  # noqa: F403
 from autodiff.ops.axes import normalize_axis
-from autodiff.ops.elementwise import abs, clip, cos, exp, log, sin, sqrt, tanh
-from autodiff.ops.indexing import getitem, setitem, where
-from autodiff.ops.linalg import matmul
-from autodiff.ops.reduce import logsumexp, max, mean, min, std, sum, var
-from autodiff.ops.shape import (
-    astype,
-    broadcast_to,
-    concatenate,
-    expand_dims,
-    pad,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-)
+from autodiff.ops.elementwise import *  # noqa: F403
+from autodiff.ops.indexing import *  # noqa: F403
+from autodiff.ops.linalg import *  # noqa: F403
+from autodiff.ops.reduce import *  # noqa: F403
+from autodiff.ops.shape import *  # noqa: F403
 from autodiff.versions import increment_version
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "abs", "add", "anomaly_scope", "arange", "astype", "broadcast_to", "clip", "concatenate",
-    "cos", "detect_anomaly", "div", "enable_grad", "exp", "expand_dims", "eye", "full", "Function",
-    "generator", "get_default_dtype", "get_rng_state", "getitem", "grad", "gradients", "hessian",
+    "anomaly_scope", "arange", "detect_anomaly", "enable_grad", "eye", "full", "Function",
+    "generator", "get_default_dtype", "get_rng_state", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory",
-    "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "neg", "no_grad", "normalize_axis", "ones", "ones_like", "pad", "pow",
-    "rand", "randn", "register_library", "relu", "reshape", "set_default_dtype",
-    "set_grad_enabled", "set_rng_state", "setitem", "sigmoid", "sin", "softmax", "split", "sqrt",
-    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "Tensor", "tensor", "transpose",
-    "value_and_grad", "var", "vjp", "where", "zeros", "zeros_like",
+    "manual_seed", "no_grad", "normalize_axis", "ones", "ones_like", "rand", "randn",
+    "register_library", "set_default_dtype", "set_grad_enabled", "set_rng_state", "Tensor",
+    "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
 ]
+# and every op, from the op modules (autodiff/ops/registry.py keeps them in step)
+__all__ += _activation.__all__
+__all__ += _arith.__all__
+__all__ += _elementwise.__all__
+__all__ += _indexing.__all__
+__all__ += _linalg.__all__
+__all__ += _reduce.__all__
+__all__ += _shape.__all__

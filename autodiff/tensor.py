@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -251,65 +251,27 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    # -- operators ------------------------------------------------------------------------
+    # -- operators: + - * / ** @ (and reflected), unary -, +, abs(), t[i] are the ops the
+    # registry installs below (autodiff/ops/registry.py); comparisons carry no gradient.
 
-    def __add__(self, other: Any) -> Tensor:
-        out = _arith(arith.Add, np.add, self, other)
-        return arith.add(self, other) if out is None else out
-
-    def __radd__(self, other: Any) -> Tensor:
-        out = _arith(arith.Add, np.add, other, self)
-        return arith.add(other, self) if out is None else out
-
-    def __sub__(self, other: Any) -> Tensor:
-        out = _arith(arith.Sub, np.subtract, self, other)
-        return arith.sub(self, other) if out is None else out
-
-    def __rsub__(self, other: Any) -> Tensor:
-        out = _arith(arith.Sub, np.subtract, other, self)
-        return arith.sub(other, self) if out is None else out
-
-    def __mul__(self, other: Any) -> Tensor:
-        out = _arith(arith.Mul, np.multiply, self, other)
-        return arith.mul(self, other) if out is None else out
-
-    def __rmul__(self, other: Any) -> Tensor:
-        out = _arith(arith.Mul, np.multiply, other, self)
-        return arith.mul(other, self) if out is None else out
-
-    def __truediv__(self, other: Any) -> Tensor:
-        out = _arith(arith.Div, np.true_divide, self, other)
-        return arith.div(self, other) if out is None else out
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        out = _arith(arith.Div, np.true_divide, other, self)
-        return arith.div(other, self) if out is None else out
-
-    def __pow__(self, other: Any) -> Tensor:
-        return arith.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return arith.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return linalg.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return linalg.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        if not (self.requires_grad and STATE.grad_enabled):
-            return Tensor._make(-self.data, None, 0)
-        return arith.neg(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return elementwise.abs(self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return indexing.getitem(self, index)
+    if TYPE_CHECKING:  # what type checkers see of the methods and operators installed below
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __getattr__(self, name: str) -> Callable[..., Tensor]: ...  # t.sum(), t.exp()
 
     # -- in-place writes (autodiff/inplace.py): the same tensor and memory, version bumped ---
 
@@ -414,70 +376,8 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return arith.compare(np.logical_or, self, other)
 
-    # -- methods (NumPy's names) --------------------------------------------------------------
-
-    def exp(self) -> Tensor:
-        return elementwise.exp(self)
-
-    def log(self) -> Tensor:
-        return elementwise.log(self)
-
-    def sqrt(self) -> Tensor:
-        return elementwise.sqrt(self)
-
-    def tanh(self) -> Tensor:
-        return elementwise.tanh(self)
-
-    def abs(self) -> Tensor:
-        return elementwise.abs(self)
-
-    def sin(self) -> Tensor:
-        return elementwise.sin(self)
-
-    def cos(self) -> Tensor:
-        return elementwise.cos(self)
-
-    def sigmoid(self) -> Tensor:
-        return activation.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return activation.relu(self)
-
-    def clip(self, min: Any = None, max: Any = None) -> Tensor:
-        return elementwise.clip(self, min, max)
-
-    def maximum(self, other: Any) -> Tensor:
-        return arith.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        return arith.minimum(self, other)
-
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return reduce.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return reduce.mean(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return reduce.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return reduce.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return reduce.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return reduce.min(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return reduce.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        return activation.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return activation.log_softmax(self, axis=axis)
+    # -- methods: the ops' own (t.sum(), t.exp(), t.reshape(2, 3), ...) are installed from
+    # the op registry below; these give facts about the values and carry no gradient.
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         axis = None if axis is None else normalize_axis("argmax", axis, self.ndim)
@@ -495,83 +395,10 @@ class Tensor:
         axis = None if axis is None else normalize_axes("all", axis, self.ndim)
         return Tensor._make(np.all(self.data, axis=axis, keepdims=keepdims), None, 0)
 
-    def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = tuple(shape[0])
-        return shape_ops.reshape(self, shape)
-
-    def flatten(self) -> Tensor:
-        return shape_ops.reshape(self, (-1,))
-
-    def transpose(self, *axes: Any) -> Tensor:
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = tuple(axes[0])
-        return shape_ops.transpose(self, axes or None)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        return shape_ops.swapaxes(self, axis1, axis2)
-
     @property
     def T(self) -> Tensor:
+        """The axes reversed (a differentiable view)."""
         return shape_ops.transpose(self, None)
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return shape_ops.broadcast_to(self, shape)
-
-    def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
-        return shape_ops.expand_dims(self, axis)
-
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        return shape_ops.squeeze(self, axis)
-
-    def astype(self, dtype: Any) -> Tensor:
-        return shape_ops.astype(self, dtype)
-
-    def copy(self) -> Tensor:
-        """A copy of the data, differentiable (NumPy's name; PyTorch's is `clone`)."""
-        return shape_ops.astype(self, self.data.dtype)
-
-    def clone(self) -> Tensor:
-        """A copy of the data, differentiable (PyTorch's name for `copy`)."""
-        return shape_ops.astype(self, self.data.dtype)
-
-
-def _arith(fn: Any, ufunc: Any, a: Any, b: Any) -> Tensor | None:
-    """The fast path of an arithmetic operator, for operands that already agree: two float
-    tensors of one dtype, or a float tensor and a Python number (which takes the tensor's
-    dtype). Recorded, it goes straight to the op's Function `fn`; unrecorded (constants,
-    no_grad, a backward without create_graph), straight to the NumPy ufunc. None sends the
-    call to the full op: dtype promotion, or a shape mismatch to report."""
-    if isinstance(a, Tensor):
-        x = a.data
-        dt = x.dtype
-        if dt.kind != "f":
-            return None
-        if isinstance(b, Tensor):
-            y = b.data
-            if y.dtype is not dt:
-                return None
-            record = a.requires_grad or b.requires_grad
-        elif type(b) is float or type(b) is int:
-            y = b = dtypes.scalar(b, dt)
-            record = a.requires_grad
-        else:
-            return None
-    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
-        y = b.data
-        dt = y.dtype
-        if dt.kind != "f":
-            return None
-        x = a = dtypes.scalar(a, dt)
-        record = b.requires_grad
-    else:
-        return None
-    try:
-        if record and STATE.grad_enabled:
-            return fn.apply(a, b)
-        return Tensor._make(ufunc(x, y), None, 0)
-    except ValueError:
-        return None
 
 
 def _refuse_to_drop_the_graph(t: Tensor, how: str) -> None:
@@ -592,17 +419,22 @@ def _node_hooks(t: Tensor) -> list[Callable[[Tensor], Tensor | None]]:
     return node._hooks.setdefault(t._index, [])
 
 
-# The one import cycle of the package, resolved here: Tensor's operators are the ops below, and
-# the ops build Tensors, so the op modules load after the class exists.
+# The one import cycle of the package, resolved here: the ops build Tensors, so their modules
+# load after the class exists. Then each method and operator the op registry holds is set on
+# the class, once: the registry is the one list (autodiff/ops/registry.py).
 from autodiff import backward as backward_mod  # noqa: E402
 from autodiff import inplace, numpy_interop, versions  # noqa: E402
-from autodiff.ops import (  # noqa: E402
-    activation,
-    arith,
-    elementwise,
-    indexing,
-    linalg,
-    reduce,
-)
+from autodiff.ops import arith, registry  # noqa: E402  (autodiff.ops loads every op module)
 from autodiff.ops import shape as shape_ops  # noqa: E402
 from autodiff.ops.axes import normalize_axes, normalize_axis  # noqa: E402
+
+_OWN = set(vars(Tensor))  # what the class defines itself: never replaced by a method
+
+
+def _install(name: str, fn: Callable[..., Any]) -> None:
+    if name in _OWN:
+        raise ValueError(f"register: Tensor already has its own '{name}'")
+    setattr(Tensor, name, fn)
+
+
+registry.install_methods(_install)

@@ -21,8 +21,11 @@ from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axis
 from autodiff.ops.elementwise import exp, log
 from autodiff.ops.reduce import max_shift, sum
+from autodiff.ops.registry import register
 from autodiff.ops.shape import astype
 from autodiff.tensor import Tensor
+
+__all__ = ["log_softmax", "relu", "sigmoid", "softmax"]
 
 
 class Sigmoid(Function):
@@ -47,6 +50,7 @@ class Sigmoid(Function):
         return grad * out * (1 - out)
 
 
+@register(method=True)
 def sigmoid(x: Any) -> Tensor:
     """1 / (1 + e^-x), accurate in both tails (no overflow, no cancellation).
 
@@ -94,6 +98,7 @@ def _zeros_like(x: np.ndarray) -> np.ndarray:
     return zeros[:x.size].reshape(x.shape)
 
 
+@register(method=True)
 def relu(x: Any) -> Tensor:
     """max(x, 0); its gradient at 0 is 0 (as PyTorch).
 
@@ -106,6 +111,7 @@ def relu(x: Any) -> Tensor:
     return ReLU.apply(as_tensor(x))
 
 
+@register(method=True)
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """log(softmax(x)) along `axis`, as (x - m) - log(sum(exp(x - m))) with m the max (a
     constant): no overflow, no digit lost to a large common offset (logits of -1e6 in float32),
@@ -125,6 +131,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return d - log(sum(exp(d), axis, keepdims=True))
 
 
+@register(method=True)
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, as e / sum(e) with e = exp(x - m), m the max (a
     constant): rows sum to 1 within an epsilon, masked logits (-inf) give 0 with gradient 0.

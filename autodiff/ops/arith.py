@@ -1,4 +1,5 @@
-"""Arithmetic: add, sub, mul, div, neg, pow, maximum, minimum (and comparisons, no grad).
+"""Arithmetic: add, sub, mul, div, neg, pow, maximum, minimum (and comparisons, no grad),
+and the operators + - * / ** (with their reflected forms) generated from one table.
 
 Each backward is one line per input; the engine sums broadcast gradients back to shape.
 
@@ -16,21 +17,69 @@ from typing import Any
 
 import numpy as np
 
-from autodiff.dtypes import get_default_dtype
+from autodiff import dtypes
 from autodiff.function import Function
+from autodiff.grad_mode import STATE
 from autodiff.ops._convert import broadcast_check, pair
 from autodiff.ops.elementwise import log
 from autodiff.ops.indexing import where
+from autodiff.ops.registry import register, register_method
 from autodiff.tensor import Tensor
 
+__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "positive", "pow", "sub"]
 
-def _binary(fn: type[Function], name: str, a: Any, b: Any) -> Tensor:
+
+def _binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
+    """The one way two operands meet. When they already agree (two float tensors of one
+    dtype, or a float tensor and a Python number, which takes the tensor's dtype) they go
+    straight to the op's Function when it records, to the NumPy ufunc when it does not;
+    anything else is promoted first (`pair`), and a shape mismatch is reported by name."""
+    if isinstance(a, Tensor):
+        x = a.data
+        dt = x.dtype
+        if dt.kind == "f":
+            if isinstance(b, Tensor):
+                y = b.data
+                if y.dtype is dt:
+                    return _apply(fn, ufunc, a, b, x, y, a.requires_grad or b.requires_grad)
+            elif type(b) is float or type(b) is int:
+                y = b = dtypes.scalar(b, dt)
+                return _apply(fn, ufunc, a, b, x, y, a.requires_grad)
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
+        y = b.data
+        dt = y.dtype
+        if dt.kind == "f":
+            x = a = dtypes.scalar(a, dt)
+            return _apply(fn, ufunc, a, b, x, y, b.requires_grad)
+    return _promoted(fn, a, b)
+
+
+def _apply(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, x: np.ndarray, y: np.ndarray,
+           record: bool) -> Tensor:
+    try:
+        if record and STATE.grad_enabled:
+            return fn.apply(a, b)
+        return Tensor._make(ufunc(x, y), None, 0)
+    except ValueError:
+        return _promoted(fn, a, b)  # reports the shapes
+
+
+def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
+    name = fn.op_name()
+    if fn is Div:  # true division: integer tensors become the default float dtype first
+        a, b = _as_float(a), _as_float(b)
     a, b = pair(a, b, name)
     try:
         return fn.apply(a, b)
     except ValueError:
         broadcast_check(name, a, b)
         raise
+
+
+def _as_float(t: Any) -> Any:
+    if isinstance(t, Tensor) and t.data.dtype.kind != "f":
+        return Tensor._make(t.data.astype(dtypes.get_default_dtype()), None, 0)
+    return t
 
 
 class Add(Function):
@@ -164,6 +213,7 @@ class Minimum(Function):
         return grad * ctx.share, grad * (1 - ctx.share)
 
 
+@register(np.add)
 def add(a: Any, b: Any) -> Tensor:
     """a + b, broadcasting as NumPy.
 
@@ -172,9 +222,10 @@ def add(a: Any, b: Any) -> Tensor:
     tensor([[11., 21.],
             [12., 22.]])
     """
-    return _binary(Add, "add", a, b)
+    return _binary(Add, np.add, a, b)
 
 
+@register(np.subtract)
 def sub(a: Any, b: Any) -> Tensor:
     """a - b, broadcasting as NumPy.
 
@@ -182,9 +233,10 @@ def sub(a: Any, b: Any) -> Tensor:
     >>> ad.sub(5.0, ad.tensor([1.0, 2.0]))
     tensor([4., 3.])
     """
-    return _binary(Sub, "sub", a, b)
+    return _binary(Sub, np.subtract, a, b)
 
 
+@register(np.multiply)
 def mul(a: Any, b: Any) -> Tensor:
     """a * b, broadcasting as NumPy.
 
@@ -194,9 +246,10 @@ def mul(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([4., 6.])
     """
-    return _binary(Mul, "mul", a, b)
+    return _binary(Mul, np.multiply, a, b)
 
 
+@register(np.true_divide)
 def div(a: Any, b: Any) -> Tensor:
     """a / b (true division; integer inputs give the default float dtype).
 
@@ -204,12 +257,10 @@ def div(a: Any, b: Any) -> Tensor:
     >>> ad.div(ad.tensor([1, 2]), 4)
     tensor([0.25, 0.5 ])
     """
-    a, b = pair(a, b, "div")
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
-        a = Tensor._make(a.data.astype(get_default_dtype()), None, 0)
-    return _binary(Div, "div", a, b)
+    return _binary(Div, np.true_divide, a, b)
 
 
+@register(np.negative, method="__neg__")
 def neg(a: Any) -> Tensor:
     """-a.
 
@@ -220,6 +271,7 @@ def neg(a: Any) -> Tensor:
     return Neg.apply(a if isinstance(a, Tensor) else Tensor(a))
 
 
+@register(np.power)
 def pow(a: Any, p: Any) -> Tensor:
     """a ** p; the exponent may be a tensor (then it gets a gradient too). The gradient
     p * a ** (p - 1) is 0 where p == 0 and a == 0, at every order (as PyTorch).
@@ -230,9 +282,10 @@ def pow(a: Any, p: Any) -> Tensor:
     >>> ad.grad(ad.grad(ad.grad(lambda x: x ** 3)))(0.0)
     tensor(6.)
     """
-    return _binary(Pow, "pow", a, p)
+    return _binary(Pow, np.power, a, p)
 
 
+@register(np.maximum, method=True)
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; where a == b each input gets half the gradient (as PyTorch).
 
@@ -242,9 +295,10 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([0., 1.])
     """
-    return _binary(Maximum, "maximum", a, b)
+    return _binary(Maximum, np.maximum, a, b)
 
 
+@register(np.minimum, method=True)
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; where a == b each input gets half the gradient (as PyTorch).
 
@@ -252,7 +306,45 @@ def minimum(a: Any, b: Any) -> Tensor:
     >>> ad.minimum(ad.tensor([1.0, 5.0]), ad.tensor([2.0, 3.0]))
     tensor([1., 3.])
     """
-    return _binary(Minimum, "minimum", a, b)
+    return _binary(Minimum, np.minimum, a, b)
+
+
+@register(np.positive, method="__pos__")
+def positive(a: Any) -> Tensor:
+    """+a: the tensor itself.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0])
+    >>> ad.positive(x) is x
+    True
+    """
+    return a if isinstance(a, Tensor) else Tensor(a)
+
+
+@register(np.square, public=False)
+def _square(x: Any) -> Tensor:
+    return mul(x, x)
+
+
+@register(np.reciprocal, public=False)
+def _reciprocal(x: Any) -> Tensor:
+    return div(1.0, x)
+
+
+def _reflected(fn: Any, name: str) -> Any:
+    """The reflected operator: `other (op) self`, for `2 - t` (t.__rsub__(2))."""
+
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        return fn(other, self)
+
+    reflected.__name__ = reflected.__qualname__ = name
+    return reflected
+
+
+# The operators, from one table: each calls the op itself, or with its operands swapped.
+for _op, _name in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"), (pow, "pow")):
+    register_method(f"__{_name}__", _op)
+    register_method(f"__r{_name}__", _reflected(_op, f"__r{_name}__"))
 
 
 def compare(ufunc: Callable[..., np.ndarray], a: Any, b: Any) -> Tensor:

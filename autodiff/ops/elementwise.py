@@ -15,7 +15,10 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
+from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
+
+__all__ = ["abs", "clip", "cos", "exp", "log", "sin", "sqrt", "tanh"]
 
 
 class Exp(Function):
@@ -134,6 +137,7 @@ class Clip(Function):
         return grad * ctx.inside
 
 
+@register(np.exp, method=True)
 def exp(x: Any) -> Tensor:
     """e ** x, elementwise.
 
@@ -146,6 +150,7 @@ def exp(x: Any) -> Tensor:
     return Exp.apply(as_tensor(x))
 
 
+@register(np.log, method=True)
 def log(x: Any) -> Tensor:
     """Natural logarithm, elementwise (-inf at 0, nan below).
 
@@ -158,6 +163,7 @@ def log(x: Any) -> Tensor:
     return Log.apply(as_tensor(x))
 
 
+@register(np.sqrt, method=True)
 def sqrt(x: Any) -> Tensor:
     """Square root, elementwise.
 
@@ -170,6 +176,7 @@ def sqrt(x: Any) -> Tensor:
     return Sqrt.apply(as_tensor(x))
 
 
+@register(np.absolute, method=[True, "__abs__"])
 def abs(x: Any) -> Tensor:
     """|x|, elementwise; its gradient at 0 is 0.
 
@@ -182,6 +189,7 @@ def abs(x: Any) -> Tensor:
     return Abs.apply(as_tensor(x))
 
 
+@register(np.tanh, method=True)
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent, elementwise.
 
@@ -194,6 +202,7 @@ def tanh(x: Any) -> Tensor:
     return Tanh.apply(as_tensor(x))
 
 
+@register(np.sin, method=True)
 def sin(x: Any) -> Tensor:
     """Sine, elementwise.
 
@@ -206,6 +215,7 @@ def sin(x: Any) -> Tensor:
     return Sin.apply(as_tensor(x))
 
 
+@register(np.cos, method=True)
 def cos(x: Any) -> Tensor:
     """Cosine, elementwise.
 
@@ -218,6 +228,7 @@ def cos(x: Any) -> Tensor:
     return Cos.apply(as_tensor(x))
 
 
+@register(np.clip, method=True)
 def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     """Limit values to [min, max] (NumPy's clip, PyTorch's clamp); either bound may be None.
 

@@ -19,7 +19,10 @@ import numpy as np
 from autodiff.dtypes import constant_like
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor, pair
+from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
+
+__all__ = ["getitem", "setitem", "where"]
 
 
 class GetItem(Function):
@@ -66,7 +69,7 @@ class SetItem(Function):
     def forward(ctx, x, v, *, index):
         out = x.copy()
         out[index] = v
-        ctx.index = index
+        ctx.index, ctx.v_ndim = index, np.ndim(v)
         ctx.kept = np.ones(x.shape, dtype=bool)
         ctx.kept[index] = False  # the places x keeps
         return out
@@ -76,6 +79,8 @@ class SetItem(Function):
         need_x, need_v = ctx.needs_input_grad
         gx = Where.apply(grad, np.zeros((), grad.dtype), cond=ctx.kept) if need_x else None
         gv = GetItem.apply(grad, index=ctx.index) if need_v else None
+        if gv is not None and gv.ndim < ctx.v_ndim:  # NumPy let v carry leading 1s
+            gv = gv.reshape((1,) * (ctx.v_ndim - gv.ndim) + gv.shape)
         return gx, gv
 
 
@@ -112,6 +117,7 @@ def plain_index(index: Any) -> Any:
     return index
 
 
+@register(method="__getitem__")
 def getitem(x: Any, index: Any) -> Tensor:
     """x[index] as NumPy: slices, integers, None, Ellipsis, integer arrays, boolean masks.
 
@@ -130,6 +136,7 @@ def getitem(x: Any, index: Any) -> Tensor:
         raise IndexError(f"getitem: index {index!r} does not fit shape {x.shape}: {e}") from None
 
 
+@register()
 def setitem(x: Any, index: Any, value: Any) -> Tensor:
     """A copy of x with x[index] = value (NumPy's assignment, out of place); differentiable in
     x and value. Indices that repeat are refused (which value lands there is undefined).
@@ -164,6 +171,7 @@ def setitem(x: Any, index: Any, value: Any) -> Tensor:
                       f"of a tensor of shape {x.shape}: {e}") from None
 
 
+@register(np.where)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise choice: a where cond is true, else b (np.where); broadcasts all three.
 

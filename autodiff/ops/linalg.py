@@ -17,7 +17,11 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import pair
+from autodiff.ops.arith import mul
+from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
+
+__all__ = ["matmul"]
 
 
 class MatMul(Function):
@@ -51,6 +55,7 @@ class MatMul(Function):
         return ga, gb
 
 
+@register(np.matmul, method="__matmul__")
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
 
@@ -76,3 +81,20 @@ def matmul(a: Any, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: batch axes of shapes {sa} and {sb} cannot be broadcast "
                          "together") from None
+
+
+@register(method="__rmatmul__", public=False)
+def _rmatmul(b: Any, a: Any) -> Tensor:
+    """other @ tensor (the reflected operator)."""
+    return matmul(a, b)
+
+
+@register(np.dot, public=False)
+def _dot(a: Any, b: Any) -> Tensor:
+    """np.dot for what the engine has: 0-D operands multiply, 1-D and 2-D go through matmul."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return mul(a, b)
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise TypeError(f"np.dot on autodiff Tensors takes 0-D, 1-D or 2-D operands, got shapes "
+                        f"{np.shape(a)} and {np.shape(b)}; use autodiff.matmul for batches")
+    return matmul(a, b)

@@ -25,12 +25,13 @@ from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axes
 from autodiff.ops.elementwise import exp, log, sqrt
 from autodiff.ops.indexing import where
-from autodiff.ops.shape import broadcast_to, reshape, sum_to
+from autodiff.ops.registry import register
+from autodiff.ops.shape import broadcast_to, reshape
 from autodiff.tensor import Tensor
 
 Axis = int | Sequence[int] | None
 
-__all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var"]
+__all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "var"]
 
 
 def _axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -90,6 +91,7 @@ class Min(Max):
     pick = staticmethod(np.min)
 
 
+@register(np.sum, method=True)
 def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over `axis` (all axes when None).
 
@@ -106,6 +108,7 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return Sum.apply(x, axes=_axes("sum", axis, x.ndim), keepdims=keepdims)
 
 
+@register(np.max, np.amax, method=True)
 def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Largest value over `axis`; tied maxima share the gradient evenly.
 
@@ -121,6 +124,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return Max.apply(x, axes=axes, keepdims=keepdims)
 
 
+@register(np.min, np.amin, method=True)
 def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Smallest value over `axis`; tied minima share the gradient evenly.
 
@@ -146,6 +150,7 @@ def _count(x: Tensor, axes: tuple[int, ...]) -> int:
     return n
 
 
+@register(np.mean, method=True)
 def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Average over `axis` (a composite: sum / count). Over no element it is NaN, with NumPy's
     RuntimeWarning "Mean of empty slice".
@@ -167,6 +172,7 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return sum(x, axes, keepdims) * (1.0 / n if n else math.nan)
 
 
+@register(np.var, method=True)
 def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1). With no degree
     of freedom left (n <= ddof) it is NaN (or inf, dividing a positive sum by 0), with NumPy's
@@ -193,6 +199,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return sum(d * d, axes, keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
 
 
+@register(np.std, method=True)
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
     (the derivative of sqrt is infinite there, and var's gradient is 0).
@@ -226,6 +233,7 @@ def max_shift(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
     return m
 
 
+@register(method=True)
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out).
 

@@ -19,7 +19,11 @@ from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axes, normalize_axis
 from autodiff.ops.indexing import getitem
+from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
+
+__all__ = ["astype", "broadcast_to", "concatenate", "expand_dims", "pad", "reshape", "split",
+           "squeeze", "stack", "swapaxes", "transpose"]
 
 
 class Reshape(Function):
@@ -129,6 +133,19 @@ def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape) if lead else out
 
 
+def _reshape_method(self: Tensor, *shape: Any) -> Tensor:
+    """t.reshape(2, 3) or t.reshape((2, 3)), as ndarray's method."""
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
+        shape = tuple(shape[0])
+    return reshape(self, shape)
+
+
+def _flatten_method(self: Tensor) -> Tensor:
+    """t.flatten(): a 1-D tensor (ndarray's method)."""
+    return reshape(self, (-1,))
+
+
+@register(np.reshape, method=[("reshape", _reshape_method), ("flatten", _flatten_method)])
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     """The same values in a new shape (one dimension may be -1).
 
@@ -145,6 +162,14 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
                          f"({x.size} elements) into shape {shape}") from None
 
 
+def _transpose_method(self: Tensor, *axes: Any) -> Tensor:
+    """t.transpose(), t.transpose(1, 0, 2) or t.transpose((1, 0, 2)), as ndarray's method."""
+    if len(axes) == 1 and not isinstance(axes[0], int | np.integer):
+        axes = tuple(axes[0])
+    return transpose(self, axes or None)
+
+
+@register(np.transpose, method=("transpose", _transpose_method))
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when `axes` is None), as np.transpose.
 
@@ -163,6 +188,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     return Transpose.apply(x, axes=axes)
 
 
+@register(np.swapaxes, method=True)
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes.
 
@@ -177,6 +203,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return transpose(x, axes)
 
 
+@register(np.broadcast_to, method=True)
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """Repeat along new or size-1 axes to `shape` (a view); the gradient sums back.
 
@@ -203,6 +230,7 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return SumTo.apply(x, shape=shape)
 
 
+@register(np.expand_dims, method=True)
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     """Insert axes of size 1 at `axis`.
 
@@ -217,6 +245,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> Tensor:
     return reshape(x, tuple(1 if i in new else next(sizes) for i in range(x.ndim + n_new)))
 
 
+@register(np.squeeze, method=True)
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     """Remove axes of size 1 (only `axis` when given; it must have size 1).
 
@@ -236,6 +265,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
 
 
+@register(np.concatenate)
 def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
     """Join tensors along an existing axis (np.concatenate; axis None joins them flattened).
 
@@ -258,6 +288,7 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
                          f"({e})") from None
 
 
+@register(np.stack)
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis (np.stack).
 
@@ -274,6 +305,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return concatenate([expand_dims(t, axis) for t in ts], axis=axis)
 
 
+@register(np.split)
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into equal sections (an int) or at the given indices (np.split).
 
@@ -296,6 +328,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
     return [getitem(x, (*pre, slice(lo, max(lo, hi)))) for lo, hi in itertools.pairwise(bounds)]
 
 
+@register(np.pad)
 def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     """Pad with a constant (np.pad's `pad_width`: an int, a pair, or a pair per axis).
 
@@ -321,6 +354,13 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     return Pad.apply(x, widths=widths, value=constant_values)
 
 
+def _copy_method(self: Tensor) -> Tensor:
+    """A copy of the data, differentiable (ndarray's `copy`, PyTorch's `clone`)."""
+    return astype(self, self.data.dtype)
+
+
+@register(*([np.astype] if hasattr(np, "astype") else []),
+          method=[True, ("copy", _copy_method), ("clone", _copy_method)])
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert to `dtype`; differentiable between floating dtypes, a constant otherwise.
 

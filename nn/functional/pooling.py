@@ -1,10 +1,11 @@
 """Pooling (NCHW, PyTorch's semantics): max_pool2d, avg_pool2d, adaptive_avg_pool2d.
 
-max_pool2d is a gather at the argmax of each window (ties go to the first maximum in the window,
-as PyTorch); its backward is the matching scatter, and the scatter's backward is the gather
-again, so second derivatives work. avg_pool2d is a depthwise convolution with a constant kernel
-(it counts padding, as PyTorch's default); adaptive_avg_pool2d multiplies by the averaging
-matrices of PyTorch's bins. Neither needs a backward of its own.
+max_pool2d finds each window's maximum and where it sits (ties go to the first maximum in the
+window, as PyTorch); its backward is the scatter to those places, whose backward is the gather
+from them, whose backward is the scatter again, so derivatives of any order work. avg_pool2d
+is a depthwise convolution with a constant kernel (it counts padding, as PyTorch's default);
+adaptive_avg_pool2d multiplies by the averaging matrices of PyTorch's bins. Neither needs a
+backward of its own.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -30,12 +31,8 @@ class _Indices:
                  pads: tuple[int, int, int, int], in_shape: tuple[int, ...]) -> None:
         self.arg, self.kernel, self.stride, self.pads, self.in_shape = (arg, kernel, stride,
                                                                         pads, in_shape)
-        self.first: np.ndarray | None = None  # the maxima, found with arg: the first gather
 
     def gather(self, x: np.ndarray) -> np.ndarray:
-        if self.first is not None:
-            out, self.first = self.first, None
-            return out
         kh, kw = self.kernel
         ho, wo = self.arg.shape[2:]
         win = _windows(_pad(x, self.pads), kh, kw,
@@ -66,8 +63,27 @@ class _Indices:
         return out[:, :, pt:pt + h, pl:pl + w]
 
 
-class PoolGather(ad.Function):
+class MaxPool2d(ad.Function):
+    """Each window's maximum; the argmax is found with it and kept for the backward."""
+
     name = "max_pool2d"
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, pads):
+        best, arg = _window_max(x, kernel, stride, pads)
+        ctx.indices = _Indices(arg, kernel, stride, pads, x.shape)
+        ctx.kernel_size, ctx.stride = kernel, stride
+        return best
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PoolScatter.apply(grad, indices=ctx.indices)
+
+
+class PoolGather(ad.Function):
+    """The values at fixed window places (the second derivative of max_pool2d)."""
+
+    name = "max_pool2d_gather"
 
     @staticmethod
     def forward(ctx, x, *, indices):
@@ -125,16 +141,20 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, p = _pool_args("max_pool2d", x, kernel_size, stride, padding)
-    pads = (p[0], p[0], p[1], p[1])
-    ho = _out_size(x.shape[2], k[0], s[0], 1, p[0], p[0])
-    wo = _out_size(x.shape[3], k[1], s[1], 1, p[1], p[1])
+    return MaxPool2d.apply(x, kernel=k, stride=s, pads=(p[0], p[0], p[1], p[1]))
+
+
+def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
+                pads: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and its flat offset in the window (the first one among ties;
+    NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
+    copy): 11 ms -> 4 ms against an argmax over copied windows on LeNet's (64, 6, 28, 28), then
+    5.5 -> 0.7 ms with arithmetic in place of masked copies (np.copyto(where=) is slow here)."""
+    ho = _out_size(x.shape[2], k[0], s[0], 1, pads[0], pads[1])
+    wo = _out_size(x.shape[3], k[1], s[1], 1, pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp = _pad(x.data, pads, fill)
-    # A running maximum over the kh * kw kernel offsets (strided slices, no window copy):
-    # measured 11 ms -> 4 ms against argmax over a copied (..., kh * kw) window array on
-    # LeNet's (64, 6, 28, 28), then 5.5 -> 0.7 ms with arithmetic in place of masked copies
-    # (np.copyto(where=) is slow here). Strictly greater keeps the first maximum; NaN wins.
-    nan = x.dtype.kind == "f" and bool(np.isnan(x.data).any())
+    xp = _pad(x, pads, fill)
+    nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
     rows = slice(0, s[0] * (ho - 1) + 1, s[0])
     cols = slice(0, s[1] * (wo - 1) + 1, s[1])
     best = xp[:, :, rows, cols].copy()
@@ -143,15 +163,13 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     for offset in range(1, k[0] * k[1]):
         i, j = divmod(offset, k[1])
         v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
-        np.greater(v, best, out=hit)
+        np.greater(v, best, out=hit)  # strictly greater keeps the first maximum
         if nan:
             hit |= np.isnan(v) & ~np.isnan(best)
         np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
         h = hit.view(np.int8) if arg.dtype == np.int8 else hit
         arg += h * arg.dtype.type(offset) - arg * h  # arg = offset where hit
-    indices = _Indices(arg, k, s, pads, x.shape)
-    indices.first = best
-    return PoolGather.apply(x, indices=indices)
+    return best, arg
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

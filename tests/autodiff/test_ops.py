@@ -147,6 +147,21 @@ def getitem_kwargs(draw, xs):
     return {"index": index}
 
 
+def setitem_inputs(draw):
+    return [draw(arrays((3, 4))), draw(arrays(draw(st.sampled_from([(), (4,), (1, 4)]))))]
+
+
+def setitem_kwargs(draw, xs):
+    rows = draw(st.sampled_from([1, slice(0, 2), np.array([0, 2]), np.array([True, False, True])]))
+    return {"index": rows}
+
+
+def _setitem_ref(x, v, index):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
 def cat_inputs(draw):
     n = draw(st.integers(1, 3))
     base = list(draw(shapes(min_dims=1, max_dims=3)))
@@ -559,6 +574,8 @@ CASES = [
     Case("squeeze", ad.squeeze, np.squeeze, lambda draw: [draw(arrays((1, 3, 1)))]),
     Case("getitem", lambda x, index: x[index], lambda x, index: x[index], getitem_inputs,
          getitem_kwargs),
+    Case("setitem", lambda x, v, index: ad.setitem(x, index, v), _setitem_ref, setitem_inputs,
+         setitem_kwargs),
     Case("concatenate", _concat, _concat_ref, cat_inputs),
     Case("stack", _stack, _stack_ref, stack_inputs),
     Case("split", lambda x: tuple(ad.split(x, 2, axis=0)),

@@ -1,0 +1,101 @@
+"""The op registry: one declaration beside an op's public function makes the op reachable
+every way a user calls it.
+
+    @register(np.cumsum, method=True)
+    def cumsum(x, axis=None): ...
+
+- `ad.cumsum`: the function itself, exported by its module's `__all__` (the same file);
+- `np.cumsum(t)`: NumPy's function (or ufunc) dispatches to it through `__array_function__`
+  (`__array_ufunc__`); several NumPy names may map to one op (`np.amax`, `np.max`);
+- `t.cumsum(...)`: the Tensor method, where `method=True` (the op's own name), a name, or a
+  pair (name, function taking the tensor first) for a method whose arguments differ from the
+  function's, such as `t.reshape(2, 3)`. Operators register the same way (`method="__add__"`).
+
+`Tensor` installs every registered method once, when the package is imported; `numpy_interop`
+reads the NumPy tables. A test checks that every registered op is in its module's `__all__`.
+
+>>> import numpy as np
+>>> from autodiff.ops import registry
+>>> registry.NUMPY_FUNCTIONS[np.sum].__name__, registry.METHODS["sum"].__name__
+('sum', 'sum')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Op:
+    """One registered op: its public function, the NumPy names that reach it, its methods."""
+
+    fn: Callable[..., Any]
+    numpy: tuple[Any, ...]
+    methods: tuple[str, ...]
+
+
+OPS: dict[str, Op] = {}  # public name -> op
+NUMPY_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {}  # np.exp -> exp
+NUMPY_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}  # np.sum -> sum
+METHODS: dict[str, Callable[..., Any]] = {}  # Tensor method name -> function(tensor, ...)
+# Called with (name, function) for every method, those registered so far and those to come:
+# Tensor installs them this way (autodiff/tensor.py).
+_installer: list[Callable[[str, Callable[..., Any]], None]] = []
+
+
+def install_methods(install: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Call `install(name, fn)` for every method registered, now and later."""
+    _installer.append(install)
+    for name, fn in METHODS.items():
+        install(name, fn)
+
+
+Method = bool | str | tuple[str, Callable[..., Any]]
+
+
+def register(*numpy: Any, method: Method | list[Method] = False,
+             public: bool = True) -> Callable[[F], F]:
+    """Register the decorated function as an op; see the module docstring.
+
+    `numpy`: NumPy functions or ufuncs that dispatch to it. `method`: True (a Tensor method of
+    the same name), a name, a pair (name, function of the tensor and the method's arguments),
+    or a list of these. `public=False` for a NumPy adapter that is not an `ad.` name.
+    """
+
+    def decorate(fn: F) -> F:
+        names = []
+        for m in method if isinstance(method, list) else [method]:
+            if m is False:
+                continue
+            name, impl = (fn.__name__, fn) if m is True else (m, fn) if isinstance(m, str) else m
+            register_method(name, impl)
+            names.append(name)
+        for f in numpy:
+            _add(NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS, f, fn, "NumPy")
+        if public:
+            _add(OPS, fn.__name__, Op(fn, numpy, tuple(names)), "op")
+        return fn
+
+    return decorate
+
+
+def register_method(name: str, fn: Callable[..., Any]) -> None:
+    """A Tensor method (an operator, say) that is not an op's own function."""
+    if name in METHODS:
+        raise ValueError(f"register: method {name!r} is registered twice")
+    for install in _installer:
+        install(name, fn)  # may refuse the name
+    METHODS[name] = fn
+
+
+def _add(table: dict[Any, Any], key: Any, value: Any, what: str) -> None:
+    if key in table:
+        raise ValueError(f"register: {what} {getattr(key, '__name__', key)!r} is registered "
+                         "twice")
+    table[key] = value
