@@ -38,6 +38,8 @@ class Op:
     fn: Callable[..., Any]
     numpy: tuple[Any, ...]
     methods: tuple[str, ...]
+    differentiable: bool = True  # False: its result carries no gradient (argmax, floor_divide)
+    convention: str = ""  # its gradient where the function has a kink or a jump (docs/numpy.md)
 
 
 OPS: dict[str, Op] = {}  # public name -> op
@@ -59,13 +61,15 @@ def install_methods(install: Callable[[str, Callable[..., Any]], None]) -> None:
 Method = bool | str | tuple[str, Callable[..., Any]]
 
 
-def register(*numpy: Any, method: Method | list[Method] = False,
-             public: bool = True) -> Callable[[F], F]:
+def register(*numpy: Any, method: Method | list[Method] = False, public: bool = True,
+             differentiable: bool = True, convention: str = "") -> Callable[[F], F]:
     """Register the decorated function as an op; see the module docstring.
 
     `numpy`: NumPy functions or ufuncs that dispatch to it. `method`: True (a Tensor method of
     the same name), a name, a pair (name, function of the tensor and the method's arguments),
     or a list of these. `public=False` for a NumPy adapter that is not an `ad.` name.
+    `differentiable=False` for an op whose result carries no gradient (an index, a count);
+    `convention`: the gradient it takes where the math has none ("0 at x = 0, as PyTorch").
     """
 
     def decorate(fn: F) -> F:
@@ -79,7 +83,7 @@ def register(*numpy: Any, method: Method | list[Method] = False,
         for f in numpy:
             _add(NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS, f, fn, "NumPy")
         if public:
-            _add(OPS, fn.__name__, Op(fn, numpy, tuple(names)), "op")
+            _add(OPS, fn.__name__, Op(fn, numpy, tuple(names), differentiable, convention), "op")
         return fn
 
     return decorate

@@ -2,7 +2,9 @@
 
 A row gives the op, its NumPy reference, how to draw its inputs (shapes and the domain of the
 values) and extra arguments. The generic test checks, on float64 inputs drawn by hypothesis:
-the value against NumPy, the gradient against central differences (gradcheck), the second
+the value against NumPy; when the row's op is a registered op, that every NumPy name of it
+(`np.f(tensor)`) gives the same value with a gradient; the gradient against central
+differences (gradcheck), the second
 gradient (gradgradcheck), that gradients alias neither the inputs nor the incoming gradient,
 that no array an op keeps on ctx (outside save_for_backward, whose arrays the version check
 guards) aliases an input or an output, that nothing mutates the inputs, and that the graph's
@@ -26,6 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
+from autodiff.ops import registry
 from autodiff.testing import gradcheck, gradgradcheck
 from autodiff.testing.strategies import shapes, valid_axes
 
@@ -54,6 +57,7 @@ class Case:
     kwargs: Callable[[st.DrawFn, list[np.ndarray]], dict[str, Any]] = lambda draw, xs: {}
     second_order: bool = True
     check: dict[str, float] = field(default_factory=dict)  # gradcheck's eps/atol/rtol
+    numpy_protocol: bool = True  # False: NumPy's own signature cannot take the row's kwargs
 
 
 def arrays(shape: tuple[int, ...], elements: st.SearchStrategy[float] | None = None):
@@ -95,6 +99,9 @@ def single_axis(draw, xs):
     return {"axis": draw(st.integers(-xs[0].ndim, xs[0].ndim - 1))}
 
 
+# -- draws for the linear algebra rows (issue 14) --
+
+
 def matmul_inputs(draw):
     kind = draw(st.sampled_from(["1d1d", "1d2d", "2d1d", "2d2d", "batched"]))
     m, k, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
@@ -109,6 +116,9 @@ def matmul_inputs(draw):
     else:
         sa, sb = (2, 1, m, k), (3, k, n)
     return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+# -- draws for the reduction rows (issue 14) --
 
 
 def reshape_kwargs(draw, xs):
@@ -126,6 +136,9 @@ def broadcast_kwargs(draw, xs):
     shape = xs[0].shape
     return {"shape": (draw(st.integers(1, 3)), *[n if n != 1 else draw(st.integers(1, 3))
                                                  for n in shape])}
+
+
+# -- draws for the shape and joining rows (issue 14) --
 
 
 def getitem_inputs(draw):
@@ -199,6 +212,9 @@ def pad_kwargs(draw, xs):
 
 def clip_kwargs(draw, xs):
     return {"min": -1.05, "max": 0.95}
+
+
+# -- draws for the math ufunc rows (issue 14) --
 
 
 def np_softmax(x, axis):
@@ -535,6 +551,7 @@ CASES = [
     Case("tanh", ad.tanh, np.tanh, unary()),
     Case("sin", ad.sin, np.sin, unary()),
     Case("cos", ad.cos, np.cos, unary()),
+    # -- math ufuncs (issue 14) --
     Case("maximum", ad.maximum, np.maximum, binary(floats(0, 1), floats(1.5, 2.5))),
     Case("minimum", ad.minimum, np.minimum, binary(floats(-1, 0), floats(-2.5, -1.5))),
     Case("clip", ad.clip, np.clip, unary(st.sampled_from([-2.0, -0.3, 0.4, 2.2, 0.1])),
@@ -546,6 +563,7 @@ CASES = [
     Case("max", ad.max, np.max, with_distinct(), axis_kwargs()),
     Case("min", ad.min, np.min, with_distinct(), axis_kwargs()),
     Case("logsumexp", ad.logsumexp, np_logsumexp, unary(), axis_kwargs()),
+    # -- reductions (issue 14) --
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
     Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
     Case("linear", _linear, lambda x, w, b: x @ w.T + b, linear_inputs),
@@ -565,6 +583,7 @@ CASES = [
     Case("log_softmax", ad.log_softmax, lambda x, axis: np.log(np_softmax(x, axis)),
          unary(min_dims=1), single_axis),
     Case("matmul", ad.matmul, np.matmul, matmul_inputs),
+    # -- linear algebra (issue 14) --
     Case("reshape", ad.reshape, np.reshape, unary(), reshape_kwargs),
     Case("transpose", ad.transpose, np.transpose, unary(), transpose_kwargs),
     Case("swapaxes", lambda x: ad.swapaxes(x, 0, -1), lambda x: np.swapaxes(x, 0, -1),
@@ -582,6 +601,7 @@ CASES = [
          lambda x: tuple(np.split(x, 2, axis=0)), split_inputs),
     Case("where", _where, _where_ref, where_inputs),
     Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
+    # -- shape and joining (issue 14) --
     Case("astype", lambda x: ad.astype(x, np.float32) * 1.0,
          lambda x: x.astype(np.float32), unary(), second_order=False,
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),
@@ -617,6 +637,20 @@ def _kept_on_ctx(outs: list[Any]) -> list[tuple[str, str, np.ndarray]]:
     return found
 
 
+def _check_numpy_protocol(case: Case, tensors: list[Any], kwargs: dict[str, Any],
+                          out: Any) -> None:
+    """np.f(tensor) reaches the op: the same values, still differentiable."""
+    entry = registry.OPS.get(getattr(case.op, "__name__", ""))
+    if not case.numpy_protocol or entry is None or entry.fn is not case.op:
+        return
+    for np_f in entry.numpy:
+        got = np_f(*tensors, **kwargs)
+        for g, o in zip(_as_tuple(got), _as_tuple(out)):
+            assert isinstance(g, ad.Tensor), f"np.{np_f.__name__} returned {type(g).__name__}"
+            np.testing.assert_array_equal(g.data, o.data)
+            assert g.requires_grad == o.requires_grad, f"np.{np_f.__name__} lost the graph"
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 @given(data=st.data())
 def test_op(case: Case, data: st.DataObject) -> None:
@@ -637,6 +671,7 @@ def test_op(case: Case, data: st.DataObject) -> None:
     for o, e in zip(_as_tuple(out), _as_tuple(expected)):
         assert o.shape == np.shape(e), f"{case.name}: shape {o.shape} != {np.shape(e)}"
         np.testing.assert_allclose(o.data, e, rtol=1e-6, atol=1e-6)
+    _check_numpy_protocol(case, tensors, kwargs, out)
 
     # gradient and second gradient
     assume(all(x.size for x in xs[:1]))
