@@ -43,7 +43,16 @@ from autodiff.creation import (
 )
 from autodiff.dtypes import get_default_dtype, set_default_dtype
 from autodiff.function import Function
-from autodiff.functional import grad, hessian, jacobian, value_and_grad, vjp
+from autodiff.functional import (
+    grad,
+    hessian,
+    jacfwd,
+    jacobian,
+    jvp,
+    linearize,
+    value_and_grad,
+    vjp,
+)
 from autodiff.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from autodiff.memory import keep_freed_memory
 from autodiff.ops import activation as _activation
@@ -68,10 +77,10 @@ __version__ = "0.1.0"
 __all__ = [
     "anomaly_scope", "arange", "detect_anomaly", "enable_grad", "eye", "full", "Function",
     "generator", "get_default_dtype", "get_rng_state", "grad", "gradients", "hessian",
-    "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacobian", "keep_freed_memory",
-    "manual_seed", "no_grad", "normalize_axis", "ones", "ones_like", "rand", "randn",
-    "register_library", "set_default_dtype", "set_grad_enabled", "set_rng_state", "Tensor",
-    "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
+    "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacfwd", "jacobian", "jvp",
+    "keep_freed_memory", "linearize", "manual_seed", "no_grad", "normalize_axis", "ones",
+    "ones_like", "rand", "randn", "register_library", "set_default_dtype", "set_grad_enabled",
+    "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
 ]
 # and every op, from the op modules (autodiff/ops/registry.py keeps them in step)
 __all__ += _activation.__all__

@@ -1,4 +1,6 @@
-"""gradcheck and gradgradcheck: reverse-mode gradients against central differences in float64.
+"""gradcheck and gradgradcheck: gradients against central differences in float64, in reverse
+mode (the whole Jacobian, one vector-Jacobian product per output element) and, with
+`modes=("rev", "fwd")`, in forward mode too (Jacobian-vector products along random directions).
 
 >>> import autodiff as ad
 >>> from autodiff.testing import gradcheck, gradgradcheck
@@ -108,30 +110,75 @@ def _analytic(outs: list[Tensor], args: list[Any], wrt: list[int]) -> list[list[
 
 
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3) -> bool:
-    """Compare reverse-mode gradients of `f` with central differences, in float64.
+              rtol: float = 1e-3, modes: Sequence[str] = ("rev",), seed: int = 0) -> bool:
+    """Compare the gradients of `f` with central differences, in float64.
 
-    `f` takes the inputs and returns a Tensor or a tuple of Tensors (any shapes: the whole
-    Jacobian is compared). Inputs are Tensors, arrays or other values; the floating inputs that
-    require grad are differentiated (every floating input when none requires grad). Returns True,
-    or raises `GradcheckError` naming the output, the input, the element and both values.
+    `f` takes the inputs and returns a Tensor or a tuple of Tensors (any shapes). Inputs are
+    Tensors, arrays or other values; the floating inputs that require grad are differentiated
+    (every floating input when none requires grad). `modes`: "rev" compares the whole Jacobian
+    built by reverse mode; "fwd" compares forward-mode Jacobian-vector products (`ad.jvp`)
+    along three random directions. Returns True, or raises `GradcheckError` naming the mode,
+    the output, the input, the element and both values.
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradcheck
-    >>> gradcheck(lambda a, b: a @ b, ad.ones((2, 3)), ad.ones((3, 1)))
+    >>> gradcheck(lambda a, b: a @ b, ad.ones((2, 3)), ad.ones((3, 1)), modes=("rev", "fwd"))
     True
     """
     args, wrt = _inputs64(inputs)
     if not wrt:
         raise ValueError("gradcheck: no floating input to differentiate")
+    unknown = set(modes) - {"rev", "fwd"}
+    if unknown or not modes:
+        raise ValueError(f"gradcheck: modes must be among 'rev' and 'fwd', got {tuple(modes)}")
     with ad.enable_grad():
         outs = _outputs(f(*args))
-    analytic = _analytic(outs, args, wrt)
-    for n, i in enumerate(wrt):
-        numeric = _numeric(f, args, i, eps)
-        for k, (a_jac, n_jac) in enumerate(zip((a[n] for a in analytic), numeric)):
-            _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol, "gradient")
+    if "rev" in modes:
+        analytic = _analytic(outs, args, wrt)
+        for n, i in enumerate(wrt):
+            numeric = _numeric(f, args, i, eps)
+            for k, (a_jac, n_jac) in enumerate(zip((a[n] for a in analytic), numeric)):
+                _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol,
+                         "gradient")
+    if "fwd" in modes:
+        _forward_check(f, args, wrt, eps, atol, rtol, np.random.default_rng(seed))
     return True
+
+
+def _moved(primals: list[Tensor], vs: list[Tensor], step: float) -> list[Tensor]:
+    return [ad.tensor(p.data + step * v.data, requires_grad=p.requires_grad)
+            for p, v in zip(primals, vs)]
+
+
+def _forward_check(f: Callable[..., Any], args: list[Any], wrt: list[int], eps: float,
+                   atol: float, rtol: float, rng: np.random.Generator) -> None:
+    """J v from `ad.jvp` against (f(x + eps v) - f(x - eps v)) / (2 eps), for random v."""
+
+    def g(*xs: Any) -> Any:
+        call = list(args)
+        for i, x in zip(wrt, xs):
+            call[i] = x
+        res = f(*call)
+        return tuple(res) if isinstance(res, list) else res
+
+    primals = [args[i] for i in wrt]
+    for _ in range(3):
+        vs = [ad.tensor(rng.standard_normal(p.shape), dtype="float64") for p in primals]
+        _, jv = ad.jvp(g, primals, vs)
+        analytic = [t.data.astype(np.float64).ravel() for t in _outputs(jv)]
+        with ad.no_grad():  # (inputs that require grad stay so: f may differentiate them)
+            plus = _outputs(g(*_moved(primals, vs, eps)))
+            minus = _outputs(g(*_moved(primals, vs, -eps)))
+        for k, (a, hi, lo) in enumerate(zip(analytic, plus, minus)):
+            n = (hi.data.astype(np.float64) - lo.data.astype(np.float64)).ravel() / (2 * eps)
+            bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=True)
+            if bad.any():
+                r = int(np.argwhere(bad)[0][0])
+                idx = tuple(int(v) for v in np.unravel_index(r, hi.shape)) if hi.shape else ()
+                raise GradcheckError(
+                    f"forward-mode check failed along a random direction for output {k} at "
+                    f"index {idx}: jvp {a[r]!r}, numeric {n[r]!r} (atol={atol}, rtol={rtol}; "
+                    f"{int(bad.sum())} of {bad.size} entries differ)")
 
 
 def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, ...],
@@ -152,12 +199,12 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
 
 
 def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, seed: int = 0) -> bool:
+                  rtol: float = 1e-3, seed: int = 0, modes: Sequence[str] = ("rev",)) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product of `f`.
 
     With a fixed random cotangent v per output, g(inputs, v) = v^T J_f(inputs) is computed with
     `create_graph=True` and checked by `gradcheck` with respect to the inputs and v (as
-    PyTorch's gradgradcheck does).
+    PyTorch's gradgradcheck does), in the given `modes` ("fwd": forward over reverse).
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradgradcheck
@@ -188,6 +235,7 @@ def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: 
     for v in cotangents:
         v.requires_grad_()
     try:
-        return gradcheck(vjp, *args, *cotangents, eps=eps, atol=atol, rtol=rtol)
+        return gradcheck(vjp, *args, *cotangents, eps=eps, atol=atol, rtol=rtol, modes=modes,
+                         seed=seed)
     except GradcheckError as e:
         raise GradcheckError(f"second-order {e}") from None

@@ -228,3 +228,78 @@ def _differentiate(f, var):
     if var == "x":
         return lambda x, y: ad.grad(lambda u: f(u, y))(x)
     return lambda x, y: ad.grad(lambda v: f(x, v))(y)
+
+
+# -- forward mode: jvp, linearize, jacfwd, hessian(mode="fwd") --------------------------------
+
+def test_jvp_closed_form_and_tuple_outputs():
+    x = ad.tensor([0.5, -1.0, 2.0], dtype="float64")
+    v = ad.tensor([1.0, 2.0, -1.0], dtype="float64")
+    out, t = ad.jvp(lambda a: a.sin() * a, (x,), (v,))
+    np.testing.assert_allclose(out.data, np.sin(x.data) * x.data)
+    np.testing.assert_allclose(t.data, (np.cos(x.data) * x.data + np.sin(x.data)) * v.data)
+    (o1, _), (t1, t2) = ad.jvp(lambda a, b: (a * b, (a ** 2).sum()), (x, x * 0 + 3.0), (v, v))
+    np.testing.assert_allclose(o1.data, x.data * 3.0)
+    np.testing.assert_allclose(t1.data, v.data * 3.0 + x.data * v.data)
+    assert np.isclose(t2.item(), (2 * x.data * v.data).sum())
+
+
+def test_jacfwd_equals_jacobian_and_hessian_modes_agree():
+    x = ad.tensor([[0.3, -0.2, 0.9]], dtype="float64")
+
+    def f(a):
+        return (a.tanh() * a.exp()).T @ a
+
+    np.testing.assert_allclose(ad.jacfwd(f)(x).data, ad.jacobian(f)(x).data, rtol=1e-12)
+    g = lambda a: (a ** 3 * a.sin()).sum()  # noqa: E731
+    np.testing.assert_allclose(ad.hessian(g, mode="fwd")(x).data, ad.hessian(g)(x).data,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="mode must be 'rev' or 'fwd'"):
+        ad.hessian(g, mode="both")
+
+
+def test_linearize_reuses_one_forward_pass():
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        return a.exp()
+
+    x = ad.tensor([0.0, 1.0], dtype="float64")
+    out, f_jvp = ad.linearize(f, x)
+    np.testing.assert_allclose(out.data, np.exp(x.data))
+    for v in ([1.0, 0.0], [0.0, 2.0], [3.0, 3.0]):
+        np.testing.assert_allclose(f_jvp(ad.tensor(v, dtype="float64")).data,
+                                   np.exp(x.data) * np.array(v))
+    assert len(calls) == 1
+
+
+def test_forward_mode_nests_with_reverse_mode_both_ways():
+    cube = lambda a: a ** 3  # noqa: E731
+    one = ad.tensor(1.0, dtype="float64")
+    y = ad.tensor(2.0, dtype="float64")
+    assert ad.grad(lambda t: ad.jvp(cube, (t,), (one,))[1])(y).item() == 12.0  # d/dy 3y^2
+    assert ad.jvp(ad.grad(cube), (y,), (one,))[1].item() == 12.0  # (3y^2)' = 6y
+    assert ad.jvp(lambda t: ad.jvp(cube, (t,), (one,))[1], (y,), (one,))[1].item() == 12.0
+    # perturbation confusion in forward mode: d/dx [x * d/dy (x + y)] = 1
+    inner = lambda x: x * ad.jvp(lambda t: x + t, (one,), (one,))[1]  # noqa: E731
+    assert ad.jvp(inner, (one,), (one,))[1].item() == 1.0
+
+
+def test_jvp_is_pure_and_stays_connected_to_outer_graphs():
+    w = ad.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+    x = ad.tensor([1.0, 2.0], dtype="float64")
+    _, t = ad.jvp(lambda a: (w * a * a).sum(), (x,), (ad.ones(2, dtype="float64"),))
+    assert w.grad is None and t.requires_grad  # 2 w . x
+    t.backward()
+    np.testing.assert_allclose(w.grad.data, 2 * x.data)
+
+
+def test_jvp_errors():
+    x = ad.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match="1 primals but 2 tangents"):
+        ad.jvp(lambda a: a, (x,), (x, x))
+    with pytest.raises(ValueError, match=r"tangent 0 has shape \(3,\) but its primal has shape"):
+        ad.jvp(lambda a: a, (x,), (ad.ones(3),))
+    with pytest.raises(TypeError, match="must return a Tensor or a tuple of Tensors"):
+        ad.jvp(lambda a: 3.0, (x,), (x,))

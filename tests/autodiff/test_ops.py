@@ -4,7 +4,7 @@ A row gives the op, its NumPy reference, how to draw its inputs (shapes and the 
 values) and extra arguments. The generic test checks, on float64 inputs drawn by hypothesis:
 the value against NumPy; when the row's op is a registered op, that every NumPy name of it
 (`np.f(tensor)`) gives the same value with a gradient; the gradient against central
-differences (gradcheck), the second
+differences in reverse and forward mode (gradcheck), the second
 gradient (gradgradcheck), that gradients alias neither the inputs nor the incoming gradient,
 that no array an op keeps on ctx (outside save_for_backward, whose arrays the version check
 guards) aliases an input or an output, that nothing mutates the inputs, and that the graph's
@@ -675,7 +675,8 @@ def test_op(case: Case, data: st.DataObject) -> None:
 
     # gradient and second gradient
     assume(all(x.size for x in xs[:1]))
-    assert gradcheck(f, *tensors, **{"atol": 1e-5, "rtol": 1e-3, **case.check})
+    assert gradcheck(f, *tensors, **{"atol": 1e-5, "rtol": 1e-3, **case.check},
+                     modes=("rev", "fwd"))
     if case.second_order:
         assert gradgradcheck(f, *tensors, atol=1e-4, rtol=1e-3)
 
