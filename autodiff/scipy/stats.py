@@ -143,6 +143,8 @@ class _Frozen:
         self._dist, self._params = dist, params
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not a method of the distribution (copy, pickle, ...)
+            raise AttributeError(name)
         return functools.partial(getattr(self._dist, name), **self._params)
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ invalid parameters and shapes, frozen distributions, and PyTorch's gradients."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import sys
@@ -210,7 +211,10 @@ def test_frozen_distributions():
                                                          ss.multivariate_normal),
                         method_)(x.data, *args)
         np.testing.assert_allclose(got.data, want, rtol=1e-13)
-    assert repr(stats.norm(1.0, 2.0)) == "norm(loc=1.0, scale=2.0)"
+    frozen = copy.deepcopy(stats.norm(1.0, 2.0))
+    assert repr(frozen) == "norm(loc=1.0, scale=2.0)"
+    with pytest.raises(AttributeError, match="sf"):  # not there
+        frozen.sf(x)
 
 
 # -- multivariate_normal: SciPy's shapes and refusals --
