@@ -1,6 +1,6 @@
 """NumPy functions applied to a Tensor: differentiable where the op exists (the op registry's
-NumPy tables, `autodiff/ops/registry.py`), a clear TypeError where it does not (the graph is
-never dropped silently).
+NumPy tables, `autodiff/ops/registry.py`; scipy.special's ufuncs reach autodiff.scipy.special),
+a clear TypeError where it does not (the graph is never dropped silently).
 
 >>> import numpy as np
 >>> import autodiff as ad
@@ -12,6 +12,7 @@ never dropped silently).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -40,15 +41,35 @@ def _plain(x: Any) -> Any:
 
 def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if method == "__call__" and not kwargs.get("out"):
-        fn = registry.NUMPY_UFUNCS.get(ufunc)
+        fn = registry.NUMPY_UFUNCS.get(ufunc) or _scipy_special(ufunc)
         if fn is not None and not kwargs:
             return fn(*inputs)
         if ufunc in COMPARISONS:
             return Tensor._make(ufunc(*_plain(inputs), **kwargs), None, 0)
     raise TypeError(
-        f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} is not supported on "
+        f"{_name(ufunc)}{'' if method == '__call__' else '.' + method} is not supported on "
         "autodiff Tensors (it would drop the graph); use the autodiff op, or np.asarray(t) to "
         "leave the graph on purpose")
+
+
+def _scipy_special(ufunc: Any) -> Any:
+    """The op of autodiff.scipy.special for one of scipy.special's ufuncs (scipy.special.erf),
+    or None. SciPy is loaded already when one of its ufuncs is called: autodiff never imports
+    it otherwise."""
+    if not _from_scipy_special(ufunc):
+        return None
+    from autodiff.scipy import special
+
+    return special.SCIPY_UFUNCS.get(ufunc)
+
+
+def _from_scipy_special(ufunc: Any) -> bool:
+    special = sys.modules.get("scipy.special")
+    return special is not None and getattr(special, ufunc.__name__, None) is ufunc
+
+
+def _name(ufunc: Any) -> str:
+    return f"{'scipy.special' if _from_scipy_special(ufunc) else 'np'}.{ufunc.__name__}"
 
 
 def array_function(func: Any, types: tuple[type, ...], args: tuple[Any, ...],

@@ -1,0 +1,14 @@
+"""pytest, for the whole checkout: autodiff.scipy (the optional extra 'scipy') is collected
+for its doctests only where SciPy is installed."""
+
+import importlib.util
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a module set to None in sys.modules: blocked
+        return False
+
+
+collect_ignore = [] if _installed("scipy") else ["autodiff/scipy"]
