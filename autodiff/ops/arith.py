@@ -17,69 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import dtypes
 from autodiff.function import Function
-from autodiff.grad_mode import STATE
-from autodiff.ops._convert import broadcast_check, pair
+from autodiff.ops._convert import binary, broadcast_check
 from autodiff.ops.elementwise import log
 from autodiff.ops.indexing import where
 from autodiff.ops.registry import register, register_method
 from autodiff.tensor import Tensor
 
 __all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "positive", "pow", "sub"]
-
-
-def _binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
-    """The one way two operands meet. When they already agree (two float tensors of one
-    dtype, or a float tensor and a Python number, which takes the tensor's dtype) they go
-    straight to the op's Function when it records, to the NumPy ufunc when it does not;
-    anything else is promoted first (`pair`), and a shape mismatch is reported by name."""
-    if isinstance(a, Tensor):
-        x = a.data
-        dt = x.dtype
-        if dt.kind == "f":
-            if isinstance(b, Tensor):
-                y = b.data
-                if y.dtype is dt:
-                    return _apply(fn, ufunc, a, b, x, y, a.requires_grad or b.requires_grad)
-            elif type(b) is float or type(b) is int:
-                y = b = dtypes.scalar(b, dt)
-                return _apply(fn, ufunc, a, b, x, y, a.requires_grad)
-    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
-        y = b.data
-        dt = y.dtype
-        if dt.kind == "f":
-            x = a = dtypes.scalar(a, dt)
-            return _apply(fn, ufunc, a, b, x, y, b.requires_grad)
-    return _promoted(fn, a, b)
-
-
-def _apply(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, x: np.ndarray, y: np.ndarray,
-           record: bool) -> Tensor:
-    try:
-        if record and STATE.grad_enabled:
-            return fn.apply(a, b)
-        return Tensor._make(ufunc(x, y), None, 0)
-    except ValueError:
-        return _promoted(fn, a, b)  # reports the shapes
-
-
-def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
-    name = fn.op_name()
-    if fn is Div:  # true division: integer tensors become the default float dtype first
-        a, b = _as_float(a), _as_float(b)
-    a, b = pair(a, b, name)
-    try:
-        return fn.apply(a, b)
-    except ValueError:
-        broadcast_check(name, a, b)
-        raise
-
-
-def _as_float(t: Any) -> Any:
-    if isinstance(t, Tensor) and t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(dtypes.get_default_dtype()), None, 0)
-    return t
 
 
 class Add(Function):
@@ -222,7 +167,7 @@ def add(a: Any, b: Any) -> Tensor:
     tensor([[11., 21.],
             [12., 22.]])
     """
-    return _binary(Add, np.add, a, b)
+    return binary(Add, np.add, a, b)
 
 
 @register(np.subtract)
@@ -233,7 +178,7 @@ def sub(a: Any, b: Any) -> Tensor:
     >>> ad.sub(5.0, ad.tensor([1.0, 2.0]))
     tensor([4., 3.])
     """
-    return _binary(Sub, np.subtract, a, b)
+    return binary(Sub, np.subtract, a, b)
 
 
 @register(np.multiply)
@@ -246,7 +191,7 @@ def mul(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([4., 6.])
     """
-    return _binary(Mul, np.multiply, a, b)
+    return binary(Mul, np.multiply, a, b)
 
 
 @register(np.true_divide)
@@ -257,7 +202,7 @@ def div(a: Any, b: Any) -> Tensor:
     >>> ad.div(ad.tensor([1, 2]), 4)
     tensor([0.25, 0.5 ])
     """
-    return _binary(Div, np.true_divide, a, b)
+    return binary(Div, np.true_divide, a, b, floats=True)
 
 
 @register(np.negative, method="__neg__")
@@ -282,7 +227,7 @@ def pow(a: Any, p: Any) -> Tensor:
     >>> ad.grad(ad.grad(ad.grad(lambda x: x ** 3)))(0.0)
     tensor(6.)
     """
-    return _binary(Pow, np.power, a, p)
+    return binary(Pow, np.power, a, p)
 
 
 @register(np.maximum, method=True)
@@ -295,7 +240,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([0., 1.])
     """
-    return _binary(Maximum, np.maximum, a, b)
+    return binary(Maximum, np.maximum, a, b)
 
 
 @register(np.minimum, method=True)
@@ -306,7 +251,7 @@ def minimum(a: Any, b: Any) -> Tensor:
     >>> ad.minimum(ad.tensor([1.0, 5.0]), ad.tensor([2.0, 3.0]))
     tensor([1., 3.])
     """
-    return _binary(Minimum, np.minimum, a, b)
+    return binary(Minimum, np.minimum, a, b)
 
 
 @register(np.positive, method="__pos__")
