@@ -217,6 +217,16 @@ def clip_kwargs(draw, xs):
 # -- draws for the math ufunc rows (issue 14) --
 
 
+# Values away from the jumps of floor, ceil, trunc, rint and round(decimals=-1, 0, 1):
+# integers, halves, and x.x5.
+OFF_JUMPS = st.sampled_from([-2.72, -1.37, -0.21, 0.33, 1.12, 2.86])
+
+
+def round_kwargs(draw, xs):
+    return {"decimals": draw(st.sampled_from([-1, 0, 1]))}
+
+
+
 def np_softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -552,6 +562,36 @@ CASES = [
     Case("sin", ad.sin, np.sin, unary()),
     Case("cos", ad.cos, np.cos, unary()),
     # -- math ufuncs (issue 14) --
+    Case("log1p", ad.log1p, np.log1p, unary(floats(-0.8, 3))),
+    Case("expm1", ad.expm1, np.expm1, unary()),
+    Case("log2", ad.log2, np.log2, unary(floats(0.2, 5))),
+    Case("log10", ad.log10, np.log10, unary(floats(0.2, 5))),
+    Case("exp2", ad.exp2, np.exp2, unary()),
+    Case("tan", ad.tan, np.tan, unary(floats(-1.2, 1.2))),
+    Case("arcsin", ad.arcsin, np.arcsin, unary(floats(-0.9, 0.9))),
+    Case("arccos", ad.arccos, np.arccos, unary(floats(-0.9, 0.9))),
+    Case("arctan", ad.arctan, np.arctan, unary()),
+    Case("sinh", ad.sinh, np.sinh, unary()),
+    Case("cosh", ad.cosh, np.cosh, unary()),
+    Case("arcsinh", ad.arcsinh, np.arcsinh, unary()),
+    Case("arccosh", ad.arccosh, np.arccosh, unary(floats(1.2, 4))),
+    Case("arctanh", ad.arctanh, np.arctanh, unary(floats(-0.9, 0.9))),
+    Case("sinc", ad.sinc, np.sinc, unary()),  # 0 and tiny values too: the series branch
+    Case("cbrt", ad.cbrt, np.cbrt, unary(away_from_zero())),
+    Case("deg2rad", ad.deg2rad, np.deg2rad, unary()),
+    Case("rad2deg", ad.rad2deg, np.rad2deg, unary()),
+    Case("arctan2", ad.arctan2, np.arctan2, binary(away_from_zero(), floats())),
+    Case("hypot", ad.hypot, np.hypot, binary(away_from_zero(), floats())),
+    Case("logaddexp", ad.logaddexp, np.logaddexp, binary()),
+    Case("logaddexp2", ad.logaddexp2, np.logaddexp2, binary()),
+    Case("copysign", ad.copysign, np.copysign, binary(away_from_zero(), away_from_zero())),
+    Case("sign", ad.sign, np.sign, unary(away_from_zero(0.1))),
+    Case("floor", ad.floor, np.floor, unary(OFF_JUMPS)),
+    Case("ceil", ad.ceil, np.ceil, unary(OFF_JUMPS)),
+    Case("rint", ad.rint, np.rint, unary(OFF_JUMPS)),
+    Case("trunc", ad.trunc, np.trunc, unary(OFF_JUMPS)),
+    Case("round", ad.round, np.round, unary(OFF_JUMPS), round_kwargs),
+    Case("heaviside", ad.heaviside, np.heaviside, binary(away_from_zero(), floats())),
     Case("maximum", ad.maximum, np.maximum, binary(floats(0, 1), floats(1.5, 2.5))),
     Case("minimum", ad.minimum, np.minimum, binary(floats(-1, 0), floats(-2.5, -1.5))),
     Case("clip", ad.clip, np.clip, unary(st.sampled_from([-2.0, -0.3, 0.4, 2.2, 0.1])),
