@@ -1,5 +1,6 @@
-"""Arithmetic: add, sub, mul, div, neg, pow, maximum, minimum (and comparisons, no grad),
-and the operators + - * / ** (with their reflected forms) generated from one table.
+"""Arithmetic: add, sub, mul, div, neg, pow, float_power, maximum, minimum, fmax, fmin,
+remainder, fmod, floor_divide, divmod (and comparisons, no grad), and the operators
++ - * / ** % // divmod() (with their reflected forms) generated from one table.
 
 Each backward is one line per input; the engine sums broadcast gradients back to shape.
 
@@ -19,12 +20,14 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import binary, broadcast_check
-from autodiff.ops.elementwise import log
+from autodiff.ops.elementwise import STEP, Step, log
 from autodiff.ops.indexing import where
 from autodiff.ops.registry import register, register_method
+from autodiff.ops.shape import astype
 from autodiff.tensor import Tensor
 
-__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "positive", "pow", "sub"]
+__all__ = ["add", "div", "divmod", "float_power", "floor_divide", "fmax", "fmin", "fmod",
+           "maximum", "minimum", "mul", "neg", "positive", "pow", "remainder", "sub"]
 
 
 class Add(Function):
@@ -276,6 +279,184 @@ def _reciprocal(x: Any) -> Tensor:
     return div(1.0, x)
 
 
+@register(np.float_power, convention="as pow's: d/da is 0 where a = 0 and p = 0, d/dp is 0 "
+          "where a = 0 and p >= 0 (as PyTorch)")
+def float_power(a: Any, p: Any) -> Tensor:
+    """a ** p computed in float64, as NumPy's float_power: its result is float64 whatever the
+    inputs' dtype, float32 included (NumPy's contract, and the one op whose float32 graph
+    becomes float64 on purpose; each input's gradient keeps the input's dtype). Gradients as
+    pow's.
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([2.0, 3.0], requires_grad=True)
+    >>> y = ad.float_power(a, 2)
+    >>> y.sum().backward()
+    >>> y.dtype, a.grad
+    (dtype('float64'), tensor([4., 6.]))
+    """
+    return pow(_in_float64(a), _in_float64(p))
+
+
+def _in_float64(x: Any) -> Tensor:
+    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))  # a Python number stays exact
+    return t if t.dtype == np.float64 else astype(t, np.float64)
+
+
+class Fmax(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # NaN is ignored: the whole gradient goes to a where a >= b (ties included, as
+        # PyTorch) or b is NaN, to b elsewhere.
+        ctx.share = ((a >= b) | np.isnan(b)).astype(np.result_type(a, b))
+        return np.fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+@register(np.fmax, convention="a gets the whole gradient where a == b (as PyTorch), and where "
+          "b is NaN")
+def fmax(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum that ignores NaN (NumPy's fmax): a NaN loses to a number. Where
+    a == b the whole gradient goes to a (as PyTorch's fmax; maximum splits it).
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([1.0, float("nan"), 2.0], requires_grad=True)
+    >>> y = ad.fmax(a, ad.tensor([1.0, 3.0, float("nan")]))
+    >>> y.sum().backward()
+    >>> y.tolist(), a.grad
+    ([1.0, 3.0, 2.0], tensor([1., 0., 1.]))
+    """
+    return binary(Fmax, np.fmax, a, b)
+
+
+class Fmin(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share = ((a <= b) | np.isnan(b)).astype(np.result_type(a, b))
+        return np.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+@register(np.fmin, convention="a gets the whole gradient where a == b (as PyTorch), and where "
+          "b is NaN")
+def fmin(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum that ignores NaN (NumPy's fmin); ties give a the gradient.
+
+    >>> import autodiff as ad
+    >>> ad.fmin(ad.tensor([1.0, float("nan")]), ad.tensor([2.0, 3.0])).tolist()
+    [1.0, 3.0]
+    """
+    return binary(Fmin, np.fmin, a, b)
+
+
+class Remainder(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # a - b floor(a / b): d/da = 1, d/db = -floor(a / b) (as PyTorch), the quotient from
+        # NumPy's floor_divide, which agrees with its remainder.
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.floor_divide(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return grad if need_a else None, -grad * ctx.quotient if need_b else None
+
+
+@register(np.remainder, convention="1 for a and -floor(a / b) for b, the right-hand limit at the "
+          "jumps (as PyTorch)")
+def remainder(a: Any, b: Any) -> Tensor:
+    """a mod b with the sign of b, as Python's % (NumPy's remainder, also np.mod, and the `%`
+    operator). Gradients: 1 for a, -floor(a / b) for b.
+
+    >>> import autodiff as ad
+    >>> b = ad.tensor([0.75, -0.75], requires_grad=True)
+    >>> y = ad.tensor([2.0, 2.0]) % b
+    >>> y.sum().backward()
+    >>> y.tolist(), b.grad
+    ([0.5, -0.25], tensor([-2.,  3.]))
+    """
+    return binary(Remainder, np.remainder, a, b)
+
+
+class Fmod(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # a - b trunc(a / b): d/da = 1, d/db = -trunc(a / b) (as PyTorch), the quotient fmod
+        # took, recovered exactly from its result (trunc(1 / 0.1) is 10, fmod took 9).
+        out = np.fmod(a, b)
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.rint((a - out) / b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return grad if need_a else None, -grad * ctx.quotient if need_b else None
+
+
+@register(np.fmod, convention="1 for a and -trunc(a / b) for b, the quotient fmod took (as "
+          "PyTorch)")
+def fmod(a: Any, b: Any) -> Tensor:
+    """a mod b with the sign of a, as C's fmod (NumPy's fmod). Gradients: 1 for a,
+    -trunc(a / b) for b.
+
+    >>> import autodiff as ad
+    >>> b = ad.tensor([0.75, -0.75], requires_grad=True)
+    >>> y = ad.fmod(ad.tensor([-2.0, 2.0]), b)
+    >>> y.sum().backward()
+    >>> y.tolist(), b.grad
+    ([-0.5, 0.5], tensor([2., 2.]))
+    """
+    return binary(Fmod, np.fmod, a, b)
+
+
+class FloorDivide(Step):
+    name = "floor_divide"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+
+@register(np.floor_divide, convention=STEP)
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """floor(a / b), as Python's // (NumPy's floor_divide, and the `//` operator); a step
+    function, its gradient is 0 for both inputs.
+
+    >>> import autodiff as ad
+    >>> (ad.tensor([7.0, -7.0]) // 2).tolist()
+    [3.0, -4.0]
+    """
+    return binary(FloorDivide, np.floor_divide, a, b)
+
+
+@register(np.divmod, convention="floor_divide's (0) and remainder's")
+def divmod(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """(a // b, a % b), as Python's divmod (NumPy's divmod): floor_divide and remainder.
+
+    >>> import autodiff as ad
+    >>> q, r = ad.divmod(ad.tensor([7.0, -7.0]), 2)
+    >>> q.tolist(), r.tolist()
+    ([3.0, -4.0], [1.0, 1.0])
+    """
+    return floor_divide(a, b), remainder(a, b)
+
+
 def _reflected(fn: Any, name: str) -> Any:
     """The reflected operator: `other (op) self`, for `2 - t` (t.__rsub__(2))."""
 
@@ -287,7 +468,8 @@ def _reflected(fn: Any, name: str) -> Any:
 
 
 # The operators, from one table: each calls the op itself, or with its operands swapped.
-for _op, _name in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"), (pow, "pow")):
+for _op, _name in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"), (pow, "pow"),
+                   (remainder, "mod"), (floor_divide, "floordiv"), (divmod, "divmod")):
     register_method(f"__{_name}__", _op)
     register_method(f"__r{_name}__", _reflected(_op, f"__r{_name}__"))
 

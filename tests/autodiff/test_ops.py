@@ -58,6 +58,7 @@ class Case:
     second_order: bool = True
     check: dict[str, float] = field(default_factory=dict)  # gradcheck's eps/atol/rtol
     numpy_protocol: bool = True  # False: NumPy's own signature cannot take the row's kwargs
+    float32_out: Any = np.float32  # the output dtype for float32 inputs (float_power: float64)
 
 
 def arrays(shape: tuple[int, ...], elements: st.SearchStrategy[float] | None = None):
@@ -220,6 +221,18 @@ def clip_kwargs(draw, xs):
 # Values away from the jumps of floor, ceil, trunc, rint and round(decimals=-1, 0, 1):
 # integers, halves, and x.x5.
 OFF_JUMPS = st.sampled_from([-2.72, -1.37, -0.21, 0.33, 1.12, 2.86])
+
+
+def untied():
+    """a and b from two disjoint sets (fmax, fmin: no ties), either larger."""
+    return binary(st.sampled_from([-2.1, -0.9, 0.3, 1.4]), st.sampled_from([-1.6, -0.2, 0.8, 2.0]))
+
+
+def off_quotient_jumps():
+    """a and b with a / b at least 0.1 / |b| from an integer (remainder, fmod, floor_divide
+    jump there), b of either sign."""
+    return binary(st.sampled_from([-2.9, -1.1, -0.35, 0.45, 1.3, 2.6]),
+                  st.sampled_from([-1.7, -0.6, 0.9, 2.3]))
 
 
 def round_kwargs(draw, xs):
@@ -585,6 +598,14 @@ CASES = [
     Case("logaddexp", ad.logaddexp, np.logaddexp, binary()),
     Case("logaddexp2", ad.logaddexp2, np.logaddexp2, binary()),
     Case("copysign", ad.copysign, np.copysign, binary(away_from_zero(), away_from_zero())),
+    Case("float_power", ad.float_power, np.float_power, binary(floats(0.3, 3), floats(-2, 2)),
+         float32_out=np.float64),
+    Case("fmax", ad.fmax, np.fmax, untied()),
+    Case("fmin", ad.fmin, np.fmin, untied()),
+    Case("remainder", ad.remainder, np.remainder, off_quotient_jumps()),
+    Case("fmod", ad.fmod, np.fmod, off_quotient_jumps()),
+    Case("floor_divide", ad.floor_divide, np.floor_divide, off_quotient_jumps()),
+    Case("divmod", ad.divmod, np.divmod, off_quotient_jumps()),
     Case("sign", ad.sign, np.sign, unary(away_from_zero(0.1))),
     Case("floor", ad.floor, np.floor, unary(OFF_JUMPS)),
     Case("ceil", ad.ceil, np.ceil, unary(OFF_JUMPS)),
@@ -765,7 +786,7 @@ def test_float32_stays_float32(case: Case, data: st.DataObject) -> None:
           for i, x in enumerate(xs)]
     outs = [o for o in _as_tuple(case.op(*ts, **kwargs))]
     for o in outs:
-        assert o.dtype == np.float32, f"{case.name}: output dtype {o.dtype}"
+        assert o.dtype == case.float32_out, f"{case.name}: output dtype {o.dtype}"
     total = sum(((o * rng.standard_normal()).sum() for o in outs if o.requires_grad),
                 ad.tensor(0.0))
     if total.requires_grad:
