@@ -23,7 +23,7 @@ from autodiff.tensor import Tensor
 # Ufuncs whose result carries no gradient: they get the arrays and return a plain Tensor.
 COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
                np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
-               np.sign, np.signbit}
+               np.signbit}
 
 # Functions whose result is not differentiable: the tensors' arrays are passed through.
 FACTS = {np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.argmax,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autodiff import dtypes
+from autodiff.grad_mode import STATE
 from autodiff.tensor import Tensor
+
+if TYPE_CHECKING:
+    from autodiff.function import Function
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -51,6 +55,63 @@ def pair(a: Any, b: Any, op: str) -> tuple[Any, Any]:
             b = Tensor._make(b.data.astype(a.dtype), None, 0)
         return a, b
     return Tensor(a), Tensor(b)
+
+
+def binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, *, floats: bool = False
+           ) -> Tensor:
+    """The one way two operands meet in a binary op (`fn`, whose value is `ufunc`'s). When
+    they already agree (two float tensors of one dtype, or a float tensor and a Python number,
+    which takes the tensor's dtype) they go straight to the op's Function when it records, to
+    the NumPy ufunc when it does not; anything else is promoted first (`pair`), and a shape
+    mismatch is reported by name. `floats=True` (true division): integer tensors become the
+    default float dtype first."""
+    if isinstance(a, Tensor):
+        x = a.data
+        dt = x.dtype
+        if dt.kind == "f":
+            if isinstance(b, Tensor):
+                y = b.data
+                if y.dtype is dt:
+                    return _apply(fn, ufunc, a, b, x, y, a.requires_grad or b.requires_grad,
+                                  floats)
+            elif type(b) is float or type(b) is int:
+                y = b = dtypes.scalar(b, dt)
+                return _apply(fn, ufunc, a, b, x, y, a.requires_grad, floats)
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
+        y = b.data
+        dt = y.dtype
+        if dt.kind == "f":
+            x = a = dtypes.scalar(a, dt)
+            return _apply(fn, ufunc, a, b, x, y, b.requires_grad, floats)
+    return _promoted(fn, a, b, floats)
+
+
+def _apply(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, x: np.ndarray, y: np.ndarray,
+           record: bool, floats: bool) -> Tensor:
+    try:
+        if record and STATE.grad_enabled:
+            return fn.apply(a, b)
+        return Tensor._make(ufunc(x, y), None, 0)
+    except ValueError:
+        return _promoted(fn, a, b, floats)  # reports the shapes
+
+
+def _promoted(fn: type[Function], a: Any, b: Any, floats: bool) -> Tensor:
+    name = fn.op_name()
+    if floats:
+        a, b = _as_float(a), _as_float(b)
+    a, b = pair(a, b, name)
+    try:
+        return fn.apply(a, b)
+    except ValueError:
+        broadcast_check(name, a, b)
+        raise
+
+
+def _as_float(t: Any) -> Any:
+    if isinstance(t, Tensor) and t.data.dtype.kind != "f":
+        return Tensor._make(t.data.astype(dtypes.get_default_dtype()), None, 0)
+    return t
 
 
 def _constant(value: Any, t: Tensor, op: str) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Arithmetic: add, sub, mul, div, neg, pow, maximum, minimum (and comparisons, no grad),
-and the operators + - * / ** (with their reflected forms) generated from one table.
+"""Arithmetic: add, sub, mul, div, neg, pow, float_power, maximum, minimum, fmax, fmin,
+remainder, fmod, floor_divide, divmod (and comparisons, no grad), and the operators
++ - * / ** % // divmod() (with their reflected forms) generated from one table.
 
 Each backward is one line per input; the engine sums broadcast gradients back to shape.
 
@@ -17,69 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import dtypes
 from autodiff.function import Function
-from autodiff.grad_mode import STATE
-from autodiff.ops._convert import broadcast_check, pair
-from autodiff.ops.elementwise import log
+from autodiff.ops._convert import binary, broadcast_check
+from autodiff.ops.elementwise import STEP, Step, log
 from autodiff.ops.indexing import where
 from autodiff.ops.registry import register, register_method
+from autodiff.ops.shape import astype
 from autodiff.tensor import Tensor
 
-__all__ = ["add", "div", "maximum", "minimum", "mul", "neg", "positive", "pow", "sub"]
-
-
-def _binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
-    """The one way two operands meet. When they already agree (two float tensors of one
-    dtype, or a float tensor and a Python number, which takes the tensor's dtype) they go
-    straight to the op's Function when it records, to the NumPy ufunc when it does not;
-    anything else is promoted first (`pair`), and a shape mismatch is reported by name."""
-    if isinstance(a, Tensor):
-        x = a.data
-        dt = x.dtype
-        if dt.kind == "f":
-            if isinstance(b, Tensor):
-                y = b.data
-                if y.dtype is dt:
-                    return _apply(fn, ufunc, a, b, x, y, a.requires_grad or b.requires_grad)
-            elif type(b) is float or type(b) is int:
-                y = b = dtypes.scalar(b, dt)
-                return _apply(fn, ufunc, a, b, x, y, a.requires_grad)
-    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
-        y = b.data
-        dt = y.dtype
-        if dt.kind == "f":
-            x = a = dtypes.scalar(a, dt)
-            return _apply(fn, ufunc, a, b, x, y, b.requires_grad)
-    return _promoted(fn, a, b)
-
-
-def _apply(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, x: np.ndarray, y: np.ndarray,
-           record: bool) -> Tensor:
-    try:
-        if record and STATE.grad_enabled:
-            return fn.apply(a, b)
-        return Tensor._make(ufunc(x, y), None, 0)
-    except ValueError:
-        return _promoted(fn, a, b)  # reports the shapes
-
-
-def _promoted(fn: type[Function], a: Any, b: Any) -> Tensor:
-    name = fn.op_name()
-    if fn is Div:  # true division: integer tensors become the default float dtype first
-        a, b = _as_float(a), _as_float(b)
-    a, b = pair(a, b, name)
-    try:
-        return fn.apply(a, b)
-    except ValueError:
-        broadcast_check(name, a, b)
-        raise
-
-
-def _as_float(t: Any) -> Any:
-    if isinstance(t, Tensor) and t.data.dtype.kind != "f":
-        return Tensor._make(t.data.astype(dtypes.get_default_dtype()), None, 0)
-    return t
+__all__ = ["add", "div", "divmod", "float_power", "floor_divide", "fmax", "fmin", "fmod",
+           "maximum", "minimum", "mul", "neg", "positive", "pow", "remainder", "sub"]
 
 
 class Add(Function):
@@ -222,7 +170,7 @@ def add(a: Any, b: Any) -> Tensor:
     tensor([[11., 21.],
             [12., 22.]])
     """
-    return _binary(Add, np.add, a, b)
+    return binary(Add, np.add, a, b)
 
 
 @register(np.subtract)
@@ -233,7 +181,7 @@ def sub(a: Any, b: Any) -> Tensor:
     >>> ad.sub(5.0, ad.tensor([1.0, 2.0]))
     tensor([4., 3.])
     """
-    return _binary(Sub, np.subtract, a, b)
+    return binary(Sub, np.subtract, a, b)
 
 
 @register(np.multiply)
@@ -246,7 +194,7 @@ def mul(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([4., 6.])
     """
-    return _binary(Mul, np.multiply, a, b)
+    return binary(Mul, np.multiply, a, b)
 
 
 @register(np.true_divide)
@@ -257,7 +205,7 @@ def div(a: Any, b: Any) -> Tensor:
     >>> ad.div(ad.tensor([1, 2]), 4)
     tensor([0.25, 0.5 ])
     """
-    return _binary(Div, np.true_divide, a, b)
+    return binary(Div, np.true_divide, a, b, floats=True)
 
 
 @register(np.negative, method="__neg__")
@@ -282,7 +230,7 @@ def pow(a: Any, p: Any) -> Tensor:
     >>> ad.grad(ad.grad(ad.grad(lambda x: x ** 3)))(0.0)
     tensor(6.)
     """
-    return _binary(Pow, np.power, a, p)
+    return binary(Pow, np.power, a, p)
 
 
 @register(np.maximum, method=True)
@@ -295,7 +243,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> a.grad
     tensor([0., 1.])
     """
-    return _binary(Maximum, np.maximum, a, b)
+    return binary(Maximum, np.maximum, a, b)
 
 
 @register(np.minimum, method=True)
@@ -306,7 +254,7 @@ def minimum(a: Any, b: Any) -> Tensor:
     >>> ad.minimum(ad.tensor([1.0, 5.0]), ad.tensor([2.0, 3.0]))
     tensor([1., 3.])
     """
-    return _binary(Minimum, np.minimum, a, b)
+    return binary(Minimum, np.minimum, a, b)
 
 
 @register(np.positive, method="__pos__")
@@ -331,6 +279,184 @@ def _reciprocal(x: Any) -> Tensor:
     return div(1.0, x)
 
 
+@register(np.float_power, convention="as pow's: d/da is 0 where a = 0 and p = 0, d/dp is 0 "
+          "where a = 0 and p >= 0 (as PyTorch)")
+def float_power(a: Any, p: Any) -> Tensor:
+    """a ** p computed in float64, as NumPy's float_power: its result is float64 whatever the
+    inputs' dtype, float32 included (NumPy's contract, and the one op whose float32 graph
+    becomes float64 on purpose; each input's gradient keeps the input's dtype). Gradients as
+    pow's.
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([2.0, 3.0], requires_grad=True)
+    >>> y = ad.float_power(a, 2)
+    >>> y.sum().backward()
+    >>> y.dtype, a.grad
+    (dtype('float64'), tensor([4., 6.]))
+    """
+    return pow(_in_float64(a), _in_float64(p))
+
+
+def _in_float64(x: Any) -> Tensor:
+    t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))  # a Python number stays exact
+    return t if t.dtype == np.float64 else astype(t, np.float64)
+
+
+class Fmax(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # NaN is ignored: the whole gradient goes to a where a >= b (ties included, as
+        # PyTorch) or b is NaN, to b elsewhere.
+        ctx.share = ((a >= b) | np.isnan(b)).astype(np.result_type(a, b))
+        return np.fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+@register(np.fmax, convention="a gets the whole gradient where a == b (as PyTorch), and where "
+          "b is NaN")
+def fmax(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum that ignores NaN (NumPy's fmax): a NaN loses to a number. Where
+    a == b the whole gradient goes to a (as PyTorch's fmax; maximum splits it).
+
+    >>> import autodiff as ad
+    >>> a = ad.tensor([1.0, float("nan"), 2.0], requires_grad=True)
+    >>> y = ad.fmax(a, ad.tensor([1.0, 3.0, float("nan")]))
+    >>> y.sum().backward()
+    >>> y.tolist(), a.grad
+    ([1.0, 3.0, 2.0], tensor([1., 0., 1.]))
+    """
+    return binary(Fmax, np.fmax, a, b)
+
+
+class Fmin(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.share = ((a <= b) | np.isnan(b)).astype(np.result_type(a, b))
+        return np.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+@register(np.fmin, convention="a gets the whole gradient where a == b (as PyTorch), and where "
+          "b is NaN")
+def fmin(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum that ignores NaN (NumPy's fmin); ties give a the gradient.
+
+    >>> import autodiff as ad
+    >>> ad.fmin(ad.tensor([1.0, float("nan")]), ad.tensor([2.0, 3.0])).tolist()
+    [1.0, 3.0]
+    """
+    return binary(Fmin, np.fmin, a, b)
+
+
+class Remainder(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # a - b floor(a / b): d/da = 1, d/db = -floor(a / b) (as PyTorch), the quotient from
+        # NumPy's floor_divide, which agrees with its remainder.
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.floor_divide(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return grad if need_a else None, -grad * ctx.quotient if need_b else None
+
+
+@register(np.remainder, convention="1 for a and -floor(a / b) for b, the right-hand limit at the "
+          "jumps (as PyTorch)")
+def remainder(a: Any, b: Any) -> Tensor:
+    """a mod b with the sign of b, as Python's % (NumPy's remainder, also np.mod, and the `%`
+    operator). Gradients: 1 for a, -floor(a / b) for b.
+
+    >>> import autodiff as ad
+    >>> b = ad.tensor([0.75, -0.75], requires_grad=True)
+    >>> y = ad.tensor([2.0, 2.0]) % b
+    >>> y.sum().backward()
+    >>> y.tolist(), b.grad
+    ([0.5, -0.25], tensor([-2.,  3.]))
+    """
+    return binary(Remainder, np.remainder, a, b)
+
+
+class Fmod(Function):
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        # a - b trunc(a / b): d/da = 1, d/db = -trunc(a / b) (as PyTorch), the quotient fmod
+        # took, recovered exactly from its result (trunc(1 / 0.1) is 10, fmod took 9).
+        out = np.fmod(a, b)
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.rint((a - out) / b)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad
+        return grad if need_a else None, -grad * ctx.quotient if need_b else None
+
+
+@register(np.fmod, convention="1 for a and -trunc(a / b) for b, the quotient fmod took (as "
+          "PyTorch)")
+def fmod(a: Any, b: Any) -> Tensor:
+    """a mod b with the sign of a, as C's fmod (NumPy's fmod). Gradients: 1 for a,
+    -trunc(a / b) for b.
+
+    >>> import autodiff as ad
+    >>> b = ad.tensor([0.75, -0.75], requires_grad=True)
+    >>> y = ad.fmod(ad.tensor([-2.0, 2.0]), b)
+    >>> y.sum().backward()
+    >>> y.tolist(), b.grad
+    ([-0.5, 0.5], tensor([2., 2.]))
+    """
+    return binary(Fmod, np.fmod, a, b)
+
+
+class FloorDivide(Step):
+    name = "floor_divide"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+
+@register(np.floor_divide, convention=STEP)
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """floor(a / b), as Python's // (NumPy's floor_divide, and the `//` operator); a step
+    function, its gradient is 0 for both inputs.
+
+    >>> import autodiff as ad
+    >>> (ad.tensor([7.0, -7.0]) // 2).tolist()
+    [3.0, -4.0]
+    """
+    return binary(FloorDivide, np.floor_divide, a, b)
+
+
+@register(np.divmod, convention="floor_divide's (0) and remainder's")
+def divmod(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """(a // b, a % b), as Python's divmod (NumPy's divmod): floor_divide and remainder.
+
+    >>> import autodiff as ad
+    >>> q, r = ad.divmod(ad.tensor([7.0, -7.0]), 2)
+    >>> q.tolist(), r.tolist()
+    ([3.0, -4.0], [1.0, 1.0])
+    """
+    return floor_divide(a, b), remainder(a, b)
+
+
 def _reflected(fn: Any, name: str) -> Any:
     """The reflected operator: `other (op) self`, for `2 - t` (t.__rsub__(2))."""
 
@@ -342,7 +468,8 @@ def _reflected(fn: Any, name: str) -> Any:
 
 
 # The operators, from one table: each calls the op itself, or with its operands swapped.
-for _op, _name in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"), (pow, "pow")):
+for _op, _name in ((add, "add"), (sub, "sub"), (mul, "mul"), (div, "truediv"), (pow, "pow"),
+                   (remainder, "mod"), (floor_divide, "floordiv"), (divmod, "divmod")):
     register_method(f"__{_name}__", _op)
     register_method(f"__r{_name}__", _reflected(_op, f"__r{_name}__"))
 

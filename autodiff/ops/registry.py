@@ -38,7 +38,7 @@ class Op:
     fn: Callable[..., Any]
     numpy: tuple[Any, ...]
     methods: tuple[str, ...]
-    differentiable: bool = True  # False: its result carries no gradient (argmax, floor_divide)
+    differentiable: bool = True  # False: its result carries no gradient (argmax, imag)
     convention: str = ""  # its gradient where the function has a kink or a jump (docs/numpy.md)
 
 

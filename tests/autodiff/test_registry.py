@@ -13,7 +13,8 @@ from autodiff.ops import registry
 
 OP_MODULES = ["activation", "arith", "elementwise", "indexing", "linalg", "reduce", "shape"]
 # Ops the op table cannot differentiate, with the reason.
-NOT_IN_THE_TABLE = {"positive": "returns its input itself: nothing is recorded"}
+NOT_IN_THE_TABLE = {"positive": "returns its input itself: nothing is recorded",
+                    "real": "of a real tensor: the tensor itself", "conj": "the same"}
 
 
 def _table_names() -> set[str]:
