@@ -44,6 +44,8 @@ BINARY: dict[str, tuple[Any, Callable[[Any, Any], Tensor], bool]] = {
     "div_": (np.true_divide, arith.div, True),
     "pow_": (np.power, arith.pow, True),
     "matmul_": (np.matmul, linalg.matmul, True),
+    "remainder_": (np.remainder, arith.remainder, True),
+    "floor_divide_": (np.floor_divide, arith.floor_divide, True),
 }
 
 

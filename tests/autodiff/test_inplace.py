@@ -291,3 +291,20 @@ def test_a_write_numpy_refused_is_not_counted():
     with pytest.raises(IndexError, match=r"setitem: cannot write .* into index 5"):
         t[5] = 1
     assert t._version == 0 and t.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("write, ref", [
+    (lambda t, o: t.__imod__(o), np.remainder),
+    (lambda t, o: t.__ifloordiv__(o), np.floor_divide),
+])
+def test_mod_and_floordiv_in_place_keep_the_tensor(write, ref):
+    a = np.array([5.5, -3.25, 7.0])
+    t = ad.tensor(a.copy())
+    same = write(t, 2.0)
+    assert same is t and t._version == 1
+    np.testing.assert_array_equal(t.data, ref(a, 2.0))
+    x = ad.tensor(a.copy(), requires_grad=True)
+    y = x * 1.0
+    write(y, 2.0)
+    y.sum().backward()  # remainder: gradient 1; floor_divide: 0
+    np.testing.assert_array_equal(x.grad.data, np.ones(3) if ref is np.remainder else np.zeros(3))
