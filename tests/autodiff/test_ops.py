@@ -211,7 +211,26 @@ def pad_kwargs(draw, xs):
 
 
 def clip_kwargs(draw, xs):
-    return {"min": -1.05, "max": 0.95}
+    """NumPy's names for the bounds: a_min/a_max, NumPy 2.1's min/max, either one None, or
+    none at all (a copy, as NumPy 2)."""
+    return draw(st.sampled_from([{"min": -1.05, "max": 0.95}, {"a_min": -1.05, "a_max": 0.95},
+                                 {"a_min": None, "a_max": 0.95}, {"min": -1.05}, {"max": 0.95},
+                                 {"a_min": 1.3, "a_max": -0.6}, {}]))
+
+
+def clip_bounds_inputs(draw):
+    """x and tensor bounds (broadcast against x), from value sets that never tie; min > max
+    in places. Sometimes min alone."""
+    sx, slo, shi = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2,
+                                                          max_side=3)).input_shapes
+    x = draw(arrays(sx, st.sampled_from([-2.0, -0.3, 0.4, 2.2, 0.1])))
+    lo = draw(arrays(slo, st.sampled_from([-1.05, 0.25, 1.3])))
+    hi = draw(arrays(shi, st.sampled_from([0.95, -0.6, 1.75])))
+    return [x, lo, hi] if draw(st.booleans()) else [x, lo]
+
+
+def clip_bounds_kwargs(draw, xs):
+    return {} if len(xs) == 3 else {"a_max": None}
 
 
 # -- draws for the math ufunc rows (issue 14) --
@@ -602,6 +621,7 @@ CASES = [
     Case("where", _where, _where_ref, where_inputs),
     Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
     # -- shape and joining (issue 14) --
+    Case("clip_tensor_bounds", ad.clip, np.clip, clip_bounds_inputs, clip_bounds_kwargs),
     Case("astype", lambda x: ad.astype(x, np.float32) * 1.0,
          lambda x: x.astype(np.float32), unary(), second_order=False,
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),
