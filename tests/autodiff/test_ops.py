@@ -233,6 +233,35 @@ def clip_bounds_kwargs(draw, xs):
     return {} if len(xs) == 3 else {"a_max": None}
 
 
+def take_kwargs(draw, xs):
+    x = xs[0]
+    axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)) if x.ndim else st.none())
+    n = x.size if axis is None else x.shape[axis]
+    mode = draw(st.sampled_from(["raise", "wrap", "clip"]))
+    values = st.integers(-n, n - 1) if mode == "raise" else st.integers(-2 * n - 1, 2 * n + 1)
+    indices = draw(hnp.arrays(np.int64, draw(shapes(max_dims=2, max_side=3)), elements=values))
+    return {"indices": indices, "axis": axis, "mode": mode}
+
+
+def take_along_axis_kwargs(draw, xs):
+    x = xs[0]
+    if draw(st.booleans()):  # of the flattened x: 1-D indices
+        indices = draw(hnp.arrays(np.int64, (draw(st.integers(1, 4)),),
+                                  elements=st.integers(-x.size, x.size - 1)))
+        return {"indices": indices, "axis": None}
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = [draw(st.sampled_from([1, n])) for n in x.shape]  # broadcast against x's axes
+    shape[axis] = draw(st.integers(1, 4))
+    n = x.shape[axis]
+    return {"indices": draw(hnp.arrays(np.int64, tuple(shape), elements=st.integers(-n, n - 1))),
+            "axis": axis}
+
+
+def sort_kwargs(draw, xs):
+    return {"axis": draw(st.one_of(st.none(), st.integers(-xs[0].ndim, xs[0].ndim - 1))),
+            "kind": draw(st.sampled_from([None, "quicksort", "stable", "heapsort"]))}
+
+
 # -- draws for the math ufunc rows (issue 14) --
 
 
@@ -622,6 +651,10 @@ CASES = [
     Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
     # -- shape and joining (issue 14) --
     Case("clip_tensor_bounds", ad.clip, np.clip, clip_bounds_inputs, clip_bounds_kwargs),
+    Case("take", ad.take, np.take, unary(), take_kwargs),
+    Case("take_along_axis", ad.take_along_axis, np.take_along_axis, unary(min_dims=1),
+         take_along_axis_kwargs),
+    Case("sort", ad.sort, np.sort, with_distinct(), sort_kwargs),
     Case("astype", lambda x: ad.astype(x, np.float32) * 1.0,
          lambda x: x.astype(np.float32), unary(), second_order=False,
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),

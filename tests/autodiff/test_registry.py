@@ -63,7 +63,8 @@ def test_every_registered_method_is_the_tensors():
 # The arguments NumPy's shape, joining and creation functions need to dispatch (issue 14).
 SHAPE_ARGS = {
     np.full_like: lambda x: (x, 1), np.linspace: lambda x: (x, 1), np.logspace: lambda x: (x, 1),
-    np.geomspace: lambda x: (x, 1),
+    np.geomspace: lambda x: (x, 1), np.take: lambda x: (x, 1),
+    np.take_along_axis: lambda x: (x, np.zeros((2, 2), int), 1),
 }
 
 
