@@ -62,8 +62,12 @@ def test_every_registered_method_is_the_tensors():
 
 # The arguments NumPy's shape, joining and creation functions need to dispatch (issue 14).
 SHAPE_ARGS = {
+    np.vstack: lambda x: ([x, x],), np.hstack: lambda x: ([x, x],),
+    np.dstack: lambda x: ([x, x],), np.column_stack: lambda x: ([x, x],),
     np.full_like: lambda x: (x, 1), np.linspace: lambda x: (x, 1), np.logspace: lambda x: (x, 1),
-    np.geomspace: lambda x: (x, 1), np.take: lambda x: (x, 1),
+    np.geomspace: lambda x: (x, 1), np.take: lambda x: (x, 1), np.repeat: lambda x: (x, 2),
+    np.tile: lambda x: (x, 2), np.roll: lambda x: (x, 1), np.moveaxis: lambda x: (x, 0, 1),
+    np.rollaxis: lambda x: (x, 1), np.array_split: lambda x: (x, 2),
     np.take_along_axis: lambda x: (x, np.zeros((2, 2), int), 1),
 }
 
