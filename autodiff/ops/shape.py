@@ -795,9 +795,19 @@ def _end_slice(value: Any, x: Tensor, axis: int) -> Tensor:
     return broadcast_to(t, (*x.shape[:axis], 1, *x.shape[axis + 1:])) if t.ndim == 0 else t
 
 
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "empty")
+
+
 @register(np.pad)
-def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
-    """Pad with a constant (np.pad's `pad_width`: an int, a pair, or a pair per axis).
+def pad(array: Any, pad_width: Any, mode: str = "constant", *, constant_values: Any = None,
+        reflect_type: str | None = None) -> Tensor:
+    """Pad every axis as np.pad does, in the modes a gradient makes sense for: 'constant'
+    (`constant_values`, 0 by default), 'edge', 'reflect' and 'symmetric' (`reflect_type`
+    'even', the default, or 'odd'), 'wrap', and 'empty' (zeros; NumPy leaves them unset).
+    `pad_width` and `constant_values` take NumPy's forms: a number, a (before, after) pair,
+    one pair per axis; `pad_width` also a dict {axis: width or pair}. Each output element's
+    gradient goes to the input elements it was made from; a constant padding gets none.
+    Modes 'linear_ramp', 'maximum', 'mean', 'median', 'minimum' and callables are refused.
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0]], requires_grad=True)
@@ -808,17 +818,91 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     >>> ad.pad(x, 1).sum().backward()
     >>> x.grad
     tensor([[1.]])
+    >>> ad.pad(ad.tensor([1.0, 2.0, 3.0]), (2, 1), mode="reflect")
+    tensor([3., 2., 1., 2., 3., 2.])
     """
-    x = as_tensor(x)
+    x = as_tensor(array)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported; the modes are "
+                         f"{', '.join(_PAD_MODES)}")
+    if constant_values is not None and mode != "constant":
+        raise ValueError(f"pad: constant_values is an argument of mode 'constant', not {mode!r}")
+    if reflect_type is not None and mode not in ("reflect", "symmetric"):
+        raise ValueError(f"pad: reflect_type is an argument of modes 'reflect' and "
+                         f"'symmetric', not {mode!r}")
+    if reflect_type not in (None, "even", "odd"):
+        raise ValueError(f"pad: reflect_type must be 'even' or 'odd', got {reflect_type!r}")
+    widths = _pad_widths(pad_width, x)
+    if mode in ("constant", "empty") or not x.ndim:
+        return Pad.apply(x, widths=widths, value=_constant_values(constant_values, x))
+    for axis, (lo, hi) in enumerate(widths):
+        if x.shape[axis] == 0 and (lo or hi):
+            raise ValueError(f"pad: cannot extend axis {axis} of size 0 (shape {x.shape}) "
+                             f"with mode {mode!r}; only 'constant' and 'empty' can")
+    out = x
+    for axis, (lo, hi) in enumerate(widths):  # one axis after the other, as NumPy
+        if lo or hi:
+            out = _pad_axis(out, axis, lo, hi, mode, reflect_type == "odd")
+    return out if out is not x else x.copy()
+
+
+def _pad_axis(x: Tensor, axis: int, lo: int, hi: int, mode: str, odd: bool) -> Tensor:
+    """x padded along one axis. Each output element is an input element: a gather at the
+    positions np.pad itself gives to np.arange(n). With reflect_type='odd' each is a
+    combination of input elements (2 * edge - reflection, repeatedly): a product with the
+    matrix np.pad makes of the identity, exact, (n + lo + hi) x n per line along the axis."""
+    n = x.shape[axis]
+    if not odd or n == 1:  # (NumPy extends an axis of size 1 by its edge, odd or not)
+        return take(x, np.pad(np.arange(n), (lo, hi), mode=mode), axis=axis)
+    weights = np.pad(np.eye(n, dtype=x.dtype), ((lo, hi), (0, 0)), mode=mode,
+                     reflect_type="odd")
+    return moveaxis(moveaxis(x, axis, -1) @ weights.T, -1, axis)
+
+
+def _pairs(op: str, what: str, value: Any, ndim: int) -> list[tuple[Any, Any]]:
+    """NumPy's forms of a per-axis, per-side argument (np.pad's pad_width, constant_values)
+    as one (before, after) pair per axis: a number, a pair, or one pair per axis."""
+    v = np.asarray(value)
+    if v.ndim < 3 and v.size == 1:
+        return [(v.ravel()[0], v.ravel()[0])] * ndim
+    if v.ndim < 3 and v.size == 2 and v.shape != (2, 1):
+        return [(v.ravel()[0], v.ravel()[1])] * ndim
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
+        return [tuple(p) for p in np.broadcast_to(v, (ndim, 2)).tolist()]
     except ValueError:
-        raise ValueError(f"pad: pad_width {pad_width} does not fit a tensor of shape "
-                         f"{x.shape} (an int, a pair, or one pair per axis)") from None
-    if (widths < 0).any():
-        raise ValueError(f"pad: widths must be >= 0, got {pad_width}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    return Pad.apply(x, widths=widths, value=constant_values)
+        raise ValueError(f"{op}: {what} {value!r} does not fit a tensor of {ndim} dimensions "
+                         "(a number, a (before, after) pair, or one pair per axis)") from None
+
+
+def _pad_widths(pad_width: Any, x: Tensor) -> tuple[tuple[int, int], ...]:
+    if isinstance(pad_width, dict):
+        seq = [(0, 0)] * x.ndim
+        for axis, w in pad_width.items():
+            seq[normalize_axis("pad", axis, x.ndim)] = (w, w) if hasattr(w, "__index__") else w
+        pad_width = seq
+    try:
+        kind = np.asarray(pad_width).dtype.kind
+    except ValueError:  # ragged
+        kind = "O"
+    if kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers (a number, a pair, one pair per "
+                        f"axis), got {pad_width!r}")
+    widths = tuple((int(a), int(b)) for a, b in _pairs("pad", "pad_width", pad_width, x.ndim))
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError(f"pad: widths must be >= 0, got {pad_width!r}")
+    return widths
+
+
+def _constant_values(values: Any, x: Tensor) -> Any:
+    if values is None:
+        return 0
+    if isinstance(values, Tensor):
+        if values.requires_grad:
+            raise TypeError("pad: constant_values is a tensor that requires grad; the padding "
+                            "carries no gradient back to it. Pass values.detach(), or join "
+                            "the tensors with ad.concatenate to differentiate the padding")
+        values = values.data
+    return _pairs("pad", "constant_values", values, x.ndim)
 
 
 def _copy_method(self: Tensor) -> Tensor:

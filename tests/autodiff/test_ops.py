@@ -205,9 +205,27 @@ def split_inputs(draw):
     return [draw(arrays(shape))]
 
 
+def pad_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=1, max_side=3))))]
+
+
 def pad_kwargs(draw, xs):
-    return {"pad_width": tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-                               for _ in range(xs[0].ndim)), "constant_values": 0.5}
+    """Every supported mode (not 'empty': NumPy leaves its values unset) and NumPy's forms of
+    pad_width (a number, a pair, a pair per axis, a dict) and constant_values."""
+    ndim = xs[0].ndim
+    width = st.integers(0, 2)  # beyond the size: reflections of reflections
+    pair = st.tuples(width, width)
+    kw = {"pad_width": draw(st.one_of(
+        width, pair, st.tuples(*[pair] * ndim),
+        st.dictionaries(st.integers(-ndim, ndim - 1), st.one_of(width, pair), max_size=2)))}
+    kw["mode"] = draw(st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]))
+    if kw["mode"] == "constant" and draw(st.booleans()):
+        value = floats()
+        kw["constant_values"] = draw(st.one_of(value, st.tuples(value, value),
+                                               st.tuples(*[st.tuples(value, value)] * ndim)))
+    if kw["mode"] in ("reflect", "symmetric") and draw(st.booleans()):
+        kw["reflect_type"] = draw(st.sampled_from(["even", "odd"]))
+    return kw
 
 
 def clip_kwargs(draw, xs):
@@ -782,7 +800,7 @@ CASES = [
     Case("split", lambda x: tuple(ad.split(x, 2, axis=0)),
          lambda x: tuple(np.split(x, 2, axis=0)), split_inputs),
     Case("where", _where, _where_ref, where_inputs),
-    Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
+    Case("pad", ad.pad, np.pad, pad_inputs, pad_kwargs),
     # -- shape and joining (issue 14) --
     Case("clip_tensor_bounds", ad.clip, np.clip, clip_bounds_inputs, clip_bounds_kwargs),
     Case("ravel", ad.ravel, np.ravel, unary(), order_kwargs),

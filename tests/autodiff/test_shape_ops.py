@@ -49,6 +49,17 @@ CASES_TORCH = {  # name: (ours on a Tensor, PyTorch's on a torch tensor, input s
     "take": (lambda x: ad.take(x, [[4, 0], [4, 5]]),
              lambda t, torch: torch.take(t, torch.tensor([[4, 0], [4, 5]])), (2, 3)),
     "ravel F": (lambda x: ad.ravel(x, "F"), lambda t, torch: t.T.reshape(-1), (2, 3)),
+    "pad reflect": (lambda x: ad.pad(x, ((0, 0), (2, 1), (1, 3)), "reflect"),
+                    lambda t, torch: torch.nn.functional.pad(t, (1, 3, 2, 1), mode="reflect"),
+                    (2, 4, 5)),
+    "pad edge": (lambda x: ad.pad(x, ((0, 0), (3, 1), (0, 2)), "edge"),
+                 lambda t, torch: torch.nn.functional.pad(t, (0, 2, 3, 1), mode="replicate"),
+                 (2, 3, 2)),
+    "pad wrap": (lambda x: ad.pad(x, ((0, 0), (2, 1), (1, 2)), "wrap"),
+                 lambda t, torch: torch.nn.functional.pad(t, (1, 2, 2, 1), mode="circular"),
+                 (2, 3, 4)),
+    "pad constant": (lambda x: ad.pad(x, ((0, 0), (2, 1)), constant_values=1.5),
+                     lambda t, torch: torch.nn.functional.pad(t, (2, 1), value=1.5), (3, 2)),
 }
 
 
@@ -136,6 +147,7 @@ def test_vstack_and_hstack_take_numpys_dtype_and_casting():
     lambda x: ad.repeat(x, 0, axis=1),
     lambda x: ad.diff(x, n=5, axis=1),
     lambda x: ad.take(x, np.zeros((0, 2), int), axis=0),
+    lambda x: ad.pad(x[:0], ((0, 0), (1, 2)), "reflect"),
 ])
 def test_empty_results_have_numpys_shape_and_a_zero_gradient(f):
     x = _leaf((3, 2))
@@ -197,6 +209,20 @@ def test_ravel_reads_any_memory_layout_as_numpy():
             np.testing.assert_array_equal(t.flatten(order).data, data.flatten(order))
     with pytest.raises(ValueError, match="ravel: order must be 'C', 'F', 'A' or 'K', got 'X'"):
         ad.ravel(t, "X")
+
+
+def test_pad_empty_mode_gives_zeros_and_odd_reflections_of_reflections():
+    x = _leaf((2, 3))
+    y = ad.pad(x, 2, "empty")
+    np.testing.assert_array_equal(y.data, np.pad(x.data, 2))  # NumPy's values are unset
+    v = ad.tensor([1.0, 3.0], requires_grad=True)
+    for mode in ("reflect", "symmetric"):  # pads longer than the axis: NumPy's iteration
+        np.testing.assert_array_equal(ad.pad(v, (5, 4), mode, reflect_type="odd").data,
+                                      np.pad(v.data, (5, 4), mode, reflect_type="odd"))
+    y = ad.pad(v, (2, 0), "reflect", reflect_type="odd")  # [3a - 2b, 2a - b, a, b]
+    np.testing.assert_array_equal(y.data, [-3.0, -1.0, 1.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [6.0, -2.0])
 
 
 def test_meshgrid_and_broadcast_arrays_return_views_unless_asked_to_copy():
@@ -270,6 +296,21 @@ def test_tensor_sort_method_is_refused_rather_than_differing_from_numpy_or_pytor
     (lambda x: ad.rollaxis(x, 0, 3), np.exceptions.AxisError, "rollaxis: start 3 is out of"),
     (lambda x: ad.diff(x, n=-1), ValueError, "diff: the order n must be >= 0"),
     (lambda x: ad.diff(x[0, 0]), ValueError, "diff: needs a tensor of at least 1 dimension"),
+    (lambda x: ad.pad(x, 1, "mean"), ValueError, "pad: mode 'mean' is not supported"),
+    (lambda x: ad.pad(x, 1, np.sum), ValueError, "pad: mode .* is not supported"),
+    (lambda x: ad.pad(x, 1, "edge", constant_values=1), ValueError,
+     "pad: constant_values is an argument of mode 'constant', not 'edge'"),
+    (lambda x: ad.pad(x, 1, reflect_type="odd"), ValueError, "pad: reflect_type is an"),
+    (lambda x: ad.pad(x, 1, "reflect", reflect_type="neither"), ValueError,
+     "pad: reflect_type must be"),
+    (lambda x: ad.pad(x, 1.0), TypeError, "pad: pad_width must be integers"),
+    (lambda x: ad.pad(x, (1, -1)), ValueError, "pad: widths must be >= 0"),
+    (lambda x: ad.pad(x, ((1, 1),) * 3), ValueError, "pad: pad_width .* does not fit"),
+    (lambda x: ad.pad(x, 1, constant_values=((1, 2),) * 3), ValueError,
+     "pad: constant_values .* does not fit"),
+    (lambda x: ad.pad(x[:0], 1, "wrap"), ValueError, "pad: cannot extend axis 0 of size 0"),
+    (lambda x: ad.pad(x, 1, constant_values=ad.tensor(1.0, requires_grad=True)), TypeError,
+     "pad: constant_values is a tensor that requires grad"),
     (lambda x: ad.clip(x, a_min=0, max=1), ValueError, "clip: give the bounds as a_min"),
     (lambda x: np.clip(x, 0, 1, out=np.empty((2, 3))), TypeError, "np.clip.*'out'"),
     (lambda x: ad.meshgrid(x, sparse=True, copy=False, spam=1), TypeError, "spam"),
@@ -278,3 +319,15 @@ def test_refused_arguments_raise_errors_that_name_the_op(call, error, message):
     x = _leaf((2, 3))
     with pytest.raises(error, match=message):
         call(x)
+
+
+def test_pad_takes_numpys_argument_forms():
+    x = _leaf((2, 3))
+    for width in (1, (1, 2), ((1, 0), (0, 2)), {1: 2}, {-2: (1, 0)}, ((1,), (2,))):
+        for values in (None, 2.5, (1.0, 2.0), ((1.0, 2.0), (3.0, 4.0))):
+            kw = {} if values is None else {"constant_values": values}
+            np.testing.assert_array_equal(np.pad(x, width, **kw).data,
+                                          np.pad(x.data, width, **kw))
+    values = ad.tensor([1.0, 2.0])  # a tensor that does not require grad: its values
+    np.testing.assert_array_equal(ad.pad(x, 1, constant_values=values).data,
+                                  np.pad(x.data, 1, constant_values=[1.0, 2.0]))
