@@ -27,8 +27,10 @@ from autodiff.anomaly import (
 from autodiff.backward import gradients
 from autodiff.creation import (
     arange,
+    empty_like,
     eye,
     full,
+    full_like,
     generator,
     get_rng_state,
     manual_seed,
@@ -75,7 +77,8 @@ from autodiff.versions import increment_version
 __version__ = "0.1.0"
 
 __all__ = [
-    "anomaly_scope", "arange", "detect_anomaly", "enable_grad", "eye", "full", "Function",
+    "anomaly_scope", "arange", "detect_anomaly", "empty_like", "enable_grad", "eye", "full",
+    "full_like", "Function",
     "generator", "get_default_dtype", "get_rng_state", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacfwd", "jacobian", "jvp",
     "keep_freed_memory", "linearize", "manual_seed", "no_grad", "normalize_axis", "ones",

@@ -1,5 +1,7 @@
-"""Making tensors: tensor, zeros, ones, full, arange, eye, rand, randn, zeros_like, ones_like,
-and the seedable random generator (manual_seed).
+"""Making tensors: tensor, zeros, ones, full, arange, eye, rand, randn; zeros_like, ones_like,
+full_like, empty_like (registered: np.zeros_like(t) and its kin reach them; their results
+carry no gradient); and the seedable random generator (manual_seed). np.linspace, np.logspace
+and np.geomspace with tensor bounds raise a TypeError: their values would carry no gradient.
 
 >>> import autodiff as ad
 >>> ad.manual_seed(0)
@@ -17,7 +19,12 @@ from typing import Any
 import numpy as np
 
 from autodiff.dtypes import get_default_dtype
+from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
+
+__all__ = ["arange", "empty_like", "eye", "full", "full_like", "generator", "get_rng_state",
+           "manual_seed", "ones", "ones_like", "rand", "randn", "set_rng_state", "tensor",
+           "zeros", "zeros_like"]
 
 _rng = np.random.default_rng()
 
@@ -138,7 +145,8 @@ def full(shape: int | Sequence[int], value: float, dtype: Any = None,
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, stop); integers give int64 (indices, labels) as in
-    NumPy and PyTorch, floats give the default dtype.
+    NumPy and PyTorch, floats give the default dtype. Tensor bounds raise a TypeError (the
+    values would carry no gradient of them): pass plain numbers (t.item()).
 
     >>> import autodiff as ad
     >>> ad.arange(4)
@@ -146,6 +154,9 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     >>> ad.arange(0.0, 1.0, 0.25)
     tensor([0.  , 0.25, 0.5 , 0.75])
     """
+    if any(isinstance(v, Tensor) for v in (start, stop, step)):
+        raise TypeError("arange: its bounds are tensors, and the result would carry no "
+                        "gradient of them; pass plain numbers (t.item())")
     ints = all(isinstance(v, int | np.integer) for v in (start, stop, step) if v is not None)
     dt = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if ints
                                                     else get_default_dtype())
@@ -188,24 +199,94 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     return Tensor(data, requires_grad=requires_grad)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros of t's shape and dtype.
+def _like(make: Any, op: str, a: Any, *fill: Any, dtype: Any, order: str, shape: Any,
+          device: Any, requires_grad: bool) -> Tensor:
+    """make(a's array, *fill, ...) as a new tensor (the NumPy function checks the arguments)."""
+    if device not in (None, "cpu"):
+        raise ValueError(f"{op}: device must be 'cpu' or None, got {device!r}")
+    arr = a.data if isinstance(a, Tensor) else np.asarray(a)
+    return Tensor(make(arr, *fill, dtype=dtype, order=order, shape=shape),
+                  requires_grad=requires_grad)
 
+
+@register(np.zeros_like, differentiable=False)
+def zeros_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+               shape: Any = None, *, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of a's shape and dtype (or `dtype`, `shape`), as np.zeros_like; a new tensor
+    that does not require grad (unless asked). `subok` has no effect: the result is a tensor.
+
+    >>> import numpy as np
     >>> import autodiff as ad
-    >>> x = ad.ones((2, 3))
-    >>> ad.zeros_like(x).shape
-    (2, 3)
+    >>> x = ad.ones((2, 3), requires_grad=True)
+    >>> ad.zeros_like(x).shape, np.zeros_like(x).requires_grad
+    ((2, 3), False)
     """
-    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.zeros_like(arr, dtype=dtype), requires_grad=requires_grad)
+    return _like(np.zeros_like, "zeros_like", a, dtype=dtype, order=order, shape=shape,
+                 device=device, requires_grad=requires_grad)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones of t's shape and dtype.
+@register(np.ones_like, differentiable=False)
+def ones_like(a: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+              shape: Any = None, *, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones of a's shape and dtype (or `dtype`, `shape`), as np.ones_like; a new tensor that
+    does not require grad (unless asked).
 
     >>> import autodiff as ad
     >>> ad.ones_like(ad.zeros((2, 2), dtype='float64')).dtype
     dtype('float64')
     """
-    arr = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.ones_like(arr, dtype=dtype), requires_grad=requires_grad)
+    return _like(np.ones_like, "ones_like", a, dtype=dtype, order=order, shape=shape,
+                 device=device, requires_grad=requires_grad)
+
+
+@register(np.full_like, differentiable=False)
+def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True,
+              shape: Any = None, *, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` in a's shape and dtype (or `dtype`, `shape`), as np.full_like; a new
+    tensor that does not require grad (unless asked). A fill value that requires grad is
+    refused: write `value * ad.ones_like(a)` to differentiate through it.
+
+    >>> import autodiff as ad
+    >>> ad.full_like(ad.zeros(3), 0.5)
+    tensor([0.5, 0.5, 0.5])
+    """
+    if isinstance(fill_value, Tensor):
+        if fill_value.requires_grad:
+            raise TypeError("full_like: fill_value is a tensor that requires grad, and the "
+                            "result would not carry its gradient; use fill_value * "
+                            "ad.ones_like(a) to keep it, or fill_value.detach()")
+        fill_value = fill_value.data
+    return _like(np.full_like, "full_like", a, fill_value, dtype=dtype, order=order,
+                 shape=shape, device=device, requires_grad=requires_grad)
+
+
+@register(np.empty_like, differentiable=False)
+def empty_like(prototype: Any, /, dtype: Any = None, order: str = "K", subok: bool = True,
+               shape: Any = None, *, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of prototype's shape and dtype (or `dtype`, `shape`) whose values are
+    whatever the memory held, as np.empty_like; it does not require grad (unless asked).
+
+    >>> import autodiff as ad
+    >>> ad.empty_like(ad.ones((2, 3))).shape
+    (2, 3)
+    """
+    return _like(np.empty_like, "empty_like", prototype, dtype=dtype, order=order, shape=shape,
+                 device=device, requires_grad=requires_grad)
+
+
+def _refuse_tensor_bounds(func: Any) -> None:
+    """np.linspace(t, ...) and its kin: a clear TypeError (their values would carry no
+    gradient of the tensor bounds). NumPy dispatches them on their bounds only."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"np.{func.__name__}: its bounds are tensors, and the result would "
+                        f"carry no gradient of them; pass plain numbers (t.item()), or build "
+                        "the values from the tensors with ad ops (start + (stop - start) * "
+                        "ad.arange(n) / (n - 1))")
+
+    refuse.__name__ = f"_refuse_{func.__name__}"
+    register(func, public=False)(refuse)
+
+
+for _func in (np.linspace, np.logspace, np.geomspace):
+    _refuse_tensor_bounds(_func)

@@ -246,20 +246,43 @@ def cos(x: Any) -> Tensor:
     return Cos.apply(as_tensor(x))
 
 
-@register(np.clip, method=True)
-def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
-    """Limit values to [min, max] (NumPy's clip, PyTorch's clamp); either bound may be None.
+@register(np.clip, method=True, convention="the gradient passes to x where min <= x <= max, "
+          "bounds included; to a bound that requires grad where it is the value (min where "
+          "x < min < max, max where x > max or max < min), as PyTorch's clamp")
+def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
+         max: Any = None) -> Tensor:
+    """Limit values to [min, max] (NumPy's clip, PyTorch's clamp); either bound may be None
+    (both None: a copy, as NumPy 2). The bounds go by NumPy's names, positional `a_min`,
+    `a_max` or NumPy 2.1's keywords `min`, `max` (not both kinds), and broadcast with `a`;
+    where min > max the result is max. A bound that requires grad gets its gradient.
 
     >>> import autodiff as ad
     >>> ad.clip(ad.tensor([-2.0, 0.5, 3.0]), -1, 1).tolist()
     [-1.0, 0.5, 1.0]
+    >>> ad.tensor([-2.0, 0.5, 3.0]).clip(max=1).tolist()
+    [-2.0, 0.5, 1.0]
     """
-    x = as_tensor(x)
-    if min is None and max is None:
-        raise ValueError("clip: give min, max or both (both are None)")
+    if (a_min is not None or a_max is not None) and (min is not None or max is not None):
+        raise ValueError("clip: give the bounds as a_min, a_max or as min, max, not both")
+    lo, hi = (a_min, a_max) if a_min is not None or a_max is not None else (min, max)
+    x = as_tensor(a)
+    if lo is None and hi is None:
+        return x.copy()
+    if any(isinstance(b, Tensor) and b.requires_grad for b in (lo, hi)):
+        from autodiff.ops.indexing import where  # (indexing imports nothing of this module)
+
+        xd = x.data
+        lod = np.asarray(-np.inf if lo is None else lo.data if isinstance(lo, Tensor) else lo)
+        hid = np.asarray(np.inf if hi is None else hi.data if isinstance(hi, Tensor) else hi)
+        out = where((xd >= lod) & (xd <= hid), x, np.clip(xd, lod, hid))
+        if lo is not None:  # the value where x < min < max
+            out = where((xd < lod) & (lod < hid), lo, out)
+        if hi is not None:  # the value where x > max, and wherever max < min
+            out = where((xd > hid) | (hid < lod), hi, out)
+        return out
     dt = x.data.dtype
-    lo = None if min is None else np.asarray(min.data if isinstance(min, Tensor) else min, dt)
-    hi = None if max is None else np.asarray(max.data if isinstance(max, Tensor) else max, dt)
+    lo = None if lo is None else np.asarray(lo.data if isinstance(lo, Tensor) else lo, dt)
+    hi = None if hi is None else np.asarray(hi.data if isinstance(hi, Tensor) else hi, dt)
     return Clip.apply(x, lo=lo, hi=hi)
 
 

@@ -1,5 +1,6 @@
 """Indexing: getitem (slices, integer arrays, boolean masks), its adjoint index_add, setitem
-(out of place; `t[i] = v` writes its result in place) and where.
+(out of place; `t[i] = v` writes its result in place), where, and the gathers built on
+getitem: take, take_along_axis and sort (whose gradient follows its permutation).
 
 Repeated integer indices accumulate their gradients (np.add.at).
 
@@ -19,10 +20,11 @@ import numpy as np
 from autodiff.dtypes import constant_like
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor, pair
-from autodiff.ops.registry import register
+from autodiff.ops.axes import normalize_axis
+from autodiff.ops.registry import register, register_method
 from autodiff.tensor import Tensor
 
-__all__ = ["getitem", "setitem", "where"]
+__all__ = ["getitem", "setitem", "sort", "take", "take_along_axis", "where"]
 
 
 class GetItem(Function):
@@ -190,3 +192,146 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         sb = b.shape if isinstance(b, Tensor) else np.shape(b)
         raise ValueError(f"where: shapes {c.shape}, {sa} and {sb} cannot be broadcast "
                          "together") from None
+
+
+def integer_array(op: str, what: str, values: Any) -> np.ndarray:
+    """`values` (a list, an array, an integer tensor) as a new np.intp array (the backward
+    keeps it, and the caller may write into theirs), cast as NumPy casts take's indices and
+    repeat's counts: booleans count 0 and 1, floats truncate."""
+    arr = np.asarray(values.data if isinstance(values, Tensor) else values)
+    if arr.dtype.kind not in "biuf" and arr.size:
+        raise TypeError(f"{op}: {what} must be integers, got dtype {arr.dtype}")
+    return arr.astype(np.intp)
+
+
+def _check_bounds(op: str, idx: np.ndarray, axis: int, n: int) -> None:
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.min() if idx.min() < -n else idx.max()
+        raise IndexError(f"{op}: index {bad} is out of bounds for axis {axis} with size {n}")
+
+
+@register(np.take, method=True)
+def take(a: Any, indices: Any, axis: int | None = None, out: None = None,
+         mode: str = "raise") -> Tensor:
+    """Elements of `a` at `indices` along `axis` (of the flattened `a` when axis is None), as
+    np.take: the result has shape a.shape[:axis] + indices.shape + a.shape[axis + 1:]. mode
+    'raise': negative indices count from the end, others raise; 'wrap': indices modulo the
+    size; 'clip': indices clipped into [0, size - 1] (negative ones to 0). The gradient adds
+    up where an index repeats. `out` is not supported (the result is a new tensor).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    >>> ad.take(x, [2, 0, 2], axis=1)
+    tensor([[3., 1., 3.],
+            [6., 4., 6.]], grad_fn=<getitem>)
+    >>> ad.take(x, [2, 0, 2], axis=1).sum().backward()
+    >>> x.grad
+    tensor([[1., 0., 2.],
+            [1., 0., 2.]])
+    """
+    if out is not None:
+        raise TypeError("take: out= is not supported (the result is a new tensor)")
+    a = as_tensor(a)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    axis = normalize_axis("take", axis, a.ndim)
+    n = a.shape[axis]
+    idx = integer_array("take", "indices", indices)
+    if mode == "raise":
+        _check_bounds("take", idx, axis, n)
+    elif mode in ("wrap", "clip"):
+        if n == 0 and idx.size:
+            raise IndexError(f"take: cannot take from axis {axis} of size 0 (shape {a.shape})")
+        idx = idx % n if mode == "wrap" else np.clip(idx, 0, n - 1)
+    else:
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    return GetItem.apply(a, index=(slice(None),) * axis + (idx,))
+
+
+def _along_axis(idx: np.ndarray, axis: int, shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """The advanced index that picks idx[..., i, ...] along `axis` of an array of `shape`:
+    an arange for each other axis, shaped to broadcast against idx (np.take_along_axis's)."""
+    ndim = len(shape)
+    return tuple(idx if i == axis else
+                 np.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
+                 for i, n in enumerate(shape))
+
+
+@register(np.take_along_axis)
+def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Tensor:
+    """out[..., i, ...] = arr[..., indices[..., i, ...], ...] along `axis` (the flattened
+    `arr` when axis is None, with 1-D `indices`), as np.take_along_axis: `indices` has arr's
+    number of dimensions, and its other axes broadcast against arr's. Pairs with argsort and
+    argmax(keepdims=True); the gradient adds up where an index repeats.
+
+    >>> import numpy as np
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[3.0, 1.0, 2.0]], requires_grad=True)
+    >>> ad.take_along_axis(x, np.argsort(x.detach().numpy(), axis=1), axis=1)
+    tensor([[1., 2., 3.]], grad_fn=<getitem>)
+    """
+    arr = as_tensor(arr)
+    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if idx.dtype.kind not in "iu":
+        raise IndexError(f"take_along_axis: indices must be an integer array, got dtype "
+                         f"{idx.dtype}")
+    idx = idx.astype(np.intp)  # a copy: the backward keeps it
+    if axis is None:
+        if idx.ndim != 1:
+            raise ValueError(f"take_along_axis: with axis=None, indices must be 1-D, got shape "
+                             f"{idx.shape}")
+        arr, axis = arr.reshape(-1), 0
+    axis = normalize_axis("take_along_axis", axis, arr.ndim)
+    if idx.ndim != arr.ndim:
+        raise ValueError(f"take_along_axis: indices of shape {idx.shape} and arr of shape "
+                         f"{arr.shape} must have the same number of dimensions")
+    _check_bounds("take_along_axis", idx, axis, arr.shape[axis])
+    try:
+        return GetItem.apply(arr, index=_along_axis(idx, axis, arr.shape))
+    except IndexError:
+        raise IndexError(f"take_along_axis: indices of shape {idx.shape} do not broadcast "
+                         f"against arr of shape {arr.shape} outside axis {axis}") from None
+
+
+@register(np.sort, convention="the gradient follows the permutation: each element gets the "
+          "gradient of the place it was sorted to; tied elements keep their order (a stable "
+          "sort, whatever `kind`), as PyTorch's sort(stable=True)")
+def sort(a: Any, axis: int | None = -1, kind: str | None = None, order: None = None, *,
+         stable: bool | None = None) -> Tensor:
+    """A sorted copy along `axis` (of the flattened `a` when axis is None), as np.sort; NaNs
+    go last. The gradient follows the permutation; tied elements keep their order (the
+    permutation is a stable sort's, whatever `kind`, so the gradient is deterministic).
+    `order` (for structured arrays) is refused. Tensors have no `sort` method: ndarray's
+    sorts in place and PyTorch's returns (values, indices), so either would surprise someone.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    >>> y = ad.sort(x)
+    >>> y
+    tensor([1., 2., 3.], grad_fn=<getitem>)
+    >>> (y * ad.tensor([1.0, 10.0, 100.0])).sum().backward()
+    >>> x.grad
+    tensor([100.,   1.,  10.])
+    """
+    if order is not None:
+        raise ValueError("sort: order= applies to structured arrays; tensors have no fields")
+    # NumPy's own check of kind and stable (NumPy < 2 has no stable=)
+    np.sort(np.zeros(1), kind=kind, **({} if stable is None else {"stable": stable}))
+    a = as_tensor(a)
+    if axis is None:
+        a, axis = a.reshape(-1), 0
+    axis = normalize_axis("sort", axis, a.ndim)
+    perm = np.argsort(a.data, axis=axis, kind="stable")
+    return GetItem.apply(a, index=_along_axis(perm, axis, a.shape))
+
+
+def _sort_method(self: Tensor, *args: Any, **kwargs: Any) -> None:
+    """Refused: see `sort`."""
+    raise TypeError(
+        "Tensor.sort() is not provided: NumPy's ndarray.sort sorts in place and returns None, "
+        "PyTorch's Tensor.sort returns (values, indices), and either would silently surprise "
+        "users of the other. Use np.sort(t) or ad.sort(t) (a sorted copy, differentiable) and "
+        "np.argsort(t.detach()) for the indices.")
+
+
+register_method("sort", _sort_method)

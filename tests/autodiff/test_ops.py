@@ -206,13 +206,213 @@ def split_inputs(draw):
     return [draw(arrays(shape))]
 
 
+def pad_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=1, max_side=3))))]
+
+
 def pad_kwargs(draw, xs):
-    return {"pad_width": tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-                               for _ in range(xs[0].ndim)), "constant_values": 0.5}
+    """Every supported mode (not 'empty': NumPy leaves its values unset) and NumPy's forms of
+    pad_width (a number, a pair, a pair per axis, a dict) and constant_values."""
+    ndim = xs[0].ndim
+    width = st.integers(0, 2)  # beyond the size: reflections of reflections
+    pair = st.tuples(width, width)
+    kw = {"pad_width": draw(st.one_of(
+        width, pair, st.tuples(*[pair] * ndim),
+        st.dictionaries(st.integers(-ndim, ndim - 1), st.one_of(width, pair), max_size=2)))}
+    kw["mode"] = draw(st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]))
+    if kw["mode"] == "constant" and draw(st.booleans()):
+        value = floats()
+        kw["constant_values"] = draw(st.one_of(value, st.tuples(value, value),
+                                               st.tuples(*[st.tuples(value, value)] * ndim)))
+    if kw["mode"] in ("reflect", "symmetric") and draw(st.booleans()):
+        kw["reflect_type"] = draw(st.sampled_from(["even", "odd"]))
+    return kw
 
 
 def clip_kwargs(draw, xs):
-    return {"min": -1.05, "max": 0.95}
+    """NumPy's names for the bounds: a_min/a_max, NumPy 2.1's min/max, either one None, or
+    none at all (a copy, as NumPy 2)."""
+    return draw(st.sampled_from([{"min": -1.05, "max": 0.95}, {"a_min": -1.05, "a_max": 0.95},
+                                 {"a_min": None, "a_max": 0.95}, {"min": -1.05}, {"max": 0.95},
+                                 {"a_min": 1.3, "a_max": -0.6}, {}]))
+
+
+def clip_bounds_inputs(draw):
+    """x and tensor bounds (broadcast against x), from value sets that never tie; min > max
+    in places. Sometimes min alone."""
+    sx, slo, shi = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2,
+                                                          max_side=3)).input_shapes
+    x = draw(arrays(sx, st.sampled_from([-2.0, -0.3, 0.4, 2.2, 0.1])))
+    lo = draw(arrays(slo, st.sampled_from([-1.05, 0.25, 1.3])))
+    hi = draw(arrays(shi, st.sampled_from([0.95, -0.6, 1.75])))
+    return [x, lo, hi] if draw(st.booleans()) else [x, lo]
+
+
+def clip_bounds_kwargs(draw, xs):
+    return {} if len(xs) == 3 else {"a_max": None}
+
+
+def order_kwargs(draw, xs):
+    return {"order": draw(st.sampled_from(["C", "F", "A", "K"]))}
+
+
+def stacking_inputs(kind):
+    """Tensors a stacking function joins: shapes that agree except along its axis (after
+    NumPy's atleast_nd), with 0-d and 1-D ones where the function allows them."""
+    def draw_inputs(draw):
+        n = draw(st.integers(1, 3))
+        side = st.integers(1, 3)
+        if kind == "vstack":  # rows: (c,) or (r, c), or all (r, c, d)
+            tail = draw(st.sampled_from([(draw(side),), (draw(side), draw(side))]))
+            shapes_ = [tail if len(tail) == 1 and draw(st.booleans()) else (draw(side), *tail)
+                       for _ in range(n)]
+        elif kind == "hstack":  # all 0-d or 1-D, or all (r, c_i) / (r, c_i, d)
+            if draw(st.booleans()):
+                shapes_ = [draw(st.sampled_from([(), (draw(side),)])) for _ in range(n)]
+            else:
+                r, tail = draw(side), draw(st.sampled_from([(), (draw(side),)]))
+                shapes_ = [(r, draw(side), *tail) for _ in range(n)]
+        elif kind == "dstack":  # (m, n), (m, n, k_i), and (n,) when m == 1
+            m, c = draw(side), draw(side)
+            forms = [lambda: (m, c), lambda: (m, c, draw(side))] + ([lambda: (c,)] if m == 1
+                                                                     else [])
+            shapes_ = [draw(st.sampled_from(forms))() for _ in range(n)]
+        else:  # column_stack: (r,) columns or (r, c_i) blocks
+            r = draw(side)
+            shapes_ = [draw(st.sampled_from([(r,), (r, draw(side))])) for _ in range(n)]
+        return [draw(arrays(s)) for s in shapes_]
+    return draw_inputs
+
+
+def several(min_n=1, max_n=3, max_dims=3):
+    def draw_inputs(draw):
+        return [draw(arrays(draw(shapes(max_dims=max_dims))))
+                for _ in range(draw(st.integers(min_n, max_n)))]
+    return draw_inputs
+
+
+def broadcast_inputs(draw):
+    n = draw(st.integers(1, 3))
+    return [draw(arrays(s)) for s in draw(hnp.mutually_broadcastable_shapes(
+        num_shapes=n, max_dims=3, max_side=3)).input_shapes]
+
+
+# Empty outputs are left to tests/autodiff/test_shape_ops.py: gradgradcheck cannot take them.
+
+
+def tile_kwargs(draw, xs):
+    rep = st.integers(1, 2)
+    return {"reps": draw(st.one_of(rep, st.lists(rep, max_size=3).map(tuple)))}
+
+
+def repeat_kwargs(draw, xs):
+    axis = draw(st.one_of(st.none(), st.integers(-xs[0].ndim, xs[0].ndim - 1)
+                          if xs[0].ndim else st.none()))
+    n = xs[0].size if axis is None else xs[0].shape[axis]
+    counts = draw(st.one_of(st.integers(1, 2), st.lists(st.integers(0, 2), min_size=n,
+                                                         max_size=n)))
+    if isinstance(counts, list) and not sum(counts):
+        counts[0] = 1
+    return {"repeats": counts, "axis": axis}
+
+
+def flip_kwargs(draw, xs):
+    return {"axis": draw(valid_axes(xs[0].ndim))}
+
+
+def roll_kwargs(draw, xs):
+    ndim, shift = xs[0].ndim, st.integers(-5, 5)
+    if not ndim or draw(st.booleans()):
+        return {"shift": draw(shift), "axis": None}
+    axes = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=3))  # may repeat
+    return {"shift": draw(st.one_of(shift, st.lists(shift, min_size=len(axes),
+                                                     max_size=len(axes)))), "axis": axes}
+
+
+def moveaxis_kwargs(draw, xs):
+    ndim = xs[0].ndim
+    k = draw(st.integers(0, ndim))
+    axes = st.permutations(range(ndim)).map(lambda p: [a - ndim * (a % 2) for a in p[:k]])
+    return {"source": draw(axes), "destination": draw(axes)}
+
+
+def rollaxis_kwargs(draw, xs):
+    ndim = xs[0].ndim
+    return {"axis": draw(st.integers(-ndim, ndim - 1)), "start": draw(st.integers(-ndim, ndim))}
+
+
+def take_kwargs(draw, xs):
+    x = xs[0]
+    axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)) if x.ndim else st.none())
+    n = x.size if axis is None else x.shape[axis]
+    mode = draw(st.sampled_from(["raise", "wrap", "clip"]))
+    values = st.integers(-n, n - 1) if mode == "raise" else st.integers(-2 * n - 1, 2 * n + 1)
+    indices = draw(hnp.arrays(np.int64, draw(shapes(max_dims=2, max_side=3)), elements=values))
+    return {"indices": indices, "axis": axis, "mode": mode}
+
+
+def take_along_axis_kwargs(draw, xs):
+    x = xs[0]
+    if draw(st.booleans()):  # of the flattened x: 1-D indices
+        indices = draw(hnp.arrays(np.int64, (draw(st.integers(1, 4)),),
+                                  elements=st.integers(-x.size, x.size - 1)))
+        return {"indices": indices, "axis": None}
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = [draw(st.sampled_from([1, n])) for n in x.shape]  # broadcast against x's axes
+    shape[axis] = draw(st.integers(1, 4))
+    n = x.shape[axis]
+    return {"indices": draw(hnp.arrays(np.int64, tuple(shape), elements=st.integers(-n, n - 1))),
+            "axis": axis}
+
+
+def sort_kwargs(draw, xs):
+    return {"axis": draw(st.one_of(st.none(), st.integers(-xs[0].ndim, xs[0].ndim - 1))),
+            "kind": draw(st.sampled_from([None, "quicksort", "stable", "heapsort"]))}
+
+
+def diff_kwargs(draw, xs):
+    """prepend and append: absent, a number, or an array of one or two slices; 1 <= n < the
+    joined length (n = 0 returns the input itself, a leaf: test_shape_ops.py)."""
+    x = xs[0]
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    kw, length = {"axis": axis}, x.shape[axis]
+    for end in ("prepend", "append"):
+        form = draw(st.sampled_from(["absent", "number", "array"]))
+        if form == "number" or (form == "absent" and end == "append" and length == 1):
+            kw[end] = draw(floats())
+            length += 1
+        elif form == "array":
+            shape = list(x.shape)
+            shape[axis] = draw(st.integers(1, 2))
+            kw[end] = draw(arrays(tuple(shape)))
+            length += shape[axis]
+    kw["n"] = draw(st.integers(1, min(3, length - 1)))
+    return kw
+
+
+def array_split_kwargs(draw, xs):
+    axis = draw(st.integers(-xs[0].ndim, xs[0].ndim - 1))
+    n = xs[0].shape[axis]
+    cuts = st.lists(st.integers(1, n - 1), unique=True, max_size=3).map(sorted) if n > 1 \
+        else st.just([])  # no empty piece
+    cuts = cuts.flatmap(lambda c: st.tuples(*[st.sampled_from([i, i - n]) for i in c]))
+    return {"indices_or_sections": draw(st.one_of(st.integers(1, n), cuts.map(list))),
+            "axis": axis}
+
+
+def meshgrid_inputs(draw):
+    return [draw(arrays(draw(st.sampled_from([(draw(st.integers(1, 3)),), (1, 2), ()]))))
+            for _ in range(draw(st.integers(1, 3)))]
+
+
+def meshgrid_kwargs(draw, xs):
+    return {"indexing": draw(st.sampled_from(["xy", "ij"])), "sparse": draw(st.booleans()),
+            "copy": draw(st.booleans())}
+
+
+def _stacker(f):
+    """A stacking function as a row's op: the row's inputs are the list it joins."""
+    return lambda *xs: f(list(xs))
 
 
 # -- draws for the math ufunc rows (issue 14) --
@@ -661,8 +861,34 @@ CASES = [
     Case("split", lambda x: tuple(ad.split(x, 2, axis=0)),
          lambda x: tuple(np.split(x, 2, axis=0)), split_inputs),
     Case("where", _where, _where_ref, where_inputs),
-    Case("pad", ad.pad, np.pad, unary(min_dims=1), pad_kwargs),
+    Case("pad", ad.pad, np.pad, pad_inputs, pad_kwargs),
     # -- shape and joining (issue 14) --
+    Case("clip_tensor_bounds", ad.clip, np.clip, clip_bounds_inputs, clip_bounds_kwargs),
+    Case("ravel", ad.ravel, np.ravel, unary(), order_kwargs),
+    Case("vstack", _stacker(ad.vstack), _stacker(np.vstack), stacking_inputs("vstack")),
+    Case("hstack", _stacker(ad.hstack), _stacker(np.hstack), stacking_inputs("hstack")),
+    Case("dstack", _stacker(ad.dstack), _stacker(np.dstack), stacking_inputs("dstack")),
+    Case("column_stack", _stacker(ad.column_stack), _stacker(np.column_stack),
+         stacking_inputs("column_stack")),
+    Case("atleast_1d", ad.atleast_1d, np.atleast_1d, several()),
+    Case("atleast_2d", ad.atleast_2d, np.atleast_2d, several()),
+    Case("atleast_3d", ad.atleast_3d, np.atleast_3d, several()),
+    Case("tile", ad.tile, np.tile, unary(), tile_kwargs),
+    Case("repeat", ad.repeat, np.repeat, unary(), repeat_kwargs),
+    Case("flip", ad.flip, np.flip, unary(), flip_kwargs),
+    Case("fliplr", ad.fliplr, np.fliplr, unary(min_dims=2)),
+    Case("flipud", ad.flipud, np.flipud, unary(min_dims=1)),
+    Case("roll", ad.roll, np.roll, unary(), roll_kwargs),
+    Case("moveaxis", ad.moveaxis, np.moveaxis, unary(), moveaxis_kwargs),
+    Case("rollaxis", ad.rollaxis, np.rollaxis, unary(min_dims=1), rollaxis_kwargs),
+    Case("take", ad.take, np.take, unary(), take_kwargs),
+    Case("take_along_axis", ad.take_along_axis, np.take_along_axis, unary(min_dims=1),
+         take_along_axis_kwargs),
+    Case("sort", ad.sort, np.sort, with_distinct(), sort_kwargs),
+    Case("diff", ad.diff, np.diff, unary(min_dims=1), diff_kwargs),
+    Case("array_split", ad.array_split, np.array_split, unary(min_dims=1), array_split_kwargs),
+    Case("meshgrid", ad.meshgrid, np.meshgrid, meshgrid_inputs, meshgrid_kwargs),
+    Case("broadcast_arrays", ad.broadcast_arrays, np.broadcast_arrays, broadcast_inputs),
     Case("astype", lambda x: ad.astype(x, np.float32) * 1.0,
          lambda x: x.astype(np.float32), unary(), second_order=False,
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),

@@ -12,6 +12,9 @@ import autodiff as ad
 from autodiff.ops import registry
 
 OP_MODULES = ["activation", "arith", "elementwise", "indexing", "linalg", "reduce", "shape"]
+# Modules outside autodiff.ops that register some of their functions (creation from a tensor,
+# np.zeros_like(t) -> ad.zeros_like): those must be in the module's __all__.
+OTHER_OP_MODULES = ["autodiff.creation"]
 # Ops the op table cannot differentiate, with the reason.
 NOT_IN_THE_TABLE = {"positive": "returns its input itself: nothing is recorded",
                     "real": "of a real tensor: the tensor itself", "conj": "the same"}
@@ -33,6 +36,12 @@ def test_every_op_is_public_and_every_public_op_is_registered():
         for op in module.__all__:
             assert op in registry.OPS, f"autodiff.ops.{name}.{op} is in __all__ but not registered"
             assert registry.OPS[op].fn.__module__ == module.__name__
+    for name in OTHER_OP_MODULES:
+        module = importlib.import_module(name)
+        ops = {op for op, entry in registry.OPS.items() if entry.fn.__module__ == name}
+        assert ops <= set(module.__all__), f"{name}: registered but missing from __all__: " \
+            f"{sorted(ops - set(module.__all__))}"
+        exported |= ops
     assert exported == set(registry.OPS), "registered but missing from its module's __all__: " \
         f"{sorted(set(registry.OPS) - exported)}"
     for op, entry in registry.OPS.items():
@@ -50,6 +59,18 @@ def test_every_op_has_a_row_in_the_op_table():
 def test_every_registered_method_is_the_tensors():
     for name, fn in registry.METHODS.items():
         assert getattr(ad.Tensor, name) is fn, name
+
+
+# The arguments NumPy's shape, joining and creation functions need to dispatch (issue 14).
+SHAPE_ARGS = {
+    np.vstack: lambda x: ([x, x],), np.hstack: lambda x: ([x, x],),
+    np.dstack: lambda x: ([x, x],), np.column_stack: lambda x: ([x, x],),
+    np.full_like: lambda x: (x, 1), np.linspace: lambda x: (x, 1), np.logspace: lambda x: (x, 1),
+    np.geomspace: lambda x: (x, 1), np.take: lambda x: (x, 1), np.repeat: lambda x: (x, 2),
+    np.tile: lambda x: (x, 2), np.roll: lambda x: (x, 1), np.moveaxis: lambda x: (x, 0, 1),
+    np.rollaxis: lambda x: (x, 1), np.array_split: lambda x: (x, 2),
+    np.take_along_axis: lambda x: (x, np.zeros((2, 2), int), 1),
+}
 
 
 @pytest.mark.parametrize("func", sorted(registry.NUMPY_UFUNCS, key=lambda f: f.__name__)
@@ -80,6 +101,8 @@ def test_every_numpy_name_reaches_its_op(func, monkeypatch):
         args = (x, 0, 1)
     elif func in (np.dot,):
         args = (x, x)
+    elif func in SHAPE_ARGS:
+        args = SHAPE_ARGS[func](x)
     elif func.__name__ == "astype":
         args = (x, np.float64)
     result = func(*args)
