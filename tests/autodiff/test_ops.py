@@ -640,8 +640,8 @@ def _kept_on_ctx(outs: list[Any]) -> list[tuple[str, str, np.ndarray]]:
 def _check_numpy_protocol(case: Case, tensors: list[Any], kwargs: dict[str, Any],
                           out: Any) -> None:
     """np.f(tensor) reaches the op: the same values, still differentiable."""
-    entry = registry.OPS.get(getattr(case.op, "__name__", ""))
-    if not case.numpy_protocol or entry is None or entry.fn is not case.op:
+    entry = next((e for e in registry.OPS.values() if e.fn is case.op), None)
+    if not case.numpy_protocol or entry is None:
         return
     for np_f in entry.numpy:
         got = np_f(*tensors, **kwargs)
