@@ -118,6 +118,120 @@ def matmul_inputs(draw):
     return [draw(arrays(sa)), draw(arrays(sb))]
 
 
+def _sides(draw, n, lo=1, hi=2):
+    return tuple(draw(st.integers(lo, hi)) for _ in range(n))
+
+
+def dot_inputs(draw):
+    """Every pair of dimensions np.dot takes (0-D to 3-D), aligned."""
+    na, nb, k = draw(st.integers(0, 3)), draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    sa = (*_sides(draw, na - 1), k) if na else ()
+    sb = () if not nb else (k,) if nb == 1 else (*_sides(draw, nb - 2), k, draw(st.integers(1, 2)))
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def inner_inputs(draw):
+    na, nb, k = draw(st.integers(0, 3)), draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    sa = (*_sides(draw, na - 1), k) if na else ()
+    sb = (*_sides(draw, nb - 1), k) if nb else ()
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def vdot_inputs(draw):
+    sa = draw(shapes(max_dims=3, max_side=3))
+    size = int(np.prod(sa))
+    sb = draw(st.sampled_from([(size,), (1, size), tuple(reversed(sa))]))
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def two_small(draw):
+    return [draw(arrays(draw(shapes(max_dims=3, max_side=2)))) for _ in range(2)]
+
+
+def tensordot_inputs(draw):
+    """b holds some of a's axes (so that several `axes` fit), in any order, and maybe one more."""
+    sa = draw(shapes(max_dims=3, max_side=3))
+    shared = draw(st.permutations(list(sa)))[:draw(st.integers(0, len(sa)))]
+    extra = list(_sides(draw, draw(st.integers(0, 1)), 1, 3))
+    return [draw(arrays(sa)), draw(arrays(tuple(draw(st.permutations(shared + extra)))))]
+
+
+def tensordot_kwargs(draw, xs):
+    sa, sb = xs[0].shape, xs[1].shape
+    ints = [n for n in range(min(len(sa), len(sb)) + 1) if sa[len(sa) - n:] == sb[:n]]
+    pairs = [(list(pa), list(pb)) for r in range(1, min(len(sa), len(sb)) + 1)
+             for pa in itertools.permutations(range(len(sa)), r)
+             for pb in itertools.permutations(range(len(sb)), r)
+             if all(sa[i] == sb[j] for i, j in zip(pa, pb))]
+    if pairs and draw(st.booleans()):
+        pa, pb = draw(st.sampled_from(pairs))
+        if draw(st.booleans()):  # negative axes, and plain ints for one axis
+            pa = [i - len(sa) for i in pa]
+        return {"axes": (pa[0], pb[0]) if len(pa) == 1 and draw(st.booleans()) else (pa, pb)}
+    return {"axes": draw(st.sampled_from(ints))}
+
+
+# subscripts, and the shapes of their operands; several forms may share shapes
+EINSUM_FORMS = [
+    ("ij,jk->ik", [(2, 3), (3, 2)]), ("ij,jk", [(2, 3), (3, 2)]), ("ij,jk->ki", [(2, 3), (3, 2)]),
+    ("ii", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij->ji", [(3, 3)]), ("iij->ji", [(2, 2, 3)]),
+    ("iji->j", [(2, 3, 2)]), ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),
+    ("...ij,...jk", [(2, 1, 2, 3), (3, 3, 2)]), ("i,i", [(3,), (3,)]), ("i,i->i", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]), ("ij,ij->", [(2, 3), (1, 3)]), ("ij,ij->j", [(2, 3), (1, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ij,jk,kl", [(2, 3), (3, 2), (2, 2)]),
+    ("bA,Ab", [(2, 3), (3, 2)]), ("i...,i...", [(3, 2), (3,)]), ("i...,i...->", [(3, 2), (3,)]),
+    ("ab,ab,ab->a", [(2, 2), (2, 2), (2, 2)]), ("ii,ij,jk->k", [(2, 2), (2, 2), (2, 3)]),
+    ("->", [()]), ("", [()]), ("...", [(2, 3)]),
+]
+
+
+def einsum_inputs(draw):
+    _, operand_shapes = draw(st.sampled_from(EINSUM_FORMS))
+    return [draw(arrays(s)) for s in operand_shapes]
+
+
+def einsum_kwargs(draw, xs):
+    found = [s for s, operand_shapes in EINSUM_FORMS if operand_shapes == [x.shape for x in xs]]
+    return {"subscripts": draw(st.sampled_from(found)),
+            "optimize": draw(st.sampled_from([False, True, "greedy", "optimal"]))}
+
+
+def _einsum(*xs, subscripts, optimize):
+    return ad.einsum(subscripts, *xs, optimize=optimize)
+
+
+def _einsum_ref(*xs, subscripts, optimize):
+    return np.einsum(subscripts, *xs, optimize=optimize)
+
+
+def diagonal_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=2, max_dims=3, max_side=3))))]
+
+
+def diagonal_kwargs(draw, xs):
+    """Two different axes and an offset that leaves a diagonal of one element at least."""
+    nd = xs[0].ndim
+    axis1, axis2 = draw(st.permutations(list(range(nd))))[:2]
+    n1, n2 = xs[0].shape[axis1], xs[0].shape[axis2]
+    return {"offset": draw(st.integers(1 - n1, n2 - 1)),
+            "axis1": axis1 - draw(st.sampled_from([0, nd])), "axis2": axis2}
+
+
+def diag_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=1, max_dims=2, max_side=3))))]
+
+
+def diag_kwargs(draw, xs):
+    shape = xs[0].shape
+    if len(shape) == 1:
+        return {"k": draw(st.integers(-2, 2))}
+    return {"k": draw(st.integers(1 - shape[0], shape[1] - 1))}
+
+
+def triangle_kwargs(draw, xs):
+    return {"k": draw(st.integers(-2, 2))}
+
+
 # -- draws for the reduction rows (issue 14) --
 
 
@@ -584,6 +698,18 @@ CASES = [
          unary(min_dims=1), single_axis),
     Case("matmul", ad.matmul, np.matmul, matmul_inputs),
     # -- linear algebra (issue 14) --
+    Case("dot", ad.dot, np.dot, dot_inputs),
+    Case("vdot", ad.vdot, np.vdot, vdot_inputs),
+    Case("inner", ad.inner, np.inner, inner_inputs),
+    Case("outer", ad.outer, np.outer, two_small),
+    Case("kron", ad.kron, np.kron, two_small),
+    Case("tensordot", ad.tensordot, np.tensordot, tensordot_inputs, tensordot_kwargs),
+    Case("einsum", _einsum, _einsum_ref, einsum_inputs, einsum_kwargs),
+    Case("diagonal", ad.diagonal, np.diagonal, diagonal_inputs, diagonal_kwargs),
+    Case("trace", ad.trace, np.trace, diagonal_inputs, diagonal_kwargs),
+    Case("diag", ad.diag, np.diag, diag_inputs, diag_kwargs),
+    Case("tril", ad.tril, np.tril, unary(min_dims=1), triangle_kwargs),
+    Case("triu", ad.triu, np.triu, unary(min_dims=1), triangle_kwargs),
     Case("reshape", ad.reshape, np.reshape, unary(), reshape_kwargs),
     Case("transpose", ad.transpose, np.transpose, unary(), transpose_kwargs),
     Case("swapaxes", lambda x: ad.swapaxes(x, 0, -1), lambda x: np.swapaxes(x, 0, -1),

@@ -86,8 +86,10 @@ def test_every_numpy_name_reaches_its_op(func, monkeypatch):
         args = (x, 1)
     elif func in (np.clip,):
         args = (x, 0, 1)
-    elif func in (np.dot,):
+    elif func in (np.dot, np.vdot, np.inner, np.outer, np.kron, np.tensordot):
         args = (x, x)
+    elif func in (np.einsum,):
+        args = ("ij,jk", x, x)
     elif func.__name__ == "astype":
         args = (x, np.float64)
     result = func(*args)
