@@ -12,7 +12,8 @@ import pytest
 import autodiff as ad
 from autodiff.ops import registry
 
-OP_MODULES = ["activation", "arith", "elementwise", "indexing", "linalg", "reduce", "shape"]
+OP_MODULES = ["activation", "arith", "decompositions", "elementwise", "indexing", "linalg",
+              "norms", "reduce", "shape"]
 # Ops the op table cannot differentiate, with the reason.
 NOT_IN_THE_TABLE = {"positive": "returns its input itself: nothing is recorded"}
 
@@ -86,10 +87,12 @@ def test_every_numpy_name_reaches_its_op(func, monkeypatch):
         args = (x, 1)
     elif func in (np.clip,):
         args = (x, 0, 1)
-    elif func in (np.dot, np.vdot, np.inner, np.outer, np.kron, np.tensordot):
+    elif func in (np.dot, np.vdot, np.inner, np.outer, np.kron, np.tensordot, np.linalg.solve):
         args = (x, x)
     elif func in (np.einsum,):
         args = ("ij,jk", x, x)
+    elif func in (np.linalg.matrix_power,):
+        args = (x, 2)
     elif func.__name__ == "astype":
         args = (x, np.float64)
     result = func(*args)
