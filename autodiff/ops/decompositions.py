@@ -464,7 +464,11 @@ def _qr_square_grad(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
     mm = r @ _mT(gr) - _mT(gq) @ q
     low = tril(mm, -1)
     b = gq + q @ (low + _mT(low) + _diag_part(mm))
-    return _mT(solve(r, _mT(b)))
+    try:
+        return _mT(solve(r, _mT(b)))
+    except LinAlgError:
+        raise LinAlgError(f"qr: the gradient of a rank-deficient matrix is not computed (R of "
+                          f"shape {r.shape} is singular)") from None
 
 
 @register(np.linalg.qr, namespace="linalg",
