@@ -4,7 +4,8 @@ a backward in Tensor ops, so that it can be differentiated again) and matrix_pow
 products). Each works on the last two axes and is batched over the leading ones, as NumPy.
 
 Where a gradient exists only under a condition, the condition is the one of the math:
-- inv, solve, det, slogdet, qr: an invertible matrix (qr: full rank); a singular one raises.
+- inv, solve, slogdet, qr: an invertible matrix (qr: full rank); a singular one raises. det has
+  a gradient everywhere: at a singular matrix, its cofactors.
 - cholesky, eigh: the input is taken as symmetric (NumPy reads one triangle), and the gradient
   is the symmetric one (as PyTorch and JAX): the derivative along symmetric perturbations.
 - eigh, svd: the gradient through the eigenvectors (singular vectors) needs the eigenvalues
@@ -176,8 +177,29 @@ class Det(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        scale = reshape(grad * out, (*out.shape, 1, 1))
-        return scale * _mT(_inverse_for_gradient("det", a))  # d det = det tr(A^-1 dA)
+        g = reshape(grad, (*grad.shape, 1, 1))
+        if (out.data != 0).all():
+            try:  # d det = det tr(A^-1 dA)
+                return g * reshape(out, (*out.shape, 1, 1)) * _mT(inv(a))
+            except LinAlgError:
+                pass
+        return g * _cofactors(a)  # a singular matrix (in the batch): no inverse
+
+
+def _cofactors(a: Tensor) -> Tensor:
+    """adj(A)^T, the matrix of cofactors: the gradient of det at any matrix, singular ones
+    included (as PyTorch). From the SVD A = U S Vh: det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh,
+    the products without s_i made of products before and after it (no division by 0)."""
+    u, s, vh = svd(a, full_matrices=False)
+    k = s.shape[-1]
+    values = [getitem(s, (Ellipsis, slice(i, i + 1))) for i in range(k)]
+    before = after = [np.ones((*s.shape[:-1], 1), s.dtype)]
+    for i in range(k - 1):
+        before = [*before, before[-1] * values[i]]
+        after = [*after, after[-1] * values[k - 1 - i]]
+    others = concatenate([before[i] * after[k - 1 - i] for i in range(k)], axis=-1)
+    sign = np.linalg.det(u.data) * np.linalg.det(vh.data)  # +-1, a constant
+    return (u * reshape(others * sign[..., None], (*s.shape[:-1], 1, k))) @ vh
 
 
 class LogAbsDet(Function):
@@ -191,21 +213,21 @@ class LogAbsDet(Function):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return reshape(grad, (*grad.shape, 1, 1)) * _mT(_inverse_for_gradient("slogdet", a))
+        try:
+            a_inv = inv(a)
+        except LinAlgError:
+            raise LinAlgError(f"slogdet: no gradient at a singular matrix (shape {a.shape}): "
+                              "log|det| is -inf there") from None
+        return reshape(grad, (*grad.shape, 1, 1)) * _mT(a_inv)  # d log|det| = tr(A^-1 dA)
 
 
-def _inverse_for_gradient(op: str, a: Tensor) -> Tensor:
-    try:
-        return inv(a)
-    except LinAlgError:
-        raise LinAlgError(f"{op}: the gradient at a singular matrix is not computed (shape "
-                          f"{a.shape}; it needs the inverse)") from None
-
-
-@register(np.linalg.det, namespace="linalg")
+@register(np.linalg.det, namespace="linalg",
+          convention="at a singular matrix: the cofactors (the gradient exists everywhere), as "
+                     "PyTorch")
 def det(a: Any) -> Tensor:
-    """The determinant of each matrix of `a` (..., M, M); its gradient is det(A) A^-T (an
-    invertible matrix: at a singular one the backward raises).
+    """The determinant of each matrix of `a` (..., M, M). Its gradient is det(A) A^-T, and at
+    a singular matrix the cofactors (from the SVD: to second order there, the nonzero singular
+    values must be distinct), as PyTorch.
 
     >>> import autodiff as ad
     >>> ad.linalg.det(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
