@@ -18,6 +18,7 @@ rule in reverse over that graph.
 from autodiff.tensor import Tensor
 
 # isort: on
+from autodiff import linalg  # noqa: F401  (ad.linalg.inv, ...: np.linalg's functions)
 from autodiff.anomaly import (
     anomaly_scope,
     detect_anomaly,

@@ -9,7 +9,7 @@ import pytest
 
 PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional", "nn.optim",
           "nn.init", "nn.data", "nn.vision.datasets", "nn.vision.transforms",
-          "nn.vision.models"]
+          "nn.vision.models", "autodiff.linalg"]
 
 
 def public_objects():

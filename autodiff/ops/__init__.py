@@ -8,9 +8,11 @@ composites (mean, var, softmax, ...) are built from primitives and need no backw
 from autodiff.ops import (  # noqa: F401
     activation,
     arith,
+    decompositions,
     elementwise,
     indexing,
     linalg,
+    norms,
     reduce,
     shape,
 )

@@ -10,6 +10,8 @@ every way a user calls it.
 - `t.cumsum(...)`: the Tensor method, where `method=True` (the op's own name), a name, or a
   pair (name, function taking the tensor first) for a method whose arguments differ from the
   function's, such as `t.reshape(2, 3)`. Operators register the same way (`method="__add__"`).
+- `namespace="linalg"` puts the op in a namespace module instead (`ad.linalg.inv`, not `ad.inv`;
+  `autodiff/linalg.py` re-exports it): its public name, the key of `OPS`, is "linalg.inv".
 
 `Tensor` installs every registered method once, when the package is imported; `numpy_interop`
 reads the NumPy tables. A test checks that every registered op is in its module's `__all__`.
@@ -40,9 +42,10 @@ class Op:
     methods: tuple[str, ...]
     differentiable: bool = True  # False: its result carries no gradient (argmax, imag)
     convention: str = ""  # its gradient where the function has a kink or a jump (docs/numpy.md)
+    namespace: str = ""  # "linalg": reached as ad.linalg.<name> (autodiff/linalg.py)
 
 
-OPS: dict[str, Op] = {}  # public name -> op
+OPS: dict[str, Op] = {}  # public name -> op ("sum", or "linalg.inv" for an op of a namespace)
 NUMPY_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {}  # np.exp -> exp
 NUMPY_FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}  # np.sum -> sum
 METHODS: dict[str, Callable[..., Any]] = {}  # Tensor method name -> function(tensor, ...)
@@ -62,7 +65,8 @@ Method = bool | str | tuple[str, Callable[..., Any]]
 
 
 def register(*numpy: Any, method: Method | list[Method] = False, public: bool = True,
-             differentiable: bool = True, convention: str = "") -> Callable[[F], F]:
+             differentiable: bool = True, convention: str = "",
+             namespace: str = "") -> Callable[[F], F]:
     """Register the decorated function as an op; see the module docstring.
 
     `numpy`: NumPy functions or ufuncs that dispatch to it. `method`: True (a Tensor method of
@@ -70,6 +74,7 @@ def register(*numpy: Any, method: Method | list[Method] = False, public: bool = 
     or a list of these. `public=False` for a NumPy adapter that is not an `ad.` name.
     `differentiable=False` for an op whose result carries no gradient (an index, a count);
     `convention`: the gradient it takes where the math has none ("0 at x = 0, as PyTorch").
+    `namespace`: the module the op belongs to instead of `autodiff` ("linalg": `ad.linalg.inv`).
     """
 
     def decorate(fn: F) -> F:
@@ -83,7 +88,9 @@ def register(*numpy: Any, method: Method | list[Method] = False, public: bool = 
         for f in numpy:
             _add(NUMPY_UFUNCS if isinstance(f, np.ufunc) else NUMPY_FUNCTIONS, f, fn, "NumPy")
         if public:
-            _add(OPS, fn.__name__, Op(fn, numpy, tuple(names), differentiable, convention), "op")
+            name = f"{namespace}.{fn.__name__}" if namespace else fn.__name__
+            _add(OPS, name, Op(fn, numpy, tuple(names), differentiable, convention, namespace),
+                 "op")
         return fn
 
     return decorate

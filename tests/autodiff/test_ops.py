@@ -119,6 +119,301 @@ def matmul_inputs(draw):
     return [draw(arrays(sa)), draw(arrays(sb))]
 
 
+def _sides(draw, n, lo=1, hi=2):
+    return tuple(draw(st.integers(lo, hi)) for _ in range(n))
+
+
+def dot_inputs(draw):
+    """Every pair of dimensions np.dot takes (0-D to 3-D), aligned."""
+    na, nb, k = draw(st.integers(0, 3)), draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    sa = (*_sides(draw, na - 1), k) if na else ()
+    sb = () if not nb else (k,) if nb == 1 else (*_sides(draw, nb - 2), k, draw(st.integers(1, 2)))
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def inner_inputs(draw):
+    na, nb, k = draw(st.integers(0, 3)), draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    sa = (*_sides(draw, na - 1), k) if na else ()
+    sb = (*_sides(draw, nb - 1), k) if nb else ()
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def vdot_inputs(draw):
+    sa = draw(shapes(max_dims=3, max_side=3))
+    size = int(np.prod(sa))
+    sb = draw(st.sampled_from([(size,), (1, size), tuple(reversed(sa))]))
+    return [draw(arrays(sa)), draw(arrays(sb))]
+
+
+def two_small(draw):
+    return [draw(arrays(draw(shapes(max_dims=3, max_side=2)))) for _ in range(2)]
+
+
+def tensordot_inputs(draw):
+    """b holds some of a's axes (so that several `axes` fit), in any order, and maybe one more."""
+    sa = draw(shapes(max_dims=3, max_side=3))
+    shared = draw(st.permutations(list(sa)))[:draw(st.integers(0, len(sa)))]
+    extra = list(_sides(draw, draw(st.integers(0, 1)), 1, 3))
+    return [draw(arrays(sa)), draw(arrays(tuple(draw(st.permutations(shared + extra)))))]
+
+
+def tensordot_kwargs(draw, xs):
+    sa, sb = xs[0].shape, xs[1].shape
+    ints = [n for n in range(min(len(sa), len(sb)) + 1) if sa[len(sa) - n:] == sb[:n]]
+    pairs = [(list(pa), list(pb)) for r in range(1, min(len(sa), len(sb)) + 1)
+             for pa in itertools.permutations(range(len(sa)), r)
+             for pb in itertools.permutations(range(len(sb)), r)
+             if all(sa[i] == sb[j] for i, j in zip(pa, pb))]
+    if pairs and draw(st.booleans()):
+        pa, pb = draw(st.sampled_from(pairs))
+        if draw(st.booleans()):  # negative axes, and plain ints for one axis
+            pa = [i - len(sa) for i in pa]
+        return {"axes": (pa[0], pb[0]) if len(pa) == 1 and draw(st.booleans()) else (pa, pb)}
+    return {"axes": draw(st.sampled_from(ints))}
+
+
+# subscripts, and the shapes of their operands; several forms may share shapes
+EINSUM_FORMS = [
+    ("ij,jk->ik", [(2, 3), (3, 2)]), ("ij,jk", [(2, 3), (3, 2)]), ("ij,jk->ki", [(2, 3), (3, 2)]),
+    ("ii", [(3, 3)]), ("ii->i", [(3, 3)]), ("ij->ji", [(3, 3)]), ("iij->ji", [(2, 2, 3)]),
+    ("iji->j", [(2, 3, 2)]), ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 2)]),
+    ("...ij,...jk", [(2, 1, 2, 3), (3, 3, 2)]), ("i,i", [(3,), (3,)]), ("i,i->i", [(3,), (3,)]),
+    ("i,j->ij", [(2,), (3,)]), ("ij,ij->", [(2, 3), (1, 3)]), ("ij,ij->j", [(2, 3), (1, 3)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("ij,jk,kl", [(2, 3), (3, 2), (2, 2)]),
+    ("bA,Ab", [(2, 3), (3, 2)]), ("i...,i...", [(3, 2), (3,)]),
+    ("...i,...i->...", [(2, 3), (3,)]),
+    ("ab,ab,ab->a", [(2, 2), (2, 2), (2, 2)]), ("ii,ij,jk->k", [(2, 2), (2, 2), (2, 3)]),
+    ("->", [()]), ("", [()]), ("...", [(2, 3)]),
+]
+
+
+def einsum_inputs(draw):
+    _, operand_shapes = draw(st.sampled_from(EINSUM_FORMS))
+    return [draw(arrays(s)) for s in operand_shapes]
+
+
+def einsum_kwargs(draw, xs):
+    found = [s for s, operand_shapes in EINSUM_FORMS if operand_shapes == [x.shape for x in xs]]
+    return {"subscripts": draw(st.sampled_from(found)),
+            "optimize": draw(st.sampled_from([False, True, "greedy", "optimal"]))}
+
+
+def _einsum(*xs, subscripts, optimize):
+    return ad.einsum(subscripts, *xs, optimize=optimize)
+
+
+def _einsum_ref(*xs, subscripts, optimize):
+    return np.einsum(subscripts, *xs, optimize=optimize)
+
+
+def diagonal_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=2, max_dims=3, max_side=3))))]
+
+
+def diagonal_kwargs(draw, xs):
+    """Two different axes and an offset that leaves a diagonal of one element at least."""
+    nd = xs[0].ndim
+    axis1, axis2 = draw(st.permutations(list(range(nd))))[:2]
+    n1, n2 = xs[0].shape[axis1], xs[0].shape[axis2]
+    return {"offset": draw(st.integers(1 - n1, n2 - 1)),
+            "axis1": axis1 - draw(st.sampled_from([0, nd])), "axis2": axis2}
+
+
+def diag_inputs(draw):
+    return [draw(arrays(draw(shapes(min_dims=1, max_dims=2, max_side=3))))]
+
+
+def diag_kwargs(draw, xs):
+    shape = xs[0].shape
+    if len(shape) == 1:
+        return {"k": draw(st.integers(-2, 2))}
+    return {"k": draw(st.integers(1 - shape[0], shape[1] - 1))}
+
+
+def triangle_kwargs(draw, xs):
+    return {"k": draw(st.integers(-2, 2))}
+
+
+def _batch(draw):
+    return draw(st.sampled_from([(), (2,)]))
+
+
+def invertible(draw):
+    """Square matrices (maybe a batch), well conditioned: entries in [-1, 1] plus 3.5 I, so that
+    every eigenvalue is at least 0.5 away from 0 (Gershgorin)."""
+    n = draw(st.integers(1, 3))
+    return draw(arrays((*_batch(draw), n, n), floats(-1, 1))) + 3.5 * np.eye(n)
+
+
+def invertible_inputs(draw):
+    return [invertible(draw)]
+
+
+def solve_inputs(draw):
+    """b a vector (M,) or a stack of (M, K) matrices whose batch axes broadcast with a's."""
+    a = invertible(draw)
+    n = a.shape[-1]
+    b_shape = draw(st.sampled_from([(n,), (n, 2), (1, n, 1), (2, n, 2)]))
+    return [a, draw(arrays(b_shape))]
+
+
+def _sym(x):
+    return (x + np.swapaxes(x, -1, -2)) / 2
+
+
+def spd_inputs(draw):
+    """Symmetric positive definite matrices: a symmetric [-1, 1] part plus 3.5 I."""
+    return [_sym(invertible(draw))]
+
+
+def spread_symmetric_inputs(draw):
+    """Symmetric matrices with eigenvalues at least 1 apart: a small symmetric part (norm at
+    most 1.5) plus diag(0, 4, 8) (Weyl)."""
+    n = draw(st.integers(1, 3))
+    e = draw(arrays((*_batch(draw), n, n), floats(-0.5, 0.5)))
+    return [_sym(e) + np.diag([0.0, 4.0, 8.0][:n])]
+
+
+def separated(draw, min_side=1):
+    """(..., M, N) matrices with singular values at least 0.6 apart and from 0: a small part
+    (norm at most 1.2) plus 2, 5, 8 on the diagonal (Weyl)."""
+    m, n = draw(st.integers(min_side, 3)), draw(st.integers(min_side, 3))
+    e = draw(arrays((*_batch(draw), m, n), floats(-0.4, 0.4)))
+    d = np.zeros((m, n))
+    k = min(m, n)
+    d[range(k), range(k)] = [2.0, 5.0, 8.0][:k]
+    return e + d
+
+
+def separated_inputs(draw):
+    return [separated(draw)]
+
+
+def _mT(x):
+    return x.swapaxes(-1, -2)
+
+
+def _cholesky(x, upper):
+    return ad.linalg.cholesky((x + _mT(x)) * 0.5, upper=upper)
+
+
+def _cholesky_ref(x, upper):
+    return np.linalg.cholesky(_sym(x), upper=upper)
+
+
+def _eigh(x, UPLO):
+    """Eigenvalues and the projectors v_k v_k^T (each eigenvector's sign is arbitrary)."""
+    w, v = ad.linalg.eigh((x + _mT(x)) * 0.5, UPLO=UPLO)
+    return w, ad.einsum("...ik,...jk->...kij", v, v)
+
+
+def _eigh_ref(x, UPLO):
+    w, v = np.linalg.eigh(_sym(x), UPLO=UPLO)
+    return w, np.einsum("...ik,...jk->...kij", v, v)
+
+
+def _svd(x, compute_uv):
+    """Singular values and the products u_k v_k^T (each pair's common sign is arbitrary)."""
+    if not compute_uv:
+        return ad.linalg.svd(x, full_matrices=False, compute_uv=False)
+    u, s, vh = ad.linalg.svd(x, full_matrices=False)
+    return s, ad.einsum("...ik,...kj->...kij", u, vh)
+
+
+def _svd_ref(x, compute_uv):
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return (s, np.einsum("...ik,...kj->...kij", u, vh)) if compute_uv else s
+
+
+def _qr(x, mode):
+    """Q and R with R's diagonal made positive (LAPACK's signs flip where a pivot crosses 0)."""
+    if mode == "r":
+        r = ad.linalg.qr(x, mode="r")
+        return r * np.sign(np.diagonal(r.data, axis1=-2, axis2=-1))[..., None]
+    q, r = ad.linalg.qr(x, mode=mode)
+    sign = np.sign(np.diagonal(r.data, axis1=-2, axis2=-1))
+    return q * sign[..., None, :], r * sign[..., None]
+
+
+def _qr_ref(x, mode):
+    if mode == "r":
+        r = np.linalg.qr(x, mode="r")
+        return r * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None]
+    q, r = np.linalg.qr(x, mode=mode)
+    sign = np.sign(np.diagonal(r, axis1=-2, axis2=-1))
+    return q * sign[..., None, :], r * sign[..., None]
+
+
+def qr_kwargs(draw, xs):
+    m, n = xs[0].shape[-2:]
+    return {"mode": draw(st.sampled_from(["reduced", "r"] + (["complete"] if m <= n else [])))}
+
+
+def matrix_power_kwargs(draw, xs):
+    return {"n": draw(st.sampled_from([-2, -1, 0, 1, 2, 3, 5]))}
+
+
+VECTOR_ORDS = [None, 2, 1, 3, 0.5, 1.5, -1, -0.5, np.inf, -np.inf, 0]
+MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+
+
+def _apart(values, axis=-1, gap=0.05):
+    """Every pair of values along `axis` at least `gap` apart (no ties for max/min)."""
+    v = np.sort(np.moveaxis(np.asarray(values), axis, -1), axis=-1)
+    return v.shape[-1] < 2 or bool((np.diff(v, axis=-1) > gap).all())
+
+
+def _matrix_ord_fits(x, ord, axes):
+    """No tie where the norm takes a max or a min, singular values apart and from 0."""
+    row, col = axes
+    if ord in ("nuc", 2, -2):
+        s = np.linalg.svd(np.moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
+        return _apart(s) and (s > 0.05).all()
+    if ord in (1, -1):
+        return _apart(np.abs(x).sum(axis=row), col - (col > row))
+    if ord in (np.inf, -np.inf):
+        return _apart(np.abs(x).sum(axis=col), row - (row > col))
+    return True
+
+
+def norm_inputs(draw):
+    return [draw(distinct(draw(shapes(min_dims=1, max_dims=3, max_side=3))))]
+
+
+def norm_kwargs(draw, xs):
+    x = xs[0]
+    keepdims = draw(st.booleans())
+    if x.ndim >= 2 and draw(st.booleans()):  # a matrix norm
+        axes = tuple(draw(st.permutations(list(range(x.ndim))))[:2])
+        ord = draw(st.sampled_from(MATRIX_ORDS))
+        assume(_matrix_ord_fits(x, ord, axes))
+        axis = None if x.ndim == 2 and draw(st.booleans()) and ord is not None else axes
+        return {"ord": ord, "axis": axis, "keepdims": keepdims}
+    ord = draw(st.sampled_from(VECTOR_ORDS))
+    if x.ndim == 1 and draw(st.booleans()):
+        return {"ord": ord, "axis": None, "keepdims": keepdims}
+    if ord is None and draw(st.booleans()):  # the 2-norm of everything
+        return {"ord": None, "axis": None, "keepdims": keepdims}
+    return {"ord": ord, "axis": draw(st.integers(-x.ndim, x.ndim - 1)), "keepdims": keepdims}
+
+
+def vector_norm_kwargs(draw, xs):
+    x = xs[0]
+    axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1), valid_axes(x.ndim)))
+    return {"ord": draw(st.sampled_from([o for o in VECTOR_ORDS if o is not None])),
+            "axis": axis, "keepdims": draw(st.booleans())}
+
+
+def matrix_norm_inputs(draw):
+    return [draw(distinct(draw(shapes(min_dims=2, max_dims=3, max_side=3))))]
+
+
+def matrix_norm_kwargs(draw, xs):
+    ord = draw(st.sampled_from([o for o in MATRIX_ORDS if o is not None]))
+    assume(_matrix_ord_fits(xs[0], ord, (xs[0].ndim - 2, xs[0].ndim - 1)))
+    return {"ord": ord, "keepdims": draw(st.booleans())}
+
+
 # -- draws for the reduction rows (issue 14) --
 
 
@@ -845,6 +1140,37 @@ CASES = [
          unary(min_dims=1), single_axis),
     Case("matmul", ad.matmul, np.matmul, matmul_inputs),
     # -- linear algebra (issue 14) --
+    Case("dot", ad.dot, np.dot, dot_inputs),
+    Case("vdot", ad.vdot, np.vdot, vdot_inputs),
+    Case("inner", ad.inner, np.inner, inner_inputs),
+    Case("outer", ad.outer, np.outer, two_small),
+    Case("kron", ad.kron, np.kron, two_small),
+    Case("tensordot", ad.tensordot, np.tensordot, tensordot_inputs, tensordot_kwargs),
+    Case("einsum", _einsum, _einsum_ref, einsum_inputs, einsum_kwargs),
+    Case("diagonal", ad.diagonal, np.diagonal, diagonal_inputs, diagonal_kwargs),
+    Case("trace", ad.trace, np.trace, diagonal_inputs, diagonal_kwargs),
+    Case("diag", ad.diag, np.diag, diag_inputs, diag_kwargs),
+    Case("tril", ad.tril, np.tril, unary(min_dims=1), triangle_kwargs),
+    Case("triu", ad.triu, np.triu, unary(min_dims=1), triangle_kwargs),
+    Case("linalg.inv", ad.linalg.inv, np.linalg.inv, invertible_inputs),
+    Case("linalg.solve", ad.linalg.solve, np.linalg.solve, solve_inputs),
+    Case("linalg.det", ad.linalg.det, np.linalg.det, invertible_inputs),
+    Case("linalg.slogdet", ad.linalg.slogdet, np.linalg.slogdet, invertible_inputs),
+    Case("linalg.cholesky", _cholesky, _cholesky_ref, spd_inputs,
+         lambda draw, xs: {"upper": draw(st.booleans())}),
+    Case("linalg.eigh", _eigh, _eigh_ref, spread_symmetric_inputs,
+         lambda draw, xs: {"UPLO": draw(st.sampled_from(["L", "U"]))}),
+    Case("linalg.svd", _svd, _svd_ref, separated_inputs,
+         lambda draw, xs: {"compute_uv": draw(st.booleans())}),
+    Case("linalg.qr", _qr, _qr_ref, separated_inputs, qr_kwargs),
+    Case("linalg.pinv", ad.linalg.pinv, np.linalg.pinv, separated_inputs),
+    Case("linalg.matrix_power", ad.linalg.matrix_power, np.linalg.matrix_power,
+         invertible_inputs, matrix_power_kwargs),
+    Case("linalg.norm", ad.linalg.norm, np.linalg.norm, norm_inputs, norm_kwargs),
+    Case("linalg.vector_norm", ad.linalg.vector_norm, np.linalg.vector_norm, norm_inputs,
+         vector_norm_kwargs),
+    Case("linalg.matrix_norm", ad.linalg.matrix_norm, np.linalg.matrix_norm, matrix_norm_inputs,
+         matrix_norm_kwargs),
     Case("reshape", ad.reshape, np.reshape, unary(), reshape_kwargs),
     Case("transpose", ad.transpose, np.transpose, unary(), transpose_kwargs),
     Case("swapaxes", lambda x: ad.swapaxes(x, 0, -1), lambda x: np.swapaxes(x, 0, -1),
@@ -927,8 +1253,8 @@ def _kept_on_ctx(outs: list[Any]) -> list[tuple[str, str, np.ndarray]]:
 def _check_numpy_protocol(case: Case, tensors: list[Any], kwargs: dict[str, Any],
                           out: Any) -> None:
     """np.f(tensor) reaches the op: the same values, still differentiable."""
-    entry = registry.OPS.get(getattr(case.op, "__name__", ""))
-    if not case.numpy_protocol or entry is None or entry.fn is not case.op:
+    entry = next((e for e in registry.OPS.values() if e.fn is case.op), None)
+    if not case.numpy_protocol or entry is None:
         return
     for np_f in entry.numpy:
         got = np_f(*tensors, **kwargs)

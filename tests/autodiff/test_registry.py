@@ -1,6 +1,7 @@
 """The op registry keeps every way to reach an op in step: ad.<name>, the NumPy protocols, the
 Tensor method, and a row in the op table."""
 
+import functools
 import importlib
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ import pytest
 import autodiff as ad
 from autodiff.ops import registry
 
-OP_MODULES = ["activation", "arith", "elementwise", "indexing", "linalg", "reduce", "shape"]
+OP_MODULES = ["activation", "arith", "decompositions", "elementwise", "indexing", "linalg",
+              "norms", "reduce", "shape"]
 # Modules outside autodiff.ops that register some of their functions (creation from a tensor,
 # np.zeros_like(t) -> ad.zeros_like): those must be in the module's __all__.
 OTHER_OP_MODULES = ["autodiff.creation"]
@@ -32,10 +34,11 @@ def test_every_op_is_public_and_every_public_op_is_registered():
     exported = set()
     for name in OP_MODULES:
         module = importlib.import_module(f"autodiff.ops.{name}")
-        exported |= set(module.__all__)
         for op in module.__all__:
-            assert op in registry.OPS, f"autodiff.ops.{name}.{op} is in __all__ but not registered"
-            assert registry.OPS[op].fn.__module__ == module.__name__
+            keys = [k for k, e in registry.OPS.items() if e.fn is getattr(module, op)]
+            assert keys, f"autodiff.ops.{name}.{op} is in __all__ but not registered"
+            assert registry.OPS[keys[0]].fn.__module__ == module.__name__
+            exported |= set(keys)
     for name in OTHER_OP_MODULES:
         module = importlib.import_module(name)
         ops = {op for op, entry in registry.OPS.items() if entry.fn.__module__ == name}
@@ -45,7 +48,14 @@ def test_every_op_is_public_and_every_public_op_is_registered():
     assert exported == set(registry.OPS), "registered but missing from its module's __all__: " \
         f"{sorted(set(registry.OPS) - exported)}"
     for op, entry in registry.OPS.items():
-        assert getattr(ad, op) is entry.fn and op in ad.__all__
+        # ad.<op>, or for an op of a namespace ad.<namespace>.<name> (and not ad.<name>)
+        home = functools.reduce(getattr, entry.namespace.split("."), ad) if entry.namespace \
+            else ad
+        name = op.rpartition(".")[2]
+        assert op == (f"{entry.namespace}.{name}" if entry.namespace else name)
+        assert getattr(home, name) is entry.fn and name in home.__all__
+        if entry.namespace:
+            assert getattr(ad, name, None) is not entry.fn, f"ad.{name} is {op}"
 
 
 def test_every_op_has_a_row_in_the_op_table():
@@ -99,14 +109,31 @@ def test_every_numpy_name_reaches_its_op(func, monkeypatch):
         args = (x, 1)
     elif func in (np.clip,):
         args = (x, 0, 1)
-    elif func in (np.dot,):
+    elif func in (np.dot, np.vdot, np.inner, np.outer, np.kron, np.tensordot, np.linalg.solve):
         args = (x, x)
     elif func in SHAPE_ARGS:
         args = SHAPE_ARGS[func](x)
+    elif func in (np.einsum,):
+        args = ("ij,jk", x, x)
+    elif func in (np.linalg.matrix_power,):
+        args = (x, 2)
     elif func.__name__ == "astype":
         args = (x, np.float64)
     result = func(*args)
     assert seen and isinstance(result, ad.Tensor)
+
+
+def test_an_op_of_a_namespace_is_keyed_by_its_qualified_name():
+    def twice_for_test(x):
+        return x * 2
+
+    try:
+        registry.register(namespace="testns")(twice_for_test)
+        entry = registry.OPS["testns.twice_for_test"]
+        assert entry.fn is twice_for_test and entry.namespace == "testns"
+        assert "twice_for_test" not in registry.OPS  # not ad.twice_for_test
+    finally:
+        del registry.OPS["testns.twice_for_test"]
 
 
 def test_registering_a_name_twice_is_refused():
