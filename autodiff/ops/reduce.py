@@ -1,4 +1,5 @@
-"""Reductions: sum, max, min (primitives); mean, var, std, logsumexp (composites).
+"""Reductions: sum, max, min (primitives); mean, var, std, logsumexp (composites);
+argmax, argmin and argsort, which return integer tensors that carry no gradient.
 
 Ties in max/min share the gradient evenly among the tied elements (as PyTorch's amax/amin).
 
@@ -12,6 +13,7 @@ tensor([[0.      , 0.333333],
 
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 import warnings
@@ -22,7 +24,7 @@ import numpy as np
 
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
-from autodiff.ops.axes import normalize_axes
+from autodiff.ops.axes import normalize_axes, normalize_axis
 from autodiff.ops.elementwise import exp, log, sqrt
 from autodiff.ops.indexing import where
 from autodiff.ops.registry import register
@@ -31,7 +33,8 @@ from autodiff.tensor import Tensor
 
 Axis = int | Sequence[int] | None
 
-__all__ = ["logsumexp", "max", "mean", "min", "std", "sum", "var"]
+__all__ = ["argmax", "argmin", "argsort", "logsumexp", "max", "mean", "min", "std", "sum",
+           "var"]
 
 
 def _axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
@@ -246,3 +249,58 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     shift = max_shift(x, axes)
     out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
     return out if keepdims else reshape(out, [n for i, n in enumerate(x.shape) if i not in axes])
+
+
+# -- positions: integer tensors with no gradient --------------------------------------------
+
+
+def _position_axis(op: str, axis: Any, ndim: int) -> int | None:
+    """argmax's and argsort's axis: an int or None; a 0-d tensor counts as 1-d (as NumPy)."""
+    return None if axis is None else normalize_axis(op, axis, builtins.max(ndim, 1))
+
+
+@register(np.argmax, method=True, differentiable=False)
+def argmax(x: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+    """Index of the largest value along `axis` (of the flattened tensor when None; the first
+    among ties), as np.argmax: an integer tensor, with no gradient.
+
+    >>> import autodiff as ad
+    >>> ad.argmax(ad.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1)
+    tensor([1, 0])
+    """
+    x = as_tensor(x)
+    axis = _position_axis("argmax", axis, x.ndim)
+    return Tensor._make(np.argmax(x.data, axis=axis, keepdims=keepdims), None, 0)
+
+
+@register(np.argmin, method=True, differentiable=False)
+def argmin(x: Any, axis: int | None = None, *, keepdims: bool = False) -> Tensor:
+    """Index of the smallest value along `axis` (the first among ties), as np.argmin: an
+    integer tensor, with no gradient.
+
+    >>> import autodiff as ad
+    >>> ad.argmin(ad.tensor([3.0, 1.0, 1.0]))
+    tensor(1)
+    """
+    x = as_tensor(x)
+    axis = _position_axis("argmin", axis, x.ndim)
+    return Tensor._make(np.argmin(x.data, axis=axis, keepdims=keepdims), None, 0)
+
+
+@register(np.argsort, method=True, differentiable=False)
+def argsort(x: Any, axis: int | None = -1, kind: str | None = None, order: Any = None, *,
+            stable: bool | None = None) -> Tensor:
+    """The indices that sort `x` along `axis` (the flattened tensor when None), as np.argsort
+    (`kind`, `stable`); an integer tensor, with no gradient.
+
+    >>> import autodiff as ad
+    >>> ad.argsort(ad.tensor([3.0, 1.0, 2.0]))
+    tensor([1, 2, 0])
+    """
+    x = as_tensor(x)
+    if order is not None:
+        raise ValueError("argsort: order= sorts structured arrays by their fields; a tensor "
+                         "has none")
+    axis = _position_axis("argsort", axis, x.ndim)
+    extra = {} if stable is None else {"stable": stable}  # NumPy >= 2.0
+    return Tensor._make(np.argsort(x.data, axis=axis, kind=kind, **extra), None, 0)
