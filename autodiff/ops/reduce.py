@@ -1,12 +1,12 @@
 """Reductions and scans, with NumPy's arguments (axis, keepdims, dtype, initial, where).
 
-Primitives: sum, prod, cumsum, cumprod, max/min/nanmax/nanmin.
+Primitives: sum, prod, cumsum, cumprod, max/min/nanmax/nanmin, median/quantile/percentile.
 Composites: mean, average, nansum, nanmean, ptp, var, std, logsumexp. argmax, argmin and
 argsort return integer tensors that carry no gradient.
 
 Where the math has no derivative (ties, kinks) the gradient is shared evenly: among tied
-maxima (as PyTorch's amax). prod and cumprod never divide by the input, so zeros get their
-exact gradient.
+maxima (as PyTorch's amax), and among tied elements of a median or quantile. prod and cumprod
+never divide by the input, so zeros get their exact gradient.
 
 >>> import autodiff as ad
 >>> x = ad.tensor([[1.0, 3.0], [3.0, 3.0]], requires_grad=True)
@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.dtypes import get_default_dtype
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axes, normalize_axis
@@ -39,8 +40,8 @@ from autodiff.tensor import Tensor
 Axis = int | Sequence[int] | None
 
 __all__ = ["argmax", "argmin", "argsort", "average", "cumprod", "cumsum", "logsumexp", "max",
-           "mean", "min", "nanmax", "nanmean", "nanmin", "nansum", "prod", "ptp", "std",
-           "sum", "var"]
+           "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nansum", "percentile",
+           "prod", "ptp", "quantile", "std", "sum", "var"]
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -124,6 +125,12 @@ def _count(x: Tensor, axes: tuple[int, ...]) -> int:
     for a in axes:
         n *= x.shape[a]
     return n
+
+
+def _float_dtype(x: Tensor) -> np.dtype:
+    """The dtype of a result that is a fraction of the input (a mean, a median): the input's
+    when floating, else the default floating dtype (as mean)."""
+    return x.dtype if x.dtype.kind == "f" else get_default_dtype()
 
 
 # -- sum and prod ---------------------------------------------------------------------------
@@ -676,6 +683,197 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
         return sqrt(v)
     # Both branches finite: the zero gradient the unselected sqrt(1) gets never meets an inf.
     return _where(zero, 0, sqrt(_where(zero, 1, v)))
+
+
+# -- order statistics: median, quantile, percentile -----------------------------------------
+
+
+class Quantile(Function):
+    """NumPy's quantile over axes (its value, its interpolation `method`). The gradient is the
+    weight the interpolation gives each sorted element, each tie's total shared evenly among
+    its elements; a NaN result's gradient is shared among the slice's NaNs.
+
+    A primitive: the value is NumPy's own, and the gradient multiplies the incoming gradient
+    by fixed weights, where a composite sum(w * x) would turn 0 * inf into NaN."""
+
+    array_backward = True
+    scale = 1.0  # q's unit: a fraction (quantile), or percent (percentile)
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return np.quantile(x, q, axis=axis, method=method, keepdims=True)
+
+    @staticmethod
+    def forward(ctx, x, *, q, axes, keepdims, method, dtype):
+        out = ctx.value(x, q, None if len(axes) == x.ndim else axes, method)
+        out = np.asarray(out).astype(dtype, copy=False)
+        fractions = np.asarray(q, np.float64) / ctx.scale
+        if ctx.needs_input_grad[0]:
+            ctx.weights = _order_weights(x, fractions, axes, method).astype(dtype)
+        ctx.kept, ctx.q_axes = out.shape, tuple(range(fractions.ndim))
+        return out if keepdims else out.reshape(
+            fractions.shape + _dropped_shape(x.shape, axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad.reshape(ctx.kept) * ctx.weights
+        return g.sum(axis=ctx.q_axes) if ctx.q_axes else g
+
+
+class Percentile(Quantile):
+    """Quantile with q in percent: NumPy's np.percentile value, the same gradient."""
+
+    scale = 100.0
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return np.percentile(x, q, axis=axis, method=method, keepdims=True)
+
+
+class Median(Quantile):
+    """The median: NumPy's np.median value (the mean of the two middle values of an even
+    count), the gradient of the quantile at 1/2."""
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return np.median(x, axis=axis, keepdims=True)
+
+
+# Where NumPy's method puts the weight, from the virtual index v = (n - 1) q, as
+# (weight on floor(v), weight on ceil(v)) (the same place when v is whole).
+_METHODS = {
+    "linear": lambda v, lo: (1 - (v - lo), v - lo),
+    "lower": lambda v, lo: (np.ones_like(v), np.zeros_like(v)),
+    "higher": lambda v, lo: (np.zeros_like(v), np.ones_like(v)),
+    "midpoint": lambda v, lo: (np.full_like(v, 0.5), np.full_like(v, 0.5)),
+    "nearest": lambda v, lo: ((np.around(v) == lo) * 1.0, (np.around(v) != lo) * 1.0),
+}
+
+
+def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
+                   method: str) -> np.ndarray:
+    """d quantile / d x for each q in `fractions`: shape (*fractions.shape, *x.shape)."""
+    if not x.size:
+        return np.zeros(fractions.shape + x.shape)
+    perm = (*[i for i in range(x.ndim) if i not in axes], *axes)
+    moved = np.transpose(x, perm)
+    n = math.prod(x.shape[a] for a in axes)
+    rows = moved.reshape(-1, n)  # one slice per row
+    m = rows.shape[0]
+    order = np.argsort(rows, axis=1, kind="stable")
+    ranked = np.take_along_axis(rows, order, axis=1)  # NaNs last
+    # The interpolation's weights on the sorted slice, one layer per q.
+    v = (n - 1) * fractions.reshape(-1)
+    lo = np.floor(v)
+    w_lo, w_hi = _METHODS[method](v, lo)
+    k = np.arange(v.size)
+    w = np.zeros((v.size, m, n))
+    w[k, :, lo.astype(np.intp)] += w_lo[:, None]
+    w[k, :, np.ceil(v).astype(np.intp)] += w_hi[:, None]
+    nan_rows = np.isnan(ranked[:, -1])
+    w[:, nan_rows, :] = 0
+    w[:, nan_rows, -1] = 1  # the last NaN, shared among the NaNs below
+    # Ties: equal neighbours in the sorted slice form a group (NaNs one group); each group's
+    # weight is shared evenly among its elements.
+    same = (ranked[:, 1:] == ranked[:, :-1]) | (np.isnan(ranked[:, 1:])
+                                                & np.isnan(ranked[:, :-1]))
+    group = np.concatenate([np.zeros((m, 1), np.intp), np.cumsum(~same, axis=1)], axis=1)
+    group += np.arange(m)[:, None] * n  # unique over rows
+    size = np.bincount(group.ravel(), minlength=m * n)
+    layers = group[None] + (np.arange(v.size) * m * n)[:, None, None]
+    totals = np.bincount(layers.ravel(), weights=w.ravel(), minlength=v.size * m * n)
+    shared = totals[layers] / size[group][None]
+    # Back to each element's own place, then to x's axes.
+    w = np.take_along_axis(shared, np.argsort(order, axis=1)[None], axis=2)
+    w = w.reshape((v.size, *moved.shape)).transpose((0, *(1 + np.argsort(perm))))
+    return w.reshape(fractions.shape + x.shape)
+
+
+def _fractions(op: str, q: Any, scale: float) -> Any:
+    """q as given (a number or an array of them), checked to lie in [0, scale]."""
+    if isinstance(q, Tensor):
+        if q.requires_grad:
+            raise TypeError(f"{op}: q gets no gradient; pass q.detach() or an array")
+        q = q.data
+    arr = np.asarray(q)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: q must be real numbers, got {q!r}")
+    if not ((arr >= 0) & (arr <= scale)).all():
+        raise ValueError(f"{op}: q must be in [0, {scale:g}], got {q!r}")
+    return q if isinstance(q, int | float) else arr.copy()
+
+
+def _order_statistic(op: str, fn: type[Quantile], x: Any, q: Any, axis: Axis,
+                     keepdims: bool, method: str, weights: Any) -> Tensor:
+    x = as_tensor(x)
+    if method not in _METHODS:
+        raise ValueError(f"{op}: method={method!r} is not supported; the supported methods "
+                         f"are {', '.join(repr(m) for m in _METHODS)} ('linear' is NumPy's "
+                         "default)")
+    if weights is not None:
+        raise ValueError(f"{op}: weights= is not supported (NumPy takes it only for "
+                         "method='inverted_cdf')")
+    axes = _axes(op, axis, x.ndim)
+    if q is not None and any(x.shape[a] == 0 for a in axes):
+        raise IndexError(f"{op}: cannot take a {op} over an empty axis of shape {x.shape}")
+    q = 0.5 if q is None else _fractions(op, q, fn.scale)
+    return fn.apply(x, q=q, axes=axes, keepdims=keepdims, method=method,
+                    dtype=_float_dtype(x))
+
+
+_ORDER = ("shared evenly among tied elements (PyTorch's median over all elements does so; "
+          "its quantile and median over an axis give it to one of them); a NaN result: among "
+          "the NaNs")
+
+
+@register(np.median, convention="the two middle values of an even count get 1/2 each; "
+                                "ties: " + _ORDER)
+def median(x: Any, axis: Axis = None, *, overwrite_input: bool = False,
+           keepdims: bool = False) -> Tensor:
+    """Median over `axis`, as np.median: the mean of the two middle values when the count is
+    even, so each gets half the gradient. Tied elements share their gradient evenly. The
+    input is never overwritten (`overwrite_input` lets NumPy do so, and is accepted).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([3.0, 1.0, 4.0, 2.0], requires_grad=True)
+    >>> ad.median(x)
+    tensor(2.5, grad_fn=<median>)
+    >>> ad.median(x).backward()
+    >>> x.grad
+    tensor([0.5, 0. , 0. , 0.5])
+    """
+    return _order_statistic("median", Median, x, None, axis, keepdims, "linear", None)
+
+
+@register(np.quantile, convention="the interpolation's weights; ties: " + _ORDER)
+def quantile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False,
+             method: str = "linear", keepdims: bool = False, weights: Any = None) -> Tensor:
+    """The q-th quantiles over `axis`, as np.quantile (q in [0, 1], a number or an array,
+    whose shape leads the result's). `method`: 'linear' (NumPy's default: interpolation
+    between the two nearest sorted values), 'lower', 'higher', 'midpoint' or 'nearest'.
+    The gradient is the interpolation's weights; tied elements share theirs evenly.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0, 3.0, 5.0], requires_grad=True)
+    >>> ad.quantile(x, [0.5, 0.9])
+    tensor([2.5, 4.4], grad_fn=<quantile>)
+    >>> ad.quantile(x, 0.9).backward()
+    >>> x.grad
+    tensor([0. , 0. , 0.3, 0.7])
+    """
+    return _order_statistic("quantile", Quantile, x, q, axis, keepdims, method, weights)
+
+
+@register(np.percentile, convention="the interpolation's weights; ties: " + _ORDER)
+def percentile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False,
+               method: str = "linear", keepdims: bool = False, weights: Any = None) -> Tensor:
+    """The q-th percentiles over `axis` (q in [0, 100]), as np.percentile: quantile(x, q/100).
+
+    >>> import autodiff as ad
+    >>> ad.percentile(ad.tensor([[1.0, 3.0], [2.0, 8.0]]), 50, axis=1)
+    tensor([2., 5.])
+    """
+    return _order_statistic("percentile", Percentile, x, q, axis, keepdims, method, weights)
 
 
 # -- logsumexp ------------------------------------------------------------------------------

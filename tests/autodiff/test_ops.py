@@ -171,6 +171,16 @@ def scan_kwargs(draw, xs):
     return {"axis": draw(st.one_of(st.none(), st.integers(-n, n - 1)))}
 
 
+def quantile_kwargs(scale):
+    def draw_kwargs(draw, xs):
+        q = st.floats(0, 1).map(lambda v: v * scale)
+        qs = hnp.arrays(np.float64, shapes(max_dims=2, max_side=2), elements=q)
+        return {**axis_kwargs()(draw, xs), "q": draw(st.one_of(q, qs)),
+                "method": draw(st.sampled_from(["linear", "lower", "higher", "midpoint",
+                                                "nearest"]))}
+    return draw_kwargs
+
+
 def average_inputs(draw):
     """a, and weights of a's shape or of the shape of some of its axes (in any order)."""
     x = draw(arrays(draw(small_shapes(min_dims=1))))
@@ -663,6 +673,9 @@ CASES = [
     Case("nanmin", ad.nanmin, np.nanmin, with_nans(distinct_small),
          reduce_kwargs(initial=0.12, where=True, nonempty=True)),
     Case("ptp", ad.ptp, np.ptp, distinct_small, axis_kwargs()),
+    Case("median", ad.median, np.median, distinct_small, axis_kwargs()),
+    Case("quantile", ad.quantile, np.quantile, distinct_small, quantile_kwargs(1)),
+    Case("percentile", ad.percentile, np.percentile, distinct_small, quantile_kwargs(100)),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
     Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
     Case("linear", _linear, lambda x, w, b: x @ w.T + b, linear_inputs),

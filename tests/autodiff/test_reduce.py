@@ -7,10 +7,14 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from numpy.exceptions import AxisError
 
 import autodiff as ad
 from autodiff.ops import registry
+from autodiff.testing.strategies import shapes, valid_axes
 
 
 def t64(values, requires_grad=True):
@@ -134,15 +138,112 @@ def test_cumsum_and_cumprod_along_an_axis_match_pytorch(axis):
         np.testing.assert_allclose(g, tg, rtol=1e-14, atol=1e-15)
 
 
+# -- order statistics: PyTorch where it agrees, the shared-ties convention where it does not --
+
+
+def test_median_of_an_odd_count_matches_pytorch():
+    x = np.random.default_rng(4).standard_normal((3, 5))
+    seed = np.array([0.5, -1.0, 2.0])
+    y, g = grad_of(lambda t: ad.median(t, axis=1), x, seed)
+    ty, tg = torch_grad_of(lambda t: t.median(1).values, x, seed)
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_array_equal(g, tg)
+
+
+def test_median_of_an_even_count_is_numpys_mean_of_the_middle_two():
+    # PyTorch's median of an even count is the lower middle value; NumPy's (ours) the mean of
+    # the two, as PyTorch's quantile(0.5): the gradient is 1/2 on each.
+    x = np.random.default_rng(5).standard_normal((3, 4))
+    y, g = grad_of(lambda t: ad.median(t, axis=1), x)
+    ty, tg = torch_grad_of(lambda t: t.quantile(0.5, dim=1), x)
+    np.testing.assert_allclose(y, np.median(x, axis=1), rtol=0)
+    np.testing.assert_allclose(y, ty, rtol=1e-15)
+    np.testing.assert_array_equal(g, tg)
+    assert sorted(g[0].tolist()) == [0.0, 0.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("q", [0.0, 0.3, 0.5, 0.99, 1.0, [0.1, 0.75]])
+def test_quantile_of_distinct_values_matches_pytorch(q):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(6).standard_normal((4, 6))
+    seed = np.random.default_rng(7).standard_normal(np.quantile(x, q, axis=0).shape)
+    y, g = grad_of(lambda t: ad.quantile(t, q, axis=0), x, seed)
+    ty, tg = torch_grad_of(lambda t: t.quantile(torch.tensor(q, dtype=t.dtype), dim=0), x,
+                           seed)
+    np.testing.assert_allclose(y, ty, rtol=1e-14)
+    np.testing.assert_allclose(g, tg, rtol=1e-14)
+
+
+def test_ties_share_the_gradient_evenly():
+    # PyTorch's median over all elements shares it; its quantile and median over an axis give
+    # it to one of the tied elements (the one its sort puts there).
+    x = [2.0, 2.0, 1.0, 2.0, 5.0]
+    _, g = grad_of(ad.median, x)
+    _, tg = torch_grad_of(lambda t: t.median(), x)
+    np.testing.assert_allclose(g, tg)
+    assert g.tolist() == [1 / 3, 1 / 3, 0.0, 1 / 3, 0.0]
+    # quantile(x, 1) is max(x), in value and in gradient; quantile(x, 0) is min(x).
+    for q, ref in [(1.0, ad.max), (0.0, ad.min)]:
+        v = [3.0, 1.0, 3.0, 1.0]
+        np.testing.assert_array_equal(grad_of(lambda t, q=q: ad.quantile(t, q), v)[1],
+                                      grad_of(ref, v)[1])
+    # A tie straddling the interpolation: the group's total weight, shared.
+    _, g = grad_of(lambda t: ad.quantile(t, 0.25), [1.0, 3.0, 2.0, 2.0, 4.0])
+    assert g.tolist() == [0.0, 0.0, 0.5, 0.5, 0.0]
+
+
+def test_the_tie_groups_get_pytorchs_total():
+    # Whatever the convention inside a tie, each group of tied elements gets the same total.
+    x = np.array([[1.0, 2.0, 2.0, 3.0, 2.0, 1.0], [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]])
+    for q in (0.2, 0.5, 0.9):
+        _, g = grad_of(lambda t, q=q: ad.quantile(t, q, axis=1), x)
+        _, tg = torch_grad_of(lambda t, q=q: t.quantile(q, dim=1), x)
+        for row in range(2):
+            for value in np.unique(x[row]):
+                group = x[row] == value
+                np.testing.assert_allclose(g[row][group].sum(), tg[row][group].sum())
+                assert np.ptp(g[row][group]) == 0  # shared evenly
+
+
+@given(st.data())
+def test_the_gradient_of_a_quantile_reproduces_its_value(data):
+    """A quantile is piecewise linear and homogeneous: value = gradient . x, for every method,
+    ties included (small integers tie often)."""
+    x = data.draw(hnp.arrays(np.float64, shapes(min_dims=1), elements=st.integers(-3, 3)
+                             .map(float)))
+    axis = data.draw(valid_axes(x.ndim))
+    q = data.draw(st.floats(0, 1))
+    method = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest"]))
+    y, g = grad_of(lambda t: ad.quantile(t, q, axis=axis, keepdims=True, method=method), x)
+    ref = np.quantile(x, q, axis=axis, keepdims=True, method=method)
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose((g * x).sum(axis=axis, keepdims=True), ref, rtol=1e-12,
+                               atol=1e-12)
+    assert np.all(g >= 0)
+
+
 def test_a_nan_result_gives_its_gradient_to_the_nans():
-    # As PyTorch's max over all elements.
+    # As PyTorch's max and median over all elements.
     nan = float("nan")
-    y, g = grad_of(ad.max, [1.0, nan, 2.0])
-    _, tg = torch_grad_of(lambda t: t.max(), [1.0, nan, 2.0])
-    assert np.isnan(y) and g.tolist() == tg.tolist() == [0.0, 1.0, 0.0]
+    for op, torch_op in [(ad.max, lambda t: t.max()), (ad.median, lambda t: t.median())]:
+        y, g = grad_of(op, [1.0, nan, 2.0])
+        _, tg = torch_grad_of(torch_op, [1.0, nan, 2.0])
+        assert np.isnan(y) and g.tolist() == tg.tolist() == [0.0, 1.0, 0.0]
+    y, g = grad_of(lambda t: ad.quantile(t, [0.1, 0.9]), [nan, 1.0, nan])
+    assert np.isnan(y).all() and g.tolist() == [1.0, 0.0, 1.0]
 
 
-# -- the nan-functions, amax/amin against PyTorch --------------------------------------------
+def test_float32_stays_float32_where_numpy_would_promote():
+    x = ad.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    assert np.quantile(x.detach().data, [0.5]).dtype == np.float64  # NumPy's array q
+    y = ad.quantile(x, [0.25, 0.5])
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    assert ad.median(ad.tensor([1, 2, 4])).dtype == ad.get_default_dtype()  # ints: as mean
+
+
+# -- the nan-functions, amax/amin and logsumexp against PyTorch and SciPy --------------------
 
 
 def test_nansum_and_nanmean_match_pytorch():
@@ -254,7 +355,9 @@ def test_positions_are_integer_tensors_without_gradient():
 REDUCTIONS = {
     "sum": ad.sum, "prod": ad.prod, "mean": ad.mean, "max": ad.max, "min": ad.min,
     "nansum": ad.nansum, "nanmean": ad.nanmean, "nanmax": ad.nanmax, "nanmin": ad.nanmin,
-    "ptp": ad.ptp, "average": ad.average, "logsumexp": ad.logsumexp,
+    "ptp": ad.ptp, "median": ad.median, "average": ad.average, "logsumexp": ad.logsumexp,
+    "quantile": lambda x, axis: ad.quantile(x, 0.5, axis=axis),
+    "percentile": lambda x, axis: ad.percentile(x, 50, axis=axis),
     "cumsum": ad.cumsum, "cumprod": ad.cumprod, "argmax": ad.argmax, "argmin": ad.argmin,
     "argsort": ad.argsort,
 }
@@ -268,8 +371,8 @@ def test_a_bad_axis_raises_axis_error_naming_the_op(op):
         REDUCTIONS[op](x, axis=2)
 
 
-@pytest.mark.parametrize("op", ["sum", "prod", "mean", "nansum", "nanmean", "cumsum",
-                                "cumprod", "logsumexp", "average"])
+@pytest.mark.parametrize("op", ["sum", "prod", "mean", "nansum", "nanmean", "median",
+                                "cumsum", "cumprod", "logsumexp", "average"])
 def test_empty_inputs_give_numpys_values_and_warnings(op):
     x = np.zeros((0, 3))
     # NumPy's average over axis 1 (an empty result) divides by its size 0 even when it is
@@ -294,6 +397,9 @@ def test_empty_inputs_without_an_identity_raise_as_numpy():
             REDUCTIONS[op](x, axis=0)
         assert REDUCTIONS[op](x, axis=1).shape == (0,)
     assert ad.max(x, axis=0, initial=-1.0).tolist() == [-1.0, -1.0, -1.0]
+    for op in ("quantile", "percentile"):
+        with pytest.raises(IndexError, match=rf"^{op}: cannot take a {op} over an empty axis"):
+            REDUCTIONS[op](x, axis=0)
     with pytest.raises(ValueError, match="attempt to get argmax of an empty sequence"):
         ad.argmax(x)
 
@@ -301,6 +407,15 @@ def test_empty_inputs_without_an_identity_raise_as_numpy():
 def test_unsupported_arguments_are_refused_clearly():
     x = t64([1.0, 2.0, 3.0])
     refusals = [
+        (ValueError, r"quantile: method='hazen' is not supported; the supported methods are "
+                     r"'linear', 'lower'",
+         lambda: np.quantile(x, 0.5, method="hazen")),
+        (ValueError, r"percentile: weights= is not supported",
+         lambda: ad.percentile(x, 50, weights=[1, 1, 1])),
+        (ValueError, r"quantile: q must be in \[0, 1\], got 1.5", lambda: ad.quantile(x, 1.5)),
+        (ValueError, r"percentile: q must be in \[0, 100\]",
+         lambda: ad.percentile(x, [50, -1])),
+        (TypeError, r"quantile: q gets no gradient", lambda: ad.quantile(x, t64(0.5))),
         (ValueError, r"max: where= needs initial=", lambda: ad.max(x, where=[True] * 3)),
         (TypeError, r"mean: dtype=int64 is not supported",
          lambda: np.mean(x, dtype=np.int64)),
