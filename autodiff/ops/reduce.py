@@ -31,7 +31,7 @@ from autodiff.dtypes import get_default_dtype
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor
 from autodiff.ops.axes import normalize_axes, normalize_axis
-from autodiff.ops.elementwise import exp, log, sqrt
+from autodiff.ops.elementwise import abs, exp, log, sqrt
 from autodiff.ops.indexing import where as _where
 from autodiff.ops.registry import register
 from autodiff.ops.shape import astype, broadcast_to, pad, reshape, transpose
@@ -891,18 +891,54 @@ def max_shift(x: Tensor, axes: tuple[int, ...]) -> np.ndarray:
 
 
 @register(method=True)
-def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over `axis`, stable for large magnitudes (the max is shifted out).
+def logsumexp(x: Any, axis: Axis = None, *, b: Any = None, keepdims: bool = False,
+              return_sign: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+    """log(sum(b * exp(x))) over `axis`, stable for large magnitudes (the max is shifted out),
+    as scipy.special.logsumexp: `b` (weights, broadcast with x; differentiable; where b is 0
+    x does not count), and `return_sign` (then log|s| and the sign of s, a constant; without
+    it a negative sum gives NaN).
 
     >>> import autodiff as ad
     >>> ad.logsumexp(ad.tensor([1000.0, 1000.0]))
     tensor(1000.6932)
+    >>> ad.logsumexp(ad.tensor([0.0, 0.0]), b=[2.0, -1.0], return_sign=True)
+    (tensor(0.), tensor(1.))
     """
     x = as_tensor(x)
-    axes = _axes("logsumexp", axis, x.ndim)
-    shift = max_shift(x, axes)
-    out = log(sum(exp(x - shift), axes, keepdims=True)) + shift
-    return out if keepdims else reshape(out, [n for i, n in enumerate(x.shape) if i not in axes])
+    if b is None:
+        axes = _axes("logsumexp", axis, x.ndim)
+        shift = max_shift(x, axes)
+        s = sum(exp(x - shift), axes, keepdims=True)
+        sign = None
+    else:
+        x, b = _with_weights(x, b)
+        axes = _axes("logsumexp", axis, x.ndim)
+        x = _where(b.data != 0, x, -math.inf)  # a weight of 0 drops its term, even inf
+        shift = max_shift(x, axes)
+        s = sum(b * exp(x - shift), axes, keepdims=True)
+        sign = np.sign(s.data)
+        s = abs(s)
+    with np.errstate(divide="ignore"):  # a sum of 0: -inf, as SciPy (no warning)
+        out = log(s) + shift
+    if sign is not None and not return_sign and (sign < 0).any():
+        out = _where(sign < 0, math.nan, out)  # the log of a negative sum, as SciPy
+    if not keepdims:
+        out = reshape(out, _dropped_shape(x.shape, axes))
+    if not return_sign:
+        return out
+    sign = np.ones(out.shape, out.dtype) if sign is None else sign.reshape(out.shape)
+    return out, Tensor._make(sign.astype(out.dtype), None, 0)
+
+
+def _with_weights(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
+    """x and logsumexp's weights b, broadcast together (as SciPy)."""
+    b = b if isinstance(b, Tensor) else Tensor(np.asarray(b, dtype=_float_dtype(x)))
+    try:
+        shape = np.broadcast_shapes(x.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"logsumexp: b of shape {b.shape} does not broadcast with x of shape "
+                         f"{x.shape}") from None
+    return broadcast_to(x, shape), broadcast_to(b, shape)
 
 
 # -- positions: integer tensors with no gradient --------------------------------------------

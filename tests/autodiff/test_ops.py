@@ -211,6 +211,20 @@ def _average_ref(a, w, **kw):
     return np.average(a, weights=w, **kw)
 
 
+def logsumexp_b_kwargs(draw, xs):
+    ndim = len(np.broadcast_shapes(xs[0].shape, xs[1].shape))
+    return {"axis": draw(valid_axes(ndim)), "keepdims": draw(st.booleans())}
+
+
+def _logsumexp_b(x, b, **kw):
+    return ad.logsumexp(x, b=b, **kw)
+
+
+def _logsumexp_b_ref(x, b, axis, keepdims):
+    x, b = np.broadcast_arrays(x, b)
+    return np.log(np.sum(b * np.exp(x), axis=axis, keepdims=keepdims))
+
+
 def reshape_kwargs(draw, xs):
     size = xs[0].size
     divisors = [d for d in range(1, size + 1) if size % d == 0]
@@ -676,6 +690,8 @@ CASES = [
     Case("median", ad.median, np.median, distinct_small, axis_kwargs()),
     Case("quantile", ad.quantile, np.quantile, distinct_small, quantile_kwargs(1)),
     Case("percentile", ad.percentile, np.percentile, distinct_small, quantile_kwargs(100)),
+    Case("logsumexp_b", _logsumexp_b, _logsumexp_b_ref, binary(None, floats(0.2, 2)),
+         logsumexp_b_kwargs),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
     Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
     Case("linear", _linear, lambda x, w, b: x @ w.T + b, linear_inputs),

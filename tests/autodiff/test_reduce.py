@@ -280,6 +280,47 @@ def test_amax_and_amin_share_ties_as_pytorch(op, torch_name):
         np.testing.assert_allclose(g, tg, rtol=1e-15)
 
 
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (1, True), ((0, 2), False),
+                                            (-1, False)])
+def test_logsumexp_matches_pytorch_and_scipy(axis, keepdims):
+    special = pytest.importorskip("scipy.special")
+    x = np.random.default_rng(8).standard_normal((2, 3, 4)) * 30
+    y, g = grad_of(lambda t: ad.logsumexp(t, axis=axis, keepdims=keepdims), x)
+    np.testing.assert_allclose(y, special.logsumexp(x, axis=axis, keepdims=keepdims),
+                               rtol=1e-14)
+    dim = tuple(range(3)) if axis is None else axis
+    ty, tg = torch_grad_of(lambda t: t.logsumexp(dim=dim, keepdim=keepdims), x)
+    np.testing.assert_allclose(y, ty, rtol=1e-14)
+    np.testing.assert_allclose(g, tg, rtol=1e-13, atol=1e-300)
+
+
+def test_logsumexp_with_weights_matches_scipy():
+    special = pytest.importorskip("scipy.special")
+    a = np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, -np.inf]])
+    for b in ([0.5, 2.0, 1.0], [[1.0], [3.0]], [[0.0, 1.0, 2.0]], [1.0, -2.0, 0.5]):
+        for axis in (None, 1):
+            ref = special.logsumexp(a, axis=axis, b=b)
+            np.testing.assert_allclose(ad.logsumexp(t64(a), axis=axis, b=b).data, ref)
+            mag, sign = ad.logsumexp(t64(a), axis=axis, b=b, return_sign=True)
+            ref_mag, ref_sign = special.logsumexp(a, axis=axis, b=b, return_sign=True)
+            np.testing.assert_allclose(mag.data, ref_mag)
+            np.testing.assert_array_equal(sign.data, ref_sign)
+            assert not sign.requires_grad
+    # A weight of 0 drops its term, even an infinite one; a sum of 0 is -inf, silently.
+    assert ad.logsumexp(t64([np.inf, 1.0]), b=[0.0, 1.0]).item() == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ad.logsumexp(t64([1.0, 1.0]), b=[1.0, -1.0]).item() == -np.inf
+
+
+def test_logsumexp_is_differentiable_in_its_weights():
+    from autodiff.testing import gradcheck, gradgradcheck
+
+    a, b = t64([[0.5, -1.0, 2.0]]), t64([[1.0], [0.5]])
+    assert gradcheck(lambda a, b: ad.logsumexp(a, axis=1, b=b), a, b)
+    assert gradgradcheck(lambda a, b: ad.logsumexp(a, axis=1, b=b), a, b)
+
+
 # -- NumPy's arguments: dtype, initial, where, average's weights ------------------------------
 
 
