@@ -662,7 +662,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
 
 
-@register(np.std, method=True)
+@register(np.std, method=True, convention="0 where the variance is 0 (as PyTorch)")
 def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
     (the derivative of sqrt is infinite there, and var's gradient is 0).
