@@ -26,9 +26,8 @@ COMPARISONS = {np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.gr
                np.signbit}
 
 # Functions whose result is not differentiable: the tensors' arrays are passed through.
-FACTS = {np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.argmax,
-         np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all, np.result_type,
-         np.iscomplexobj, np.isrealobj}
+FACTS = {np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal, np.nonzero,
+         np.count_nonzero, np.any, np.all, np.result_type, np.iscomplexobj, np.isrealobj}
 
 
 def _plain(x: Any) -> Any:

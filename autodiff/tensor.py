@@ -395,14 +395,6 @@ class Tensor:
     # -- methods: the ops' own (t.sum(), t.exp(), t.reshape(2, 3), ...) are installed from
     # the op registry below; these give facts about the values and carry no gradient.
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        axis = None if axis is None else normalize_axis("argmax", axis, self.ndim)
-        return Tensor._make(np.argmax(self.data, axis=axis, keepdims=keepdims), None, 0)
-
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        axis = None if axis is None else normalize_axis("argmin", axis, self.ndim)
-        return Tensor._make(np.argmin(self.data, axis=axis, keepdims=keepdims), None, 0)
-
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axis = None if axis is None else normalize_axes("any", axis, self.ndim)
         return Tensor._make(np.any(self.data, axis=axis, keepdims=keepdims), None, 0)
@@ -442,7 +434,7 @@ from autodiff import backward as backward_mod  # noqa: E402
 from autodiff import inplace, numpy_interop, versions  # noqa: E402
 from autodiff.ops import arith, registry  # noqa: E402  (autodiff.ops loads every op module)
 from autodiff.ops import shape as shape_ops  # noqa: E402
-from autodiff.ops.axes import normalize_axes, normalize_axis  # noqa: E402
+from autodiff.ops.axes import normalize_axes  # noqa: E402
 
 _OWN = set(vars(Tensor))  # what the class defines itself: never replaced by a method
 

@@ -28,8 +28,8 @@ def test_ufuncs_and_functions_are_differentiable():
 
 def test_unsupported_raise_a_clear_type_error():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"np\.cumsum is not supported"):
-        np.cumsum(x)
+    with pytest.raises(TypeError, match=r"np\.convolve is not supported"):
+        np.convolve(x, x)
     with pytest.raises(TypeError, match="not supported"):
         np.add.reduce(x)
     with pytest.raises(TypeError, match="not supported"):
@@ -96,8 +96,8 @@ def test_ndarray_with_tensor_returns_a_tensor_in_the_tensor_dtype():
 
 def test_unsupported_arguments_and_shapes_are_clear_type_errors():
     x = ad.tensor(np.ones((2, 2, 2)), requires_grad=True)
-    with pytest.raises(TypeError, match=r"np\.mean on autodiff Tensors.*dtype"):
-        np.mean(x, dtype=np.float64)
+    with pytest.raises(TypeError, match=r"np\.mean on autodiff Tensors.*'out'"):
+        np.mean(x, out=np.empty(()))
     with pytest.raises(TypeError, match=r"np\.dot on autodiff Tensors.*'out'"):
         np.dot(x, x, out=np.empty((2, 2, 2, 2)))
     with pytest.raises(TypeError, match="not supported"):

@@ -417,6 +417,110 @@ def matrix_norm_kwargs(draw, xs):
 # -- draws for the reduction rows (issue 14) --
 
 
+def small_shapes(min_dims=0, max_size=12):
+    """Up to 3 axes and `max_size` elements (every element is differentiated numerically, and
+    the backward of prod and cumprod is a scan of several ops)."""
+    return shapes(min_dims=min_dims, max_side=3).filter(lambda s: int(np.prod(s)) <= max_size)
+
+
+def with_zeros(draw):
+    """Values with exact zeros, often several in one slice (prod and cumprod's gradients
+    must be exact there: no division by the input)."""
+    return [draw(arrays(draw(small_shapes()), st.one_of(st.just(0.0), floats(-2, 2))))]
+
+
+def distinct_small(draw):
+    return [draw(distinct(draw(small_shapes())))]
+
+
+def with_nans(base):
+    """`base`'s values with some NaNs."""
+    def draw_inputs(draw):
+        x = base(draw)[0]
+        nan = draw(hnp.arrays(bool, x.shape, elements=st.sampled_from([False, False, True])))
+        return [np.where(nan, np.nan, x)]
+    return draw_inputs
+
+
+def reduce_kwargs(initial=None, where=False, nonempty=False):
+    """axis and keepdims, and maybe NumPy's initial= and where= (a boolean mask that
+    broadcasts to x; max's where= needs initial=). `nonempty`: every slice selects a value
+    that is not NaN (else the value is NaN, which central differences cannot check)."""
+    def draw_kwargs(draw, xs):
+        x = xs[0]
+        kw = axis_kwargs()(draw, xs)
+        masked = where and draw(st.booleans())
+        if initial is not None and (masked or draw(st.booleans())):
+            kw["initial"] = initial
+        if masked:
+            shape = tuple(n if draw(st.booleans()) else 1 for n in x.shape)
+            kw["where"] = draw(hnp.arrays(bool, shape[draw(st.integers(0, x.ndim)):]))
+        if nonempty:
+            selected = np.broadcast_to(kw.get("where", True), x.shape) & ~np.isnan(x)
+            assume(np.all(selected.sum(axis=kw["axis"]) > 0))
+        return kw
+    return draw_kwargs
+
+
+def scan_kwargs(draw, xs):
+    n = max(xs[0].ndim, 1)  # a 0-d tensor scans as 1-d (NumPy)
+    return {"axis": draw(st.one_of(st.none(), st.integers(-n, n - 1)))}
+
+
+def quantile_kwargs(scale):
+    def draw_kwargs(draw, xs):
+        q = st.floats(0, 1).map(lambda v: v * scale)
+        qs = hnp.arrays(np.float64, shapes(max_dims=2, max_side=2), elements=q)
+        return {**axis_kwargs()(draw, xs), "q": draw(st.one_of(q, qs)),
+                "method": draw(st.sampled_from(["linear", "lower", "higher", "midpoint",
+                                                "nearest"]))}
+    return draw_kwargs
+
+
+def average_inputs(draw):
+    """a, and weights of a's shape or of the shape of some of its axes (in any order)."""
+    x = draw(arrays(draw(small_shapes(min_dims=1))))
+    if draw(st.booleans()):
+        shape = x.shape
+    else:
+        given = draw(st.permutations(range(x.ndim)))[:draw(st.integers(1, x.ndim))]
+        shape = tuple(x.shape[i] for i in given)
+    return [x, draw(arrays(shape, floats(0.2, 2)))]
+
+
+def average_kwargs(draw, xs):
+    x, w = xs
+    if w.shape == x.shape:
+        axis = draw(valid_axes(x.ndim))
+    else:  # axes whose sizes are the weights' shape
+        axis = draw(st.sampled_from([p for p in itertools.permutations(range(x.ndim), w.ndim)
+                                     if tuple(x.shape[i] for i in p) == w.shape]))
+        axis = axis[0] if len(axis) == 1 and draw(st.booleans()) else axis
+    return {"axis": axis, "keepdims": draw(st.booleans()), "returned": draw(st.booleans())}
+
+
+def _average(a, w, **kw):
+    return ad.average(a, weights=w, **kw)
+
+
+def _average_ref(a, w, **kw):
+    return np.average(a, weights=w, **kw)
+
+
+def logsumexp_b_kwargs(draw, xs):
+    ndim = len(np.broadcast_shapes(xs[0].shape, xs[1].shape))
+    return {"axis": draw(valid_axes(ndim)), "keepdims": draw(st.booleans())}
+
+
+def _logsumexp_b(x, b, **kw):
+    return ad.logsumexp(x, b=b, **kw)
+
+
+def _logsumexp_b_ref(x, b, axis, keepdims):
+    x, b = np.broadcast_arrays(x, b)
+    return np.log(np.sum(b * np.exp(x), axis=axis, keepdims=keepdims))
+
+
 def reshape_kwargs(draw, xs):
     size = xs[0].size
     divisors = [d for d in range(1, size + 1) if size % d == 0]
@@ -1120,6 +1224,30 @@ CASES = [
     Case("min", ad.min, np.min, with_distinct(), axis_kwargs()),
     Case("logsumexp", ad.logsumexp, np_logsumexp, unary(), axis_kwargs()),
     # -- reductions (issue 14) --
+    Case("prod", ad.prod, np.prod, with_zeros, reduce_kwargs(initial=1.5, where=True)),
+    Case("cumsum", ad.cumsum, np.cumsum, unary(), scan_kwargs),
+    Case("cumprod", ad.cumprod, np.cumprod, with_zeros, scan_kwargs),
+    Case("sum_initial_where", ad.sum, np.sum, unary(), reduce_kwargs(initial=0.5, where=True)),
+    Case("mean_where", ad.mean, np.mean, unary(), reduce_kwargs(where=True, nonempty=True)),
+    Case("max_initial_where", ad.max, np.max, distinct_small,
+         reduce_kwargs(initial=0.12, where=True)),
+    Case("min_initial_where", ad.min, np.min, distinct_small,
+         reduce_kwargs(initial=0.12, where=True)),
+    Case("average", _average, _average_ref, average_inputs, average_kwargs),
+    Case("nansum", ad.nansum, np.nansum, with_nans(unary()),
+         reduce_kwargs(initial=0.5, where=True)),
+    Case("nanmean", ad.nanmean, np.nanmean, with_nans(unary()),
+         reduce_kwargs(where=True, nonempty=True)),
+    Case("nanmax", ad.nanmax, np.nanmax, with_nans(distinct_small),
+         reduce_kwargs(initial=0.12, where=True, nonempty=True)),
+    Case("nanmin", ad.nanmin, np.nanmin, with_nans(distinct_small),
+         reduce_kwargs(initial=0.12, where=True, nonempty=True)),
+    Case("ptp", ad.ptp, np.ptp, distinct_small, axis_kwargs()),
+    Case("median", ad.median, np.median, distinct_small, axis_kwargs()),
+    Case("quantile", ad.quantile, np.quantile, distinct_small, quantile_kwargs(1)),
+    Case("percentile", ad.percentile, np.percentile, distinct_small, quantile_kwargs(100)),
+    Case("logsumexp_b", _logsumexp_b, _logsumexp_b_ref, binary(None, floats(0.2, 2)),
+         logsumexp_b_kwargs),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
     Case("relu", ad.relu, lambda x: np.maximum(x, 0), unary(away_from_zero(0.1))),
     Case("linear", _linear, lambda x, w, b: x @ w.T + b, linear_inputs),
