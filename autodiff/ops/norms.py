@@ -63,24 +63,24 @@ def _vector(op: str, x: Tensor, ord: Ord, axes: tuple[int, ...], keepdims: bool)
     if isinstance(ord, str):
         raise ValueError(f"{op}: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
-        return _root(sum(x * x, axes, keepdims), 2)
+        return _root(sum(x * x, axes, keepdims=keepdims), 2)
     if ord == math.inf:
-        return max(abs(x), axes, keepdims)
+        return max(abs(x), axes, keepdims=keepdims)
     if ord == -math.inf:
-        return min(abs(x), axes, keepdims)
+        return min(abs(x), axes, keepdims=keepdims)
     if ord == 0:  # the count of nonzeros: gradient 0, still connected to x (as PyTorch)
         counts = (x.data != 0).astype(x.dtype)
-        return sum(where(np.zeros(x.shape, dtype=bool), x, counts), axes, keepdims)
+        return sum(where(np.zeros(x.shape, dtype=bool), x, counts), axes, keepdims=keepdims)
     if ord == 1:
-        return sum(abs(x), axes, keepdims)
+        return sum(abs(x), axes, keepdims=keepdims)
     p = float(ord)
     a = abs(x)
     if p < 1:  # |x| ** p has an infinite slope at 0: those elements get gradient 0
         zero = a.data == 0
         if zero.any():
             terms = where(zero, 0.0 if p > 0 else math.inf, where(zero, 1, a) ** p)
-            return _root(sum(terms, axes, keepdims), p)
-    return _root(sum(a ** p, axes, keepdims), p)
+            return _root(sum(terms, axes, keepdims=keepdims), p)
+    return _root(sum(a ** p, axes, keepdims=keepdims), p)
 
 
 def _matrix(op: str, x: Tensor, ord: Ord, axes: tuple[int, ...], keepdims: bool) -> Tensor:
