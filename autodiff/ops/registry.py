@@ -98,15 +98,26 @@ def register(*numpy: Any, method: Method | list[Method] = False, public: bool = 
 
 def register_method(name: str, fn: Callable[..., Any]) -> None:
     """A Tensor method (an operator, say) that is not an op's own function."""
-    if name in METHODS:
+    if name in METHODS and not _reloaded(METHODS[name], fn):
         raise ValueError(f"register: method {name!r} is registered twice")
     for install in _installer:
         install(name, fn)  # may refuse the name
     METHODS[name] = fn
 
 
+def _reloaded(old: Any, new: Any) -> bool:
+    """Whether `new` is `old` defined again by the same source: its module run a second time
+    (pytest importing an op module's doctests by path does that). The new one replaces it."""
+    def source(f: Any) -> tuple[Any, ...]:
+        f = getattr(f, "fn", f)  # an Op's function
+        line = getattr(getattr(f, "__code__", None), "co_firstlineno", None)
+        return getattr(f, "__module__", None), getattr(f, "__qualname__", None), line
+
+    return old is not new and None not in source(old) and source(old) == source(new)
+
+
 def _add(table: dict[Any, Any], key: Any, value: Any, what: str) -> None:
-    if key in table:
+    if key in table and not _reloaded(table[key], value):
         raise ValueError(f"register: {what} {getattr(key, '__name__', key)!r} is registered "
                          "twice")
     table[key] = value

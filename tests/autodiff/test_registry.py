@@ -145,6 +145,29 @@ def test_registering_a_name_twice_is_refused():
         registry.register_method("sum", lambda x: x)
 
 
+def test_an_op_module_run_a_second_time_replaces_its_own_entries():
+    """pytest imports `autodiff/ops/norms.py` by path for its doctests, running the module again
+    after `import autodiff` ran it once: its registrations replace themselves. Another function
+    under the same name is still refused (above)."""
+    import importlib.util
+
+    import autodiff.ops.norms as norms
+
+    saved = ({**registry.OPS}, {**registry.NUMPY_FUNCTIONS}, {**registry.METHODS})
+    spec = importlib.util.spec_from_file_location("autodiff.ops.norms", norms.__file__)
+    again = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(again)
+        assert registry.OPS["linalg.norm"].fn is again.norm is not norms.norm
+        assert registry.NUMPY_FUNCTIONS[np.linalg.norm] is again.norm
+    finally:
+        for table, old in zip((registry.OPS, registry.NUMPY_FUNCTIONS, registry.METHODS), saved,
+                              strict=True):
+            table.clear()
+            table.update(old)
+    assert registry.NUMPY_FUNCTIONS[np.linalg.norm] is norms.norm
+
+
 def test_a_method_registered_later_is_installed_but_never_replaces_the_tensors_own():
     def double(x):
         return x * 2
