@@ -20,11 +20,12 @@ demo: $(STAMP)
 		--batch-size 32 --optimizer adamw --lr 3e-3 --weight-decay 1e-2 --dropout 0.1 \
 		--schedule cosine --augment --out runs/demo
 
-# ruff first, then every test; pytest's exit code 5 (no tests collected) fails the target.
+# ruff first, then every test, one worker per core (pytest-xdist); pytest's exit code 5 (no
+# tests collected) fails the target.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(MAKE) docs
-	$(BIN)/python -m pytest autodiff nn tests docs/doctest_fences.py
+	$(BIN)/python -m pytest -n auto autodiff nn tests docs/doctest_fences.py
 
 # The documentation site (MkDocs, Material, API pages from the docstrings), warnings as errors.
 docs: $(STAMP)
