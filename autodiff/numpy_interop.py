@@ -45,6 +45,10 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
             return fn(*inputs)
         if ufunc in COMPARISONS:
             return Tensor._make(ufunc(*_plain(inputs), **kwargs), None, 0)
+        if fn is not None:
+            raise TypeError(f"{_name(ufunc)} on autodiff Tensors takes no keyword arguments, got "
+                            f"{', '.join(f'{k}=' for k in kwargs)}; use the autodiff op "
+                            "(ad.where for a mask, astype for a dtype)")
     raise TypeError(
         f"{_name(ufunc)}{'' if method == '__call__' else '.' + method} is not supported on "
         "autodiff Tensors (it would drop the graph); use the autodiff op, or np.asarray(t) to "
@@ -80,10 +84,18 @@ def array_function(func: Any, types: tuple[type, ...], args: tuple[Any, ...],
         except TypeError as err:
             if "unexpected keyword argument" not in str(err):
                 raise
-            raise TypeError(f"np.{func.__name__} on autodiff Tensors: {err}; supported "
+            raise TypeError(f"{_func_name(func)} on autodiff Tensors: {err}; supported "
                             "arguments are those of the autodiff op") from None
     if func in FACTS:
         return func(*_plain(args), **{k: _plain(v) for k, v in kwargs.items()})
     raise TypeError(
-        f"np.{func.__name__} is not supported on autodiff Tensors (it would drop the graph); "
+        f"{_func_name(func)} is not supported on autodiff Tensors (it would drop the graph); "
         "use the autodiff op, or np.asarray(t) to leave the graph on purpose")
+
+
+def _func_name(func: Any) -> str:
+    """np.sum, np.linalg.eig, np.fft.fft: the name a user wrote."""
+    module = getattr(func, "__module__", None) or "numpy"
+    sub = module.split(".")[1:2] if module.startswith("numpy.") else []
+    sub = [] if sub and sub[0].startswith("_") else sub  # numpy._core.fromnumeric: np.sum
+    return ".".join(["np", *sub, func.__name__])

@@ -639,7 +639,8 @@ class Arctanh(Function):
         return grad / ((1 - x) * (1 + x))
 
 
-@register(np.arctanh, convention="inf at x = -1 and 1 (as PyTorch); nan outside [-1, 1]")
+@register(np.arctanh, convention="inf at x = -1 and 1 (as PyTorch); outside [-1, 1] the value "
+                                "is nan (NumPy) and the gradient 1 / (1 - x^2), as PyTorch's")
 def arctanh(x: Any) -> Tensor:
     """Inverse hyperbolic tangent, elementwise (±inf at ±1, nan beyond).
 
