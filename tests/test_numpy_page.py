@@ -4,16 +4,7 @@ an op, or changing its NumPy names, methods or convention, changes the page."""
 import importlib.util
 from pathlib import Path
 
-import numpy as np
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-
-pytestmark = pytest.mark.skipif(
-    int(np.__version__.split(".")[0]) < 2,
-    reason="docs/numpy.md lists NumPy 2's names (np.astype, np.acos, np.pow, ...), which NumPy 1 "
-           "does not have")
-
 
 def _generator():
     spec = importlib.util.spec_from_file_location("make_numpy_page",

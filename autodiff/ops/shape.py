@@ -910,8 +910,7 @@ def _copy_method(self: Tensor) -> Tensor:
     return astype(self, self.data.dtype)
 
 
-@register(*([np.astype] if hasattr(np, "astype") else []),
-          method=[True, ("copy", _copy_method), ("clone", _copy_method)])
+@register(np.astype, method=[True, ("copy", _copy_method), ("clone", _copy_method)])
 def astype(x: Any, dtype: Any) -> Tensor:
     """Convert to `dtype`; differentiable between floating dtypes, a constant otherwise.
 
