@@ -14,11 +14,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job: LeNet-5 on 5,000 real MNIST digits; prints accuracy, writes curves,
-# confusion matrix, graph and metrics to runs/demo.
+# confusion matrix, graph and metrics to runs/demo (--overwrite: each `make demo` replaces the
+# last demo's outputs, which the command otherwise refuses to do).
 demo: $(STAMP)
 	$(BIN)/python -m nn.vision train --model lenet5 --data mnist-5k --epochs 40 \
 		--batch-size 32 --optimizer adamw --lr 3e-3 --weight-decay 1e-2 --dropout 0.1 \
-		--schedule cosine --augment --out runs/demo
+		--schedule cosine --augment --out runs/demo --overwrite
 
 # ruff first, then every test, one worker per core (pytest-xdist); pytest's exit code 5 (no
 # tests collected) fails the target.

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for name, data, flags, target, seeds in RUNS:
         for seed in seeds:
             m = vision(["train", "--data", data, *flags, "--seed", str(seed), "--out",
-                        f"{args.out}/{name.split()[0]}-seed{seed}", "--no-progress"])
+                        f"{args.out}/{name.split()[0]}-seed{seed}", "--overwrite",
+                        "--no-progress"])  # the table is measured afresh each time
             rows.append({"name": f"{name}, seed {seed}", "data": data,
                          "accuracy": m["test_accuracy"], "target": target,
                          "seconds": m["seconds_per_epoch"],

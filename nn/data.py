@@ -12,6 +12,7 @@ into batches of `batch_size`, the last one smaller unless `drop_last`.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -121,6 +122,8 @@ class DataLoader:
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     Float arrays become tensors of their dtype; integer arrays stay integer (labels).
+    `state_dict()` taken in the middle of an epoch lets another loader finish that epoch with the
+    same batches (see there).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(5.0), np.arange(5))
@@ -141,6 +144,9 @@ class DataLoader:
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a seed or a generator, not both")
         self.rng = generator if generator is not None else np.random.default_rng(seed)
+        self._epoch_start: dict[str, Any] | None = None  # rng state before this epoch's order
+        self._taken: int | None = None  # batches handed out this epoch; None between epochs
+        self._resume_at = 0  # the batch the next epoch starts at (set by load_state_dict)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -161,16 +167,62 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         n = len(self.dataset)
+        start, self._resume_at = self._resume_at, 0
+        self._epoch_start = self.rng.bit_generator.state
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
-        for start in range(0, n, self.batch_size):
-            idx = order[start:start + self.batch_size]
-            if self.drop_last and len(idx) < self.batch_size:
-                return
-            yield self._batch(idx)
+        self._taken = start
+        for b in range(start, len(self)):
+            batch = self._batch(order[b * self.batch_size:(b + 1) * self.batch_size])
+            self._taken = b + 1
+            yield batch
+        self._taken = None
 
     def state_dict(self) -> dict[str, Any]:
-        """The shuffling generator's state, so a resumed run draws the same batches."""
-        return {"rng": self.rng.bit_generator.state}
+        """Where the data stream stands, so that a resumed run draws the same batches:
+        {"rng": the shuffling generator's state, "batch": 0, "transform": its state} between
+        epochs; in the middle of one, the generator's state before that epoch's order was drawn
+        and the number of batches already handed out. "transform" is there when the transform
+        has a state_dict (the seeded augmentations of nn.vision.transforms do).
+
+        >>> import numpy as np, nn
+        >>> ds = nn.data.TensorDataset(np.arange(6.0), np.arange(6))
+        >>> loader = nn.data.DataLoader(ds, batch_size=2, shuffle=True, seed=0)
+        >>> it = iter(loader); first = next(it)[1].tolist()
+        >>> state = loader.state_dict(); state["batch"]
+        1
+        >>> rest = [y.tolist() for _, y in it]
+        >>> other = nn.data.DataLoader(ds, batch_size=2, shuffle=True, seed=9)
+        >>> other.load_state_dict(state)
+        >>> [y.tolist() for _, y in other] == rest
+        True
+        """
+        if self._taken is None:
+            state = {"rng": self.rng.bit_generator.state, "batch": self._resume_at}
+        else:
+            state = {"rng": copy.deepcopy(self._epoch_start), "batch": self._taken}
+        if callable(getattr(self.transform, "state_dict", None)):
+            state["transform"] = self.transform.state_dict()  # type: ignore[union-attr]
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()`: the next iteration finishes the epoch it was taken in,
+        from the batch it had reached (or starts the next epoch, if taken between epochs).
+
+        >>> import numpy as np, nn
+        >>> loader = nn.data.DataLoader(nn.data.TensorDataset(np.arange(4.0)), batch_size=2)
+        >>> loader.load_state_dict({"rng": loader.rng.bit_generator.state, "batch": 3})
+        Traceback (most recent call last):
+        ...
+        ValueError: DataLoader.load_state_dict: batch 3 of an epoch of 2 batches
+        """
+        batch = state.get("batch", 0)
+        if not isinstance(batch, int) or isinstance(batch, bool) or not 0 <= batch <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: batch {batch!r} of an epoch of "
+                             f"{len(self)} batches")
+        if "transform" in state:
+            if not callable(getattr(self.transform, "load_state_dict", None)):
+                raise ValueError("DataLoader.load_state_dict: the state holds a transform's "
+                                 "state, but this loader's transform keeps none")
+            self.transform.load_state_dict(state["transform"])  # type: ignore[union-attr]
         self.rng.bit_generator.state = state["rng"]
+        self._resume_at, self._taken = batch, None

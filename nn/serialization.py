@@ -5,9 +5,15 @@ tensors, numbers, strings, booleans or None: model and optimizer state dicts, sc
 epoch, RNG states. Arrays are stored as named .npz entries; the structure is a JSON manifest
 stored as a byte array, with a format marker and a version. Loading uses
 `np.load(allow_pickle=False)`, so a file never runs code; a file that is not ours, truncated or
-holding object arrays is refused with a ValueError naming the path and the reason. Saving writes
-a temporary file in the same folder, flushes it to disk and renames it over the target
-(`os.replace`), so a failed save leaves the previous file intact.
+holding object arrays is refused with a ValueError naming the path and the reason.
+
+Saving writes a temporary file named after the target (`.{name}.tmp-<random>.npz`) in the
+target's folder, holds an advisory lock on it while writing, flushes it to disk, renames it over
+the target (`os.replace`) and flushes the folder, so a failed save leaves the previous file
+intact and a finished one survives a power cut. A temporary that a killed save left behind (the
+lock died with its process) is removed by the next save of the same target. The file gets the
+permissions any new file gets under the umask (0644 usually), or keeps those of the file it
+replaces; saving through a symbolic link replaces the file the link points to, not the link.
 
 >>> import os, tempfile, numpy as np, nn
 >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
@@ -18,10 +24,14 @@ a temporary file in the same folder, flushes it to disk and renames it over the 
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -87,22 +97,101 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     >>> sorted(nn.load(path))
     ['bias', 'weight']
     """
-    path = os.fspath(path)
+    target = os.path.realpath(os.fspath(path))  # through a symlink: the file it points to
     arrays: dict[str, np.ndarray] = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
     data = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    _remove_stale_temporaries(target)
+    with _temporary_for(target) as (f, tmp):
+        np.savez(f, **{MANIFEST: data}, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+        os.replace(tmp, target)
+    _fsync_folder(os.path.dirname(target))
+
+
+def _temporary_pattern(target: str) -> tuple[str, str]:
+    """The prefix and suffix of `target`'s temporaries: `.{name}.tmp-<random>.npz`."""
+    folder, name = os.path.split(target)
+    return os.path.join(folder, f".{name}.tmp-"), ".npz"
+
+
+@contextlib.contextmanager
+def _temporary_for(target: str) -> Iterator[tuple[Any, str]]:
+    """A new temporary beside `target`, locked while open; removed unless it was renamed.
+
+    Created with mode 0666 through the umask (as any new file), or with the mode of the file it
+    will replace; mkstemp's 0600 would make checkpoints unlike every other output."""
+    prefix, suffix = _temporary_pattern(target)
+    while True:
+        tmp = f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{MANIFEST: data}, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+            _lock(f.fileno(), wait=True)  # a cleaner that came between open and lock would
+            # take it for stale: this save then fails in os.replace, the target intact
+            with contextlib.suppress(FileNotFoundError):
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+                if hasattr(os, "fchmod"):
+                    os.fchmod(f.fileno(), mode)
+            yield f, tmp
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    """An exclusive advisory lock on `fd` (flock: held until the file is closed or its process
+    dies, kill -9 included); False if another open file holds it. True where flock is missing
+    (Windows), which then cannot tell a live writer's temporary from a stale one."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _remove_stale_temporaries(target: str) -> list[str]:
+    """Remove the temporaries of `target` that no live save holds (a killed save's), and
+    nothing else; return their paths."""
+    prefix, suffix = _temporary_pattern(target)
+    removed = []
+    for tmp in glob.glob(glob.escape(prefix) + "*" + glob.escape(suffix)):
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        try:
+            if _lock(fd, wait=False):
+                os.unlink(tmp)
+                removed.append(tmp)
+        except FileNotFoundError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _fsync_folder(folder: str) -> None:
+    """Flush the folder's entry list, so that the rename survives a power cut (POSIX only:
+    Windows cannot open a folder)."""
+    if os.name != "posix":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(path: str | os.PathLike[str]) -> Any:

@@ -9,7 +9,8 @@ import pytest
 
 PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional", "nn.optim",
           "nn.init", "nn.data", "nn.vision.datasets", "nn.vision.transforms",
-          "nn.vision.models", "autodiff.linalg"]
+          "nn.vision.models", "nn.vision.runs", "nn.vision.cli", "nn.vision.train",
+          "nn.vision.build", "nn.vision.inference", "nn.vision.plots", "autodiff.linalg"]
 
 
 def public_objects():

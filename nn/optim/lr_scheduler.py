@@ -47,10 +47,37 @@ class LRScheduler:
         return [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
+        """The schedule's position and settings (`last_epoch`, `base_lrs`, ...) in plain types
+        `nn.save` writes; not the optimizer (its `state_dict` holds the lr), nor the `after`
+        schedule of a warmup (a closed form of its settings, rebuilt with it).
+
+        >>> import autodiff as ad, nn
+        >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = nn.optim.lr_scheduler.StepLR(opt, step_size=2)
+        >>> sched.step(); sched.state_dict()["last_epoch"]
+        1
+        """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"
                 and not isinstance(v, LRScheduler)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` of the same kind of schedule; the next `step()` continues
+        from it. A state with other entries (another schedule's) is refused with ValueError.
+
+        >>> import autodiff as ad, nn
+        >>> S = nn.optim.lr_scheduler
+        >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+        >>> saved = S.StepLR(opt, step_size=2).state_dict()
+        >>> S.CosineAnnealingLR(opt, T_max=4).load_state_dict(saved)
+        Traceback (most recent call last):
+        ...
+        ValueError: CosineAnnealingLR.load_state_dict: the state has ['gamma', 'step_size'] ...
+        """
+        own = set(self.state_dict())
+        extra, missing = sorted(set(state) - own), sorted(own - set(state))
+        if extra or missing:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state has {extra} "
+                             f"this schedule lacks, and lacks {missing} (another schedule's?)")
         self.__dict__.update(state)
 
 

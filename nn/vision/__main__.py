@@ -1,6 +1,6 @@
-"""`python -m nn.vision train | evaluate | predict | sweep` (see nn.vision.train)."""
+"""`python -m nn.vision train | evaluate | predict | sweep` (see nn.vision.cli)."""
 
-from nn.vision.train import main
+from nn.vision.cli import main
 
 if __name__ == "__main__":
     main()

@@ -1,20 +1,33 @@
-"""The training command: `python -m nn.vision train | evaluate | predict | sweep`.
+"""The training run behind `python -m nn.vision train` (the command itself: nn.vision.cli).
 
-    python -m nn.vision train --model lenet5 --data mnist-5k --epochs 10 --batch-size 64 \\
-        --optimizer adam --lr 1e-3 --momentum 0.9 --weight-decay 0 --dropout 0 \\
-        --schedule cosine --out runs/lenet5
+A run writes into its folder (`runs/train/<time>/` by default, see nn.vision.runs):
 
-writes to the output folder: best.npz (the best checkpoint by validation accuracy),
-curves.png, confusion.png, graph.svg (graph.dot without Graphviz), metrics.json.
+- `best.npz`: the best checkpoint by validation accuracy (model, optimizer, epoch, config);
+- `last.npz`: everything needed to continue, written at the end of every epoch (so `kill -9`
+  loses at most the epoch under way) and when SIGINT or SIGTERM stops the run: the model, the
+  optimizer, the schedule, the loader's position in the epoch and its shuffling and augmentation
+  generators, the engine's generator (dropout), the epoch, the step within it and that epoch's
+  partial sums, the history, the best so far, the config;
+- `metrics.json` and `curves.png` (on an interrupt too, with the history so far), and at the
+  end `confusion.png` and `graph.svg` (`graph.dot` without Graphviz).
+
+On SIGINT (Ctrl-C) or SIGTERM the loop finishes the step under way, writes `last.npz`,
+`metrics.json` and `curves.png`, prints where they are and the command that resumes, and raises
+`runs.Interrupted` (the command exits 130 or 143). `train(train_args(resume=folder))` continues
+from `last.npz`, mid-epoch if need be, and ends with the same weights and metrics, bit for bit,
+as the run that was never stopped (wall-clock seconds aside).
+
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import itertools
+import dataclasses
 import json
+import shlex
+import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,393 +36,312 @@ import numpy as np
 import autodiff as ad
 import nn
 import nn.functional as F
-from nn.vision import datasets, models
+from nn.vision import datasets, plots, runs
 from nn.vision import transforms as T
+from nn.vision.build import load_data, make_model, make_optimizer, make_schedule
+from nn.vision.inference import accuracy, confusion, predict
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-SCHEDULES = ("none", "cosine", "step", "inverse-time", "warmup-cosine")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m nn.vision",
-                                description="Train and use vision models.")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--data", default="mnist-5k", help=", ".join(datasets.DATASETS))
-        q.add_argument("--seed", type=int, default=0)
-        q.add_argument("--batch-size", type=int, default=64)
-        q.add_argument("--limit", type=int, default=0,
-                       help="use only this many training and test images (quick runs)")
-
-    t = sub.add_parser("train", help="train a model and write its outputs")
-    common(t)
-    t.add_argument("--model", default="lenet5", help=", ".join(models.MODELS))
-    t.add_argument("--epochs", type=int, default=10)
-    t.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--momentum", type=float, default=0.9, help="SGD/RMSprop momentum, Adam beta1")
-    t.add_argument("--weight-decay", type=float, default=0.0, help="L2 regularization")
-    t.add_argument("--dropout", type=float, default=0.0)
-    t.add_argument("--width", type=int, default=None, help="model width (channels/units)")
-    t.add_argument("--depth", type=int, default=None, help="model depth (blocks/layers)")
-    t.add_argument("--schedule", choices=SCHEDULES, default="cosine")
-    t.add_argument("--augment", action="store_true", help="random crops and small affine moves")
-    t.add_argument("--val-fraction", type=float, default=0.1,
-                   help="part of the training set held out for validation")
-    t.add_argument("--out", default="runs/train")
-    t.add_argument("--no-progress", action="store_true")
-
-    e = sub.add_parser("evaluate", help="a checkpoint on a test split")
-    common(e)
-    e.add_argument("checkpoint")
-
-    r = sub.add_parser("predict", help="top-k predictions for image files or a split")
-    r.add_argument("checkpoint")
-    r.add_argument("images", nargs="*", help="PNG files (else the first --count test images)")
-    r.add_argument("--data", default="mnist-5k")
-    r.add_argument("--count", type=int, default=5)
-    r.add_argument("--top-k", type=int, default=3)
-
-    s = sub.add_parser("sweep", help="grid or random search over hyperparameters")
-    common(s)
-    s.add_argument("--model", default="lenet5")
-    s.add_argument("--epochs", type=int, default=2)
-    s.add_argument("--lr", type=float, nargs="+", default=[1e-3, 3e-3])
-    s.add_argument("--batch-sizes", type=int, nargs="+", default=[64])
-    s.add_argument("--momentum", type=float, nargs="+", default=[0.9])
-    s.add_argument("--weight-decay", type=float, nargs="+", default=[0.0])
-    s.add_argument("--width", type=int, nargs="+", default=[None])
-    s.add_argument("--depth", type=int, nargs="+", default=[None])
-    s.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    s.add_argument("--random", type=int, default=0, help="sample this many configurations")
-    s.add_argument("--out", default="runs/sweep")
-    return p
+DEFAULTS: dict[str, Any] = {  # a run's config: what it trains, and how
+    "model": "lenet5", "data": "mnist-5k", "epochs": 10, "batch_size": 64, "optimizer": "adam",
+    "lr": 1e-3, "momentum": 0.9, "weight_decay": 0.0, "dropout": 0.0, "width": None,
+    "depth": None, "schedule": "cosine", "augment": False, "val_fraction": 0.1, "limit": 0,
+    "seed": 0}
+CONTROL: dict[str, Any] = {"out": None, "resume": None, "overwrite": False,
+                           "no_progress": True}  # where it writes, and how it shows progress
+HISTORY = ("train_loss", "train_accuracy", "val_accuracy", "lr", "seconds")
+RUNS_PARENT = Path("runs/train")  # the default --out: a new folder in it for each run
 
 
-# -- pieces ------------------------------------------------------------------------------------
+def train_args(**overrides: Any) -> argparse.Namespace:
+    """The arguments of `train`: DEFAULTS and CONTROL with `overrides`.
+
+    >>> from nn.vision.train import train_args
+    >>> train_args(lr=0.1).lr, train_args().out is None
+    (0.1, True)
+    >>> train_args(learning_rate=0.1)
+    Traceback (most recent call last):
+    ...
+    TypeError: train_args: unknown arguments ['learning_rate']
+    """
+    unknown = sorted(set(overrides) - set(DEFAULTS) - set(CONTROL))
+    if unknown:
+        raise TypeError(f"train_args: unknown arguments {unknown}")
+    return argparse.Namespace(**{**DEFAULTS, **CONTROL, **overrides})
 
 
-def load_data(name: str, seed: int, limit: int = 0) -> datasets.Split:
-    d = datasets.load(name, seed)
-    if limit:
-        d.x_train, d.y_train = d.x_train[:limit], d.y_train[:limit]
-        d.x_test, d.y_test = d.x_test[:limit], d.y_test[:limit]
-    return d
+def config_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The config part of `args` (what is saved in checkpoints and metrics.json).
+
+    >>> from nn.vision.train import config_of, train_args
+    >>> config_of(train_args(out="runs/x"))["model"], "out" in config_of(train_args())
+    ('lenet5', False)
+    """
+    return {k: getattr(args, k) for k in DEFAULTS}
 
 
-def make_model(name: str, data: datasets.Split, dropout: float = 0.0, width: int | None = None,
-               depth: int | None = None) -> nn.Module:
-    kw: dict[str, Any] = {"num_classes": data.num_classes, "dropout": dropout}
-    if name == "mlp":
-        kw["in_features"] = int(np.prod(data.image_shape))
-    else:
-        kw["in_channels"] = data.image_shape[0]
-    if width is not None:
-        kw["width"] = width
-    if depth is not None:
-        if name in ("resnet8", "resnet20"):
-            name = "resnet8"
-            kw["blocks"] = depth
-            return models.ResNet(**kw)
-        if name == "lenet5":
-            raise ValueError("lenet5 has a fixed depth; --depth applies to resnet, mobilenet, mlp")
-        kw["depth"] = depth
-    return models.get_model(name, **kw)
+@dataclasses.dataclass
+class _Progress:
+    """Where a run stands, saved in last.npz: epochs finished, steps into the next one and its
+    partial sums, the best validation accuracy so far and its epoch, the history."""
+
+    epoch: int = 0
+    step: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+    best: float = -1.0
+    best_epoch: int = 0
+    history: dict[str, list[float]] = dataclasses.field(
+        default_factory=lambda: {k: [] for k in HISTORY})
 
 
-def make_optimizer(name: str, params: Any, lr: float, momentum: float,
-                   weight_decay: float) -> nn.optim.Optimizer:
-    if name == "sgd":
-        return nn.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return nn.optim.Adam(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
-    if name == "adamw":
-        return nn.optim.AdamW(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
-    return nn.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+@dataclasses.dataclass
+class _Run:
+    """A run's pieces, built from its config."""
 
-
-def make_schedule(name: str, opt: nn.optim.Optimizer, epochs: int) -> Any:
-    S = nn.optim.lr_scheduler
-    if name == "cosine":
-        return S.CosineAnnealingLR(opt, T_max=max(epochs, 1))
-    if name == "step":
-        return S.StepLR(opt, step_size=max(epochs // 3, 1), gamma=0.1)
-    if name == "inverse-time":
-        return S.InverseTimeDecay(opt, decay_rate=0.5)
-    if name == "warmup-cosine":
-        return S.LinearWarmup(opt, 1, 0.1, after=S.CosineAnnealingLR(opt, max(epochs - 1, 1)))
-    return None
-
-
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities, in evaluation mode, without recording a graph."""
-    model.eval()
-    out = []
-    with ad.no_grad():
-        for i in range(0, len(x), batch_size):
-            out.append(F.softmax(model(ad.tensor(x[i:i + batch_size])), axis=1).data)
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
-
-
-def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    return float((predict(model, x).argmax(1) == y).mean()) if len(y) else float("nan")
-
-
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
-    m = np.zeros((k, k), dtype=np.int64)
-    np.add.at(m, (y_true, y_pred), 1)
-    return m
-
-
-# -- train ---------------------------------------------------------------------------------------
+    args: argparse.Namespace
+    out: Path
+    data: datasets.Split
+    xval: np.ndarray
+    yval: np.ndarray
+    model: nn.Module
+    opt: nn.optim.Optimizer
+    sched: Any
+    loader: nn.data.DataLoader
+    progress: _Progress
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    from tqdm import tqdm
+    """Train as `args` says (see `train_args`); return the metrics also written to
+    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM.
 
+    >>> import tempfile
+    >>> from nn.vision.train import train, train_args
+    >>> m = train(train_args(model="mlp", data="digits", limit=100, epochs=1, lr=0.05,
+    ...                      out=tempfile.mkdtemp()))  # doctest: +ELLIPSIS
+    epoch   1  loss ...
+    >>> m["status"], len(m["history"]["val_accuracy"])
+    ('finished', 1)
+    """
+    run = _start(args)
+    with runs.StopSignals() as stop:
+        while run.progress.epoch < args.epochs:
+            _train_epoch(run, stop)
+            _end_epoch(run)
+            if stop.requested:
+                _stop(run, stop.signum)
+    return _finish(run)
+
+
+# -- building or restoring a run ---------------------------------------------------------------
+
+
+def _start(args: argparse.Namespace) -> _Run:
     ad.manual_seed(args.seed)
     data = load_data(args.data, args.seed, args.limit)
     n_val = int(len(data.y_train) * args.val_fraction)
     order = np.random.default_rng(args.seed).permutation(len(data.y_train))
     val, tr = order[:n_val], order[n_val:]
-    xtr, ytr, xval, yval = data.x_train[tr], data.y_train[tr], data.x_train[val], \
-        data.y_train[val]
     model = make_model(args.model, data, args.dropout, args.width, args.depth)
     opt = make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum,
                          args.weight_decay)
     sched = make_schedule(args.schedule, opt, args.epochs)
     augment = T.Compose([T.RandomAffine(8, 0.08, seed=args.seed)]) if args.augment else None
-    loader = nn.data.DataLoader(nn.data.TensorDataset(xtr, ytr), args.batch_size, shuffle=True,
-                                seed=args.seed, transform=augment)
+    loader = nn.data.DataLoader(nn.data.TensorDataset(data.x_train[tr], data.y_train[tr]),
+                                args.batch_size, shuffle=True, seed=args.seed, transform=augment)
+    run = _Run(args, Path(), data, data.x_train[val], data.y_train[val], model, opt, sched,
+              loader, _Progress())
+    if args.resume is not None:
+        run.out = runs.resolve_run_dir(args.resume)
+        run.progress = _restore(run)
+    else:
+        run.out = _claim_folder(args)
+    return run
+
+
+def _claim_folder(args: argparse.Namespace) -> Path:
+    """A new folder by default; an explicit one only if it holds no results, or --overwrite
+    (which removes them first)."""
+    if args.out is None:
+        return runs.new_run_dir(RUNS_PARENT)
     out = Path(args.out)
+    held = runs.results_in(out)
+    if held and not args.overwrite:
+        raise FileExistsError(f"{out} already holds results ({', '.join(held)}): pass --resume "
+                              f"{out} to continue that run, --overwrite to replace it, or "
+                              "another --out")
     out.mkdir(parents=True, exist_ok=True)
-    history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": [],
-                                       "val_accuracy": [], "lr": [], "seconds": []}
-    best = -1.0
-    for epoch in range(args.epochs):
-        model.train()
-        start = time.perf_counter()
-        total, correct, seen = 0.0, 0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", disable=args.no_progress,
-                   leave=False)
-        for xb, yb in bar:
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(yb)
-            correct += int((logits.data.argmax(1) == yb.data).sum())
-            seen += len(yb)
-            rate = seen / (time.perf_counter() - start)
-            bar.set_postfix(loss=f"{total / seen:.4f}", acc=f"{correct / seen:.3f}",
-                            img_s=f"{rate:.0f}")
-        seconds = time.perf_counter() - start
-        val_acc = accuracy(model, xval, yval) if len(yval) else correct / max(seen, 1)
-        history["train_loss"].append(total / max(seen, 1))
-        history["train_accuracy"].append(correct / max(seen, 1))
-        history["val_accuracy"].append(val_acc)
-        history["lr"].append(opt.param_groups[0]["lr"])
-        history["seconds"].append(seconds)
-        print(f"epoch {epoch + 1:3d}  loss {total / max(seen, 1):.4f}  train "
-              f"{correct / max(seen, 1):.2%}  val {val_acc:.2%}  {seconds:.1f} s "
-              f"({seen / seconds:.0f} img/s)", flush=True)
-        if val_acc >= best:  # on a tie the later epoch (more training, lower lr) wins
-            best = val_acc
-            nn.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                     "epoch": epoch + 1, "rng": ad.get_rng_state(),
-                     "config": {k: v for k, v in vars(args).items() if k != "func"}},
-                    out / "best.npz")
-        if sched is not None:
-            sched.step()
-    ck = nn.load(out / "best.npz")
-    model.load_state_dict(ck["model"])
-    probs = predict(model, data.x_test)
-    pred = probs.argmax(1)
+    if args.overwrite:
+        runs.clear_results(out)
+    return out
+
+
+def _restore(run: _Run) -> _Progress:
+    ck = nn.load(run.out / "last.npz")
+    saved, given = ck["config"], config_of(run.args)
+    if saved != given:
+        differ = {k: (given[k], saved.get(k)) for k in given if given[k] != saved.get(k)}
+        raise ValueError(f"resume {run.out}: the config differs from the run's (given, saved): "
+                         f"{differ}")
+    run.model.load_state_dict(ck["model"])
+    run.opt.load_state_dict(ck["optimizer"])
+    if run.sched is not None:
+        run.sched.load_state_dict(ck["scheduler"])
+    run.loader.load_state_dict(ck["loader"])
+    ad.set_rng_state(ck["rng"])
+    return _Progress(**ck["progress"])
+
+
+def _save_last(run: _Run) -> None:
+    nn.save({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
+             "scheduler": None if run.sched is None else run.sched.state_dict(),
+             "loader": run.loader.state_dict(), "rng": ad.get_rng_state(),
+             "progress": dataclasses.asdict(run.progress), "config": config_of(run.args)},
+            run.out / "last.npz")
+
+
+# -- the loop ----------------------------------------------------------------------------------
+
+
+def _train_epoch(run: _Run, stop: runs.StopSignals) -> None:
+    """The rest of the current epoch, one step at a time; stops (saving) when asked."""
+    p, model, opt = run.progress, run.model, run.opt
+    model.train()
+    start, seen_here = time.perf_counter(), 0
+    bar = _progress_bar(run.loader, f"epoch {p.epoch + 1}/{run.args.epochs}", p.step,
+                        enabled=not run.args.no_progress)
+    for xb, yb in bar:
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        p.loss_sum += loss.item() * len(yb)
+        p.correct += int((logits.data.argmax(1) == yb.data).sum())
+        p.seen += len(yb)
+        p.step += 1
+        seen_here += len(yb)
+        bar.set_postfix(loss=f"{p.loss_sum / p.seen:.4f}", acc=f"{p.correct / p.seen:.3f}",
+                        img_s=f"{seen_here / (time.perf_counter() - start):.0f}")
+        if stop.requested:
+            break
+    bar.close()
+    p.seconds += time.perf_counter() - start
+    if stop.requested:
+        _stop(run, stop.signum)
+
+
+def _end_epoch(run: _Run) -> None:
+    """Validate, record, keep the best checkpoint, step the schedule, write last.npz."""
+    p, args = run.progress, run.args
+    seen = max(p.seen, 1)
+    val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else p.correct / seen
+    row = (p.loss_sum / seen, p.correct / seen, val_acc, run.opt.param_groups[0]["lr"],
+           p.seconds)
+    for key, value in zip(HISTORY, row):
+        p.history[key].append(value)
+    line = (f"epoch {p.epoch + 1:3d}  loss {row[0]:.4f}  train {row[1]:.2%}  val {val_acc:.2%}  "
+            f"{p.seconds:.1f} s ({p.seen / max(p.seconds, 1e-9):.0f} img/s)")
+    p.epoch += 1
+    if val_acc >= p.best:  # on a tie the later epoch (more training, lower lr) wins
+        p.best, p.best_epoch = val_acc, p.epoch
+        nn.save({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
+                 "epoch": p.epoch, "rng": ad.get_rng_state(), "config": config_of(args)},
+                run.out / "best.npz")
+    if run.sched is not None:
+        run.sched.step()
+    p.step, p.loss_sum, p.correct, p.seen, p.seconds = 0, 0.0, 0, 0, 0.0
+    _save_last(run)
+    print(line, flush=True)  # once the epoch is safe in last.npz
+
+
+def _stop(run: _Run, signum: int | None) -> None:
+    """Save everything so far, say where and how to go on, raise runs.Interrupted."""
+    assert signum is not None
+    p = run.progress
+    _save_last(run)
+    _write_metrics(run, {"status": "interrupted", "epochs_done": p.epoch, "step": p.step})
+    plots.curves(p.history, run.out / "curves.png")
+    where = f"epoch {p.epoch + 1}/{run.args.epochs}, step {p.step}/{len(run.loader)}"
+    print(f"stopped at {where}: saved last.npz, metrics.json and curves.png in {run.out}\n"
+          f"resume with: python -m nn.vision train --resume {shlex.quote(str(run.out))}",
+          file=sys.stderr, flush=True)
+    raise runs.Interrupted(signum, run.out)
+
+
+def _finish(run: _Run) -> dict[str, Any]:
+    """Test the best checkpoint; write metrics.json and the pictures."""
+    p, data, args = run.progress, run.data, run.args
+    ck = nn.load(run.out / "best.npz")
+    run.model.load_state_dict(ck["model"])
+    pred = predict(run.model, data.x_test).argmax(1)
     test_acc = float((pred == data.y_test).mean())
     cm = confusion(data.y_test, pred, data.num_classes)
-    metrics = {"model": args.model, "data": args.data, "test_accuracy": test_acc,
-               "best_val_accuracy": best, "best_epoch": ck["epoch"],
-               "seconds_per_epoch": float(np.median(history["seconds"])),
-               "parameters": int(sum(p.size for p in model.parameters())),
-               "history": history, "confusion": cm.tolist(),
-               "config": {k: v for k, v in vars(args).items() if k != "func"}}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    _plot_curves(history, out / "curves.png")
-    _plot_confusion(cm, data.classes, out / "confusion.png")
-    _draw_graph(model, data, out)
+    metrics = _write_metrics(run, {
+        "status": "finished", "test_accuracy": test_acc, "best_epoch": ck["epoch"],
+        "seconds_per_epoch": float(np.median(p.history["seconds"])),
+        "parameters": int(sum(q.size for q in run.model.parameters())),
+        "confusion": cm.tolist()})
+    plots.curves(p.history, run.out / "curves.png")
+    plots.confusion(cm, data.classes, run.out / "confusion.png")
+    plots.graph(run.model, data, run.out)
     print(f"test accuracy {test_acc:.2%} ({args.model} on {args.data}, best epoch "
-          f"{ck['epoch']}); outputs in {out}")
+          f"{ck['epoch']}); outputs in {run.out}")
     return metrics
 
 
-def _plot_curves(history: dict[str, list[float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    a.plot(epochs, history["train_loss"], marker="o")
-    a.set(xlabel="epoch", ylabel="training loss", title="loss")
-    b.plot(epochs, history["train_accuracy"], marker="o", label="train")
-    b.plot(epochs, history["val_accuracy"], marker="o", label="validation")
-    b.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    b.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _write_metrics(run: _Run, fields: dict[str, Any]) -> dict[str, Any]:
+    p = run.progress
+    metrics = {"model": run.args.model, "data": run.args.data, "run_dir": str(run.out),
+               "best_val_accuracy": p.best if p.best_epoch else None,
+               "best_epoch": p.best_epoch or None, **fields, "history": p.history,
+               "config": config_of(run.args)}
+    runs.write_text(run.out / "metrics.json", json.dumps(metrics, indent=2))
+    return metrics
 
 
-def _plot_confusion(cm: np.ndarray, classes: list[str], path: Path) -> None:
-    import matplotlib
+class _Plain:
+    """The loader itself where there is no progress bar: one line per epoch instead."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.imshow(cm, cmap="Blues")
-    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xlabel="predicted",
-           ylabel="true", title="confusion matrix (test)")
-    ax.set_xticklabels(classes, rotation=90 if max(map(len, classes)) > 2 else 0)
-    ax.set_yticklabels(classes)
-    for i, j in itertools.product(range(len(classes)), repeat=2):
-        if cm[i, j]:
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
-                    color="white" if cm[i, j] > cm.max() / 2 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.items)
+
+    def set_postfix(self, **values: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
-def _draw_graph(model: nn.Module, data: datasets.Split, out: Path) -> Path:
-    from autodiff import viz
-
-    model.eval()
-    with viz.trace(model):
-        logits = model(ad.tensor(data.x_test[:2]))
-    loss = F.cross_entropy(logits, data.y_test[:2])
-    path = out / ("graph.svg" if viz.dot_available() else "graph.dot")
-    return Path(viz.render(loss, path=str(path), model=model, depth=1))
-
-
-# -- evaluate, predict, sweep ------------------------------------------------------------------
-
-
-def _load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[str, Any]]:
-    ck = nn.load(path)
-    cfg = ck.get("config", {})
-    model = make_model(cfg.get("model", "lenet5"), data, cfg.get("dropout", 0.0),
-                       cfg.get("width"), cfg.get("depth"))
-    model.load_state_dict(ck["model"])
-    return model, ck
-
-
-def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    data = load_data(args.data, args.seed, args.limit)
-    model, ck = _load_checkpoint(args.checkpoint, data)
-    pred = predict(model, data.x_test).argmax(1)
-    acc = float((pred == data.y_test).mean())
-    print(f"{args.checkpoint}: test accuracy {acc:.2%} on {len(pred)} {args.data} images")
-    return {"test_accuracy": acc, "epoch": ck.get("epoch")}
-
-
-def _read_image(path: str, shape: tuple[int, ...]) -> np.ndarray:
-    import matplotlib.image as mpimg
-
-    img = np.asarray(mpimg.imread(path), dtype=np.float32)
-    if img.ndim == 3:
-        img = img[..., :3].mean(-1) if shape[0] == 1 else img[..., :3].transpose(2, 0, 1)
-    if img.max() > 1:
-        img = img / 255.0
-    img = img.reshape(-1, *img.shape[-2:]) if img.ndim == 3 else img[None]
-    if img.shape[1:] != tuple(shape[1:]):
-        t = F.interpolate(ad.tensor(img[None]), size=tuple(shape[1:]), mode="bilinear")
-        img = t.data[0]
-    return img.astype(np.float32)
-
-
-def predict_command(args: argparse.Namespace) -> list[list[tuple[str, float]]]:
-    data = load_data(args.data, 0)
-    model, _ = _load_checkpoint(args.checkpoint, data)
-    if args.images:
-        x = np.stack([_read_image(p, data.image_shape) for p in args.images])
-        names = args.images
-    else:
-        x = data.x_test[:args.count]
-        names = [f"test[{i}] (label {data.classes[data.y_test[i]]})" for i in range(len(x))]
-    probs = predict(model, x)
-    results = []
-    for name, p in zip(names, probs):
-        top = np.argsort(-p)[:args.top_k]
-        pairs = [(data.classes[i], float(p[i])) for i in top]
-        results.append(pairs)
-        print(f"{name}: " + ", ".join(f"{c} {q:.1%}" for c, q in pairs))
-    return results
-
-
-def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
-    grid = list(itertools.product(args.lr, args.batch_sizes, args.momentum, args.weight_decay,
-                                  args.width, args.depth))
-    if args.random:
-        rng = np.random.default_rng(args.seed)
-        grid = [grid[i] for i in rng.choice(len(grid), min(args.random, len(grid)),
-                                            replace=False)]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, (lr, bs, mom, wd, width, depth) in enumerate(grid):
-        run_args = argparse.Namespace(
-            data=args.data, seed=args.seed, batch_size=bs, limit=args.limit, model=args.model,
-            epochs=args.epochs, optimizer=args.optimizer, lr=lr, momentum=mom,
-            weight_decay=wd, dropout=0.0, width=width, depth=depth, schedule="cosine",
-            augment=False, val_fraction=0.1, out=str(out / f"run{i}"), no_progress=True)
-        m = train(run_args)
-        rows.append({"lr": lr, "batch_size": bs, "momentum": mom, "weight_decay": wd,
-                     "width": width, "depth": depth, "val_accuracy": m["best_val_accuracy"],
-                     "test_accuracy": m["test_accuracy"],
-                     "seconds_per_epoch": m["seconds_per_epoch"]})
-    rows.sort(key=lambda r: -r["val_accuracy"])
-    with open(out / "sweep.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print("\n" + " ".join(f"{k:>14s}" for k in rows[0]))
-    for r in rows:
-        print(" ".join(f"{v!s:>14.6}" for v in r.values()))
-    _plot_sweep(rows, out / "sweep.png")
-    return rows
-
-
-def _plot_sweep(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    labels = [f"lr={r['lr']:g} bs={r['batch_size']}" for r in rows]
-    ax.barh(labels[::-1], [r["val_accuracy"] for r in rows][::-1])
-    ax.set(xlabel="validation accuracy", title="sweep")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+def _progress_bar(loader: nn.data.DataLoader, desc: str, initial: int, enabled: bool) -> Any:
+    """tqdm's bar over the loader, if wanted and installed (imported only then)."""
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            if not getattr(_progress_bar, "warned", False):
+                print("tqdm is not installed: one line per epoch, no progress bar",
+                      file=sys.stderr)
+                _progress_bar.warned = True  # type: ignore[attr-defined]
+        else:
+            return tqdm(loader, desc=desc, initial=initial, total=len(loader), leave=False)
+    return _Plain(loader)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    args = build_parser().parse_args(argv)
-    ad.keep_freed_memory()  # a training process: reuse freed arrays (LeNet step 15.6 -> 9.9 ms)
-    if args.command == "train":
-        if args.model not in models.MODELS:
-            raise SystemExit(f"unknown model {args.model!r}; known: {', '.join(models.MODELS)}")
-        if args.data not in datasets.DATASETS:
-            raise SystemExit(f"unknown dataset {args.data!r}; known: "
-                             f"{', '.join(datasets.DATASETS)}")
-        return train(args)
-    if args.command == "evaluate":
-        return evaluate(args)
-    if args.command == "predict":
-        return predict_command(args)
-    return sweep(args)
+    """`python -m nn.vision ...`, kept here for `from nn.vision.train import main`: see
+    nn.vision.cli.main.
+
+    >>> from nn.vision.train import main
+    >>> main(["train", "--lr", "nan"])
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+    """
+    from nn.vision.cli import main as cli_main
+
+    return cli_main(argv)

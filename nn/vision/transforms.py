@@ -1,5 +1,8 @@
 """Batch transforms for NCHW arrays, vectorized over the batch and seeded.
 
+The random ones keep their generator's state in `state_dict()` (a Compose, the list of its
+transforms' states), so a resumed training run draws the same augmentations.
+
 >>> import numpy as np
 >>> from nn.vision import transforms as T
 >>> t = T.Compose([T.RandomCrop(8, padding=2, seed=0), T.RandomHorizontalFlip(seed=0)])
@@ -10,8 +13,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+
+
+class _Seeded:
+    """A transform drawing from its own generator, `self.rng`, whose state it saves."""
+
+    rng: np.random.Generator
+
+    def state_dict(self) -> dict[str, Any]:
+        """The generator's state (plain numbers, for nn.save).
+
+        >>> import numpy as np
+        >>> from nn.vision import transforms as T
+        >>> flip = T.RandomHorizontalFlip(seed=0)
+        >>> state = flip.state_dict(); a = flip(np.ones((8, 1, 1, 2), np.float32))
+        >>> flip.load_state_dict(state)
+        >>> bool((flip(np.ones((8, 1, 1, 2), np.float32)) == a).all())
+        True
+        """
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()`: the next calls draw what they drew after it was taken."""
+        self.rng.bit_generator.state = state["rng"]
 
 
 class Compose:
@@ -31,6 +58,29 @@ class Compose:
             x = t(x)
         return x
 
+    def state_dict(self) -> dict[str, Any]:
+        """{"transforms": [each transform's state_dict(), None for one without]}.
+
+        >>> from nn.vision import transforms as T
+        >>> t = T.Compose([T.Normalize([0.5], [0.5]), T.RandomAffine(seed=0)])
+        >>> [type(s).__name__ for s in t.state_dict()["transforms"]]
+        ['NoneType', 'dict']
+        """
+        return {"transforms": [t.state_dict() if callable(getattr(t, "state_dict", None))
+                               else None for t in self.transforms]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a `state_dict()` of a Compose of the same transforms; another is refused."""
+        states = state["transforms"]
+        kept = [callable(getattr(t, "load_state_dict", None)) for t in self.transforms]
+        if len(states) != len(kept) or any((s is None) == k for s, k in zip(states, kept)):
+            raise ValueError(f"Compose.load_state_dict: a state for {len(states)} transforms "
+                             f"({[s is not None for s in states]} keep one), this Compose "
+                             f"has {len(kept)} ({kept})")
+        for t, s in zip(self.transforms, states):
+            if s is not None:
+                t.load_state_dict(s)  # type: ignore[attr-defined]
+
 
 class Normalize:
     """(x - mean) / std per channel.
@@ -49,7 +99,7 @@ class Normalize:
         return ((x - self.mean) / self.std).astype(x.dtype)
 
 
-class RandomCrop:
+class RandomCrop(_Seeded):
     """Pad by `padding` (zeros) and cut a random size x size window, per image.
 
     >>> import numpy as np
@@ -74,7 +124,7 @@ class RandomCrop:
                   rows[:, None, :, None], cols[:, None, None, :]]
 
 
-class RandomHorizontalFlip:
+class RandomHorizontalFlip(_Seeded):
     """Mirror each image left to right with probability p (seeded).
 
     >>> import numpy as np
@@ -93,7 +143,7 @@ class RandomHorizontalFlip:
         return out
 
 
-class RandomAffine:
+class RandomAffine(_Seeded):
     """A small random rotation (degrees) and shift (fraction of the size) per image, by
     nearest-neighbour sampling from an inverse map (zeros outside).
 

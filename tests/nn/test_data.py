@@ -67,3 +67,63 @@ def test_generator_gives_the_seeds_batches_and_excludes_seed():
     assert by_generator == by_seed[:3]
     with pytest.raises(ValueError, match="seed or a generator"):
         DataLoader(ds, 2, seed=1, generator=np.random.default_rng(1))
+
+
+def batches(loader, stop=None):
+    """The labels of each batch, until `stop` batches (the iteration then left suspended)."""
+    out = []
+    for _, yb in loader:
+        out.append(yb.data.tolist())
+        if len(out) == stop:
+            break
+    return out
+
+
+@pytest.mark.parametrize("taken", [0, 1, 2, 3])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_a_loader_resumed_mid_epoch_finishes_it_with_the_same_batches(taken, drop_last, tmp_path):
+    from nn.vision import transforms as T
+
+    def make(seed):
+        ds = TensorDataset(np.arange(7 * 4, dtype=np.float32).reshape(7, 1, 2, 2), np.arange(7))
+        return DataLoader(ds, 2, shuffle=True, seed=seed, drop_last=drop_last,
+                          transform=T.RandomHorizontalFlip(seed=seed))
+
+    straight = make(0)
+    want = [[x.data.copy() for x, _ in straight] for _ in range(3)]
+    loader = make(0)
+    first = [[x.data.copy() for x, _ in loader]]  # one whole epoch, then `taken` batches
+    it = iter(loader)
+    first.append([next(it)[0].data.copy() for _ in range(taken)])
+    nn.save({"loader": loader.state_dict()}, tmp_path / "c.npz")
+    resumed = make(5)
+    resumed.load_state_dict(nn.load(tmp_path / "c.npz")["loader"])
+    assert resumed.state_dict()["batch"] == taken  # a save right after a load says the same
+    first[1] += [x.data.copy() for x, _ in resumed]
+    first.append([x.data.copy() for x, _ in resumed])
+    assert [[b.tolist() for b in e] for e in first] == [[b.tolist() for b in e] for e in want]
+
+
+def test_the_state_between_epochs_starts_the_next_one():
+    ds = TensorDataset(np.arange(6.0), np.arange(6))
+    loader = DataLoader(ds, 2, shuffle=True, seed=3)
+    batches(loader)
+    state = loader.state_dict()
+    assert state["batch"] == 0
+    other = DataLoader(ds, 2, shuffle=True, seed=4)
+    other.load_state_dict(state)
+    assert batches(other) == batches(loader)
+
+
+def test_a_state_past_the_epoch_or_for_another_transform_is_refused():
+    from nn.vision import transforms as T
+
+    ds = TensorDataset(np.zeros((4, 1, 2, 2), np.float32))
+    loader = DataLoader(ds, 2, shuffle=True, seed=0)
+    with pytest.raises(ValueError, match="batch 3 of an epoch of 2 batches"):
+        loader.load_state_dict({"rng": loader.rng.bit_generator.state, "batch": 3})
+    with pytest.raises(ValueError, match="batch -1"):
+        loader.load_state_dict({"rng": loader.rng.bit_generator.state, "batch": -1})
+    augmented = DataLoader(ds, 2, transform=T.RandomAffine(seed=0)).state_dict()
+    with pytest.raises(ValueError, match="transform keeps none"):
+        loader.load_state_dict(augmented)

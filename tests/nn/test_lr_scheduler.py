@@ -131,3 +131,43 @@ def test_every_schedule_matches_pytorch_step_by_step(name):
             a.step()
             b.step()
     np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, 2, gamma=0.5), lambda o: S.MultiStepLR(o, [1, 3]),
+    lambda o: S.ExponentialLR(o, 0.9), lambda o: S.CosineAnnealingLR(o, 5),
+    lambda o: S.InverseTimeDecay(o, 0.5),
+    lambda o: S.LinearWarmup(o, 2, 0.1, after=S.CosineAnnealingLR(o, 4)),
+], ids=["step", "multistep", "exponential", "cosine", "inverse-time", "warmup-cosine"])
+def test_a_schedule_resumed_from_a_checkpoint_file_continues_exactly(make, tmp_path):
+    def fresh():
+        opt = nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=0.3)
+        return opt, make(opt)
+
+    opt, sched = fresh()
+    straight = []
+    for _ in range(7):
+        sched.step()
+        straight.append(opt.param_groups[0]["lr"])
+    opt, sched = fresh()
+    for _ in range(3):
+        sched.step()
+    nn.save({"sched": sched.state_dict(), "opt": opt.state_dict()}, tmp_path / "c.npz")
+    opt, sched = fresh()
+    ck = nn.load(tmp_path / "c.npz")
+    sched.load_state_dict(ck["sched"])
+    opt.load_state_dict(ck["opt"])
+    resumed = straight[:3]
+    for _ in range(4):
+        sched.step()
+        resumed.append(opt.param_groups[0]["lr"])
+    assert resumed == straight
+
+
+def test_another_schedules_state_is_refused():
+    opt = nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=1.0)
+    cosine = S.CosineAnnealingLR(opt, 4)
+    with pytest.raises(ValueError, match=r"CosineAnnealingLR.load_state_dict: the state has "
+                                         r"\['gamma', 'step_size'\]"):
+        cosine.load_state_dict(S.StepLR(opt, 2).state_dict())
+    assert cosine.T_max == 4 and not hasattr(cosine, "step_size")

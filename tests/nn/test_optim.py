@@ -331,3 +331,53 @@ def test_the_state_says_who_saved_it_and_an_old_state_loads_by_the_documented_ru
     edited = dict(saved, state_names=[["exp_avg"]])
     assert_refused(stepped(lambda ps: Adam(ps, lr=0.5, amsgrad=True), seed=1), edited,
                    r"'state_names' says \['exp_avg'\] but the options keep")
+
+
+# -- every hyperparameter of every optimizer refuses NaN, inf, and negatives where PyTorch does
+
+NUMERIC = {  # optimizer: {hyperparameter: (name in the message, negative refused)}
+    SGD: {"lr": ("learning rate", True), "momentum": ("momentum", True),
+          "dampening": ("dampening", False), "weight_decay": ("weight_decay", True)},
+    Adam: {"lr": ("learning rate", True), "eps": ("eps", True),
+           "weight_decay": ("weight_decay", True)},
+    AdamW: {"lr": ("learning rate", True), "eps": ("eps", True),
+            "weight_decay": ("weight_decay", True)},
+    RMSprop: {"lr": ("learning rate", True), "alpha": ("alpha", True), "eps": ("eps", True),
+              "weight_decay": ("weight_decay", True), "momentum": ("momentum", True)},
+    Adagrad: {"lr": ("learning rate", True), "lr_decay": ("lr_decay", True),
+              "weight_decay": ("weight_decay", True),
+              "initial_accumulator_value": ("initial_accumulator_value", True),
+              "eps": ("eps", True)},
+}
+BAD_NUMBERS = [(make, key, label, value) for make, keys in NUMERIC.items()
+               for key, (label, negative) in keys.items()
+               for value in [float("nan"), float("inf"), -float("inf")] + [-1.0] * negative]
+BAD_BETAS = [(make, betas) for make in (Adam, AdamW)
+             for betas in [(float("nan"), 0.999), (0.9, float("nan")), (float("inf"), 0.999),
+                           (0.9, float("inf")), (-0.1, 0.999), (0.9, -0.1), (1.0, 0.999),
+                           (0.9, 1.0)]]
+
+
+@pytest.mark.parametrize("make, key, label, value", BAD_NUMBERS,
+                         ids=[f"{m.__name__}-{k}-{v}" for m, k, _, v in BAD_NUMBERS])
+@pytest.mark.parametrize("where", ["constructor", "group"])
+def test_every_hyperparameter_refuses_nan_inf_and_negatives(make, key, label, value, where):
+    w = ad.ones(2, requires_grad=True)
+    args = ([w], {"lr": 0.1, key: value}) if where == "constructor" else (
+        [{"params": [w], key: value}], {"lr": 0.1})
+    with pytest.raises(ValueError) as err:
+        make(args[0], **args[1])
+    assert str(err.value).startswith(f"{make.__name__}: {label} must be")
+    assert str(err.value).endswith(f"got {value!r}")
+
+
+def test_sgd_dampening_may_be_negative_as_in_pytorch():
+    assert SGD([ad.ones(2, requires_grad=True)], lr=0.1, dampening=-1.0).defaults["dampening"] < 0
+
+
+@pytest.mark.parametrize("make, betas", BAD_BETAS,
+                         ids=[f"{m.__name__}-{b}" for m, b in BAD_BETAS])
+def test_betas_refuse_nan_inf_and_values_outside_0_1(make, betas):
+    with pytest.raises(ValueError, match=rf"^{make.__name__}: betas must be two numbers in "
+                                         rf"\[0, 1\), got \({betas[0]!r}, {betas[1]!r}\)$"):
+        make([ad.ones(2, requires_grad=True)], lr=0.1, betas=betas)

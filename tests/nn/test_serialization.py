@@ -1,4 +1,5 @@
-"""Checkpoints: round trip, atomic writes, refusal of foreign files, bit-identical resume."""
+"""Checkpoints: round trip, atomic writes, refusal of foreign files, bit-identical resume;
+no temporary left by a killed save, permissions, symlinks, the folder flushed."""
 
 import os
 import zipfile
@@ -137,3 +138,101 @@ def test_seeded_runs_are_reproducible():
     for k, v in a.state_dict().items():
         np.testing.assert_array_equal(b.state_dict()[k], v)
     assert os.sep  # paths are plain strings or PathLike
+
+
+# -- temporaries, permissions, symlinks, durability ------------------------------------------
+
+KILLED_SAVE = """
+import os, sys, time
+import numpy as np
+import nn
+real_replace = os.replace
+def replace_after_a_pause(src, dst):  # the file is written; the kill comes before the rename
+    print("written", flush=True)
+    time.sleep(60)
+    real_replace(src, dst)
+os.replace = replace_after_a_pause
+nn.save({"w": np.ones(2_000_000, np.float32)}, sys.argv[1])
+"""
+
+
+def test_a_save_killed_midway_leaves_a_temporary_the_next_save_removes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    path = tmp_path / "c.npz"
+    nn.save({"v": np.ones(3)}, path)
+    before = path.read_bytes()
+    child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path)],
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": root})
+    assert child.stdout.readline().strip() == "written"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    (stale,) = [p.name for p in tmp_path.glob(".c.npz.tmp-*.npz")]
+    assert (tmp_path / stale).stat().st_size > 8_000_000 and path.read_bytes() == before
+    nn.save({"v": np.zeros(3)}, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+    np.testing.assert_array_equal(nn.load(path)["v"], np.zeros(3))
+
+
+def test_only_stale_temporaries_of_the_same_target_are_removed(tmp_path):
+    fcntl = pytest.importorskip("fcntl", reason="flock, which tells a live save, is POSIX only")
+
+    keep = [".d.npz.tmp-0123.npz", ".c.npz.tmp-9.txt", "c.npz.tmp-1.npz", ".c.npzx.tmp-2.npz",
+            "notes.txt"]
+    for name in [*keep, ".c.npz.tmp-a1b2.npz", ".c.npz.tmp-ffff.npz"]:
+        (tmp_path / name).write_bytes(b"junk")
+    live = tmp_path / ".c.npz.tmp-live.npz"  # a save in progress elsewhere holds its lock
+    live.write_bytes(b"half")
+    with open(live, "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        nn.save({"v": np.ones(2)}, tmp_path / "c.npz")
+        assert live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, live.name, "c.npz"])
+    nn.save({"v": np.ones(2)}, tmp_path / "c.npz")  # its writer gone: now it is stale
+    assert not live.exists()
+
+
+def test_a_saved_file_gets_the_umasks_permissions_or_keeps_the_replaced_files(tmp_path):
+    old = os.umask(0o022)
+    try:
+        nn.save({"v": np.ones(2)}, tmp_path / "a.npz")
+        assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644
+        os.umask(0o027)
+        nn.save({"v": np.ones(2)}, tmp_path / "b.npz")
+        assert (tmp_path / "b.npz").stat().st_mode & 0o777 == 0o640
+        os.chmod(tmp_path / "a.npz", 0o600)
+        nn.save({"v": np.zeros(2)}, tmp_path / "a.npz")
+        assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_saving_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
+    real = tmp_path / "runs" / "best.npz"
+    real.parent.mkdir()
+    nn.save({"v": np.ones(2)}, real)
+    link = tmp_path / "best.npz"
+    link.symlink_to(os.path.join("runs", "best.npz"))
+    nn.save({"v": np.zeros(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", "best.npz")
+    np.testing.assert_array_equal(nn.load(real)["v"], np.zeros(2))
+    assert sorted(p.name for p in real.parent.iterdir()) == ["best.npz"]  # temp beside target
+
+
+def test_the_folder_is_flushed_after_the_rename(tmp_path, monkeypatch):
+    import stat
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(
+        "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"), real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"),
+                                                     real_replace(a, b))[1])
+    nn.save({"v": np.ones(2)}, tmp_path / "c.npz")
+    assert events == ["file", "rename", "folder"]

@@ -1,8 +1,10 @@
 """The command end to end on digits (one quick epoch): every output written and readable."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,9 +51,10 @@ def test_sweep(tmp_path):
 
 
 def test_unknown_names_are_clear_errors():
-    r = subprocess.run([sys.executable, "-m", "nn.vision", "train", "--model", "vgg"],
-                       capture_output=True, text=True)
-    assert r.returncode != 0 and "unknown model 'vgg'" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "nn.vision", "train", "--data", "imagenet"],
-                       capture_output=True, text=True)
-    assert r.returncode != 0 and "unknown dataset 'imagenet'" in r.stderr
+    root = Path(__file__).resolve().parents[3]
+    for flag, value, message in [("--model", "vgg", "unknown model 'vgg'"),
+                                 ("--data", "imagenet", "unknown dataset 'imagenet'")]:
+        r = subprocess.run([sys.executable, "-m", "nn.vision", "train", flag, value],
+                           capture_output=True, text=True, cwd=root,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+        assert r.returncode == 2 and message in r.stderr

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from nn.vision import transforms as T
 
@@ -30,3 +31,31 @@ def test_crop_moves_content():
     outs = {tuple(np.argwhere(T.RandomCrop(4, padding=1, seed=s)(x)[0, 0] == 1).ravel())
             for s in range(20)}
     assert len(outs) > 1
+
+
+def test_random_transforms_resume_from_their_state(tmp_path):
+    import nn
+
+    def make():
+        return T.Compose([T.RandomCrop(8, padding=2, seed=1), T.Normalize([0.5], [0.5]),
+                          T.RandomHorizontalFlip(seed=2), T.RandomAffine(10, 0.1, seed=3)])
+
+    x = np.random.default_rng(0).random((16, 1, 8, 8)).astype(np.float32)
+    t = make()
+    straight = [t(x) for _ in range(4)]
+    t = make()
+    t(x), t(x)
+    nn.save({"t": t.state_dict()}, tmp_path / "t.npz")
+    resumed = make()
+    resumed(x)  # disturb it: the loaded state must replace whatever it drew
+    resumed.load_state_dict(nn.load(tmp_path / "t.npz")["t"])
+    for want in straight[2:]:
+        np.testing.assert_array_equal(resumed(x), want)
+
+
+def test_compose_refuses_a_state_for_other_transforms():
+    state = T.Compose([T.RandomAffine(seed=0)]).state_dict()
+    with pytest.raises(ValueError, match="a state for 1 transforms"):
+        T.Compose([T.Normalize([0.5], [0.5])]).load_state_dict(state)
+    with pytest.raises(ValueError, match="this Compose has 2"):
+        T.Compose([T.RandomAffine(seed=0), T.RandomCrop(4, seed=0)]).load_state_dict(state)

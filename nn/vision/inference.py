@@ -1,0 +1,156 @@
+"""Using a trained model: class probabilities, accuracy, the confusion matrix, and the
+`evaluate` and `predict` commands on a checkpoint.
+
+>>> import numpy as np
+>>> from nn.vision import inference
+>>> inference.confusion(np.array([0, 1, 1]), np.array([0, 1, 0]), 2).tolist()
+[[1, 0], [1, 1]]
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+import nn
+import nn.functional as F
+from nn.vision import datasets
+from nn.vision.build import load_data, make_model
+
+
+def predict(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities, in evaluation mode, without recording a graph.
+
+    >>> import numpy as np
+    >>> from nn.vision import inference, models
+    >>> inference.predict(models.MLP(in_features=4), np.zeros((3, 1, 2, 2), np.float32)).shape
+    (3, 10)
+    """
+    model.eval()
+    out = []
+    with ad.no_grad():
+        for i in range(0, len(x), batch_size):
+            out.append(F.softmax(model(ad.tensor(x[i:i + batch_size])), axis=1).data)
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
+    """The fraction of `x` the model classifies as `y` (NaN for no examples).
+
+    >>> import numpy as np
+    >>> from nn.vision import inference, models
+    >>> acc = inference.accuracy(models.MLP(in_features=4), np.zeros((4, 1, 2, 2), np.float32),
+    ...                          np.zeros(4, np.int64))
+    >>> 0.0 <= acc <= 1.0
+    True
+    """
+    return float((predict(model, x).argmax(1) == y).mean()) if len(y) else float("nan")
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs, a k x k integer matrix.
+
+    >>> import numpy as np
+    >>> from nn.vision import inference
+    >>> inference.confusion(np.array([1]), np.array([0]), 2).tolist()
+    [[0, 0], [1, 0]]
+    """
+    m = np.zeros((k, k), dtype=np.int64)
+    np.add.at(m, (y_true, y_pred), 1)
+    return m
+
+
+def load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[str, Any]]:
+    """The model a `best.npz` or `last.npz` of the training command holds, built as its saved
+    config says, and the checkpoint.
+
+    >>> import os, tempfile, nn
+    >>> from nn.vision import build, inference
+    >>> d = build.load_data("digits", seed=0, limit=20)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.npz")
+    >>> nn.save({"model": build.make_model("mlp", d, width=8).state_dict(), "epoch": 1,
+    ...          "config": {"model": "mlp", "width": 8}}, path)
+    >>> model, ck = inference.load_checkpoint(path, d)
+    >>> type(model).__name__, ck["epoch"]
+    ('MLP', 1)
+    """
+    ck = nn.load(path)
+    cfg = ck.get("config", {})
+    model = make_model(cfg.get("model", "lenet5"), data, cfg.get("dropout", 0.0),
+                       cfg.get("width"), cfg.get("depth"))
+    model.load_state_dict(ck["model"])
+    return model, ck
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """`python -m nn.vision evaluate CHECKPOINT`: test accuracy on a split.
+
+    >>> import argparse, os, tempfile, nn
+    >>> from nn.vision import build, inference
+    >>> d = build.load_data("digits", seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.npz")
+    >>> nn.save({"model": build.make_model("mlp", d).state_dict(), "epoch": 1,
+    ...          "config": {"model": "mlp"}}, path)
+    >>> r = inference.evaluate(argparse.Namespace(data="digits", seed=0, limit=20,
+    ...                                           checkpoint=path))  # doctest: +ELLIPSIS
+    /...: test accuracy ...% on 20 digits images
+    >>> r["epoch"]
+    1
+    """
+    data = load_data(args.data, args.seed, args.limit)
+    model, ck = load_checkpoint(args.checkpoint, data)
+    pred = predict(model, data.x_test, getattr(args, "batch_size", 256)).argmax(1)
+    acc = float((pred == data.y_test).mean())
+    print(f"{args.checkpoint}: test accuracy {acc:.2%} on {len(pred)} {args.data} images")
+    return {"test_accuracy": acc, "epoch": ck.get("epoch")}
+
+
+def _read_image(path: str, shape: tuple[int, ...]) -> np.ndarray:
+    import matplotlib.image as mpimg
+
+    img = np.asarray(mpimg.imread(path), dtype=np.float32)
+    if img.ndim == 3:
+        img = img[..., :3].mean(-1) if shape[0] == 1 else img[..., :3].transpose(2, 0, 1)
+    if img.max() > 1:
+        img = img / 255.0
+    img = img.reshape(-1, *img.shape[-2:]) if img.ndim == 3 else img[None]
+    if img.shape[1:] != tuple(shape[1:]):
+        t = F.interpolate(ad.tensor(img[None]), size=tuple(shape[1:]), mode="bilinear")
+        img = t.data[0]
+    return img.astype(np.float32)
+
+
+def predict_command(args: argparse.Namespace) -> list[list[tuple[str, float]]]:
+    """`python -m nn.vision predict CHECKPOINT [IMAGES]`: the top-k classes of each image.
+
+    >>> import argparse, os, tempfile, nn
+    >>> from nn.vision import build, inference
+    >>> d = build.load_data("digits", seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.npz")
+    >>> nn.save({"model": build.make_model("mlp", d).state_dict(),
+    ...          "config": {"model": "mlp"}}, path)
+    >>> top = inference.predict_command(argparse.Namespace(
+    ...     checkpoint=path, images=[], data="digits", count=1, top_k=2))  # doctest: +ELLIPSIS
+    test[0] (label ...): ...
+    >>> len(top[0])
+    2
+    """
+    data = load_data(args.data, 0)
+    model, _ = load_checkpoint(args.checkpoint, data)
+    if args.images:
+        x = np.stack([_read_image(p, data.image_shape) for p in args.images])
+        names = args.images
+    else:
+        x = data.x_test[:args.count]
+        names = [f"test[{i}] (label {data.classes[data.y_test[i]]})" for i in range(len(x))]
+    probs = predict(model, x)
+    results = []
+    for name, p in zip(names, probs):
+        top = np.argsort(-p)[:args.top_k]
+        pairs = [(data.classes[i], float(p[i])) for i in top]
+        results.append(pairs)
+        print(f"{name}: " + ", ".join(f"{c} {q:.1%}" for c, q in pairs))
+    return results
