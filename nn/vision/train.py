@@ -1,4 +1,4 @@
-"""The training command: `python -m nn.vision train | evaluate | predict | sweep`.
+"""The training command: `python -m nn.vision train | evaluate | predict | sweep | export`.
 
     python -m nn.vision train --model lenet5 --data mnist-5k --epochs 10 --batch-size 64 \\
         --optimizer adam --lr 1e-3 --momentum 0.9 --weight-decay 0 --dropout 0 \\
@@ -24,6 +24,7 @@ import autodiff as ad
 import nn
 import nn.functional as F
 from nn.vision import datasets, models
+from nn.vision import export as export_cmd
 from nn.vision import transforms as T
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     s.add_argument("--random", type=int, default=0, help="sample this many configurations")
     s.add_argument("--out", default="runs/sweep")
+    export_cmd.add_parser(sub)
     return p
 
 
@@ -412,4 +414,6 @@ def main(argv: list[str] | None = None) -> Any:
         return evaluate(args)
     if args.command == "predict":
         return predict_command(args)
+    if args.command == "export":
+        return export_cmd.export_command(args)
     return sweep(args)
