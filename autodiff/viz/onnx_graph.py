@@ -109,17 +109,13 @@ def render_onnx(model: str | os.PathLike[str], *, path: str, **options: Any) -> 
 
 
 def _load(path: str | os.PathLike[str]) -> Any:
-    """The model, with the shapes ONNX's shape inference finds (as loaded if it fails)."""
+    """The model, with the shapes ONNX's shape inference finds."""
     try:
         import onnx
     except ImportError as e:
         raise ImportError("drawing an ONNX file needs the onnx package, which is not "
                           "installed: pip install 'autodiff-nn[export]'") from e
-    model = onnx.load(os.fspath(path))
-    try:
-        return onnx.shape_inference.infer_shapes(model)
-    except Exception:  # a model shape inference cannot read: drawn without its shapes
-        return model
+    return onnx.shape_inference.infer_shapes(onnx.load(os.fspath(path)))
 
 
 Shape = tuple[tuple[str, ...], str]  # (dims as text, dtype name)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.onnx.trace import BATCH, Call
+from nn.onnx.trace import BATCH, Call, value
 from nn.onnx.writer import Graph
 
 Builder = Callable[[Graph, Call], Any]
@@ -26,8 +26,7 @@ def _refuse(call: Call, why: str) -> Any:
 
 def _shape_of(g: Graph, call: Call, i: int) -> tuple[int | str, ...]:
     key = g.traced.key(call.args[i])
-    return g.shape(key) if key is not None else np.shape(getattr(call.args[i], "data",
-                                                                 call.args[i]))
+    return g.shape(key) if key is not None else np.shape(value(call.args[i]))
 
 
 def _out_shape(g: Graph, call: Call) -> tuple[int | str, ...]:
@@ -56,7 +55,7 @@ def _linear(g: Graph, call: Call) -> str:
 
 def conv_attrs(call: Call) -> dict[str, Any]:
     (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = call.kwargs["params"]
-    return {"kernel_shape": list(np.shape(call.args[1].data)[2:]), "strides": [sh, sw],
+    return {"kernel_shape": list(np.shape(value(call.args[1]))[2:]), "strides": [sh, sw],
             "pads": [pt, pl, pb, pr], "dilations": [dh, dw], "group": groups}
 
 
@@ -71,7 +70,7 @@ def conv_transpose_attrs(g: Graph, call: Call) -> tuple[dict[str, Any], list[int
     size; ONNX Runtime takes an output_padding only below the stride, so zeros past the full
     result beyond that are a Pad after the node."""
     (sh, sw), (pt, _, pl, _), (dh, dw), groups = call.kwargs["params"]
-    kh, kw = np.shape(call.args[1].data)[2:]
+    kh, kw = np.shape(value(call.args[1]))[2:]
     h_in, w_in = _shape_of(g, call, 0)[2:]
     h, w = _out_shape(g, call)[2:]
     full_h, full_w = sh * (h_in - 1) + dh * (kh - 1) + 1, sw * (w_in - 1) + dw * (kw - 1) + 1
@@ -138,8 +137,8 @@ def _pad(g: Graph, call: Call) -> str:
     values = np.unique(np.asarray(call.kwargs["value"], dtype=call.args[0].dtype))
     if values.size != 1:
         _refuse(call, "ONNX's Pad takes one constant value, not one per axis and side")
-    value = g.const(values.reshape(()), "value")
-    return g.node("Pad", [g.input(call, 0), g.ints(pads, "pads"), value], mode="constant")
+    fill = g.const(values.reshape(()), "value")
+    return g.node("Pad", [g.input(call, 0), g.ints(pads, "pads"), fill], mode="constant")
 
 
 def _getitem(g: Graph, call: Call) -> str:

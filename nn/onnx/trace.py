@@ -183,8 +183,8 @@ def check_constants(traced: Traced, call: Call) -> None:
     computed from the input outside the graph, which an exported constant would freeze."""
     twin = traced.twins[call.node]
     for i, (a, b) in enumerate(zip(call.args, twin.args)):
-        if traced.key(a) is None and not same(_value(a), _value(b)):
-            _refuse(call, f"its argument {i} (shape {np.shape(_value(a))})")
+        if traced.key(a) is None and not same(value(a), value(b)):
+            _refuse(call, f"its argument {i} (shape {np.shape(value(a))})")
     if call.op not in SHAPE_OPTIONS:
         for k, v in call.kwargs.items():
             if not same(v, twin.kwargs.get(k)):
@@ -204,7 +204,8 @@ def _refuse(call: Call, what: str) -> None:
         "nn.ELU are exported whole; call the function through them")
 
 
-def _value(a: Any) -> Any:
+def value(a: Any) -> Any:
+    """The array of a Tensor argument; any other argument as it is."""
     return a.data if isinstance(a, Tensor) else a
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from nn.onnx import trace
 from nn.onnx.trace import BATCH, Call, Key, Traced, check_constants
 
 
@@ -61,7 +62,7 @@ class Graph:
         name = self.traced.names.get(id(value))
         if name is not None and id(value) in self.constants:
             return self.constants[id(value)]
-        array = np.asarray(value.data if hasattr(value, "data") else value, dtype=dtype)
+        array = np.asarray(trace.value(value), dtype=dtype)
         if name is None:
             base = f"{self.scope}/{hint}" if self.scope else hint
             name, k = base, 1

@@ -322,8 +322,10 @@ def test_table_keys_are_the_engines_op_names():
             yield sub
             yield from subclasses(sub)
 
+    from nn.onnx.ops import PRIMITIVES
+
     names = {c.op_name() for c in subclasses(ad.Function)}
-    assert set(nn.onnx.ops.PRIMITIVES) <= names, set(nn.onnx.ops.PRIMITIVES) - names
+    assert set(PRIMITIVES) <= names, set(PRIMITIVES) - names
 
 
 def test_a_tensor_computed_before_the_export_is_a_constant(tmp_path):
