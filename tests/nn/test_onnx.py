@@ -5,7 +5,9 @@ graph that changes with the input, ...) with the op and the layer it names.
 
 Tolerance: rtol=1e-5, atol=1e-6 (float32). ONNX Runtime computes the same float32 products in
 another order (its own convolution and GEMM kernels), so outputs agree to a few float32 ulps:
-the largest difference measured was below 2e-7 (absolute, outputs of order 1)."""
+the largest difference measured was 1.5e-7 on outputs up to 0.5 (under 1e-6 of their scale).
+The absolute part is for outputs near zero, sums of larger terms that cancel, whose difference
+can exceed 1e-5 of themselves (2.5e-5 measured on the U-Net)."""
 
 import importlib.util
 import os
