@@ -1,5 +1,6 @@
 """pytest, for the whole checkout: autodiff.scipy (the optional extra 'scipy') is collected
-for its doctests only where SciPy is installed."""
+for its doctests only where SciPy is installed, nn.onnx and autodiff.viz's drawing of ONNX
+files (the extra 'export') only where onnx and ONNX Runtime are."""
 
 import importlib.util
 
@@ -12,3 +13,5 @@ def _installed(name: str) -> bool:
 
 
 collect_ignore = [] if _installed("scipy") else ["autodiff/scipy"]
+if not (_installed("onnx") and _installed("onnxruntime")):
+    collect_ignore += ["nn/onnx", "autodiff/viz/onnx_graph.py"]

@@ -45,7 +45,7 @@ from autodiff.creation import (
     zeros_like,
 )
 from autodiff.dtypes import get_default_dtype, set_default_dtype
-from autodiff.function import Function
+from autodiff.function import Function, observe_ops
 from autodiff.functional import (
     grad,
     hessian,
@@ -82,7 +82,8 @@ __all__ = [
     "full_like", "Function",
     "generator", "get_default_dtype", "get_rng_state", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacfwd", "jacobian", "jvp",
-    "keep_freed_memory", "linearize", "manual_seed", "no_grad", "normalize_axis", "ones",
+    "keep_freed_memory", "linearize", "manual_seed", "no_grad", "normalize_axis", "observe_ops",
+    "ones",
     "ones_like", "rand", "randn", "register_library", "set_default_dtype", "set_grad_enabled",
     "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
 ]

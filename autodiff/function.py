@@ -25,7 +25,9 @@ differentiated again. The instance made for one call is both the `ctx` and the g
 from __future__ import annotations
 
 import os
+import threading
 import traceback
+from collections.abc import Callable
 from operator import is_
 from typing import Any, ClassVar
 
@@ -209,6 +211,8 @@ class Function:
         ctx._data_inputs = constants
         if anomaly:
             ctx._stack = _made_here(1)
+        if _observing and state.observer is not None:  # (a global first: cheaper)
+            state.observer(ctx, args, kwargs)
         saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
@@ -221,6 +225,47 @@ class Function:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+class observe_ops:
+    """Inside the block, `callback(node, args, kwargs)` is called for every op this thread
+    records, with the arguments of its `apply`: what the graph itself does not keep (the
+    values of constant inputs, the keyword options). For tools that read a whole graph, such
+    as an exporter; the innermost block's callback is the one called.
+
+    >>> import autodiff as ad
+    >>> seen = []
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.observe_ops(lambda node, args, kwargs: seen.append((node.op_name(), kwargs))):
+    ...     y = (x * 3.0).sum()
+    >>> seen
+    [('mul', {}), ('sum', {'axes': (0,), 'keepdims': False})]
+    """
+
+    def __init__(self, callback: Callable[[Function, tuple[Any, ...], dict[str, Any]], None]
+                 ) -> None:
+        self.callback = callback
+        self.prev: list[Any] = []
+
+    def __enter__(self) -> observe_ops:
+        global _observing
+        with _observing_lock:
+            _observing += 1
+        self.prev.append(STATE.observer)
+        STATE.observer = self.callback
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _observing
+        STATE.observer = self.prev.pop()
+        with _observing_lock:
+            _observing -= 1
+
+
+# How many observe_ops blocks are open, in any thread: apply reads this global before the
+# thread-local observer (a thread-local attribute costs several times a global's read).
+_observing = 0
+_observing_lock = threading.Lock()
 
 
 def _check_current(who: str, a: Tensor) -> None:

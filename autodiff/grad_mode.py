@@ -22,6 +22,7 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        self.observer: Callable[..., Any] | None = None  # autodiff.observe_ops
 
 
 STATE = _State()

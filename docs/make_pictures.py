@@ -1,8 +1,9 @@
-"""Regenerate the pictures of docs/visualization.md (SVG in docs/images/):
+"""Regenerate the pictures of docs/visualization.md and docs/deploy.md (SVG in docs/images/):
 
     python docs/make_pictures.py [--out docs/images]
 
-Needs Graphviz's `dot`; without it the DOT text is written instead.
+Needs Graphviz's `dot`; without it the DOT text is written instead. The exported LeNet-5's
+picture needs the `onnx` package (the extra 'export'); without it, it is left out.
 """
 
 from __future__ import annotations
@@ -84,13 +85,38 @@ def collapsed(out: Path) -> Path:
     return save(out, "collapsed_cnn", loss, model=model, depth=2)
 
 
+def exported(out: Path) -> list[Path]:
+    """LeNet-5 as the engine records it (evaluation mode) and as nn.onnx.export writes it."""
+    from nn.vision.models import LeNet5
+
+    ad.manual_seed(0)
+    model = LeNet5()
+    model.eval()
+    images = ad.randn(2, 1, 28, 28)
+    images.name = "input"
+    with viz.trace(model):
+        logits = model(images)
+    paths = [save(out, "lenet5_engine", logits, model=model)]
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print("onnx is not installed: lenet5_onnx left out (pip install 'autodiff-nn[export]')")
+        return paths
+    onnx_file = nn.onnx.export(model, images, out / "lenet5.onnx")
+    ext = "svg" if viz.dot_available() else "dot"
+    paths.append(Path(viz.render_onnx(onnx_file, path=str(out / f"lenet5_onnx.{ext}"))))
+    onnx_file.unlink()
+    return paths
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(Path(__file__).resolve().parent / "images"))
     args = p.parse_args(argv)
     out = Path(args.out)
     os.makedirs(out, exist_ok=True)
-    paths = [single_neuron(out), two_layer(out), *one_layer(out), collapsed(out)]
+    paths = [single_neuron(out), two_layer(out), *one_layer(out), collapsed(out),
+             *exported(out)]
     for path in paths:
         print(f"wrote {path}")
     return paths

@@ -14,7 +14,7 @@ from nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential, Sum
 
 # isort: on
 from autodiff import __version__  # one version for the distribution (autodiff-nn)
-from nn import data, functional, init, optim
+from nn import data, functional, init, onnx, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
@@ -31,6 +31,6 @@ __all__ = [
     "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "optim", "save",
+    "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "onnx", "optim", "save",
     "summary", "__version__",
 ]

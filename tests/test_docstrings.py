@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional", "nn.optim",
-          "nn.init", "nn.data", "nn.vision.datasets", "nn.vision.transforms",
+          "nn.init", "nn.data", "nn.onnx", "nn.vision.datasets", "nn.vision.transforms",
           "nn.vision.models", "nn.vision.runs", "nn.vision.cli", "nn.vision.train",
           "nn.vision.build", "nn.vision.inference", "nn.vision.plots", "autodiff.linalg"]
 

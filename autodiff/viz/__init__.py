@@ -1,5 +1,7 @@
 """See the graph: DOT text (`to_dot`, no Graphviz needed), Graphviz drawings (`draw`,
-`render`), layers as clusters (`trace`), forward and backward views.
+`render`), layers as clusters (`trace`), forward and backward views; an exported ONNX
+file's graph in the same style (`onnx_to_dot`, `draw_onnx`, `render_onnx`; they need the
+`onnx` package, imported only when a file is drawn).
 
 >>> import autodiff as ad
 >>> from autodiff import viz
@@ -11,7 +13,9 @@ True
 """
 
 from autodiff.viz.dot import to_dot
+from autodiff.viz.onnx_graph import draw_onnx, onnx_to_dot, render_onnx
 from autodiff.viz.render import GraphvizMissing, dot_available, draw, render
 from autodiff.viz.trace import trace
 
-__all__ = ["GraphvizMissing", "dot_available", "draw", "render", "to_dot", "trace"]
+__all__ = ["GraphvizMissing", "dot_available", "draw", "draw_onnx", "onnx_to_dot", "render",
+           "render_onnx", "to_dot", "trace"]

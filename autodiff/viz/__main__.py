@@ -1,11 +1,13 @@
 """Draw the graph a define-by-run script builds, without writing drawing code:
 
     python -m autodiff.viz SCRIPT.py --out graph.svg [--var NAME] [--view backward] [--depth K]
+    python -m autodiff.viz MODEL.onnx --out graph.svg
 
 The script runs as __main__; then the tensor named by --var is drawn (default: the first of
 `loss`, `out`, `output`, `y` that is a Tensor). A module-level nn.Module (any object with
-named_parameters) names the parameters. The output format follows the extension (.svg, .png,
-.pdf, .dot); without Graphviz's `dot` program a .dot file is written instead, with a message.
+named_parameters) names the parameters. An .onnx file is drawn as it is (`render_onnx`). The
+output format follows the extension (.svg, .png, .pdf, .dot); without Graphviz's `dot`
+program a .dot file is written instead, with a message.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from typing import Any
 
 from autodiff.tensor import Tensor
+from autodiff.viz.onnx_graph import render_onnx
 from autodiff.viz.render import dot_available, render
 
 DEFAULT_NAMES = ("loss", "out", "output", "y")
@@ -23,7 +26,7 @@ DEFAULT_NAMES = ("loss", "out", "output", "y")
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m autodiff.viz", description=__doc__.split("\n")[0])
-    p.add_argument("script")
+    p.add_argument("script", help="a define-by-run Python script, or an .onnx file")
     p.add_argument("--out", default="graph.svg")
     p.add_argument("--var", default=None, help="the variable holding the tensor to draw")
     p.add_argument("--view", choices=["forward", "backward"], default="forward")
@@ -31,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-nodes", type=int, default=None)
     p.add_argument("--values", action="store_true", help="show min/mean/max of values")
     args = p.parse_args(argv)
+    out = args.out
+    if not out.endswith((".dot", ".gv")) and not dot_available():
+        out = out.rsplit(".", 1)[0] + ".dot"
+        print(f"autodiff.viz: Graphviz's `dot` is not installed, so {args.out} cannot be "
+              f"rendered; writing the DOT text to {out} instead (install graphviz to render)",
+              file=sys.stderr)
+    if args.script.endswith(".onnx"):
+        print(f"autodiff.viz: wrote {render_onnx(args.script, path=out)}")
+        return 0
 
     namespace: dict[str, Any] = runpy.run_path(args.script, run_name="__main__")
     names = [args.var] if args.var else list(DEFAULT_NAMES)
@@ -41,12 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = next((v for v in namespace.values() if hasattr(v, "named_parameters")
                   and not isinstance(v, type)), None)
-    out = args.out
-    if not out.endswith((".dot", ".gv")) and not dot_available():
-        out = out.rsplit(".", 1)[0] + ".dot"
-        print(f"autodiff.viz: Graphviz's `dot` is not installed, so {args.out} cannot be "
-              f"rendered; writing the DOT text to {out} instead (install graphviz to render)",
-              file=sys.stderr)
     render(target, path=out, names=namespace, model=model, view=args.view, depth=args.depth,
            max_nodes=args.max_nodes, show_values=args.values)
     print(f"autodiff.viz: wrote {out}")

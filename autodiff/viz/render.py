@@ -41,13 +41,7 @@ def draw(*outputs: Tensor, **options: Any) -> Any:
     >>> "digraph" in g.source
     True
     """
-    import graphviz
-
-    text = to_dot(*outputs, **options)
-    body = text.split("\n")[1:-2]  # between "digraph ... {" and "}"
-    g = graphviz.Digraph(name=options.get("title") or "autodiff")
-    g.body.extend(line + "\n" for line in body)
-    return g
+    return digraph(to_dot(*outputs, **options), options.get("title") or "autodiff")
 
 
 def render(*outputs: Tensor, path: str, **options: Any) -> str:
@@ -62,17 +56,32 @@ def render(*outputs: Tensor, path: str, **options: Any) -> str:
     >>> open(path).read().startswith('digraph')
     True
     """
+    return write(path, to_dot(*outputs, **options), options.get("title") or "autodiff")
+
+
+def digraph(text: str, name: str) -> Any:
+    """DOT text as a `graphviz.Digraph` named `name`."""
+    import graphviz
+
+    body = text.split("\n")[1:-2]  # between "digraph ... {" and "}"
+    g = graphviz.Digraph(name=name)
+    g.body.extend(line + "\n" for line in body)
+    return g
+
+
+def write(path: str, text: str, name: str) -> str:
+    """DOT text into `path`, in the format its extension names (.dot: the text itself)."""
     fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "svg"
     if fmt in ("dot", "gv"):
         with open(path, "w") as f:
-            f.write(to_dot(*outputs, **options))
+            f.write(text)
         return path
     if not dot_available():
         raise GraphvizMissing(
             "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
             "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
             "autodiff.viz.to_dot() still gives the DOT text")
-    data = draw(*outputs, **options).pipe(format=fmt)
+    data = digraph(text, name).pipe(format=fmt)
     with open(path, "wb") as f:
         f.write(data)
     return path

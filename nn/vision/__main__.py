@@ -1,4 +1,4 @@
-"""`python -m nn.vision train | evaluate | predict | sweep` (see nn.vision.cli)."""
+"""`python -m nn.vision train | evaluate | predict | sweep | export` (see nn.vision.cli)."""
 
 from nn.vision.cli import main
 

@@ -1,4 +1,4 @@
-"""The command: `python -m nn.vision train | evaluate | predict | sweep`.
+"""The command: `python -m nn.vision train | evaluate | predict | sweep | export`.
 
     python -m nn.vision train --model lenet5 --data mnist-5k --epochs 10 --batch-size 64 \\
         --optimizer adam --lr 1e-3 --momentum 0.9 --weight-decay 0 --dropout 0 \\
@@ -27,6 +27,7 @@ from typing import Any
 import autodiff as ad
 import nn
 from nn.vision import datasets, inference, models, runs
+from nn.vision import export as export_cmd
 from nn.vision.build import OPTIMIZERS, SCHEDULES
 from nn.vision.sweep import sweep, sweep_results_in
 from nn.vision.train import DEFAULTS, train
@@ -257,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the sweep's folder (default: a new runs/sweep/<time>/)")
     s.add_argument("--overwrite", action="store_true",
                    help="replace the results an explicit --out holds")
-    for command, q in (("train", t), ("evaluate", e), ("predict", r), ("sweep", s)):
+    x = export_cmd.add_parser(sub)
+    for command, q in (("train", t), ("evaluate", e), ("predict", r), ("sweep", s),
+                       ("export", x)):
         q.set_defaults(command_parser=q)
         q.prog = f"{PROG} {command}"
     return p
@@ -310,7 +313,7 @@ CHECKS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace], None]]
     "train": _check_train, "sweep": _check_sweep}
 COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "train": train, "evaluate": inference.evaluate, "predict": inference.predict_command,
-    "sweep": sweep}
+    "sweep": sweep, "export": export_cmd.export_command}
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -198,3 +198,33 @@ def test_a_node_notes_its_data_inputs_metadata_never_their_arrays():
     assert batch() is None  # the graph does not keep a data batch alive
     assert (w * 2.0).grad_fn._data_inputs is None  # a Python number is no Tensor
     assert (w * w).grad_fn._data_inputs is None
+
+
+def test_observe_ops_sees_each_recorded_call_with_its_constants_and_options():
+    seen = []
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0])
+    with ad.observe_ops(lambda node, args, kwargs: seen.append((node, args, kwargs))):
+        y = ScaledExp.apply(x * c, scale=2.0)
+        ad.tensor([1.0]) * 2.0  # records nothing: nothing requires grad
+    ad.tanh(x)  # outside the block
+    (mul, mul_args, _), (exp, _, exp_kwargs) = seen
+    assert y.grad_fn is exp and exp.op_name() == "scaledexp" and exp_kwargs == {"scale": 2.0}
+    assert mul.op_name() == "mul" and mul_args[0] is x and mul_args[1] is c
+
+
+def test_observe_ops_blocks_nest_and_stay_in_their_thread():
+    import threading
+
+    outer, inner, other = [], [], []
+    x = ad.tensor([1.0], requires_grad=True)
+    with ad.observe_ops(lambda *a: outer.append(a[0].op_name())):
+        x.exp()
+        with ad.observe_ops(lambda *a: inner.append(a[0].op_name())):
+            x.tanh()
+            t = threading.Thread(target=lambda: other.append(x.sin()))
+            t.start()
+            t.join()
+        x.log()
+    x.cos()
+    assert outer == ["exp", "log"] and inner == ["tanh"] and len(other) == 1

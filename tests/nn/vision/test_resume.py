@@ -24,7 +24,9 @@ FLAGS = ["--model", "mlp", "--data", "digits", "--limit", "200", "--epochs", "2"
          "--batch-size", "32", "--optimizer", "adamw", "--lr", "0.01", "--weight-decay", "0.01",
          "--dropout", "0.2", "--augment", "--schedule", "warmup-cosine", "--no-progress"]
 STEPS = 6  # per epoch: 180 training images (200 less 10% for validation) in batches of 32
-RANDOM_STEP = random.randrange(1, 2 * STEPS + 1)
+# A new step each run; the same in every pytest-xdist worker of one run (they must collect the
+# same tests), since they share the run's id.
+RANDOM_STEP = random.Random(os.environ.get("PYTEST_XDIST_TESTRUNUID")).randrange(1, 2 * STEPS + 1)
 
 
 def train(*flags):

@@ -1,0 +1,386 @@
+"""The op table: each primitive the engine records, by name, and the function that builds its
+ONNX node(s); then the layers exported whole (their forward is a composite with an ONNX op of
+its own: batch norm, softmax, average pooling, ...).
+
+A builder takes the graph being written (`writer.Graph`) and the recorded call (`trace.Call`:
+its positional arguments, keyword options, layer path) and returns the name of each output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import nn
+from nn.onnx.trace import BATCH, Call, value
+from nn.onnx.writer import Graph
+
+Builder = Callable[[Graph, Call], Any]
+
+
+def _refuse(call: Call, why: str) -> Any:
+    raise NotImplementedError(f"nn.onnx.export: {call.where()}: {why}")
+
+
+def _shape_of(g: Graph, call: Call, i: int) -> tuple[int | str, ...]:
+    key = g.traced.key(call.args[i])
+    return g.shape(key) if key is not None else np.shape(value(call.args[i]))
+
+
+def _out_shape(g: Graph, call: Call) -> tuple[int | str, ...]:
+    return g.traced.shapes[(call.node, 0)]
+
+
+def _same_op(op_type: str) -> Builder:
+    """An op whose ONNX namesake takes the same inputs (elementwise ops broadcast as NumPy)."""
+    def build(g: Graph, call: Call) -> str:
+        return g.node(op_type, [g.input(call, i) for i in range(len(call.args))])
+
+    return build
+
+
+# -- matrices and convolutions ---------------------------------------------------------------
+
+
+def _linear(g: Graph, call: Call) -> str:
+    """x @ W.T + b: Gemm for a 2-D x, else MatMul by the transposed weight and Add."""
+    x, w, b = (g.input(call, i) for i in range(3))
+    if len(_shape_of(g, call, 0)) == 2:
+        return g.node("Gemm", [x, w, b] if b else [x, w], transB=1)
+    out = g.node("MatMul", [x, g.node("Transpose", [w], perm=[1, 0])])
+    return g.node("Add", [out, b]) if b else out
+
+
+def conv_attrs(call: Call) -> dict[str, Any]:
+    (sh, sw), (pt, pb, pl, pr), (dh, dw), groups = call.kwargs["params"]
+    return {"kernel_shape": list(np.shape(value(call.args[1]))[2:]), "strides": [sh, sw],
+            "pads": [pt, pl, pb, pr], "dilations": [dh, dw], "group": groups}
+
+
+def _conv2d(g: Graph, call: Call) -> str:
+    return g.node("Conv", [g.input(call, 0), g.input(call, 1)], **conv_attrs(call))
+
+
+def conv_transpose_attrs(g: Graph, call: Call) -> tuple[dict[str, Any], list[int]]:
+    """ConvTranspose's attributes for the engine's output size, and the zero rows and columns
+    to add after it. The engine's result is the full transposed convolution with its first
+    `pads[0]` rows (`pads[2]` columns) cropped, cut or extended with zeros to the output
+    size; ONNX Runtime takes an output_padding only below the stride, so zeros past the full
+    result beyond that are a Pad after the node."""
+    (sh, sw), (pt, _, pl, _), (dh, dw), groups = call.kwargs["params"]
+    kh, kw = np.shape(value(call.args[1]))[2:]
+    h_in, w_in = _shape_of(g, call, 0)[2:]
+    h, w = _out_shape(g, call)[2:]
+    full_h, full_w = sh * (h_in - 1) + dh * (kh - 1) + 1, sw * (w_in - 1) + dw * (kw - 1) + 1
+    end_h, end_w = max(full_h - pt - h, 0), max(full_w - pl - w, 0)
+    extra_h, extra_w = h - (full_h - pt - end_h), w - (full_w - pl - end_w)
+    out_pad = [extra_h if extra_h < sh else 0, extra_w if extra_w < sw else 0]
+    attrs = {"kernel_shape": [kh, kw], "strides": [sh, sw], "pads": [pt, pl, end_h, end_w],
+             "dilations": [dh, dw], "group": groups, "output_padding": out_pad}
+    return attrs, [extra_h - out_pad[0], extra_w - out_pad[1]]
+
+
+def _conv_transpose2d(g: Graph, call: Call) -> str:
+    attrs, (zh, zw) = conv_transpose_attrs(g, call)
+    y = g.node("ConvTranspose", [g.input(call, 0), g.input(call, 1)], **attrs)
+    if zh or zw:
+        y = g.node("Pad", [y, g.ints([0, 0, 0, 0, 0, 0, zh, zw], "pads")], mode="constant")
+    return y
+
+
+def _max_pool2d(g: Graph, call: Call) -> str:
+    pt, pb, pl, pr = call.kwargs["pads"]
+    return g.node("MaxPool", [g.input(call, 0)], kernel_shape=list(call.kwargs["kernel"]),
+                  strides=list(call.kwargs["stride"]), pads=[pt, pl, pb, pr])
+
+
+# -- shapes -----------------------------------------------------------------------------------
+
+
+def _reshape(g: Graph, call: Call) -> str:
+    """The output shape, with -1 at the batch axis (never the batch size of the trace)."""
+    shape = _out_shape(g, call)
+    if list(shape).count(BATCH) > 1:
+        _refuse(call, f"the result has the batch axis twice (shape {shape})")
+    target = [-1 if d == BATCH else d for d in shape]
+    return g.node("Reshape", [g.input(call, 0), g.ints(target, "shape")])
+
+
+def _transpose(g: Graph, call: Call) -> str:
+    axes = call.kwargs["axes"]
+    perm = list(axes) if axes is not None else list(range(len(_shape_of(g, call, 0))))[::-1]
+    return g.node("Transpose", [g.input(call, 0)], perm=perm)
+
+
+def _broadcast_to(g: Graph, call: Call) -> str:
+    """Expand to the output shape, 1 at the batch axis (Expand keeps the input's size there,
+    so the input must carry the batch axis at that place)."""
+    shape, source = _out_shape(g, call), _shape_of(g, call, 0)
+    lead = len(shape) - len(source)
+    for i, d in enumerate(shape):
+        if d == BATCH and (i < lead or source[i - lead] != BATCH):
+            _refuse(call, "it broadcasts a tensor without the batch axis to the batch size")
+    target = [1 if d == BATCH else d for d in shape]
+    return g.node("Expand", [g.input(call, 0), g.ints(target, "shape")])
+
+
+def _concatenate(g: Graph, call: Call) -> str:
+    return g.node("Concat", [g.input(call, i) for i in range(len(call.args))],
+                  axis=int(call.kwargs["axis"]))
+
+
+def _pad(g: Graph, call: Call) -> str:
+    widths = call.kwargs["widths"]
+    pads = [int(lo) for lo, _ in widths] + [int(hi) for _, hi in widths]
+    values = np.unique(np.asarray(call.kwargs["value"], dtype=call.args[0].dtype))
+    if values.size != 1:
+        _refuse(call, "ONNX's Pad takes one constant value, not one per axis and side")
+    fill = g.const(values.reshape(()), "value")
+    return g.node("Pad", [g.input(call, 0), g.ints(pads, "pads"), fill], mode="constant")
+
+
+def _getitem(g: Graph, call: Call) -> str:
+    """Basic indexing (integers, slices, None, ...) as Slice, Squeeze and Unsqueeze; one
+    integer array with full slices elsewhere as Gather. Not the batch axis itself."""
+    shape = _shape_of(g, call, 0)
+    index = call.kwargs["index"]
+    items = list(index) if type(index) is tuple else [index]
+    arrays = [i for i, it in enumerate(items) if isinstance(it, np.ndarray)]
+    if arrays:
+        return _gather(g, call, items, arrays, shape)
+    real = sum(it is not None and it is not Ellipsis for it in items)
+    at = next((i for i, it in enumerate(items) if it is Ellipsis), len(items))
+    items[at:at + 1] = [slice(None)] * (len(shape) - real)
+    starts: list[int] = []
+    ends: list[int] = []
+    axes: list[int] = []
+    steps: list[int] = []
+    squeeze: list[int] = []
+    unsqueeze: list[int] = []
+    axis = out = 0
+    for it in items:
+        if it is None:
+            unsqueeze.append(out)
+            out += 1
+            continue
+        if it != slice(None):
+            if shape[axis] == BATCH:
+                _refuse(call, f"it indexes the batch axis ({it!r})")
+            if isinstance(it, slice):
+                start, stop, step = it.indices(shape[axis])
+                stop = -(2 ** 63) if step < 0 and stop < 0 else stop  # before index 0
+            else:
+                start, stop, step = int(it) % shape[axis], int(it) % shape[axis] + 1, 1
+                squeeze.append(axis)
+            for values, v in ((starts, start), (ends, stop), (axes, axis), (steps, step)):
+                values.append(v)
+        out += isinstance(it, slice)
+        axis += 1
+    y = g.input(call, 0)
+    if axes:
+        y = g.node("Slice", [y, g.ints(starts, "starts"), g.ints(ends, "ends"),
+                             g.ints(axes, "axes"), g.ints(steps, "steps")])
+    if squeeze:
+        y = g.node("Squeeze", [y, g.ints(squeeze, "axes")])
+    if unsqueeze:
+        y = g.node("Unsqueeze", [y, g.ints(unsqueeze, "axes")])
+    return y if y != g.input(call, 0) else g.node("Identity", [y])
+
+
+def _gather(g: Graph, call: Call, items: list[Any], arrays: list[int],
+            shape: tuple[int | str, ...]) -> str:
+    (at,) = arrays if len(arrays) == 1 else (None,)
+    rest = [it for i, it in enumerate(items) if i != at]
+    if at is None or items[at].dtype.kind not in "iu" or any(it != slice(None) for it in rest):
+        _refuse(call, "only one integer array, with full slices elsewhere, is exported "
+                      "(Gather); boolean masks and several arrays are not")
+    if shape[at] == BATCH:
+        _refuse(call, "it indexes the batch axis with an array")
+    return g.node("Gather", [g.input(call, 0), g.ints(items[at], "indices")], axis=at)
+
+
+# -- reductions and the rest ------------------------------------------------------------------
+
+
+def _sum(g: Graph, call: Call) -> str:
+    axes = list(call.kwargs["axes"])
+    if not axes:
+        return g.node("Identity", [g.input(call, 0)])
+    return g.node("ReduceSum", [g.input(call, 0), g.ints(axes, "axes")],
+                  keepdims=int(call.kwargs["keepdims"]))
+
+
+def _extremum(op_type: str) -> Builder:
+    """ReduceMax / ReduceMin: the axes an attribute up to opset 17, an input from 18."""
+    def build(g: Graph, call: Call) -> str:
+        if call.kwargs.get("initial") is not None or call.kwargs.get("where", True) is not True:
+            _refuse(call, "initial= and where= are not exported")
+        axes, keep = list(call.kwargs["axes"]), int(call.kwargs["keepdims"])
+        if g.opset < 18:
+            return g.node(op_type, [g.input(call, 0)], axes=axes, keepdims=keep)
+        return g.node(op_type, [g.input(call, 0), g.ints(axes, "axes")], keepdims=keep)
+
+    return build
+
+
+def _where(g: Graph, call: Call) -> str:
+    cond = g.const(np.asarray(call.kwargs["cond"], dtype=bool), "cond")
+    return g.node("Where", [cond, g.input(call, 0), g.input(call, 1)])
+
+
+def _clip(g: Graph, call: Call) -> str:
+    dtype = call.args[0].dtype
+    bounds = ["" if call.kwargs[k] is None else g.const(call.kwargs[k], k, dtype)
+              for k in ("lo", "hi")]
+    return g.node("Clip", [g.input(call, 0), *bounds])
+
+
+def _astype(g: Graph, call: Call) -> str:
+    from onnx import helper
+
+    to = helper.np_dtype_to_tensor_dtype(np.dtype(call.kwargs["dtype"]))
+    return g.node("Cast", [g.input(call, 0)], to=to)
+
+
+def _softplus(g: Graph, call: Call) -> str:
+    """Softplus (ONNX's has no threshold: above it the two differ by less than e^-threshold
+    relative); beta other than 1 as softplus(beta x) / beta."""
+    beta = float(call.kwargs["beta"])
+    x = g.input(call, 0)
+    if beta == 1.0:
+        return g.node("Softplus", [x])
+    b = g.const(np.asarray(beta, call.args[0].dtype), "beta")
+    return g.node("Div", [g.node("Softplus", [g.node("Mul", [x, b])]), b])
+
+
+# The table: the engine's op name (Function.op_name()) -> its builder.
+PRIMITIVES: dict[str, Builder] = {
+    "add": _same_op("Add"), "sub": _same_op("Sub"), "mul": _same_op("Mul"),
+    "div": _same_op("Div"), "pow": _same_op("Pow"), "neg": _same_op("Neg"),
+    "maximum": _same_op("Max"), "minimum": _same_op("Min"),
+    "exp": _same_op("Exp"), "log": _same_op("Log"), "sqrt": _same_op("Sqrt"),
+    "abs": _same_op("Abs"), "sin": _same_op("Sin"), "cos": _same_op("Cos"),
+    "tanh": _same_op("Tanh"), "sigmoid": _same_op("Sigmoid"), "relu": _same_op("Relu"),
+    "erf": _same_op("Erf"), "softplus": _softplus, "clip": _clip, "where": _where,
+    "matmul": _same_op("MatMul"), "linear": _linear,
+    "conv2d": _conv2d, "conv_transpose2d": _conv_transpose2d, "max_pool2d": _max_pool2d,
+    "reshape": _reshape, "transpose": _transpose, "broadcastto": _broadcast_to,
+    "concatenate": _concatenate, "pad": _pad, "getitem": _getitem, "astype": _astype,
+    "sum": _sum, "max": _extremum("ReduceMax"), "min": _extremum("ReduceMin"),
+}
+
+
+# -- layers exported whole -----------------------------------------------------------------------
+# A layer builder takes the graph, the layer, the name of its input and its region (the calls
+# its forward made); it returns its output's name, or None to decline (its ops then go one by
+# one through PRIMITIVES).
+
+Layer = Callable[[Graph, Any, str, Any], str | None]
+
+
+def _batch_norm(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """BatchNormalization with the running statistics (evaluation mode); without them the
+    layer normalizes with the batch's statistics, which is not exported."""
+    if m.running_mean is None:
+        return None
+    n, dtype = m.num_features, m.running_mean.dtype
+    scale = g.const(m.weight, "scale") if m.weight is not None else g.const(
+        np.ones(n, dtype), "scale")
+    bias = g.const(m.bias, "bias") if m.bias is not None else g.const(np.zeros(n, dtype),
+                                                                      "bias")
+    return g.node("BatchNormalization", [x, scale, bias, g.const(m.running_mean, "mean"),
+                                         g.const(m.running_var, "var")], epsilon=float(m.eps))
+
+
+def _only(region: Any, op: str) -> Call | None:
+    calls = [c for c in region.calls if c.op == op]
+    return calls[0] if len(calls) == 1 else None
+
+
+def _conv_layer(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """Conv with the bias as its third input (the engine adds it after the conv)."""
+    call = _only(region, "conv2d")
+    if call is None:
+        return None
+    inputs = [x, g.const(m.weight, "weight")] + ([g.const(m.bias, "bias")] if m.bias
+                                                  is not None else [])
+    return g.node("Conv", inputs, **conv_attrs(call))
+
+
+def _conv_transpose_layer(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """ConvTranspose with the bias as its third input; declined when the output needs zeros
+    past the full result (a Pad: the bias must be added after it)."""
+    call = _only(region, "conv_transpose2d")
+    if call is None:
+        return None
+    attrs, extra = conv_transpose_attrs(g, call)
+    if any(extra):
+        return None
+    inputs = [x, g.const(m.weight, "weight")] + ([g.const(m.bias, "bias")] if m.bias
+                                                  is not None else [])
+    return g.node("ConvTranspose", inputs, **attrs)
+
+
+def _avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """AveragePool (the engine runs a depthwise convolution with a constant kernel)."""
+    call = _only(region, "conv2d")
+    if call is None:
+        return None
+    a = conv_attrs(call)
+    return g.node("AveragePool", [x], kernel_shape=a["kernel_shape"], strides=a["strides"],
+                  pads=a["pads"], count_include_pad=int(m.count_include_pad))
+
+
+def _adaptive_avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """GlobalAveragePool for an output of 1x1; other sizes keep the engine's two products by
+    averaging matrices (MatMul)."""
+    size = m.output_size
+    return g.node("GlobalAveragePool", [x]) if size in (1, (1, 1), [1, 1]) else None
+
+
+def _flatten(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """Flatten(axis=1) when every axis after the batch is flattened; else Reshape."""
+    ndim = len(g.shape(region.input))
+    start, end = m.start_axis % ndim, m.end_axis % ndim
+    return g.node("Flatten", [x], axis=1) if (start, end) == (1, ndim - 1) else None
+
+
+def _upsample(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """Resize with the engine's index formulas: nearest as floor(dst / scale) ("asymmetric",
+    "floor"), bilinear as PyTorch ("half_pixel", or "align_corners"). A given size becomes
+    the sizes input (the batch and channel sizes read from the input's shape)."""
+    if m.mode == "nearest":
+        modes = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                 "nearest_mode": "floor"}
+    else:
+        modes = {"mode": "linear", "coordinate_transformation_mode":
+                 "align_corners" if m.align_corners else "half_pixel"}
+    if m.size is None:
+        s = m.scale_factor
+        sh, sw = (s, s) if isinstance(s, int | float) else s
+        scales = g.const(np.asarray([1, 1, sh, sw], np.float32), "scales")
+        return g.node("Resize", [x, "", scales], **modes)
+    ho, wo = (m.size, m.size) if isinstance(m.size, int) else m.size
+    lead = g.node("Slice", [g.node("Shape", [x]), g.ints([0], "start"), g.ints([2], "end")])
+    sizes = g.node("Concat", [lead, g.ints([ho, wo], "size")], axis=0)
+    return g.node("Resize", [x, "", "", sizes], **modes)
+
+
+def _axis_op(op_type: str) -> Layer:
+    def build(g: Graph, m: Any, x: str, region: Any) -> str:
+        return g.node(op_type, [x], axis=int(m.axis))
+
+    return build
+
+
+LAYERS: dict[type, Layer] = {
+    nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm,
+    nn.Conv2d: _conv_layer, nn.ConvTranspose2d: _conv_transpose_layer,
+    nn.AvgPool2d: _avg_pool, nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
+    nn.Flatten: _flatten, nn.Upsample: _upsample,
+    nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
+    nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
+    nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),
+}
