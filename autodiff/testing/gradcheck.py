@@ -80,9 +80,10 @@ def _numeric(f: Callable[..., Any], args: list[Any], i: int, eps: float) -> list
             minus = [o.data.astype(np.float64).ravel() for o in _outputs(f(*args))]
             flat[j] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-    n_out = len(_outputs(_eval(f, args)))
-    return [np.stack([c[k] for c in cols], axis=1) if cols else np.zeros((0, 0))
-            for k in range(n_out)]
+    # An empty input has no columns: each Jacobian is (out.size, 0), whatever out.size is.
+    sizes = [o.size for o in _outputs(_eval(f, args))]
+    return [np.stack([c[k] for c in cols], axis=1) if cols else np.zeros((n, 0))
+            for k, n in enumerate(sizes)]
 
 
 def _eval(f: Callable[..., Any], args: list[Any]) -> Any:

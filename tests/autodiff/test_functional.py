@@ -303,3 +303,29 @@ def test_jvp_errors():
         ad.jvp(lambda a: a, (x,), (ad.ones(3),))
     with pytest.raises(TypeError, match="must return a Tensor or a tuple of Tensors"):
         ad.jvp(lambda a: 3.0, (x,), (x,))
+
+
+EMPTY_OR_0D = [  # (function, input, its Jacobian): empty or 0-d inputs and outputs
+    (lambda x: x.sum(axis=1), np.zeros((3, 0)), np.zeros((3, 3, 0))),
+    (lambda x: x.sum(axis=0), np.zeros((0, 3)), np.zeros((3, 0, 3))),
+    (lambda x: (x * x).sum(), np.zeros((1, 0)), np.zeros((1, 0))),
+    (lambda x: x[:0] * 2, np.array([0.5, 1.0]), np.zeros((0, 2))),
+    (lambda x: x.exp(), np.zeros((1, 0)), np.zeros((1, 0, 1, 0))),
+    (lambda x: x ** 3, np.array(0.5), np.array(0.75)),
+    (lambda x: x * ad.tensor([1.0, -2.0], dtype="float64"), np.array(0.5), np.array([1.0, -2.0])),
+]
+
+
+@pytest.mark.parametrize("fn, x, expected", EMPTY_OR_0D)
+def test_jacobians_and_hessians_of_empty_and_0d_shapes(fn, x, expected):
+    """out.shape + in.shape with an empty or 0-d input or output, from both modes; the
+    Hessian (in.shape * 2) agrees between modes."""
+    t = ad.tensor(x)
+    for jac in (ad.jacobian(fn)(t), ad.jacfwd(fn)(t)):
+        assert jac.shape == expected.shape
+        np.testing.assert_allclose(jac.data, expected)
+    if fn(t).size == 1:
+        scalar = lambda y: fn(y).sum()  # noqa: E731
+        hess = [ad.hessian(scalar, mode=m)(t) for m in ("rev", "fwd")]
+        assert hess[0].shape == hess[1].shape == t.shape + t.shape
+        np.testing.assert_allclose(hess[0].data, hess[1].data)

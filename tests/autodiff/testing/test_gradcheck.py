@@ -65,3 +65,34 @@ def test_right_gradients_pass_in_both_modes_with_several_inputs_and_outputs():
 def test_modes_are_checked():
     with pytest.raises(ValueError, match="modes must be among 'rev' and 'fwd'"):
         gradcheck(lambda x: x, X, modes=("forward",))
+
+
+# -- empty and 0-d inputs and outputs: a Jacobian with no columns is (out.size, 0) -------------
+
+EMPTY_AND_0D = {  # name: (function, input arrays)
+    "sum of an empty axis": (lambda x: x.sum(axis=1), [np.zeros((1, 0))]),
+    "sum over a (0, 2)": (lambda x: x.sum(axis=0), [np.zeros((0, 2))]),
+    "sum of everything, empty": (lambda x: x.sum(), [np.zeros((0, 2))]),
+    "exp, empty": (ad.exp, [np.zeros((1, 0))]),
+    "an empty slice": (lambda x: x[1:1], [np.arange(3.0)]),
+    "an empty column slice": (lambda x: x[:, :0], [np.ones((2, 3))]),
+    "tile 0 times": (lambda x: ad.tile(x, 0), [np.ones(3)]),
+    "broadcast with an empty input": (lambda x, y: x * y, [np.ones((1,)), np.zeros((0,))]),
+    "0-d": (lambda x: x.exp() * x, [np.array(0.3)]),
+    "0-d to a vector": (lambda x: x * ad.tensor([1.0, 2.0], dtype="float64"), [np.array(0.3)]),
+}
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+@pytest.mark.parametrize("name", list(EMPTY_AND_0D))
+def test_empty_and_0d_inputs_and_outputs_pass(name, mode, check):
+    """The numeric Jacobian with respect to an empty input (or the empty cotangent of an empty
+    output, in gradgradcheck) has out.size rows, as the analytic one: it had none."""
+    f, xs = EMPTY_AND_0D[name]
+    assert check(f, *[ad.tensor(x) for x in xs], modes=(mode,))
+
+
+def test_a_wrong_gradient_beside_an_empty_input_is_still_caught():
+    with pytest.raises(GradcheckError, match="gradient check failed for input 1"):
+        gradcheck(lambda e, x: HalfGradient.apply(x) + e.sum(), ad.tensor(np.zeros((2, 0))), X)
