@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test test-quick lint docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(MAKE) docs
 	$(BIN)/python -m pytest -n auto autodiff nn tests docs/doctest_fences.py
+
+# The edit-and-test loop: every test but those marked slow (more than ~5 s each), quick
+# hypothesis profile; CI runs `make test`, which runs them all.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not slow" -q autodiff nn tests docs/doctest_fences.py
 
 # The documentation site (MkDocs, Material, API pages from the docstrings), warnings as errors.
 docs: $(STAMP)

@@ -61,6 +61,7 @@ def test_one_version():
     assert f"## [{autodiff.__version__}]" in (ROOT / "CHANGELOG.md").read_text()
 
 
+@pytest.mark.slow
 def test_mypy_strict_accepts_a_user_script(tmp_path):
     pytest.importorskip("mypy", reason="mypy is in the dev extra")
     script = tmp_path / "user_script.py"
@@ -73,6 +74,7 @@ def test_mypy_strict_accepts_a_user_script(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_wheel_builds_and_works_in_a_fresh_venv(tmp_path):
     pytest.importorskip("build", reason="build is in the dev extra")
     # Built from a copy of what the wheel is made of: setuptools' build/ folder in the checkout

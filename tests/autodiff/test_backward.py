@@ -140,6 +140,7 @@ def test_leaf_grads_the_walk_hands_over_are_owned_and_writeable():
     assert first.tolist() == [2.0, 2.0] and w.grad.tolist() == [4.0, 4.0]
 
 
+@pytest.mark.slow
 def test_million_op_chain_at_default_recursion_limit():
     limit = sys.getrecursionlimit()
     x = ad.tensor(1.0, requires_grad=True)

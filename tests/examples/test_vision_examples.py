@@ -1,6 +1,9 @@
+import pytest
+
 """The vision examples run quickly and do what they claim."""
 
 
+@pytest.mark.slow
 def test_saliency(load_example, tmp_path):
     r = load_example("saliency").main(["--epochs", "1", "--limit", "600", "--count", "3",
                                        "--out", str(tmp_path / "s.png")])
@@ -8,6 +11,7 @@ def test_saliency(load_example, tmp_path):
     assert (tmp_path / "s.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_fgsm_lowers_accuracy(load_example, tmp_path):
     r = load_example("fgsm").main(["--epochs", "2", "--limit", "2000", "--count", "200",
                                    "--eps", "0", "0.25", "--out", str(tmp_path / "f.png")])

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 BLOCK = "import sys; sys.modules['scipy'] = None\n"
 
@@ -39,6 +41,7 @@ def test_without_scipy_the_import_names_the_extra():
     assert "pip install 'autodiff-nn[scipy]'" in r.stdout
 
 
+@pytest.mark.slow
 def test_without_scipy_the_suite_still_collects():
     """conftest.py leaves autodiff/scipy's doctests out; the test modules skip."""
     r = run(BLOCK + "import pytest\n"

@@ -119,6 +119,7 @@ def test_max_nodes_note_and_hide_constants():
     assert 'label="const"' in shown and 'label="const"' not in viz.to_dot(x * 2.0)
 
 
+@pytest.mark.slow
 def test_hundred_thousand_nodes_in_linear_time():
     """Deeper than any recursion limit, and linear: ten times the nodes cost about ten times
     the CPU time (quadratic would be a hundred). CPU time of this process, so a busy machine

@@ -96,6 +96,7 @@ def test_cifar_binary_records(tmp_path):
     assert d.x_train.shape == (2, 3, 32, 32) and d.classes[3] == "cat"
 
 
+@pytest.mark.slow
 def test_shipped_datasets():
     d = datasets.digits()
     assert d.x_train.shape[1:] == (1, 8, 8) and len(d.y_train) + len(d.y_test) == 1797
