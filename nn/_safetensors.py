@@ -4,7 +4,8 @@ API (imported here only, when a .safetensors file is written or read).
 Arrays are the file's tensors, named by their dotted path in the structure: a state dict's
 `"conv1.weight"` stays `conv1.weight`, `{"model": {"fc.bias": b}}` gives `model.fc.bias`, list
 items and integer keys their number (`state.0.exp_avg`). A path that names two arrays (keys
-holding dots can make one) gets `#2`, `#3`, ... after it. Everything else (numbers, strings,
+holding dots can make one) gets `#2`, `#3`, ... after it, and so does `__metadata__` (the
+header's own key). Everything else (numbers, strings,
 booleans, None, the structure itself) is the JSON manifest, under the `__manifest__` key of the
 file's metadata (safetensors metadata maps text to text); a caller's own `metadata` entries sit
 beside it. A file without our manifest (PyTorch's `safetensors.torch.save_file`, any other
@@ -61,7 +62,7 @@ class SafetensorsArrays(Arrays):
                             f"{'.'.join(path) or 'the root'}); save as .npz, or convert it")
         base = ".".join(path) or "root"
         name, n = base, 1
-        while name in self:
+        while name in self or name == "__metadata__":  # the header's own key: not a tensor's
             n += 1
             name = f"{base}#{n}"
         self[name] = array if array.flags.c_contiguous else array.copy(order="C")

@@ -59,8 +59,7 @@ def format_of(path: str | os.PathLike[str], verb: str = "save") -> str:
     >>> format_of("model.pt")
     Traceback (most recent call last):
     ...
-    ValueError: save: model.pt: the suffix decides the format: .npz (any checkpoint) or \
-.safetensors (any checkpoint; PyTorch reads a state dict saved so), not '.pt'
+    ValueError: save: model.pt: the suffix decides the format: .npz ... not '.pt'
     """
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1]
@@ -86,14 +85,15 @@ def save(obj: Any, path: str | os.PathLike[str], *,
     >>> sorted(nn.load(path)), nn.load_metadata(path)
     (['bias', 'weight'], {'note': 'a linear layer'})
     """
-    if format_of(path) == ".safetensors":
+    suffix = format_of(path)
+    if suffix == ".safetensors":
         write = _safetensors.writer(obj, metadata)
     elif metadata is not None:
         raise ValueError(f"save: {os.fspath(path)}: metadata is for .safetensors files (a .npz "
                          "checkpoint holds any value in the saved object itself)")
     else:
         write = _npz_writer(obj)
-    _write_atomically(os.path.realpath(os.fspath(path)), write, format_of(path))
+    _write_atomically(os.path.realpath(os.fspath(path)), write, suffix)
 
 
 def _npz_writer(obj: Any) -> Callable[[BinaryIO], None]:

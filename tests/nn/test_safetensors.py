@@ -76,6 +76,10 @@ def test_tensors_are_named_by_their_dotted_path(tmp_path):
             "dotted.key.a.b", "dotted.key.a.b#2"} <= names
     nn.save(np.ones(2), tmp_path / "root.safetensors")
     assert set(safetensors.numpy.load_file(tmp_path / "root.safetensors")) == {"root"}
+    header_key = {"__metadata__": np.ones(2), "x": {}}  # safetensors would write a broken file
+    nn.save(header_key, tmp_path / "meta.safetensors")
+    assert set(safetensors.numpy.load_file(tmp_path / "meta.safetensors")) == {"__metadata__#2"}
+    assert_same(nn.load(tmp_path / "meta.safetensors"), header_key)
 
 
 def header(path):
