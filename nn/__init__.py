@@ -22,7 +22,7 @@ from nn.linear import Flatten, Identity, Linear
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from nn.serialization import load, save
+from nn.serialization import load, load_metadata, save
 from nn.upsample import Upsample
 
 __all__ = [
@@ -31,6 +31,6 @@ __all__ = [
     "ELU", "GELU", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout",
     "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module",
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "onnx", "optim", "save",
-    "summary", "__version__",
+    "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "load_metadata", "onnx",
+    "optim", "save", "summary", "__version__",
 ]

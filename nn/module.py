@@ -62,6 +62,9 @@ class Module:
     """
 
     training: bool
+    # state entries this kind of module accepts (a 0-d integer each) and ignores on load:
+    # PyTorch buffers it has no use for (BatchNorm's num_batches_tracked)
+    ignored_on_load: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -188,6 +191,11 @@ class Module:
         into the existing arrays, so the parameters stay the same objects (an optimizer built
         on them keeps working). Returns the keys the state does not hold (non-strict).
 
+        A PyTorch state may hold entries a module of this library has no use for, which it
+        names in `ignored_on_load`: BatchNorm's `num_batches_tracked` (a 0-d integer) is
+        accepted under a BatchNorm layer's prefix and ignored; anywhere else it is an
+        unexpected key as any other.
+
         >>> import numpy as np, nn
         >>> model = nn.Linear(2, 1)
         >>> state = model.state_dict()
@@ -202,9 +210,16 @@ class Module:
         own: dict[str, Tensor] = dict(self.named_parameters())
         learnable = set(own)
         own.update(self.named_buffers())
-        missing = _check_keys(own, state, strict)
+        ignored = {f"{path}.{k}" if path else k for path, m in self.named_modules()
+                   for k in m.ignored_on_load} - own.keys()
+        missing = _check_keys(own, state, strict, ignored)
         values: dict[str, np.ndarray] = {}
         problems: list[str] = []
+        for k in sorted(ignored & state.keys()):
+            try:
+                checked_array(f"'{k}'", state[k], (), np.int64)
+            except ValueError as e:
+                problems.append(f"{e} (PyTorch's is a 0-d integer)")
         for k, t in own.items():
             if k in state:
                 try:
@@ -261,14 +276,15 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool) -> list[str]:
+def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool,
+                ignored: set[str]) -> list[str]:
     """The model's keys missing from `state`; with `strict`, a KeyError if any is missing or if
-    `state` holds a key the model does not have."""
+    `state` holds a key the model does not have (nor `ignored`)."""
     if not isinstance(state, Mapping):
         raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                         f"{type(state).__name__}")
     missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
+    unexpected = [k for k in state if k not in own and k not in ignored]
     if strict and (missing or unexpected):
         raise KeyError(f"load_state_dict: nothing was loaded: missing keys {missing}, "
                        f"unexpected keys {unexpected}")

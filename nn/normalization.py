@@ -28,6 +28,9 @@ class BatchNorm1d(Module):
     """
 
     expected_ndim: tuple[int, ...] = (2, 3)
+    # PyTorch's counts batches for momentum=None (a cumulative average); this one always uses
+    # `momentum`, so a PyTorch state's count loads and is ignored (Module.load_state_dict)
+    ignored_on_load = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True) -> None:

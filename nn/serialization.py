@@ -1,19 +1,27 @@
-"""Safe checkpoints: nn.save / nn.load in .npz, without pickle.
+"""Safe checkpoints: nn.save / nn.load in .npz or .safetensors, without pickle.
 
-A checkpoint is any nesting of dicts (string keys), lists and tuples whose leaves are arrays,
-tensors, numbers, strings, booleans or None: model and optimizer state dicts, schedules, the
-epoch, RNG states. Arrays are stored as named .npz entries; the structure is a JSON manifest
-stored as a byte array, with a format marker and a version. Loading uses
-`np.load(allow_pickle=False)`, so a file never runs code; a file that is not ours, truncated or
-holding object arrays is refused with a ValueError naming the path and the reason.
+A checkpoint is any nesting of dicts (string or integer keys), lists and tuples whose leaves are
+arrays, tensors, numbers, strings, booleans or None: model and optimizer state dicts, schedules,
+the epoch, RNG states. The path's suffix decides the format, and any other suffix is refused:
 
-Saving writes a temporary file named after the target (`.{name}.tmp-<random>.npz`) in the
-target's folder, holds an advisory lock on it while writing, flushes it to disk, renames it over
-the target (`os.replace`) and flushes the folder, so a failed save leaves the previous file
-intact and a finished one survives a power cut. A temporary that a killed save left behind (the
-lock died with its process) is removed by the next save of the same target. The file gets the
-permissions any new file gets under the umask (0644 usually), or keeps those of the file it
-replaces; saving through a symbolic link replaces the file the link points to, not the link.
+- `.npz`: arrays are named .npz entries; the structure is a JSON manifest stored as a byte
+  array, with a format marker and a version. Loading uses `np.load(allow_pickle=False)`.
+- `.safetensors`: arrays are the file's tensors, named by their dotted path (a state dict's
+  names unchanged, so PyTorch reads it); the manifest is in the file's metadata, beside the
+  caller's own `metadata` entries (`load_metadata` reads them). A .safetensors file from any
+  other tool loads as a dict of its tensors by name. See nn._safetensors.
+
+Either way a file never runs code, and a file that is not ours, truncated, crafted or holding
+object arrays is refused with a ValueError naming the path and the reason.
+
+Saving writes a temporary file named after the target (`.{name}.tmp-<random>.npz`, or
+`.safetensors`) in the target's folder, holds an advisory lock on it while writing, flushes it
+to disk, renames it over the target (`os.replace`) and flushes the folder, so a failed save
+leaves the previous file intact and a finished one survives a power cut. A temporary that a
+killed save left behind (the lock died with its process) is removed by the next save of the
+same target. The file gets the permissions any new file gets under the umask (0644 usually), or
+keeps those of the file it replaces; saving through a symbolic link replaces the file the link
+points to, not the link.
 
 >>> import os, tempfile, numpy as np, nn
 >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
@@ -26,103 +34,103 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import secrets
 import stat
 import zipfile
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from autodiff import Tensor
+from nn import _safetensors
+from nn._manifest import MANIFEST, Arrays, decode, dumps, root_of
 
-FORMAT = "autodiff-nn-checkpoint"
-VERSION = 1
-MANIFEST = "__manifest__"
-
-
-def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
-    if isinstance(obj, Tensor):
-        obj = obj.data
-    if isinstance(obj, np.ndarray):
-        if obj.dtype.kind not in "biufc":
-            raise TypeError(f"save: arrays of dtype {obj.dtype} cannot be saved safely")
-        key = f"a{len(arrays)}"
-        arrays[key] = obj
-        return {"__array__": key}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if obj is None or isinstance(obj, bool | int | float | str):
-        return obj
-    if isinstance(obj, dict):
-        for k in obj:
-            if not isinstance(k, str):
-                raise TypeError(f"save: dict keys must be strings, got {type(k).__name__} {k!r}")
-        return {"__dict__": {k: _encode(v, arrays) for k, v in obj.items()}}
-    if isinstance(obj, list | tuple):
-        return {"__list__" if isinstance(obj, list) else "__tuple__":
-                [_encode(v, arrays) for v in obj]}
-    raise TypeError(f"save: cannot save an object of type {type(obj).__name__} (only dicts, "
-                    "lists, tuples, arrays, tensors, numbers, strings, booleans and None)")
+SUFFIXES = (".npz", ".safetensors")
 
 
-def _decode(obj: Any, arrays: Any, path: str) -> Any:
-    if isinstance(obj, dict):
-        if "__array__" in obj:
-            key = obj["__array__"]
-            if key not in arrays.files:
-                raise ValueError(f"load: {path}: the manifest names array {key!r} which the file "
-                                 "does not hold (truncated or edited?)")
-            return arrays[key]
-        if "__dict__" in obj:
-            return {k: _decode(v, arrays, path) for k, v in obj["__dict__"].items()}
-        if "__list__" in obj:
-            return [_decode(v, arrays, path) for v in obj["__list__"]]
-        if "__tuple__" in obj:
-            return tuple(_decode(v, arrays, path) for v in obj["__tuple__"])
-        raise ValueError(f"load: {path}: unknown entry in the manifest")
-    return obj
+def format_of(path: str | os.PathLike[str], verb: str = "save") -> str:
+    """The format `path`'s suffix names (".npz" or ".safetensors", in any case), or a
+    ValueError.
+
+    >>> from nn.serialization import format_of
+    >>> format_of("runs/x/best.SafeTensors")
+    '.safetensors'
+    >>> format_of("model.pt")
+    Traceback (most recent call last):
+    ...
+    ValueError: save: model.pt: the suffix decides the format: .npz ... not '.pt'
+    """
+    path = os.fspath(path)
+    suffix = os.path.splitext(path)[1]
+    if suffix.lower() not in SUFFIXES:
+        raise ValueError(f"{verb}: {path}: the suffix decides the format: .npz (any checkpoint) "
+                         "or .safetensors (any checkpoint; PyTorch reads a state dict saved "
+                         f"so), not {suffix or 'no suffix'!r}")
+    return suffix.lower()
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write `obj` to `path` (.npz) atomically: the old file survives any failure.
+def save(obj: Any, path: str | os.PathLike[str], *,
+         metadata: Mapping[str, str] | None = None) -> None:
+    """Write `obj` to `path` (.npz or .safetensors, by its suffix) atomically: the old file
+    survives any failure. `metadata`: text entries for a .safetensors file's header, which
+    other tools show and `load_metadata` reads (ValueError for .npz, which holds any value in
+    `obj` itself).
 
     >>> import autodiff as ad, nn
     >>> import os, tempfile
     >>> model = nn.Linear(2, 1)
-    >>> path = os.path.join(tempfile.mkdtemp(), 'model.npz')
-    >>> nn.save(model.state_dict(), path)
-    >>> sorted(nn.load(path))
-    ['bias', 'weight']
+    >>> path = os.path.join(tempfile.mkdtemp(), 'model.safetensors')
+    >>> nn.save(model.state_dict(), path, metadata={"note": "a linear layer"})
+    >>> sorted(nn.load(path)), nn.load_metadata(path)
+    (['bias', 'weight'], {'note': 'a linear layer'})
     """
-    target = os.path.realpath(os.fspath(path))  # through a symlink: the file it points to
-    arrays: dict[str, np.ndarray] = {}
-    manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays)}
-    data = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-    _remove_stale_temporaries(target)
-    with _temporary_for(target) as (f, tmp):
-        np.savez(f, **{MANIFEST: data}, **arrays)
+    suffix = format_of(path)
+    if suffix == ".safetensors":
+        write = _safetensors.writer(obj, metadata)
+    elif metadata is not None:
+        raise ValueError(f"save: {os.fspath(path)}: metadata is for .safetensors files (a .npz "
+                         "checkpoint holds any value in the saved object itself)")
+    else:
+        write = _npz_writer(obj)
+    _write_atomically(os.path.realpath(os.fspath(path)), write, suffix)
+
+
+def _npz_writer(obj: Any) -> Callable[[BinaryIO], None]:
+    arrays = Arrays()
+    manifest = np.frombuffer(dumps(obj, arrays).encode(), dtype=np.uint8)
+
+    def write(f: BinaryIO) -> None:
+        np.savez(f, **{MANIFEST: manifest}, **arrays)
+
+    return write
+
+
+def _write_atomically(target: str, write: Callable[[BinaryIO], None], suffix: str) -> None:
+    """`write` into a temporary beside `target` (through a symlink: the file it points to),
+    flushed, renamed over `target`, the folder flushed."""
+    _remove_stale_temporaries(target, suffix)
+    with _temporary_for(target, suffix) as (f, tmp):
+        write(f)
         f.flush()
         os.fsync(f.fileno())
         os.replace(tmp, target)
     _fsync_folder(os.path.dirname(target))
 
 
-def _temporary_pattern(target: str) -> tuple[str, str]:
-    """The prefix and suffix of `target`'s temporaries: `.{name}.tmp-<random>.npz`."""
+def _temporary_pattern(target: str, suffix: str) -> tuple[str, str]:
+    """The prefix and suffix of `target`'s temporaries: `.{name}.tmp-<random>{suffix}`."""
     folder, name = os.path.split(target)
-    return os.path.join(folder, f".{name}.tmp-"), ".npz"
+    return os.path.join(folder, f".{name}.tmp-"), suffix
 
 
 @contextlib.contextmanager
-def _temporary_for(target: str) -> Iterator[tuple[Any, str]]:
+def _temporary_for(target: str, suffix: str) -> Iterator[tuple[Any, str]]:
     """A new temporary beside `target`, locked while open; removed unless it was renamed.
 
     Created with mode 0666 through the umask (as any new file), or with the mode of the file it
     will replace; mkstemp's 0600 would make checkpoints unlike every other output."""
-    prefix, suffix = _temporary_pattern(target)
+    prefix, suffix = _temporary_pattern(target, suffix)
     while True:
         tmp = f"{prefix}{secrets.token_hex(6)}{suffix}"
         try:
@@ -161,10 +169,10 @@ def _lock(fd: int, wait: bool) -> bool:
     return True
 
 
-def _remove_stale_temporaries(target: str) -> list[str]:
+def _remove_stale_temporaries(target: str, suffix: str) -> list[str]:
     """Remove the temporaries of `target` that no live save holds (a killed save's), and
     nothing else; return their paths."""
-    prefix, suffix = _temporary_pattern(target)
+    prefix, suffix = _temporary_pattern(target, suffix)
     removed = []
     for tmp in glob.glob(glob.escape(prefix) + "*" + glob.escape(suffix)):
         try:
@@ -195,7 +203,8 @@ def _fsync_folder(folder: str) -> None:
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Read a checkpoint written by `save`; refuse anything else without running code.
+    """Read a checkpoint written by `save` (.npz or .safetensors, by the suffix), or the
+    tensors of any .safetensors file by name; refuse anything else without running code.
 
     >>> import autodiff as ad, nn
     >>> import os, tempfile
@@ -206,20 +215,35 @@ def load(path: str | os.PathLike[str]) -> Any:
     (3, array([1., 1.], dtype=float32))
     """
     path = os.fspath(path)
+    if format_of(path, "load") == ".safetensors":
+        return _safetensors.load(path)
+    return _load_npz(path)
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The text entries of a .safetensors file's metadata (`save(..., metadata=)`, or another
+    tool's, such as PyTorch's `{"format": "pt"}`), without reading its tensors.
+
+    >>> import os, tempfile, numpy as np, nn
+    >>> path = os.path.join(tempfile.mkdtemp(), 'w.safetensors')
+    >>> nn.save({'w': np.ones(2)}, path, metadata={'epoch': '3'})
+    >>> nn.load_metadata(path)
+    {'epoch': '3'}
+    """
+    path = os.fspath(path)
+    if format_of(path, "load_metadata") != ".safetensors":
+        raise ValueError(f"load_metadata: {path}: only .safetensors files have metadata (a .npz "
+                         "checkpoint holds everything in what nn.load returns)")
+    return _safetensors.metadata(path)
+
+
+def _load_npz(path: str) -> Any:
     try:
         with np.load(path, allow_pickle=False) as z:
             if MANIFEST not in z.files:
                 raise ValueError(f"load: {path} is not an autodiff-nn checkpoint (no manifest)")
-            try:
-                manifest = json.loads(bytes(z[MANIFEST]).decode())
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise ValueError(f"load: {path}: the manifest is corrupt ({e})") from None
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ValueError(f"load: {path} is not an autodiff-nn checkpoint")
-            if manifest.get("version") != VERSION:
-                raise ValueError(f"load: {path} has checkpoint version "
-                                 f"{manifest.get('version')}, this library reads {VERSION}")
-            return _decode(manifest["root"], z, path)
+            root = root_of(bytes(z[MANIFEST]), path)
+            return decode(root, {k: z[k] for k in z.files if k != MANIFEST}, path)
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         if isinstance(e, FileNotFoundError):
             raise

@@ -1,5 +1,6 @@
 """Using a trained model: class probabilities, accuracy, the confusion matrix, and the
-`evaluate` and `predict` commands on a checkpoint.
+`evaluate` and `predict` commands on a checkpoint (`best.npz`, `last.npz` or
+`best.safetensors`).
 
 >>> import numpy as np
 >>> from nn.vision import inference
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,7 @@ import numpy as np
 import autodiff as ad
 import nn
 import nn.functional as F
+from nn.serialization import format_of
 from nn.vision import datasets
 from nn.vision.build import load_data, make_model
 
@@ -64,8 +67,10 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 
 
 def load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[str, Any]]:
-    """The model a `best.npz` or `last.npz` of the training command holds, built as its saved
-    config says, and the checkpoint.
+    """The model a checkpoint of the training command holds, built as its saved config says,
+    and the checkpoint: `best.npz` or `last.npz` ({"model", "config", "epoch", ...}), or a
+    .safetensors file of weights, `best.safetensors` (a state dict; its metadata's "config" and
+    "epoch" complete the checkpoint).
 
     >>> import os, tempfile, nn
     >>> from nn.vision import build, inference
@@ -76,13 +81,44 @@ def load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[st
     >>> model, ck = inference.load_checkpoint(path, d)
     >>> type(model).__name__, ck["epoch"]
     ('MLP', 1)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.safetensors")
+    >>> nn.save(model.state_dict(), path, metadata={"config": '{"model": "mlp", "width": 8}'})
+    >>> model, ck = inference.load_checkpoint(path, d)
+    >>> type(model).__name__, ck["config"]["width"], ck["epoch"] is None
+    ('MLP', 8, True)
     """
     ck = nn.load(path)
+    if not (isinstance(ck, dict) and isinstance(ck.get("model"), dict)):
+        if format_of(path, "load") != ".safetensors":
+            raise ValueError(f"{path} is not a checkpoint of the training command (it holds no "
+                             "'model' state dict)")
+        ck = {"model": ck, **_architecture(path)}
     cfg = ck.get("config", {})
     model = make_model(cfg.get("model", "lenet5"), data, cfg.get("dropout", 0.0),
                        cfg.get("width"), cfg.get("depth"))
     model.load_state_dict(ck["model"])
     return model, ck
+
+
+_EXAMPLE_CONFIG = """metadata={"config": '{"model": "resnet8", "width": 16}'}"""
+
+
+def _architecture(path: str) -> dict[str, Any]:
+    """What a .safetensors file of weights says in its metadata: {"config": its "config" (JSON
+    text: the run's config, at least "model"), "epoch": its "epoch" or None}."""
+    meta = nn.load_metadata(path)
+    if "config" not in meta:
+        raise ValueError(f"{path} does not say which model its weights are for: its metadata "
+                         "has no 'config' (the training command writes one; add one to weights "
+                         "saved elsewhere, as JSON text: " + _EXAMPLE_CONFIG + ")")
+    try:
+        config = json.loads(meta["config"])
+        epoch = int(meta["epoch"]) if "epoch" in meta else None
+    except ValueError as e:
+        raise ValueError(f"{path}: its metadata's config or epoch is corrupt ({e})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: its metadata's config is not a JSON object: {meta['config']}")
+    return {"config": config, "epoch": epoch}
 
 
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:

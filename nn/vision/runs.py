@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-RESULTS = ("best.npz", "last.npz", "metrics.json")  # a folder holding any of them has a run
+RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json")  # any of them: a run
 OUTPUTS = (*RESULTS, "curves.png", "confusion.png", "graph.svg", "graph.dot")
 LATEST = "latest"
 
@@ -104,7 +104,8 @@ def resolve_run_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def results_in(folder: str | os.PathLike[str]) -> list[str]:
-    """The results (`best.npz`, `last.npz`, `metrics.json`) `folder` holds.
+    """The results (`best.npz`, `best.safetensors`, `last.npz`, `metrics.json`) `folder`
+    holds.
 
     >>> import tempfile
     >>> from nn.vision import runs

@@ -3,6 +3,9 @@
 A run writes into its folder (`runs/train/<time>/` by default, see nn.vision.runs):
 
 - `best.npz`: the best checkpoint by validation accuracy (model, optimizer, epoch, config);
+- `best.safetensors`: the same model's weights alone, a state dict PyTorch's
+  `safetensors.torch.load_file` reads, with the config and the epoch in its metadata (which
+  `evaluate` and `predict` read to build the model);
 - `last.npz`: everything needed to continue, written at the end of every epoch (so `kill -9`
   loses at most the epoch under way) and when SIGINT or SIGTERM stops the run: the model, the
   optimizer, the schedule, the loader's position in the epoch and its shuffling and augmentation
@@ -234,7 +237,7 @@ def _train_epoch(run: _Run, stop: runs.StopSignals) -> None:
 
 def _end_epoch(run: _Run) -> None:
     """Validate, record, keep the best checkpoint, step the schedule, write last.npz."""
-    p, args = run.progress, run.args
+    p = run.progress
     seen = max(p.seen, 1)
     val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else p.correct / seen
     row = (p.loss_sum / seen, p.correct / seen, val_acc, run.opt.param_groups[0]["lr"],
@@ -246,14 +249,22 @@ def _end_epoch(run: _Run) -> None:
     p.epoch += 1
     if val_acc >= p.best:  # on a tie the later epoch (more training, lower lr) wins
         p.best, p.best_epoch = val_acc, p.epoch
-        nn.save({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
-                 "epoch": p.epoch, "rng": ad.get_rng_state(), "config": config_of(args)},
-                run.out / "best.npz")
+        _save_best(run)
     if run.sched is not None:
         run.sched.step()
     p.step, p.loss_sum, p.correct, p.seen, p.seconds = 0, 0.0, 0, 0, 0.0
     _save_last(run)
     print(line, flush=True)  # once the epoch is safe in last.npz
+
+
+def _save_best(run: _Run) -> None:
+    """best.npz (the model, the optimizer, the epoch, the config) and best.safetensors (the
+    model's weights, the config and the epoch in its metadata)."""
+    state, epoch, config = run.model.state_dict(), run.progress.epoch, config_of(run.args)
+    nn.save({"model": state, "optimizer": run.opt.state_dict(), "epoch": epoch,
+             "rng": ad.get_rng_state(), "config": config}, run.out / "best.npz")
+    nn.save(state, run.out / "best.safetensors",
+            metadata={"config": json.dumps(config), "epoch": str(epoch)})
 
 
 def _stop(run: _Run, signum: int | None) -> None:

@@ -243,3 +243,44 @@ def test_anomaly_scopes_only_in_anomaly_mode():
     with ad.detect_anomaly():
         model(ad.ones((1, 2)))
     assert seen == [None, "module 0 (Linear)"]
+
+
+# -- PyTorch's num_batches_tracked: accepted under a BatchNorm, ignored; elsewhere unexpected --
+
+
+def test_num_batches_tracked_of_a_batch_norm_is_accepted_and_ignored():
+    net = trained_net()
+    state = {k: v + 1 for k, v in net.state_dict().items()}
+    state["1.num_batches_tracked"] = np.array(17, np.int64)  # as PyTorch's BatchNorm saves it
+    assert net.load_state_dict(state) == []
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v, state[k])
+    assert "1.num_batches_tracked" not in net.state_dict()  # not kept: ours counts nothing
+    assert not hasattr(net[1], "num_batches_tracked")
+    del state["1.running_var"]
+    assert net.load_state_dict(state, strict=False) == ["1.running_var"]
+
+
+def test_num_batches_tracked_elsewhere_is_an_unexpected_key():
+    net = trained_net()
+    before = snapshot(net)
+    for key in ["0.num_batches_tracked", "num_batches_tracked", "1.num_batches"]:
+        state = dict(net.state_dict(), **{key: np.array(3)})
+        with pytest.raises(KeyError, match=rf"unexpected keys \['{key}'\]"):
+            net.load_state_dict(state)
+    assert snapshot(net) == before
+
+
+@pytest.mark.parametrize("value, problem", [
+    (np.array([1, 2]), r"has shape \(2,\) in the state but \(\) in the model"),
+    (np.array(1.5), r"is float64 in the state but int64"),
+    (np.array("many"), r"holds <U4 values, not real numbers"),
+])
+def test_a_num_batches_tracked_unlike_pytorchs_is_refused_by_name(value, problem):
+    net = trained_net()
+    before = snapshot(net)
+    state = dict(net.state_dict(), **{"1.num_batches_tracked": value})
+    with pytest.raises(ValueError, match=rf"nothing was loaded: '1.num_batches_tracked' "
+                                         rf"{problem}.*\(PyTorch's is a 0-d integer\)"):
+        net.load_state_dict(state)
+    assert snapshot(net) == before

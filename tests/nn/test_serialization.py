@@ -1,5 +1,6 @@
 """Checkpoints: round trip, atomic writes, refusal of foreign files, bit-identical resume;
-no temporary left by a killed save, permissions, symlinks, the folder flushed."""
+no temporary left by a killed save, permissions, symlinks, the folder flushed. The atomic-write
+tests run for both formats (.npz, .safetensors): one path writes both."""
 
 import os
 import zipfile
@@ -29,8 +30,12 @@ def test_round_trip_nested(tmp_path):
     assert back["nested"]["a"]["b"].tolist() == [1.0]
 
 
-def test_failed_save_leaves_previous_file_intact(tmp_path):
-    path = tmp_path / "c.npz"
+SUFFIXES = pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+
+
+@SUFFIXES
+def test_failed_save_leaves_previous_file_intact(tmp_path, suffix):
+    path = tmp_path / f"c{suffix}"
     nn.save({"v": np.ones(3)}, path)
     before = path.read_bytes()
     with pytest.raises(TypeError, match="cannot save"):
@@ -39,7 +44,7 @@ def test_failed_save_leaves_previous_file_intact(tmp_path):
     with pytest.raises(TypeError, match="cannot be saved safely"):
         nn.save({"v": np.ones(3), "x": np.array([object()], dtype=object)}, path)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]  # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
 
 
 def test_save_failing_midway_leaves_previous_file_intact(tmp_path, monkeypatch):
@@ -60,6 +65,25 @@ def test_save_failing_midway_leaves_previous_file_intact(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     np.testing.assert_array_equal(nn.load(path)["v"], np.ones(3))
     assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]
+
+
+@SUFFIXES
+def test_a_save_failing_at_the_flush_leaves_previous_file_intact(tmp_path, monkeypatch, suffix):
+    path = tmp_path / f"c{suffix}"
+    nn.save({"v": np.ones(3)}, path)
+    before = path.read_bytes()
+
+    def fsync_then_fail(fd):  # the bytes written, the disk full when they are flushed
+        os.ftruncate(fd, os.fstat(fd).st_size // 2)
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync_then_fail)
+    with pytest.raises(OSError, match="No space"):
+        nn.save({"v": np.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(nn.load(path)["v"], np.ones(3))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
 def test_refuses_foreign_truncated_and_object_files(tmp_path):
@@ -85,6 +109,20 @@ def test_refuses_foreign_truncated_and_object_files(tmp_path):
     assert zipfile.is_zipfile(pickled)
     with pytest.raises(ValueError, match=r"refused|pickle"):
         nn.load(pickled)
+
+
+def test_a_checkpoint_written_before_the_float_entries_still_loads(tmp_path):
+    """The manifest held NaN and infinities as Python's JSON extensions (NaN, Infinity) up to
+    0.1.0; now as {"__float__": "nan"} (strict JSON). Both read."""
+    path = tmp_path / "old.npz"
+    np.savez(path, __manifest__=np.frombuffer(
+        b'{"format": "autodiff-nn-checkpoint", "version": 1, "root": {"__dict__": '
+        b'{"best": NaN, "lr": {"__list__": [Infinity, -Infinity]}, '
+        b'"w": {"__array__": "a0"}}}}', np.uint8),
+        a0=np.ones(2))
+    back = nn.load(path)
+    assert np.isnan(back["best"]) and back["lr"] == [np.inf, -np.inf]
+    np.testing.assert_array_equal(back["w"], np.ones(2))
 
 
 def train(model, opt, loader, epochs):
@@ -156,14 +194,15 @@ nn.save({"w": np.ones(2_000_000, np.float32)}, sys.argv[1])
 """
 
 
-def test_a_save_killed_midway_leaves_a_temporary_the_next_save_removes(tmp_path):
+@SUFFIXES
+def test_a_save_killed_midway_leaves_a_temporary_the_next_save_removes(tmp_path, suffix):
     import signal
     import subprocess
     import sys
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[2])
-    path = tmp_path / "c.npz"
+    path = tmp_path / f"c{suffix}"
     nn.save({"v": np.ones(3)}, path)
     before = path.read_bytes()
     child = subprocess.Popen([sys.executable, "-c", KILLED_SAVE, str(path)],
@@ -173,59 +212,65 @@ def test_a_save_killed_midway_leaves_a_temporary_the_next_save_removes(tmp_path)
     child.send_signal(signal.SIGKILL)
     child.wait()
     child.stdout.close()
-    (stale,) = [p.name for p in tmp_path.glob(".c.npz.tmp-*.npz")]
+    (stale,) = [p.name for p in tmp_path.glob(f".c{suffix}.tmp-*{suffix}")]
     assert (tmp_path / stale).stat().st_size > 8_000_000 and path.read_bytes() == before
     nn.save({"v": np.zeros(3)}, path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
     np.testing.assert_array_equal(nn.load(path)["v"], np.zeros(3))
 
 
-def test_only_stale_temporaries_of_the_same_target_are_removed(tmp_path):
+@SUFFIXES
+def test_only_stale_temporaries_of_the_same_target_are_removed(tmp_path, suffix):
     fcntl = pytest.importorskip("fcntl", reason="flock, which tells a live save, is POSIX only")
 
-    keep = [".d.npz.tmp-0123.npz", ".c.npz.tmp-9.txt", "c.npz.tmp-1.npz", ".c.npzx.tmp-2.npz",
-            "notes.txt"]
-    for name in [*keep, ".c.npz.tmp-a1b2.npz", ".c.npz.tmp-ffff.npz"]:
+    s, other = suffix, {".npz": ".safetensors", ".safetensors": ".npz"}[suffix]
+    keep = [f".d{s}.tmp-0123{s}", f".c{s}.tmp-9.txt", f"c{s}.tmp-1{s}", f".c{s}x.tmp-2{s}",
+            f".c{other}.tmp-3{other}", f".c{s}.tmp-4{other}", "notes.txt"]
+    for name in [*keep, f".c{s}.tmp-a1b2{s}", f".c{s}.tmp-ffff{s}"]:
         (tmp_path / name).write_bytes(b"junk")
-    live = tmp_path / ".c.npz.tmp-live.npz"  # a save in progress elsewhere holds its lock
+    live = tmp_path / f".c{s}.tmp-live{s}"  # a save in progress elsewhere holds its lock
     live.write_bytes(b"half")
     with open(live, "rb") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        nn.save({"v": np.ones(2)}, tmp_path / "c.npz")
+        nn.save({"v": np.ones(2)}, tmp_path / f"c{s}")
         assert live.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, live.name, "c.npz"])
-    nn.save({"v": np.ones(2)}, tmp_path / "c.npz")  # its writer gone: now it is stale
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, live.name, f"c{s}"])
+    nn.save({"v": np.ones(2)}, tmp_path / f"c{s}")  # its writer gone: now it is stale
     assert not live.exists()
 
 
-def test_a_saved_file_gets_the_umasks_permissions_or_keeps_the_replaced_files(tmp_path):
+@SUFFIXES
+def test_a_saved_file_gets_the_umasks_permissions_or_keeps_the_replaced_files(tmp_path, suffix):
+    a, b = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
     old = os.umask(0o022)
     try:
-        nn.save({"v": np.ones(2)}, tmp_path / "a.npz")
-        assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644
+        nn.save({"v": np.ones(2)}, a)
+        assert a.stat().st_mode & 0o777 == 0o644
         os.umask(0o027)
-        nn.save({"v": np.ones(2)}, tmp_path / "b.npz")
-        assert (tmp_path / "b.npz").stat().st_mode & 0o777 == 0o640
-        os.chmod(tmp_path / "a.npz", 0o600)
-        nn.save({"v": np.zeros(2)}, tmp_path / "a.npz")
-        assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o600
+        nn.save({"v": np.ones(2)}, b)
+        assert b.stat().st_mode & 0o777 == 0o640
+        os.chmod(a, 0o600)
+        nn.save({"v": np.zeros(2)}, a)
+        assert a.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old)
 
 
-def test_saving_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
-    real = tmp_path / "runs" / "best.npz"
+@SUFFIXES
+def test_saving_through_a_symlink_replaces_the_file_it_points_to(tmp_path, suffix):
+    real = tmp_path / "runs" / f"best{suffix}"
     real.parent.mkdir()
     nn.save({"v": np.ones(2)}, real)
-    link = tmp_path / "best.npz"
-    link.symlink_to(os.path.join("runs", "best.npz"))
+    link = tmp_path / f"best{suffix}"
+    link.symlink_to(os.path.join("runs", real.name))
     nn.save({"v": np.zeros(2)}, link)
-    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", "best.npz")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", real.name)
     np.testing.assert_array_equal(nn.load(real)["v"], np.zeros(2))
-    assert sorted(p.name for p in real.parent.iterdir()) == ["best.npz"]  # temp beside target
+    assert sorted(p.name for p in real.parent.iterdir()) == [real.name]  # temp beside target
 
 
-def test_the_folder_is_flushed_after_the_rename(tmp_path, monkeypatch):
+@SUFFIXES
+def test_the_folder_is_flushed_after_the_rename(tmp_path, monkeypatch, suffix):
     import stat
 
     events = []
@@ -234,5 +279,5 @@ def test_the_folder_is_flushed_after_the_rename(tmp_path, monkeypatch):
         "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"), real_fsync(fd))[1])
     monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"),
                                                      real_replace(a, b))[1])
-    nn.save({"v": np.ones(2)}, tmp_path / "c.npz")
+    nn.save({"v": np.ones(2)}, tmp_path / f"c{suffix}")
     assert events == ["file", "rename", "folder"]

@@ -56,8 +56,9 @@ def interrupt_after_step(monkeypatch, k, signum=signal.SIGINT):
 
 def assert_same_run(a, b):
     """Every array of both checkpoints equal bit for bit; metrics equal but for seconds."""
-    for name in ("best.npz", "last.npz"):
+    for name in ("best.npz", "best.safetensors", "last.npz"):
         assert_same_tree(nn.load(a / name), nn.load(b / name), name)
+    assert nn.load_metadata(a / "best.safetensors") == nn.load_metadata(b / "best.safetensors")
     ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
     for m in (ma, mb):
         del m["history"]["seconds"], m["seconds_per_epoch"], m["run_dir"]

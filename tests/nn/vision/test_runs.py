@@ -59,12 +59,13 @@ def test_a_folder_named_latest_is_left_alone(tmp_path, capsys):
 def test_overwrite_replaces_the_outputs_of_a_run_and_nothing_else(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
-    for name in ("best.npz", "last.npz", "graph.dot", "curves.png"):
+    for name in ("best.npz", "best.safetensors", "last.npz", "graph.dot", "curves.png"):
         (out / name).write_bytes(b"the previous run's")
     (out / "notes.txt").write_text("mine")
     metrics = cli.main(["train", *FLAGS, "--out", str(out), "--overwrite"])
     assert (out / "notes.txt").read_text() == "mine"
     assert nn.load(out / "best.npz")["epoch"] == 1 and metrics["status"] == "finished"
+    assert nn.load_metadata(out / "best.safetensors")["epoch"] == "1"
     for name in ("last.npz", "graph.dot", "curves.png"):  # graph.dot: gone if graph.svg made
         assert not (out / name).exists() or (out / name).read_bytes() != b"the previous run's"
 
@@ -98,6 +99,9 @@ def test_results_and_clear_results_touch_only_a_runs_outputs(tmp_path):
     assert runs.clear_results(tmp_path) == ["metrics.json", "confusion.png"]
     assert [p.name for p in tmp_path.iterdir()] == ["data.npz"]
     assert runs.resolve_run_dir(Path(tmp_path / "data.npz")) == tmp_path / "data.npz"
+    (tmp_path / "best.safetensors").write_text("x")  # the weights alone are a run's too
+    assert runs.results_in(tmp_path) == ["best.safetensors"]
+    assert runs.clear_results(tmp_path) == ["best.safetensors"]
 
 
 def test_write_text_replaces_whole_or_not_at_all(tmp_path, monkeypatch):

@@ -58,3 +58,74 @@ def test_unknown_names_are_clear_errors():
                            capture_output=True, text=True, cwd=root,
                            env={**os.environ, "PYTHONPATH": str(root)})
         assert r.returncode == 2 and message in r.stderr
+
+
+# -- best.safetensors: the weights alone, the architecture in its metadata ---------------------
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A tiny run (an MLP, 1 epoch on 300 digits) and its metrics."""
+    out = tmp_path_factory.mktemp("run")
+    metrics = cmd.main(["train", "--model", "mlp", "--width", "24", "--depth", "1", "--data",
+                        "digits", "--epochs", "1", "--limit", "300", "--out", str(out),
+                        "--no-progress", "--lr", "0.05"])
+    return out, metrics
+
+
+def test_best_safetensors_holds_the_weights_of_best_npz(digits_run):
+    import safetensors.numpy
+
+    out, _ = digits_run
+    ck = nn.load(out / "best.npz")
+    weights = safetensors.numpy.load_file(out / "best.safetensors")  # as PyTorch's loader sees
+    assert sorted(weights) == sorted(ck["model"]) == ["net.1.bias", "net.1.weight",
+                                                      "net.4.bias", "net.4.weight"]
+    for k, v in ck["model"].items():
+        np.testing.assert_array_equal(weights[k], v)
+    meta = nn.load_metadata(out / "best.safetensors")
+    assert json.loads(meta["config"]) == ck["config"] and meta["epoch"] == str(ck["epoch"])
+
+
+def test_evaluate_and_predict_read_best_safetensors_as_best_npz(digits_run, capsys):
+    out, metrics = digits_run
+    flags = ["--data", "digits", "--limit", "300"]
+    by_npz = cmd.main(["evaluate", str(out / "best.npz"), *flags])
+    by_weights = cmd.main(["evaluate", str(out / "best.safetensors"), *flags])
+    assert by_weights == by_npz == {"test_accuracy": metrics["test_accuracy"], "epoch": 1}
+    flags = ["--data", "digits", "--count", "3", "--top-k", "2"]
+    assert (cmd.main(["predict", str(out / "best.safetensors"), *flags])
+            == cmd.main(["predict", str(out / "best.npz"), *flags]))
+    assert "best.safetensors: test accuracy" in capsys.readouterr().out
+
+
+def test_weights_without_an_architecture_are_refused_saying_what_to_add(digits_run, tmp_path):
+    out, _ = digits_run
+    state = nn.load(out / "best.safetensors")
+    flags = ["--data", "digits", "--limit", "50"]
+    cases = {"none": (None, r"does not say which model its weights are for: its metadata has "
+                            r"no 'config' .*metadata=\{\"config\": '\{\"model\": \"resnet8\""),
+             "corrupt": ({"config": "{model: mlp"}, r"config or epoch is corrupt"),
+             "epoch": ({"config": '{"model": "mlp"}', "epoch": "one"}, r"config or epoch is "
+                                                                         r"corrupt"),
+             "list": ({"config": '["mlp"]'}, r"config is not a JSON object: \[\"mlp\"\]")}
+    for name, (metadata, match) in cases.items():
+        path = tmp_path / f"{name}.safetensors"
+        nn.save(state, path, metadata=metadata)
+        with pytest.raises(ValueError, match=rf"{name}.safetensors.*{match}"):
+            cmd.main(["evaluate", str(path), *flags])
+    nn.save(state, tmp_path / "weights.npz")
+    with pytest.raises(ValueError, match=r"weights.npz is not a checkpoint of the training "
+                                         r"command \(it holds no 'model' state dict\)"):
+        cmd.main(["evaluate", str(tmp_path / "weights.npz"), *flags])
+
+
+def test_weights_saved_elsewhere_load_with_a_config_in_their_metadata(digits_run, tmp_path):
+    import safetensors.numpy
+
+    out, metrics = digits_run
+    path = tmp_path / "from-elsewhere.safetensors"  # as safetensors.torch.save_file would write
+    safetensors.numpy.save_file(dict(nn.load(out / "best.safetensors")), path, metadata={
+        "format": "pt", "config": '{"model": "mlp", "width": 24, "depth": 1}'})
+    result = cmd.main(["evaluate", str(path), "--data", "digits", "--limit", "300"])
+    assert result == {"test_accuracy": metrics["test_accuracy"], "epoch": None}
