@@ -8,8 +8,10 @@
 """
 
 from nn.optim import lr_scheduler
+from nn.optim.adadelta import Adadelta
 from nn.optim.adagrad import Adagrad
 from nn.optim.adam import Adam, AdamW
+from nn.optim.adam_variants import Adamax, NAdam, RAdam
 from nn.optim.clip import clip_grad_norm_, clip_grad_value_
 from nn.optim.optimizer import Optimizer
 from nn.optim.rmsprop import RMSprop
@@ -17,3 +19,4 @@ from nn.optim.sgd import SGD
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "clip_grad_norm_",
            "clip_grad_value_", "lr_scheduler"]
+__all__ += ["Adadelta", "Adamax", "NAdam", "RAdam"]
