@@ -1,4 +1,5 @@
-"""Regenerate the pictures of docs/visualization.md and docs/deploy.md (SVG in docs/images/):
+"""Regenerate the pictures of docs/visualization.md, docs/deploy.md (SVG in docs/images/) and
+docs/optim.md (the learning-rate schedules, a PNG drawn by matplotlib):
 
     python docs/make_pictures.py [--out docs/images]
 
@@ -109,6 +110,75 @@ def exported(out: Path) -> list[Path]:
     return paths
 
 
+def schedule_curves() -> dict[str, tuple[list[float], list[float] | None]]:
+    """Every schedule of nn.optim.lr_scheduler stepped through, from lr 1 (SGD, momentum 0.9):
+    {title: (learning rates, momenta where the schedule sets them)}."""
+    S = nn.optim.lr_scheduler
+    plateau_metric = [1 / (1 + e) if e < 12 else 1 / 13 + 0.001 * (e % 2) for e in range(60)]
+    makers = {
+        "StepLR(step_size=15, gamma=0.5)": lambda o: S.StepLR(o, 15, 0.5),
+        "MultiStepLR([10, 25, 45], 0.5)": lambda o: S.MultiStepLR(o, [10, 25, 45], 0.5),
+        "ExponentialLR(0.95)": lambda o: S.ExponentialLR(o, 0.95),
+        "CosineAnnealingLR(T_max=60)": lambda o: S.CosineAnnealingLR(o, 60),
+        "LinearWarmup(10, after=Cosine)": lambda o: S.LinearWarmup(
+            o, 10, 0.1, after=S.CosineAnnealingLR(o, 50)),
+        "InverseTimeDecay(0.1)": lambda o: S.InverseTimeDecay(o, 0.1),
+        "LambdaLR(0.9 ** (e // 5))": lambda o: S.LambdaLR(o, lambda e: 0.9 ** (e // 5)),
+        "CosineAnnealingWarmRestarts(5, 2)": lambda o: S.CosineAnnealingWarmRestarts(o, 5, 2),
+        "OneCycleLR(max_lr=1, 60 steps)": lambda o: S.OneCycleLR(o, 1.0, total_steps=60),
+        "SequentialLR(Lambda, Exponential)": lambda o: S.SequentialLR(
+            o, [S.LambdaLR(o, lambda e: (e + 1) / 10), S.ExponentialLR(o, 0.95)], [10]),
+        "ChainedScheduler(Exp, Step)": lambda o: S.ChainedScheduler(
+            [S.ExponentialLR(o, 0.98), S.StepLR(o, 20, 0.5)]),
+        "ReduceLROnPlateau(patience=5)": lambda o: S.ReduceLROnPlateau(o, patience=5,
+                                                                      factor=0.5),
+    }
+    curves: dict[str, tuple[list[float], list[float] | None]] = {}
+    for title, make in makers.items():
+        opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+        sched = make(opt)
+        lrs, momenta = [], []
+        for epoch in range(60):
+            lrs.append(opt.param_groups[0]["lr"])
+            momenta.append(opt.param_groups[0]["momentum"])
+            if epoch < 59:
+                if isinstance(sched, S.ReduceLROnPlateau):
+                    sched.step(plateau_metric[epoch])
+                else:
+                    sched.step()
+        curves[title] = (lrs, momenta if len(set(momenta)) > 1 else None)
+    return curves
+
+
+def schedules(out: Path) -> Path:
+    """One panel per learning-rate schedule: its rate over 60 steps (and OneCycleLR's
+    momentum, dashed, on the right axis)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = schedule_curves()
+    fig, axes = plt.subplots(3, 4, figsize=(14, 8), sharex=True)
+    for ax, (title, (lrs, momenta)) in zip(axes.flat, curves.items()):
+        ax.plot(lrs, color="tab:blue")
+        ax.set_title(title, fontsize=9)
+        ax.set_ylim(0, 1.05)
+        if momenta is not None:
+            twin = ax.twinx()
+            twin.plot(momenta, color="tab:orange", linestyle="--")
+            twin.set_ylabel("momentum", fontsize=8, color="tab:orange")
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("lr / initial lr")
+    fig.tight_layout()
+    path = out / "schedules.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> list[Path]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(Path(__file__).resolve().parent / "images"))
@@ -116,7 +186,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     out = Path(args.out)
     os.makedirs(out, exist_ok=True)
     paths = [single_neuron(out), two_layer(out), *one_layer(out), collapsed(out),
-             *exported(out)]
+             *exported(out), schedules(out)]
     for path in paths:
         print(f"wrote {path}")
     return paths

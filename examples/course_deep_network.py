@@ -3,11 +3,18 @@ on a real binary task: scikit-learn's breast cancer dataset (569 tumours, 30 fea
 
 Every hyperparameter is a flag:
 
-    python examples/course_deep_network.py --layers 20 7 5 --lr 0.05 --epochs 300 \\
-        --batch-size 64 --momentum 0.9 --l2 1e-3 --dropout 0.1 --seed 1
+    python examples/course_deep_network.py --layers 20 7 5 --lr 0.5 --epochs 300 \\
+        --batch-size 64 --momentum 0.9 --lambd 0.5 --dropout 0.1 --seed 1
 
 Examples are rows here (batch-first): the course's Z = W A_prev + b is the same layer as
 nn.Linear's x @ W.T + b, with W of shape (units, previous units).
+
+The updates are the course's: gradient descent with momentum as an exponentially weighted
+average (v = beta v + (1 - beta) dW, W = W - lr v, from v = 0; --momentum is beta, 0 for plain
+gradient descent) and L2 regularization with the course's lambda (the cost gets
+lambd / (2 m) times the sum of the squared weights, biases left out, so dW gets
++ (lambd / m) W, m the number of training examples; --lambd). See nn.optim.MomentumGD and
+nn.optim.l2_groups.
 """
 
 from __future__ import annotations
@@ -44,6 +51,22 @@ def build(n_x: int, hidden: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def make_optimizer(model: nn.Module, lr: float, beta: float, lambd: float,
+                   m: int) -> nn.optim.Optimizer:
+    """The course's update: momentum beta as an average, L2 lambd / m on the weights only."""
+    return nn.optim.MomentumGD(nn.optim.l2_groups(model.parameters(), lambd, m), lr=lr,
+                               beta=beta)
+
+
+def train_step(model: nn.Module, opt: nn.optim.Optimizer, xb: ad.Tensor, yb: ad.Tensor) -> float:
+    """One update on a minibatch: the mean cross-entropy, its gradients, the optimizer's step."""
+    loss = F.binary_cross_entropy_with_logits(model(xb), yb)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def load_data(seed: int) -> tuple[np.ndarray, ...]:
     from sklearn.datasets import load_breast_cancer
 
@@ -69,12 +92,14 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 def main(argv: list[str] | None = None) -> Result:
     p = argparse.ArgumentParser(description=" ".join(__doc__.splitlines()[:2]))
     p.add_argument("--layers", type=int, nargs="+", default=[20, 7, 5], help="hidden units")
-    p.add_argument("--lr", type=float, default=0.05, help="learning rate")
+    p.add_argument("--lr", type=float, default=0.5, help="learning rate (the course's alpha)")
     p.add_argument("--epochs", "--iterations", type=int, default=300,
                    help="passes over the training set (the course's iterations)")
     p.add_argument("--batch-size", type=int, default=64, help="minibatch size (0: full batch)")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--l2", type=float, default=1e-3, help="L2 regularization (weight decay)")
+    p.add_argument("--momentum", type=float, default=0.9,
+                   help="the course's beta: v = beta v + (1 - beta) dW (0: no momentum)")
+    p.add_argument("--lambd", type=float, default=0.5,
+                   help="the course's L2 lambda: cost + lambd / (2 m) * sum of squared weights")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--decay-rate", type=float, default=0.0,
                    help="inverse-time learning-rate decay per epoch (0: off)")
@@ -85,8 +110,7 @@ def main(argv: list[str] | None = None) -> Result:
     ad.manual_seed(args.seed)
     Xtr, ytr, Xte, yte = load_data(args.seed)
     model = build(Xtr.shape[1], args.layers, args.dropout)
-    opt = nn.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
-                       weight_decay=args.l2)
+    opt = make_optimizer(model, args.lr, args.momentum, args.lambd, len(ytr))
     sched = nn.optim.lr_scheduler.InverseTimeDecay(opt, args.decay_rate)
     bs = args.batch_size or len(ytr)
     loader = nn.data.DataLoader(nn.data.TensorDataset(Xtr, ytr), batch_size=bs, shuffle=True,
@@ -95,11 +119,7 @@ def main(argv: list[str] | None = None) -> Result:
     for epoch in range(args.epochs):
         total = 0.0
         for xb, yb in loader:
-            loss = F.binary_cross_entropy_with_logits(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(yb)
+            total += train_step(model, opt, xb, yb) * len(yb)
         cost = total / len(ytr)
         sched.step()
         if args.print_every and (epoch % args.print_every == 0 or epoch == args.epochs - 1):

@@ -40,11 +40,7 @@ class Adam(Optimizer):
 
     def _check(self, group: dict[str, Any]) -> None:
         super()._check(group)
-        betas = group["betas"]
-        if not (isinstance(betas, tuple | list) and len(betas) == 2
-                and all(real_number(b) and 0.0 <= b < 1.0 for b in betas)):
-            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got "
-                             f"{betas!r}")
+        check_betas(self, group)
         at_least(self, group, "eps", 0.0)
         flag(self, group, "amsgrad")
 
@@ -101,3 +97,19 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False
                  ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+
+
+def check_betas(owner: Optimizer, group: dict[str, Any]) -> None:
+    """The group's betas: two finite numbers in [0, 1), or ValueError.
+
+    >>> import autodiff as ad, nn
+    >>> nn.optim.NAdam([ad.ones(1, requires_grad=True)], betas=(0.9, 1.0))
+    Traceback (most recent call last):
+    ...
+    ValueError: NAdam: betas must be two numbers in [0, 1), got (0.9, 1.0)
+    """
+    betas = group["betas"]
+    if not (isinstance(betas, tuple | list) and len(betas) == 2
+            and all(real_number(b) and 0.0 <= b < 1.0 for b in betas)):
+        raise ValueError(f"{type(owner).__name__}: betas must be two numbers in [0, 1), got "
+                         f"{betas!r}")

@@ -9,7 +9,7 @@ any of it, and refuses the state of another kind of optimizer.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,8 @@ class Optimizer:
     >>> w
     tensor([ 1.9, -2.9], requires_grad=True)
     """
+
+    scalar_state: tuple[str, ...] = ("step",)  # state kept as a number, not an array
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -89,8 +91,30 @@ class Optimizer:
                     p.grad.data[...] = 0
                     ad.increment_version(p.grad)
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient. With a `closure` (a function that
+        recomputes the loss and its gradients, as PyTorch's), call it first with grad mode on
+        and return its loss; else return None.
+
+        >>> import autodiff as ad, nn
+        >>> w = ad.tensor([1.0], requires_grad=True)
+        >>> opt = nn.optim.SGD([w], lr=0.1)
+        >>> def closure():
+        ...     opt.zero_grad()
+        ...     loss = (w * w).sum()
+        ...     loss.backward()
+        ...     return loss
+        >>> opt.step(closure).item(), w.tolist()
+        (1.0, [0.8])
+        """
+        loss = None
+        if closure is not None:
+            with ad.enable_grad():
+                loss = closure()
+        self._step()
+        return loss
+
+    def _step(self) -> None:
         states, update = self.state, self._update
         for g in self.param_groups:
             maximize = g.get("maximize", False)
@@ -259,7 +283,8 @@ class Optimizer:
                                  f"this optimizer keeps {sorted(names)}")
             p = params[i]
             state[id(p)] = {n: _state_value(f"state '{n}' of parameter {i}", v, p.data,
-                                            array=declared[group_of[i]] and n != "step")
+                                            array=declared[group_of[i]]
+                                            and n not in self.scalar_state)
                             for n, v in entries.items()}
         return state
 

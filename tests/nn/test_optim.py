@@ -381,3 +381,23 @@ def test_betas_refuse_nan_inf_and_values_outside_0_1(make, betas):
     with pytest.raises(ValueError, match=rf"^{make.__name__}: betas must be two numbers in "
                                          rf"\[0, 1\), got \({betas[0]!r}, {betas[1]!r}\)$"):
         make([ad.ones(2, requires_grad=True)], lr=0.1, betas=betas)
+
+
+def test_step_with_a_closure_evaluates_it_with_grad_on_and_returns_its_loss():
+    """PyTorch's `opt.step(closure)` works for every optimizer, also inside no_grad."""
+    w = ad.tensor([1.0, -2.0], requires_grad=True)
+    opt = nn.optim.Adam([w], lr=0.1)
+    calls = []
+
+    def closure():
+        calls.append(ad.is_grad_enabled())
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with ad.no_grad():
+        loss = opt.step(closure)
+    assert calls == [True] and loss.item() == 5.0
+    np.testing.assert_allclose(w.data, [0.9, -1.9], rtol=1e-6)
+    assert opt.step() is None
