@@ -18,7 +18,7 @@ from nn import data, functional, init, onnx, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
-from nn.linear import Flatten, Identity, Linear
+from nn.linear import Flatten, Identity, Linear, Unflatten
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -33,4 +33,5 @@ __all__ = [
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "onnx", "optim", "save",
     "summary", "__version__",
+    "Unflatten",
 ]

@@ -19,9 +19,6 @@ class _Loss(Module):
         super().__init__()
         self.reduction = reduction
 
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
-
 
 class MSELoss(_Loss):
     def forward(self, input: Tensor, target: Any) -> Tensor:
