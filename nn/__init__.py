@@ -25,6 +25,10 @@ from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.serialization import load, save
 from nn.upsample import Upsample
 
+# isort: split
+from nn.activation import SELU, Hardswish, LogSigmoid, Mish, PReLU, ReLU6, SiLU
+from nn.embedding import Embedding
+
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
     "MaxPool2d", "Upsample",
@@ -34,4 +38,6 @@ __all__ = [
     "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "onnx", "optim", "save",
     "summary", "__version__",
     "Unflatten",
+    "Hardswish", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SELU", "SiLU",
+    "Embedding",
 ]

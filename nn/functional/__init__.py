@@ -33,6 +33,12 @@ from nn.functional.loss import (
 from nn.functional.normalization import batch_norm, layer_norm
 from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
+# isort: split
+from nn.functional.activation import hardswish, mish, prelu, relu6, selu, silu
+from nn.functional.embedding import embedding, one_hot
+from nn.functional.normalization import normalize
+from nn.functional.padding import pad
+
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "dropout2d",
     "interpolate", "max_pool2d",
@@ -40,4 +46,6 @@ __all__ = [
     "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
     "mse_loss",
     "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "hardswish", "mish", "prelu", "relu6", "selu", "silu",
+    "embedding", "normalize", "one_hot", "pad",
 ]
