@@ -13,7 +13,7 @@ from typing import Any
 import autodiff as ad
 from autodiff import Tensor
 from nn import init
-from nn.functional.embedding import embedding
+from nn.functional.lookup import embedding
 from nn.module import Module, Parameter
 
 

@@ -35,7 +35,7 @@ from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 # isort: split
 from nn.functional.activation import hardswish, mish, prelu, relu6, selu, silu
-from nn.functional.embedding import embedding, one_hot
+from nn.functional.lookup import embedding, one_hot
 from nn.functional.normalization import normalize
 from nn.functional.padding import pad
 
