@@ -28,6 +28,14 @@ from nn.upsample import Upsample
 # isort: split
 from nn.activation import SELU, Hardswish, LogSigmoid, Mish, PReLU, ReLU6, SiLU
 from nn.embedding import Embedding
+from nn.loss import (
+    CosineEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    SmoothL1Loss,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
@@ -40,4 +48,6 @@ __all__ = [
     "Unflatten",
     "Hardswish", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SELU", "SiLU",
     "Embedding",
+    "CosineEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "SmoothL1Loss",
 ]
