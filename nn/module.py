@@ -80,12 +80,24 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
-        for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._register("_parameters", name, value)
         elif isinstance(value, Module):
-            self._modules[name] = value
+            self._register("_modules", name, value)
+        else:  # as PyTorch: a registered name takes None, or a tensor for a buffer
+            for registry, kind, allowed in _SLOTS:
+                if name in getattr(self, registry):
+                    if value is not None and not isinstance(value, allowed):
+                        raise TypeError(f"cannot assign {type(value).__name__!r} as {kind} "
+                                        f"{name!r} ({allowed.__name__} or None expected)")
+                    getattr(self, registry)[name] = value
+        object.__setattr__(self, name, value)
+
+    def _register(self, registry: str, name: str, value: Any) -> None:
+        """`value` under `name` in `registry`, and in no other."""
+        for other, _, _ in _SLOTS:
+            getattr(self, other).pop(name, None)
+        getattr(self, registry)[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -96,18 +108,15 @@ class Module:
     def register_buffer(self, name: str, value: Any) -> None:
         """A saved, non-learnable array (e.g. batch norm's running statistics)."""
         t = value if isinstance(value, Tensor) or value is None else ad.tensor(value)
-        object.__setattr__(self, name, t)
-        self._buffers[name] = t
+        self._register("_buffers", name, t)
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
-        if value is None:
-            object.__setattr__(self, name, None)
-            self._parameters.pop(name, None)
-            return
-        setattr(self, name, value)
+        """`value` as the parameter `name`; None keeps the name registered, without a value
+        (as `bias=False` layers do)."""
+        self._register("_parameters", name, value)
 
-    def add_module(self, name: str, module: Module) -> None:
-        setattr(self, name, module)
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._register("_modules", name, module)
 
     # -- traversal ------------------------------------------------------------------------------
 
@@ -429,6 +438,11 @@ class Module:
         if not lines and not children:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
+
+
+# registry, what it holds, and what may be assigned to a name it holds (besides None)
+_SLOTS = (("_parameters", "parameter", Parameter), ("_modules", "child module", Module),
+          ("_buffers", "buffer", Tensor))
 
 
 def _to_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
