@@ -256,6 +256,8 @@ def test_pos_weight_closed_form_and_second_order():
     f = lambda a, b: F.binary_cross_entropy_with_logits(a, b, w, pos_weight=pw)  # noqa: E731
     assert gradcheck(f, x, t)
     assert gradgradcheck(f, x, t)
+    p = ad.tensor(_rng(4).uniform(0.1, 0.9, (4, 3)))
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, w), p, t)
     # tails stay exact and finite with pos_weight
     big = F.binary_cross_entropy_with_logits(np.array([40.0, -40.0]), np.array([1.0, 0.0]),
                                              reduction="none", pos_weight=np.array([2.0]))
