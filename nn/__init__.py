@@ -18,12 +18,24 @@ from nn import data, functional, init, onnx, optim
 from nn.activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from nn.conv import Conv2d, ConvTranspose2d
 from nn.dropout import Dropout, Dropout2d
-from nn.linear import Flatten, Identity, Linear
+from nn.linear import Flatten, Identity, Linear, Unflatten
 from nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from nn.serialization import load, load_metadata, save
 from nn.upsample import Upsample
+
+# isort: split
+from nn.activation import SELU, Hardswish, LogSigmoid, Mish, PReLU, ReLU6, SiLU
+from nn.embedding import Embedding
+from nn.loss import (
+    CosineEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    SmoothL1Loss,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
@@ -33,4 +45,9 @@ __all__ = [
     "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
     "Softmax", "Summary", "Tanh", "data", "functional", "init", "load", "load_metadata", "onnx",
     "optim", "save", "summary", "__version__",
+    "Unflatten",
+    "Hardswish", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SELU", "SiLU",
+    "Embedding",
+    "CosineEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
+    "SmoothL1Loss",
 ]

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import autodiff as ad
 from autodiff import Tensor
 from nn.functional import activation as F
-from nn.module import Module
+from nn.module import Module, Parameter
 
 
 class ReLU(Module):
@@ -64,9 +65,16 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis: int = -1) -> None:
+    """softmax along `axis` (PyTorch's `dim=` is accepted as its other name).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Softmax(dim=0)
+    Softmax(axis=0)
+    """
+
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = F.axis_or_dim(type(self).__name__, axis, dim, -1)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.axis)
@@ -78,3 +86,101 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self.axis)
+
+
+class SiLU(Module):
+    """x * sigmoid(x), elementwise (`nn.functional.silu`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.SiLU()(ad.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class Mish(Module):
+    """x * tanh(softplus(x)), elementwise (`nn.functional.mish`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Mish()(ad.tensor([0.0])).tolist()
+    [0.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.mish(x)
+
+
+class Hardswish(Module):
+    """x * relu6(x + 3) / 6, elementwise (`nn.functional.hardswish`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Hardswish()(ad.tensor([-3.0, 3.0])).tolist()
+    [-0.0, 3.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardswish(x)
+
+
+class ReLU6(Module):
+    """min(max(x, 0), 6), elementwise (`nn.functional.relu6`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.ReLU6()(ad.tensor([-1.0, 9.0])).tolist()
+    [0.0, 6.0]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu6(x)
+
+
+class SELU(Module):
+    """The self-normalizing ELU, elementwise (`nn.functional.selu`).
+
+    >>> import autodiff as ad, nn
+    >>> round(nn.SELU()(ad.tensor([1.0])).item(), 6)
+    1.050701
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.selu(x)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), stable, elementwise (`nn.functional.logsigmoid`).
+
+    >>> import autodiff as ad, nn
+    >>> round(nn.LogSigmoid()(ad.tensor([0.0])).item(), 6)
+    -0.693147
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class PReLU(Module):
+    """x where x > 0, a * x elsewhere, with a learned slope a: one for all channels
+    (`num_parameters=1`) or one per channel (axis 1), each starting at `init`.
+
+    >>> import autodiff as ad, nn
+    >>> act = nn.PReLU()
+    >>> act, act.weight.tolist()
+    (PReLU(num_parameters=1), [0.25])
+    >>> act(ad.tensor([-4.0, 4.0])).tolist()
+    [-1.0, 4.0]
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+        super().__init__()
+        if num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be at least 1, got {num_parameters}")
+        self.num_parameters = num_parameters
+        self.weight = Parameter(ad.full(num_parameters, init))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

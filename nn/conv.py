@@ -19,6 +19,24 @@ from nn.module import Module, Parameter
 
 
 class _ConvBase(Module):
+    def extra_repr(self) -> str:
+        """PyTorch's: channels, kernel_size and stride as pairs, then padding, dilation,
+        output_padding, groups and bias only where they are not the defaults."""
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={_pair(self.stride, 'stride')}")
+        padding = self.padding if isinstance(self.padding, str) else _pair(self.padding,
+                                                                            "padding")
+        if padding != (0, 0):
+            s += f", padding={padding}"
+        if _pair(self.dilation, "dilation") != (1, 1):
+            s += f", dilation={_pair(self.dilation, 'dilation')}"
+        output_padding = _pair(getattr(self, "output_padding", 0), "output_padding")
+        if output_padding != (0, 0):
+            s += f", output_padding={output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + (", bias=False" if self.bias is None else "")
+
     def _init(self, weight_shape: tuple[int, ...], fan_in: int, bias: bool) -> None:
         self.weight = Parameter(ad.zeros(*weight_shape))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -50,11 +68,6 @@ class Conv2d(_ConvBase):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
 
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding!r}" +
-                (f", groups={self.groups}" if self.groups != 1 else ""))
-
 
 class ConvTranspose2d(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
@@ -75,7 +88,3 @@ class ConvTranspose2d(_ConvBase):
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                                 self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")

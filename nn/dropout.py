@@ -13,17 +13,25 @@ from nn.module import Module
 
 
 class Dropout(Module):
-    def __init__(self, p: float = 0.5) -> None:
+    """Inverted dropout with probability p in training, the identity in eval; `inplace`
+    writes into the input (see `nn.functional.dropout`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Dropout(0.25)
+    Dropout(p=0.25, inplace=False)
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return dropout(x, self.p, self.training)
+        return dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout2d(Dropout):
@@ -36,9 +44,9 @@ class Dropout2d(Dropout):
     >>> sorted(set(y.numpy().ravel().tolist()))
     [0.0, 2.0]
     >>> d.eval(); d(ad.ones((1, 8, 2, 2))).numpy().min()
-    Dropout2d(p=0.5)
+    Dropout2d(p=0.5, inplace=False)
     np.float32(1.0)
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return dropout2d(x, self.p, self.training)
+        return dropout2d(x, self.p, self.training, self.inplace)

@@ -23,10 +23,13 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor, anomaly_scope, is_anomaly_enabled, register_library
 from nn._state import checked_array
+from nn.hooks import RemovableHandle, add_hook, call_with_hooks
 
 # Anomaly mode names the user's line that called a layer, not a line inside nn.
 register_library(os.path.dirname(os.path.abspath(__file__)))
 _CALLS = threading.local()  # .paths: id(module) -> path, during an outermost call (anomaly)
+_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs")
 
 
 class Parameter(Tensor):
@@ -71,6 +74,8 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
+        for name in _HOOK_DICTS:  # hook id -> hook, and the ids registered with each option
+            object.__setattr__(self, name, OrderedDict())
 
     # -- registration -----------------------------------------------------------------------
 
@@ -78,12 +83,24 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                  f"before assigning {name!r}")
-        for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._register("_parameters", name, value)
         elif isinstance(value, Module):
-            self._modules[name] = value
+            self._register("_modules", name, value)
+        else:  # as PyTorch: a registered name takes None, or a tensor for a buffer
+            for registry, kind, allowed in _SLOTS:
+                if name in getattr(self, registry):
+                    if value is not None and not isinstance(value, allowed):
+                        raise TypeError(f"cannot assign {type(value).__name__!r} as {kind} "
+                                        f"{name!r} ({allowed.__name__} or None expected)")
+                    getattr(self, registry)[name] = value
+        object.__setattr__(self, name, value)
+
+    def _register(self, registry: str, name: str, value: Any) -> None:
+        """`value` under `name` in `registry`, and in no other."""
+        for other, _, _ in _SLOTS:
+            getattr(self, other).pop(name, None)
+        getattr(self, registry)[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -94,18 +111,15 @@ class Module:
     def register_buffer(self, name: str, value: Any) -> None:
         """A saved, non-learnable array (e.g. batch norm's running statistics)."""
         t = value if isinstance(value, Tensor) or value is None else ad.tensor(value)
-        object.__setattr__(self, name, t)
-        self._buffers[name] = t
+        self._register("_buffers", name, t)
 
     def register_parameter(self, name: str, value: Parameter | None) -> None:
-        if value is None:
-            object.__setattr__(self, name, None)
-            self._parameters.pop(name, None)
-            return
-        setattr(self, name, value)
+        """`value` as the parameter `name`; None keeps the name registered, without a value
+        (as `bias=False` layers do)."""
+        self._register("_parameters", name, value)
 
-    def add_module(self, name: str, module: Module) -> None:
-        setattr(self, name, module)
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._register("_modules", name, module)
 
     # -- traversal ------------------------------------------------------------------------------
 
@@ -134,24 +148,57 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) for every parameter, each once."""
-        seen: set[int] = set()
-        for path, m in self.named_modules(prefix):
-            for k, p in m._parameters.items():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    yield (f"{path}.{k}" if path else k), p
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) for every parameter (this module's only, without
+        `recurse`), each once unless `remove_duplicate` is False."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
-        for path, m in self.named_modules():
-            for k, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{path}.{k}" if path else k), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) for every buffer that is not None, as `named_parameters`.
+
+        >>> import nn
+        >>> [name for name, _ in nn.Sequential(nn.BatchNorm1d(2)).named_buffers()]
+        ['0.running_mean', '0.running_var']
+        """
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for path, m in modules:
+            for k, t in getattr(m, registry).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield (f"{path}.{k}" if path else k), t
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn` on every submodule (children first, depth first) and then on this
+        module, as PyTorch's (e.g. to initialize the weights); returns self.
+
+        >>> import nn
+        >>> def init_weights(m):
+        ...     if isinstance(m, nn.Linear):
+        ...         nn.init.zeros_(m.weight)
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU()).apply(init_weights)
+        >>> model[0].weight.abs().max().item()
+        0.0
+        """
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
 
     # -- modes and gradients ----------------------------------------------------------------
 
@@ -165,9 +212,97 @@ class Module:
         """Evaluation mode: `train(False)`."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` on every parameter (False freezes them); returns self.
+
+        >>> import nn
+        >>> model = nn.Linear(2, 1).requires_grad_(False)
+        >>> [p.requires_grad for p in model.parameters()]
+        [False, False]
+        """
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: set it to None (the default, as PyTorch's since
+        2.0) or, with `set_to_none=False`, fill it with zeros in place (cut from any graph).
+
+        >>> import autodiff as ad, nn
+        >>> layer = nn.Linear(2, 1)
+        >>> layer(ad.ones((1, 2))).sum().backward()
+        >>> layer.zero_grad(set_to_none=False); layer.bias.grad
+        tensor([0.])
+        >>> layer.zero_grad(); layer.bias.grad is None
+        True
+        """
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+                continue
+            if p.grad.grad_fn is not None:  # made by backward(create_graph=True)
+                p.grad = p.grad.detach()
+            p.grad.data[...] = 0
+            ad.increment_version(p.grad)
+
+    # -- dtype ------------------------------------------------------------------------------
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast every floating parameter and buffer (and gradient) to a floating dtype, in
+        place: each stays the same object with a new array, so an optimizer built on the
+        parameters keeps updating them. Integer buffers are left alone. Returns self.
+
+        PyTorch's forms: `to(dtype)`, `to(tensor)` (its dtype), `to(device)`,
+        `to(device, dtype)`, keywords `dtype=`, `device=`, `non_blocking=` (no effect). The
+        only device is the CPU: `to("cpu")` changes nothing; any other device is an error.
+
+        >>> import nn
+        >>> model = nn.Linear(2, 1)
+        >>> w = model.weight
+        >>> model.to("float64").weight is w, w.dtype
+        (True, dtype('float64'))
+        >>> model.to("cpu") is model
+        True
+        """
+        dtype = _to_dtype(args, kwargs)
+        if dtype is not None:
+            self._cast(dtype)
+        return self
+
+    def float(self) -> Module:
+        """`to(float32)`.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).double().float().weight.dtype
+        dtype('float32')
+        """
+        return self._cast(np.dtype(np.float32))
+
+    def double(self) -> Module:
+        """`to(float64)`.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).double().bias.dtype
+        dtype('float64')
+        """
+        return self._cast(np.dtype(np.float64))
+
+    def half(self) -> Module:
+        """`to(float16)`.
+
+        >>> import nn
+        >>> nn.Linear(2, 1).half().weight.dtype
+        dtype('float16')
+        """
+        return self._cast(np.dtype(np.float16))
+
+    def _cast(self, dtype: np.dtype) -> Module:
+        for t in (*self.parameters(), *self.buffers()):
+            if t.dtype.kind == "f" and t.dtype != dtype:
+                t.data = t.data.astype(dtype)
+            if t.grad is not None and t.grad.dtype.kind == "f" and t.grad.dtype != dtype:
+                t.grad.data = t.grad.data.astype(dtype)
+        return self
 
     # -- state ------------------------------------------------------------------------------
 
@@ -176,7 +311,7 @@ class Module:
         out: OrderedDict[str, np.ndarray] = OrderedDict()
         for k, p in self.named_parameters():
             out[k] = p.data.copy()
-        for k, b in self.named_buffers():
+        for k, b in self.named_buffers(remove_duplicate=False):
             out[k] = b.data.copy()
         return out
 
@@ -209,7 +344,7 @@ class Module:
         """
         own: dict[str, Tensor] = dict(self.named_parameters())
         learnable = set(own)
-        own.update(self.named_buffers())
+        own.update(self.named_buffers(remove_duplicate=False))
         ignored = {f"{path}.{k}" if path else k for path, m in self.named_modules()
                    for k in m.ignored_on_load} - own.keys()
         missing = _check_keys(own, state, strict, ignored)
@@ -242,9 +377,49 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_hooks or self._forward_pre_hooks:
+            return call_with_hooks(self, self._run_forward, args, kwargs)
+        return self._run_forward(*args, **kwargs)
+
+    def _run_forward(self, *args: Any, **kwargs: Any) -> Any:
         if not is_anomaly_enabled():
             return self.forward(*args, **kwargs)
         return self._forward_in_scope(args, kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run `hook(module, args)` before each `forward`; a value it returns replaces the
+        positional arguments (a tuple, or one value). With `with_kwargs`,
+        `hook(module, args, kwargs)` returns None or `(args, kwargs)`. See `nn.hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> layer = nn.Identity()
+        >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 2)
+        >>> layer(ad.tensor([1.0]))
+        tensor([2.])
+        """
+        return add_hook(self._forward_pre_hooks, hook, prepend,
+                        [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False, always_call: bool = False
+                              ) -> RemovableHandle:
+        """Run `hook(module, args, output)` after each `forward` (with `with_kwargs`,
+        `hook(module, args, kwargs, output)`); a value it returns replaces the output. With
+        `always_call` it runs also when `forward` raises. See `nn.hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> shapes = {}
+        >>> model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+        >>> for name, m in model.named_children():
+        ...     _ = m.register_forward_hook(lambda m, a, out, name=name:
+        ...                                 shapes.__setitem__(name, out.shape))
+        >>> _ = model(ad.ones((2, 4))); shapes
+        {'0': (2, 3), '1': (2, 3)}
+        """
+        return add_hook(self._forward_hooks, hook, prepend,
+                        [(self._forward_hooks_with_kwargs, with_kwargs),
+                         (self._forward_hooks_always_called, always_call)])
 
     def _forward_in_scope(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """forward inside an anomaly scope naming this module by its path (anomaly mode): the
@@ -263,17 +438,64 @@ class Module:
                 _CALLS.paths = None
 
     def extra_repr(self) -> str:
+        """The layer's own arguments, shown inside its parentheses when the module prints
+        (as PyTorch's: override it in a layer; one line, or several)."""
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        children = list(self.named_children())
-        if not children:
-            return lines[0] + ")"
-        for k, m in children:
-            body = repr(m).replace("\n", "\n  ")
-            lines.append(f"  ({k}): {body}")
-        return "\n".join(lines) + "\n)"
+        """The module tree, exactly in PyTorch's layout: `Name(extra_repr)` for a leaf,
+        else the extra_repr lines and then one `(name): child` line per child, indented."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        children = [f"({k}): " + repr(m).replace("\n", "\n  ") for k, m in self._modules.items()]
+        if len(lines) == 1 and not children:
+            return f"{type(self).__name__}({lines[0]})"
+        if not lines and not children:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines + children) + "\n)"
+
+
+# registry, what it holds, and what may be assigned to a name it holds (besides None)
+_SLOTS = (("_parameters", "parameter", Parameter), ("_modules", "child module", Module),
+          ("_buffers", "buffer", Tensor))
+
+
+def _to_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
+    """The floating dtype `Module.to` was asked for (None: no dtype, only the CPU); a clear
+    error for a device other than the CPU, a dtype that is not floating, or other arguments."""
+    unknown = set(kwargs) - {"dtype", "device", "non_blocking"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"Module.to: expected to(dtype), to(tensor), to(device) or "
+                        f"to(device, dtype), got args {args!r} and keywords {sorted(kwargs)}")
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif _is_dtype(a):
+            dtype = a
+        else:
+            device = a
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"Module.to: device {str(device)!r} is not available: this library "
+                         "computes with NumPy on the CPU; use 'cpu' (which changes nothing) "
+                         "or leave the device out")
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"Module.to: only floating dtypes (float16, float32, float64) can be "
+                        f"given to parameters and buffers, got {dt}")
+    return dt
+
+
+def _is_dtype(x: Any) -> bool:
+    if x is None or (isinstance(x, str) and x.split(":")[0] == "cpu"):
+        return False
+    try:
+        np.dtype(x)
+    except TypeError:
+        return False
+    return True
 
 
 def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool,

@@ -33,16 +33,14 @@ class BatchNorm1d(Module):
     ignored_on_load = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+                 affine: bool = True, track_running_stats: bool = True, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(ad.ones(num_features))
-            self.bias = Parameter(ad.zeros(num_features))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.register_parameter("weight", Parameter(ad.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(ad.zeros(num_features))
+                                if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", ad.zeros(num_features))
             self.register_buffer("running_var", ad.ones(num_features))
@@ -60,7 +58,9 @@ class BatchNorm1d(Module):
                           training=use_batch, momentum=self.momentum, eps=self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class LayerNorm(Module):
@@ -73,23 +73,23 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True) -> None:
+                 elementwise_affine: bool = True, bias: bool = True) -> None:
         super().__init__()
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
             normalized_shape)
         self.normalized_shape, self.eps = ns, eps
-        if elementwise_affine:
-            self.weight = Parameter(ad.ones(ns))
-            self.bias = Parameter(ad.zeros(ns))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.elementwise_affine = elementwise_affine
+        self.register_parameter("weight", Parameter(ad.ones(ns)) if elementwise_affine
+                                else None)
+        self.register_parameter("bias", Parameter(ad.zeros(ns)) if elementwise_affine and bias
+                                else None)
 
     def forward(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}"
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class BatchNorm2d(BatchNorm1d):

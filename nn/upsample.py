@@ -32,5 +32,8 @@ class Upsample(Module):
         return interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
-        return f"{what}, mode={self.mode!r}"
+        if self.scale_factor is None:
+            return f"size={self.size!r}, mode={self.mode!r}"
+        sf = self.scale_factor  # shown as floats, as PyTorch stores them
+        sf = tuple(float(f) for f in sf) if isinstance(sf, tuple | list) else float(sf)
+        return f"scale_factor={sf!r}, mode={self.mode!r}"

@@ -33,6 +33,15 @@ from nn.functional.loss import (
 from nn.functional.normalization import batch_norm, layer_norm
 from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
+# isort: split
+from nn.functional.activation import hardswish, mish, prelu, relu6, selu, silu
+from nn.functional.lookup import embedding, one_hot
+from nn.functional.loss import kl_div
+from nn.functional.normalization import normalize
+from nn.functional.padding import pad
+from nn.functional.ranking_loss import cosine_embedding_loss, margin_ranking_loss
+from nn.functional.regression_loss import huber_loss, l1_loss, smooth_l1_loss
+
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "dropout2d",
     "interpolate", "max_pool2d",
@@ -40,4 +49,8 @@ __all__ = [
     "dropout", "elu", "gelu", "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid",
     "mse_loss",
     "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "hardswish", "mish", "prelu", "relu6", "selu", "silu",
+    "embedding", "normalize", "one_hot", "pad",
+    "cosine_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
+    "smooth_l1_loss",
 ]

@@ -1,4 +1,6 @@
 """Activation functions, composed from autodiff ops; erf and softplus are primitives here.
+Where a function has a kink, its gradient there is PyTorch's (relu6: 0 at 0 and 6; hardswish:
+the outer pieces' at -3 and 3; selu, prelu: the negative piece's at 0).
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -21,26 +23,42 @@ sigmoid = ad.sigmoid
 tanh = ad.tanh
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis` (stable).
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (stable). PyTorch's `dim=` is accepted as another
+    name for `axis` (nn.functional is PyTorch's namespace; NumPy has no softmax).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.softmax(ad.tensor([[1.0, 1.0, 1.0, 1.0]]))
     tensor([[0.25, 0.25, 0.25, 0.25]])
+    >>> F.softmax(ad.tensor([[0.0], [0.0]]), dim=0).tolist()
+    [[0.5], [0.5]]
     """
-    return ad.softmax(x, axis=axis)
+    return ad.softmax(x, axis=axis_or_dim("softmax", axis, dim, -1))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along `axis` (stable).
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `axis` (stable); `dim=` as in `softmax`.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.log_softmax(ad.tensor([[0.0, 0.0]]))
     tensor([[-0.6931472, -0.6931472]])
+    >>> F.log_softmax(ad.tensor([[0.0, 0.0]]), dim=1)
+    tensor([[-0.6931472, -0.6931472]])
     """
-    return ad.log_softmax(x, axis=axis)
+    return ad.log_softmax(x, axis=axis_or_dim("log_softmax", axis, dim, -1))
+
+
+def axis_or_dim(op: str, axis: int, dim: int | None, default: int) -> int:
+    """`axis`, or PyTorch's `dim=` given in its place; both given (and different) is an
+    error."""
+    if dim is None:
+        return axis
+    if axis != default and axis != dim:
+        raise TypeError(f"{op}: got axis={axis} and dim={dim}; dim is PyTorch's name for "
+                        "axis, give one of them")
+    return dim
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
@@ -159,3 +177,99 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return x * 0.5 * (erf(x * (1 / math.sqrt(2.0))) + 1)
+
+
+def silu(x: Any) -> Tensor:
+    """x * sigmoid(x) (SiLU, also called swish).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.silu(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.2689414,  0.       ,  0.7310586])
+    """
+    x = _as_tensor(x)
+    return x * ad.sigmoid(x)
+
+
+def mish(x: Any) -> Tensor:
+    """x * tanh(softplus(x)).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.mish(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.3034014,  0.       ,  0.8650984])
+    """
+    x = _as_tensor(x)
+    return x * ad.tanh(softplus(x))
+
+
+def hardswish(x: Any) -> Tensor:
+    """x * relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 between; at -3 and 3
+    the gradient is the outer piece's (0 and 1), as PyTorch's.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.hardswish(ad.tensor([-4.0, -1.0, 0.0, 1.0, 4.0]))
+    tensor([-0.        , -0.33333334,  0.        ,  0.6666667 ,  4.        ])
+    """
+    x = _as_tensor(x)
+    low, high = x.data <= -3, x.data >= 3
+    return ad.where(low, x * 0, ad.where(high, x, x * (x + 3) / 6))
+
+
+def relu6(x: Any) -> Tensor:
+    """min(max(x, 0), 6); gradient 1 strictly between 0 and 6, else 0 (PyTorch's).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.relu6(ad.tensor([-1.0, 3.0, 7.0]))
+    tensor([0., 3., 6.])
+    """
+    x = _as_tensor(x)
+    inside = (x.data > 0) & (x.data < 6)
+    return ad.where(inside, x, np.clip(x.data, 0, 6))
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x: Any) -> Tensor:
+    """scale * x for x > 0, scale * alpha * (e^x - 1) otherwise, with PyTorch's (self-
+    normalizing) constants alpha = 1.6732632..., scale = 1.0507009...; e^x - 1 by expm1.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.selu(ad.tensor([-1.0, 0.0, 1.0]))
+    tensor([-1.1113307,  0.       ,  1.050701 ])
+    """
+    x = _as_tensor(x)
+    pos = x.data > 0
+    neg = ad.where(pos, 0.0, x)  # expm1 of min(x, 0): no overflow in the unused branch
+    return ad.where(pos, x * SELU_SCALE, ad.expm1(neg) * (SELU_ALPHA * SELU_SCALE))
+
+
+def prelu(x: Any, weight: Any) -> Tensor:
+    """x where x > 0, weight * x elsewhere, with a learned slope: `weight` holds one slope
+    or one per channel (axis 1 of x; a 0-d or 1-d x has one channel).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.prelu(ad.tensor([[-2.0, -2.0], [1.0, 1.0]]), ad.tensor([0.1, 0.5]))
+    tensor([[-0.2, -1. ],
+            [ 1. ,  1. ]])
+    """
+    x, w = _as_tensor(x), _as_tensor(weight)
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.ndim > 1 or w.size not in (1, channels):
+        raise ValueError(f"prelu: weight must hold 1 slope or one per channel ({channels} for "
+                         f"input shape {x.shape}), got weight shape {w.shape}")
+    if w.size > 1:
+        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+    elif w.ndim:
+        w = w.reshape(())
+    return ad.where(x.data > 0, x, w * x)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else ad.tensor(x)

@@ -16,8 +16,10 @@ import autodiff as ad
 from autodiff import Tensor
 
 
-def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """In training, a random mask from autodiff's seeded generator; the identity otherwise.
+    `inplace=True` multiplies x by the mask in place (x's memory, as `x.mul_`: on a leaf
+    that requires grad only under no_grad) and returns x.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -33,13 +35,19 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return _times(x, 0.0, inplace)
     keep = (ad.generator().random(x.shape) >= p).astype(x.dtype)
-    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    return _times(x, keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype), inplace)
 
 
-def dropout2d(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
-    """Channel dropout for (N, C, H, W): zero whole feature maps with probability p.
+def _times(x: Tensor, mask: Any, inplace: bool) -> Tensor:
+    return x.mul_(mask) if inplace else x * mask
+
+
+def dropout2d(x: Any, p: float = 0.5, training: bool = True, inplace: bool = False
+              ) -> Tensor:
+    """Channel dropout for (N, C, H, W): zero whole feature maps with probability p
+    (`inplace` as `dropout`'s).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -56,6 +64,6 @@ def dropout2d(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return _times(x, 0.0, inplace)
     keep = (ad.generator().random((*x.shape[:2], 1, 1)) >= p).astype(x.dtype)
-    return x * (keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype))
+    return _times(x, keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype), inplace)

@@ -1,6 +1,7 @@
-"""Batch and layer normalization. layer_norm and batch_norm in evaluation are composed from
-autodiff ops; batch_norm in training is one fused primitive (`BatchNormTrain`): composed, it
-recorded ten nodes over full-size arrays per layer.
+"""Batch and layer normalization, and normalize (unit p-norm vectors). layer_norm, normalize
+and batch_norm in evaluation are composed from autodiff ops; batch_norm in training is one
+fused primitive (`BatchNormTrain`): composed, it recorded ten nodes over full-size arrays per
+layer.
 
 batch_norm: y = (x - mean) / sqrt(var + eps) * weight + bias over the batch (and spatial) axes;
 in training the batch statistics are used and the running ones updated in place
@@ -23,6 +24,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.activation import axis_or_dim
 
 
 def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
@@ -163,4 +165,25 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
     return y
 
 
-_ = np
+
+def normalize(input: Any, p: float = 2.0, axis: int = 1, eps: float = 1e-12, *,
+              dim: int | None = None) -> Tensor:
+    """x / max(||x||_p, eps) along `axis` (PyTorch's `F.normalize`; `dim=` is accepted as
+    another name for `axis`, PyTorch's default 1 kept): unit-norm vectors, and a vector whose
+    norm is below eps divided by eps instead (so 0 stays 0, with gradient 1 / eps). The norm is
+    `ad.linalg.vector_norm`'s (`p` any order it takes, inf included), its gradient 0 at 0.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.normalize(ad.tensor([[3.0, 4.0], [0.0, 0.0]]))
+    tensor([[0.6, 0.8],
+            [0. , 0. ]])
+    >>> F.normalize(ad.tensor([[3.0, 4.0]]), p=1, dim=1)
+    tensor([[0.42857143, 0.5714286 ]])
+    """
+    x = input if isinstance(input, Tensor) else ad.tensor(input)
+    axis = axis_or_dim("normalize", axis, dim, 1)
+    if x.ndim == 0:
+        raise ValueError("normalize: needs a tensor of at least 1 dimension, got a 0-d tensor")
+    norm = ad.linalg.vector_norm(x, ord=p, axis=axis, keepdims=True)
+    return x / ad.where(norm.data >= eps, norm, eps)

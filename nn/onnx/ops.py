@@ -343,7 +343,7 @@ def _adaptive_avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
 def _flatten(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """Flatten(axis=1) when every axis after the batch is flattened; else Reshape."""
     ndim = len(g.shape(region.input))
-    start, end = m.start_axis % ndim, m.end_axis % ndim
+    start, end = m.start_dim % ndim, m.end_dim % ndim
     return g.node("Flatten", [x], axis=1) if (start, end) == (1, ndim - 1) else None
 
 

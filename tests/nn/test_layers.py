@@ -40,7 +40,7 @@ def test_flatten_axes_out_of_range_raise_axis_error():
         nn.Flatten(3)(ad.ones((2, 3)))  # wrapped around to axis 1 before
     with pytest.raises(AxisError, match="flatten: axis -4"):
         nn.Flatten(0, -4)(ad.ones((2, 3, 4)))
-    with pytest.raises(ValueError, match=r"flatten: start_axis 2 comes after end_axis 1"):
+    with pytest.raises(ValueError, match=r"flatten: start_dim 2 comes after end_dim 1"):
         nn.Flatten(2, 1)(ad.ones((2, 3, 4)))
     assert nn.Flatten(-2)(ad.ones((2, 3, 4))).shape == (2, 12)
 

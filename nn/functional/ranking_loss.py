@@ -1,0 +1,76 @@
+"""Losses on pairs, as PyTorch's: cosine_embedding_loss (are two embeddings alike, y = 1, or
+unlike, y = -1?) and margin_ranking_loss (should x1 rank above x2, y = 1, or below, y = -1?).
+The hinge max(0, .) passes its gradient where its argument is exactly 0 (PyTorch's
+clamp_min). The labels y are constants.
+
+>>> import autodiff as ad
+>>> import nn.functional as F
+>>> F.margin_ranking_loss(ad.tensor([2.0, 1.0]), ad.tensor([1.0, 2.0]), ad.tensor([1.0, 1.0]),
+...                       reduction="none")
+tensor([0., 1.])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import autodiff as ad
+from autodiff import Tensor
+from nn.functional.loss import as_tensor, reduce_loss
+
+EPSILON = 1e-12  # added to each squared norm, as PyTorch's
+
+
+def _hinge(u: Tensor) -> Tensor:
+    """max(u, 0) with gradient 1 where u >= 0 (PyTorch's clamp_min(0))."""
+    return ad.where(u.data >= 0, u, 0.0)
+
+
+def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, *,
+                          reduction: str = "mean") -> Tensor:
+    """With cos = x1 . x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) along the last axis of
+    (N, D) inputs (or of (D,) inputs with a 0-d target): 1 - cos where y = 1, max(0,
+    cos - margin) where y = -1. A label other than 1 or -1 is an error (PyTorch counts it
+    as 0).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> a = ad.tensor([[1.0, 0.0], [1.0, 0.0]])
+    >>> b = ad.tensor([[0.0, 1.0], [1.0, 1.0]])
+    >>> F.cosine_embedding_loss(a, b, ad.tensor([1.0, -1.0]), reduction="none")
+    tensor([1.       , 0.7071068])
+    """
+    op = "cosine_embedding_loss"
+    x1, x2 = as_tensor(input1), as_tensor(input2)
+    y = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if x1.shape != x2.shape or x1.ndim not in (1, 2) or y.shape != x1.shape[:-1]:
+        raise ValueError(f"{op}: expected inputs of one shape (N, D) with target (N,), or "
+                         f"(D,) with a 0-d target; got {x1.shape}, {x2.shape} and target "
+                         f"{y.shape}")
+    if not np.isin(y, (1, -1)).all():
+        raise ValueError(f"{op}: target values must be 1 (alike) or -1 (unlike), got "
+                         f"{np.unique(y[~np.isin(y, (1, -1))]).tolist()}")
+    dot = (x1 * x2).sum(axis=-1)
+    cos = dot / ad.sqrt(((x1 * x1).sum(axis=-1) + EPSILON) * ((x2 * x2).sum(axis=-1) + EPSILON))
+    loss = ad.where(y == 1, 1 - cos, _hinge(cos - margin))
+    return reduce_loss(loss, reduction, op)
+
+
+def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, *,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -y (x1 - x2) + margin), elementwise; the three must have the same number of
+    dimensions (sizes broadcast, as PyTorch's). Every input, y included, gets a gradient.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.margin_ranking_loss(ad.tensor([3.0]), ad.tensor([2.5]), ad.tensor([1.0]), margin=1.0)
+    tensor(0.5)
+    """
+    x1, x2, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
+    if not x1.ndim == x2.ndim == y.ndim:
+        raise ValueError(f"margin_ranking_loss: the inputs and the target must have the same "
+                         f"number of dimensions, got shapes {x1.shape}, {x2.shape} and "
+                         f"{y.shape}")
+    return reduce_loss(_hinge(-y * (x1 - x2) + margin), reduction, "margin_ranking_loss")
