@@ -1,4 +1,4 @@
-"""The training command: `python -m nn.vision train | evaluate | predict | sweep`.
+"""The training command: `python -m nn.vision train | evaluate | predict | search | sweep`.
 
     python -m nn.vision train --model lenet5 --data mnist-5k --epochs 10 --batch-size 64 \\
         --optimizer adam --lr 1e-3 --momentum 0.9 --weight-decay 0 --dropout 0 \\
@@ -6,15 +6,16 @@
 
 writes to the output folder: best.npz (the best checkpoint by validation accuracy),
 curves.png, confusion.png, graph.svg (graph.dot without Graphviz), metrics.json.
+`search` (hyperparameter search on Optuna, and `sweep`, its grid form) is in nn.vision.search.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--count", type=int, default=5)
     r.add_argument("--top-k", type=int, default=3)
 
+    from nn.vision.search import add_search_parser  # search imports this module
+
+    add_search_parser(sub)
     s = sub.add_parser("sweep", help="grid or random search over hyperparameters")
     common(s)
     s.add_argument("--model", default="lenet5")
@@ -165,7 +169,8 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> np.ndarray:
 # -- train ---------------------------------------------------------------------------------------
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
+def train(args: argparse.Namespace, *,
+          on_epoch: Callable[[int, float], None] | None = None) -> dict[str, Any]:
     from tqdm import tqdm
 
     ad.manual_seed(args.seed)
@@ -223,6 +228,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                     out / "best.npz")
         if sched is not None:
             sched.step()
+        if on_epoch is not None:  # the search's pruner; its TrialPruned stops the run here
+            on_epoch(epoch + 1, val_acc)
     ck = nn.load(out / "best.npz")
     model.load_state_dict(ck["model"])
     probs = predict(model, data.x_test)
@@ -295,7 +302,7 @@ def _draw_graph(model: nn.Module, data: datasets.Split, out: Path) -> Path:
     return Path(viz.render(loss, path=str(path), model=model, depth=1))
 
 
-# -- evaluate, predict, sweep ------------------------------------------------------------------
+# -- evaluate, predict -------------------------------------------------------------------------
 
 
 def _load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[str, Any]]:
@@ -350,54 +357,6 @@ def predict_command(args: argparse.Namespace) -> list[list[tuple[str, float]]]:
     return results
 
 
-def sweep(args: argparse.Namespace) -> list[dict[str, Any]]:
-    grid = list(itertools.product(args.lr, args.batch_sizes, args.momentum, args.weight_decay,
-                                  args.width, args.depth))
-    if args.random:
-        rng = np.random.default_rng(args.seed)
-        grid = [grid[i] for i in rng.choice(len(grid), min(args.random, len(grid)),
-                                            replace=False)]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for i, (lr, bs, mom, wd, width, depth) in enumerate(grid):
-        run_args = argparse.Namespace(
-            data=args.data, seed=args.seed, batch_size=bs, limit=args.limit, model=args.model,
-            epochs=args.epochs, optimizer=args.optimizer, lr=lr, momentum=mom,
-            weight_decay=wd, dropout=0.0, width=width, depth=depth, schedule="cosine",
-            augment=False, val_fraction=0.1, out=str(out / f"run{i}"), no_progress=True)
-        m = train(run_args)
-        rows.append({"lr": lr, "batch_size": bs, "momentum": mom, "weight_decay": wd,
-                     "width": width, "depth": depth, "val_accuracy": m["best_val_accuracy"],
-                     "test_accuracy": m["test_accuracy"],
-                     "seconds_per_epoch": m["seconds_per_epoch"]})
-    rows.sort(key=lambda r: -r["val_accuracy"])
-    with open(out / "sweep.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    print("\n" + " ".join(f"{k:>14s}" for k in rows[0]))
-    for r in rows:
-        print(" ".join(f"{v!s:>14.6}" for v in r.values()))
-    _plot_sweep(rows, out / "sweep.png")
-    return rows
-
-
-def _plot_sweep(rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    labels = [f"lr={r['lr']:g} bs={r['batch_size']}" for r in rows]
-    ax.barh(labels[::-1], [r["val_accuracy"] for r in rows][::-1])
-    ax.set(xlabel="validation accuracy", title="sweep")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def main(argv: list[str] | None = None) -> Any:
     args = build_parser().parse_args(argv)
     ad.keep_freed_memory()  # a training process: reuse freed arrays (LeNet step 15.6 -> 9.9 ms)
@@ -412,4 +371,6 @@ def main(argv: list[str] | None = None) -> Any:
         return evaluate(args)
     if args.command == "predict":
         return predict_command(args)
-    return sweep(args)
+    from nn.vision import search
+
+    return search.search(args) if args.command == "search" else search.sweep(args)
