@@ -296,6 +296,15 @@ def test_jobs_2_runs_the_trials_in_two_processes_and_writes_the_outputs(tmp_path
     assert table.splitlines()[1].split()[0] == str(best["number"])
 
 
+def test_worker_processes_get_their_share_of_blas_threads(monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the user's say wins
+    with search._blas_threads(1):
+        assert os.environ["OPENBLAS_NUM_THREADS"] == os.environ["OMP_NUM_THREADS"] == "1"
+        assert os.environ["MKL_NUM_THREADS"] == "3"
+    assert "OPENBLAS_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"
+
 @pytest.mark.slow
 def test_sigterm_stops_the_workers_and_marks_their_trials_failed(tmp_path):
     import optuna
