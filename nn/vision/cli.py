@@ -1,4 +1,4 @@
-"""The command: `python -m nn.vision train | evaluate | predict | sweep | export`.
+"""The command: `python -m nn.vision train | evaluate | predict | search | sweep | export`.
 
     python -m nn.vision train --model lenet5 --data mnist-5k --epochs 10 --batch-size 64 \\
         --optimizer adam --lr 1e-3 --momentum 0.9 --weight-decay 0 --dropout 0 \\
@@ -29,7 +29,6 @@ import nn
 from nn.vision import datasets, inference, models, runs
 from nn.vision import export as export_cmd
 from nn.vision.build import OPTIMIZERS, SCHEDULES
-from nn.vision.sweep import sweep, sweep_results_in
 from nn.vision.train import DEFAULTS, train
 
 __all__ = ["build_parser", "existing_file", "integer", "known", "main", "number", "out_folder",
@@ -254,13 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     s.add_argument("--random", type=integer(0), default=0,
                    help="sample this many configurations (0: the whole grid)")
-    s.add_argument("--out", type=out_folder,
-                   help="the sweep's folder (default: a new runs/sweep/<time>/)")
-    s.add_argument("--overwrite", action="store_true",
-                   help="replace the results an explicit --out holds")
+    s.add_argument("--out", type=out_folder, default="runs/sweep",
+                   help="the sweep's folder: its study, trials and results (run again: the "
+                        "sweep continues)")
     x = export_cmd.add_parser(sub)
+    from nn.vision.search import add_search_parser  # search imports this module
+
+    h = add_search_parser(sub)
     for command, q in (("train", t), ("evaluate", e), ("predict", r), ("sweep", s),
-                       ("export", x)):
+                       ("export", x), ("search", h)):
         q.set_defaults(command_parser=q)
         q.prog = f"{PROG} {command}"
     return p
@@ -300,20 +301,29 @@ def _check_train(t: argparse.ArgumentParser, args: argparse.Namespace) -> None:
 
 
 def _check_sweep(s: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    held = sweep_results_in(args.out) if args.out is not None else []
-    if held and not args.overwrite:
-        s.error(f"--out {args.out} already holds a sweep's results ({', '.join(held)}): pass "
-                "--overwrite to replace them, or another --out")
     if args.model == "lenet5" and args.depth != [None]:
         s.error("argument --depth: lenet5 has a fixed depth; --depth applies to resnet8, "
                 "resnet20, mobilenet, mlp")
+
+
+def _search(args: argparse.Namespace) -> Any:
+    from nn.vision import search
+
+    return search.search(args)
+
+
+def _sweep(args: argparse.Namespace) -> Any:
+    """`sweep` is `search --sampler grid --pruner none` over its lists."""
+    from nn.vision import search
+
+    return search.sweep(args)
 
 
 CHECKS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace], None]] = {
     "train": _check_train, "sweep": _check_sweep}
 COMMANDS: dict[str, Callable[[argparse.Namespace], Any]] = {
     "train": train, "evaluate": inference.evaluate, "predict": inference.predict_command,
-    "sweep": sweep, "export": export_cmd.export_command}
+    "sweep": _sweep, "search": _search, "export": export_cmd.export_command}
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -1,5 +1,5 @@
-"""The pictures a run writes: learning curves, the confusion matrix, the model's graph, a
-sweep's bars (matplotlib with the Agg backend, imported only here and only when drawing).
+"""The pictures a run writes: learning curves, the confusion matrix, the model's graph
+(matplotlib with the Agg backend, imported only here and only when drawing).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -103,22 +103,3 @@ def graph(model: nn.Module, data: datasets.Split, out: Path) -> Path:
     loss = F.cross_entropy(logits, data.y_test[:2])
     path = out / ("graph.svg" if viz.dot_available() else "graph.dot")
     return Path(viz.render(loss, path=str(path), model=model, depth=1))
-
-
-def sweep(rows: list[dict[str, Any]], path: Path) -> None:
-    """One bar per configuration: its best validation accuracy.
-
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from nn.vision import plots
-    >>> plots.sweep([{"lr": 0.1, "batch_size": 64, "val_accuracy": 0.9}],
-    ...             Path(tempfile.mkdtemp()) / "sweep.png")
-    """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    labels = [f"lr={r['lr']:g} bs={r['batch_size']}" for r in rows]
-    ax.barh(labels[::-1], [r["val_accuracy"] for r in rows][::-1])
-    ax.set(xlabel="validation accuracy", title="sweep")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -30,7 +30,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,9 +115,12 @@ class _Run:
     progress: _Progress
 
 
-def train(args: argparse.Namespace) -> dict[str, Any]:
+def train(args: argparse.Namespace, *,
+          on_epoch: Callable[[int, float], None] | None = None) -> dict[str, Any]:
     """Train as `args` says (see `train_args`); return the metrics also written to
-    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM.
+    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM. `on_epoch(epoch,
+    validation accuracy)` is called after each epoch (from 1), once it is saved: the search's
+    pruner, whose exception stops the run there.
 
     >>> import tempfile
     >>> from nn.vision.train import train, train_args
@@ -134,6 +137,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             _end_epoch(run)
             if stop.requested:
                 _stop(run, stop.signum)
+            if on_epoch is not None:
+                on_epoch(run.progress.epoch, run.progress.history["val_accuracy"][-1])
     return _finish(run)
 
 

@@ -96,8 +96,6 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
     ("sweep --depth 1", "argument --depth: lenet5 has a fixed depth; --depth applies to "
                         "resnet8, resnet20, mobilenet, mlp"),
     ("sweep --out {file}", "argument --out: {file} is a file, not a folder"),
-    ("sweep --out {sweep}", "--out {sweep} already holds a sweep's results (sweep.csv): pass "
-                            "--overwrite to replace them, or another --out"),
 ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import nn
-from nn.vision import cli, runs, sweep, train
+from nn.vision import cli, runs, train
 
 FLAGS = ["--model", "mlp", "--data", "digits", "--limit", "100", "--epochs", "1",
          "--no-progress"]
@@ -76,19 +76,6 @@ def test_train_itself_refuses_a_folder_holding_results(tmp_path):
         train.train(train.train_args(model="mlp", data="digits", limit=50, epochs=1,
                                      out=str(tmp_path)))
     assert (tmp_path / "last.npz").read_bytes() == b"a run"
-
-
-def test_sweep_overwrite_and_its_own_refusal(tmp_path):
-    (tmp_path / "sweep.csv").write_text("an earlier sweep")
-    args = cli.build_parser().parse_args(["sweep", "--model", "mlp", "--data", "digits",
-                                          "--epochs", "1", "--limit", "100", "--lr", "0.01",
-                                          "--out", str(tmp_path)])
-    with pytest.raises(FileExistsError, match="already holds a sweep's results"):
-        sweep.sweep(args)
-    args.overwrite = True
-    rows = sweep.sweep(args)
-    assert len(rows) == 1 and (tmp_path / "sweep.csv").read_text().startswith("lr,")
-    assert sweep.sweep_results_in(tmp_path) == ["sweep.csv", "sweep.png", "run0"]
 
 
 def test_results_and_clear_results_touch_only_a_runs_outputs(tmp_path):
