@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 import autodiff as ad
-from nn.vision import build, cli, datasets, models
+from nn.vision import build, cli, datasets, models, runs
 from nn.vision import train as training
 
 try:
@@ -558,6 +558,10 @@ class _Signals:
             self.in_trial = True
             try:
                 return objective(trial)
+            except runs.Interrupted as stop:  # train's own handler saved the trial, then stopped
+                self.signum = stop.signum
+                _optuna().logging.set_verbosity(_optuna().logging.ERROR)
+                raise KeyboardInterrupt(stop.signum) from None
             finally:
                 self.in_trial = False
 
