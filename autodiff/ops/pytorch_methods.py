@@ -8,7 +8,8 @@ registered ops (differentiable where its op is; no backward of its own):
 - `expand(*sizes)`, `expand_as(other)`: `broadcast_to`, -1 keeping a size;
 - `contiguous()`: itself, or a C-ordered copy;
 - `to(dtype, device or tensor)`, `float()`, `double()`, `half()`, `long()`, `int()`, `bool()`,
-  `type_as(other)`: `astype`, and itself when nothing changes;
+  `type_as(other)`: `astype`, and itself when nothing changes; `cpu()`: itself, `device`:
+  'cpu' (`cuda()` is refused);
 - `numel()`, `dim()`, `ndimension()`: `size`, `ndim`;
 - `eq`, `ne`, `lt`, `le`, `gt`, `ge`: `==`, `!=`, `<`, `<=`, `>`, `>=`;
 - `masked_fill(mask, value)`: `where(mask, value, self)`; `clamp(min, max)`: `clip`;
@@ -251,6 +252,24 @@ def to(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, copy: bo
     return astype(self, target)
 
 
+def cpu(self: Tensor) -> Tensor:
+    """The tensor itself, as PyTorch's `cpu()` of a tensor on the CPU: NumPy's arrays are
+    there (so `x.detach().cpu().numpy()` works).
+
+    >>> import autodiff as ad
+    >>> x = ad.ones(2)
+    >>> x.cpu() is x, x.device
+    (True, 'cpu')
+    """
+    return self
+
+
+def cuda(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Refused: this library computes with NumPy, on the CPU."""
+    raise RuntimeError("cuda: this library computes with NumPy on the CPU; there is no CUDA "
+                       "device (x.cpu() and x.to('cpu') return the tensor itself)")
+
+
 def type_as(self: Tensor, other: Any) -> Tensor:
     """`self.to(other.dtype)`.
 
@@ -350,7 +369,7 @@ def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
 METHODS: dict[str, Callable[..., Any]] = {
     "view": view, "view_as": view_as, "reshape_as": reshape_as, "permute": permute,
     "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
-    "contiguous": contiguous, "t": t, "to": to, "type_as": type_as,
+    "contiguous": contiguous, "t": t, "to": to, "type_as": type_as, "cpu": cpu, "cuda": cuda,
     **{name: _to_dtype(name, dt) for name, dt in DTYPE_METHODS.items()},
     "numel": numel, "dim": dim, "ndimension": dim,
     **{name: _comparison(name, ufunc) for name, ufunc in COMPARISONS.items()},
@@ -359,4 +378,5 @@ METHODS: dict[str, Callable[..., Any]] = {
 }
 for _name, _fn in METHODS.items():
     register_method(_name, _fn)
+register_method("device", property(lambda self: "cpu", doc="Where the data is: 'cpu'."))  # type: ignore[arg-type]
 
