@@ -135,6 +135,9 @@ def test_facts_match_pytorch():
         x, t = ad.zeros(shape), torch.zeros(shape)
         assert (x.numel(), x.dim(), x.ndimension()) == (t.numel(), t.dim(), t.ndimension())
     assert x.device == str(t.device) == "cpu"
+    y = ad.ones(2)  # PyTorch's own dtypes and devices are understood
+    assert y.to(torch.float64).dtype == np.float64 and y.to(torch.device("cpu")) is y
+    assert y.to(torch.device("cpu"), torch.int64).dtype == np.int64
 
 
 def test_masked_fill_gives_a_0d_value_tensor_the_gradient_of_the_places_it_fills():

@@ -120,7 +120,7 @@ def test_the_port_trains_two_epochs_on_mnist_5k(monkeypatch, capsys):
                                       "--log-interval", "1000"])
     runpy.run_path(str(PORT), run_name="__main__")
     accuracy = [int(a) for a in re.findall(r"Accuracy: (\d+)/1000", capsys.readouterr().out)]
-    assert len(accuracy) == 2 and accuracy[1] >= 930  # measured: 960 (96%)
+    assert len(accuracy) == 2 and accuracy[1] >= 930  # measured: 960 (96%), in 54 s
 
 
 if __name__ == "__main__":  # rewrite the page's diff: python <this file> <original main.py>
