@@ -72,6 +72,7 @@ from autodiff.ops.elementwise import *  # noqa: F403
 from autodiff.ops.indexing import *  # noqa: F403
 from autodiff.ops.linalg import *  # noqa: F403
 from autodiff.ops.reduce import *  # noqa: F403
+from autodiff.ops.registry import explain_pytorch_keywords
 from autodiff.ops.shape import *  # noqa: F403
 from autodiff.versions import increment_version
 
@@ -79,6 +80,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "anomaly_scope", "arange", "detect_anomaly", "empty_like", "enable_grad", "eye", "full",
+    "explain_pytorch_keywords",
     "full_like", "Function",
     "generator", "get_default_dtype", "get_rng_state", "grad", "gradients", "hessian",
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacfwd", "jacobian", "jvp",

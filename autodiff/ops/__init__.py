@@ -13,6 +13,7 @@ from autodiff.ops import (  # noqa: F401
     indexing,
     linalg,
     norms,
+    pytorch_methods,
     reduce,
     shape,
 )

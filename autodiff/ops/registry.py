@@ -16,6 +16,10 @@ every way a user calls it.
 `Tensor` installs every registered method once, when the package is imported; `numpy_interop`
 reads the NumPy tables. A test checks that every registered op is in its module's `__all__`.
 
+An op or method that takes NumPy's `axis=` or `keepdims=` (or `ddof=`) is registered through
+`explain_pytorch_keywords`: a call in PyTorch's spelling, `t.sum(dim=1)`, raises a TypeError
+that names the op and NumPy's word, instead of Python's "unexpected keyword argument".
+
 >>> import numpy as np
 >>> from autodiff.ops import registry
 >>> registry.NUMPY_FUNCTIONS[np.sum].__name__, registry.METHODS["sum"].__name__
@@ -24,6 +28,8 @@ reads the NumPy tables. A test checks that every registered op is in its module'
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -78,6 +84,7 @@ def register(*numpy: Any, method: Method | list[Method] = False, public: bool = 
     """
 
     def decorate(fn: F) -> F:
+        fn = explain_pytorch_keywords(fn, f"{namespace}.{fn.__name__}" if namespace else None)
         names = []
         for m in method if isinstance(method, list) else [method]:
             if m is False:
@@ -98,6 +105,7 @@ def register(*numpy: Any, method: Method | list[Method] = False, public: bool = 
 
 def register_method(name: str, fn: Callable[..., Any]) -> None:
     """A Tensor method (an operator, say) that is not an op's own function."""
+    fn = explain_pytorch_keywords(fn, name)
     if name in METHODS and not _reloaded(METHODS[name], fn):
         raise ValueError(f"register: method {name!r} is registered twice")
     for install in _installer:
@@ -109,7 +117,7 @@ def _reloaded(old: Any, new: Any) -> bool:
     """Whether `new` is `old` defined again by the same source: its module run a second time
     (pytest importing an op module's doctests by path does that). The new one replaces it."""
     def source(f: Any) -> tuple[Any, ...]:
-        f = getattr(f, "fn", f)  # an Op's function
+        f = inspect.unwrap(getattr(f, "fn", f))  # an Op's function, under its explanation
         line = getattr(getattr(f, "__code__", None), "co_firstlineno", None)
         return getattr(f, "__module__", None), getattr(f, "__qualname__", None), line
 
@@ -121,3 +129,65 @@ def _add(table: dict[Any, Any], key: Any, value: Any, what: str) -> None:
         raise ValueError(f"register: {what} {getattr(key, '__name__', key)!r} is registered "
                          "twice")
     table[key] = value
+
+
+# PyTorch's keyword -> NumPy's, for the ops that take NumPy's and not PyTorch's.
+PYTORCH_KEYWORDS = {"dim": "axis", "dims": "axis", "keepdim": "keepdims", "correction": "ddof",
+                    "unbiased": "ddof"}
+
+
+def explain_pytorch_keywords(fn: F, name: str | None = None) -> F:
+    """`fn` itself, unless it takes NumPy's `axis=`, `keepdims=` or `ddof=` where PyTorch says
+    `dim=` (or `dims=`), `keepdim=`, `correction=` (or `unbiased=`): then `fn` called through a
+    wrapper that turns Python's "unexpected keyword argument" for PyTorch's word into a
+    TypeError naming the op (`name`, or the function's), NumPy's word and the value given.
+    A correct call costs one more Python frame, nothing else (docs/performance.md).
+
+    >>> import autodiff as ad
+    >>> @ad.explain_pytorch_keywords
+    ... def total(x, axis=None, keepdims=False):
+    ...     return ad.sum(x, axis=axis, keepdims=keepdims)
+    >>> total(ad.ones((2, 3)), axis=1)
+    tensor([3., 3.])
+    >>> total(ad.ones((2, 3)), dim=1)
+    Traceback (most recent call last):
+        ...
+    TypeError: total: this library uses NumPy's axis= (axis=1), not dim=
+    """
+    if not inspect.isfunction(fn) or hasattr(fn, "pytorch_keywords"):  # a property, or done
+        return fn
+    params = inspect.signature(fn).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return fn
+    spelled = {t: n for t, n in PYTORCH_KEYWORDS.items() if n in params and t not in params}
+    if not spelled:
+        return fn
+    op = name or fn.__name__
+
+    @functools.wraps(fn)
+    def explained(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError:
+            used = [k for k in kwargs if k in spelled]
+            if used:
+                raise TypeError(pytorch_keyword_message(op, {k: kwargs[k] for k in used})) \
+                    from None
+            raise
+
+    explained.pytorch_keywords = spelled  # type: ignore[attr-defined]
+    return explained  # type: ignore[return-value]
+
+
+def pytorch_keyword_message(op: str, given: dict[str, Any]) -> str:
+    """`op: this library uses NumPy's axis= (axis=1), not dim=` for PyTorch's keywords `given`.
+
+    >>> pytorch_keyword_message("std", {"unbiased": True})
+    "std: this library uses NumPy's ddof= (ddof=1), not unbiased="
+    """
+    numpy = {k: PYTORCH_KEYWORDS[k] for k in given}
+    values = {k: int(v) if k == "unbiased" else v for k, v in given.items()}  # True: ddof=1
+    words = " and ".join(f"{n}=" for n in numpy.values())
+    example = ", ".join(f"{numpy[k]}={v!r}" for k, v in values.items())
+    return (f"{op}: this library uses NumPy's {words} ({example}), not "
+            f"{' and '.join(f'{k}=' for k in given)}")

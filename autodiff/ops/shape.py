@@ -1,4 +1,5 @@
-"""Shape operations: reshape, ravel, transpose, swapaxes, moveaxis, rollaxis, broadcasting
+"""Shape operations: reshape, ravel, flatten and unflatten (PyTorch's), transpose, swapaxes,
+moveaxis, rollaxis, broadcasting
 (broadcast_to and sum_to, each other's adjoint; broadcast_arrays, meshgrid), expand_dims,
 squeeze, atleast_1d/2d/3d, joining and splitting (concatenate, stack, vstack, hstack, dstack,
 column_stack, split, array_split), tile, repeat, flip, fliplr, flipud, roll, diff, pad, astype.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,10 +33,10 @@ from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
 
 __all__ = ["array_split", "astype", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays",
-           "broadcast_to", "column_stack", "concatenate", "diff", "dstack", "expand_dims", "flip",
-           "fliplr", "flipud", "hstack", "meshgrid", "moveaxis", "pad", "ravel", "repeat",
-           "reshape", "roll", "rollaxis", "split", "squeeze", "stack", "swapaxes", "tile",
-           "transpose", "vstack"]
+           "broadcast_to", "column_stack", "concatenate", "diff", "dstack", "expand_dims",
+           "flatten", "flip", "fliplr", "flipud", "hstack", "meshgrid", "moveaxis", "pad", "ravel",
+           "repeat", "reshape", "roll", "rollaxis", "split", "squeeze", "stack", "swapaxes", "tile",
+           "transpose", "unflatten", "vstack"]
 
 
 class Reshape(Function):
@@ -126,9 +128,9 @@ class Cast(Function):
     name = "astype"
 
     @staticmethod
-    def forward(ctx, x, *, dtype):
+    def forward(ctx, x, *, dtype, order="K"):
         ctx.dtype = x.dtype
-        return x.astype(dtype)
+        return x.astype(dtype, order=order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -151,12 +153,7 @@ def _reshape_method(self: Tensor, *shape: Any) -> Tensor:
     return reshape(self, shape)
 
 
-def _flatten_method(self: Tensor, order: str = "C") -> Tensor:
-    """t.flatten(order='C'): a 1-D tensor (ndarray's method; the orders of ravel)."""
-    return ravel(self, order)
-
-
-@register(np.reshape, method=[("reshape", _reshape_method), ("flatten", _flatten_method)])
+@register(np.reshape, method=[("reshape", _reshape_method)])
 def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
     """The same values in a new shape (one dimension may be -1).
 
@@ -173,10 +170,79 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
                          f"({x.size} elements) into shape {shape}") from None
 
 
+def _flatten_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """t.flatten(): given an order (a string, or order=), NumPy's ndarray.flatten(order='C')
+    (see ravel); otherwise PyTorch's Tensor.flatten(start_dim=0, end_dim=-1) (see flatten).
+    Without arguments the two agree: a 1-D tensor."""
+    if (args and isinstance(args[0], str)) or "order" in kwargs:
+        return ravel(self, *args, **kwargs)
+    return flatten(self, *args, **kwargs)
+
+
+@register(method=("flatten", _flatten_method))
+def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The axes from `start_dim` to `end_dim` (both included) merged into one, as
+    torch.flatten (NumPy has no such function; `t.flatten('F')`, given an order, is ndarray's
+    method). A 0-d tensor becomes 1-d. The result is a view (PyTorch returns the input itself
+    when there is nothing to merge; here, a view of it).
+
+    >>> import autodiff as ad
+    >>> x = ad.ones((2, 3, 4, 5))
+    >>> ad.flatten(x).shape, ad.flatten(x, 1).shape, x.flatten(1, 2).shape
+    ((120,), (2, 60), (2, 12, 5))
+    """
+    x = as_tensor(x)
+    n = x.ndim or 1
+    start, end = (normalize_axis("flatten", d, n) for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                         f"(a tensor of {x.ndim} dimensions)")
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return reshape(x, (*x.shape[:start], merged, *x.shape[end + 1:]))
+
+
+@register(method=True)
+def unflatten(x: Any, axis: int, sizes: Sequence[int]) -> Tensor:
+    """Axis `axis` split into axes of `sizes` (one of them may be -1), as torch.unflatten: the
+    inverse of flatten. (PyTorch calls the axis `dim`; so does `t.unflatten(1, (2, 3))`,
+    positionally.)
+
+    >>> import autodiff as ad
+    >>> ad.unflatten(ad.ones((2, 12)), 1, (3, -1)).shape
+    (2, 3, 4)
+    """
+    x = as_tensor(x)
+    a = normalize_axis("unflatten", axis, x.ndim)
+    try:
+        sizes = tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"unflatten: sizes must be a sequence of integers, got {sizes!r}") \
+            from None
+    n = x.shape[a]
+    known = int(np.prod([s for s in sizes if s != -1]))
+    if not sizes or sizes.count(-1) > 1 or any(s < -1 for s in sizes) or (
+            n != known if -1 not in sizes else known == 0 or n % known):
+        raise ValueError(f"unflatten: sizes {sizes} do not split axis {axis} of size {n} "
+                         f"(shape {x.shape}); their product must be {n}, one of them may be -1")
+    sizes = tuple(n // known if s == -1 else s for s in sizes)
+    return reshape(x, (*x.shape[:a], *sizes, *x.shape[a + 1:]))
+
+
 def _transpose_method(self: Tensor, *axes: Any) -> Tensor:
-    """t.transpose(), t.transpose(1, 0, 2) or t.transpose((1, 0, 2)), as ndarray's method."""
+    """t.transpose(), t.transpose(1, 0, 2) or t.transpose((1, 0, 2)), as ndarray's method.
+    t.transpose(0, 1) of a 2-D tensor, which NumPy reads as "leave the axes as they are" and
+    PyTorch as "swap them", warns and does NumPy's: say t.T or t.swapaxes(0, 1) to swap,
+    t.transpose((0, 1)) to keep them."""
     if len(axes) == 1 and not isinstance(axes[0], int | np.integer):
         axes = tuple(axes[0])
+    elif self.ndim == 2 and len(axes) == 2 and normalize_axes("transpose", axes, 2) == (0, 1):
+        warnings.warn(
+            f"transpose{axes} of a 2-D tensor leaves its axes where they are: NumPy's "
+            "transpose takes the order of all the axes. PyTorch's transpose(0, 1) swaps two "
+            "axes: that is t.T or t.swapaxes(0, 1) here. To mean NumPy's without this "
+            "warning, give the order as one tuple: t.transpose((0, 1)).", stacklevel=2)
     return transpose(self, axes or None)
 
 
@@ -194,8 +260,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     if axes is not None:
         axes = normalize_axes("transpose", axes, x.ndim)
         if len(axes) != x.ndim:
+            swap = " (PyTorch's transpose(dim0, dim1) swaps two axes: that is swapaxes(dim0, " \
+                "dim1) here)" if len(axes) == 2 else ""
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                             f"{x.ndim} axes of shape {x.shape}")
+                             f"{x.ndim} axes of shape {x.shape}{swap}")
     return Transpose.apply(x, axes=axes)
 
 
@@ -364,7 +432,9 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     else:
         drop = normalize_axes("squeeze", axis, x.ndim)
         if any(x.shape[i] != 1 for i in drop):
-            raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1")
+            raise ValueError(f"squeeze: axis {axis} of shape {x.shape} does not have size 1 "
+                             "(NumPy's squeeze refuses it; PyTorch's squeeze(dim) would leave "
+                             "it as it is)")
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
 
 
@@ -619,7 +689,12 @@ def _split(op: str, ary: Any, indices_or_sections: Any, axis: int) -> list[Tenso
     return [getitem(x, (*pre, slice(lo, hi))) for lo, hi in itertools.pairwise(bounds)]
 
 
-@register(np.tile)
+def _tile_method(self: Tensor, *reps: Any) -> Tensor:
+    """t.tile(2, 1) or t.tile((2, 1)), as PyTorch's Tensor.tile (NumPy's ndarray has none)."""
+    return tile(self, reps[0] if len(reps) == 1 else reps)
+
+
+@register(np.tile, method=("tile", _tile_method))
 def tile(A: Any, reps: int | Sequence[int]) -> Tensor:
     """The whole tensor repeated `reps` times along each axis (np.tile); `reps` and the shape
     are padded with leading 1s to the same length. The gradient sums the copies.
@@ -646,7 +721,21 @@ def tile(A: Any, reps: int | Sequence[int]) -> Tensor:
     return reshape(x, tuple(r * n for r, n in zip(reps, shape)))
 
 
-@register(np.repeat, method=True)
+def _repeat_method(self: Tensor, repeats: Any, *more: Any, axis: int | None = None) -> Tensor:
+    """t.repeat(repeats, axis=None): NumPy's ndarray.repeat, each element repeated. The axis is
+    keyword-only here: PyTorch's t.repeat(2, 1) tiles the whole tensor, so a second positional
+    argument is refused, with both spellings in the message."""
+    if more:
+        sizes = ", ".join(repr(r) for r in (repeats, *more))
+        raise TypeError(
+            f"repeat: t.repeat({sizes}) is PyTorch's spelling, which tiles the whole tensor: "
+            f"that is t.tile({sizes}) here. This method is NumPy's ndarray.repeat, which "
+            f"repeats each element, and takes the axis by keyword: t.repeat({repeats!r}, "
+            f"axis={more[0]!r})")
+    return repeat(self, repeats, axis)
+
+
+@register(np.repeat, method=("repeat", _repeat_method))
 def repeat(a: Any, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
     """Each element repeated `repeats` times (an int, or one count per element along `axis`),
     along `axis` (of the flattened tensor when None), as np.repeat. A gather (take): the
@@ -667,7 +756,8 @@ def repeat(a: Any, repeats: int | Sequence[int], axis: int | None = None) -> Ten
     counts = integer_array("repeat", "repeats", repeats)
     if counts.ndim > 1 or counts.size not in (1, n):
         raise ValueError(f"repeat: repeats of shape {counts.shape} do not fit axis {axis} of "
-                         f"size {n} (one count, or one per element)")
+                         f"size {n} (one count, or one per element; PyTorch's t.repeat(sizes), "
+                         "the whole tensor tiled, is t.tile(sizes) here)")
     if counts.min() < 0:
         raise ValueError(f"repeat: repeats must be >= 0, got {counts.min()}")
     return take(a, np.repeat(np.arange(n), np.broadcast_to(counts, (n,))), axis=axis)
@@ -905,9 +995,15 @@ def _constant_values(values: Any, x: Tensor) -> Any:
     return _pairs("pad", "constant_values", values, x.ndim)
 
 
-def _copy_method(self: Tensor) -> Tensor:
-    """A copy of the data, differentiable (ndarray's `copy`, PyTorch's `clone`)."""
-    return astype(self, self.data.dtype)
+def _copy_method(self: Tensor, order: str = "C") -> Tensor:
+    """A copy of the data, differentiable: ndarray's `copy(order='C')`, laid out in memory as
+    `order` says ('C' row by row, 'F' column by column, 'A' or 'K' as the tensor is), and
+    PyTorch's `clone()`."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"copy: order must be 'C', 'F', 'A' or 'K', got {order!r}")
+    if self.dtype.kind != "f":
+        return Tensor._make(self.data.copy(order), None, 0)
+    return Cast.apply(self, dtype=self.dtype, order=order)
 
 
 @register(np.astype, method=[True, ("copy", _copy_method), ("clone", _copy_method)])

@@ -527,6 +527,36 @@ def reshape_kwargs(draw, xs):
     return {"shape": (d, -1)}
 
 
+def flatten_kwargs(draw, xs):
+    """torch.flatten's start_dim <= end_dim, each as a positive or a negative index."""
+    n = max(xs[0].ndim, 1)
+    start = draw(st.integers(0, n - 1))
+    end = draw(st.integers(start, n - 1))
+    return {"start_dim": start - n * draw(st.booleans()), "end_dim": end - n * draw(st.booleans())}
+
+
+def _flatten_ref(x, start_dim, end_dim):
+    n = max(x.ndim, 1)
+    start, end = start_dim % n, end_dim % n
+    return x.reshape((*x.shape[:start], -1, *x.shape[end + 1:])) if x.ndim else x.reshape(1)
+
+
+def unflatten_kwargs(draw, xs):
+    """An axis and sizes that multiply to its length, one of them perhaps -1."""
+    axis = draw(st.integers(-xs[0].ndim, xs[0].ndim - 1))
+    n = xs[0].shape[axis]
+    first = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+    sizes = [first, n // first, 1][:draw(st.integers(2, 3))]
+    if draw(st.booleans()):
+        sizes[draw(st.integers(0, len(sizes) - 1))] = -1
+    return {"axis": axis, "sizes": tuple(sizes)}
+
+
+def _unflatten_ref(x, axis, sizes):
+    a = axis % x.ndim
+    return x.reshape(x.shape[:a] + sizes + x.shape[a + 1:])
+
+
 def transpose_kwargs(draw, xs):
     return {"axes": tuple(draw(st.permutations(list(range(xs[0].ndim)))))}
 
@@ -1318,6 +1348,8 @@ CASES = [
     # -- shape and joining (issue 14) --
     Case("clip_tensor_bounds", ad.clip, np.clip, clip_bounds_inputs, clip_bounds_kwargs),
     Case("ravel", ad.ravel, np.ravel, unary(), order_kwargs),
+    Case("flatten", ad.flatten, _flatten_ref, unary(), flatten_kwargs),
+    Case("unflatten", ad.unflatten, _unflatten_ref, unary(min_dims=1), unflatten_kwargs),
     Case("vstack", _stacker(ad.vstack), _stacker(np.vstack), stacking_inputs("vstack")),
     Case("hstack", _stacker(ad.hstack), _stacker(np.hstack), stacking_inputs("hstack")),
     Case("dstack", _stacker(ad.dstack), _stacker(np.dstack), stacking_inputs("dstack")),
