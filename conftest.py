@@ -1,6 +1,7 @@
 """pytest, for the whole checkout: autodiff.scipy (the optional extra 'scipy') is collected
 for its doctests only where SciPy is installed, nn.onnx and autodiff.viz's drawing of ONNX
-files (the extra 'export') only where onnx and ONNX Runtime are."""
+files (the extra 'export') only where onnx and ONNX Runtime are, the tests' PyTorch twins of
+our models only where PyTorch is."""
 
 import importlib.util
 
@@ -15,3 +16,5 @@ def _installed(name: str) -> bool:
 collect_ignore = [] if _installed("scipy") else ["autodiff/scipy"]
 if not (_installed("onnx") and _installed("onnxruntime")):
     collect_ignore += ["nn/onnx", "autodiff/viz/onnx_graph.py"]
+if not _installed("torch"):  # PyTorch twins of our models, for the weight round trips (bench extra)
+    collect_ignore += ["tests/nn/vision/torch_twins.py"]
