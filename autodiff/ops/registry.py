@@ -156,9 +156,10 @@ def explain_pytorch_keywords(fn: F, name: str | None = None) -> F:
     """
     if not inspect.isfunction(fn) or hasattr(fn, "pytorch_keywords"):  # a property, or done
         return fn
-    params = inspect.signature(fn).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    code = fn.__code__  # (not inspect.signature: this runs for every op, at import)
+    if code.co_flags & inspect.CO_VARKEYWORDS:
         return fn
+    params = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
     spelled = {t: n for t, n in PYTORCH_KEYWORDS.items() if n in params and t not in params}
     if not spelled:
         return fn
