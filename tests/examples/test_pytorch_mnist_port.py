@@ -111,11 +111,6 @@ def test_the_port_runs_a_batch_with_the_library_as_it_is(load_example, capsys):
 
 @pytest.mark.slow
 def test_the_port_trains_two_epochs_on_mnist_5k(monkeypatch, capsys):
-    import nn
-
-    if not hasattr(nn.optim, "Adadelta"):
-        pytest.skip("nn.optim.Adadelta, which the port uses, is not in this branch yet "
-                    "(issue 17, the optimizers' part)")
     monkeypatch.setattr(sys, "argv", [str(PORT), "--epochs", "2", "--test-batch-size", "250",
                                       "--log-interval", "1000"])
     runpy.run_path(str(PORT), run_name="__main__")
