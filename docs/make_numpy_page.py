@@ -296,7 +296,7 @@ def numpy_names(f: Any) -> list[str]:
 def methods(op: registry.Op) -> list[str]:
     """The Tensor methods and operators of an op, as a user writes them."""
     names = [*op.methods, *sorted(n for n, fn in registry.METHODS.items()
-                                  if fn is op.fn and n not in op.methods)]
+                                  if getattr(fn, "op", fn) is op.fn and n not in op.methods)]
     shown = []
     for name in names:
         if name.startswith("__"):

@@ -13,7 +13,10 @@ registered ops (differentiable where its op is; no backward of its own):
 - `numel()`, `dim()`, `ndimension()`: `size`, `ndim`;
 - `eq`, `ne`, `lt`, `le`, `gt`, `ge`: `==`, `!=`, `<`, `<=`, `>`, `>=`;
 - `masked_fill(mask, value)`: `where(mask, value, self)`; `clamp(min, max)`: `clip`;
-- `add`, `sub`, `mul`, `div`, `pow`, `matmul`: the ops of those names.
+- `add`, `sub` (with `alpha=`), `mul`, `div`, `pow`, `matmul`: the ops of those names;
+- `index_select`, `gather`, `narrow`: `take`, `take_along_axis`, a slice; `chunk`: `split`;
+  `repeat_interleave`: NumPy's `repeat`;
+- `new_zeros`, `new_ones`, `new_empty`, `new_full`, `new_tensor`: self's dtype, not its graph.
 
 `flatten(start_dim, end_dim)`, `unflatten`, `tile` and `clone` are the methods of their ops
 (ops/shape.py). Where ndarray has the name (`flatten` given an order, `repeat`, `squeeze`,
@@ -39,12 +42,12 @@ import numpy as np
 
 from autodiff.dtypes import constant_like
 from autodiff.ops.arith import add, compare, div, mul, pow, sub
-from autodiff.ops.axes import normalize_axes
+from autodiff.ops.axes import normalize_axes, normalize_axis
 from autodiff.ops.elementwise import clip
-from autodiff.ops.indexing import where
+from autodiff.ops.indexing import take, take_along_axis, where
 from autodiff.ops.linalg import matmul
 from autodiff.ops.registry import register_method
-from autodiff.ops.shape import astype, broadcast_to, expand_dims, reshape, transpose
+from autodiff.ops.shape import astype, broadcast_to, expand_dims, repeat, reshape, split, transpose
 from autodiff.tensor import Tensor
 
 __all__: list[str] = []  # methods only: t.view(...), never ad.view
@@ -366,6 +369,147 @@ def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     return clip(self, min=min, max=max)
 
 
+# -- selecting, splitting, new tensors ------------------------------------------------------
+
+
+def index_select(self: Tensor, axis: int, index: Any) -> Tensor:
+    """The entries at the 1-D integer `index` along `axis`, as PyTorch's index_select: `take`.
+
+    >>> import autodiff as ad
+    >>> ad.arange(6.0).view(2, 3).index_select(1, ad.tensor(np.array([2, 0])))
+    tensor([[2., 0.],
+            [5., 3.]])
+    """
+    idx = np.asarray(getattr(index, "data", index))
+    if idx.ndim > 1 or (idx.size and idx.dtype.kind not in "iu"):
+        raise IndexError(f"index_select: index must be a 0-d or 1-D integer tensor, got shape "
+                         f"{idx.shape} and dtype {idx.dtype}")
+    return take(self, idx.reshape(-1).astype(np.intp), axis=axis)
+
+
+def gather(self: Tensor, axis: int, index: Any) -> Tensor:
+    """out[i][j] = self[index[i][j]][j] along `axis` (for axis 0), as PyTorch's gather: `index`
+    has self's number of dimensions and no axis longer than self's outside `axis` (the rest of
+    self is ignored); `take_along_axis` of the matching corner.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> x.gather(1, ad.tensor(np.array([[0, 0], [1, 0]])))
+    tensor([[1., 1.],
+            [4., 3.]])
+    """
+    idx = np.asarray(getattr(index, "data", index))
+    axis = normalize_axis("gather", axis, self.ndim) if self.ndim else 0
+    if idx.ndim != self.ndim or (idx.size and idx.dtype.kind not in "iu") or any(
+            i > s for d, (i, s) in enumerate(zip(idx.shape, self.shape)) if d != axis):
+        raise RuntimeError(f"gather: index of shape {idx.shape} and dtype {idx.dtype} must be "
+                           f"an integer tensor with {self.ndim} dimensions and no axis longer "
+                           f"than self's {self.shape} except axis {axis}")
+    corner = tuple(slice(None) if d == axis else slice(0, n) for d, n in enumerate(idx.shape))
+    return take_along_axis(self[corner], idx.astype(np.intp), axis=axis)
+
+
+def repeat_interleave(self: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
+    """Each element `repeats` times along `axis` (of the flattened tensor when None), as
+    PyTorch's repeat_interleave: NumPy's `repeat`, under PyTorch's name.
+
+    >>> import autodiff as ad
+    >>> ad.tensor([1.0, 2.0]).repeat_interleave(2)
+    tensor([1., 1., 2., 2.])
+    """
+    counts = np.asarray(getattr(repeats, "data", repeats))
+    return repeat(self, counts.tolist() if counts.ndim else int(counts), axis=axis)
+
+
+def chunk(self: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
+    """At most `chunks` pieces along `axis`, each ceil(n / chunks) long but the last, as
+    PyTorch's chunk (which may return fewer pieces than asked: 6 in 4 gives 3 of 2).
+
+    >>> import autodiff as ad
+    >>> [c.shape for c in ad.zeros((6, 2)).chunk(4)]
+    [(2, 2), (2, 2), (2, 2)]
+    """
+    chunks = operator.index(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be greater than 0, got {chunks}")
+    if self.ndim == 0:
+        raise RuntimeError("chunk: expects at least a 1-dimensional tensor")
+    axis = normalize_axis("chunk", axis, self.ndim)
+    n = self.shape[axis]
+    step = -(-n // chunks) if n else 1
+    return tuple(split(self, list(range(step, n, step)), axis=axis)) if n else (self,)
+
+
+def narrow(self: Tensor, axis: int, start: int, length: int) -> Tensor:
+    """`length` entries from `start` along `axis` (a view), as PyTorch's narrow.
+
+    >>> import autodiff as ad
+    >>> ad.arange(5.0).narrow(0, 1, 3)
+    tensor([1., 2., 3.])
+    """
+    ax = normalize_axis("narrow", axis, self.ndim)
+    n = self.shape[ax]
+    start = operator.index(start) + (n if operator.index(start) < 0 else 0)
+    if not 0 <= start <= n or not 0 <= operator.index(length) <= n - start:
+        raise IndexError(f"narrow: start {start} and length {length} do not fit axis {axis} "
+                         f"of length {n}")
+    return self[(slice(None),) * ax + (slice(start, start + length),)]
+
+
+def _new(name: str, fill: Callable[[tuple[int, ...], np.dtype], np.ndarray]
+         ) -> Callable[..., Tensor]:
+    def new(self: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        data = fill(_sizes(size), np.dtype(dtype) if dtype is not None else self.dtype)
+        return Tensor(data, requires_grad=requires_grad)
+
+    new.__name__ = new.__qualname__ = name
+    new.__doc__ = (f"A new tensor of the given size with self's dtype (or `dtype`), not in "
+                   f"self's graph, as PyTorch's {name}.\n\n    >>> import autodiff as ad\n"
+                   f"    >>> ad.ones(2, dtype='float32').{name}(2, 3).dtype\n"
+                   f"    dtype('float32')\n    ")
+    return new
+
+
+def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A new tensor of `size` filled with `fill_value`, self's dtype (or `dtype`), as
+    PyTorch's new_full.
+
+    >>> import autodiff as ad
+    >>> ad.zeros(1, dtype="int64").new_full((2,), 7)
+    tensor([7, 7])
+    """
+    dt = np.dtype(dtype) if dtype is not None else self.dtype
+    return Tensor(np.full(_sizes((size,)), fill_value, dtype=dt), requires_grad=requires_grad)
+
+
+def new_tensor(self: Tensor, data: Any, *, dtype: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    """`data` copied into a new tensor with self's dtype (or `dtype`), as PyTorch's new_tensor.
+
+    >>> import autodiff as ad
+    >>> ad.zeros(1, dtype="float32").new_tensor([1, 2]).dtype
+    dtype('float32')
+    """
+    dt = np.dtype(dtype) if dtype is not None else self.dtype
+    return Tensor(np.array(getattr(data, "data", data), dtype=dt), requires_grad=requires_grad)
+
+
+def _with_alpha(name: str, op: Callable[[Any, Any], Tensor]) -> Callable[..., Tensor]:
+    def method(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
+        if alpha != 1:
+            other = mul(other, alpha)
+        return op(self, other)
+
+    method.__name__ = method.__qualname__ = name
+    method.op = op  # type: ignore[attr-defined]  # docs/make_numpy_page.py lists it under the op
+    method.__doc__ = (f"self {'+' if name == 'add' else '-'} alpha * other, as PyTorch's "
+                      f"{name}.\n\n    >>> import autodiff as ad\n"
+                      f"    >>> ad.tensor([1.0]).{name}(ad.tensor([2.0]), alpha=3)\n"
+                      f"    tensor([{7.0 if name == 'add' else -5.0}])\n    ")
+    return method
+
+
 METHODS: dict[str, Callable[..., Any]] = {
     "view": view, "view_as": view_as, "reshape_as": reshape_as, "permute": permute,
     "unsqueeze": unsqueeze, "expand": expand, "expand_as": expand_as,
@@ -374,9 +518,21 @@ METHODS: dict[str, Callable[..., Any]] = {
     "numel": numel, "dim": dim, "ndimension": dim,
     **{name: _comparison(name, ufunc) for name, ufunc in COMPARISONS.items()},
     "masked_fill": masked_fill, "clamp": clamp,
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "matmul": matmul,
+    "add": _with_alpha("add", add), "sub": _with_alpha("sub", sub), "mul": mul, "div": div,
+    "pow": pow, "matmul": matmul,
+    "index_select": index_select, "gather": gather, "repeat_interleave": repeat_interleave,
+    "chunk": chunk, "narrow": narrow, "new_full": new_full, "new_tensor": new_tensor,
+    "new_zeros": _new("new_zeros", np.zeros), "new_ones": _new("new_ones", np.ones),
+    "new_empty": _new("new_empty", np.zeros),
 }
 for _name, _fn in METHODS.items():
     register_method(_name, _fn)
-register_method("device", property(lambda self: "cpu", doc="Where the data is: 'cpu'."))  # type: ignore[arg-type]
+
+
+def _device(self: Tensor) -> str:
+    """Where the data is: 'cpu'."""
+    return "cpu"
+
+
+register_method("device", property(_device))  # type: ignore[arg-type]
 

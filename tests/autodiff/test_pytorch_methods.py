@@ -97,6 +97,34 @@ CASES = {
     "argmin": (lambda x: x.argmin(0), lambda t: t.argmin(0), (3, 4)),
     "sum of eq": (lambda x: x.argmax(1).eq(ad.tensor(np.array([0, 1, 2]))).sum(),
                   lambda t: t.argmax(1).eq(t.new_tensor([0, 1, 2]).long()).sum(), (3, 4)),
+    "add alpha": (lambda x: x.add(x[0], alpha=2.5), lambda t: t.add(t[0], alpha=2.5), (3, 4)),
+    "sub alpha": (lambda x: x.sub(x.T.T[::-1], alpha=-3),
+                  lambda t: t.sub(t.flip(0), alpha=-3), (3, 4)),
+    "index_select": (lambda x: x.index_select(1, np.array([2, 0, 2])),
+                     lambda t: t.index_select(1, t.new_tensor([2, 0, 2]).long()), (3, 4)),
+    "index_select 0-d index": (lambda x: x.index_select(0, ad.tensor(np.array(1))),
+                               lambda t: t.index_select(0, t.new_tensor(1).long()), (3, 4)),
+    "gather": (lambda x: x.gather(1, np.array([[0, 3], [1, 1]])),
+               lambda t: t.gather(1, t.new_tensor([[0, 3], [1, 1]]).long()), (3, 4)),
+    "gather axis 0": (lambda x: x.gather(0, np.array([[2, 0, 1, 1]])),
+                      lambda t: t.gather(0, t.new_tensor([[2, 0, 1, 1]]).long()), (3, 4)),
+    "repeat_interleave": (lambda x: x.repeat_interleave(2, 0),
+                          lambda t: t.repeat_interleave(2, 0), (3, 2)),
+    "repeat_interleave flat": (lambda x: x.repeat_interleave(3),
+                               lambda t: t.repeat_interleave(3), (2, 2)),
+    "repeat_interleave counts": (lambda x: x.repeat_interleave(np.array([1, 0, 2]), 0),
+                                 lambda t: t.repeat_interleave(t.new_tensor([1, 0, 2]).long(), 0),
+                                 (3, 2)),
+    "chunk": (lambda x: x.chunk(3, 1)[1], lambda t: t.chunk(3, 1)[1], (3, 7)),
+    "chunk last": (lambda x: x.chunk(3, 1)[-1], lambda t: t.chunk(3, 1)[-1], (3, 7)),
+    "chunk fewer": (lambda x: x.chunk(4)[-1], lambda t: t.chunk(4)[-1], (6,)),
+    "narrow": (lambda x: x.narrow(1, 1, 2), lambda t: t.narrow(1, 1, 2), (3, 4)),
+    "narrow negative start": (lambda x: x.narrow(0, -2, 2), lambda t: t.narrow(0, -2, 2), (3, 4)),
+    "new_zeros": (lambda x: x.new_zeros(2, 3), lambda t: t.new_zeros(2, 3), (3,)),
+    "new_ones": (lambda x: x.float().new_ones((2,)), lambda t: t.float().new_ones((2,)), (3,)),
+    "new_empty": (lambda x: x.new_empty(2).zero_(), lambda t: t.new_empty(2).zero_(), (3,)),
+    "new_full": (lambda x: x.new_full((2, 1), 7), lambda t: t.new_full((2, 1), 7), (3,)),
+    "new_tensor": (lambda x: x.new_tensor([1, 2]), lambda t: t.new_tensor([1, 2]), (3,)),
 }
 
 
@@ -201,6 +229,12 @@ DIFFERENTIABLE = {  # name: (the method applied to a float64 leaf, input shape)
     "div": (lambda x: x.div(x * x + 1), (3,)),
     "pow": (lambda x: (x * x + 1).pow(1.5), (3,)),
     "matmul": (lambda x: x.matmul(x.T), (2, 3)),
+    "add alpha": (lambda x: x.add(x * x, alpha=-2), (3,)),
+    "index_select": (lambda x: x.index_select(0, np.array([1, 1, 0])), (2, 3)),
+    "gather": (lambda x: x.gather(1, np.array([[2, 2], [0, 1]])), (2, 3)),
+    "repeat_interleave": (lambda x: x.repeat_interleave(np.array([2, 0, 1]), 1), (2, 3)),
+    "chunk": (lambda x: x.chunk(2, 1)[0] * x.chunk(2, 1)[1][:, :1], (2, 3)),
+    "narrow": (lambda x: x.narrow(0, 1, 1), (2, 3)),
 }
 
 
@@ -231,6 +265,28 @@ def test_shapes_and_values_in_closed_form():
             ad.Tensor.lt, ad.Tensor.le, ad.Tensor.gt, ad.Tensor.ge)] == [
         [False, True], [True, False], [True, False], [True, True], [False, False], [False, True]]
     assert ad.tensor([1.0, 2.0]).eq(ad.tensor([1.0, 3.0])).dtype == np.bool_
+
+
+def test_selecting_splitting_and_new_tensors_in_closed_form():
+    x = ad.arange(12.0).reshape(3, 4)
+    assert x.index_select(1, np.array([3, 0])).tolist() == [[3.0, 0.0], [7.0, 4.0],
+                                                            [11.0, 8.0]]
+    assert x.gather(0, np.array([[2, 1]])).tolist() == [[8.0, 5.0]]
+    assert [c.shape for c in ad.zeros(6).chunk(4)] == [(2,), (2,), (2,)]  # PyTorch's 3, not 4
+    assert [c.shape for c in ad.zeros((2, 5)).chunk(2, 1)] == [(2, 3), (2, 2)]
+    assert [c.shape for c in ad.zeros(0).chunk(3)] == [(0,)]
+    assert ad.tensor([1.0, 2.0]).repeat_interleave(np.array([0, 3])).tolist() == [2.0] * 3
+    assert x.narrow(0, -1, 1).tolist() == [[8.0, 9.0, 10.0, 11.0]]
+    x.narrow(1, 0, 1).data[0, 0] = 100.0  # a view, as PyTorch's
+    assert x[0, 0].item() == 100.0
+    y = ad.ones(2, dtype="float32", requires_grad=True)
+    for new in (y.new_zeros(2, 3), y.new_ones((2, 3)), y.new_empty(2, 3), y.new_full((2, 3), 4),
+                y.new_tensor(np.ones((2, 3), int))):
+        assert new.shape == (2, 3) and new.dtype == np.float32 and not new.requires_grad
+    assert y.new_zeros(1, dtype="int64", requires_grad=False).dtype == np.int64
+    assert y.new_full((1,), 2.5, requires_grad=True).requires_grad
+    assert ad.tensor([1.0]).add(ad.tensor([2.0]), alpha=3).tolist() == [7.0]
+    assert ad.tensor([1.0]).sub(2.0, alpha=0.5).tolist() == [0.0]
 
 
 def test_dtypes_and_what_is_returned_itself():
@@ -318,6 +374,22 @@ def test_view_writes_show_in_both():
     (lambda x: x.unflatten(dim=1, sizes=(3, 1)), TypeError, "unflatten: this library uses "
      "NumPy's axis="),
     (lambda x: x.tile(-1), ValueError, "tile: reps must be >= 0"),
+    (lambda x: x.index_select(0, np.zeros((1, 1), int)), IndexError, r"index_select: index must "
+     r"be a 0-d or 1-D integer tensor, got shape \(1, 1\)"),
+    (lambda x: x.index_select(0, np.zeros(1)), IndexError, "index_select: .* dtype float64"),
+    (lambda x: x.index_select(0, np.array([2])), IndexError, "2"),
+    (lambda x: x.gather(1, np.zeros(2, int)), RuntimeError, r"gather: index of shape \(2,\)"),
+    (lambda x: x.gather(1, np.zeros((3, 1), int)), RuntimeError, r"no axis longer than self's "
+     r"\(2, 3\) except axis 1"),
+    (lambda x: x.gather(1, np.zeros((2, 1))), RuntimeError, "dtype float64"),
+    (lambda x: x.gather(dim=1, index=np.zeros((2, 1), int)), TypeError, "gather: this library "
+     "uses NumPy's axis= \\(axis=1\\)"),
+    (lambda x: x.chunk(0), RuntimeError, "chunk: chunks must be greater than 0, got 0"),
+    (lambda x: ad.tensor(1.0).chunk(1), RuntimeError, "chunk: expects at least a 1-dimensional"),
+    (lambda x: x.chunk(2, 2), np.exceptions.AxisError, "chunk: axis 2 is out of bounds"),
+    (lambda x: x.narrow(1, 2, 2), IndexError, "narrow: start 2 and length 2 do not fit axis 1 "
+     "of length 3"),
+    (lambda x: x.narrow(0, 0, -1), IndexError, "narrow: start 0 and length -1"),
 ])
 def test_refused_calls_say_what_to_write(call, error, message):
     x = ad.ones((2, 3))
