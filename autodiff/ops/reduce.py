@@ -100,7 +100,9 @@ def _mask(op: str, where: Any, shape: tuple[int, ...]) -> Any:
 
 def _initial(op: str, initial: Any, dtype: np.dtype) -> Any:
     """NumPy's initial= (a number, None when not given), in the result's dtype as NumPy casts
-    it. A tensor that requires grad is refused: the reduction gives it no gradient."""
+    it; an integer out of an integer dtype's range is refused (OverflowError), as NumPy's
+    Python-integer rule does, not wrapped around. A tensor that requires grad is refused: the
+    reduction gives it no gradient."""
     if initial is None:
         return None
     if isinstance(initial, Tensor):
@@ -111,6 +113,11 @@ def _initial(op: str, initial: Any, dtype: np.dtype) -> Any:
     v = np.asarray(initial)
     if v.ndim or v.dtype.kind not in "fiub":
         raise ValueError(f"{op}: initial= must be a real number, got {initial!r}")
+    if v.dtype.kind in "iu" and dtype.kind in "iu":  # NumPy refuses what would wrap around
+        info = np.iinfo(dtype)
+        if not info.min <= int(v) <= info.max:
+            raise OverflowError(f"{op}: initial={int(v)} is out of range for the result's "
+                                f"dtype {dtype} [{info.min}, {info.max}]")
     return v.astype(dtype)
 
 
@@ -642,7 +649,8 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     RuntimeWarning "Degrees of freedom <= 0 for slice".
 
     The values are first shifted by one of them (a constant: the variance does not change), so
-    that equal values give exactly 0 whatever the rounding of their mean.
+    that equal values give exactly 0 whatever the rounding of their mean. Integer and boolean
+    tensors are converted to the default floating dtype first, as mean's result.
 
     >>> import autodiff as ad
     >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
@@ -651,6 +659,8 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     tensor(0.)
     """
     x = as_tensor(x)
+    if x.dtype.kind != "f":  # integers and booleans: shifted in uint8 they would wrap around
+        x = astype(x, _float_dtype(x))
     axes = _axes("var", axis, x.ndim)
     n = _count(x, axes)
     if n <= ddof:
