@@ -98,7 +98,10 @@ def root_of(text: str | bytes, path: str) -> Any:
     """The encoded structure a manifest's text holds, or a ValueError naming `path` and what is
     wrong: not JSON, not ours, another version."""
     try:
-        manifest = json.loads(text)
+        manifest = json.loads(text, object_pairs_hook=_once_each)
+    except _Repeated as e:
+        raise ValueError(f"load: {path}: the manifest names the key {e.args[0]!r} twice "
+                         "(crafted or edited?)") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"load: {path}: the manifest is corrupt ({e})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -130,11 +133,27 @@ def decode(node: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:
     if kind == "__dict__" and isinstance(body, dict):
         return {k: decode(v, arrays, path) for k, v in body.items()}
     if kind == "__items__" and isinstance(body, list) and all(_is_item(i) for i in body):
+        keys = [k for k, _ in body]
+        if len(set(keys)) < len(keys):
+            twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+            raise ValueError(f"load: {path}: the manifest names the key {twice!r} twice "
+                             "(crafted or edited?)")
         return {k: decode(v, arrays, path) for k, v in body}
     if kind in ("__list__", "__tuple__") and isinstance(body, list):
         items = [decode(v, arrays, path) for v in body]
         return items if kind == "__list__" else tuple(items)
     raise ValueError(f"load: {path}: the manifest holds an unknown entry {_short(node)}")
+
+
+class _Repeated(Exception):
+    """A JSON object of the manifest names a key twice (json.loads keeps the last silently)."""
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) < len(keys):
+        raise _Repeated(next(k for i, k in enumerate(keys) if k in keys[:i]))
+    return dict(pairs)
 
 
 def _is_item(item: Any) -> bool:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import math
 import os
 import secrets
 import stat
@@ -243,7 +244,8 @@ def _load_npz(path: str) -> Any:
             if MANIFEST not in z.files:
                 raise ValueError(f"load: {path} is not an autodiff-nn checkpoint (no manifest)")
             root = root_of(bytes(z[MANIFEST]), path)
-            return decode(root, {k: z[k] for k in z.files if k != MANIFEST}, path)
+            return decode(root, {k: _entry(z, k, path) for k in z.files if k != MANIFEST},
+                          path)
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         if isinstance(e, FileNotFoundError):
             raise
@@ -253,3 +255,31 @@ def _load_npz(path: str) -> Any:
         if str(e).startswith("load:"):
             raise
         raise ValueError(f"load: {path} was refused: {e}") from None
+
+
+def _entry(z: Any, key: str, path: str) -> np.ndarray:
+    """The array of the .npz entry `key`, its header checked before anything is allocated: a
+    NumPy array of a kind `save` writes (numbers, booleans), holding the bytes its shape needs
+    (a crafted header can ask for terabytes in a few bytes)."""
+    names = z.zip.namelist()
+    member = key + ".npy" if key + ".npy" in names else key
+    with z.zip.open(member) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+        except ValueError:  # not the .npy magic string, or shorter
+            version = None
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise ValueError(f"load: {path} was refused: entry {key!r} is not a NumPy array "
+                             "that nn.save writes")
+        shape, _, dtype = read_header(f)
+        if dtype.kind not in "biufc":
+            raise ValueError(f"load: {path} was refused: entry {key!r} holds {dtype} arrays, "
+                             "which nn.save never writes")
+        need, have = math.prod(shape) * dtype.itemsize, z.zip.getinfo(member).file_size - f.tell()
+        if need > have:
+            raise ValueError(f"load: {path} was refused: entry {key!r} announces shape {shape} "
+                             f"of {dtype} ({need} bytes) but holds {have} bytes (crafted or "
+                             "truncated)")
+    return z[key]
