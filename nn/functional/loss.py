@@ -316,6 +316,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     0.8838
     """
     logits = as_tensor(input)
+    if logits.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: logits must be floating point, got dtype {logits.dtype} "
+                        "(class labels go in target; convert the logits first: "
+                        "logits.astype('float32'))")
     if logits.ndim == 1:
         return _unbatched("cross_entropy", logits, target, reduction, lambda x, t, r:
                           cross_entropy(x, t, weight, ignore_index=ignore_index, reduction=r,
