@@ -17,7 +17,7 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.normalization import BatchNormTrain, batch_norm
+from nn.functional.normalization import batch_norm
 
 
 def _affine(op: str, y: Tensor, c: int, weight: Tensor | None, bias: Tensor | None) -> Tensor:
@@ -94,8 +94,11 @@ def instance_norm(x: Any, running_mean: Tensor | None = None,
     if cells <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                          f"normalizing with the input's statistics, got input shape {x.shape}")
-    y, mean, var = BatchNormTrain.apply(x.reshape(1, n * c, cells), None, None, axes=(0, 2),
-                                        eps=eps)
+    axes = tuple(range(2, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    y = xc / ad.sqrt(var + eps)
     if running_mean is not None and running_var is not None:
         batch_mean = mean.data.reshape(n, c).mean(axis=0)
         unbiased = var.data.reshape(n, c).mean(axis=0) * (cells / (cells - 1))
@@ -103,4 +106,4 @@ def instance_norm(x: Any, running_mean: Tensor | None = None,
         running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
         ad.increment_version(running_mean)
         ad.increment_version(running_var)
-    return _affine("instance_norm", y.reshape(x.shape), c, weight, bias)
+    return _affine("instance_norm", y, c, weight, bias)
