@@ -88,9 +88,12 @@ def _first_max_last_nan(region: np.ndarray) -> np.ndarray:
 
 def _output_size(op: str, output_size: Any, sizes: tuple[int, ...]) -> tuple[int, ...]:
     """An int or one entry per axis (None keeps the input's size), checked positive."""
+    asked = output_size
     if output_size is None or isinstance(output_size, int | np.integer):
         output_size = (output_size,) * len(sizes)
     try:
+        if isinstance(output_size, str):
+            raise TypeError
         given = tuple(output_size)
     except TypeError:
         raise TypeError(f"{op}: output_size must be an int or a tuple of {len(sizes)}, got "
@@ -100,7 +103,7 @@ def _output_size(op: str, output_size: Any, sizes: tuple[int, ...]) -> tuple[int
                          f"{output_size!r}")
     out = tuple(n if o is None else int(o) for o, n in zip(given, sizes))
     if min(out) <= 0:
-        raise ValueError(f"{op}: output size must be positive, got {output_size!r}")
+        raise ValueError(f"{op}: output size must be positive, got {asked!r}")
     return out
 
 

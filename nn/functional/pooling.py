@@ -38,7 +38,7 @@ class _Indices:
         kh, kw = self.kernel
         ho, wo = self.arg.shape[2:]
         win = _windows(_pad(x, self.pads), kh, kw,
-                       (self.stride, self.pads, (1, 1), 1), ho, wo)
+                       (self.stride, self.pads, self.dilation, 1), ho, wo)
         win = win.reshape(*win.shape[:4], kh * kw)
         return np.take_along_axis(win, self.arg[..., None], axis=-1)[..., 0]
 
