@@ -79,8 +79,7 @@ def test_padding_modes_match_pytorch_with_its_state_dict(mode, padding, k, d):
         theirs = theirs_cls(4, 6, k, padding=padding, dilation=d, groups=2,
                             padding_mode=mode).double()
         ours = ours_cls(4, 6, k, padding=padding, dilation=d, groups=2, padding_mode=mode)
-        ours.load_state_dict({n: v.detach().numpy() for n, v in theirs.state_dict().items()})
-        ours.double()
+        ours.double().load_state_dict({n: v.numpy() for n, v in theirs.state_dict().items()})
         assert repr(ours) == repr(theirs)
         _grads_match(ours, theirs, inp, torch,
                      [(ours.weight, theirs.weight), (ours.bias, theirs.bias)])
