@@ -15,6 +15,7 @@ import autodiff as ad
 from autodiff import Tensor
 from nn import init
 from nn.functional.conv import _pair, conv2d, conv_transpose2d
+from nn.functional.padding import pad
 from nn.module import Module, Parameter
 
 
@@ -35,15 +36,30 @@ class _ConvBase(Module):
             s += f", output_padding={output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
-        return s + (", bias=False" if self.bias is None else "")
+        s += ", bias=False" if self.bias is None else ""
+        mode = getattr(self, "padding_mode", "zeros")
+        return s + (f", padding_mode={mode}" if mode != "zeros" else "")
+
+    def _pad_input(self, x: Tensor) -> tuple[Tensor, Any]:
+        """x padded by `padding_mode` (F.pad's widths, last axis first) and the padding left
+        for the convolution: 0 then; x as it is and `padding` for 'zeros'."""
+        mode = getattr(self, "padding_mode", "zeros")
+        if mode == "zeros":
+            return x, self.padding
+        widths = padding_widths(self.padding, self.kernel_size, self.dilation)
+        try:
+            return pad(x, widths, mode=mode), 0
+        except ValueError as e:
+            raise ValueError(f"{type(self).__name__}(padding_mode={mode!r}): {e}") from None
 
     def _init(self, weight_shape: tuple[int, ...], fan_in: int, bias: bool) -> None:
         self.weight = Parameter(ad.zeros(*weight_shape))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            self.bias = Parameter(ad.zeros(weight_shape[0] if isinstance(self, Conv2d)
-                                           else weight_shape[1] * self.groups))
+            transposed = isinstance(self, ConvTranspose2d)
+            self.bias = Parameter(ad.zeros(weight_shape[1] * self.groups if transposed
+                                           else weight_shape[0]))
             init.uniform_(self.bias, -bound, bound)
         else:
             self.register_parameter("bias", None)
@@ -51,22 +67,64 @@ class _ConvBase(Module):
 
 class Conv2d(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True
-                 ) -> None:
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros") -> None:
         super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
-                             f"and out_channels={out_channels}")
+        check_layer_args("Conv2d", in_channels, out_channels, groups, padding, stride,
+                         padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.padding_mode = padding_mode
         kh, kw = self.kernel_size
         self._init((out_channels, in_channels // groups, kh, kw),
                    (in_channels // groups) * kh * kw, bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        x, padding = self._pad_input(x)
+        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                       self.groups)
+
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def check_layer_args(layer: str, in_channels: int, out_channels: int, groups: int,
+                     padding: Any, stride: Any, padding_mode: str) -> None:
+    """PyTorch's checks when a convolution layer is made (the function checks the rest)."""
+    if not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{layer}: groups={groups} must divide in_channels={in_channels} "
+                         f"and out_channels={out_channels}")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: invalid padding string {padding!r}, should be 'same' "
+                             "or 'valid'")
+        strides = (stride,) if isinstance(stride, int) else tuple(stride)
+        if padding == "same" and any(s != 1 for s in strides):
+            raise ValueError(f"{layer}: padding='same' is not supported for strided "
+                             f"convolutions (stride={stride!r})")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"{layer}: padding_mode must be one of {PADDING_MODES}, but got "
+                         f"padding_mode={padding_mode!r}")
+
+
+def padding_widths(padding: Any, kernel_size: tuple[int, ...], dilation: Any) -> list[int]:
+    """F.pad's widths (last axis first, (before, after) each) for a convolution's padding:
+    p on both sides, none for 'valid', and for 'same' d (k - 1) split with the odd one
+    after (PyTorch's _reversed_padding_repeated_twice)."""
+    n = len(kernel_size)
+    dil = (dilation,) * n if isinstance(dilation, int) else tuple(dilation)
+    if padding == "valid":
+        pairs = [(0, 0)] * n
+    elif padding == "same":
+        pairs = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                 for d, k in zip(dil, kernel_size)]
+    else:
+        pads = (padding,) * n if isinstance(padding, int) else tuple(padding)
+        pairs = [(p, p) for p in pads]
+    return [w for pair in pairs[::-1] for w in pair]
 
 
 class ConvTranspose2d(_ConvBase):

@@ -54,3 +54,18 @@ __all__ = [
     "cosine_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
     "smooth_l1_loss",
 ]
+
+# isort: split
+from nn.functional.adaptive_pool import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
+from nn.functional.conv_1d import conv1d
+from nn.functional.group_instance_norm import group_norm, instance_norm
+from nn.functional.pooling1d import avg_pool1d, max_pool1d
+
+__all__ += [
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d",
+    "conv1d", "group_norm", "instance_norm", "max_pool1d",
+]

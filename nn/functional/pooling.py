@@ -21,32 +21,36 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.conv import _out_size, _pad, _pair, _windows, conv2d
+from nn.functional.conv import Conv2d, _out_size, _pad, _pair, _windows
 
 
 class _Indices:
     """Where each window's maximum sits: a flat offset into the window, per output cell."""
 
     def __init__(self, arg: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-                 pads: tuple[int, int, int, int], in_shape: tuple[int, ...]) -> None:
+                 pads: tuple[int, int, int, int], in_shape: tuple[int, ...],
+                 dilation: tuple[int, int] = (1, 1)) -> None:
         self.arg, self.kernel, self.stride, self.pads, self.in_shape = (arg, kernel, stride,
                                                                         pads, in_shape)
+        self.dilation = dilation
 
     def gather(self, x: np.ndarray) -> np.ndarray:
         kh, kw = self.kernel
         ho, wo = self.arg.shape[2:]
         win = _windows(_pad(x, self.pads), kh, kw,
-                       (self.stride, self.pads, (1, 1), 1), ho, wo)
+                       (self.stride, self.pads, self.dilation, 1), ho, wo)
         win = win.reshape(*win.shape[:4], kh * kw)
         return np.take_along_axis(win, self.arg[..., None], axis=-1)[..., 0]
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
         kh, kw = self.kernel
         sh, sw = self.stride
+        dh, dw = self.dilation
         pt, pb, pl, pr = self.pads
         n, c, h, w = self.in_shape
         ho, wo = self.arg.shape[2:]
-        if (sh, sw) == (kh, kw) and (ho * kh, wo * kw) == (h, w) and not any(self.pads):
+        if ((sh, sw) == (kh, kw) and (ho * kh, wo * kw) == (h, w) and not any(self.pads)
+                and (dh, dw) == (1, 1)):
             # The windows tile the input (LeNet's 2x2 pools): every input cell is in exactly
             # one window, so each offset's gradient is written straight into its cells (no
             # zeros, no adds): 407 -> 216 us on LeNet's first pool.
@@ -59,7 +63,8 @@ class _Indices:
         for i in range(kh):  # one strided add per kernel offset
             for j in range(kw):
                 hit = self.arg == i * kw + j
-                out[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += g * hit
+                out[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                    j * dw:j * dw + sw * (wo - 1) + 1:sw] += g * hit
         return out[:, :, pt:pt + h, pl:pl + w]
 
 
@@ -69,9 +74,9 @@ class MaxPool2d(ad.Function):
     name = "max_pool2d"
 
     @staticmethod
-    def forward(ctx, x, *, kernel, stride, pads):
-        best, arg = _window_max(x, kernel, stride, pads)
-        ctx.indices = _Indices(arg, kernel, stride, pads, x.shape)
+    def forward(ctx, x, *, kernel, stride, pads, dilation=(1, 1)):
+        best, arg = _window_max(x, kernel, stride, pads, dilation)
+        ctx.indices = _Indices(arg, kernel, stride, pads, x.shape, dilation)
         ctx.kernel_size, ctx.stride = kernel, stride
         return best
 
@@ -109,25 +114,60 @@ class PoolScatter(ad.Function):
         return PoolGather.apply(grad, indices=ctx.indices)
 
 
-def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any
-               ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+Pads = tuple[int, int, int, int]
+
+
+def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+               dilation: Any = 1, ceil_mode: bool = False
+               ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], Pads]:
+    """kernel, stride, dilation and the pads (top, bottom, left, right) of a 2-d pool."""
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
-    p = _pair(padding, "padding")
-    if min(k) <= 0 or min(s) <= 0:
-        raise ValueError(f"{op}: kernel_size and stride must be positive, got {k} and {s}")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2 or min(p) < 0:
+    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    (pt, pb), (pl, pr) = pool_pads(op, x.shape[2:], k, s, p, d, ceil_mode)
+    return k, s, d, (pt, pb, pl, pr)
+
+
+def pool_out_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size: floor((n + 2p - d(k-1) - 1) / s) + 1, or with ceil_mode
+    the ceiling, less one if that last window would start past the input and the left pad."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def pool_pads(op: str, sizes: tuple[int, ...], k: tuple[int, ...], s: tuple[int, ...],
+              p: tuple[int, ...], d: tuple[int, ...], ceil_mode: bool
+              ) -> tuple[tuple[int, int], ...]:
+    """Check a pool's arguments (PyTorch's rules) and return the (before, after) pad of each
+    axis: `p` before, and after it `p` or, where ceil_mode adds a last window that hangs off
+    the end, as many cells as that window needs (they count as absent: -inf for max, not in
+    the divisor of avg beyond the right pad)."""
+    if min(k) <= 0:
+        raise ValueError(f"{op}: kernel_size must be positive, got {k}")
+    if min(s) <= 0:
+        raise ValueError(f"{op}: stride must be positive, got {s}")
+    if min(d) <= 0:
+        raise ValueError(f"{op}: dilation must be positive, got {d}")
+    if min(p) < 0 or any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(f"{op}: padding {p} must be >= 0 and at most half the kernel {k}")
-    if x.shape[2] + 2 * p[0] < k[0] or x.shape[3] + 2 * p[1] < k[1]:
-        raise ValueError(f"{op}: kernel {k} is larger than the padded input "
-                         f"{(x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1])}")
-    return k, s, p
+    out = tuple(pool_out_size(*a, ceil_mode) for a in zip(sizes, k, s, p, d))
+    if min(out) < 1:
+        raise ValueError(f"{op}: kernel {k} (dilation {d}) is larger than the padded input "
+                         f"{tuple(n + 2 * pi for n, pi in zip(sizes, p))}")
+    return tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - pi - n))
+                 for n, ki, si, pi, di, o in zip(sizes, k, s, p, d, out))
 
 
-def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
-    """The maximum of each window; stride defaults to kernel_size; padding counts as -inf.
+def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+    """The maximum of each window; stride defaults to kernel_size; padding counts as -inf;
+    dilation spaces the window's cells; ceil_mode rounds the output size up (PyTorch's rule:
+    a last window hanging off the end is kept when it starts inside the input or the left
+    padding).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -138,20 +178,26 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
             [0., 1., 0., 1.],
             [0., 0., 0., 0.],
             [0., 1., 0., 1.]])
+    >>> F.max_pool2d(ad.arange(25.0).reshape(1, 1, 5, 5), 2, ceil_mode=True).shape
+    (1, 1, 3, 3)
+    >>> F.max_pool2d(ad.arange(25.0).reshape(1, 1, 5, 5), 2, dilation=2).tolist()
+    [[[[12.0, 14.0], [22.0, 24.0]]]]
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
-    k, s, p = _pool_args("max_pool2d", x, kernel_size, stride, padding)
-    return MaxPool2d.apply(x, kernel=k, stride=s, pads=(p[0], p[0], p[1], p[1]))
+    k, s, d, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation,
+                               ceil_mode)
+    return MaxPool2d.apply(x, kernel=k, stride=s, pads=pads, dilation=d)
 
 
 def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
-                pads: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+                pads: tuple[int, int, int, int], d: tuple[int, int] = (1, 1)
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and its flat offset in the window (the first one among ties;
     NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
     copy): 11 ms -> 4 ms against an argmax over copied windows on LeNet's (64, 6, 28, 28), then
     5.5 -> 0.7 ms with arithmetic in place of masked copies (np.copyto(where=) is slow here)."""
-    ho = _out_size(x.shape[2], k[0], s[0], 1, pads[0], pads[1])
-    wo = _out_size(x.shape[3], k[1], s[1], 1, pads[2], pads[3])
+    ho = _out_size(x.shape[2], k[0], s[0], d[0], pads[0], pads[1])
+    wo = _out_size(x.shape[3], k[1], s[1], d[1], pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = _pad(x, pads, fill)
     nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
@@ -162,6 +208,7 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
     hit = np.empty(best.shape, dtype=bool)
     for offset in range(1, k[0] * k[1]):
         i, j = divmod(offset, k[1])
+        i, j = i * d[0], j * d[1]
         v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
         np.greater(v, best, out=hit)  # strictly greater keeps the first maximum
         if nan:
@@ -173,25 +220,50 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               count_include_pad: bool = True) -> Tensor:
-    """The mean of each window (padding counted as zeros unless count_include_pad=False).
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window (padding counted as zeros unless count_include_pad=False);
+    ceil_mode as max_pool2d's. PyTorch's divisor: the window's cells inside the padded input
+    (a window hanging off the end with ceil_mode is divided by the cells it covers there),
+    only the input's cells with count_include_pad=False, or `divisor_override`.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.avg_pool2d(ad.arange(16.0).reshape(1, 1, 4, 4), 2)
     tensor([[[[ 2.5,  4.5],
               [10.5, 12.5]]]])
+    >>> F.avg_pool2d(ad.arange(3.0).reshape(1, 1, 1, 3), (1, 2), ceil_mode=True).tolist()
+    [[[[0.5, 2.0]]]]
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
-    k, s, p = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    k, s, _, pads = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (
+            not isinstance(divisor_override, int | np.integer) or divisor_override == 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a nonzero integer, got "
+                         f"{divisor_override!r}")
     c = x.shape[1]
     w = ad.tensor(np.full((c, 1, *k), 1.0 / (k[0] * k[1]), dtype=x.dtype))
-    out = conv2d(x, w, stride=s, padding=p, groups=c)
-    if not count_include_pad and (p[0] or p[1]):
-        ones = np.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
-        frac = conv2d(ad.tensor(ones), ad.tensor(w.data[:1]), stride=s, padding=p).data
-        out = out / frac
+    out = Conv2d.apply(x, w, params=(s, pads, (1, 1), c))
+    if divisor_override is not None:
+        divisor = np.full(out.shape[2:], float(divisor_override))
+    else:
+        divisor = np.outer(*(_window_counts(n, ki, si, pads[2 * a], o, count_include_pad)
+                             for a, (n, ki, si, o) in enumerate(zip(x.shape[2:], k, s,
+                                                                    out.shape[2:]))))
+    if (divisor != k[0] * k[1]).any():
+        out = out * ad.tensor((k[0] * k[1] / divisor).astype(x.dtype))
     return out
+
+
+def _window_counts(n: int, k: int, s: int, p: int, out: int, count_include_pad: bool
+                   ) -> np.ndarray:
+    """avg_pool's divisor along one axis (PyTorch's): each window's cells inside the padded
+    input [-p, n + p), or inside the input [0, n) only."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, n + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, n) - np.maximum(start, 0)
 
 
 def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:

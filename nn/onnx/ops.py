@@ -91,9 +91,11 @@ def _conv_transpose2d(g: Graph, call: Call) -> str:
 
 
 def _max_pool2d(g: Graph, call: Call) -> str:
+    """MaxPool; ceil_mode's extra cells at the bottom and right are pads there (-inf)."""
     pt, pb, pl, pr = call.kwargs["pads"]
     return g.node("MaxPool", [g.input(call, 0)], kernel_shape=list(call.kwargs["kernel"]),
-                  strides=list(call.kwargs["stride"]), pads=[pt, pl, pb, pr])
+                  strides=list(call.kwargs["stride"]), pads=[pt, pl, pb, pr],
+                  dilations=list(call.kwargs.get("dilation", (1, 1))))
 
 
 # -- shapes -----------------------------------------------------------------------------------
@@ -299,8 +301,17 @@ def _only(region: Any, op: str) -> Call | None:
     return calls[0] if len(calls) == 1 else None
 
 
+def _refuse_padding_mode(m: Any, region: Any) -> None:
+    if getattr(m, "padding_mode", "zeros") != "zeros":
+        place = f"module '{region.path}'" if region.path else "the model's own forward"
+        raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): "
+                                  f"padding_mode={m.padding_mode!r} is not exported (only "
+                                  "'zeros')")
+
+
 def _conv_layer(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """Conv with the bias as its third input (the engine adds it after the conv)."""
+    _refuse_padding_mode(m, region)
     call = _only(region, "conv2d")
     if call is None:
         return None
@@ -324,11 +335,16 @@ def _conv_transpose_layer(g: Graph, m: Any, x: str, region: Any) -> str | None:
 
 
 def _avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
-    """AveragePool (the engine runs a depthwise convolution with a constant kernel)."""
+    """AveragePool (the engine runs a depthwise convolution with a constant kernel); declined
+    for a divisor_override or ceil_mode's windows past the end (the convolution and the
+    product by the divisors then go one by one)."""
     call = _only(region, "conv2d")
-    if call is None:
+    if call is None or m.divisor_override is not None:
         return None
     a = conv_attrs(call)
+    pt, pl, pb, pr = a["pads"]
+    if (pt, pl) != (pb, pr):
+        return None
     return g.node("AveragePool", [x], kernel_shape=a["kernel_shape"], strides=a["strides"],
                   pads=a["pads"], count_include_pad=int(m.count_include_pad))
 
@@ -338,6 +354,24 @@ def _adaptive_avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
     averaging matrices (MatMul)."""
     size = m.output_size
     return g.node("GlobalAveragePool", [x]) if size in (1, (1, 1), [1, 1]) else None
+
+
+def _instance_norm(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """InstanceNormalization with the input's statistics; with the running ones (evaluation
+    with track_running_stats) the layer's ops go one by one."""
+    if m.running_mean is not None and not m.training:
+        return None
+    n, dtype = m.num_features, np.dtype(g.traced.input.dtype)
+    scale = g.const(m.weight, "scale") if m.weight is not None else g.const(
+        np.ones(n, dtype), "scale")
+    bias = g.const(m.bias, "bias") if m.bias is not None else g.const(np.zeros(n, dtype),
+                                                                      "bias")
+    return g.node("InstanceNormalization", [x, scale, bias], epsilon=float(m.eps))
+
+
+def _conv1d_layer(g: Graph, m: Any, x: str, region: Any) -> None:
+    """Its ops go one by one (a reshape to 2-d, Conv, a reshape back), 'zeros' padding only."""
+    _refuse_padding_mode(m, region)
 
 
 def _flatten(g: Graph, m: Any, x: str, region: Any) -> str | None:
@@ -380,6 +414,8 @@ LAYERS: dict[type, Layer] = {
     nn.Conv2d: _conv_layer, nn.ConvTranspose2d: _conv_transpose_layer,
     nn.AvgPool2d: _avg_pool, nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
     nn.Flatten: _flatten, nn.Upsample: _upsample,
+    nn.InstanceNorm1d: _instance_norm, nn.InstanceNorm2d: _instance_norm,
+    nn.Conv1d: _conv1d_layer,
     nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
     nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),

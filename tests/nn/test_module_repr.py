@@ -45,6 +45,18 @@ LAYERS = [
     lambda n: n.BCEWithLogitsLoss(), lambda n: n.L1Loss(), lambda n: n.HuberLoss(),
     lambda n: n.SmoothL1Loss(), lambda n: n.KLDivLoss(), lambda n: n.MarginRankingLoss(),
     lambda n: n.CosineEmbeddingLoss(),
+    lambda n: n.Conv1d(4, 8, 3), lambda n: n.Conv1d(4, 8, 3, 2, 1, 2, 2, False, "reflect"),
+    lambda n: n.Conv1d(4, 8, 5, padding="same", padding_mode="circular"),
+    lambda n: n.Conv2d(4, 8, 3, padding=1, padding_mode="replicate"),
+    lambda n: n.MaxPool1d(3), lambda n: n.MaxPool1d(3, 2, 1, 2, ceil_mode=True),
+    lambda n: n.MaxPool2d((3, 2), dilation=(1, 2), ceil_mode=True),
+    lambda n: n.AvgPool1d(3), lambda n: n.AvgPool1d(3, 2, 1, True, False),
+    lambda n: n.AvgPool2d(3, ceil_mode=True, divisor_override=2),
+    lambda n: n.AdaptiveAvgPool1d(2), lambda n: n.AdaptiveMaxPool1d(3),
+    lambda n: n.AdaptiveMaxPool2d((2, None)), lambda n: n.AdaptiveMaxPool2d(1),
+    lambda n: n.GroupNorm(2, 4), lambda n: n.GroupNorm(1, 3, eps=1e-3, affine=False),
+    lambda n: n.InstanceNorm1d(3), lambda n: n.InstanceNorm2d(4, affine=True),
+    lambda n: n.InstanceNorm2d(4, momentum=0.2, track_running_stats=True, bias=False),
 ]
 
 
@@ -54,18 +66,15 @@ def test_layers_print_as_pytorchs(make):
     assert repr(make(nn)) == repr(make(torch.nn))
 
 
-def test_max_pool_prints_pytorchs_arguments_it_has():
-    # PyTorch's MaxPool2d also prints dilation and ceil_mode, which this one does not take
+def test_max_pool_prints_as_pytorchs():
     torch = _torch()
-    for args in [(2,), ((2, 2),), (3, 2, 1)]:
-        want = repr(torch.nn.MaxPool2d(*args)).replace(", dilation=1, ceil_mode=False", "")
-        assert repr(nn.MaxPool2d(*args)) == want
+    for args in [(2,), ((2, 2),), (3, 2, 1), (3, 2, 1, 2, False, True)]:
+        assert repr(nn.MaxPool2d(*args)) == repr(torch.nn.MaxPool2d(*args))
 
 
 def test_a_nested_model_prints_as_pytorchs():
     torch = _torch()
-    want = repr(mnist_net(torch.nn)).replace(", dilation=1, ceil_mode=False", "")
-    assert repr(mnist_net(nn)) == want
+    assert repr(mnist_net(nn)) == repr(mnist_net(torch.nn))
 
 
 def test_layout_without_pytorch():
@@ -74,7 +83,7 @@ def test_layout_without_pytorch():
   (1): ReLU()
   (2): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1))
   (3): ReLU()
-  (4): MaxPool2d(kernel_size=2, stride=2, padding=0)
+  (4): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
   (5): Dropout(p=0.25, inplace=False)
   (6): Flatten(start_dim=1, end_dim=-1)
   (7): Sequential(
