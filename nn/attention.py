@@ -167,7 +167,7 @@ class MultiheadAttention(Module):
             m = _additive(who, "attn_mask", attn_mask, dtype)
             if m.shape == (L, S):
                 mask = m
-            elif m.shape == (n * H, L, S) and batched or m.shape == (H, L, S) and not batched:
+            elif m.shape == ((n * H, L, S) if batched else (H, L, S)):
                 mask = m.reshape((n, H, L, S))
             else:
                 raise ValueError(f"{who}: attn_mask must have shape {(L, S)} or "

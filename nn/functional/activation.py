@@ -17,6 +17,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional._erf import erf_array
 
 relu = ad.relu
 sigmoid = ad.sigmoid
@@ -149,12 +150,9 @@ class Erf(ad.Function):
         return grad * ad.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)
-
-
 def _erf(x: np.ndarray) -> np.ndarray:
-    """math.erf elementwise (exact to double precision), in x's dtype."""
-    return np.asarray(_ERF(x), dtype=np.float64).astype(x.dtype) if x.size else x.copy()
+    """erf elementwise in x's dtype (Cody's rational approximations: see nn.functional._erf)."""
+    return erf_array(x) if x.size else x.copy()
 
 
 def erf(x: Any) -> Tensor:

@@ -56,8 +56,8 @@ def attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
               dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
               who: str = "attention") -> tuple[Tensor, Tensor]:
     """(output, weights): `scaled_dot_product_attention`'s output and the attention weights
-    softmax(scores) (..., L, S) before dropout, both differentiable. `who` names the caller
-    in errors.
+    (..., L, S) it multiplied the values by (softmax of the scores, after dropout as in
+    PyTorch's MultiheadAttention), both differentiable. `who` names the caller in errors.
 
     >>> import autodiff as ad
     >>> from nn.functional.attention import attention
@@ -84,7 +84,8 @@ def attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
         keep = ad.generator().random((*batch, L, S)) >= dropout_p
         drop = keep.astype(q.dtype) * np.asarray(1.0 / (1.0 - dropout_p), dtype=q.dtype) \
             if dropout_p < 1.0 else np.zeros((*batch, L, S), q.dtype)
-    return _Attention.apply(q, k, v, mask, drop, scale=float(scale))
+    out, weights = _Attention.apply(q, k, v, mask, drop, scale=float(scale))
+    return out, weights if drop is None else weights * drop
 
 
 def _check_shapes(who: str, q: Tensor, k: Tensor, v: Tensor) -> None:
