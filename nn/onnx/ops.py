@@ -265,6 +265,15 @@ def _softplus(g: Graph, call: Call) -> str:
     return g.node("Div", [g.node("Softplus", [g.node("Mul", [x, b])]), b])
 
 
+def _gelu(g: Graph, call: Call) -> str:
+    """x * (erf(x / sqrt 2) + 1) / 2 (ONNX's own Gelu needs opset 20)."""
+    x, dtype = g.input(call, 0), call.args[0].dtype
+    c, one, half = (g.const(np.asarray(v, dtype), name) for v, name in
+                    ((1 / np.sqrt(2.0), "inv_sqrt2"), (1.0, "one"), (0.5, "half")))
+    cdf = g.node("Mul", [g.node("Add", [g.node("Erf", [g.node("Mul", [x, c])]), one]), half])
+    return g.node("Mul", [x, cdf])
+
+
 def _layer_norm(g: Graph, call: Call) -> str:
     """LayerNormalization (opset 17) over the trailing axes; absent scale: ones."""
     if g.opset < 17:
@@ -306,7 +315,7 @@ PRIMITIVES: dict[str, Builder] = {
     "reshape": _reshape, "transpose": _transpose, "broadcastto": _broadcast_to,
     "concatenate": _concatenate, "pad": _pad, "getitem": _getitem, "astype": _astype,
     "sum": _sum, "max": _extremum("ReduceMax"), "min": _extremum("ReduceMin"),
-    "layer_norm": _layer_norm, "scaled_dot_product_attention": _attention,
+    "layer_norm": _layer_norm, "scaled_dot_product_attention": _attention, "gelu": _gelu,
 }
 
 

@@ -44,3 +44,24 @@ def test_gelu_uses_it(dtype):
     assert got.dtype == dtype
     np.testing.assert_allclose(got.data, want, rtol=1e-6 if dtype == "float32" else 1e-15,
                                atol=1e-7 if dtype == "float32" else 1e-16)
+
+
+def test_gelu_is_one_node_and_twice_differentiable():
+    from autodiff.testing import gradcheck, gradgradcheck
+
+    x = np.linspace(-4, 4, 9)
+    assert F.gelu(ad.tensor(x, requires_grad=True)).grad_fn.op_name() == "gelu"
+    assert gradcheck(F.gelu, x) and gradgradcheck(F.gelu, x)
+
+
+def test_gelu_matches_pytorch_to_second_order():
+    torch = pytest.importorskip("torch", reason="PyTorch comparison (not installed in CI)")
+    x = np.linspace(-6, 6, 25)
+    tx = torch.tensor(x, requires_grad=True)
+    (g1,) = torch.autograd.grad(torch.nn.functional.gelu(tx).sum(), tx, create_graph=True)
+    (g2,) = torch.autograd.grad(g1.sum(), tx)
+    ax = ad.tensor(x, requires_grad=True)
+    (a1,) = ad.gradients(F.gelu(ax).sum(), [ax], create_graph=True)
+    (a2,) = ad.gradients(a1.sum(), [ax])
+    np.testing.assert_allclose(a1.data, g1.detach().numpy(), atol=1e-15)
+    np.testing.assert_allclose(a2.data, g2.numpy(), atol=1e-15)
