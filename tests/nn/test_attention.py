@@ -344,6 +344,12 @@ def test_encoder_gradgradcheck_gelu():
                          _rand(2, 1, 4))
 
 
+def test_encoder_layer_dtype():
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, dtype="float64")
+    assert {p.dtype for p in layer.parameters()} == {np.dtype("float64")}
+    assert layer(ad.tensor(_rand(3, 1, 4))).dtype == np.float64
+
+
 def test_encoder_errors():
     with pytest.raises(ValueError, match="activation must be 'relu', 'gelu' or a callable, "
                                          "got 'tanh'"):
