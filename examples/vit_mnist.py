@@ -125,7 +125,7 @@ def draw(images: np.ndarray, last: np.ndarray, rollout: np.ndarray, pred: np.nda
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--limit", type=int, default=0, help="training images to use (0: all)")
