@@ -100,7 +100,7 @@ def draw(images: np.ndarray, last: np.ndarray, rollout: np.ndarray, pred: np.nda
     import matplotlib.pyplot as plt
 
     n, heads, patches = last.shape
-    side = int(math.isqrt(patches))
+    side = math.isqrt(patches)
     fig, axes = plt.subplots(n, heads + 2, figsize=(1.5 * (heads + 2), 1.5 * n + 0.3),
                              squeeze=False)
     for i in range(n):
@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> dict:
         pred = model(ad.tensor((images - MEAN) / STD)).data.argmax(1)
     draw(images, last, rollout, pred, args.out)
     print(f"attention maps of {args.count} test digits written to {args.out}")
-    return {"accuracy": acc, "seconds": seconds, "cpu_seconds": cpu, "last": last, "rollout": rollout,
-            "out": args.out}
+    return {"accuracy": acc, "seconds": seconds, "cpu_seconds": cpu, "last": last,
+            "rollout": rollout, "out": args.out}
 
 
 if __name__ == "__main__":
