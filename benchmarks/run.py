@@ -24,6 +24,8 @@ BLAS_BOUND = {"mlp_step", "cnn_step", "resnet_step"}
 QUICK = {"mlp_step": ["--repeats", "20"], "cnn_step": ["--repeats", "5"],
          "resnet_step": ["--repeats", "3"], "op_overhead": ["--repeats", "10"],
          "deep_chain": ["--ops", "20000"], "train_memory": ["--steps", "200"]}
+WORKLOADS.append("vit_step")
+QUICK["vit_step"] = ["--repeats", "3"]
 
 
 def run(name: str, args: list[str], env: dict[str, str]) -> dict[str, object]:

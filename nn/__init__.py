@@ -37,6 +37,10 @@ from nn.loss import (
     SmoothL1Loss,
 )
 
+# isort: split
+from nn.attention import MultiheadAttention
+from nn.transformer import TransformerEncoder, TransformerEncoderLayer
+
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
     "MaxPool2d", "Upsample",
@@ -50,6 +54,7 @@ __all__ = [
     "Embedding",
     "CosineEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
     "SmoothL1Loss",
+    "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
 ]
 
 # isort: split

@@ -69,7 +69,7 @@ class LayerNorm(Module):
     >>> import autodiff as ad, nn
     >>> ln = nn.LayerNorm(3)
     >>> ln(ad.tensor([[1.0, 2.0, 3.0]]))
-    tensor([[-1.2247356,  0.       ,  1.2247356]], grad_fn=<add>)
+    tensor([[-1.2247356,  0.       ,  1.2247356]], grad_fn=<layer_norm>)
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,

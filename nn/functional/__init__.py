@@ -42,6 +42,9 @@ from nn.functional.padding import pad
 from nn.functional.ranking_loss import cosine_embedding_loss, margin_ranking_loss
 from nn.functional.regression_loss import huber_loss, l1_loss, smooth_l1_loss
 
+# isort: split
+from nn.functional.attention import scaled_dot_product_attention
+
 __all__ = [
     "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "dropout2d",
     "interpolate", "max_pool2d",
@@ -53,6 +56,7 @@ __all__ = [
     "embedding", "normalize", "one_hot", "pad",
     "cosine_embedding_loss", "huber_loss", "kl_div", "l1_loss", "margin_ranking_loss",
     "smooth_l1_loss",
+    "scaled_dot_product_attention",
 ]
 
 # isort: split

@@ -17,6 +17,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional._erf import erf_array
 
 relu = ad.relu
 sigmoid = ad.sigmoid
@@ -149,12 +150,9 @@ class Erf(ad.Function):
         return grad * ad.exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
 
 
-_ERF = np.frompyfunc(math.erf, 1, 1)
-
-
 def _erf(x: np.ndarray) -> np.ndarray:
-    """math.erf elementwise (exact to double precision), in x's dtype."""
-    return np.asarray(_ERF(x), dtype=np.float64).astype(x.dtype) if x.size else x.copy()
+    """erf elementwise in x's dtype (Cody's rational approximations: see nn.functional._erf)."""
+    return erf_array(x) if x.size else x.copy()
 
 
 def erf(x: Any) -> Tensor:
@@ -176,7 +174,42 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
         return x * 0.5 * (ad.tanh((x + x * x * x * 0.044715) * c) + 1)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return x * 0.5 * (erf(x * (1 / math.sqrt(2.0))) + 1)
+    return Gelu.apply(x)
+
+
+class Gelu(ad.Function):
+    """x * Phi(x), Phi(x) = (1 + erf(x / sqrt(2))) / 2, as one primitive (five nodes composed,
+    each over the MLP's full width in a transformer). Backward: grad * (Phi(x) + x phi(x)),
+    phi(x) = exp(-x^2 / 2) / sqrt(2 pi); on arrays Phi is forward's, as Tensors it is
+    recomputed with `erf` so that the gradient can be differentiated again.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([0.0], requires_grad=True)
+    >>> Gelu.apply(x).sum().backward()
+    >>> x.grad
+    tensor([0.5])
+    """
+
+    name = "gelu"
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        cdf = _erf(x * np.asarray(1 / math.sqrt(2.0), x.dtype))
+        cdf += 1
+        cdf *= 0.5
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if isinstance(grad, np.ndarray):
+            cdf, pdf = ctx.cdf, np.exp(x * x * -0.5)
+        else:
+            cdf, pdf = (erf(x * (1 / math.sqrt(2.0))) + 1) * 0.5, ad.exp(x * x * -0.5)
+        return grad * (cdf + x * pdf * (1 / math.sqrt(2 * math.pi)))
 
 
 def silu(x: Any) -> Tensor:

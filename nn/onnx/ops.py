@@ -117,15 +117,25 @@ def _transpose(g: Graph, call: Call) -> str:
 
 
 def _broadcast_to(g: Graph, call: Call) -> str:
-    """Expand to the output shape, 1 at the batch axis (Expand keeps the input's size there,
-    so the input must carry the batch axis at that place)."""
+    """Expand to the output shape, 1 at the batch axis where the input carries it (Expand
+    keeps the input's size there); where it does not (a ViT's class token, one per image),
+    the model input's batch size, read from its shape."""
     shape, source = _out_shape(g, call), _shape_of(g, call, 0)
     lead = len(shape) - len(source)
-    for i, d in enumerate(shape):
-        if d == BATCH and (i < lead or source[i - lead] != BATCH):
-            _refuse(call, "it broadcasts a tensor without the batch axis to the batch size")
+    new_batch = [i for i, d in enumerate(shape)
+                 if d == BATCH and (i < lead or source[i - lead] != BATCH)]
     target = [1 if d == BATCH else d for d in shape]
-    return g.node("Expand", [g.input(call, 0), g.ints(target, "shape")])
+    if not new_batch:
+        return g.node("Expand", [g.input(call, 0), g.ints(target, "shape")])
+    if len(new_batch) > 1:
+        _refuse(call, f"the result has the batch axis twice (shape {shape})")
+    i = new_batch[0]
+    batch = g.node("Slice", [g.node("Shape", ["input"]), g.ints([0], "start"),
+                             g.ints([1], "end")])
+    parts = [g.ints(target[:i], "shape"), batch, g.ints(target[i + 1:], "shape")]
+    dims = g.node("Concat", [p for p, n in zip(parts, (i, 1, len(shape) - i - 1)) if n],
+                  axis=0)
+    return g.node("Expand", [g.input(call, 0), dims])
 
 
 def _concatenate(g: Graph, call: Call) -> str:
@@ -257,6 +267,42 @@ def _softplus(g: Graph, call: Call) -> str:
     return g.node("Div", [g.node("Softplus", [g.node("Mul", [x, b])]), b])
 
 
+def _gelu(g: Graph, call: Call) -> str:
+    """x * (erf(x / sqrt 2) + 1) / 2 (ONNX's own Gelu needs opset 20)."""
+    x, dtype = g.input(call, 0), call.args[0].dtype
+    c, one, half = (g.const(np.asarray(v, dtype), name) for v, name in
+                    ((1 / np.sqrt(2.0), "inv_sqrt2"), (1.0, "one"), (0.5, "half")))
+    cdf = g.node("Mul", [g.node("Add", [g.node("Erf", [g.node("Mul", [x, c])]), one]), half])
+    return g.node("Mul", [x, cdf])
+
+
+def _layer_norm(g: Graph, call: Call) -> str:
+    """LayerNormalization (opset 17) over the trailing axes; absent scale: ones."""
+    if g.opset < 17:
+        _refuse(call, f"layer_norm needs opset 17 (LayerNormalization), got {g.opset}")
+    axes = call.kwargs["axes"]
+    x, w, b = (g.input(call, i) for i in range(3))
+    if not w:
+        shape = _shape_of(g, call, 0)[-len(axes):]
+        w = g.const(np.ones(shape, call.args[0].dtype), "scale")
+    return g.node("LayerNormalization", [x, w, b] if b else [x, w], axis=-len(axes),
+                  epsilon=float(call.kwargs["eps"]))
+
+
+def _attention(g: Graph, call: Call) -> list[str]:
+    """softmax(Q K^T * scale + mask) V as MatMul, Mul, Add, Softmax, MatMul; both outputs
+    (the result and the weights). Dropout (training) is not exported."""
+    if call.args[4] is not None:
+        _refuse(call, "attention dropout is not exported; call model.eval() first")
+    q, k, v, mask = (g.input(call, i) for i in range(4))
+    rank = len(_shape_of(g, call, 1))
+    perm = [*range(rank - 2), rank - 1, rank - 2]
+    scale = g.const(np.asarray(call.kwargs["scale"], call.args[0].dtype), "scale")
+    s = g.node("Mul", [g.node("MatMul", [q, g.node("Transpose", [k], perm=perm)]), scale])
+    weights = g.node("Softmax", [g.node("Add", [s, mask]) if mask else s], axis=-1)
+    return [g.node("MatMul", [weights, v]), weights]
+
+
 # The table: the engine's op name (Function.op_name()) -> its builder.
 PRIMITIVES: dict[str, Builder] = {
     "add": _same_op("Add"), "sub": _same_op("Sub"), "mul": _same_op("Mul"),
@@ -271,6 +317,7 @@ PRIMITIVES: dict[str, Builder] = {
     "reshape": _reshape, "transpose": _transpose, "broadcastto": _broadcast_to,
     "concatenate": _concatenate, "pad": _pad, "getitem": _getitem, "astype": _astype,
     "sum": _sum, "max": _extremum("ReduceMax"), "min": _extremum("ReduceMin"),
+    "layer_norm": _layer_norm, "scaled_dot_product_attention": _attention, "gelu": _gelu,
 }
 
 

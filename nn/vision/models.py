@@ -219,3 +219,7 @@ def get_model(name: str, **kw: Any) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     return MODELS[name](**kw)
+
+from nn.vision.vit import VisionTransformer, vit_small_mnist, vit_tiny  # noqa: E402, F401
+
+MODELS["vit_small_mnist"] = vit_small_mnist

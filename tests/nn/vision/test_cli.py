@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.vision import cli, datasets
+from nn.vision import cli, datasets, models
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "python -m nn.vision"
@@ -69,8 +69,8 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
     ("train --batch-size 0", "argument --batch-size: must be an integer >= 1, got 0"),
     ("train --epochs 2.5", "argument --epochs: must be an integer >= 1, got 2.5"),
     ("train --width 0", "argument --width: must be an integer >= 1, got 0"),
-    ("train --model vgg", "argument --model: unknown model 'vgg'; known: lenet5, resnet8, "
-                          "resnet20, mobilenet, mlp"),
+    ("train --model vgg", "argument --model: unknown model 'vgg'; known: "
+                          + ", ".join(models.MODELS)),
     ("train --data imagenet", "argument --data: unknown dataset 'imagenet'; known: digits, "
                               "mnist-5k, mnist, fashion-mnist, cifar10"),
     ("train --depth 2", "argument --depth: lenet5 has a fixed depth; --depth applies to "
@@ -91,8 +91,8 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
                                  "got 0"),
     ("sweep --momentum 0.9 1.5", "argument --momentum: must be a number in [0, 1), got 1.5"),
     ("sweep --epochs 0", "argument --epochs: must be an integer >= 1, got 0"),
-    ("sweep --model vgg", "argument --model: unknown model 'vgg'; known: lenet5, resnet8, "
-                          "resnet20, mobilenet, mlp"),
+    ("sweep --model vgg", "argument --model: unknown model 'vgg'; known: "
+                          + ", ".join(models.MODELS)),
     ("sweep --depth 1", "argument --depth: lenet5 has a fixed depth; --depth applies to "
                         "resnet8, resnet20, mobilenet, mlp"),
     ("sweep --out {file}", "argument --out: {file} is a file, not a folder"),
