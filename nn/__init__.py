@@ -36,6 +36,7 @@ from nn.loss import (
     MarginRankingLoss,
     SmoothL1Loss,
 )
+from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout2d",
@@ -50,4 +51,5 @@ __all__ = [
     "Embedding",
     "CosineEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
     "SmoothL1Loss",
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell",
 ]
