@@ -20,7 +20,7 @@ KINDS = [("RNN", {}), ("RNN", {"nonlinearity": "relu"}), ("LSTM", {}), ("GRU", {
 # (num_layers, bidirectional, batch_first, bias, initial states, unbatched)
 CONFIGS = [(1, False, False, True, False, False), (2, False, True, True, True, False),
            (1, True, False, False, True, False), (2, True, True, True, False, False),
-           (2, True, False, True, True, True), (1, False, False, True, False, True)]
+           (2, True, False, True, True, True), (1, False, True, True, False, True)]
 
 
 def _inputs(cls, num_layers, bidirectional, batch_first, states, unbatched):
