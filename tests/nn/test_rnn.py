@@ -306,3 +306,15 @@ def test_repr():
     assert repr(nn.LSTM(3, 4, num_layers=2, batch_first=True)) == \
         "LSTM(3, 4, num_layers=2, batch_first=True)"
     assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity='relu')"
+
+
+def test_hessian_through_the_primitive_equals_the_composed_graphs():
+    x, h0, c0, w_ih, w_hh = (ad.tensor(a) for a in _primitive_args("LSTM", 3, 1, 2, 2, 0.5)[:5])
+
+    def loss(w, f):
+        return f(x, h0, c0, w, w_hh, None, None, mode="LSTM", reverse=True)[1].sum()
+
+    fused = ad.hessian(lambda w: loss(w, Recurrence.apply))(w_ih)
+    composed = ad.hessian(lambda w: loss(w, recurrence_composed))(w_ih)
+    assert fused.shape == (8, 2, 8, 2)
+    np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12, atol=1e-12)
