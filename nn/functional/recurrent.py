@@ -239,6 +239,7 @@ class Recurrence(ad.Function):
         if not ctx._arrays:
             return _backward_composed(ctx, (g_out, g_hn) if g_cn is None else
                                       (g_out, g_hn, g_cn))
+        _ = ctx.saved_tensors  # raises, naming the op, on a second backward (graph freed)
         sweep, need = ctx.sweep, ctx.needs_input_grad
         if ctx.reverse:
             g_out = g_out[::-1]

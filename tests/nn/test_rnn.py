@@ -318,3 +318,12 @@ def test_hessian_through_the_primitive_equals_the_composed_graphs():
     composed = ad.hessian(lambda w: loss(w, recurrence_composed))(w_ih)
     assert fused.shape == (8, 2, 8, 2)
     np.testing.assert_allclose(fused.data, composed.data, rtol=1e-12, atol=1e-12)
+
+
+def test_a_second_backward_through_a_freed_graph_raises():
+    _, h_n = nn.GRU(2, 3)(ad.randn(4, 1, 2))
+    loss = h_n.sum()
+    loss.backward(retain_graph=True)
+    loss.backward()  # retained once: a second backward works
+    with pytest.raises(RuntimeError, match="'recurrence' a second time"):
+        loss.backward()
