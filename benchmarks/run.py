@@ -20,10 +20,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = ["mlp_step", "cnn_step", "resnet_step", "op_overhead", "deep_chain", "train_memory"]
+WORKLOADS += ["lstm_step"]
 BLAS_BOUND = {"mlp_step", "cnn_step", "resnet_step"}
 QUICK = {"mlp_step": ["--repeats", "20"], "cnn_step": ["--repeats", "5"],
          "resnet_step": ["--repeats", "3"], "op_overhead": ["--repeats", "10"],
-         "deep_chain": ["--ops", "20000"], "train_memory": ["--steps", "200"]}
+         "deep_chain": ["--ops", "20000"], "train_memory": ["--steps", "200"],
+         "lstm_step": ["--repeats", "10"]}
 WORKLOADS.append("vit_step")
 QUICK["vit_step"] = ["--repeats", "3"]
 

@@ -36,6 +36,7 @@ from nn.loss import (
     MarginRankingLoss,
     SmoothL1Loss,
 )
+from nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 # isort: split
 from nn.attention import MultiheadAttention
@@ -55,6 +56,7 @@ __all__ = [
     "CosineEmbeddingLoss", "HuberLoss", "KLDivLoss", "L1Loss", "MarginRankingLoss",
     "SmoothL1Loss",
     "MultiheadAttention", "TransformerEncoder", "TransformerEncoderLayer",
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell",
 ]
 
 # isort: split
