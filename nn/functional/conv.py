@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import as_strided
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.buffers import scratch
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -63,7 +64,11 @@ def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
         pb, pr = max(pb, 0), max(pr, 0)
     if not (pt or pb or pl or pr):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
+    n, c, h, w = x.shape
+    out = scratch((n, c, h + pt + pb, w + pl + pr), x.dtype)  # np.pad's result, pooled
+    out[:, :, :pt], out[:, :, pt + h:], out[:, :, :, :pl], out[:, :, :, pl + w:] = (value,) * 4
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
 
 
 def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[np.ndarray, int,
@@ -76,7 +81,11 @@ def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[n
     ho = _out_size(h, kh, sh, dh, pads[0], pads[1])
     wo = _out_size(w, kw, sw, dw, pads[2], pads[3])
     win = _windows(_pad(x, pads), kh, kw, params, ho, wo)  # (N, C, Ho, Wo, kh, kw)
-    win = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo): the copy is made here
+    win = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo)
+    if not win.flags.c_contiguous:  # the copy (a 1x1 kernel with stride 1 needs none)
+        cols = scratch(win.shape, win.dtype)
+        np.copyto(cols, win)
+        win = cols
     return win.reshape(n, g, (c // g) * kh * kw, ho * wo), ho, wo
 
 
@@ -141,7 +150,9 @@ def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     c = x_shape[1]
     kh, kw = w.shape[2:]
     ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
-    cols = np.matmul(_col2im_weights(w, c, g), ym).reshape(g, kh, kw, c // g, n, ho, wo)
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, ym, out=scratch((g, wt.shape[1], ym.shape[2]), np.result_type(wt, ym)))
+    cols = cols.reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = _padded_size(x_shape, pads)
     out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
@@ -165,9 +176,12 @@ def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     kh, kw = w.shape[2:]
     hp, wp = _padded_size(x_shape, pads)
     dtype = np.result_type(y.dtype, w.dtype)
-    yw = np.zeros((g, o // g, n, ho, wp), dtype)
+    yw = scratch((g, o // g, n, ho, wp), dtype)
+    yw[..., wo:] = 0
     yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
-    cols = np.matmul(_col2im_weights(w, c, g), yw.reshape(g, o // g, -1))
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, yw.reshape(g, o // g, -1),
+                     out=scratch((g, wt.shape[1], n * ho * wp), np.result_type(wt, yw)))
     cols = cols.reshape(g, kh, kw, (c // g) * n, ho * wp)
     flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
     for i in range(kh):

@@ -21,6 +21,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.buffers import scratch
 from nn.functional.conv import _out_size, _pad, _pair, _windows, conv2d
 
 
@@ -159,7 +160,7 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
     cols = slice(0, s[1] * (wo - 1) + 1, s[1])
     best = xp[:, :, rows, cols].copy()
     arg = np.zeros(best.shape, dtype=np.int8 if k[0] * k[1] < 128 else np.intp)
-    hit = np.empty(best.shape, dtype=bool)
+    hit = scratch(best.shape, bool)
     for offset in range(1, k[0] * k[1]):
         i, j = divmod(offset, k[1])
         v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
