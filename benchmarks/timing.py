@@ -60,9 +60,8 @@ def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3,
 
     In a round each implementation runs once untimed, then `steps` times, each timed: a step
     starts from the state its own previous step left (caches, branch predictors, the
-    allocator), as in a training loop, not from another library's. Measured on the MLP step,
-    timing one step after one untimed step left all three slower than in steady state
-    (engine 1.05, NumPy 0.93, PyTorch 1.19 ms, against 0.98, 0.88, 1.07 with four)."""
+    allocator), as in a training loop, not from another library's (docs/performance.md,
+    the harness row)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
