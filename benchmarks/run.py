@@ -7,7 +7,7 @@ row of its own: with `autodiff.keep_freed_memory()` called (one thread), and wit
 library at its default thread count (all cores). The last column is the target ratio to
 PyTorch of issue 19, where there is one.
 
-    python benchmarks/run.py                     # all workloads (about 5 minutes on 2 cores)
+    python benchmarks/run.py                     # all workloads (about 15 minutes on 2 cores)
     python benchmarks/run.py mlp_step cnn_step   # some of them
     python benchmarks/run.py --quick             # fewer repeats, shorter chain: a smoke run
 
