@@ -26,6 +26,7 @@ from autodiff.anomaly import (
     register_library,
 )
 from autodiff.backward import gradients
+from autodiff.buffers import release_buffers, set_buffer_limit
 from autodiff.creation import (
     arange,
     empty_like,
@@ -86,7 +87,8 @@ __all__ = [
     "increment_version", "is_anomaly_enabled", "is_grad_enabled", "jacfwd", "jacobian", "jvp",
     "keep_freed_memory", "linearize", "manual_seed", "no_grad", "normalize_axis", "observe_ops",
     "ones",
-    "ones_like", "rand", "randn", "register_library", "set_default_dtype", "set_grad_enabled",
+    "ones_like", "rand", "randn", "register_library", "release_buffers", "set_buffer_limit",
+    "set_default_dtype", "set_grad_enabled",
     "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
 ]
 # and every op, from the op modules (autodiff/ops/registry.py keeps them in step)

@@ -3,8 +3,9 @@
 A training step allocates and frees the same large arrays every step: patch matrices,
 activations, gradients. glibc's malloc gives a freed block above its mmap threshold back to
 the operating system and trims the top of its heap once enough is free there, so the next
-step takes a page fault for every 4 KiB page it touches again. On LeNet-5 at batch 64 that
-was 2,900 page faults a step and 15.6 ms per step against 9.9 ms without them.
+step takes a page fault for every 4 KiB page it touches again (LeNet-5 at batch 64: about
+2,900 a step; docs/performance.md has the times). The engine's own pool of convolution
+temporaries (`autodiff.buffers`) removes most of them without this call.
 `keep_freed_memory()` raises both thresholds (mallopt's M_MMAP_THRESHOLD to glibc's largest,
 32 MiB, and M_TRIM_THRESHOLD to 1 GiB), so freed blocks stay in the process and are reused.
 The process then keeps its peak memory, as a training process does anyway. PyTorch's CPU

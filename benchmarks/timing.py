@@ -2,12 +2,14 @@
 facts, and the JSON a run writes.
 
 Import this module before NumPy: it fixes the BLAS thread count (BENCH_THREADS, default 1)
-for this engine, hand-written NumPy and PyTorch alike. The scripts beside it do
-`import timing` first (they run as `python benchmarks/<name>.py`).
+for this engine, hand-written NumPy and PyTorch alike; BENCH_THREADS=all leaves every
+library at its own default (all cores). The scripts beside it do `import timing` first (they
+run as `python benchmarks/<name>.py`).
 
-It also asks glibc's malloc to keep freed memory for reuse (`autodiff.keep_freed_memory`),
-for the whole process, so for all three alike, as a training process would
-(BENCH_KEEP_FREED_MEMORY=0 leaves the allocator as it is).
+By default the process is what a user's script gets: nothing but `import autodiff`.
+BENCH_KEEP_FREED_MEMORY=1 also calls `autodiff.keep_freed_memory()` (glibc's malloc keeps
+freed memory for reuse), for the whole process, so for all three alike; `make bench` reports
+that as a row of its own.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, str(THREADS))
+_THREADS = os.environ.get("BENCH_THREADS", "1")
+THREADS: int | None = None if _THREADS == "all" else int(_THREADS)  # None: libraries' defaults
+if THREADS is not None:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, str(THREADS))
 
 import numpy as np  # noqa: E402
 
@@ -35,12 +39,13 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 from autodiff.memory import keep_freed_memory  # noqa: E402
 
-KEEP_FREED = os.environ.get("BENCH_KEEP_FREED_MEMORY", "1") != "0" and keep_freed_memory()
+KEEP_FREED = os.environ.get("BENCH_KEEP_FREED_MEMORY", "0") == "1" and keep_freed_memory()
 
 try:
     import torch
 
-    torch.set_num_threads(THREADS)
+    if THREADS is not None:
+        torch.set_num_threads(THREADS)
 except ImportError:  # the optional extra `bench`
     torch = None
 
@@ -55,9 +60,8 @@ def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3,
 
     In a round each implementation runs once untimed, then `steps` times, each timed: a step
     starts from the state its own previous step left (caches, branch predictors, the
-    allocator), as in a training loop, not from another library's. Measured on the MLP step,
-    timing one step after one untimed step left all three slower than in steady state
-    (engine 1.05, NumPy 0.93, PyTorch 1.19 ms, against 0.98, 0.88, 1.07 with four)."""
+    allocator), as in a training loop, not from another library's (docs/performance.md,
+    the harness row)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -125,7 +129,11 @@ def compare_steps(workload: str, title: str, repeats: int, model: Any, opt: Any,
 
 def machine() -> dict[str, object]:
     """The facts a reader needs to compare figures across machines."""
-    return {"cpus": os.cpu_count(), "threads": THREADS, "python": platform.python_version(),
+    threads: object = THREADS
+    if THREADS is None:
+        threads = f"default ({torch.get_num_threads()} in PyTorch)" if torch else "default"
+    return {"cpus": os.cpu_count(), "threads": threads, "load_average": os.getloadavg(),
+            "python": platform.python_version(),
             "numpy": np.__version__, "torch": torch.__version__ if torch else None,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
             "keep_freed_memory": KEEP_FREED,

@@ -20,7 +20,12 @@ def test_there_are_pages():
     assert PAGES, "docs/ has no pages"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+SLOW_PAGES = {"vision.md", "tutorials/training-a-cnn.md"}  # they train: more than 5 s each
+
+
+@pytest.mark.parametrize("page", [
+    pytest.param(p, marks=pytest.mark.slow) if str(p.relative_to(DOCS)) in SLOW_PAGES else p
+    for p in PAGES], ids=[str(p.relative_to(DOCS)) for p in PAGES])
 def test_code_blocks_run(page, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # files a page writes (graph.svg, ...) land here
     namespace: dict = {"__name__": f"docs_{page.stem}"}

@@ -1,8 +1,8 @@
 """Activations: softmax and log_softmax are composites of primitives (no backward of their
 own); both subtract the max (a constant), so logits of magnitude 1e4 stay finite.
 sigmoid is a primitive, for its two-branch forward accurate in both tails. relu is a
-primitive: as `where(x > 0, x, 0)` it cost 2.0 ms forward on LeNet's first activation
-(64x6x28x28), as max(x, 0) with a saved mask 0.4 ms.
+primitive, max(x, 0) with a saved mask (NumPy's `where` is slow here; figures in
+docs/performance.md).
 
 >>> import autodiff as ad
 >>> ad.softmax(ad.tensor([1e4, 0.0]), axis=-1).tolist()
@@ -83,8 +83,8 @@ class ReLU(Function):
 
 
 # NumPy's maximum runs its vectorized loop only when both operands are arrays of the same
-# shape; against a 0-d zero it takes a scalar loop, 2.5x slower here (LeNet's 64x6x28x28:
-# 112 against 44 us). So relu compares with zeros of x's shape: a view of one read-only
+# shape; against a 0-d zero it takes a slower scalar loop (docs/performance.md). So relu
+# compares with zeros of x's shape: a view of one read-only
 # buffer per dtype, grown to the largest size seen, up to 2**20 numbers (4 MiB of float32).
 _CACHED_ZEROS = 1 << 20
 _ZEROS: dict[np.dtype, np.ndarray] = {}

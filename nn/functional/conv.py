@@ -8,10 +8,10 @@ Three primitives close under differentiation, so gradients of gradients work:
     conv_weight(x, g)     d/dx: conv_transpose(g, gW)    d/dg: conv(x, gW)
 
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
-(groups, O/g, C/g * kh * kw) on the left: an earlier measurement on this machine found this
-orientation 3.5x faster than patches as rows. col2im (the transposed convolution) adds the
-kh * kw kernel offsets in a loop over offsets (never over pixels, channels or the batch):
-measured 2.5 ms against 33 ms for one np.add.at on LeNet's conv2 input gradient.
+(groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
+transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
+pixels, channels or the batch; np.add.at is far slower). What each choice measured:
+docs/performance.md.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -28,6 +28,7 @@ from numpy.lib.stride_tricks import as_strided
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.buffers import scratch
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -63,7 +64,11 @@ def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
         pb, pr = max(pb, 0), max(pr, 0)
     if not (pt or pb or pl or pr):
         return x
-    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
+    n, c, h, w = x.shape
+    out = scratch((n, c, h + pt + pb, w + pl + pr), x.dtype)  # np.pad's result, pooled
+    out[:, :, :pt], out[:, :, pt + h:], out[:, :, :, :pl], out[:, :, :, pl + w:] = (value,) * 4
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
 
 
 def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[np.ndarray, int,
@@ -76,7 +81,11 @@ def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[n
     ho = _out_size(h, kh, sh, dh, pads[0], pads[1])
     wo = _out_size(w, kw, sw, dw, pads[2], pads[3])
     win = _windows(_pad(x, pads), kh, kw, params, ho, wo)  # (N, C, Ho, Wo, kh, kw)
-    win = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo): the copy is made here
+    win = win.transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo)
+    if not win.flags.c_contiguous:  # the copy (a 1x1 kernel with stride 1 needs none)
+        cols = scratch(win.shape, win.dtype)
+        np.copyto(cols, win)
+        win = cols
     return win.reshape(n, g, (c // g) * kh * kw, ho * wo), ho, wo
 
 
@@ -84,9 +93,8 @@ def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None
     """y = conv(x, W); `keep`, when given, receives the patch matrix for the weight gradient.
 
     One product per sample and group, (O/g, K) @ (K, Ho*Wo), so the result is (N, O, Ho, Wo)
-    in memory as it comes: no transposed copy. On LeNet's first convolution (one input
-    channel, 6 outputs) that is 0.51 ms against 0.90 for one (O, K) @ (K, N*Ho*Wo) product
-    and the copy to (N, O, ...) after it."""
+    in memory as it comes: no transposed copy (faster than one (O, K) @ (K, N*Ho*Wo) product
+    and the copy to (N, O, ...) after it on LeNet's convolutions)."""
     g = params[3]
     n = x.shape[0]
     o = w.shape[0]
@@ -110,8 +118,8 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
         # With stride 1 this is the convolution of y, padded to "full", with the kernel
         # flipped and its channels swapped. Its patch matrix (O kh kw rows, H W columns per
         # sample) is then no larger than col2im's (C kh kw rows, Ho Wo columns), and a patch
-        # copy is cheaper than col2im's adds: 13.8 -> 7.2 ms on ResNet's 16 channels at
-        # 28x28. LeNet's conv2 (6 -> 16 channels) keeps col2im: 1.5 against 5.3 ms.
+        # copy is cheaper than col2im's adds (on ResNet's 16 channels at 28x28; LeNet's
+        # conv2, 6 -> 16 channels, keeps col2im).
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
         return _conv(y, flipped.reshape(c, o // g, kh, kw), ((1, 1), full, (dh, dw), g))
     out = (_col2im_runs if (sh, sw) == (1, 1) else _col2im)(y, w, x_shape, params)
@@ -141,7 +149,9 @@ def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     c = x_shape[1]
     kh, kw = w.shape[2:]
     ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
-    cols = np.matmul(_col2im_weights(w, c, g), ym).reshape(g, kh, kw, c // g, n, ho, wo)
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, ym, out=scratch((g, wt.shape[1], ym.shape[2]), np.result_type(wt, ym)))
+    cols = cols.reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = _padded_size(x_shape, pads)
     out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
@@ -157,17 +167,20 @@ def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     """col2im for stride 1, in runs: each row of y is laid out at the padded width Wp (zeros
     past Wo), so a kernel offset's contribution is one contiguous run of the flattened
     output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to. NumPy's
-    strided add pays per row, and the rows are now Ho Wp long instead of Wo: 1.48 -> 1.13 ms
-    on LeNet's conv2. Returns the padded (N, C, Hp, Wp), as a view."""
+    strided add pays per row, and the rows are now Ho Wp long instead of Wo. Returns the
+    padded (N, C, Hp, Wp), as a view."""
     _, pads, (dh, dw), g = params
     n, o, ho, wo = y.shape
     c = x_shape[1]
     kh, kw = w.shape[2:]
     hp, wp = _padded_size(x_shape, pads)
     dtype = np.result_type(y.dtype, w.dtype)
-    yw = np.zeros((g, o // g, n, ho, wp), dtype)
+    yw = scratch((g, o // g, n, ho, wp), dtype)
+    yw[..., wo:] = 0
     yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
-    cols = np.matmul(_col2im_weights(w, c, g), yw.reshape(g, o // g, -1))
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, yw.reshape(g, o // g, -1),
+                     out=scratch((g, wt.shape[1], n * ho * wp), np.result_type(wt, yw)))
     cols = cols.reshape(g, kh, kw, (c // g) * n, ho * wp)
     flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
     for i in range(kh):
@@ -180,8 +193,8 @@ def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
 def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
                  params: Params, cols: np.ndarray | None = None) -> np.ndarray:
     """dL/dW for y = conv(x, W), given gy = dL/dy (and x's patch matrix if already built):
-    one product per sample, summed over the samples. (One long (O, N*Ho*Wo) @ (N*Ho*Wo, K)
-    product took 1.08 ms on LeNet's first convolution, these 0.17 ms.)"""
+    one product per sample, summed over the samples (one long (O, N*Ho*Wo) @ (N*Ho*Wo, K)
+    product is slow in OpenBLAS)."""
     g = params[3]
     n, o, ho, wo = gy.shape
     if cols is None:

@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> Any:
     """
     args = build_parser().parse_args(argv)
     CHECKS.get(args.command, lambda *a: None)(args.command_parser, args)
-    ad.keep_freed_memory()  # a training process: reuse freed arrays (LeNet step 15.6 -> 9.9 ms)
+    ad.keep_freed_memory()  # a training process: reuse freed arrays (docs/performance.md)
     try:
         return COMMANDS[args.command](args)
     except runs.Interrupted as stop:

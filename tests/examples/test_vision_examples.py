@@ -19,6 +19,7 @@ def test_fgsm_lowers_accuracy(load_example, tmp_path):
     assert clean > 0.7 and attacked < clean - 0.2 and r["fooled"]
 
 
+@pytest.mark.slow
 def test_unet_segments(load_example, tmp_path):
     r = load_example("unet_shapes").main(["--epochs", "6", "--train", "128", "--size", "16",
                                           "--out", str(tmp_path / "u.png")])

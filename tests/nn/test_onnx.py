@@ -477,6 +477,7 @@ def test_without_onnx_the_export_names_the_extra():
     assert not (ROOT / "never.onnx").exists()
 
 
+@pytest.mark.slow
 def test_without_onnx_the_suite_still_collects():
     """conftest.py leaves nn/onnx's doctests out; this module skips."""
     code = ("import sys; sys.modules['onnx'] = None\n"

@@ -101,6 +101,7 @@ def run(*args, block_onnx=False):
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+@pytest.mark.slow
 def test_command_line(lenet, tmp_path):
     r = run(str(lenet), "--out", str(tmp_path / "g.dot"))
     assert r.returncode == 0, r.stderr

@@ -10,6 +10,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[3] / "docs" / "make_pictures.py"
 
 
+@pytest.mark.slow
 def test_make_pictures(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("make_pictures", SCRIPT)
     module = importlib.util.module_from_spec(spec)

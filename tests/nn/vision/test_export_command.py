@@ -14,6 +14,7 @@ ort = pytest.importorskip("onnxruntime",
 pytest.importorskip("onnx", reason="the optional extra 'export' (onnx) is not installed")
 
 
+@pytest.mark.slow
 def test_export_a_training_run(tmp_path, capsys):
     out = tmp_path / "run"
     cmd.main(["train", "--model", "resnet8", "--width", "4", "--data", "digits", "--epochs",

@@ -193,6 +193,7 @@ def command(*args):
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
                                           (signal.SIGKILL, -9)],
                          ids=["SIGINT", "SIGTERM", "kill-9"])
+@pytest.mark.slow
 def test_the_command_stopped_by_a_signal_resumes_bit_identical(straight_8_epochs, tmp_path,
                                                                signum, code):
     """The signal comes at whatever step the child has reached after its first epoch line (an

@@ -14,6 +14,7 @@ FLAGS = ["--model", "mlp", "--data", "digits", "--limit", "100", "--epochs", "1"
          "--no-progress"]
 
 
+@pytest.mark.slow
 def test_default_out_gives_each_run_a_new_folder_and_latest_follows(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(runs, "_now", lambda: "2026-12-01T14-03-22")

@@ -207,6 +207,7 @@ def test_median_pruner_stops_a_diverging_trial_after_its_first_epoch(tmp_path):
                for m in logged), logged
 
 
+@pytest.mark.slow
 def test_the_same_command_continues_its_study_and_another_search_is_refused(tmp_path, capsys):
     # a timeout so short that no trial starts: the study is made, with its search space
     def argv(lr="1e-3:1e-1"):
@@ -268,6 +269,7 @@ def test_a_missing_database_driver_names_the_extra(tmp_path, capsys, monkeypatch
     assert e.value.code == 1 and "pip install 'autodiff-nn[postgres]'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_one_completed_trial_is_plotted_without_importances(tmp_path, capsys):
     rows = cmd.main(["search", *QUICK, "--sampler", "grid", "--lr", "0.01,0.02", "--trials",
                      "1", "--out", str(tmp_path)])

@@ -42,6 +42,7 @@ def test_train_evaluate_predict(tmp_path, capsys):
     assert len(cmd.main(["predict", str(out / "best.npz"), str(img), "--data", "digits"])) == 1
 
 
+@pytest.mark.slow
 def test_sweep(tmp_path):
     # sweep is `search --sampler grid --pruner none` (tests/nn/vision/test_search.py): every
     # configuration trained, one row each in search.csv
