@@ -219,3 +219,14 @@ def get_model(name: str, **kw: Any) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     return MODELS[name](**kw)
+
+# The model zoo: torchvision's architectures, names and parameter counts (own files).
+from nn.vision.mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2  # noqa: E402,F401
+from nn.vision.resnet import (  # noqa: E402,F401
+    Bottleneck,
+    ImageNetBasicBlock,
+    ImageNetResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+)
