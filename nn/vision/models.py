@@ -209,7 +209,7 @@ MODELS = {"lenet5": LeNet5, "resnet8": resnet8, "resnet20": resnet20, "mobilenet
 
 
 def get_model(name: str, **kw: Any) -> nn.Module:
-    """A model by name (lenet5, resnet8, resnet20, mobilenet, mlp) with its keyword options.
+    """A model by name (a key of MODELS: lenet5, resnet8, ...) with its keyword options.
 
     >>> import autodiff as ad
     >>> from nn.vision import models
@@ -227,6 +227,9 @@ from nn.vision.resnet import (  # noqa: E402,F401
     ImageNetBasicBlock,
     ImageNetResNet,
     resnet18,
+    resnet18_cifar,
     resnet34,
     resnet50,
 )
+
+MODELS["resnet18"] = resnet18_cifar  # the command's images are small: the CIFAR stem

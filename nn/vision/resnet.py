@@ -207,3 +207,15 @@ def resnet50(num_classes: int = 1000, in_channels: int = 3, **kw: Any) -> ImageN
     (2, 10)
     """
     return ImageNetResNet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, **kw)
+
+
+def resnet18_cifar(num_classes: int = 10, in_channels: int = 3, **kw: Any) -> ImageNetResNet:
+    """ResNet-18 with the CIFAR stem (`small_input=True`): 11,173,962 parameters for 10
+    classes. The training command's `resnet18` (its images are 8x8 to 32x32).
+
+    >>> import autodiff as ad
+    >>> from nn.vision import resnet
+    >>> resnet.resnet18_cifar(in_channels=1, width=4)(ad.zeros((2, 1, 28, 28))).shape
+    (2, 10)
+    """
+    return resnet18(num_classes, in_channels, small_input=True, **kw)

@@ -70,11 +70,13 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
     ("train --epochs 2.5", "argument --epochs: must be an integer >= 1, got 2.5"),
     ("train --width 0", "argument --width: must be an integer >= 1, got 0"),
     ("train --model vgg", "argument --model: unknown model 'vgg'; known: lenet5, resnet8, "
-                          "resnet20, mobilenet, mlp"),
+                          "resnet20, mobilenet, mlp, resnet18"),
     ("train --data imagenet", "argument --data: unknown dataset 'imagenet'; known: digits, "
                               "mnist-5k, mnist, fashion-mnist, cifar10"),
     ("train --depth 2", "argument --depth: lenet5 has a fixed depth; --depth applies to "
                         "resnet8, resnet20, mobilenet, mlp"),
+    ("train --model resnet18 --depth 2", "argument --depth: resnet18 has a fixed depth; --depth "
+                                         "applies to resnet8, resnet20, mobilenet, mlp"),
     ("train --out {file}/run", "argument --out: cannot make a folder in {file}, which is a file"),
     ("train --out {run}", "--out {run} already holds results (best.npz, metrics.json): pass "
                           "--resume {run} to continue that run, --overwrite to replace it, or "
@@ -92,7 +94,7 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
     ("sweep --momentum 0.9 1.5", "argument --momentum: must be a number in [0, 1), got 1.5"),
     ("sweep --epochs 0", "argument --epochs: must be an integer >= 1, got 0"),
     ("sweep --model vgg", "argument --model: unknown model 'vgg'; known: lenet5, resnet8, "
-                          "resnet20, mobilenet, mlp"),
+                          "resnet20, mobilenet, mlp, resnet18"),
     ("sweep --depth 1", "argument --depth: lenet5 has a fixed depth; --depth applies to "
                         "resnet8, resnet20, mobilenet, mlp"),
     ("sweep --out {file}", "argument --out: {file} is a file, not a folder"),

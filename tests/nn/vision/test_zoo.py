@@ -9,7 +9,8 @@ import pytest
 import autodiff as ad
 import nn
 from autodiff.testing import gradcheck
-from nn.vision import mobilenet, models, resnet
+from nn.vision import build, mobilenet, models, resnet
+from nn.vision import train as cmd
 
 
 @pytest.mark.parametrize("make, count", [
@@ -29,14 +30,14 @@ def test_cifar_resnet18_count_and_shapes():
     assert small.layer4(small.layer3(small.layer2(small.layer1(feats)))).shape == (1, 32, 4, 4)
 
 
-def test_names_are_torchvisions():
-    names = list(models.resnet18().state_dict())
+def test_names_are_torchvisions():  # the names do not depend on the width
+    names = list(models.resnet18(width=4).state_dict())
     assert names[:6] == ["conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
                          "bn1.running_var", "layer1.0.conv1.weight"]
     assert "layer2.0.downsample.0.weight" in names and "layer2.0.downsample.1.running_var" in names
     assert "layer1.0.downsample.0.weight" not in names and names[-2:] == ["fc.weight", "fc.bias"]
-    assert "layer1.0.conv3.weight" in models.resnet50().state_dict()
-    names = list(models.mobilenet_v2().state_dict())
+    assert "layer1.0.conv3.weight" in models.resnet50(width=4).state_dict()
+    names = list(models.mobilenet_v2(width_mult=0.25).state_dict())
     assert names[:2] == ["features.0.0.weight", "features.0.1.weight"]
     assert "features.1.conv.0.0.weight" in names and "features.1.conv.1.weight" in names
     assert "features.2.conv.3.running_var" in names and "features.18.0.weight" in names
@@ -139,3 +140,23 @@ R, M, INT, POS = "ImageNetResNet: ", "MobileNetV2: ", "must be an integer >= 1, 
 def test_bad_arguments_are_named(make, kw, message):
     with pytest.raises(ValueError, match=message):
         make(**kw)
+
+
+@pytest.mark.slow  # 10 s on a busy machine, most of it starting up and drawing the plots
+def test_the_training_command_trains_the_cifar_resnet18(tmp_path):
+    out = tmp_path / "run"
+    metrics = cmd.main(["train", "--model", "resnet18", "--data", "digits", "--epochs", "1",
+                        "--limit", "60", "--width", "4", "--no-progress", "--out", str(out)])
+    state = nn.load(out / "best.npz")["model"]
+    assert state["conv1.weight"].shape == (4, 1, 3, 3)  # the CIFAR stem, gray images, width 4
+    assert state["fc.weight"].shape == (10, 32) and "layer4.1.bn2.running_var" in state
+    ev = cmd.main(["evaluate", str(out / "best.npz"), "--data", "digits", "--limit", "60"])
+    assert ev["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+
+
+def test_the_command_refuses_a_depth_for_resnet18():
+    data = build.load_data("digits", seed=0, limit=10)
+    with pytest.raises(ValueError, match="resnet18 has a fixed depth; --depth applies to "
+                                         "resnet8, resnet20, mobilenet, mlp"):
+        build.make_model("resnet18", data, depth=2)
+    assert isinstance(build.make_model("resnet18", data, width=2), resnet.ImageNetResNet)
