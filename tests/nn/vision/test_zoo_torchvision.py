@@ -46,7 +46,7 @@ CASES = {
                               lambda: gray(TV.mobilenet_v2(num_classes=10, width_mult=0.5)),
                               (2, 1, 32, 32)),
 }
-SLOW = {"resnet50"}
+SLOW = {"resnet34", "resnet50"}  # 6-15 s each on a busy machine; the others 1.5-7 s
 PARAMS = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CASES]
 
 
