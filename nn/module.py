@@ -307,13 +307,20 @@ class Module:
     # -- state ------------------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Parameters and buffers by dotted name, as NumPy array copies."""
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
-        for k, p in self.named_parameters():
-            out[k] = p.data.copy()
-        for k, b in self.named_buffers(remove_duplicate=False):
-            out[k] = b.data.copy()
-        return out
+        """Parameters and buffers by dotted name, as NumPy array copies, in PyTorch's order:
+        module by module (depth first), each module's parameters, then its buffers.
+
+        >>> import nn
+        >>> list(nn.Sequential(nn.BatchNorm1d(2), nn.Linear(2, 1)).state_dict())
+        ['0.weight', '0.bias', '0.running_mean', '0.running_var', '1.weight', '1.bias']
+        """
+        rank: dict[str, int] = {}
+        for path, m in self.named_modules():
+            for k in (*m._parameters, *m._buffers):
+                rank.setdefault(f"{path}.{k}" if path else k, len(rank))
+        tensors = [*self.named_parameters(), *self.named_buffers(remove_duplicate=False)]
+        tensors.sort(key=lambda kt: rank.get(kt[0], len(rank)))
+        return OrderedDict((k, t.data.copy()) for k, t in tensors)
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> list[str]:
         """Copy arrays into the parameters and buffers of the same names, all or nothing.

@@ -449,6 +449,15 @@ def _upsample(g: Graph, m: Any, x: str, region: Any) -> str | None:
     return g.node("Resize", [x, "", "", sizes], **modes)
 
 
+def _relu6(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """Clip to [0, 6] (the engine picks x or its clip by a mask of x, which would freeze)."""
+    call = _only(region, "where")
+    if call is None:
+        return None
+    dtype = call.args[0].dtype
+    return g.node("Clip", [x, g.const(0, "min", dtype), g.const(6, "max", dtype)])
+
+
 def _axis_op(op_type: str) -> Layer:
     def build(g: Graph, m: Any, x: str, region: Any) -> str:
         return g.node(op_type, [x], axis=int(m.axis))
@@ -466,4 +475,5 @@ LAYERS: dict[type, Layer] = {
     nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
     nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),
+    nn.ReLU6: _relu6,
 }

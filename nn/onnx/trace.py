@@ -200,8 +200,8 @@ def _refuse(call: Call, what: str) -> None:
     raise NotImplementedError(
         f"nn.onnx.export: {call.where()}: {what} changes with the input: a value computed "
         "from the input outside the graph (a mask, a maximum, a per-example array), which an "
-        "ONNX constant would freeze. The layers nn.Softmax, nn.LogSoftmax, nn.LeakyReLU and "
-        "nn.ELU are exported whole; call the function through them")
+        "ONNX constant would freeze. The layers nn.Softmax, nn.LogSoftmax, nn.LeakyReLU, "
+        "nn.ELU and nn.ReLU6 are exported whole; call the function through them")
 
 
 def value(a: Any) -> Any:

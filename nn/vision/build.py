@@ -19,6 +19,7 @@ import nn
 from nn.vision import datasets, models
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+FIXED_DEPTH = ("lenet5", "resnet18")  # models whose depth is part of their name: no --depth
 SCHEDULES = ("none", "cosine", "step", "inverse-time", "warmup-cosine")
 
 
@@ -40,14 +41,15 @@ def load_data(name: str, seed: int, limit: int = 0) -> datasets.Split:
 def make_model(name: str, data: datasets.Split, dropout: float = 0.0, width: int | None = None,
                depth: int | None = None) -> nn.Module:
     """Model `name` for `data`'s image shape and classes; `depth` is ResNet's blocks per stage,
-    MobileNet's blocks, MLP's hidden layers (LeNet-5 has a fixed depth: ValueError).
+    MobileNet's blocks, MLP's hidden layers (LeNet-5 and ResNet-18 have a fixed depth:
+    ValueError).
 
     >>> from nn.vision import build
     >>> d = build.load_data("digits", seed=0, limit=10)
     >>> build.make_model("lenet5", d, depth=3)
     Traceback (most recent call last):
     ...
-    ValueError: lenet5 has a fixed depth; --depth applies to resnet, mobilenet, mlp
+    ValueError: lenet5 has a fixed depth; --depth applies to resnet8, resnet20, mobilenet, mlp
     """
     kw: dict[str, Any] = {"num_classes": data.num_classes, "dropout": dropout}
     if name == "mlp":
@@ -60,8 +62,9 @@ def make_model(name: str, data: datasets.Split, dropout: float = 0.0, width: int
         if name in ("resnet8", "resnet20"):
             kw["blocks"] = depth
             return models.ResNet(**kw)
-        if name == "lenet5":
-            raise ValueError("lenet5 has a fixed depth; --depth applies to resnet, mobilenet, mlp")
+        if name in FIXED_DEPTH:
+            raise ValueError(f"{name} has a fixed depth; --depth applies to resnet8, resnet20, "
+                             "mobilenet, mlp")
         kw["depth"] = depth
     return models.get_model(name, **kw)
 

@@ -28,7 +28,7 @@ import autodiff as ad
 import nn
 from nn.vision import datasets, inference, models, runs
 from nn.vision import export as export_cmd
-from nn.vision.build import OPTIMIZERS, SCHEDULES
+from nn.vision.build import FIXED_DEPTH, OPTIMIZERS, SCHEDULES
 from nn.vision.train import DEFAULTS, train
 
 __all__ = ["build_parser", "existing_file", "integer", "known", "main", "number", "out_folder",
@@ -295,15 +295,15 @@ def _check_train(t: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if held and not args.overwrite:
         t.error(f"--out {args.out} already holds results ({', '.join(held)}): pass --resume "
                 f"{args.out} to continue that run, --overwrite to replace it, or another --out")
-    if args.model == "lenet5" and args.depth is not None:
-        t.error("argument --depth: lenet5 has a fixed depth; --depth applies to resnet8, "
-                "resnet20, mobilenet, mlp")
+    if args.model in FIXED_DEPTH and args.depth is not None:
+        t.error(f"argument --depth: {args.model} has a fixed depth; --depth applies to "
+                "resnet8, resnet20, mobilenet, mlp")
 
 
 def _check_sweep(s: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.model == "lenet5" and args.depth != [None]:
-        s.error("argument --depth: lenet5 has a fixed depth; --depth applies to resnet8, "
-                "resnet20, mobilenet, mlp")
+    if args.model in FIXED_DEPTH and args.depth != [None]:
+        s.error(f"argument --depth: {args.model} has a fixed depth; --depth applies to "
+                "resnet8, resnet20, mobilenet, mlp")
 
 
 def _search(args: argparse.Namespace) -> Any:

@@ -209,7 +209,7 @@ MODELS = {"lenet5": LeNet5, "resnet8": resnet8, "resnet20": resnet20, "mobilenet
 
 
 def get_model(name: str, **kw: Any) -> nn.Module:
-    """A model by name (lenet5, resnet8, resnet20, mobilenet, mlp) with its keyword options.
+    """A model by name (a key of MODELS: lenet5, resnet8, ...) with its keyword options.
 
     >>> import autodiff as ad
     >>> from nn.vision import models
@@ -223,3 +223,17 @@ def get_model(name: str, **kw: Any) -> nn.Module:
 from nn.vision.vit import VisionTransformer, vit_small_mnist, vit_tiny  # noqa: E402, F401
 
 MODELS["vit_small_mnist"] = vit_small_mnist
+
+# The model zoo: torchvision's architectures, names and parameter counts (own files).
+from nn.vision.mobilenet import InvertedResidual, MobileNetV2, mobilenet_v2  # noqa: E402,F401
+from nn.vision.resnet import (  # noqa: E402,F401
+    Bottleneck,
+    ImageNetBasicBlock,
+    ImageNetResNet,
+    resnet18,
+    resnet18_cifar,
+    resnet34,
+    resnet50,
+)
+
+MODELS["resnet18"] = resnet18_cifar  # the command's images are small: the CIFAR stem

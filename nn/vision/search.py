@@ -334,8 +334,9 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.sampler != "grid" and not searched:
         _fail("nothing to search: every flag has one value; give a range or a list, e.g. "
               "--lr 1e-4:1e-1", 2)
-    if args.model == "lenet5" and args.depth is not None:
-        _fail("--depth: lenet5 has a fixed depth (--depth applies to resnet, mobilenet, mlp)", 2)
+    if args.model in build.FIXED_DEPTH and args.depth is not None:
+        _fail(f"--depth: {args.model} has a fixed depth (--depth applies to resnet8, resnet20, "
+              "mobilenet, mlp)", 2)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         _fail(f"--out {out} is a file, not a folder", 2)

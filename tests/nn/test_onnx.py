@@ -76,6 +76,14 @@ def unet():
     return module.TinyUNet()
 
 
+def wide_linear():
+    """A Linear whose outputs spread well past [-6, 6] on standard normal inputs."""
+    layer = nn.Linear(5, 5)
+    with ad.no_grad():
+        layer.weight.data *= 30
+    return layer
+
+
 # -- the models ------------------------------------------------------------------------------
 
 MODELS = {
@@ -87,6 +95,9 @@ MODELS = {
     "mobilenet": (lambda: models.MobileNet(), (1, 28, 28)),
     "unet": (unet, (1, 16, 16)),
     "vit_small_mnist": (lambda: vit_head(models.get_model("vit_small_mnist")), (1, 28, 28)),
+    "resnet18": (lambda: models.MODELS["resnet18"](width=8), (3, 32, 32)),  # the CIFAR stem
+    "resnet18-imagenet": (lambda: models.resnet18(num_classes=10, width=8), (3, 64, 64)),
+    "mobilenet_v2": (lambda: models.mobilenet_v2(num_classes=10, width_mult=0.25), (3, 32, 32)),
 }
 
 
@@ -286,6 +297,7 @@ CASES = {
     "softmax": (lambda: nn.Softmax(axis=1), (5,)),
     "log-softmax": (lambda: nn.Sequential(nn.Linear(5, 5), nn.LogSoftmax(axis=-1)), (5,)),
     "leaky-relu-elu": (lambda: nn.Sequential(nn.LeakyReLU(0.2), nn.ELU(0.7)), (5,)),
+    "relu6": (lambda: nn.Sequential(wide_linear(), nn.ReLU6()), (5,)),  # inputs past 0 and 6
     "upsample-nearest": (lambda: nn.Upsample(scale_factor=2), (2, 3, 4)),
     "upsample-nearest-size": (lambda: nn.Upsample(size=(5, 7)), (2, 3, 4)),
     "upsample-bilinear": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4)),
@@ -310,7 +322,8 @@ def ops_of(make, shape, tmp_path):
 
 @pytest.mark.parametrize("case,expected", [
     ("softmax", ["Softmax"]), ("log-softmax", ["Gemm", "LogSoftmax"]),
-    ("leaky-relu-elu", ["LeakyRelu", "Elu"]), ("global-avg-pool", ["GlobalAveragePool"]),
+    ("leaky-relu-elu", ["LeakyRelu", "Elu"]), ("relu6", ["Gemm", "Clip"]),
+    ("global-avg-pool", ["GlobalAveragePool"]),
     ("adaptive-avg-pool-2x3", ["MatMul", "MatMul"]), ("avg-pool", ["AveragePool"]),
     ("upsample-nearest", ["Resize"]), ("flatten-start-2", ["Reshape"]),
     ("linear-3d", ["Transpose", "MatMul", "Add"]), ("batch-norm-1d", ["BatchNormalization"]),

@@ -75,6 +75,8 @@ CASES = [  # (command line, {placeholders}), the error after "<prog> <command>: 
                               "mnist-5k, mnist, fashion-mnist, cifar10"),
     ("train --depth 2", "argument --depth: lenet5 has a fixed depth; --depth applies to "
                         "resnet8, resnet20, mobilenet, mlp"),
+    ("train --model resnet18 --depth 2", "argument --depth: resnet18 has a fixed depth; --depth "
+                                         "applies to resnet8, resnet20, mobilenet, mlp"),
     ("train --out {file}/run", "argument --out: cannot make a folder in {file}, which is a file"),
     ("train --out {run}", "--out {run} already holds results (best.npz, metrics.json): pass "
                           "--resume {run} to continue that run, --overwrite to replace it, or "
