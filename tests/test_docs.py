@@ -1,7 +1,7 @@
 """The docs never lie: every ```python block in docs/**/*.md runs (blocks of one page share a
-namespace, in order, in a temporary working directory). A block fenced as ```py is
-shown only (highlighted as Python, not run). Every page is in the site's nav, its display math is laid out so that the site
-renders it, and the API pages show every public name."""
+namespace, in order, in a temporary working directory). A block fenced as ```py is shown only
+(highlighted as Python, not run). Every page is in the site's nav, its display math is laid
+out so that the site renders it, and the API pages show every public name."""
 
 import importlib
 import inspect

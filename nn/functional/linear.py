@@ -57,7 +57,10 @@ class Affine(ad.Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        if x.ndim > 2:  # one product over all rows: NumPy runs (N, L, in) @ W.T as N products
+            out = (x.reshape((-1, x.shape[-1])) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1])
+        else:
+            out = x @ weight.T
         if bias is not None:
             out += bias  # the product is a new array: add in place
         return out
@@ -67,7 +70,7 @@ class Affine(ad.Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = grad.reshape((-1, weight.shape[0]))
-        gx = grad @ weight if need_x else None
+        gx = (g2 @ weight).reshape(x.shape) if need_x else None
         gw = g2.T @ x.reshape((-1, weight.shape[1])) if need_w else None
         gb = g2.sum(0) if need_b else None
         return gx, gw, gb

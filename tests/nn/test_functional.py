@@ -53,6 +53,24 @@ def test_cross_entropy_fused_gradients_spatial_and_unnormalized_targets():
     assert gradgradcheck(lambda t: F.cross_entropy(t, p), zz)
 
 
+def test_linear_on_3d_4d_empty_and_strided_inputs_is_one_product_with_numpys_values():
+    """(N, L, in) inputs run as one (N*L, in) product (NumPy loops over N for a 3-D @ 2-D
+    product); the values, shapes and gradients are those of x @ W.T + b."""
+    rng = np.random.default_rng(3)
+    w, b = ad.tensor(rng.standard_normal((5, 3)), requires_grad=True), ad.tensor(np.ones(5))
+    for shape in [(2, 4, 3), (2, 2, 2, 3), (2, 0, 3), (0, 3)]:
+        x = ad.tensor(rng.standard_normal(shape), requires_grad=True)
+        y = F.linear(x, w, b)
+        np.testing.assert_allclose(y.data, x.data @ w.data.T + b.data, rtol=1e-14)
+        assert y.shape == (*shape[:-1], 5)
+        y.sum().backward()
+        assert x.grad.shape == shape
+    strided = ad.tensor(rng.standard_normal((4, 2, 3)).transpose(1, 0, 2), requires_grad=True)
+    np.testing.assert_allclose(F.linear(strided, w).data, strided.data @ w.data.T, rtol=1e-14)
+    assert gradcheck(lambda v: F.linear(v, w, b), strided)
+    assert gradgradcheck(lambda v: F.linear(v, w, b), strided)
+
+
 def test_linear_fused_gradients_match_the_composed_ops():
     x = ad.tensor(rng.standard_normal((2, 3, 4)))
     w = ad.tensor(rng.standard_normal((5, 4)))
