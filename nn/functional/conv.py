@@ -10,8 +10,10 @@ Three primitives close under differentiation, so gradients of gradients work:
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
-pixels, channels or the batch; np.add.at is far slower). What each choice measured:
-docs/performance.md.
+pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
+with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
+one product per kernel offset on a shifted slice of the flattened padded input. What each
+choice measured: docs/performance.md.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -118,7 +120,7 @@ def _flat_padded(x: np.ndarray, w_shape: tuple[int, ...],
     return xp.reshape(n, c, hp * wp), wp, hp - dh * (w_shape[2] - 1), wp - dw * (w_shape[3] - 1)
 
 
-def _offsets(w_shape: tuple[int, ...], params: Params, wp: int):
+def _offsets(w_shape: tuple[int, ...], params: Params, wp: int) -> list[tuple[int, int, int]]:
     """(i, j, flat shift) of every kernel offset."""
     dh, dw = params[2]
     return [(i, j, i * dh * wp + j * dw) for i in range(w_shape[2]) for j in range(w_shape[3])]
