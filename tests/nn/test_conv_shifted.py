@@ -128,3 +128,21 @@ def test_gradients_second_order(shifted_always):
         return F.conv_transpose2d(y, w, padding=1)
 
     assert gradcheck(t, y, w) and gradgradcheck(t, y, w)
+
+
+def test_pytorch_on_the_default_dispatch():
+    """16 channels at 14x14, padding 1 (the shifted path by default): values and both
+    gradients equal PyTorch's in float64."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the reference, not a dependency")
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 16, 14, 14)), rng.standard_normal((16, 16, 3, 3))
+    assert C._shifted(x.shape, w.shape, ((1, 1), (1, 1, 1, 1), (1, 1), 1))
+    xt, wt = ad.tensor(x, requires_grad=True), ad.tensor(w, requires_grad=True)
+    y = F.conv2d(xt, wt, padding=1)
+    g = rng.standard_normal(y.shape)
+    y.backward(ad.tensor(g))
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, tw, padding=1)
+    ty.backward(torch.tensor(g))
+    for mine, ref in ((y.data, ty), (xt.grad.data, tx.grad), (wt.grad.data, tw.grad)):
+        np.testing.assert_allclose(mine, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
