@@ -33,7 +33,7 @@ class Conv:
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x, keep = x, []
         out = _conv(x, self.w, self.params, keep)
-        self.cols = keep[0]
+        self.cols = keep[0] if keep else None  # none on the shifted path: no patch matrix
         return out
 
     def backward(self, gy: np.ndarray) -> np.ndarray:

@@ -10,8 +10,10 @@ Three primitives close under differentiation, so gradients of gradients work:
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
-pixels, channels or the batch; np.add.at is far slower). What each choice measured:
-docs/performance.md.
+pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
+with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
+one product per kernel offset on a shifted slice of the flattened padded input. What each
+choice measured: docs/performance.md.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -89,12 +91,94 @@ def _columns(x: np.ndarray, w_shape: tuple[int, ...], params: Params) -> tuple[n
     return win.reshape(n, g, (c // g) * kh * kw, ho * wo), ho, wo
 
 
+# The shifted path: for stride 1 and groups 1, kernel offset (i, j) of every output cell
+# reads the padded input at the cell's own flat position, shifted by i dh Wp + j dw. With the
+# output laid out at the padded width Wp (columns Wo..Wp-1 of each row are garbage, never
+# read back), each offset is one product (O, C) @ (C, L) per sample on a plain slice of the
+# padded input: no patch matrix. Where it pays (the channel floor) is measured, see
+# docs/performance.md.
+SHIFT_MIN_CHANNELS = 16  # input and output channels both at least this
+SHIFT_MIN_PIXELS = 256  # the padded input's Hp Wp at least this (ResNet-8's 7x7 stays im2col)
+SHIFT_BLOCK_BYTES = 3 << 17  # samples per block: their partial product about this size
+
+
+def _shifted(x_shape: tuple[int, ...], w_shape: tuple[int, ...], params: Params) -> bool:
+    """Whether _conv and _conv_weight take the shifted path for an input of x_shape."""
+    (sh, sw), pads, _, g = params
+    o, c, kh, kw = w_shape
+    hp, wp = x_shape[2] + pads[0] + pads[1], x_shape[3] + pads[2] + pads[3]
+    return ((sh, sw) == (1, 1) and g == 1 and kh * kw > 1 and min(c, o) >= SHIFT_MIN_CHANNELS
+            and hp * wp >= SHIFT_MIN_PIXELS)
+
+
+def _flat_padded(x: np.ndarray, w_shape: tuple[int, ...],
+                 params: Params) -> tuple[np.ndarray, int, int, int]:
+    """The padded input flattened per channel, (N, C, Hp Wp); with Wp, Ho, Wo (stride 1)."""
+    _, pads, (dh, dw), _ = params
+    xp = np.ascontiguousarray(_pad(x, pads))
+    n, c, hp, wp = xp.shape
+    return xp.reshape(n, c, hp * wp), wp, hp - dh * (w_shape[2] - 1), wp - dw * (w_shape[3] - 1)
+
+
+def _offsets(w_shape: tuple[int, ...], params: Params, wp: int) -> list[tuple[int, int, int]]:
+    """(i, j, flat shift) of every kernel offset."""
+    dh, dw = params[2]
+    return [(i, j, i * dh * wp + j * dw) for i in range(w_shape[2]) for j in range(w_shape[3])]
+
+
+def _conv_shifted(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
+    """y = conv(x, W) on the shifted path: per kernel offset, out += W[:, :, i, j] @ the
+    padded input's slice starting at the offset's shift (batched over the samples). The
+    samples go in blocks whose partial product fits in cache, where the adds are cheap."""
+    n = x.shape[0]
+    o = w.shape[0]
+    xp, wp, ho, wo = _flat_padded(x, w.shape, params)
+    length = (ho - 1) * wp + wo  # the last row needs only its Wo valid cells: no overrun
+    dtype = np.result_type(x, w)
+    acc = scratch((n, o, length), dtype)
+    block = max(1, SHIFT_BLOCK_BYTES // (o * length * dtype.itemsize))
+    tmp = scratch((min(block, n), o, length), dtype)
+    offsets = _offsets(w.shape, params, wp)
+    for s in range(0, n, block):
+        a, t, xs = acc[s:s + block], tmp[:min(block, n - s)], xp[s:s + block]
+        for k, (i, j, off) in enumerate(offsets):
+            np.matmul(w[:, :, i, j], xs[:, :, off:off + length], out=a if k == 0 else t)
+            if k:
+                a += t
+    st = acc.strides
+    return np.array(as_strided(acc, (n, o, ho, wo), (st[0], st[1], wp * st[2], st[2]),
+                               writeable=False))
+
+
+def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
+                         params: Params) -> np.ndarray:
+    """dL/dW on the shifted path: dW[:, :, i, j] = sum over samples of gy (laid out at the
+    padded width, zeros in the garbage columns) @ the shifted slice of the padded input."""
+    n, o, ho, wo = gy.shape
+    xp, wp, _, _ = _flat_padded(x, w_shape, params)
+    c = xp.shape[1]
+    dtype = np.result_type(x, gy)
+    length = (ho - 1) * wp + wo
+    gw = scratch((n, o, ho, wp), dtype)
+    gw[..., wo:] = 0
+    gw[..., :wo] = gy
+    gm = gw.reshape(n, o, ho * wp)[:, :, :length]
+    out = np.empty(w_shape, dtype)
+    tmp = scratch((n, o, c), dtype)
+    for i, j, off in _offsets(w_shape, params, wp):
+        np.matmul(gm, xp[:, :, off:off + length].transpose(0, 2, 1), out=tmp)
+        np.add.reduce(tmp, axis=0, out=out[:, :, i, j])
+    return out
+
+
 def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None) -> np.ndarray:
     """y = conv(x, W); `keep`, when given, receives the patch matrix for the weight gradient.
 
     One product per sample and group, (O/g, K) @ (K, Ho*Wo), so the result is (N, O, Ho, Wo)
     in memory as it comes: no transposed copy (faster than one (O, K) @ (K, N*Ho*Wo) product
     and the copy to (N, O, ...) after it on LeNet's convolutions)."""
+    if _shifted(x.shape, w.shape, params):
+        return _conv_shifted(x, w, params)
     g = params[3]
     n = x.shape[0]
     o = w.shape[0]
@@ -114,14 +198,16 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     kh, kw = w.shape[2:]
     full = (dh * (kh - 1) - pads[0], dh * (kh - 1) - pads[1],
             dw * (kw - 1) - pads[2], dw * (kw - 1) - pads[3])
-    if (sh, sw) == (1, 1) and min(full) >= 0 and o * h * wd <= c * ho * wo:
+    flip = ((1, 1), full, (dh, dw), g)
+    if (sh, sw) == (1, 1) and min(full) >= 0 and (o * h * wd <= c * ho * wo
+                                                 or _shifted(y.shape, (c, o, kh, kw), flip)):
         # With stride 1 this is the convolution of y, padded to "full", with the kernel
         # flipped and its channels swapped. Its patch matrix (O kh kw rows, H W columns per
         # sample) is then no larger than col2im's (C kh kw rows, Ho Wo columns), and a patch
         # copy is cheaper than col2im's adds (on ResNet's 16 channels at 28x28; LeNet's
-        # conv2, 6 -> 16 channels, keeps col2im).
+        # conv2, 6 -> 16 channels, keeps col2im); or it takes the shifted path (no patches).
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
-        return _conv(y, flipped.reshape(c, o // g, kh, kw), ((1, 1), full, (dh, dw), g))
+        return _conv(y, flipped.reshape(c, o // g, kh, kw), flip)
     out = (_col2im_runs if (sh, sw) == (1, 1) else _col2im)(y, w, x_shape, params)
     return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
 
@@ -195,6 +281,8 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     """dL/dW for y = conv(x, W), given gy = dL/dy (and x's patch matrix if already built):
     one product per sample, summed over the samples (one long (O, N*Ho*Wo) @ (N*Ho*Wo, K)
     product is slow in OpenBLAS)."""
+    if cols is None and _shifted(x.shape, w_shape, params):
+        return _conv_weight_shifted(x, gy, w_shape, params)
     g = params[3]
     n, o, ho, wo = gy.shape
     if cols is None:
