@@ -10,6 +10,8 @@ tensor([[-1.,  1.]])
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import autodiff as ad
@@ -54,12 +56,7 @@ class LayerNormOp(ad.Function):
     def backward(ctx, dy):
         x, weight = ctx.saved_tensors
         axes = ctx.axes
-        if isinstance(dy, np.ndarray):
-            xhat, inv = ctx.xhat, ctx.inv
-        else:  # recomputed from the x Tensor, so that the gradient can be differentiated
-            xc = x - x.mean(axis=axes, keepdims=True)
-            inv = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
-            xhat = xc * inv
+        xhat, inv = saved_normalization(ctx, dy, x, axes)
         need_x, need_w, need_b = ctx.needs_input_grad
         lead = tuple(range(x.ndim - len(axes)))
         dw = (dy * xhat).sum(axis=lead) if need_w else None
@@ -70,3 +67,14 @@ class LayerNormOp(ad.Function):
             dx = inv * (d - d.mean(axis=axes, keepdims=True)
                         - xhat * (d * xhat).mean(axis=axes, keepdims=True))
         return dx, dw, db
+
+
+def saved_normalization(ctx: Any, dy: Any, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any]:
+    """(xhat, 1 / sqrt(var + eps)) of a normalization's forward: the arrays it saved when the
+    backward runs on arrays, else recomputed from the x Tensor so that the gradient can be
+    differentiated again (layer_norm's and batch_norm's backward)."""
+    if isinstance(dy, np.ndarray):
+        return ctx.xhat, ctx.inv
+    xc = x - x.mean(axis=axes, keepdims=True)
+    inv = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
+    return xc * inv, inv

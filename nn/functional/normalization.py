@@ -25,7 +25,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.activation import axis_or_dim
-from nn.functional.layer_norm_op import LayerNormOp
+from nn.functional.layer_norm_op import LayerNormOp, saved_normalization
 
 
 def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
@@ -123,12 +123,7 @@ class BatchNormTrain(ad.Function):
         # the two sums are reused, not computed again on d.
         x, weight = ctx.saved_tensors
         axes = ctx.axes
-        if isinstance(dy, np.ndarray):
-            xhat, inv = ctx.xhat, ctx.inv
-        else:  # recomputed from the x Tensor, so that the gradient can be differentiated
-            xc = x - x.mean(axis=axes, keepdims=True)
-            inv = ((xc * xc).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
-            xhat = xc * inv
+        xhat, inv = saved_normalization(ctx, dy, x, axes)
         need_x, need_w, need_b = ctx.needs_input_grad
         dw = (dy * xhat).sum(axis=axes, keepdims=True) if need_w or need_x else None
         db = dy.sum(axis=axes, keepdims=True) if need_b or need_x else None
