@@ -14,6 +14,7 @@ import autodiff as ad
 from autodiff import Tensor
 from nn.functional.group_instance_norm import group_norm, instance_norm
 from nn.module import Module, Parameter
+from nn.normalization import _NormBase
 
 
 class GroupNorm(Module):
@@ -51,7 +52,7 @@ class GroupNorm(Module):
                 f"affine={self.affine}, bias={self.bias is not None}")
 
 
-class InstanceNorm1d(Module):
+class InstanceNorm1d(_NormBase):
     """Normalize each example's channels over the length axis (F.instance_norm): (N, C, L),
     or (C, L) unbatched. PyTorch's defaults: affine=False, track_running_stats=False; with
     track_running_stats=True the running statistics are updated in training and used in
@@ -65,22 +66,11 @@ class InstanceNorm1d(Module):
     """
 
     spatial_axes = 1
-    # PyTorch's counts batches for momentum=None; this one always uses `momentum`, so a
-    # PyTorch state's count loads and is ignored (as BatchNorm's)
-    ignored_on_load = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
                  bias: bool = True) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(ad.ones(num_features)) if affine else None)
-        self.register_parameter("bias", Parameter(ad.zeros(num_features))
-                                if affine and bias else None)
-        tracked = track_running_stats
-        self.register_buffer("running_mean", ad.zeros(num_features) if tracked else None)
-        self.register_buffer("running_var", ad.ones(num_features) if tracked else None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         name = f"{type(self).__name__}({self.num_features})"
@@ -100,11 +90,6 @@ class InstanceNorm1d(Module):
         return instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                              self.training or not self.track_running_stats, self.momentum,
                              self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm2d(InstanceNorm1d):

@@ -16,7 +16,34 @@ from nn.functional.normalization import batch_norm, layer_norm
 from nn.module import Module, Parameter
 
 
-class BatchNorm1d(Module):
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share, as PyTorch's _NormBase: `weight` (ones) and
+    `bias` (zeros) when affine, `running_mean` and `running_var` buffers (or None), and the
+    printed form. PyTorch counts batches for momentum=None (a cumulative average); this one
+    always uses `momentum`, so a PyTorch state's count loads and is ignored
+    (Module.load_state_dict)."""
+
+    ignored_on_load = ("num_batches_tracked",)
+
+    def __init__(self, num_features: int, eps: float, momentum: float, affine: bool,
+                 track_running_stats: bool, bias: bool) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter(ad.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(ad.zeros(num_features))
+                                if affine and bias else None)
+        tracked = track_running_stats
+        self.register_buffer("running_mean", ad.zeros(num_features) if tracked else None)
+        self.register_buffer("running_var", ad.ones(num_features) if tracked else None)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_NormBase):
     """Batch normalization of (N, C) or (N, C, L) inputs over the batch (and length) axes.
 
     >>> import autodiff as ad, nn
@@ -28,25 +55,11 @@ class BatchNorm1d(Module):
     """
 
     expected_ndim: tuple[int, ...] = (2, 3)
-    # PyTorch's counts batches for momentum=None (a cumulative average); this one always uses
-    # `momentum`, so a PyTorch state's count loads and is ignored (Module.load_state_dict)
-    ignored_on_load = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *,
                  bias: bool = True) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(ad.ones(num_features)) if affine else None)
-        self.register_parameter("bias", Parameter(ad.zeros(num_features))
-                                if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", ad.zeros(num_features))
-            self.register_buffer("running_var", ad.ones(num_features))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self.expected_ndim or x.shape[1] != self.num_features:
@@ -56,11 +69,6 @@ class BatchNorm1d(Module):
         use_batch = self.training or not self.track_running_stats
         return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                           training=use_batch, momentum=self.momentum, eps=self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class LayerNorm(Module):
