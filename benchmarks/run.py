@@ -4,8 +4,9 @@ ratios, written to benchmarks/results/summary.json. This is `make bench`.
 Each workload first runs on the default path (what a user's script gets from `import
 autodiff`: no allocator call) on one thread. The training steps then run twice more, each a
 row of its own: with `autodiff.keep_freed_memory()` called (one thread), and with every
-library at its default thread count (all cores). The last column is the target ratio to
-PyTorch of issue 19, where there is one.
+library at its default thread count (all cores). The ratio column is always of time (for
+demo_throughput, measured in images/s, PyTorch's images/s over ours). The last column is the
+target ratio to PyTorch of issue 19, where there is one.
 
     python benchmarks/run.py                     # all workloads (about 15 minutes on 2 cores)
     python benchmarks/run.py mlp_step cnn_step   # some of them
@@ -26,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = ["mlp_step", "cnn_step", "resnet_step", "op_overhead", "deep_chain", "train_memory",
-             "conv_layers", "step_memory", "lstm_step", "vit_step"]
+             "conv_layers", "step_memory", "lstm_step", "vit_step", "demo_throughput"]
 BLAS_BOUND = {"mlp_step", "cnn_step", "resnet_step"}
 # Workloads measured once, on one thread and the default path; every other one also runs in
 # each of VARIANTS.
@@ -41,7 +42,7 @@ QUICK = {"mlp_step": ["--repeats", "20"], "cnn_step": ["--repeats", "5"],
          "resnet_step": ["--repeats", "3"], "op_overhead": ["--repeats", "10"],
          "deep_chain": ["--ops", "20000"], "train_memory": ["--steps", "200"],
          "conv_layers": ["--repeats", "3"], "step_memory": [], "lstm_step": ["--repeats", "10"],
-         "vit_step": ["--repeats", "3"]}
+         "vit_step": ["--repeats", "3"], "demo_throughput": ["--epochs", "2"]}
 
 
 def run(name: str, args: list[str], env: dict[str, str]) -> dict[str, object]:
@@ -84,6 +85,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
         m, variant = r["median"], r.get("variant", "")
         ours, ref = m.get("autodiff"), m.get("pytorch")
         comparable = r["workload"] != "train_memory" and r["unit"] != "GFLOP/s"
+        if r["unit"] == "img/s":  # a rate: time per image is its inverse
+            ours, ref = ref, ours
         ratio = f"{ours / ref:.2f}x" if ours and ref and comparable else ""
         cells = [f"{m[k]:.3g}" if k in m else "" for k in ("autodiff", "numpy", "pytorch")]
         target = TARGETS.get((r["workload"], variant))
