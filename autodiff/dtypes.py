@@ -100,8 +100,12 @@ def constant_like(value: object, dtype: np.dtype) -> np.ndarray:
     """A constant that meets a tensor of `dtype`: it takes the tensor's floating dtype.
 
     Integer or boolean tensors meeting a float constant become the default float dtype;
-    integer constants with integer tensors stay integers.
+    integer constants with integer tensors stay integers, and a Python int takes an integer
+    tensor's own dtype (NumPy 2's weak scalar: uint8 + 1 stays uint8; a value out of the
+    dtype's range raises OverflowError, as NumPy does).
     """
+    if type(value) is int and dtype.kind in "iu":
+        return np.asarray(value, dtype)  # OverflowError out of range, naming value and dtype
     arr = value if isinstance(value, np.ndarray) else np.asarray(value)
     kind = arr.dtype.kind
     if kind == "c":

@@ -117,6 +117,9 @@ def _as_float(t: Any) -> Any:
 def _constant(value: Any, t: Tensor, op: str) -> np.ndarray:
     try:
         return dtypes.constant_like(value, t.data.dtype)
+    except OverflowError as e:  # a Python int outside an integer tensor's dtype (NumPy 2)
+        raise OverflowError(f"{op}: {e} (the tensor of shape {t.shape} is {t.data.dtype}; "
+                            "cast it first, e.g. .astype('int64'))") from None
     except (TypeError, ValueError) as e:
         raise TypeError(f"{op}: cannot combine a tensor of shape {t.shape} with "
                         f"{type(value).__name__} {value!r}: {e}") from e

@@ -115,7 +115,10 @@ def plain_index(index: Any) -> Any:
     if isinstance(index, Tensor):
         return index.data.copy()
     if isinstance(index, list | np.ndarray):
-        return np.array(index)
+        arr = np.array(index)
+        if arr.size == 0 and type(index) is list:  # x[[]]: NumPy reads an empty list as
+            arr = arr.astype(np.intp)  # integers (np.array([]) alone is float64)
+        return arr
     return index
 
 

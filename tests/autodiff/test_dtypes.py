@@ -95,6 +95,22 @@ def test_numpy_scalars_and_mixed_tensors():
     assert x.grad.dtype == np.float32 and z.grad.dtype == np.float64
 
 
+def test_python_ints_are_weak_with_integer_tensors_as_in_numpy_2():
+    u = ad.tensor(np.array([1, 250], np.uint8))
+    for r, expect in ((u + 1, u.data + 1), (1 + u, 1 + u.data), (u * 2, u.data * 2),
+                      (u - 1, u.data - 1), (u // 3, u.data // 3), (u % 3, u.data % 3)):
+        assert r.dtype == np.uint8 and r.tolist() == expect.tolist()
+    i8 = ad.tensor(np.array([-3, 4], np.int8))
+    assert (i8 * -1).dtype == np.int8 and (i8 * -1).tolist() == [3, -4]
+    assert (u + True).dtype == np.uint8  # a Python bool too
+    assert (u + 0.5).dtype == np.float32  # a float still makes the default float dtype
+    with pytest.raises(OverflowError, match=r"add: Python integer 300 out of bounds for uint8"
+                       r".*shape \(2,\)"):
+        u + 300
+    with pytest.raises(OverflowError, match="-1 out of bounds for uint8"):
+        u - (-1)
+
+
 def test_integer_tensor_ops():
     i = ad.arange(4)
     assert (i * 2).dtype == np.int64 and (-i).dtype == np.int64

@@ -1507,3 +1507,15 @@ def test_float32_stays_float32(case: Case, data: st.DataObject) -> None:
     for i in diff:
         if ts[i].grad is not None:
             assert ts[i].grad.dtype == np.float32, f"{case.name}: grad dtype {ts[i].grad.dtype}"
+
+
+def test_an_empty_list_index_selects_nothing_as_in_numpy():
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    for index in ([], ([], 0), [[]]):
+        got = x[index]
+        assert got.shape == x.data[index].shape
+        got.sum().backward()
+        assert x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        x.grad = None
+    with pytest.raises(IndexError, match="getitem"):  # an empty float array: NumPy refuses too
+        x[np.array([])]
