@@ -20,9 +20,11 @@ from autodiff import Tensor
 
 
 def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
-                    norm_type: float = 2.0) -> float:
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
     """Scale all gradients together so their joint norm is at most max_norm; returns the norm
-    before clipping (norm_type 2, 1 or inf).
+    before clipping (norm_type 2, 1 or inf). A NaN or infinite norm scales every gradient by
+    max_norm / norm, as PyTorch does (NaN everywhere, or 0 and NaN), so the next step shows
+    it; `error_if_nonfinite=True` raises instead.
 
     >>> import autodiff as ad, nn
     >>> w = ad.tensor([3.0, 4.0], requires_grad=True)
@@ -41,10 +43,17 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
     else:
         total = float(sum((np.abs(g.astype(np.float64)) ** norm_type).sum() for g in grads)
                       ** (1.0 / norm_type))
-    coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for g in grads:
-            g *= coef
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
+                           f"gradients of {len(grads)} parameters is {total}, so they cannot "
+                           "be clipped (error_if_nonfinite=True; with False they are scaled "
+                           "by max_norm / norm, as PyTorch does)")
+    coef = max_norm / (total + 1e-6) if np.isfinite(total) else (
+        0.0 if total == float("inf") else float("nan"))
+    if not coef >= 1:  # a NaN coefficient too: the gradients become NaN, as PyTorch's
+        with np.errstate(invalid="ignore"):  # inf * 0: the NaN PyTorch gives too
+            for g in grads:
+                g *= coef
         for p in ps:
             if p.grad is not None:
                 ad.increment_version(p.grad)
