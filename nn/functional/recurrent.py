@@ -32,6 +32,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.lstm_sweep import LSTMSweep
 
 # How many gate blocks of hidden_size rows each mode's weights stack (PyTorch's order:
 # LSTM i, f, g, o; GRU r, z, n).
@@ -225,24 +226,37 @@ class Recurrence(ad.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, mode, reverse):
         ctx.mode, ctx.reverse = mode, reverse
-        sweep = _Sweep(mode, x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        xs = x[::-1] if reverse else x
+        if mode == "LSTM":
+            train = ad.is_grad_enabled() and any(ctx.needs_input_grad)
+            sweep = LSTMSweep(xs, h0, c0, w_ih, w_hh, b_ih, b_hh, train=train)
+            out, last = sweep.out, (sweep.h_n, sweep.c_n)
+        else:
+            sweep = _Sweep(mode, xs, h0, c0, w_ih, w_hh, b_ih, b_hh)
+            out, last = sweep.hs[1:], (sweep.hs[-1].copy(),)
         ctx.sweep = sweep
-        out = sweep.hs[1:][::-1] if reverse else sweep.hs[1:]
+        out = out[::-1] if reverse else out
         # out is a view of the buffer the backward reads: saved, so a write to it is caught.
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out)
-        if mode == "LSTM":
-            return out, sweep.hs[-1].copy(), sweep.cs[-1].copy()
-        return out, sweep.hs[-1].copy()
+        return (out, *last)
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn=None):
         if not ctx._arrays:
             return _backward_composed(ctx, (g_out, g_hn) if g_cn is None else
                                       (g_out, g_hn, g_cn))
-        _ = ctx.saved_tensors  # raises, naming the op, on a second backward (graph freed)
+        saved = ctx.saved_tensors  # raises, naming the op, on a second backward (graph freed)
         sweep, need = ctx.sweep, ctx.needs_input_grad
         if ctx.reverse:
             g_out = g_out[::-1]
+        if ctx.mode == "LSTM":
+            if sweep.spent:  # a backward again (retain_graph): the first wrote over the factors
+                x, *args = saved[:7]
+                sweep = LSTMSweep(x[::-1] if ctx.reverse else x, *args, train=True)
+            dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = sweep.grads(g_out, g_hn, g_cn, need)
+            if dx is not None and ctx.reverse:
+                dx = dx[::-1]
+            return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
         dgi, dgh, dh0, dc0 = sweep.backward(g_out, g_hn, g_cn)
         t, b, n = dgi.shape
         dgi_flat, dgh_flat = dgi.reshape(t * b, n), dgh.reshape(t * b, n)
