@@ -58,15 +58,19 @@ class LSTMSweep:
         steps, b, n_in = x.shape
         h = w_hh.shape[1]
         dtype = np.result_type(x, w_ih, w_hh)
-        self.rows = rows = np.concatenate([np.arange(k * h, (k + 1) * h) for k in ORDER])
         bias = b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh
         used = h + n_in + (bias is not None)
         k = -(-used // ALIGN) * ALIGN
-        w = np.zeros((4 * h, k), dtype)  # W (true values, rows o, i, f, g), zero padding
-        w[:, :h] = w_hh[rows]
-        w[:, h:h + n_in] = w_ih[rows]
-        if bias is not None:
-            w[:, h + n_in] = bias[rows]
+        # W with rows o, i, f, g, zero padding; the sigmoid gates' rows halved (exact): tanh
+        # of z/2 then gives sigma(z) = tanh(z/2)/2 + 1/2
+        w = np.empty((4 * h, k), dtype)
+        w[:, used:] = 0
+        for j, src in enumerate(ORDER):
+            dst, rows, half = slice(j * h, (j + 1) * h), slice(src * h, (src + 1) * h), j < 3
+            for lo, hi, part in ((0, h, w_hh), (h, h + n_in, w_ih)):
+                np.multiply(part[rows], 0.5 if half else 1.0, out=w[dst, lo:hi])
+            if bias is not None:
+                np.multiply(bias[rows], 0.5 if half else 1.0, out=w[dst, h + n_in])
         hx = scratch((steps + 1, k, b), dtype)  # per step: [h_{t-1}; x_t; 1; 0...] as columns
         hx[0, :h] = h0.T
         hx[:steps, h:h + n_in] = x.transpose(0, 2, 1)
@@ -75,12 +79,10 @@ class LSTMSweep:
         if bias is not None:
             hx[:, h + n_in] = 1
         self.shape, self.dtype = (steps, b, n_in, h), dtype
-        self.w, self.hx, self.train = w, hx, train
+        self.w_ih, self.w_hh, self.hx, self.train = w_ih, w_hh, hx, train
         self.spent = False  # True once grads() has written dz over the kept factors
         self.keep = scratch((steps, 6 * h, b), dtype) if train else np.empty((1, 6 * h, b), dtype)
-        scaled = w.copy()
-        scaled[:3 * h] *= 0.5  # the sigmoid gates' z/2: tanh then gives sigma = tanh/2 + 1/2
-        self.c_n = self._forward(scaled, c0).T.copy()
+        self.c_n = self._forward(w, c0).T.copy()
         self.out = hx[1:, :h].transpose(0, 2, 1)
         self.h_n = hx[steps, :h].T.copy()
 
@@ -89,7 +91,8 @@ class LSTMSweep:
         hx, keep, train = self.hx, self.keep, self.train
         steps, b, _, h = self.shape
         c, c_new = np.array(c0.T, dtype=self.dtype, order="C"), np.empty((h, b), self.dtype)
-        ig, fc, tc = (np.empty((h, b), self.dtype) for _ in range(3))
+        tc = np.empty((h, b), self.dtype)
+        p = np.empty((3, h, b), self.dtype)  # h_t, i g, f c_{t-1}: what D_o, D_i, D_f multiply
         for t in range(steps):
             blk = keep[t if train else 0]
             a = blk[:4 * h]
@@ -99,9 +102,9 @@ class LSTMSweep:
             sig *= 0.5
             sig += 0.5
             o, i, f, g = a[:h], a[h:2 * h], a[2 * h:3 * h], a[3 * h:]
-            np.multiply(f, c, out=fc)
-            np.multiply(i, g, out=ig)
-            np.add(fc, ig, out=c_new)
+            np.multiply(f, c, out=p[2])
+            np.multiply(i, g, out=p[1])
+            np.add(p[2], p[1], out=c_new)
             np.tanh(c_new, out=tc)
             h_new = hx[t + 1, :h]
             np.multiply(o, tc, out=h_new)
@@ -111,16 +114,13 @@ class LSTMSweep:
                 od = blk[5 * h:]
                 np.multiply(h_new, tc, out=od)
                 np.subtract(o, od, out=od)
-                # D_g = i (1 - g^2) = i - (i g) g; D_i = g i (1 - i) = i g - (i g) i;
-                # D_f = c' f (1 - f) = f c' - (f c') f; D_o = tanh(c) o (1 - o) = h - h o
-                np.multiply(ig, g, out=g)
+                # D_g = i (1 - g^2) = i - (i g) g; then for the sigmoids sigma' = s (1 - s):
+                # D_o = h (1 - o), D_i = i g (1 - i), D_f = f c' (1 - f), as one product
+                np.multiply(p[1], g, out=g)
                 np.subtract(i, g, out=g)
-                np.multiply(ig, i, out=i)
-                np.subtract(ig, i, out=i)
-                np.multiply(fc, f, out=f)
-                np.subtract(fc, f, out=f)
-                np.multiply(h_new, o, out=o)
-                np.subtract(h_new, o, out=o)
+                np.copyto(p[0], h_new)
+                np.subtract(1, sig, out=sig)
+                np.multiply(sig.reshape(3, h, b), p, out=sig.reshape(3, h, b))
             c, c_new = c_new, c
         return c
 
@@ -132,31 +132,40 @@ class LSTMSweep:
             raise RuntimeError("LSTMSweep.grads: no derivative factors (the forward ran with "
                                "train=False, or a backward wrote its dz over them)")
         self.spent = True  # dz is written over the factors
-        keep, hx, w = self.keep, self.hx, self.w
+        keep, hx = self.keep, self.hx
         steps, b, n_in, h = self.shape
         dtype = self.dtype
-        # [dh; dx] = [W_hh | W_ih]^T dz: one product per step gives both
-        back = np.ascontiguousarray(w[:, :h + n_in if need[0] else h].T)
+        # [dh; dx] = [W_hh | W_ih]^T dz (rows o, i, f, g): one product per step gives both
+        back = np.empty((h + n_in if need[0] else h, 4 * h), dtype)
+        for j, src in enumerate(ORDER):
+            back[:h, j * h:(j + 1) * h] = self.w_hh[src * h:(src + 1) * h].T
+            if need[0]:
+                back[h:, j * h:(j + 1) * h] = self.w_ih[src * h:(src + 1) * h].T
         dhx = np.empty((steps, h + n_in, b), dtype) if need[0] else None
         dh = np.array(g_hn.T, dtype=dtype, order="C")
         dc = np.array(g_cn.T, dtype=dtype, order="C")
-        g_t = g_out.transpose(0, 2, 1)
+        # (the gradient of an unused output arrives as zeros: skipped, 28 adds for one test)
+        g_t = g_out.transpose(0, 2, 1) if g_out.any() else None
         weights = any(need[3:])
-        dw = np.zeros_like(w) if weights else None
-        dw_t = np.empty_like(w)
+        dw, dw_t = (np.empty((4 * h, hx.shape[1]), dtype) for _ in range(2)) if weights else (
+            None, None)
         tmp = np.empty_like(dh)
         for t in range(steps - 1, -1, -1):
             blk = keep[t]
-            dh += g_t[t]
+            if g_t is not None:
+                dh += g_t[t]
             np.multiply(dh, blk[5 * h:], out=tmp)
             dc += tmp
             ifg = blk[h:4 * h].reshape(3, h, b)
             np.multiply(dc, ifg, out=ifg)
             np.multiply(dh, blk[:h], out=blk[:h])
             dz = blk[:4 * h]
-            if weights:
-                np.matmul(dz, hx[t].T, out=dw_t)
-                dw += dw_t
+            if weights:  # dW += dz_t [h_{t-1}; x_t; 1]^T
+                if t == steps - 1:
+                    np.matmul(dz, hx[t].T, out=dw)
+                else:
+                    np.matmul(dz, hx[t].T, out=dw_t)
+                    dw += dw_t
             dc *= blk[4 * h:5 * h]
             if dhx is None:
                 np.matmul(back, dz, out=dh)
@@ -165,7 +174,9 @@ class LSTMSweep:
                 dh = dhx[t, :h]
         dw_ih = dw_hh = db_ih = db_hh = None
         if weights:
-            dw = dw[np.argsort(self.rows)]  # rows back in PyTorch's gate order
+            if steps == 0:
+                dw[...] = 0
+            dw = dw.reshape(4, h, -1)[np.argsort(ORDER)].reshape(4 * h, -1)  # PyTorch's order
             dw_hh = np.ascontiguousarray(dw[:, :h]) if need[4] else None
             dw_ih = np.ascontiguousarray(dw[:, h:h + n_in]) if need[3] else None
             db_ih = dw[:, h + n_in].copy() if need[5] else None
