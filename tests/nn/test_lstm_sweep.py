@@ -106,7 +106,7 @@ def test_no_grad_forward_equals_the_recorded_one():
 def test_a_sweep_without_factors_refuses_a_backward():
     x, h0, c0, w_ih, w_hh, b_ih, b_hh = _args()
     sweep = LSTMSweep(x, h0, c0, w_ih, w_hh, b_ih, b_hh, train=False)
-    with pytest.raises(RuntimeError, match="LSTMSweep.grads: no derivative factors"):
+    with pytest.raises(RuntimeError, match=r"LSTMSweep\.grads: no derivative factors"):
         sweep.grads(np.zeros((4, 3, 4)), h0, c0, [True] * 7)
     sweep = LSTMSweep(x, h0, c0, w_ih, w_hh, b_ih, b_hh, train=True)
     sweep.grads(np.zeros((4, 3, 4)), h0, c0, [True] * 7)
