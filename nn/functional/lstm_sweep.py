@@ -38,6 +38,7 @@ Layout, and why (measured figures in docs/performance.md):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,14 @@ from autodiff.buffers import scratch
 
 ORDER = (3, 0, 1, 2)  # the internal gate blocks o, i, f, g, as indices into PyTorch's i, f, g, o
 ALIGN = 16  # K (the product's inner size) is padded to a multiple of this
+
+
+def _carve(dtype: Any, *shapes: tuple[int, ...]) -> list[np.ndarray]:
+    """Arrays of these shapes, views of one pooled buffer (`autodiff.buffers.scratch`)."""
+    sizes = [math.prod(s) for s in shapes]
+    flat = scratch((sum(sizes),), dtype)
+    ends = np.cumsum(sizes).tolist()
+    return [flat[e - n:e].reshape(s) for s, n, e in zip(shapes, sizes, ends)]
 
 
 class LSTMSweep:
@@ -63,7 +72,9 @@ class LSTMSweep:
         k = -(-used // ALIGN) * ALIGN
         # W with rows o, i, f, g, zero padding; the sigmoid gates' rows halved (exact): tanh
         # of z/2 then gives sigma(z) = tanh(z/2)/2 + 1/2
-        w = np.empty((4 * h, k), dtype)
+        # hx, W and the sweep's small blocks in one pooled buffer (fresh pages cost a fault each)
+        hx, w, cc, tc, p = _carve(dtype, (steps + 1, k, b), (4 * h, k), (2, h, b), (h, b),
+                                  (3, h, b))
         w[:, used:] = 0
         for j, src in enumerate(ORDER):
             dst, rows, half = slice(j * h, (j + 1) * h), slice(src * h, (src + 1) * h), j < 3
@@ -71,8 +82,7 @@ class LSTMSweep:
                 np.multiply(part[rows], 0.5 if half else 1.0, out=w[dst, lo:hi])
             if bias is not None:
                 np.multiply(bias[rows], 0.5 if half else 1.0, out=w[dst, h + n_in])
-        hx = scratch((steps + 1, k, b), dtype)  # per step: [h_{t-1}; x_t; 1; 0...] as columns
-        hx[0, :h] = h0.T
+        hx[0, :h] = h0.T  # per step: [h_{t-1}; x_t; 1; 0...] as columns
         hx[:steps, h:h + n_in] = x.transpose(0, 2, 1)
         hx[steps, h:h + n_in] = 0  # never multiplied; defined all the same
         hx[:, used - (bias is not None):] = 0
@@ -81,18 +91,23 @@ class LSTMSweep:
         self.shape, self.dtype = (steps, b, n_in, h), dtype
         self.w_ih, self.w_hh, self.hx, self.train = w_ih, w_hh, hx, train
         self.spent = False  # True once grads() has written dz over the kept factors
-        self.keep = scratch((steps, 6 * h, b), dtype) if train else np.empty((1, 6 * h, b), dtype)
-        self.c_n = self._forward(w, c0).T.copy()
+        if train:  # the backward's buffers too: back (see grads), dW and one step's term
+            self.keep, *self.work = _carve(dtype, (steps, 6 * h, b), (h + n_in, 4 * h),
+                                           (4 * h, k), (4 * h, k))
+        else:
+            self.keep = np.empty((1, 6 * h, b), dtype)
+        self.c_n = self._forward(w, c0, cc, tc, p).T.copy()
         self.out = hx[1:, :h].transpose(0, 2, 1)
         self.h_n = hx[steps, :h].T.copy()
 
-    def _forward(self, w: np.ndarray, c0: np.ndarray) -> np.ndarray:
-        """The sweep; returns c_T as (H, B)."""
+    def _forward(self, w: np.ndarray, c0: np.ndarray, cc: np.ndarray, tc: np.ndarray,
+                 p: np.ndarray) -> np.ndarray:
+        """The sweep; returns c_T as (H, B). `cc` holds c_{t-1} and c_t, `tc` tanh(c_t), `p`
+        (h_t, i g, f c_{t-1}): what D_o, D_i, D_f multiply."""
         hx, keep, train = self.hx, self.keep, self.train
         steps, b, _, h = self.shape
-        c, c_new = np.array(c0.T, dtype=self.dtype, order="C"), np.empty((h, b), self.dtype)
-        tc = np.empty((h, b), self.dtype)
-        p = np.empty((3, h, b), self.dtype)  # h_t, i g, f c_{t-1}: what D_o, D_i, D_f multiply
+        c, c_new = cc
+        c[...] = c0.T
         for t in range(steps):
             blk = keep[t if train else 0]
             a = blk[:4 * h]
@@ -136,7 +151,8 @@ class LSTMSweep:
         steps, b, n_in, h = self.shape
         dtype = self.dtype
         # [dh; dx] = [W_hh | W_ih]^T dz (rows o, i, f, g): one product per step gives both
-        back = np.empty((h + n_in if need[0] else h, 4 * h), dtype)
+        back, dw, dw_t = self.work
+        back = back[:h + n_in if need[0] else h]
         for j, src in enumerate(ORDER):
             back[:h, j * h:(j + 1) * h] = self.w_hh[src * h:(src + 1) * h].T
             if need[0]:
@@ -147,8 +163,6 @@ class LSTMSweep:
         # (the gradient of an unused output arrives as zeros: skipped, 28 adds for one test)
         g_t = g_out.transpose(0, 2, 1) if g_out.any() else None
         weights = any(need[3:])
-        dw, dw_t = (np.empty((4 * h, hx.shape[1]), dtype) for _ in range(2)) if weights else (
-            None, None)
         tmp = np.empty_like(dh)
         for t in range(steps - 1, -1, -1):
             blk = keep[t]
@@ -176,10 +190,17 @@ class LSTMSweep:
         if weights:
             if steps == 0:
                 dw[...] = 0
-            dw = dw.reshape(4, h, -1)[np.argsort(ORDER)].reshape(4 * h, -1)  # PyTorch's order
-            dw_hh = np.ascontiguousarray(dw[:, :h]) if need[4] else None
-            dw_ih = np.ascontiguousarray(dw[:, h:h + n_in]) if need[3] else None
-            db_ih = dw[:, h + n_in].copy() if need[5] else None
-            db_hh = dw[:, h + n_in].copy() if need[6] else None
+            # the columns of dW: dW_hh | dW_ih | db; rows back in PyTorch's gate order
+            parts = [np.empty((4 * h, h), dtype) if need[4] else None,
+                     np.empty((4 * h, n_in), dtype) if need[3] else None,
+                     np.empty(4 * h, dtype) if need[5] or need[6] else None]
+            for j, src in enumerate(ORDER):
+                d, rows = dw[j * h:(j + 1) * h], slice(src * h, (src + 1) * h)
+                for part, cols in zip(parts, (slice(0, h), slice(h, h + n_in), h + n_in)):
+                    if part is not None:
+                        part[rows] = d[:, cols]
+            dw_hh, dw_ih, db = parts
+            db_ih = db if need[5] else None
+            db_hh = (db.copy() if need[5] else db) if need[6] else None
         dx = None if dhx is None else dhx[:, h:].transpose(0, 2, 1)
         return dx, dh.T.copy(), dc.T.copy(), dw_ih, dw_hh, db_ih, db_hh
