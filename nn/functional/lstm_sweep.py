@@ -70,11 +70,11 @@ class LSTMSweep:
         bias = b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh
         used = h + n_in + (bias is not None)
         k = -(-used // ALIGN) * ALIGN
-        # W with rows o, i, f, g, zero padding; the sigmoid gates' rows halved (exact): tanh
-        # of z/2 then gives sigma(z) = tanh(z/2)/2 + 1/2
         # hx, W and the sweep's small blocks in one pooled buffer (fresh pages cost a fault each)
         hx, w, cc, tc, p = _carve(dtype, (steps + 1, k, b), (4 * h, k), (2, h, b), (h, b),
                                   (3, h, b))
+        # W: rows o, i, f, g, zero padding; the sigmoid gates' rows halved (exact): tanh of z/2
+        # then gives sigma(z) = tanh(z/2)/2 + 1/2
         w[:, used:] = 0
         for j, src in enumerate(ORDER):
             dst, rows, half = slice(j * h, (j + 1) * h), slice(src * h, (src + 1) * h), j < 3
@@ -160,7 +160,7 @@ class LSTMSweep:
         dhx = np.empty((steps, h + n_in, b), dtype) if need[0] else None
         dh = np.array(g_hn.T, dtype=dtype, order="C")
         dc = np.array(g_cn.T, dtype=dtype, order="C")
-        # (the gradient of an unused output arrives as zeros: skipped, 28 adds for one test)
+        # the gradient of an unused output arrives as zeros: one test instead of T adds
         g_t = g_out.transpose(0, 2, 1) if g_out.any() else None
         weights = any(need[3:])
         tmp = np.empty_like(dh)
