@@ -7,9 +7,8 @@ Layout, and why (measured figures in docs/performance.md):
   a step are contiguous (H, B) blocks. NumPy runs an element-wise op on a contiguous block as
   one loop; on the (B, H) columns of a (B, 4H) product it runs one loop per row, 2-3x slower.
 - One product per step gives every gate, input projection and bias included:
-  `z_t = W [h_{t-1}; x_t; 1]` with `W = [W_hh | W_ih | b_ih + b_hh]` (4H, K), K = H + I + 1
-  padded with zero columns to a multiple of 16 (an odd K runs the product ~25% slower). The
-  columns `[h_{t-1}; x_t; 1]` live in one buffer `hx` (T+1, K, B) that the sweep fills as it
+  `z_t = W [h_{t-1}; x_t; 1]` with `W = [W_hh | W_ih | b_ih + b_hh]` (4H, K), K = H + I + 1.
+  The columns `[h_{t-1}; x_t; 1]` live in one buffer `hx` (T+1, K, B) that the sweep fills as it
   goes; the backward then gets dW_hh, dW_ih and the bias from the same product per step,
   `dz_t [h_{t-1}; x_t; 1]^T`.
 - The gates are kept in the order o, i, f, g (PyTorch's rows are i, f, g, o): the three
@@ -46,7 +45,6 @@ import numpy as np
 from autodiff.buffers import scratch
 
 ORDER = (3, 0, 1, 2)  # the internal gate blocks o, i, f, g, as indices into PyTorch's i, f, g, o
-ALIGN = 16  # K (the product's inner size) is padded to a multiple of this
 
 
 def _carve(dtype: Any, *shapes: tuple[int, ...]) -> list[np.ndarray]:
@@ -68,24 +66,21 @@ class LSTMSweep:
         h = w_hh.shape[1]
         dtype = np.result_type(x, w_ih, w_hh)
         bias = b_ih if b_hh is None else b_hh if b_ih is None else b_ih + b_hh
-        used = h + n_in + (bias is not None)
-        k = -(-used // ALIGN) * ALIGN
+        k = h + n_in + (bias is not None)
         # hx, W and the sweep's small blocks in one pooled buffer (fresh pages cost a fault each)
         hx, w, cc, tc, p = _carve(dtype, (steps + 1, k, b), (4 * h, k), (2, h, b), (h, b),
                                   (3, h, b))
-        # W: rows o, i, f, g, zero padding; the sigmoid gates' rows halved (exact): tanh of z/2
-        # then gives sigma(z) = tanh(z/2)/2 + 1/2
-        w[:, used:] = 0
+        # W: rows o, i, f, g; the sigmoid gates' rows halved (exact): tanh of z/2 then gives
+        # sigma(z) = tanh(z/2)/2 + 1/2
         for j, src in enumerate(ORDER):
             dst, rows, half = slice(j * h, (j + 1) * h), slice(src * h, (src + 1) * h), j < 3
             for lo, hi, part in ((0, h, w_hh), (h, h + n_in, w_ih)):
                 np.multiply(part[rows], 0.5 if half else 1.0, out=w[dst, lo:hi])
             if bias is not None:
                 np.multiply(bias[rows], 0.5 if half else 1.0, out=w[dst, h + n_in])
-        hx[0, :h] = h0.T  # per step: [h_{t-1}; x_t; 1; 0...] as columns
+        hx[0, :h] = h0.T  # per step: [h_{t-1}; x_t; 1] as columns
         hx[:steps, h:h + n_in] = x.transpose(0, 2, 1)
         hx[steps, h:h + n_in] = 0  # never multiplied; defined all the same
-        hx[:, used - (bias is not None):] = 0
         if bias is not None:
             hx[:, h + n_in] = 1
         self.shape, self.dtype = (steps, b, n_in, h), dtype
