@@ -37,20 +37,31 @@ Layout, and why (measured figures in docs/performance.md):
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
-from autodiff.buffers import scratch
+from autodiff.buffers import MIN_BYTES, scratch
 
 ORDER = (3, 0, 1, 2)  # the internal gate blocks o, i, f, g, as indices into PyTorch's i, f, g, o
 
 
+@functools.lru_cache(maxsize=64)
+def _rows(h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of PyTorch's (4H, ...) gate stack in the internal order o, i, f, g, and back."""
+    rows = np.concatenate([np.arange(k * h, (k + 1) * h) for k in ORDER])
+    back = np.argsort(rows)
+    rows.flags.writeable = back.flags.writeable = False  # cached: shared by every call
+    return rows, back
+
+
 def _carve(dtype: Any, *shapes: tuple[int, ...]) -> list[np.ndarray]:
-    """Arrays of these shapes, views of one pooled buffer (`autodiff.buffers.scratch`)."""
+    """Arrays of these shapes, views of one pooled buffer (`autodiff.buffers.scratch`; at
+    least the pool's smallest size, so that short sequences and cells are pooled too)."""
     sizes = [math.prod(s) for s in shapes]
-    flat = scratch((sum(sizes),), dtype)
+    flat = scratch((max(sum(sizes), -(-MIN_BYTES // np.dtype(dtype).itemsize)),), dtype)
     ends = np.cumsum(sizes).tolist()
     return [flat[e - n:e].reshape(s) for s, n, e in zip(shapes, sizes, ends)]
 
@@ -72,12 +83,12 @@ class LSTMSweep:
                                   (3, h, b))
         # W: rows o, i, f, g; the sigmoid gates' rows halved (exact): tanh of z/2 then gives
         # sigma(z) = tanh(z/2)/2 + 1/2
-        for j, src in enumerate(ORDER):
-            dst, rows, half = slice(j * h, (j + 1) * h), slice(src * h, (src + 1) * h), j < 3
-            for lo, hi, part in ((0, h, w_hh), (h, h + n_in, w_ih)):
-                np.multiply(part[rows], 0.5 if half else 1.0, out=w[dst, lo:hi])
-            if bias is not None:
-                np.multiply(bias[rows], 0.5 if half else 1.0, out=w[dst, h + n_in])
+        rows = _rows(h)[0]
+        w[:, :h] = w_hh[rows]
+        w[:, h:h + n_in] = w_ih[rows]
+        if bias is not None:
+            w[:, h + n_in] = bias[rows]
+        w[:3 * h] *= 0.5
         hx[0, :h] = h0.T  # per step: [h_{t-1}; x_t; 1] as columns
         hx[:steps, h:h + n_in] = x.transpose(0, 2, 1)
         hx[steps, h:h + n_in] = 0  # never multiplied; defined all the same
@@ -86,9 +97,8 @@ class LSTMSweep:
         self.shape, self.dtype = (steps, b, n_in, h), dtype
         self.w_ih, self.w_hh, self.hx, self.train = w_ih, w_hh, hx, train
         self.spent = False  # True once grads() has written dz over the kept factors
-        if train:  # the backward's buffers too: back (see grads), dW and one step's term
-            self.keep, *self.work = _carve(dtype, (steps, 6 * h, b), (h + n_in, 4 * h),
-                                           (4 * h, k), (4 * h, k))
+        if train:  # the backward's buffers too: dW and one step's term
+            self.keep, *self.work = _carve(dtype, (steps, 6 * h, b), (4 * h, k), (4 * h, k))
         else:
             self.keep = np.empty((1, 6 * h, b), dtype)
         self.c_n = self._forward(w, c0, cc, tc, p).T.copy()
@@ -146,12 +156,11 @@ class LSTMSweep:
         steps, b, n_in, h = self.shape
         dtype = self.dtype
         # [dh; dx] = [W_hh | W_ih]^T dz (rows o, i, f, g): one product per step gives both
-        back, dw, dw_t = self.work
-        back = back[:h + n_in if need[0] else h]
-        for j, src in enumerate(ORDER):
-            back[:h, j * h:(j + 1) * h] = self.w_hh[src * h:(src + 1) * h].T
-            if need[0]:
-                back[h:, j * h:(j + 1) * h] = self.w_ih[src * h:(src + 1) * h].T
+        # (the transpose a view: BLAS takes it as it is, as fast as a contiguous copy)
+        dw, dw_t = self.work
+        rows, back_rows = _rows(h)
+        w_back = np.concatenate((self.w_hh, self.w_ih), axis=1) if need[0] else self.w_hh
+        back = w_back[rows].T
         dhx = np.empty((steps, h + n_in, b), dtype) if need[0] else None
         dh = np.array(g_hn.T, dtype=dtype, order="C")
         dc = np.array(g_cn.T, dtype=dtype, order="C")
@@ -186,16 +195,9 @@ class LSTMSweep:
             if steps == 0:
                 dw[...] = 0
             # the columns of dW: dW_hh | dW_ih | db; rows back in PyTorch's gate order
-            parts = [np.empty((4 * h, h), dtype) if need[4] else None,
-                     np.empty((4 * h, n_in), dtype) if need[3] else None,
-                     np.empty(4 * h, dtype) if need[5] or need[6] else None]
-            for j, src in enumerate(ORDER):
-                d, rows = dw[j * h:(j + 1) * h], slice(src * h, (src + 1) * h)
-                for part, cols in zip(parts, (slice(0, h), slice(h, h + n_in), h + n_in)):
-                    if part is not None:
-                        part[rows] = d[:, cols]
-            dw_hh, dw_ih, db = parts
-            db_ih = db if need[5] else None
-            db_hh = (db.copy() if need[5] else db) if need[6] else None
+            dw_hh = dw[back_rows, :h] if need[4] else None
+            dw_ih = dw[back_rows, h:h + n_in] if need[3] else None
+            db_ih = dw[back_rows, h + n_in] if need[5] else None
+            db_hh = dw[back_rows, h + n_in] if need[6] else None
         dx = None if dhx is None else dhx[:, h:].transpose(0, 2, 1)
         return dx, dh.T.copy(), dc.T.copy(), dw_ih, dw_hh, db_ih, db_hh
