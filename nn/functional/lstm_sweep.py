@@ -161,7 +161,7 @@ class LSTMSweep:
         rows, back_rows = _rows(h)
         w_back = np.concatenate((self.w_hh, self.w_ih), axis=1) if need[0] else self.w_hh
         back = w_back[rows].T
-        dhx = np.empty((steps, h + n_in, b), dtype) if need[0] else None
+        dhx = _carve(dtype, (steps, h + n_in, b))[0] if need[0] else None  # [dh; dx] per step
         dh = np.array(g_hn.T, dtype=dtype, order="C")
         dc = np.array(g_cn.T, dtype=dtype, order="C")
         # the gradient of an unused output arrives as zeros: one test instead of T adds
