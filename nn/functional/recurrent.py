@@ -2,11 +2,12 @@
 Elman RNN (tanh or ReLU), LSTM or GRU over a whole sequence with PyTorch's equations and gate
 order, and back-propagates through time (BPTT) by hand.
 
-- Forward: the input projection of every time step is one matrix product,
+- The LSTM runs in `nn.functional.lstm_sweep.LSTMSweep` (its own layout, see there).
+- RNN and GRU, forward: the input projection of every time step is one matrix product,
   `(T*B, I) @ W_ih^T`; each step then adds one product `h @ W_hh^T` for all the gates at once
   and applies the gate functions in place on the (B, gates*H) block.
-- Backward (first order, arrays): one reverse sweep over the steps that writes each step's
-  gate gradients into a (T, B, gates*H) buffer and carries dh (and dc) back through one
+- RNN and GRU, backward (first order, arrays): one reverse sweep over the steps that writes
+  each step's gate gradients into a (T, B, gates*H) buffer and carries dh back through one
   product `dgates @ W_hh`; after the sweep, dW_ih, dW_hh, the biases and dx are each one
   product or sum over all steps.
 - Higher order: when the backward itself must be recorded (`create_graph=True`), it re-runs
@@ -32,6 +33,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.lstm_sweep import LSTMSweep
 
 # How many gate blocks of hidden_size rows each mode's weights stack (PyTorch's order:
 # LSTM i, f, g, o; GRU r, z, n).
@@ -48,8 +50,8 @@ def _sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 class _Sweep:
-    """What one forward sweep keeps for its backward: hs (T+1, B, H) with h0 first, and the
-    mode's gate activations."""
+    """What one forward sweep of an RNN or GRU keeps for its backward: hs (T+1, B, H) with h0
+    first, and the mode's gate activations."""
 
     def __init__(self, mode: str, x: np.ndarray, h0: np.ndarray, c0: Any, w_ih: np.ndarray,
                  w_hh: np.ndarray, b_ih: Any, b_hh: Any) -> None:
@@ -60,48 +62,15 @@ class _Sweep:
         if b_hh is not None and mode != "GRU":  # the GRU's b_hn sits inside r * (...)
             bias = b_hh if bias is None else bias + b_hh
         w_hh_t = w_hh.T
-        if mode == "LSTM":
-            # sigma(z) = tanh(z/2)/2 + 1/2: the rows of the sigmoid gates (i, f, o) are halved
-            # in the weights (exact: a power of two), so that one tanh over the (B, 4H) block
-            # gives every gate (see _lstm).
-            half = np.full((4 * h, 1), 0.5, dtype=w_hh.dtype)
-            half[2 * h:3 * h] = 1.0
-            w_ih, w_hh_t = w_ih * half, w_hh_t * half.T
-            bias = None if bias is None else bias * half[:, 0]
         gi = np.matmul(x.reshape(t * b, -1), w_ih.T).reshape(t, b, -1)
         if bias is not None:
             gi += bias
         self.hs = np.empty((t + 1, b, h), dtype=gi.dtype)
         self.hs[0] = h0
         # W_hh^T laid out contiguously: h @ W_hh^T then runs as a plain (not transposed)
-        # product, 143 -> 93 us per LSTM step at batch 64, hidden 128 on this machine.
+        # product (143 -> 93 us for the LSTM's (64, 128) @ (128, 512) when it ran here).
         self.w_hh_t = np.ascontiguousarray(w_hh_t)
         getattr(self, "_" + mode.lower())(gi, c0, b_hh)
-
-    def _lstm(self, gi: np.ndarray, c0: np.ndarray, b_hh: Any) -> None:
-        """gi and w_hh_t hold z/2 for i, f, o and z for g: tanh, then a * m + m with
-        m = (1/2, 1/2, 0, 1/2) (1 for g's scale) gives sigma(z) and tanh(z) in place."""
-        hs, w_t = self.hs, self.w_hh_t
-        h = hs.shape[2]
-        scale = np.full(4 * h, 0.5, dtype=gi.dtype)
-        scale[2 * h:3 * h] = 1.0
-        shift = scale.copy()
-        shift[2 * h:3 * h] = 0.0
-        cs = np.empty_like(hs)
-        cs[0] = c0
-        tcs = np.empty_like(hs[1:])
-        for t in range(gi.shape[0]):
-            z = gi[t]
-            z += np.matmul(hs[t], w_t)
-            np.tanh(z, out=z)
-            z *= scale
-            z += shift
-            c = cs[t + 1]
-            np.multiply(z[:, h:2 * h], cs[t], out=c)
-            c += z[:, :h] * z[:, 2 * h:3 * h]
-            np.tanh(c, out=tcs[t])
-            np.multiply(z[:, 3 * h:], tcs[t], out=hs[t + 1])
-        self.acts, self.cs, self.tcs = gi, cs, tcs
 
     def _gru(self, gi: np.ndarray, c0: Any, b_hh: Any) -> None:
         hs, w_t = self.hs, self.w_hh_t
@@ -145,35 +114,8 @@ class _Sweep:
     def backward(self, g_out: np.ndarray, g_hn: np.ndarray, g_cn: Any
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
         """Gate gradients for the input and hidden products, (T, B, gates*H) each, and the
-        gradients of h0 and c0 (c0's None outside the LSTM)."""
+        gradients of h0 and c0 (None)."""
         return getattr(self, "_back_" + self.mode.lower())(g_out, g_hn, g_cn)
-
-    def _back_lstm(self, g_out: np.ndarray, g_hn: np.ndarray, g_cn: np.ndarray) -> Any:
-        acts, cs, tcs, w_hh = self.acts, self.cs, self.tcs, self.w_hh
-        steps, b, h = tcs.shape
-        a4 = acts.reshape(steps, b, 4, h)
-        i, f, g, o = a4[:, :, 0], a4[:, :, 1], a4[:, :, 2], a4[:, :, 3]
-        # Each gate's pre-activation gradient is dc (for i, f, g) or dh (for o) times a factor
-        # known after the forward, computed here for all steps at once:
-        # d z_i = dc g sigma'_i, d z_f = dc c_prev sigma'_f, d z_g = dc i tanh'_g,
-        # d z_o = dh tanh(c) sigma'_o, with sigma' = a (1 - a) and tanh' = 1 - a^2.
-        factor = np.empty_like(a4)
-        np.multiply(g, i * (1 - i), out=factor[:, :, 0])
-        np.multiply(cs[:-1], f * (1 - f), out=factor[:, :, 1])
-        np.multiply(i, 1 - g * g, out=factor[:, :, 2])
-        np.multiply(tcs, o * (1 - o), out=factor[:, :, 3])
-        o_dtc = o * (1 - tcs * tcs)  # dc/dh through h = o tanh(c)
-        dz = np.empty_like(a4)
-        dh, dc = g_hn.copy(), g_cn.copy()
-        for t in range(steps - 1, -1, -1):
-            dh += g_out[t]
-            dc += dh * o_dtc[t]
-            np.multiply(dc[:, None], factor[t, :, :3], out=dz[t, :, :3])
-            np.multiply(dh, factor[t, :, 3], out=dz[t, :, 3])
-            dh = np.matmul(dz[t].reshape(b, 4 * h), w_hh)
-            dc *= f[t]
-        dz = dz.reshape(acts.shape)
-        return dz, dz, dh, dc
 
     def _back_gru(self, g_out: np.ndarray, g_hn: np.ndarray, g_cn: Any) -> Any:
         rz, ns, ghn, hs, w_hh = self.rz, self.ns, self.ghn, self.hs, self.w_hh
@@ -225,24 +167,37 @@ class Recurrence(ad.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, mode, reverse):
         ctx.mode, ctx.reverse = mode, reverse
-        sweep = _Sweep(mode, x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        xs = x[::-1] if reverse else x
+        if mode == "LSTM":
+            train = ad.is_grad_enabled() and any(ctx.needs_input_grad)
+            sweep = LSTMSweep(xs, h0, c0, w_ih, w_hh, b_ih, b_hh, train=train)
+            out, last = sweep.out, (sweep.h_n, sweep.c_n)
+        else:
+            sweep = _Sweep(mode, xs, h0, c0, w_ih, w_hh, b_ih, b_hh)
+            out, last = sweep.hs[1:], (sweep.hs[-1].copy(),)
         ctx.sweep = sweep
-        out = sweep.hs[1:][::-1] if reverse else sweep.hs[1:]
+        out = out[::-1] if reverse else out
         # out is a view of the buffer the backward reads: saved, so a write to it is caught.
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, out)
-        if mode == "LSTM":
-            return out, sweep.hs[-1].copy(), sweep.cs[-1].copy()
-        return out, sweep.hs[-1].copy()
+        return (out, *last)
 
     @staticmethod
     def backward(ctx, g_out, g_hn, g_cn=None):
         if not ctx._arrays:
             return _backward_composed(ctx, (g_out, g_hn) if g_cn is None else
                                       (g_out, g_hn, g_cn))
-        _ = ctx.saved_tensors  # raises, naming the op, on a second backward (graph freed)
+        saved = ctx.saved_tensors  # raises, naming the op, on a second backward (graph freed)
         sweep, need = ctx.sweep, ctx.needs_input_grad
         if ctx.reverse:
             g_out = g_out[::-1]
+        if ctx.mode == "LSTM":
+            if sweep.spent:  # a backward again (retain_graph): the first wrote over the factors
+                x, *args = saved[:7]
+                sweep = LSTMSweep(x[::-1] if ctx.reverse else x, *args, train=True)
+            dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = sweep.grads(g_out, g_hn, g_cn, need)
+            if dx is not None and ctx.reverse:
+                dx = dx[::-1]
+            return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
         dgi, dgh, dh0, dc0 = sweep.backward(g_out, g_hn, g_cn)
         t, b, n = dgi.shape
         dgi_flat, dgh_flat = dgi.reshape(t * b, n), dgh.reshape(t * b, n)
