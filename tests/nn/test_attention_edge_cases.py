@@ -56,3 +56,16 @@ def test_no_keys_and_float16_match_pytorch():
     want = tf(*(torch.tensor(a.astype(np.float16)) for a in (q, k, v))).numpy()
     got = sdpa(*(ad.tensor(a.astype(np.float16)) for a in (q, k, v))).data
     np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=2.0 ** -10)
+
+
+def test_mha_query_with_every_key_masked_gets_zero_weights_and_the_output_bias():
+    import nn
+
+    mha = nn.MultiheadAttention(4, 2, batch_first=True, dtype=np.float64)
+    nn.init.uniform_(mha.out_proj.bias)
+    x = ad.tensor(_rand(2, 3, 4))
+    kpm = np.array([[True, True, True], [False, True, False]])
+    out, w = mha(x, x, x, key_padding_mask=kpm)
+    np.testing.assert_array_equal(w.data[0], 0.0)
+    np.testing.assert_allclose(out.data[0], np.broadcast_to(mha.out_proj.bias.data, (3, 4)))
+    assert np.isfinite(out.data).all() and np.isfinite(w.data).all()
