@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import nn
 import nn.functional as F
 
 sdpa = F.scaled_dot_product_attention
@@ -59,8 +60,6 @@ def test_no_keys_and_float16_match_pytorch():
 
 
 def test_mha_query_with_every_key_masked_gets_zero_weights_and_the_output_bias():
-    import nn
-
     mha = nn.MultiheadAttention(4, 2, batch_first=True, dtype=np.float64)
     nn.init.uniform_(mha.out_proj.bias)
     x = ad.tensor(_rand(2, 3, 4))
