@@ -195,5 +195,8 @@ def _additive(who: str, name: str, mask: Any, dtype: np.dtype) -> Any:
     if not np.issubdtype(m.dtype, np.floating):
         raise TypeError(f"{who}: {name} must be boolean or floating, got dtype {m.dtype}")
     if isinstance(m, Tensor):
+        if m.requires_grad and m.dtype != dtype:
+            raise TypeError(f"{who}: a float {name} that requires grad must have the layer's "
+                            f"dtype {dtype}, got {m.dtype}")
         return m if m.requires_grad else m.data.astype(dtype, copy=False)
     return m.astype(dtype, copy=False)

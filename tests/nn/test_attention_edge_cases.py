@@ -68,3 +68,14 @@ def test_mha_query_with_every_key_masked_gets_zero_weights_and_the_output_bias()
     np.testing.assert_array_equal(w.data[0], 0.0)
     np.testing.assert_allclose(out.data[0], np.broadcast_to(mha.out_proj.bias.data, (3, 4)))
     assert np.isfinite(out.data).all() and np.isfinite(w.data).all()
+
+
+@pytest.mark.parametrize("name", ["key_padding_mask", "attn_mask"])
+def test_mha_a_mask_requiring_grad_in_another_dtype_is_named(name):
+    # (before: "a float attn_mask that requires grad" even for the key_padding_mask)
+    mha = nn.MultiheadAttention(4, 2, dtype=np.float64)
+    x = ad.tensor(_rand(3, 2, 4))
+    mask = ad.zeros((2, 3) if name == "key_padding_mask" else (3, 3), requires_grad=True)
+    with pytest.raises(TypeError, match=f"MultiheadAttention: a float {name} that requires "
+                                        "grad must have the layer's dtype float64, got float32"):
+        mha(x, x, x, **{name: mask})
