@@ -84,8 +84,11 @@ class MultiheadAttention(Module):
         (L, S) / (N * num_heads, L, S) marks with True what may NOT be attended (PyTorch's
         MultiheadAttention convention, the opposite of scaled_dot_product_attention's); float
         masks are added to the scores. `is_causal` is a hint that `attn_mask` is the causal
-        mask (which must be given). The weights are averaged over heads unless
-        `average_attn_weights=False` ((N, num_heads, L, S)).
+        mask (which must be given); the mask given is the one used (PyTorch uses its own
+        causal mask instead when it can). The weights are averaged over heads unless
+        `average_attn_weights=False` ((N, num_heads, L, S)). A query whose keys are all
+        masked gets zeros and zero weights (PyTorch: zeros on its need_weights=False and fast
+        paths, NaN on its need_weights=True path).
 
         >>> import autodiff as ad, nn
         >>> mha = nn.MultiheadAttention(4, 1, batch_first=True)
@@ -192,5 +195,8 @@ def _additive(who: str, name: str, mask: Any, dtype: np.dtype) -> Any:
     if not np.issubdtype(m.dtype, np.floating):
         raise TypeError(f"{who}: {name} must be boolean or floating, got dtype {m.dtype}")
     if isinstance(m, Tensor):
+        if m.requires_grad and m.dtype != dtype:
+            raise TypeError(f"{who}: a float {name} that requires grad must have the layer's "
+                            f"dtype {dtype}, got {m.dtype}")
         return m if m.requires_grad else m.data.astype(dtype, copy=False)
     return m.astype(dtype, copy=False)

@@ -1,5 +1,6 @@
 """Convolution layers: Conv2d and ConvTranspose2d (PyTorch's arguments, defaults and
 initialization: kaiming_uniform(a=sqrt(5)) weights, uniform(+-1/sqrt(fan_in)) bias).
+Conv2d takes (N, C, H, W), or (C, H, W) unbatched as PyTorch's.
 
 >>> import autodiff as ad, nn
 >>> nn.Conv2d(1, 6, 5, padding=2)(ad.ones((2, 1, 28, 28))).shape
@@ -39,6 +40,18 @@ class _ConvBase(Module):
         s += ", bias=False" if self.bias is None else ""
         mode = getattr(self, "padding_mode", "zeros")
         return s + (f", padding_mode={mode}" if mode != "zeros" else "")
+
+    def _batched(self, x: Tensor, ndim: int) -> tuple[Tensor, bool]:
+        """x with a batch axis of 1 in front when it has ndim - 1 axes (PyTorch's unbatched
+        input), and whether one was added; any other rank raises, naming the input's shape
+        (before padding_mode pads it)."""
+        if x.ndim == ndim - 1:
+            return x[None], True
+        if x.ndim != ndim:
+            axes = "(N, C, L)" if ndim == 3 else "(N, C, H, W)"
+            raise ValueError(f"{type(self).__name__}: expected input of shape {axes} or "
+                             f"{'(' + axes[4:]} unbatched, got {x.shape}")
+        return x, False
 
     def _pad_input(self, x: Tensor) -> tuple[Tensor, Any]:
         """x padded by `padding_mode` (F.pad's widths, last axis first) and the padding left
@@ -81,9 +94,11 @@ class Conv2d(_ConvBase):
                    (in_channels // groups) * kh * kw, bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        x, unbatched = self._batched(x, 4)
         x, padding = self._pad_input(x)
-        return conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
-                      self.groups)
+        out = conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                     self.groups)
+        return out[0] if unbatched else out
 
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")

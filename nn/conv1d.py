@@ -1,4 +1,4 @@
-"""Conv1d: PyTorch's 1-D convolution layer (N, C, L): weight (out_channels,
+"""Conv1d: PyTorch's 1-D convolution layer (N, C, L), or (C, L) unbatched: weight (out_channels,
 in_channels / groups, kernel_size) as PyTorch's, so state dicts load across, and PyTorch's
 initialization (kaiming_uniform(a=sqrt(5)) weights, uniform(+-1/sqrt(fan_in)) bias).
 
@@ -47,9 +47,11 @@ class Conv1d(_ConvBase):
         self._init((out_channels, in_channels // groups, k), (in_channels // groups) * k, bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        x, unbatched = self._batched(x, 3)
         x, padding = self._pad_input(x)
-        return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
-                      self.groups)
+        out = conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                     self.groups)
+        return out[0] if unbatched else out
 
     def extra_repr(self) -> str:
         """PyTorch's: sizes as 1-tuples; padding, dilation, groups, bias and padding_mode

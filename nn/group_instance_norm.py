@@ -56,7 +56,8 @@ class InstanceNorm1d(_NormBase):
     """Normalize each example's channels over the length axis (F.instance_norm): (N, C, L),
     or (C, L) unbatched. PyTorch's defaults: affine=False, track_running_stats=False; with
     track_running_stats=True the running statistics are updated in training and used in
-    evaluation, as PyTorch's.
+    evaluation, as PyTorch's. `momentum=None` leaves them as they are (PyTorch's InstanceNorm
+    reads None as 0; only its BatchNorm makes None a cumulative average).
 
     >>> import autodiff as ad, nn
     >>> nn.InstanceNorm1d(3)
@@ -67,7 +68,7 @@ class InstanceNorm1d(_NormBase):
 
     spatial_axes = 1
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
                  bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
@@ -87,8 +88,9 @@ class InstanceNorm1d(_NormBase):
             warnings.warn(f"{name}: the input's {x.shape[1]} channels do not match "
                           "num_features, which is not used (affine=False, "
                           "track_running_stats=False)", stacklevel=2)
+        momentum = 0.0 if self.momentum is None else self.momentum  # (PyTorch's reading)
         return instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                             self.training or not self.track_running_stats, self.momentum,
+                             self.training or not self.track_running_stats, momentum,
                              self.eps)
 
 

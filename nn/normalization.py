@@ -59,6 +59,9 @@ class BatchNorm1d(_NormBase):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *,
                  bias: bool = True) -> None:
+        if momentum is None:  # PyTorch's cumulative average needs the count this one does not keep
+            raise ValueError(f"{type(self).__name__}: momentum=None (PyTorch's cumulative "
+                             "moving average) is not supported: give a number such as 0.1")
         super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -37,7 +37,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     `attn_mask` (broadcastable to (..., L, S)) says which keys take part (True: attends); a
     float mask is added to the scores (and gets a gradient when it requires one).
     `is_causal` lets query i see keys 0..i only (top-left aligned, as PyTorch). `scale`
-    defaults to 1/sqrt(E). A query that sees no key gets zeros (as PyTorch's SDPA).
+    defaults to 1/sqrt(E). A query that sees no key gets zeros (as PyTorch's SDPA), and so
+    does every query when there are no keys (S = 0). float16 is computed in float32 and
+    rounded once at the end (PyTorch's CPU kernels accumulate half in float32 too).
     Dropout (`dropout_p`, always applied when > 0, as PyTorch's) zeroes attention weights.
 
     >>> import autodiff as ad
@@ -67,6 +69,7 @@ def attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
     """
     q, k, v = (t if isinstance(t, Tensor) else ad.tensor(t) for t in (query, key, value))
     _check_shapes(who, q, k, v)
+    query_dtype = q.dtype
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{who}: dropout_p must be in [0, 1], got {dropout_p}")
     L, S = q.shape[-2], k.shape[-2]
@@ -84,8 +87,15 @@ def attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
         keep = ad.generator().random((*batch, L, S)) >= dropout_p
         drop = keep.astype(q.dtype) * np.asarray(1.0 / (1.0 - dropout_p), dtype=q.dtype) \
             if dropout_p < 1.0 else np.zeros((*batch, L, S), q.dtype)
+    if q.dtype == np.float16:  # scores, softmax and sums in float32, one rounding at the end
+        q, k, v = (t.astype(np.float32) for t in (q, k, v))
+        mask = mask if mask is None else mask.astype(np.float32)
+        drop = drop if drop is None else drop.astype(np.float32)
     out, weights = _Attention.apply(q, k, v, mask, drop, scale=float(scale))
-    return out, weights if drop is None else weights * drop
+    weights = weights if drop is None else weights * drop
+    if out.dtype != query_dtype:
+        out, weights = out.astype(query_dtype), weights.astype(query_dtype)
+    return out, weights
 
 
 def _check_shapes(who: str, q: Tensor, k: Tensor, v: Tensor) -> None:
@@ -141,7 +151,9 @@ def _additive_mask(who: str, mask: Any, dtype: np.dtype, q_batch: tuple[int, ...
 
 def _softmax_rows(s: np.ndarray) -> np.ndarray:
     """softmax along the last axis, in place on s; a row of -inf only (a query that sees no
-    key) becomes zeros, not NaN."""
+    key) becomes zeros, not NaN; no keys at all (S = 0) leaves s empty."""
+    if s.shape[-1] == 0:
+        return s
     top = s.max(axis=-1, keepdims=True)
     top[~np.isfinite(top)] = 0.0
     s -= top

@@ -13,6 +13,7 @@ tensor([[-0.999995,  0.999995, -1.      ,  1.      ]])
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import autodiff as ad
@@ -52,7 +53,14 @@ def group_norm(x: Any, num_groups: int, weight: Tensor | None = None,
     if num_groups <= 0 or c % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide the {c} channels "
                          f"of the input (shape {x.shape})")
-    xg = x.reshape(n, num_groups, -1)
+    per_group = c // num_groups * math.prod(x.shape[2:])
+    if n * per_group == 1:
+        raise ValueError(f"group_norm: expected more than 1 value per group (as PyTorch: one "
+                         f"example, one value per group normalizes to 0), got input shape "
+                         f"{x.shape} for {num_groups} groups")
+    if x.size == 0:  # nothing to normalize (and no mean of an empty group to warn about)
+        return _affine("group_norm", x, c, weight, bias)
+    xg = x.reshape(n, num_groups, per_group)  # (not -1: an empty batch has no size to infer)
     xc = xg - xg.mean(axis=-1, keepdims=True)
     var = (xc * xc).mean(axis=-1, keepdims=True)
     y = (xc / ad.sqrt(var + eps)).reshape(x.shape)

@@ -58,6 +58,9 @@ def make_model(name: str, data: datasets.Split, dropout: float = 0.0, width: int
         kw["in_channels"] = data.image_shape[0]
     if width is not None:
         kw["width"] = width
+    if name == "vit_small_mnist":  # a 4 x 4 grid of patches whatever the image side (8, 28, 32)
+        side = data.image_shape[-1]
+        kw.update(image_size=side, patch_size=side // 4 if side % 4 == 0 else side)
     if depth is not None:
         if name in ("resnet8", "resnet20"):
             kw["blocks"] = depth

@@ -295,6 +295,9 @@ def _check_train(t: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if held and not args.overwrite:
         t.error(f"--out {args.out} already holds results ({', '.join(held)}): pass --resume "
                 f"{args.out} to continue that run, --overwrite to replace it, or another --out")
+    if args.model == "vit_small_mnist" and args.width is not None and args.width % 4:
+        t.error(f"argument --width: vit_small_mnist splits the width over 4 heads; give a "
+                f"multiple of 4, got {args.width}")
     if args.model in FIXED_DEPTH and args.depth is not None:
         t.error(f"argument --depth: {args.model} has a fixed depth; --depth applies to "
                 "resnet8, resnet20, mobilenet, mlp")

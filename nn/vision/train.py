@@ -156,8 +156,12 @@ def _start(args: argparse.Namespace) -> _Run:
                          args.weight_decay)
     sched = make_schedule(args.schedule, opt, args.epochs)
     augment = T.Compose([T.RandomAffine(8, 0.08, seed=args.seed)]) if args.augment else None
+    # a last batch of one image is skipped: batch norm cannot train on one value per channel
+    # (ResNet-18 and MobileNetV2 reach 1x1 on small images)
+    single = len(tr) % args.batch_size == 1 and len(tr) > 1
     loader = nn.data.DataLoader(nn.data.TensorDataset(data.x_train[tr], data.y_train[tr]),
-                                args.batch_size, shuffle=True, seed=args.seed, transform=augment)
+                                args.batch_size, shuffle=True, seed=args.seed, transform=augment,
+                                drop_last=single)
     run = _Run(args, Path(), data, data.x_train[val], data.y_train[val], model, opt, sched,
               loader, _Progress())
     if args.resume is not None:

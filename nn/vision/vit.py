@@ -20,6 +20,7 @@ import numpy as np
 import autodiff as ad
 import nn
 from autodiff import Tensor
+from nn.vision.resnet import _positive
 
 
 class MLPBlock(nn.Sequential):
@@ -114,6 +115,17 @@ class VisionTransformer(nn.Module):
                  attention_dropout: float = 0.0, num_classes: int = 1000,
                  in_channels: int = 3) -> None:
         super().__init__()
+        for name, value in (("image_size", image_size), ("patch_size", patch_size),
+                            ("num_heads", num_heads), ("hidden_dim", hidden_dim),
+                            ("mlp_dim", mlp_dim), ("num_classes", num_classes),
+                            ("in_channels", in_channels)):
+            _positive("VisionTransformer", name, value)
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
+            raise ValueError(f"VisionTransformer: num_layers must be an integer >= 0, got "
+                             f"{num_layers!r}")
+        if hidden_dim % num_heads:
+            raise ValueError(f"VisionTransformer: hidden_dim {hidden_dim} is not a multiple of "
+                             f"num_heads {num_heads} (each head gets hidden_dim / num_heads)")
         if image_size % patch_size:
             raise ValueError(f"VisionTransformer: image_size {image_size} is not a multiple "
                              f"of patch_size {patch_size}")
@@ -141,7 +153,7 @@ class VisionTransformer(nn.Module):
             raise ValueError(f"VisionTransformer: expected {self.image_size}x"
                              f"{self.image_size} images, got {h}x{w} (input shape {x.shape})")
         x = self.conv_proj(x)  # (N, hidden, h / p, w / p)
-        x = x.reshape((n, self.hidden_dim, -1)).swapaxes(1, 2)
+        x = x.reshape((n, self.hidden_dim, self.seq_length - 1)).swapaxes(1, 2)
         cls = ad.broadcast_to(self.class_token, (n, 1, self.hidden_dim))
         return ad.concatenate([cls, x], axis=1)
 
