@@ -24,8 +24,8 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.activation import axis_or_dim
 from autodiff.buffers import scratch
+from nn.functional.activation import axis_or_dim
 from nn.functional.channel_sums import channel_dots, channel_sums
 from nn.functional.layer_norm_op import LayerNormOp, saved_normalization
 
