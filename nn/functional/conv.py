@@ -12,7 +12,9 @@ Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the 
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
 pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
 with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
-one product per kernel offset on a shifted slice of the flattened padded input. What each
+one product per kernel offset on a shifted slice of the flattened padded input; those whose
+output has few pixels per sample take the channels-last path (`_channels_last`): one product
+for the whole batch on patches gathered from the input laid out (N, Hp, Wp, C). What each
 choice measured: docs/performance.md.
 
 >>> import autodiff as ad
@@ -171,6 +173,72 @@ def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]
     return out
 
 
+# The channels-last path: where each sample's output has few pixels (ResNet-8's 7x7 layers),
+# one product per sample, (O, K) @ (K, Ho Wo), is too narrow for BLAS. The whole batch then
+# goes through one (N Ho Wo, K) @ (K, O) product on patches gathered from the padded input
+# laid out (N, Hp, Wp, C): each patch row is kh runs of kw C contiguous values, a cheap copy.
+# Where it pays is measured, see docs/performance.md.
+CL_MIN_OUT_CHANNELS = 32  # the product's O columns: narrower ones run slowly in OpenBLAS
+CL_MAX_PIXELS = 196  # the output's Ho Wo per sample at most this (14x14)
+
+
+def _channels_last(x_shape: tuple[int, ...], w_shape: tuple[int, ...], params: Params) -> bool:
+    """Whether _conv takes the channels-last path for an input of x_shape."""
+    (sh, sw), pads, (dh, dw), g = params
+    o, _, kh, kw = w_shape
+    ho = _out_size(x_shape[2], kh, sh, dh, pads[0], pads[1])
+    wo = _out_size(x_shape[3], kw, sw, dw, pads[2], pads[3])
+    return (g == 1 and kh * kw > 1 and min(pads) >= 0 and o >= CL_MIN_OUT_CHANNELS
+            and ho * wo <= CL_MAX_PIXELS)
+
+
+def _columns_last(x: np.ndarray, w_shape: tuple[int, ...],
+                  params: Params) -> tuple[np.ndarray, int, int]:
+    """Patches as rows, channels last: (N Ho Wo, kh kw C), columns ordered (kh, kw, C)."""
+    (sh, sw), (pt, pb, pl, pr), (dh, dw), _ = params
+    n, c, h, wd = x.shape
+    kh, kw = w_shape[2:]
+    ho, wo = _out_size(h, kh, sh, dh, pt, pb), _out_size(wd, kw, sw, dw, pl, pr)
+    xp = scratch((n, h + pt + pb, wd + pl + pr, c), x.dtype)  # padded, channels last
+    xp[:, :pt], xp[:, pt + h:], xp[:, :, :pl], xp[:, :, pl + wd:] = 0, 0, 0, 0
+    xp[:, pt:pt + h, pl:pl + wd] = x.transpose(0, 2, 3, 1)
+    s0, s1, s2, s3 = xp.strides
+    if dw == 1:  # the kw offsets of a row side by side: one run of kw C values
+        win = as_strided(xp, (n, ho, wo, kh, kw * c), (s0, s1 * sh, s2 * sw, s1 * dh, s3),
+                         writeable=False)
+    else:
+        win = as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
+                         writeable=False)
+    cols = scratch(win.shape, x.dtype)
+    np.copyto(cols, win)
+    return cols.reshape(n * ho * wo, kh * kw * c), ho, wo
+
+
+def _conv_last(x: np.ndarray, w: np.ndarray, params: Params,
+               keep: list | None = None) -> np.ndarray:
+    """y = conv(x, W) on the channels-last path: one product for the whole batch."""
+    n = x.shape[0]
+    o = w.shape[0]
+    cols, ho, wo = _columns_last(x, w.shape, params)
+    if keep is not None:
+        keep.append(cols)
+    wm = w.transpose(0, 2, 3, 1).reshape(o, -1)  # (O, K), K ordered (kh, kw, C)
+    y = np.matmul(cols, wm.T, out=scratch((cols.shape[0], o), np.result_type(x, w)))
+    out = np.empty((n, o, ho * wo), y.dtype)
+    np.copyto(out, y.reshape(n, ho * wo, o).transpose(0, 2, 1))
+    return out.reshape(n, o, ho, wo)
+
+
+def _conv_weight_last(cols: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
+    """dL/dW from the channels-last patches: one (O, N Ho Wo) @ (N Ho Wo, K) product."""
+    n, o, ho, wo = gy.shape
+    _, c, kh, kw = w_shape
+    gt = scratch((o, n, ho * wo), gy.dtype)
+    np.copyto(gt, gy.reshape(n, o, ho * wo).transpose(1, 0, 2))
+    gw = gt.reshape(o, -1) @ cols  # (O, kh kw C)
+    return np.ascontiguousarray(gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+
+
 def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None) -> np.ndarray:
     """y = conv(x, W); `keep`, when given, receives the patch matrix for the weight gradient.
 
@@ -179,6 +247,8 @@ def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None
     and the copy to (N, O, ...) after it on LeNet's convolutions)."""
     if _shifted(x.shape, w.shape, params):
         return _conv_shifted(x, w, params)
+    if _channels_last(x.shape, w.shape, params):
+        return _conv_last(x, w, params, keep)
     g = params[3]
     n = x.shape[0]
     o = w.shape[0]
@@ -283,6 +353,10 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     product is slow in OpenBLAS)."""
     if cols is None and _shifted(x.shape, w_shape, params):
         return _conv_weight_shifted(x, gy, w_shape, params)
+    if _channels_last(x.shape, w_shape, params):
+        if cols is None:
+            cols, _, _ = _columns_last(x, w_shape, params)
+        return _conv_weight_last(cols, gy, w_shape)
     g = params[3]
     n, o, ho, wo = gy.shape
     if cols is None:
