@@ -71,7 +71,7 @@ def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
         return x
     n, c, h, w = x.shape
     out = scratch((n, c, h + pt + pb, w + pl + pr), x.dtype)  # np.pad's result, pooled
-    out[:, :, :pt], out[:, :, pt + h:], out[:, :, :, :pl], out[:, :, :, pl + w:] = (value,) * 4
+    out.fill(value)  # the whole buffer: faster than the four borders' strided writes
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
 
