@@ -24,7 +24,6 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from autodiff.buffers import scratch
 from nn.functional.activation import axis_or_dim
 from nn.functional.channel_sums import channel_dots, channel_sums
 from nn.functional.layer_norm_op import LayerNormOp, saved_normalization
@@ -133,13 +132,13 @@ class BatchNormTrain(ad.Function):
         db = channel_sums(dy3)
         dw = inv * channel_dots(dy3, xc)
         dx = None
-        if need_x:
+        if need_x:  # dx = a (dy - inv dw xc / m - db / m), a = inv w: four passes, one array
             k = 1.0 / (xc.shape[0] * xc.shape[2])
             a = inv if weight is None else inv * weight
-            dx = dy3 - (db * k)[:, None]
+            dx = np.multiply(xc, (inv * dw * -k)[:, None])
+            dx += dy3
+            dx += (db * -k)[:, None]
             dx *= a[:, None]
-            t = np.multiply(xc, (a * inv * dw * -k)[:, None], out=scratch(xc.shape, dx.dtype))
-            dx += t
             dx = dx.reshape(x.shape)
         return dx, dw if need_w else None, db if need_b else None
 
