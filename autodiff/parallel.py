@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["num_threads", "parallel_for"]
+__all__ = ["chunks_of", "for_samples", "num_threads", "parallel_for"]
 
 LIMIT_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _threads: int | None = None
@@ -72,6 +72,13 @@ def num_threads() -> int:
     if _threads is None:
         _threads = _from_environment()
     return _threads
+
+
+def _forget_threads() -> None:
+    """In a forked child: the parent's threads do not exist there, so start afresh (else a
+    chunk handed to a thread that never runs would be waited for forever)."""
+    global _threads, _executor, _setup, _blas_users
+    _threads, _executor, _setup, _blas_users = None, None, threading.Lock(), 0
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -128,6 +135,10 @@ def _blas_on_calling_thread() -> Iterator[None]:
             _blas_users -= 1
             if _blas and _blas_users == 0 and _blas_saved > 1:
                 _blas[1](_blas_saved)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def parallel_for(fn: Callable[[int], object], chunks: int) -> None:

@@ -2,6 +2,7 @@
 chunk run once, errors raised, nested calls run serially, OpenBLAS's thread count restored,
 and convolutions bit-for-bit the same on one thread or two."""
 
+import os
 import threading
 import time
 
@@ -125,3 +126,30 @@ def test_convolutions_bit_for_bit_on_one_thread_or_two(monkeypatch, case):
     two = run()
     for a, b in zip(one, two, strict=True):
         assert a.dtype == np.float32 and np.array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_starts_its_own_threads(two_threads):
+    """The parent's pool threads do not exist in a child made by fork: without starting
+    afresh there, the child's first parallel_for waited forever for them."""
+    P.parallel_for(lambda i: None, 4)  # the parent's pool exists now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the chunks all ran
+        code = 1
+        try:
+            P._threads = 2
+            out = []
+            P.parallel_for(out.append, 8)
+            code = 0 if sorted(out) == list(range(8)) else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's parallel_for did not finish in 30 s")
