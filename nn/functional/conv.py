@@ -12,7 +12,9 @@ Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the 
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
 pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
 with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
-one product per kernel offset on a shifted slice of the flattened padded input. What each
+one product per kernel offset on a shifted slice of the flattened padded input; those whose
+output has few pixels per sample take the channels-last path (`_channels_last`): one product
+for the whole batch on patches gathered from the input laid out (N, Hp, Wp, C). What each
 choice measured: docs/performance.md.
 
 >>> import autodiff as ad
@@ -31,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
+from autodiff.parallel import for_samples, parallel_for
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -68,7 +71,7 @@ def _pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
         return x
     n, c, h, w = x.shape
     out = scratch((n, c, h + pt + pb, w + pl + pr), x.dtype)  # np.pad's result, pooled
-    out[:, :, :pt], out[:, :, pt + h:], out[:, :, :, :pl], out[:, :, :, pl + w:] = (value,) * 4
+    out.fill(value)  # the whole buffer: faster than the four borders' strided writes
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
 
@@ -135,19 +138,25 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
     xp, wp, ho, wo = _flat_padded(x, w.shape, params)
     length = (ho - 1) * wp + wo  # the last row needs only its Wo valid cells: no overrun
     dtype = np.result_type(x, w)
-    acc = scratch((n, o, length), dtype)
+    out = np.empty((n, o, ho, wo), dtype)
     block = max(1, SHIFT_BLOCK_BYTES // (o * length * dtype.itemsize))
-    tmp = scratch((min(block, n), o, length), dtype)
     offsets = _offsets(w.shape, params, wp)
-    for s in range(0, n, block):
-        a, t, xs = acc[s:s + block], tmp[:min(block, n - s)], xp[s:s + block]
+    starts = range(0, n, block)
+
+    def run(b: int) -> None:  # one block of samples, on one thread
+        s = starts[b]
+        e = min(s + block, n)
+        a, t = scratch((e - s, o, length), dtype), scratch((e - s, o, length), dtype)
         for k, (i, j, off) in enumerate(offsets):
-            np.matmul(w[:, :, i, j], xs[:, :, off:off + length], out=a if k == 0 else t)
+            np.matmul(w[:, :, i, j], xp[s:e, :, off:off + length], out=a if k == 0 else t)
             if k:
                 a += t
-    st = acc.strides
-    return np.array(as_strided(acc, (n, o, ho, wo), (st[0], st[1], wp * st[2], st[2]),
-                               writeable=False))
+        st = a.strides
+        out[s:e] = as_strided(a, (e - s, o, ho, wo), (st[0], st[1], wp * st[2], st[2]),
+                              writeable=False)
+
+    parallel_for(run, len(starts))
+    return out
 
 
 def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
@@ -156,7 +165,6 @@ def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]
     padded width, zeros in the garbage columns) @ the shifted slice of the padded input."""
     n, o, ho, wo = gy.shape
     xp, wp, _, _ = _flat_padded(x, w_shape, params)
-    c = xp.shape[1]
     dtype = np.result_type(x, gy)
     length = (ho - 1) * wp + wo
     gw = scratch((n, o, ho, wp), dtype)
@@ -164,11 +172,81 @@ def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]
     gw[..., :wo] = gy
     gm = gw.reshape(n, o, ho * wp)[:, :, :length]
     out = np.empty(w_shape, dtype)
-    tmp = scratch((n, o, c), dtype)
-    for i, j, off in _offsets(w_shape, params, wp):
-        np.matmul(gm, xp[:, :, off:off + length].transpose(0, 2, 1), out=tmp)
+    offsets = _offsets(w_shape, params, wp)
+
+    def run(k: int) -> None:  # one kernel offset, on one thread
+        i, j, off = offsets[k]
+        tmp = np.matmul(gm, xp[:, :, off:off + length].transpose(0, 2, 1))
         np.add.reduce(tmp, axis=0, out=out[:, :, i, j])
+
+    parallel_for(run, len(offsets))
     return out
+
+
+# The channels-last path: where each sample's output has few pixels (ResNet-8's 7x7 layers),
+# one product per sample, (O, K) @ (K, Ho Wo), is too narrow for BLAS. The whole batch then
+# goes through one (N Ho Wo, K) @ (K, O) product on patches gathered from the padded input
+# laid out (N, Hp, Wp, C): each patch row is kh runs of kw C contiguous values, a cheap copy.
+# Where it pays is measured, see docs/performance.md.
+CL_MIN_OUT_CHANNELS = 32  # the product's O columns: narrower ones run slowly in OpenBLAS
+CL_MAX_PIXELS = 196  # the output's Ho Wo per sample at most this (14x14)
+
+
+def _channels_last(x_shape: tuple[int, ...], w_shape: tuple[int, ...], params: Params) -> bool:
+    """Whether _conv takes the channels-last path for an input of x_shape."""
+    (sh, sw), pads, (dh, dw), g = params
+    o, _, kh, kw = w_shape
+    ho = _out_size(x_shape[2], kh, sh, dh, pads[0], pads[1])
+    wo = _out_size(x_shape[3], kw, sw, dw, pads[2], pads[3])
+    return (g == 1 and kh * kw > 1 and min(pads) >= 0 and o >= CL_MIN_OUT_CHANNELS
+            and ho * wo <= CL_MAX_PIXELS)
+
+
+def _columns_last(x: np.ndarray, w_shape: tuple[int, ...],
+                  params: Params) -> tuple[np.ndarray, int, int]:
+    """Patches as rows, channels last: (N Ho Wo, kh kw C), columns ordered (kh, kw, C)."""
+    (sh, sw), (pt, pb, pl, pr), (dh, dw), _ = params
+    n, c, h, wd = x.shape
+    kh, kw = w_shape[2:]
+    ho, wo = _out_size(h, kh, sh, dh, pt, pb), _out_size(wd, kw, sw, dw, pl, pr)
+    xp = scratch((n, h + pt + pb, wd + pl + pr, c), x.dtype)  # padded, channels last
+    xp[:, :pt], xp[:, pt + h:], xp[:, :, :pl], xp[:, :, pl + wd:] = 0, 0, 0, 0
+    xp[:, pt:pt + h, pl:pl + wd] = x.transpose(0, 2, 3, 1)
+    s0, s1, s2, s3 = xp.strides
+    if dw == 1:  # the kw offsets of a row side by side: one run of kw C values
+        win = as_strided(xp, (n, ho, wo, kh, kw * c), (s0, s1 * sh, s2 * sw, s1 * dh, s3),
+                         writeable=False)
+    else:
+        win = as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3),
+                         writeable=False)
+    cols = scratch(win.shape, x.dtype)
+    np.copyto(cols, win)
+    return cols.reshape(n * ho * wo, kh * kw * c), ho, wo
+
+
+def _conv_last(x: np.ndarray, w: np.ndarray, params: Params,
+               keep: list | None = None) -> np.ndarray:
+    """y = conv(x, W) on the channels-last path: one product for the whole batch."""
+    n = x.shape[0]
+    o = w.shape[0]
+    cols, ho, wo = _columns_last(x, w.shape, params)
+    if keep is not None:
+        keep.append(cols)
+    wm = w.transpose(0, 2, 3, 1).reshape(o, -1)  # (O, K), K ordered (kh, kw, C)
+    y = np.matmul(cols, wm.T, out=scratch((cols.shape[0], o), np.result_type(x, w)))
+    out = np.empty((n, o, ho * wo), y.dtype)
+    np.copyto(out, y.reshape(n, ho * wo, o).transpose(0, 2, 1))
+    return out.reshape(n, o, ho, wo)
+
+
+def _conv_weight_last(cols: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]) -> np.ndarray:
+    """dL/dW from the channels-last patches: one (O, N Ho Wo) @ (N Ho Wo, K) product."""
+    n, o, ho, wo = gy.shape
+    _, c, kh, kw = w_shape
+    gt = scratch((o, n, ho * wo), gy.dtype)
+    np.copyto(gt, gy.reshape(n, o, ho * wo).transpose(1, 0, 2))
+    gw = gt.reshape(o, -1) @ cols  # (O, kh kw C)
+    return np.ascontiguousarray(gw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
 
 def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None) -> np.ndarray:
@@ -179,13 +257,17 @@ def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None
     and the copy to (N, O, ...) after it on LeNet's convolutions)."""
     if _shifted(x.shape, w.shape, params):
         return _conv_shifted(x, w, params)
+    if _channels_last(x.shape, w.shape, params):
+        return _conv_last(x, w, params, keep)
     g = params[3]
     n = x.shape[0]
     o = w.shape[0]
     cols, ho, wo = _columns(x, w.shape, params)
     if keep is not None:
         keep.append(cols)
-    out = np.matmul(w.reshape(g, o // g, -1), cols)  # (N, G, O/g, Ho*Wo)
+    wg = w.reshape(g, o // g, -1)
+    out = np.empty((n, g, o // g, ho * wo), np.result_type(w, cols))  # (N, G, O/g, Ho*Wo)
+    for_samples(lambda s, e: np.matmul(wg, cols[s:e], out=out[s:e]), n, cols[0].nbytes)
     return out.reshape(n, o, ho, wo)
 
 
@@ -283,12 +365,18 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     product is slow in OpenBLAS)."""
     if cols is None and _shifted(x.shape, w_shape, params):
         return _conv_weight_shifted(x, gy, w_shape, params)
+    if _channels_last(x.shape, w_shape, params):
+        if cols is None:
+            cols, _, _ = _columns_last(x, w_shape, params)
+        return _conv_weight_last(cols, gy, w_shape)
     g = params[3]
     n, o, ho, wo = gy.shape
     if cols is None:
         cols, _, _ = _columns(x, w_shape, params)  # (N, G, K, Ho*Wo)
-    gm = gy.reshape(n, g, o // g, ho * wo)
-    return np.add.reduce(np.matmul(gm, cols.transpose(0, 1, 3, 2)), axis=0).reshape(w_shape)
+    gm, ct = gy.reshape(n, g, o // g, ho * wo), cols.transpose(0, 1, 3, 2)
+    per = np.empty((n, g, o // g, cols.shape[2]), np.result_type(gy, cols))
+    for_samples(lambda s, e: np.matmul(gm[s:e], ct[s:e], out=per[s:e]), n, cols[0].nbytes)
+    return np.add.reduce(per, axis=0).reshape(w_shape)
 
 
 class Conv2d(ad.Function):

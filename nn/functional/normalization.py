@@ -25,6 +25,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.activation import axis_or_dim
+from nn.functional.channel_sums import channel_dots, channel_sums
 from nn.functional.layer_norm_op import LayerNormOp, saved_normalization
 
 
@@ -82,11 +83,16 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
 
 
 class BatchNormTrain(ad.Function):
-    """Batch statistics over `axes`: y = xhat * w + b with xhat = (x - mean) / sqrt(var + eps);
-    also returns mean and var (no gradient flows through those two outputs). Backward, written
-    in operations arrays and Tensors share so that it can be differentiated again:
-    dx = inv * (d - mean(d) - xhat * mean(d * xhat)) with d = dy * w and inv = 1/sqrt(var+eps);
-    dw = sum(dy * xhat), db = sum(dy).
+    """Batch statistics over `axes` (every axis but 1): y = xhat * w + b with xhat = (x - mean)
+    / sqrt(var + eps); also returns mean and var (no gradient flows through those two
+    outputs). With xc = x - mean, inv = 1 / sqrt(var + eps) and sums over `axes`:
+
+        dw = inv sum(dy xc),  db = sum(dy),
+        dx = inv w (dy - db / count) - xc inv^2 w dw / count  (one scale per channel on each).
+
+    The first-order backward runs on arrays (`channel_sums`, `channel_dots`: the sums as
+    matrix-vector products); a recorded one (create_graph=True) computes the same formula in
+    Tensor operations from x, so that it can be differentiated again.
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0], [3.0]], requires_grad=True)
@@ -100,40 +106,59 @@ class BatchNormTrain(ad.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, *, axes, eps):
-        mean = x.mean(axis=axes, keepdims=True)
-        xhat = x - mean
-        var = np.square(xhat).mean(axis=axes, keepdims=True)
+        x3 = x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, M): a view when x is contiguous
+        count = x3.shape[0] * x3.shape[2]
+        mean = channel_sums(x3) / count
+        xc = x3 - mean[:, None]
+        var = channel_dots(xc, xc) / count  # two passes: E[x^2] - mean^2 cancels in float32
         inv = 1 / np.sqrt(var + eps)
-        xhat *= inv  # in place: each full-size pass here is a new array otherwise
-        ctx.axes, ctx.eps, ctx.xhat, ctx.inv = axes, eps, xhat, inv  # reused on arrays
+        ctx.axes, ctx.eps, ctx.xc, ctx.inv = axes, eps, xc, inv  # the backward's on arrays
         ctx.save_for_backward(x, weight)
+        scale = inv if weight is None else inv * weight
+        y = np.multiply(xc, scale[:, None])
+        if bias is not None:
+            y += bias[:, None]
         shape = _shape_for(x)
-        if weight is None:  # xhat is kept for backward, so y is a copy: y may be written into
-            y = xhat.copy() if bias is None else xhat + bias.reshape(shape)
-        else:
-            y = xhat * weight.reshape(shape)
-            if bias is not None:
-                y += bias.reshape(shape)  # y is a new array: add in place
-        return y, mean, var
+        return y.reshape(x.shape), mean.reshape(shape), var.reshape(shape)
 
     @staticmethod
     def backward(ctx, dy, _dmean, _dvar):
-        # With d = dy * w (w per channel): mean(d) = w mean(dy) and mean(d xhat) =
-        # w mean(dy xhat), the sums db and dw, so dx = inv w (dy - (db + xhat dw) / count):
-        # the two sums are reused, not computed again on d.
+        if not isinstance(dy, np.ndarray):
+            return _batch_norm_backward_tensors(ctx, dy)
         x, weight = ctx.saved_tensors
-        axes = ctx.axes
-        xhat, inv = saved_normalization(ctx, dy, x, axes)
+        xc, inv = ctx.xc, ctx.inv
         need_x, need_w, need_b = ctx.needs_input_grad
-        dw = (dy * xhat).sum(axis=axes, keepdims=True) if need_w or need_x else None
-        db = dy.sum(axis=axes, keepdims=True) if need_b or need_x else None
+        dy3 = dy.reshape(xc.shape)
+        db = channel_sums(dy3)
+        dw = inv * channel_dots(dy3, xc)
         dx = None
-        if need_x:
-            count = x.size // x.shape[1]
-            scale = inv if weight is None else inv * weight.reshape(_shape_for(x))
-            dx = scale * (dy - (xhat * (dw * (1.0 / count)) + db * (1.0 / count)))
-        shape = (x.shape[1],)
-        return dx, dw.reshape(shape) if need_w else None, db.reshape(shape) if need_b else None
+        if need_x:  # dx = a (dy - inv dw xc / m - db / m), a = inv w: four passes, one array
+            k = 1.0 / (xc.shape[0] * xc.shape[2])
+            a = inv if weight is None else inv * weight
+            dx = np.multiply(xc, (inv * dw * -k)[:, None])
+            dx += dy3
+            dx += (db * -k)[:, None]
+            dx *= a[:, None]
+            dx = dx.reshape(x.shape)
+        return dx, dw if need_w else None, db if need_b else None
+
+
+def _batch_norm_backward_tensors(ctx: Any, dy: Tensor) -> tuple[Any, Any, Any]:
+    """BatchNormTrain's backward in Tensor operations (recorded: create_graph=True): the
+    formula of its docstring, with xhat = xc inv recomputed from the saved x."""
+    x, weight = ctx.saved_tensors
+    axes = ctx.axes
+    xhat, inv = saved_normalization(ctx, dy, x, axes)
+    need_x, need_w, need_b = ctx.needs_input_grad
+    dw = (dy * xhat).sum(axis=axes, keepdims=True)
+    db = dy.sum(axis=axes, keepdims=True)
+    dx = None
+    if need_x:
+        count = x.size // x.shape[1]
+        scale = inv if weight is None else inv * weight.reshape(_shape_for(x))
+        dx = scale * (dy - (xhat * (dw * (1.0 / count)) + db * (1.0 / count)))
+    shape = (x.shape[1],)
+    return dx, dw.reshape(shape) if need_w else None, db.reshape(shape) if need_b else None
 
 
 def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
