@@ -33,7 +33,6 @@ from numpy.lib.stride_tricks import as_strided
 import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
-from autodiff.parallel import for_samples, parallel_for
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -141,10 +140,7 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
     out = np.empty((n, o, ho, wo), dtype)
     block = max(1, SHIFT_BLOCK_BYTES // (o * length * dtype.itemsize))
     offsets = _offsets(w.shape, params, wp)
-    starts = range(0, n, block)
-
-    def run(b: int) -> None:  # one block of samples, on one thread
-        s = starts[b]
+    for s in range(0, n, block):
         e = min(s + block, n)
         a, t = scratch((e - s, o, length), dtype), scratch((e - s, o, length), dtype)
         for k, (i, j, off) in enumerate(offsets):
@@ -154,8 +150,6 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
         st = a.strides
         out[s:e] = as_strided(a, (e - s, o, ho, wo), (st[0], st[1], wp * st[2], st[2]),
                               writeable=False)
-
-    parallel_for(run, len(starts))
     return out
 
 
@@ -172,14 +166,10 @@ def _conv_weight_shifted(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...]
     gw[..., :wo] = gy
     gm = gw.reshape(n, o, ho * wp)[:, :, :length]
     out = np.empty(w_shape, dtype)
-    offsets = _offsets(w_shape, params, wp)
-
-    def run(k: int) -> None:  # one kernel offset, on one thread
-        i, j, off = offsets[k]
-        tmp = np.matmul(gm, xp[:, :, off:off + length].transpose(0, 2, 1))
+    tmp = scratch((n, o, xp.shape[1]), dtype)
+    for i, j, off in _offsets(w_shape, params, wp):
+        np.matmul(gm, xp[:, :, off:off + length].transpose(0, 2, 1), out=tmp)
         np.add.reduce(tmp, axis=0, out=out[:, :, i, j])
-
-    parallel_for(run, len(offsets))
     return out
 
 
@@ -265,9 +255,7 @@ def _conv(x: np.ndarray, w: np.ndarray, params: Params, keep: list | None = None
     cols, ho, wo = _columns(x, w.shape, params)
     if keep is not None:
         keep.append(cols)
-    wg = w.reshape(g, o // g, -1)
-    out = np.empty((n, g, o // g, ho * wo), np.result_type(w, cols))  # (N, G, O/g, Ho*Wo)
-    for_samples(lambda s, e: np.matmul(wg, cols[s:e], out=out[s:e]), n, cols[0].nbytes)
+    out = np.matmul(w.reshape(g, o // g, -1), cols)  # (N, G, O/g, Ho*Wo)
     return out.reshape(n, o, ho, wo)
 
 
@@ -373,10 +361,8 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     n, o, ho, wo = gy.shape
     if cols is None:
         cols, _, _ = _columns(x, w_shape, params)  # (N, G, K, Ho*Wo)
-    gm, ct = gy.reshape(n, g, o // g, ho * wo), cols.transpose(0, 1, 3, 2)
-    per = np.empty((n, g, o // g, cols.shape[2]), np.result_type(gy, cols))
-    for_samples(lambda s, e: np.matmul(gm[s:e], ct[s:e], out=per[s:e]), n, cols[0].nbytes)
-    return np.add.reduce(per, axis=0).reshape(w_shape)
+    gm = gy.reshape(n, g, o // g, ho * wo)
+    return np.add.reduce(np.matmul(gm, cols.transpose(0, 1, 3, 2)), axis=0).reshape(w_shape)
 
 
 class Conv2d(ad.Function):

@@ -53,8 +53,11 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
     axes = tuple(i for i in range(x.ndim) if i != 1)
     shape = _shape_for(x)
     if training or running_mean is None:
-        n = x.size // x.shape[1]
-        if training and n <= 1:
+        n = x.size // x.shape[1] if x.shape[1] else 0
+        if x.size == 0:  # an empty batch: an empty output, statistics untouched (PyTorch's)
+            y = x * weight.reshape(shape) if weight is not None else x * 1.0
+            return y + bias.reshape(shape) if bias is not None else y
+        if training and n == 1:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
                              f"got input shape {x.shape}")
         if (weight is not None and weight.shape != (x.shape[1],)) or (
