@@ -21,7 +21,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.pooling import PoolScatter, _bins
+from nn.functional.pooling import PoolScatter, _bins, unbatched_too
 
 
 def _bin_edges(n: int, out: int) -> list[tuple[int, int]]:
@@ -109,10 +109,11 @@ def _output_size(op: str, output_size: Any, sizes: tuple[int, ...]) -> tuple[int
 
 def _check_ndim(op: str, x: Tensor, ndim: int) -> None:
     if x.ndim != ndim:
-        want = "(N, C, H, W)" if ndim == 4 else "(N, C, L)"
+        want = "(N, C, H, W) or (C, H, W)" if ndim == 4 else "(N, C, L) or (C, L)"
         raise ValueError(f"{op}: expected input of shape {want}, got {x.shape}")
 
 
+@unbatched_too(4)
 def adaptive_max_pool2d(x: Any, output_size: Any) -> Tensor:
     """The maximum over PyTorch's adaptive bins to reach `output_size` (an int, a pair, None
     in a pair keeps that size); ties go to the first maximum in the bin.
@@ -128,6 +129,7 @@ def adaptive_max_pool2d(x: Any, output_size: Any) -> Tensor:
     return AdaptiveMaxPool2d.apply(x, output_size=size)
 
 
+@unbatched_too(3)
 def adaptive_max_pool1d(x: Any, output_size: Any) -> Tensor:
     """The maximum over PyTorch's adaptive bins of (N, C, L) to (N, C, output_size).
 
@@ -144,6 +146,7 @@ def adaptive_max_pool1d(x: Any, output_size: Any) -> Tensor:
     return y.reshape(n, c, lo)
 
 
+@unbatched_too(3)
 def adaptive_avg_pool1d(x: Any, output_size: Any) -> Tensor:
     """The mean over PyTorch's adaptive bins of (N, C, L) to (N, C, output_size): one
     product by the bins' averaging matrix.

@@ -15,6 +15,8 @@ backward of its own.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,26 @@ import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
 from nn.functional.conv import Conv2d, _out_size, _pad, _pair, _windows
+
+
+def unbatched_too(ndim: int) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """A pool of (N, C, ...) inputs with `ndim` axes also takes one example without its batch
+    axis, as PyTorch's pools do: it runs on x[None] and returns [0].
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.max_pool2d(ad.ones((3, 4, 4)), 2).shape
+    (3, 2, 2)
+    """
+    def wrap(pool: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        @functools.wraps(pool)
+        def either(x: Any, *args: Any, **kwargs: Any) -> Tensor:
+            x = x if isinstance(x, Tensor) else ad.tensor(x)
+            if x.ndim == ndim - 1:
+                return pool(x[None], *args, **kwargs)[0]
+            return pool(x, *args, **kwargs)
+        return either
+    return wrap
 
 
 class _Indices:
@@ -123,7 +145,8 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
                ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], Pads]:
     """kernel, stride, dilation and the pads (top, bottom, left, right) of a 2-d pool."""
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{x.shape}")
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
@@ -163,6 +186,7 @@ def pool_pads(op: str, sizes: tuple[int, ...], k: tuple[int, ...], s: tuple[int,
                  for n, ki, si, pi, di, o in zip(sizes, k, s, p, d, out))
 
 
+@unbatched_too(4)
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     """The maximum of each window; stride defaults to kernel_size; padding counts as -inf;
@@ -219,6 +243,7 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
     return best, arg
 
 
+@unbatched_too(4)
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
@@ -276,6 +301,7 @@ def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
     return m
 
 
+@unbatched_too(4)
 def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     """Average over PyTorch's adaptive bins to reach `output_size` (an int, a pair, None in a
     pair keeps that size).
@@ -287,7 +313,8 @@ def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim != 4:
-        raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W), got {x.shape}")
+        raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got "
+                         f"{x.shape}")
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
     ho = x.shape[2] if output_size[0] is None else int(output_size[0])

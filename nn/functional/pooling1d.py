@@ -15,7 +15,7 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.pooling import avg_pool2d, max_pool2d, pool_pads
+from nn.functional.pooling import avg_pool2d, max_pool2d, pool_pads, unbatched_too
 
 
 def single(op: str, name: str, v: Any) -> int:
@@ -37,7 +37,7 @@ def _args(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation
           ceil_mode: bool) -> tuple[Tensor, int, int, int, int]:
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     if x.ndim != 3:
-        raise ValueError(f"{op}: expected input of shape (N, C, L), got {x.shape}")
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got {x.shape}")
     k = single(op, "kernel_size", kernel_size)
     s = k if stride is None else single(op, "stride", stride)
     p, d = single(op, "padding", padding), single(op, "dilation", dilation)
@@ -45,6 +45,7 @@ def _args(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation
     return x, k, s, p, d
 
 
+@unbatched_too(3)
 def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     """The maximum of each window of (N, C, L); arguments as max_pool2d's, one int each.
@@ -60,6 +61,7 @@ def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     return y.reshape(n, c, y.shape[3])
 
 
+@unbatched_too(3)
 def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """The mean of each window of (N, C, L); arguments as avg_pool2d's, one int each.

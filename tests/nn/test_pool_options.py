@@ -223,8 +223,8 @@ def test_float32_stays_float32(f):
 
 
 def test_errors():
-    x4, x3 = ad.ones((1, 1, 5, 5)), ad.ones((1, 1, 5))
-    cases = [
+    x4, x3, x2 = ad.ones((1, 1, 5, 5)), ad.ones((1, 1, 5)), ad.ones((5, 5))  # (C, H, W) is
+    cases = [  # unbatched for a 2-d pool, as in PyTorch: x2 is the wrong rank there
         (lambda: F.max_pool2d(x4, 0), "max_pool2d: kernel_size must be positive, got \\(0, 0\\)"),
         (lambda: F.max_pool2d(x4, 2, 0), "max_pool2d: stride must be positive"),
         (lambda: F.max_pool2d(x4, 2, dilation=0), "max_pool2d: dilation must be positive"),
@@ -232,7 +232,7 @@ def test_errors():
         (lambda: F.max_pool2d(x4, 3, padding=2), "at most half the kernel"),
         (lambda: F.max_pool2d(x4, 3, dilation=3), "kernel \\(3, 3\\) \\(dilation \\(3, 3\\)\\) "
                                                   "is larger than the padded input"),
-        (lambda: F.max_pool2d(x3, 2), "max_pool2d: expected input of shape \\(N, C, H, W\\)"),
+        (lambda: F.max_pool2d(x2, 2), "max_pool2d: expected input of shape \\(N, C, H, W\\)"),
         (lambda: F.avg_pool2d(x4, 2, ceil_mode=True, divisor_override=0),
          "avg_pool2d: divisor_override must be a nonzero integer, got 0"),
         (lambda: F.avg_pool2d(x4, 2, divisor_override=1.5), "nonzero integer, got 1.5"),
@@ -244,7 +244,7 @@ def test_errors():
         (lambda: F.max_pool1d(x3, 2, dilation=0), "max_pool1d: dilation must be positive"),
         (lambda: F.avg_pool1d(x3, 6), "avg_pool1d: kernel \\(6,\\) .* larger than the padded"),
         (lambda: F.avg_pool1d(x3, 2, stride="a"), "avg_pool1d: stride must be an int"),
-        (lambda: F.adaptive_max_pool2d(x3, 2), "adaptive_max_pool2d: expected input of shape "
+        (lambda: F.adaptive_max_pool2d(x2, 2), "adaptive_max_pool2d: expected input of shape "
                                                "\\(N, C, H, W\\)"),
         (lambda: F.adaptive_max_pool2d(x4, 0), "adaptive_max_pool2d: output size must be "
                                                "positive, got 0"),
