@@ -25,8 +25,8 @@ import timing  # first: it fixes the thread count before NumPy loads
 from timing import torch
 
 # isort: on
-import nn.functional as F
-from nn.vision.train import _start, train_args
+from nn.vision import runs
+from nn.vision.train import _start, _train_epoch, train_args
 
 # `make demo`'s flags, as train's arguments (the Makefile's demo line: tests compare them).
 RECIPE = {"model": "lenet5", "data": "mnist-5k", "epochs": 40, "batch_size": 32,
@@ -35,22 +35,12 @@ RECIPE = {"model": "lenet5", "data": "mnist-5k", "epochs": 40, "batch_size": 32,
 
 
 def engine_epoch(run: Any) -> int:
-    """One epoch of the engine's training loop, as nn.vision.train runs it; the images seen."""
-    model, opt = run.model, run.opt
-    model.train()
-    seen = correct = 0
-    loss_sum = 0.0
-    for xb, yb in run.loader:
-        logits = model(xb)
-        loss = F.cross_entropy(logits, yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        loss_sum += loss.item() * len(yb)  # what the demo's loop reads back every step
-        correct += int((logits.data.argmax(1) == yb.data).sum())
-        seen += len(yb)
+    """One epoch of `make demo`'s own loop (nn.vision.train's `_train_epoch`), then the
+    schedule's step; the images seen."""
+    before = run.progress.seen
+    _train_epoch(run, runs.StopSignals())  # not entered: nothing asks it to stop
     run.sched.step()
-    return seen
+    return run.progress.seen - before
 
 
 def torch_lenet5(dropout: float) -> Any:

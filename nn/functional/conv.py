@@ -140,9 +140,11 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, params: Params) -> np.ndarray:
     out = np.empty((n, o, ho, wo), dtype)
     block = max(1, SHIFT_BLOCK_BYTES // (o * length * dtype.itemsize))
     offsets = _offsets(w.shape, params, wp)
+    acc = scratch((min(block, n), o, length), dtype)  # a block's sum, and each offset's term
+    tmp = scratch(acc.shape, dtype)
     for s in range(0, n, block):
         e = min(s + block, n)
-        a, t = scratch((e - s, o, length), dtype), scratch((e - s, o, length), dtype)
+        a, t = acc[:e - s], tmp[:e - s]
         for k, (i, j, off) in enumerate(offsets):
             np.matmul(w[:, :, i, j], xp[s:e, :, off:off + length], out=a if k == 0 else t)
             if k:

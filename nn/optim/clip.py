@@ -48,8 +48,7 @@ def clip_grad_norm_(params: Iterable[Tensor] | Tensor, max_norm: float,
                            f"gradients of {len(grads)} parameters is {total}, so they cannot "
                            "be clipped (error_if_nonfinite=True; with False they are scaled "
                            "by max_norm / norm, as PyTorch does)")
-    coef = max_norm / (total + 1e-6) if np.isfinite(total) else (
-        0.0 if total == float("inf") else float("nan"))
+    coef = max_norm / (total + 1e-6)  # 0 for an infinite norm, NaN for a NaN one
     if not coef >= 1:  # a NaN coefficient too: the gradients become NaN, as PyTorch's
         with np.errstate(invalid="ignore"):  # inf * 0: the NaN PyTorch gives too
             for g in grads:
