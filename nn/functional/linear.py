@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import autodiff as ad
 from autodiff import Tensor
+
+# A product of at most FEW_ROWS rows into at least MANY_OUTPUTS outputs, of at least
+# BIG_PRODUCT multiply-adds, runs as (W @ x.T).T: with the long side first OpenBLAS's float32
+# product is 15-45% faster; smaller ones lose the copy back (docs/performance.md).
+FEW_ROWS, MANY_OUTPUTS, BIG_PRODUCT = 32, 64, 1 << 19
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -57,13 +64,16 @@ class Affine(ad.Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        if x.ndim > 2:  # one product over all rows: NumPy runs (N, L, in) @ W.T as N products
-            out = (x.reshape((-1, x.shape[-1])) @ weight.T).reshape(x.shape[:-1] + weight.shape[:1])
+        # One product over all rows: NumPy runs (N, L, in) @ W.T as N products.
+        x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+        rows, n_out = x2.shape[0], weight.shape[0]
+        if rows <= FEW_ROWS and n_out >= MANY_OUTPUTS and x2.size * n_out >= BIG_PRODUCT:
+            out = np.ascontiguousarray((weight @ x2.T).T)
         else:
-            out = x @ weight.T
+            out = x2 @ weight.T
         if bias is not None:
             out += bias  # the product is a new array: add in place
-        return out
+        return out.reshape(x.shape[:-1] + weight.shape[:1]) if x.ndim != 2 else out
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,5 +1,7 @@
 """nn.functional losses and pieces against NumPy references; stability; clear errors."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,32 @@ def test_linear_on_3d_4d_empty_and_strided_inputs_is_one_product_with_numpys_val
     np.testing.assert_allclose(F.linear(strided, w).data, strided.data @ w.data.T, rtol=1e-14)
     assert gradcheck(lambda v: F.linear(v, w, b), strided)
     assert gradgradcheck(lambda v: F.linear(v, w, b), strided)
+
+
+def test_linear_few_rows_into_many_outputs_runs_transposed_with_the_same_values(monkeypatch):
+    """A small batch into many outputs is multiplied as (W @ x.T).T (faster in OpenBLAS):
+    the result is C-ordered and equal to x @ W.T + b, with the same gradients, for 2-D,
+    3-D and float32 inputs; the threshold constants decide the path."""
+    lin = importlib.import_module("nn.functional.linear")  # the module, not the function
+    rng = np.random.default_rng(4)
+    for shape, dt in [((16, 784), np.float32), ((2, 8, 784), np.float32), ((3, 40), np.float64)]:
+        x = ad.tensor(rng.standard_normal(shape).astype(dt), requires_grad=True)
+        w = ad.tensor(rng.standard_normal((96, shape[-1])).astype(dt), requires_grad=True)
+        b = ad.tensor(rng.standard_normal(96).astype(dt), requires_grad=True)
+        rows = int(np.prod(shape[:-1]))
+        monkeypatch.setattr(lin, "BIG_PRODUCT", 1 if dt == np.float64 else 1 << 19)
+        assert rows <= lin.FEW_ROWS and rows * shape[-1] * 96 >= lin.BIG_PRODUCT  # the path
+        y = F.linear(x, w, b)
+        assert y.data.flags.c_contiguous and y.dtype == dt and y.shape == (*shape[:-1], 96)
+        want = x.data.astype(np.float64) @ w.data.T.astype(np.float64) + b.data
+        np.testing.assert_allclose(y.data, want, rtol=1e-4 if dt == np.float32 else 1e-13,
+                                   atol=1e-3 if dt == np.float32 else 1e-12)
+        if dt == np.float64:
+            assert gradcheck(F.linear, x, w, b)
+            assert gradgradcheck(F.linear, x, w, b)
+        monkeypatch.setattr(lin, "FEW_ROWS", 0)  # the plain product gives the same
+        np.testing.assert_allclose(F.linear(x, w, b).data, y.data, rtol=1e-5, atol=1e-4)
+        monkeypatch.setattr(lin, "FEW_ROWS", 32)
 
 
 def test_linear_fused_gradients_match_the_composed_ops():
