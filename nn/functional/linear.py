@@ -17,8 +17,8 @@ import autodiff as ad
 from autodiff import Tensor
 
 # A product of at most FEW_ROWS rows into at least MANY_OUTPUTS outputs, of at least
-# BIG_PRODUCT multiply-adds, runs as (W @ x.T).T: with the long side first OpenBLAS's float32
-# product is 15-45% faster; smaller ones lose the copy back (docs/performance.md).
+# BIG_PRODUCT multiply-adds, runs as (W @ x.T).T: OpenBLAS is faster with the long side
+# first; smaller products lose the copy back (figures: docs/performance.md).
 FEW_ROWS, MANY_OUTPUTS, BIG_PRODUCT = 32, 64, 1 << 19
 
 
