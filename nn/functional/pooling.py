@@ -219,17 +219,27 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and its flat offset in the window (the first one among ties;
     NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
-    copy), the argmax kept by arithmetic, not masked copies (np.copyto(where=) is slow here)."""
+    copy). NaN propagates into its window's maximum, so the output tells whether the input
+    had one: only then does a second sweep track where each NaN sits."""
     ho = _out_size(x.shape[2], k[0], s[0], d[0], pads[0], pads[1])
     wo = _out_size(x.shape[3], k[1], s[1], d[1], pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xp = _pad(x, pads, fill)
-    nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    rows = slice(0, s[0] * (ho - 1) + 1, s[0])
-    cols = slice(0, s[1] * (wo - 1) + 1, s[1])
-    best = xp[:, :, rows, cols].copy()
+    best, arg = _running_max(xp, k, s, d, ho, wo, nan=False)
+    if x.dtype.kind == "f" and np.isnan(best).any():
+        best, arg = _running_max(xp, k, s, d, ho, wo, nan=True)
+    return best, arg
+
+
+def _running_max(xp: np.ndarray, k: tuple[int, int], s: tuple[int, int], d: tuple[int, int],
+                 ho: int, wo: int, nan: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The sweep of `_window_max` over the padded input. The argmax is kept by arithmetic,
+    not masked copies (np.copyto(where=) is slow here): offsets only grow, so where offset k
+    wins, arg = max(arg, k * hit) sets it."""
+    best = xp[:, :, 0:s[0] * (ho - 1) + 1:s[0], 0:s[1] * (wo - 1) + 1:s[1]].copy()
     arg = np.zeros(best.shape, dtype=np.int8 if k[0] * k[1] < 128 else np.intp)
     hit = scratch(best.shape, bool)
+    step = scratch(best.shape, arg.dtype)
     for offset in range(1, k[0] * k[1]):
         i, j = divmod(offset, k[1])
         i, j = i * d[0], j * d[1]
@@ -238,8 +248,8 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
         if nan:
             hit |= np.isnan(v) & ~np.isnan(best)
         np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
-        h = hit.view(np.int8) if arg.dtype == np.int8 else hit
-        arg += h * arg.dtype.type(offset) - arg * h  # arg = offset where hit
+        np.multiply(hit, arg.dtype.type(offset), out=step)
+        np.maximum(arg, step, out=arg)
     return best, arg
 
 

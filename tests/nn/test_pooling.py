@@ -112,3 +112,28 @@ def test_max_pool_nan_propagates_and_takes_the_gradient_as_pytorch():
     assert np.isnan(y.data).all()
     (gx,) = ad.gradients(y.sum(), [x])
     np.testing.assert_array_equal(gx.data, [[[[0.0, 1.0], [0.0, 0.0]]]])  # the first NaN
+
+
+def test_window_max_matches_a_window_by_window_reference_with_ties_and_nans():
+    """The running sweep (and its second, NaN-tracking sweep) against each window's
+    maximum and first argmax found one window at a time, NaN winning its window."""
+    from nn.functional.pooling import _window_max
+
+    rng = np.random.default_rng(7)
+    for k, s, p, d in [((2, 2), (2, 2), (0, 0, 0, 0), (1, 1)), ((3, 3), (2, 2), (1, 1, 1, 1),
+                       (1, 1)), ((2, 3), (1, 2), (0, 1, 1, 0), (2, 1))]:
+        for dtype, with_nan in [(np.float32, False), (np.float32, True), (np.int16, False)]:
+            x = rng.integers(0, 3, (2, 3, 9, 8)).astype(dtype)  # many ties
+            if with_nan:
+                x[0, 1, 4, 4] = x[1, 2, 0, 0] = x[1, 2, 0, 1] = np.nan
+            best, arg = _window_max(x, k, s, p, d)
+            fill = -np.inf if dtype == np.float32 else np.iinfo(dtype).min
+            xp = np.pad(x, ((0, 0), (0, 0), p[:2], p[2:]), constant_values=fill)
+            for idx in np.ndindex(best.shape):
+                i0, j0 = idx[2] * s[0], idx[3] * s[1]
+                win = xp[idx[0], idx[1], i0:i0 + d[0] * (k[0] - 1) + 1:d[0],
+                         j0:j0 + d[1] * (k[1] - 1) + 1:d[1]].reshape(-1)
+                nans = np.flatnonzero(np.isnan(win)) if dtype == np.float32 else []
+                want = nans[0] if len(nans) else int(np.argmax(win))
+                assert arg[idx] == want, (k, idx, win)
+                assert best[idx] == win[want] or (np.isnan(best[idx]) and len(nans))
