@@ -64,8 +64,9 @@ from nn.conv1d import Conv1d
 from nn.group_instance_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from nn.pooling import AdaptiveMaxPool2d
 from nn.pooling1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
+from nn.unpool import MaxUnpool1d, MaxUnpool2d
 
 __all__ += [
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "Conv1d",
-    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d",
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d",
 ]

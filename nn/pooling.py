@@ -16,15 +16,15 @@ from nn.module import Module
 
 
 def refuse_indices(layer: Module, return_indices: bool) -> None:
-    """The max pools take PyTorch's return_indices, and refuse True."""
+    """The adaptive max pools take PyTorch's return_indices, and refuse True."""
     if return_indices:
         raise ValueError(f"{type(layer).__name__}: return_indices=True is not supported (the "
                          "indices of the maxima are not returned)")
 
 
 class MaxPoolNd(Module):
-    """The arguments and printed form of MaxPool1d and MaxPool2d (PyTorch's), with
-    return_indices refused (the indices are not returned).
+    """The arguments and printed form of MaxPool1d and MaxPool2d (PyTorch's); with
+    return_indices=True the layer returns (values, indices), for MaxUnpool1d/2d.
 
     >>> import autodiff as ad, nn
     >>> nn.MaxPool2d(2)
@@ -35,7 +35,6 @@ class MaxPoolNd(Module):
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
                  ) -> None:
         super().__init__()
-        refuse_indices(self, return_indices)
         self.kernel_size, self.padding, self.dilation = kernel_size, padding, dilation
         self.stride = kernel_size if stride is None else stride
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -52,11 +51,13 @@ class MaxPool2d(MaxPoolNd):
     >>> import autodiff as ad, nn
     >>> nn.MaxPool2d(3, stride=2, ceil_mode=True)(ad.ones((1, 1, 6, 6))).shape
     (1, 1, 3, 3)
+    >>> nn.MaxPool2d(2, return_indices=True)(ad.ones((1, 1, 4, 4)))[1].shape
+    (1, 1, 2, 2)
     """
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Any:
         return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
 
 class AvgPool2d(Module):

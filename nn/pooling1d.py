@@ -27,9 +27,9 @@ class MaxPool1d(MaxPoolNd):
     (1, 1, 3)
     """
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Any:
         return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                          self.ceil_mode)
+                          self.ceil_mode, self.return_indices)
 
 
 class AvgPool1d(Module):

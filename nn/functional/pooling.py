@@ -41,7 +41,8 @@ def unbatched_too(ndim: int) -> Callable[[Callable[..., Tensor]], Callable[..., 
         def either(x: Any, *args: Any, **kwargs: Any) -> Tensor:
             x = x if isinstance(x, Tensor) else ad.tensor(x)
             if x.ndim == ndim - 1:
-                return pool(x[None], *args, **kwargs)[0]
+                out = pool(x[None], *args, **kwargs)
+                return tuple(o[0] for o in out) if type(out) is tuple else out[0]
             return pool(x, *args, **kwargs)
         return either
     return wrap
@@ -56,6 +57,15 @@ class _Indices:
         self.arg, self.kernel, self.stride, self.pads, self.in_shape = (arg, kernel, stride,
                                                                         pads, in_shape)
         self.dilation = dilation
+
+    def flat(self) -> np.ndarray:
+        """PyTorch's indices of the maxima: h * W + w in each (H, W) input plane, int64."""
+        (sh, sw), (dh, dw) = self.stride, self.dilation
+        ho, wo = self.arg.shape[2:]
+        i, j = np.divmod(self.arg.astype(np.int64), self.kernel[1])
+        rows = np.arange(ho)[:, None] * sh - self.pads[0] + i * dh
+        cols = np.arange(wo) * sw - self.pads[2] + j * dw
+        return rows * self.in_shape[3] + cols
 
     def gather(self, x: np.ndarray) -> np.ndarray:
         kh, kw = self.kernel
@@ -97,9 +107,11 @@ class MaxPool2d(ad.Function):
     name = "max_pool2d"
 
     @staticmethod
-    def forward(ctx, x, *, kernel, stride, pads, dilation=(1, 1)):
+    def forward(ctx, x, *, kernel, stride, pads, dilation=(1, 1), found=None):
         best, arg = _window_max(x, kernel, stride, pads, dilation)
         ctx.indices = _Indices(arg, kernel, stride, pads, x.shape, dilation)
+        if found is not None:  # return_indices: the caller's list gets them
+            found.append(ctx.indices)
         ctx.kernel_size, ctx.stride = kernel, stride
         return best
 
@@ -188,11 +200,14 @@ def pool_pads(op: str, sizes: tuple[int, ...], k: tuple[int, ...], s: tuple[int,
 
 @unbatched_too(4)
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Any:
     """The maximum of each window; stride defaults to kernel_size; padding counts as -inf;
     dilation spaces the window's cells; ceil_mode rounds the output size up (PyTorch's rule:
     a last window hanging off the end is kept when it starts inside the input or the left
-    padding).
+    padding). The first maximum of a window wins a tie, and NaN wins its window.
+    `return_indices=True` also returns where each maximum sits, as PyTorch's int64 indices
+    h * W + w into its (H, W) input plane (what `max_unpool2d` takes).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -207,11 +222,18 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     (1, 1, 3, 3)
     >>> F.max_pool2d(ad.arange(25.0).reshape(1, 1, 5, 5), 2, dilation=2).tolist()
     [[[[12.0, 14.0], [22.0, 24.0]]]]
+    >>> F.max_pool2d(ad.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)[1]
+    tensor([[[[ 5,  7],
+              [13, 15]]]])
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, d, pads = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation,
                                ceil_mode)
-    return MaxPool2d.apply(x, kernel=k, stride=s, pads=pads, dilation=d)
+    if not return_indices:
+        return MaxPool2d.apply(x, kernel=k, stride=s, pads=pads, dilation=d)
+    found: list[_Indices] = []
+    y = MaxPool2d.apply(x, kernel=k, stride=s, pads=pads, dilation=d, found=found)
+    return y, Tensor._make(found[0].flat(), None, 0)
 
 
 def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
@@ -228,7 +250,28 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
     best, arg = _running_max(xp, k, s, d, ho, wo, nan=False)
     if x.dtype.kind == "f" and np.isnan(best).any():
         best, arg = _running_max(xp, k, s, d, ho, wo, nan=True)
+    if any(pads):
+        _first_cell_in_input(arg, k, s, d, pads, x.shape[2:])
     return best, arg
+
+
+def _first_cell_in_input(arg: np.ndarray, k: tuple[int, int], s: tuple[int, int],
+                         d: tuple[int, int], pads: tuple[int, int, int, int],
+                         size: tuple[int, ...]) -> None:
+    """A window whose maximum was found on a pad cell (its cells in the input all hold the
+    pad's value, -inf or the integer minimum, and a pad cell came first) takes its first
+    cell in the input instead, as PyTorch: the index points into the input and the
+    gradient reaches it. Changes `arg` in place."""
+    ho, wo = arg.shape[2:]
+    i, j = np.divmod(arg, k[1])
+    rows = np.arange(ho)[:, None] * s[0] - pads[0] + i * d[0]
+    cols = np.arange(wo) * s[1] - pads[2] + j * d[1]
+    off = (rows < 0) | (rows >= size[0]) | (cols < 0) | (cols >= size[1])
+    if off.any():  # the first row and column offsets at or past the input's edge
+        i0 = np.maximum(0, -((np.arange(ho) * s[0] - pads[0]) // d[0]))
+        j0 = np.maximum(0, -((np.arange(wo) * s[1] - pads[2]) // d[1]))
+        first = np.broadcast_to(i0[:, None] * k[1] + j0, arg.shape)
+        arg[off] = first[off]
 
 
 def _running_max(xp: np.ndarray, k: tuple[int, int], s: tuple[int, int], d: tuple[int, int],

@@ -47,17 +47,24 @@ def _args(op: str, x: Any, kernel_size: Any, stride: Any, padding: Any, dilation
 
 @unbatched_too(3)
 def max_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
-    """The maximum of each window of (N, C, L); arguments as max_pool2d's, one int each.
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Any:
+    """The maximum of each window of (N, C, L); arguments as max_pool2d's, one int each;
+    `return_indices=True` also returns the position of each maximum in L (int64).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2, ceil_mode=True).tolist()
     [[[3.0, 5.0, 4.0]]]
+    >>> F.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 5.0]]]), 2, return_indices=True)[1]
+    tensor([[[1, 3]]])
     """
     x, k, s, p, d = _args("max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode)
     n, c, length = x.shape
-    y = max_pool2d(x.reshape(n, c, 1, length), (1, k), (1, s), (0, p), (1, d), ceil_mode)
+    y = max_pool2d(x.reshape(n, c, 1, length), (1, k), (1, s), (0, p), (1, d), ceil_mode,
+                   return_indices)
+    if return_indices:  # h * L + w with h = 0: the position in L
+        return y[0].reshape(n, c, y[0].shape[3]), y[1].reshape(n, c, y[1].shape[3])
     return y.reshape(n, c, y.shape[3])
 
 

@@ -185,10 +185,20 @@ def check_constants(traced: Traced, call: Call) -> None:
     for i, (a, b) in enumerate(zip(call.args, twin.args)):
         if traced.key(a) is None and not same(value(a), value(b)):
             _refuse(call, f"its argument {i} (shape {np.shape(value(a))})")
+    for k in call.kwargs:
+        if (call.op, k) in NOT_EXPORTED:
+            raise NotImplementedError(f"nn.onnx.export: {call.where()}: "
+                                      f"{NOT_EXPORTED[call.op, k]}")
     if call.op not in SHAPE_OPTIONS:
         for k, v in call.kwargs.items():
             if not same(v, twin.kwargs.get(k)):
                 _refuse(call, f"its option {k}=")
+
+
+# Options with no ONNX counterpart, and why.
+NOT_EXPORTED = {("max_pool2d", "found"): (
+    "return_indices=True is not exported: ONNX MaxPool's indices count over the whole "
+    "tensor, PyTorch's (and max_unpool's) over each (H, W) plane")}
 
 
 # Ops whose options hold the batch size: their ONNX nodes are built from the shapes (with the

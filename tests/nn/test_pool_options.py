@@ -255,10 +255,8 @@ def test_errors():
         (lambda: F.adaptive_avg_pool1d(x3, (2, 2)), "adaptive_avg_pool1d: output_size must be"),
         (lambda: F.adaptive_avg_pool1d(x3, -1), "adaptive_avg_pool1d: output size must be "
                                                 "positive"),
-        (lambda: nn.MaxPool2d(2, return_indices=True), "MaxPool2d: return_indices=True is not "
-                                                       "supported"),
-        (lambda: nn.MaxPool1d(2, return_indices=True), "MaxPool1d: return_indices"),
-        (lambda: nn.AdaptiveMaxPool2d(2, True), "AdaptiveMaxPool2d: return_indices"),
+        (lambda: nn.AdaptiveMaxPool2d(2, True), "AdaptiveMaxPool2d: return_indices=True is not "
+                                                "supported"),
         (lambda: nn.AdaptiveMaxPool1d(2, True), "AdaptiveMaxPool1d: return_indices"),
         (lambda: nn.AvgPool1d((2, 2)), "AvgPool1d: kernel_size must be an int or a tuple"),
     ]
