@@ -15,13 +15,6 @@ from nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from nn.module import Module
 
 
-def refuse_indices(layer: Module, return_indices: bool) -> None:
-    """The adaptive max pools take PyTorch's return_indices, and refuse True."""
-    if return_indices:
-        raise ValueError(f"{type(layer).__name__}: return_indices=True is not supported (the "
-                         "indices of the maxima are not returned)")
-
-
 class MaxPoolNd(Module):
     """The arguments and printed form of MaxPool1d and MaxPool2d (PyTorch's); with
     return_indices=True the layer returns (values, indices), for MaxUnpool1d/2d.
@@ -115,8 +108,8 @@ class AdaptiveAvgPool2d(AdaptivePoolNd):
 
 
 class AdaptiveMaxPool2d(AdaptivePoolNd):
-    """The maximum over PyTorch's adaptive bins (F.adaptive_max_pool2d); return_indices
-    refused.
+    """The maximum over PyTorch's adaptive bins (F.adaptive_max_pool2d); with
+    return_indices=True, (values, indices).
 
     >>> import autodiff as ad, nn
     >>> nn.AdaptiveMaxPool2d((1, 2))(ad.arange(16.0).reshape(1, 1, 4, 4)).tolist()
@@ -125,8 +118,7 @@ class AdaptiveMaxPool2d(AdaptivePoolNd):
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__(output_size)
-        refuse_indices(self, return_indices)
         self.return_indices = return_indices
 
-    def forward(self, x: Tensor) -> Tensor:
-        return adaptive_max_pool2d(x, self.output_size)
+    def forward(self, x: Tensor) -> Any:
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)

@@ -14,7 +14,7 @@ from autodiff import Tensor
 from nn.functional.adaptive_pool import adaptive_avg_pool1d, adaptive_max_pool1d
 from nn.functional.pooling1d import avg_pool1d, max_pool1d, single
 from nn.module import Module
-from nn.pooling import AdaptivePoolNd, MaxPoolNd, refuse_indices
+from nn.pooling import AdaptivePoolNd, MaxPoolNd
 
 
 class MaxPool1d(MaxPoolNd):
@@ -73,8 +73,8 @@ class AdaptiveAvgPool1d(AdaptivePoolNd):
 
 
 class AdaptiveMaxPool1d(AdaptivePoolNd):
-    """The maximum over PyTorch's adaptive bins (F.adaptive_max_pool1d); return_indices
-    refused.
+    """The maximum over PyTorch's adaptive bins (F.adaptive_max_pool1d); with
+    return_indices=True, (values, indices).
 
     >>> import autodiff as ad, nn
     >>> nn.AdaptiveMaxPool1d(2)(ad.tensor([[[1.0, 5.0, 2.0, 0.0]]])).tolist()
@@ -83,8 +83,7 @@ class AdaptiveMaxPool1d(AdaptivePoolNd):
 
     def __init__(self, output_size: Any, return_indices: bool = False) -> None:
         super().__init__(output_size)
-        refuse_indices(self, return_indices)
         self.return_indices = return_indices
 
-    def forward(self, x: Tensor) -> Tensor:
-        return adaptive_max_pool1d(x, self.output_size)
+    def forward(self, x: Tensor) -> Any:
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)

@@ -56,7 +56,7 @@ class AdaptiveMaxPool2d(ad.Function):
     name = "adaptive_max_pool2d"
 
     @staticmethod
-    def forward(ctx, x, *, output_size):
+    def forward(ctx, x, *, output_size, found=None):
         n, c, h, w = x.shape
         best = np.empty((n, c, *output_size), dtype=x.dtype)
         flat = np.empty((n, c, *output_size), dtype=np.intp)
@@ -67,6 +67,8 @@ class AdaptiveMaxPool2d(ad.Function):
                 best[:, :, i, j] = np.take_along_axis(region, at[..., None], axis=-1)[..., 0]
                 flat[:, :, i, j] = (top + at // (right - left)) * w + left + at % (right - left)
         ctx.indices = _BinIndices(flat, x.shape)
+        if found is not None:  # return_indices: the caller's list gets them
+            found.append(flat)
         return best
 
     @staticmethod
@@ -114,24 +116,32 @@ def _check_ndim(op: str, x: Tensor, ndim: int) -> None:
 
 
 @unbatched_too(4)
-def adaptive_max_pool2d(x: Any, output_size: Any) -> Tensor:
+def adaptive_max_pool2d(x: Any, output_size: Any, return_indices: bool = False) -> Any:
     """The maximum over PyTorch's adaptive bins to reach `output_size` (an int, a pair, None
-    in a pair keeps that size); ties go to the first maximum in the bin.
+    in a pair keeps that size); ties go to the first maximum in the bin. `return_indices=True`
+    also returns where each maximum sits, h * W + w in its input plane (int64), as PyTorch.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
     >>> F.adaptive_max_pool2d(ad.arange(15.0).reshape(1, 1, 3, 5), (1, 2)).tolist()
     [[[[12.0, 14.0]]]]
+    >>> F.adaptive_max_pool2d(ad.arange(15.0).reshape(1, 1, 3, 5), (1, 2), True)[1].tolist()
+    [[[[12, 14]]]]
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check_ndim("adaptive_max_pool2d", x, 4)
     size = _output_size("adaptive_max_pool2d", output_size, x.shape[2:])
-    return AdaptiveMaxPool2d.apply(x, output_size=size)
+    if not return_indices:
+        return AdaptiveMaxPool2d.apply(x, output_size=size)
+    found: list[np.ndarray] = []
+    y = AdaptiveMaxPool2d.apply(x, output_size=size, found=found)
+    return y, Tensor._make(found[0].astype(np.int64), None, 0)
 
 
 @unbatched_too(3)
-def adaptive_max_pool1d(x: Any, output_size: Any) -> Tensor:
-    """The maximum over PyTorch's adaptive bins of (N, C, L) to (N, C, output_size).
+def adaptive_max_pool1d(x: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """The maximum over PyTorch's adaptive bins of (N, C, L) to (N, C, output_size), and with
+    `return_indices=True` the position of each maximum in L (int64).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -142,7 +152,9 @@ def adaptive_max_pool1d(x: Any, output_size: Any) -> Tensor:
     _check_ndim("adaptive_max_pool1d", x, 3)
     (lo,) = _output_size("adaptive_max_pool1d", output_size, x.shape[2:])
     n, c, length = x.shape
-    y = AdaptiveMaxPool2d.apply(x.reshape(n, c, 1, length), output_size=(1, lo))
+    y = adaptive_max_pool2d(x.reshape(n, c, 1, length), (1, lo), return_indices)
+    if return_indices:  # h * L + w with h = 0: the position in L
+        return y[0].reshape(n, c, lo), y[1].reshape(n, c, lo)
     return y.reshape(n, c, lo)
 
 

@@ -403,6 +403,23 @@ def _adaptive_avg_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
     return g.node("GlobalAveragePool", [x]) if size in (1, (1, 1), [1, 1]) else None
 
 
+def _adaptive_max_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """GlobalMaxPool for an output of 1x1; MaxPool when each output size divides the input's
+    (PyTorch's bins are then the windows of kernel = stride = input / output); declined
+    otherwise (uneven bins have no ONNX operator)."""
+    if getattr(m, "return_indices", False):
+        return None  # the op's own refusal names the option
+    h, w = g.shape(region.input)[-2:]
+    out = [h if o is None else o for o, h in zip(m.output_size if isinstance(
+        m.output_size, tuple | list) else (m.output_size,) * 2, (h, w))]
+    if out == [1, 1]:
+        return g.node("GlobalMaxPool", [x])
+    if h % out[0] or w % out[1]:
+        return None
+    k = [h // out[0], w // out[1]]
+    return g.node("MaxPool", [x], kernel_shape=k, strides=k)
+
+
 def _instance_norm(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """InstanceNormalization with the input's statistics; with the running ones (evaluation
     with track_running_stats) the layer's ops go one by one."""
@@ -469,6 +486,7 @@ LAYERS: dict[type, Layer] = {
     nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm,
     nn.Conv2d: _conv_layer, nn.ConvTranspose2d: _conv_transpose_layer,
     nn.AvgPool2d: _avg_pool, nn.AdaptiveAvgPool2d: _adaptive_avg_pool,
+    nn.AdaptiveMaxPool2d: _adaptive_max_pool,
     nn.Flatten: _flatten, nn.Upsample: _upsample,
     nn.InstanceNorm1d: _instance_norm, nn.InstanceNorm2d: _instance_norm,
     nn.Conv1d: _conv1d_layer,

@@ -196,9 +196,9 @@ def check_constants(traced: Traced, call: Call) -> None:
 
 
 # Options with no ONNX counterpart, and why.
-NOT_EXPORTED = {("max_pool2d", "found"): (
-    "return_indices=True is not exported: ONNX MaxPool's indices count over the whole "
-    "tensor, PyTorch's (and max_unpool's) over each (H, W) plane")}
+_INDICES = ("return_indices=True is not exported: ONNX MaxPool's indices count over the "
+            "whole tensor, PyTorch's (and max_unpool's) over each (H, W) plane")
+NOT_EXPORTED = {("max_pool2d", "found"): _INDICES, ("adaptive_max_pool2d", "found"): _INDICES}
 
 
 # Ops whose options hold the batch size: their ONNX nodes are built from the shapes (with the

@@ -273,6 +273,8 @@ CASES = {
     "avg-pool-functional": (fn(lambda x, m: F.avg_pool2d(x, 2)), (2, 4, 4)),
     "global-avg-pool": (lambda: nn.AdaptiveAvgPool2d(1), (3, 5, 4)),
     "adaptive-avg-pool-2x3": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (3, 5, 7)),
+    "global-max-pool": (lambda: nn.AdaptiveMaxPool2d(1), (3, 5, 4)),
+    "adaptive-max-pool-even-bins": (lambda: nn.AdaptiveMaxPool2d((2, None)), (3, 6, 4)),
     "batch-norm-1d": (lambda: with_statistics(nn.BatchNorm1d(4)), (4,)),
     "batch-norm-no-affine": (lambda: with_statistics(nn.BatchNorm2d(3, affine=False)),
                              (3, 2, 2)),
@@ -323,7 +325,8 @@ def ops_of(make, shape, tmp_path):
 @pytest.mark.parametrize("case,expected", [
     ("softmax", ["Softmax"]), ("log-softmax", ["Gemm", "LogSoftmax"]),
     ("leaky-relu-elu", ["LeakyRelu", "Elu"]), ("relu6", ["Gemm", "Clip"]),
-    ("global-avg-pool", ["GlobalAveragePool"]),
+    ("global-avg-pool", ["GlobalAveragePool"]), ("global-max-pool", ["GlobalMaxPool"]),
+    ("adaptive-max-pool-even-bins", ["MaxPool"]),
     ("adaptive-avg-pool-2x3", ["MatMul", "MatMul"]), ("avg-pool", ["AveragePool"]),
     ("upsample-nearest", ["Resize"]), ("flatten-start-2", ["Reshape"]),
     ("linear-3d", ["Transpose", "MatMul", "Add"]), ("batch-norm-1d", ["BatchNormalization"]),
@@ -502,3 +505,10 @@ def test_without_onnx_the_suite_still_collects():
     assert r.returncode == 0, r.stdout + r.stderr
     assert "nn/onnx" not in r.stdout and "test_onnx" not in r.stdout
     assert "nn/module.py" in r.stdout  # the library's doctests are there
+
+
+def test_adaptive_max_pool_with_uneven_bins_is_refused_by_name(tmp_path):
+    with pytest.raises(NotImplementedError, match="no ONNX mapping for 'adaptive_max_pool2d' "
+                                                  "made in module '0' \\(AdaptiveMaxPool2d\\)"):
+        nn.onnx.export(nn.Sequential(nn.AdaptiveMaxPool2d((3, 4))), ad.randn(2, 1, 6, 6),
+                       tmp_path / "m.onnx")

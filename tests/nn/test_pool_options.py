@@ -255,9 +255,6 @@ def test_errors():
         (lambda: F.adaptive_avg_pool1d(x3, (2, 2)), "adaptive_avg_pool1d: output_size must be"),
         (lambda: F.adaptive_avg_pool1d(x3, -1), "adaptive_avg_pool1d: output size must be "
                                                 "positive"),
-        (lambda: nn.AdaptiveMaxPool2d(2, True), "AdaptiveMaxPool2d: return_indices=True is not "
-                                                "supported"),
-        (lambda: nn.AdaptiveMaxPool1d(2, True), "AdaptiveMaxPool1d: return_indices"),
         (lambda: nn.AvgPool1d((2, 2)), "AvgPool1d: kernel_size must be an int or a tuple"),
     ]
     for call, match in cases:

@@ -30,6 +30,7 @@ def test_indices_are_flat_positions_in_the_input_plane():
     y1, i1 = F.max_pool1d(ad.tensor([[[1.0, 3.0, 2.0, 5.0, 4.0]]]), 2, ceil_mode=True,
                           return_indices=True)
     np.testing.assert_array_equal(i1.data, [[[1, 3, 4]]])
+    np.testing.assert_array_equal(y1.data, [[[3.0, 5.0, 4.0]]])
 
 
 def test_a_window_of_minus_inf_at_a_pad_points_into_the_input_and_gets_the_gradient():
@@ -179,7 +180,37 @@ def test_onnx_export_refuses_return_indices_and_says_why(tmp_path):
         def forward(self, x: ad.Tensor) -> ad.Tensor:
             return self.unpool(*self.pool(x))
 
-    with pytest.raises(NotImplementedError, match="'max_pool2d' made in module 'pool'.*"
+    with pytest.raises(NotImplementedError, match=r"'max_pool2d' made in module 'pool'.*"
                                                   "return_indices=True is not exported"):
         nn.onnx.export(PoolUnpool(), ad.ones((1, 1, 4, 4)), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_adaptive_max_pools_return_indices():
+    x = ad.arange(15.0).reshape(1, 1, 3, 5)
+    y, i = F.adaptive_max_pool2d(x, (1, 2), return_indices=True)
+    np.testing.assert_array_equal(i.data, [[[[12, 14]]]])  # bins: columns 0-2 and 2-4
+    assert i.dtype == np.int64
+    np.testing.assert_array_equal(F.max_unpool2d(y, i, (3, 3), (2, 2), output_size=(3, 5))
+                                  .data.reshape(-1).nonzero()[0], [12, 14])
+    y1, i1 = nn.AdaptiveMaxPool1d(2, return_indices=True)(ad.tensor([[[1.0, 5.0, 2.0, 0.0]]]))
+    np.testing.assert_array_equal(i1.data, [[[1, 2]]])
+    np.testing.assert_array_equal(y1.data, [[[5.0, 2.0]]])
+    y3, i3 = nn.AdaptiveMaxPool2d(1, return_indices=True)(ad.arange(8.0).reshape(2, 2, 2))
+    assert y3.shape == i3.shape == (2, 1, 1) and i3.data.tolist() == [[[3]], [[3]]]
+
+
+def test_adaptive_indices_against_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: the comparison "
+                                                "with its adaptive max pools' indices")
+    rng = np.random.default_rng(3)
+    for size in [1, (2, 3), (3, None), (5, 4)]:
+        x = rng.integers(0, 3, (2, 3, 7, 6)).astype(np.float64)  # ties
+        x[0, 0, 1, 1] = np.nan
+        ty, ti = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), size, True)
+        ay, ai = F.adaptive_max_pool2d(ad.tensor(x), size, return_indices=True)
+        np.testing.assert_array_equal(ai.data, ti.numpy())
+        np.testing.assert_array_equal(ay.data, ty.numpy())
+    t1 = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x[0]), 4, True)
+    a1 = F.adaptive_max_pool1d(ad.tensor(x[0]), 4, return_indices=True)
+    np.testing.assert_array_equal(a1[1].data, t1[1].numpy())
