@@ -28,9 +28,13 @@ class MultiheadAttention(Module):
     Parameters as PyTorch's: `in_proj_weight` (3 E, E: query, key and value projections
     stacked, one product when query, key and value are one tensor) and `in_proj_bias` (3 E),
     or `q_proj_weight`, `k_proj_weight`, `v_proj_weight` when `kdim` or `vdim` differ from E;
-    `out_proj` a Linear(E, E). Initialization as PyTorch's: xavier_uniform projections, zero
-    biases, out_proj.weight as Linear's. Inputs (L, N, E), or (N, L, E) with `batch_first`,
-    or (L, E) unbatched.
+    `out_proj` a Linear(E, E); with `add_bias_kv`, `bias_k` and `bias_v` (1, 1, E), a learned
+    key and value appended to the projected keys and values of every sequence.
+    `add_zero_attn` appends a zero key and value to each head after that. The masks take
+    those extra keys as attendable, and the weights cover them (S + 1 or S + 2 columns), as
+    PyTorch. Initialization as PyTorch's: xavier_uniform projections, zero biases,
+    out_proj.weight as Linear's, xavier_normal bias_k and bias_v. Inputs (L, N, E), or
+    (N, L, E) with `batch_first`, or (L, E) unbatched.
 
     >>> import autodiff as ad, nn
     >>> mha = nn.MultiheadAttention(4, 2)
@@ -51,9 +55,6 @@ class MultiheadAttention(Module):
                              f"num_heads, got embed_dim={embed_dim}, num_heads={num_heads}")
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                                      "implemented; leave them False")
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim = embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else kdim
@@ -72,6 +73,14 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_weight", None)
         self.register_parameter("in_proj_bias",
                                 Parameter(ad.zeros(3 * E, dtype=dtype)) if bias else None)
+        self.add_zero_attn = add_zero_attn
+        if add_bias_kv:  # a learned key and value appended to every sequence of keys
+            self.bias_k = Parameter(ad.zeros((1, 1, E), dtype=dtype))
+            self.bias_v = Parameter(ad.zeros((1, 1, E), dtype=dtype))
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+        else:
+            self.bias_k = self.bias_v = None
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
         if bias:
             init.zeros_(self.out_proj.bias)
@@ -114,6 +123,7 @@ class MultiheadAttention(Module):
         q, k, v = self._project(query, key, value, batched)  # (N, H, L or S, head_dim)
         mask = self._mask(attn_mask, key_padding_mask, q.shape[0], q.shape[2], k.shape[2],
                           batched, q.dtype)
+        k, v, mask = self._extra_keys(k, v, mask)
         p = self.dropout if self.training else 0.0
         out, weights = attention(q, k, v, mask, dropout_p=p, who=who)
         n, _, L, _ = out.shape
@@ -155,6 +165,26 @@ class MultiheadAttention(Module):
                              f"or key and value on the length: shapes {query.shape}, "
                              f"{key.shape}, {value.shape} (batch first)")
         return tuple(self._heads(t) for t in (q, k, v))  # type: ignore[return-value]
+
+    def _extra_keys(self, k: Tensor, v: Tensor, mask: Any) -> tuple[Tensor, Tensor, Any]:
+        """bias_k and bias_v (add_bias_kv), then a zero key and value (add_zero_attn, as a
+        pad: no tensor of the batch's size made outside the graph), appended to every head's
+        keys and values (N, H, S, head_dim); the mask gets an attendable (zero) column for
+        each."""
+        added = 0
+        if self.bias_k is not None:
+            n, h, _, d = k.shape
+            k = ad.concatenate([k, self._heads(self.bias_k).broadcast_to((n, h, 1, d))], axis=2)
+            v = ad.concatenate([v, self._heads(self.bias_v).broadcast_to((n, h, 1, d))], axis=2)
+            added += 1
+        if self.add_zero_attn:
+            one_more = ((0, 0), (0, 0), (0, 1), (0, 0))
+            k, v = ad.pad(k, one_more), ad.pad(v, one_more)
+            added += 1
+        if added and mask is not None:
+            pad = [(0, 0)] * (mask.ndim - 1) + [(0, added)]
+            mask = ad.pad(mask, pad) if isinstance(mask, Tensor) else np.pad(mask, pad)
+        return k, v, mask
 
     def _heads(self, t: Tensor) -> Tensor:
         n, L, _ = t.shape

@@ -208,6 +208,39 @@ def test_mha_masks_shapes_and_layouts():
                                mha(x, x, x)[0].data.swapaxes(0, 1), rtol=1e-6)
 
 
+def test_mha_bias_kv_and_zero_attn_are_appended_keys():
+    """add_bias_kv appends the learned bias_k, bias_v (1, 1, E) to the projected keys and
+    values, add_zero_attn a zero key and value per head: the output is attention over those
+    S + 2 keys (a NumPy reference, one head), the masks let them be attended, and the
+    parameters are initialized xavier_normal (std sqrt(2 / (E + E)))."""
+    ad.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 1, batch_first=True, add_bias_kv=True, add_zero_attn=True,
+                                dtype="float64")
+    assert [k for k, _ in mha.named_parameters()] == [
+        "in_proj_weight", "in_proj_bias", "bias_k", "bias_v", "out_proj.weight",
+        "out_proj.bias"]
+    mha.in_proj_bias.data[...] = _rand(12, seed=4)
+    x = _rand(2, 3, 4)
+    pad = np.array([[False, True, False], [False, False, False]])
+    out, w = mha(ad.tensor(x), ad.tensor(x), ad.tensor(x), key_padding_mask=pad)
+    W, b = mha.in_proj_weight.data, mha.in_proj_bias.data
+    q, k, v = (x @ W[i * 4:(i + 1) * 4].T + b[i * 4:(i + 1) * 4] for i in range(3))
+    bk, bv = (np.broadcast_to(t.data, (2, 1, 4)) for t in (mha.bias_k, mha.bias_v))
+    k = np.concatenate([k, bk, np.zeros((2, 1, 4))], axis=1)
+    v = np.concatenate([v, bv, np.zeros((2, 1, 4))], axis=1)
+    scores = q @ k.swapaxes(1, 2) / 2.0 + np.where(np.pad(pad, ((0, 0), (0, 2))), -np.inf,
+                                                   0.0)[:, None, :]
+    p = np.exp(scores - scores.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    want = p @ v @ mha.out_proj.weight.data.T + mha.out_proj.bias.data
+    np.testing.assert_allclose(out.data, want, rtol=1e-12)
+    np.testing.assert_allclose(w.data, p, rtol=1e-12)
+    assert w.shape == (2, 3, 5) and (w.data[0, :, 1] == 0).all() and (w.data[:, :, 3:] > 0).all()
+    big = nn.MultiheadAttention(1000, 4, add_bias_kv=True)
+    assert abs(big.bias_k.data.std() - np.sqrt(2 / 2000)) < 0.003
+    assert gradgradcheck(lambda t: mha(t, t, t)[0], ad.tensor(_rand(1, 2, 4, seed=5)))
+
+
 def test_mha_gradgradcheck():
     ad.manual_seed(0)
     mha = nn.MultiheadAttention(4, 2, batch_first=True, dtype="float64")
@@ -232,8 +265,6 @@ def test_mha_errors():
         nn.MultiheadAttention(5, 2)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\], got -0.1"):
         nn.MultiheadAttention(4, 2, dropout=-0.1)
-    with pytest.raises(NotImplementedError, match="add_bias_kv"):
-        nn.MultiheadAttention(4, 2, add_bias_kv=True)
     mha = nn.MultiheadAttention(4, 2)
     x = ad.ones((3, 2, 4))
     with pytest.raises(ValueError, match=r"query has 5 features \(shape \(3, 2, 5\)\) but the "
@@ -261,16 +292,21 @@ def _mha_pair(torch, E, H, **kw):
 
 
 @pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")  # PyTorch's
-@pytest.mark.parametrize("case", ["self", "cross", "kdim", "unbatched", "masks", "nobias"])
+@pytest.mark.parametrize("case", ["self", "cross", "kdim", "unbatched", "masks", "nobias",
+                                  "bias_kv", "zero_attn", "both_masks", "both_unbatched"])
 def test_mha_matches_pytorch(case):
     torch = _torch()
-    kw = {"batch_first": case in ("self", "masks"), "bias": case != "nobias"}
+    kw = {"batch_first": case in ("self", "masks", "both_masks"), "bias": case != "nobias"}
     if case == "kdim":
         kw.update(kdim=3, vdim=5)
-    ours, theirs = _mha_pair(torch, 8, 4 if case == "masks" else 2, **kw)
+    if case in ("bias_kv", "both_masks", "both_unbatched"):
+        kw.update(add_bias_kv=True)
+    if case in ("zero_attn", "both_masks", "both_unbatched"):
+        kw.update(add_zero_attn=True)
+    ours, theirs = _mha_pair(torch, 8, 4 if case in ("masks", "both_masks") else 2, **kw)
     L, S, N = 3, 5, 2
     lay = (lambda n, l, e: (n, l, e)) if kw["batch_first"] else (lambda n, l, e: (l, n, e))
-    if case == "unbatched":
+    if case in ("unbatched", "both_unbatched"):
         lay = lambda n, l, e: (l, e)  # noqa: E731
     q = _rand(*lay(N, L, 8))
     k, v = _rand(*lay(N, S, kw.get("kdim", 8)), seed=1), _rand(*lay(N, S, kw.get("vdim", 8)),
@@ -279,7 +315,7 @@ def test_mha_matches_pytorch(case):
         k = v = q
         S = L
     masks = {}
-    if case == "masks":
+    if case in ("masks", "both_masks"):
         pad = np.zeros((N, S), bool)
         pad[0, -2:] = True
         masks = {"key_padding_mask": pad, "attn_mask": _rand(N * 4, L, S, seed=3),

@@ -512,3 +512,19 @@ def test_adaptive_max_pool_with_uneven_bins_is_refused_by_name(tmp_path):
                                                   "made in module '0' \\(AdaptiveMaxPool2d\\)"):
         nn.onnx.export(nn.Sequential(nn.AdaptiveMaxPool2d((3, 4))), ad.randn(2, 1, 6, 6),
                        tmp_path / "m.onnx")
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True, add_bias_kv=True,
+                                          add_zero_attn=True)
+
+    def forward(self, x: ad.Tensor) -> ad.Tensor:
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
+def test_attention_with_bias_kv_and_zero_attn_exports(tmp_path):
+    """bias_k/bias_v broadcast over the batch and the zero key as a Pad: no tensor of the
+    batch's size is made outside the graph, so the file runs at any batch size."""
+    roundtrip(_SelfAttention(), (5, 8), tmp_path)
