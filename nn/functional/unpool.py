@@ -76,8 +76,9 @@ def _unpool(op: str, x: Any, indices: Any, k: tuple[int, ...], s: tuple[int, ...
         raise ValueError(f"{op}: index {bad} is out of range for an output of size {size} "
                          f"({cells} cells per channel)")
     lead = x.shape[:-nd] if x.ndim == nd + 2 else (1, *x.shape[:-nd])
-    flat = x.reshape((*lead, -1))
-    y = MaxUnpool.apply(flat, indices=idx.reshape((*lead, -1)).astype(np.intp, copy=False),
+    m = int(np.prod(x.shape[-nd:]))  # (not -1: an empty batch has no size to infer)
+    flat = x.reshape((*lead, m))
+    y = MaxUnpool.apply(flat, indices=idx.reshape((*lead, m)).astype(np.intp, copy=False),
                         size=cells)
     return y.reshape(x.shape[:-nd] + size)
 

@@ -69,6 +69,24 @@ def test_unpool_puts_each_value_at_its_index():
                                   [[[0.0, 3.0, 0.0, 5.0, 4.0]]])
 
 
+def test_empty_batch_float16_and_other_index_types():
+    for shape in [(0, 2, 4, 4), (2, 0, 4, 4)]:
+        x = ad.zeros(shape, requires_grad=True)
+        y, i = F.max_pool2d(x, 2, return_indices=True)
+        u = F.max_unpool2d(y, i, 2)
+        assert u.shape == shape
+        u.sum().backward()
+        assert x.grad.shape == shape
+    x16 = ad.tensor(np.arange(16, dtype=np.float16).reshape(1, 1, 4, 4), requires_grad=True)
+    y, i = F.max_pool2d(x16, 2, return_indices=True)
+    u = F.max_unpool2d(y, i, 2)
+    assert u.dtype == np.float16
+    u.sum().backward()
+    assert x16.grad.dtype == np.float16 and x16.grad.data.sum() == 4
+    for idx in (i.data.astype(np.int32), i.tolist()):
+        np.testing.assert_array_equal(F.max_unpool2d(y, idx, 2).data, u.data)
+
+
 def test_unpool_gradients_to_second_order():
     rng = np.random.default_rng(1)
     x = ad.tensor(rng.standard_normal((1, 2, 5, 5)))
