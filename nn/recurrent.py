@@ -16,12 +16,16 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 import autodiff as ad
 from autodiff import Tensor
 from nn import init
 from nn.functional.dropout import dropout as _dropout
+from nn.functional.packed_recurrence import packed_recurrence
 from nn.functional.recurrent import GATES, Recurrence
 from nn.module import Module, Parameter
+from nn.utils.rnn import PackedSequence
 
 
 def _positive(layer: str, **sizes: int) -> None:
@@ -139,7 +143,9 @@ class RNNBase(Module):
             states = [s.reshape(shape) for s in states]
         return states[0], (states[1] if lstm else None)
 
-    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x = _as_tensor(input)
         w0 = self.weight_ih_l0
         _check_input(type(self).__name__, x, (2, 3), self.input_size, w0.dtype)
@@ -172,6 +178,41 @@ class RNNBase(Module):
             c = c.reshape(c.shape[0], c.shape[2]) if c is not None else None
         elif self.batch_first:
             out = out.swapaxes(0, 1)
+        return out, ((h, c) if c is not None else h)
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """A packed batch: each sequence stops at its own length (`packed_recurrence`); hx and
+        the states returned are in the batch's original order, as PyTorch's."""
+        layer, x, w0 = type(self).__name__, input.data, self.weight_ih_l0
+        if x.ndim != 2:
+            raise ValueError(f"{layer}: a PackedSequence's data must be (sum of lengths, "
+                             f"input_size), got shape {x.shape}")
+        _check_input(layer, x, (2, 2), self.input_size, w0.dtype)
+        batch_sizes = np.asarray(input.batch_sizes.data)
+        h0, c0 = self._states(hx, int(batch_sizes[0]), True, w0.dtype)
+        if hx is not None and input.sorted_indices is not None:  # into the packed order
+            order = input.sorted_indices.data
+            h0, c0 = h0[:, order], None if c0 is None else c0[:, order]
+        dirs = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for k in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                i = k * dirs + d
+                out, h, c = packed_recurrence(x, batch_sizes, h0[i], None if c0 is None else
+                                              c0[i], *self._weights(k, d), mode=self.mode,
+                                              reverse=d == 1)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else ad.concatenate(outs, axis=-1)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        h, c = ad.stack(h_n, axis=0), ad.stack(c_n, axis=0) if c0 is not None else None
+        if input.unsorted_indices is not None:  # back to the original order
+            back = input.unsorted_indices.data
+            h, c = h[:, back], None if c is None else c[:, back]
+        out = PackedSequence(x, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         return out, ((h, c) if c is not None else h)
 
     def extra_repr(self) -> str:
