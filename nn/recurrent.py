@@ -16,8 +16,6 @@ import math
 import warnings
 from typing import Any
 
-import numpy as np
-
 import autodiff as ad
 from autodiff import Tensor
 from nn import init
@@ -25,7 +23,7 @@ from nn.functional.dropout import dropout as _dropout
 from nn.functional.packed_recurrence import packed_recurrence
 from nn.functional.recurrent import GATES, Recurrence
 from nn.module import Module, Parameter
-from nn.utils.rnn import PackedSequence
+from nn.utils.rnn import PackedSequence, packed_batch_sizes
 
 
 def _positive(layer: str, **sizes: int) -> None:
@@ -188,7 +186,7 @@ class RNNBase(Module):
             raise ValueError(f"{layer}: a PackedSequence's data must be (sum of lengths, "
                              f"input_size), got shape {x.shape}")
         _check_input(layer, x, (2, 2), self.input_size, w0.dtype)
-        batch_sizes = np.asarray(input.batch_sizes.data)
+        batch_sizes = packed_batch_sizes(layer, input)
         h0, c0 = self._states(hx, int(batch_sizes[0]), True, w0.dtype)
         if hx is not None and input.sorted_indices is not None:  # into the packed order
             order = input.sorted_indices.data

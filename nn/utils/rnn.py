@@ -133,6 +133,33 @@ def _ints(op: str, name: str, values: Any) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def packed_batch_sizes(op: str, sequence: PackedSequence) -> np.ndarray:
+    """The batch sizes of `sequence` as an int64 array, checked against its data and indices
+    (a PackedSequence made by hand can disagree with itself); errors name `op`.
+
+    >>> import autodiff as ad
+    >>> packed_batch_sizes("f", PackedSequence(ad.ones((3, 2)), [2, 1]))
+    array([2, 1])
+    """
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(f"{op}: expected a PackedSequence, got {type(sequence).__name__}")
+    sizes = _ints(op, "batch_sizes", sequence.batch_sizes)
+    if sizes.size == 0 or sizes.min() <= 0 or np.any(np.diff(sizes) > 0):
+        raise ValueError(f"{op}: a PackedSequence's batch_sizes must be positive and "
+                         f"non-increasing, got {sizes.tolist()}")
+    rows = sequence.data.shape[0] if sequence.data.ndim else 0
+    if rows != sizes.sum():
+        raise ValueError(f"{op}: the PackedSequence's data has {rows} rows (shape "
+                         f"{sequence.data.shape}) but its batch_sizes {sizes.tolist()} sum to "
+                         f"{int(sizes.sum())}")
+    for name in ("sorted_indices", "unsorted_indices"):
+        idx = getattr(sequence, name)
+        if idx is not None and idx.shape != (sizes[0],):
+            raise ValueError(f"{op}: the PackedSequence's {name} must hold {sizes[0]} indices "
+                             f"(batch_sizes[0]), got shape {idx.shape}")
+    return sizes
+
+
 def _steps(batch_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each packed row, its step t and its column j (its rank among the sorted sequences)."""
     n = int(batch_sizes.sum())
@@ -201,10 +228,8 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     ([[0.0, 1.0], [2.0, 3.0], [-1.0, 5.0], [-1.0, -1.0]], [2, 3])
     """
     op = "pad_packed_sequence"
-    if not isinstance(sequence, PackedSequence):
-        raise TypeError(f"{op}: expected a PackedSequence, got {type(sequence).__name__}")
+    batch_sizes = packed_batch_sizes(op, sequence)
     data = sequence.data
-    batch_sizes = np.asarray(sequence.batch_sizes.data, dtype=np.int64)
     steps, batch = batch_sizes.size, int(batch_sizes[0])
     if total_length is not None:
         if total_length < steps:

@@ -181,6 +181,24 @@ def test_errors_name_the_function_and_the_value(call, match):
         call()
 
 
+@pytest.mark.parametrize("packed,match", [
+    (PackedSequence(ad.ones((3, 2)), [1, 2]),
+     r"pad_packed_sequence: a PackedSequence's batch_sizes must be positive and "
+     r"non-increasing, got \[1, 2\]"),
+    (PackedSequence(ad.ones((3, 2)), [2, 0]), r"positive and non-increasing, got \[2, 0\]"),
+    (PackedSequence(ad.ones((3, 2)), []), r"positive and non-increasing, got \[\]"),
+    (PackedSequence(ad.ones((4, 2)), [2, 1]),
+     r"pad_packed_sequence: the PackedSequence's data has 4 rows \(shape \(4, 2\)\) but its "
+     r"batch_sizes \[2, 1\] sum to 3"),
+    (PackedSequence(ad.ones((3, 2)), [2, 1], [0, 2, 1]),
+     r"pad_packed_sequence: the PackedSequence's sorted_indices must hold 2 indices "
+     r"\(batch_sizes\[0\]\), got shape \(3,\)"),
+])
+def test_a_packed_sequence_that_disagrees_with_itself_is_refused(packed, match):
+    with pytest.raises(ValueError, match=match):
+        pad_packed_sequence(packed)
+
+
 def test_pad_packed_sequence_wants_a_packed_sequence():
     with pytest.raises(TypeError, match="pad_packed_sequence: expected a PackedSequence, got "
                                         "Tensor"):

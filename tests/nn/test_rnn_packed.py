@@ -172,6 +172,9 @@ def test_float32_stays_float32_and_the_output_keeps_the_packing():
      r"LSTM: expected h_0 of shape \(1, 2, 4\), got \(1, 3, 4\)"),
     (lambda m: m(pack_padded_sequence(ad.ones((2, 2, 3)), [2, 1]), ad.zeros((1, 2, 4))),
      TypeError, r"LSTM: hx must be a tuple \(h_0, c_0\), got Tensor"),
+    (lambda m: m(PackedSequence(ad.ones((4, 3)), [2, 1])), ValueError,
+     r"LSTM: the PackedSequence's data has 4 rows \(shape \(4, 3\)\) but its batch_sizes "
+     r"\[2, 1\] sum to 3"),
 ])
 def test_errors_name_the_layer_and_the_value(call, error, match):
     with pytest.raises(error, match=match):
