@@ -1,7 +1,9 @@
 """Recurrent layers with PyTorch's names, parameter names, gate order and initialization:
 RNN, LSTM, GRU (multi-layer, bidirectional, batch_first, dropout between layers) and the
 single-step cells RNNCell, LSTMCell, GRUCell. Each layer and direction runs as one
-`Recurrence` primitive (see `nn.functional.recurrent`).
+`Recurrence` primitive (see `nn.functional.recurrent`). RNN, LSTM and GRU also take a
+`PackedSequence` (`nn.utils.rnn`): each sequence then runs to its own length
+(`nn.functional.packed_recurrence`), and the output is packed the same way.
 
 >>> import autodiff as ad, nn
 >>> lstm = nn.LSTM(28, 16, num_layers=2, batch_first=True)
@@ -265,6 +267,11 @@ class LSTM(RNNBase):
     >>> out, (h_n, c_n) = nn.LSTM(3, 5, bidirectional=True)(ad.randn(6, 3))  # unbatched
     >>> out.shape, h_n.shape, c_n.shape
     ((6, 10), (2, 5), (2, 5))
+    >>> from nn.utils.rnn import pack_padded_sequence       # lengths 6 and 2
+    >>> packed = pack_padded_sequence(ad.randn(6, 2, 3), [6, 2])
+    >>> out, (h_n, c_n) = nn.LSTM(3, 5)(packed)
+    >>> out.data.shape, h_n.shape
+    ((8, 5), (1, 2, 5))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
