@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 # isort: split
+from nn import utils
 from nn.conv1d import Conv1d
 from nn.group_instance_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from nn.pooling import AdaptiveMaxPool2d
@@ -70,3 +71,4 @@ __all__ += [
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "Conv1d",
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d",
 ]
+__all__ += ["utils"]

@@ -1,7 +1,9 @@
 """Recurrent layers with PyTorch's names, parameter names, gate order and initialization:
 RNN, LSTM, GRU (multi-layer, bidirectional, batch_first, dropout between layers) and the
 single-step cells RNNCell, LSTMCell, GRUCell. Each layer and direction runs as one
-`Recurrence` primitive (see `nn.functional.recurrent`).
+`Recurrence` primitive (see `nn.functional.recurrent`). RNN, LSTM and GRU also take a
+`PackedSequence` (`nn.utils.rnn`): each sequence then runs to its own length
+(`nn.functional.packed_recurrence`), and the output is packed the same way.
 
 >>> import autodiff as ad, nn
 >>> lstm = nn.LSTM(28, 16, num_layers=2, batch_first=True)
@@ -20,8 +22,10 @@ import autodiff as ad
 from autodiff import Tensor
 from nn import init
 from nn.functional.dropout import dropout as _dropout
+from nn.functional.packed_recurrence import packed_recurrence
 from nn.functional.recurrent import GATES, Recurrence
 from nn.module import Module, Parameter
+from nn.utils.rnn import PackedSequence, packed_batch_sizes
 
 
 def _positive(layer: str, **sizes: int) -> None:
@@ -139,7 +143,9 @@ class RNNBase(Module):
             states = [s.reshape(shape) for s in states]
         return states[0], (states[1] if lstm else None)
 
-    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x = _as_tensor(input)
         w0 = self.weight_ih_l0
         _check_input(type(self).__name__, x, (2, 3), self.input_size, w0.dtype)
@@ -172,6 +178,41 @@ class RNNBase(Module):
             c = c.reshape(c.shape[0], c.shape[2]) if c is not None else None
         elif self.batch_first:
             out = out.swapaxes(0, 1)
+        return out, ((h, c) if c is not None else h)
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """A packed batch: each sequence stops at its own length (`packed_recurrence`); hx and
+        the states returned are in the batch's original order, as PyTorch's."""
+        layer, x, w0 = type(self).__name__, input.data, self.weight_ih_l0
+        if x.ndim != 2:
+            raise ValueError(f"{layer}: a PackedSequence's data must be (sum of lengths, "
+                             f"input_size), got shape {x.shape}")
+        _check_input(layer, x, (2, 2), self.input_size, w0.dtype)
+        batch_sizes = packed_batch_sizes(layer, input)
+        h0, c0 = self._states(hx, int(batch_sizes[0]), True, w0.dtype)
+        if hx is not None and input.sorted_indices is not None:  # into the packed order
+            order = input.sorted_indices.data
+            h0, c0 = h0[:, order], None if c0 is None else c0[:, order]
+        dirs = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for k in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                i = k * dirs + d
+                out, h, c = packed_recurrence(x, batch_sizes, h0[i], None if c0 is None else
+                                              c0[i], *self._weights(k, d), mode=self.mode,
+                                              reverse=d == 1)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else ad.concatenate(outs, axis=-1)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        h, c = ad.stack(h_n, axis=0), ad.stack(c_n, axis=0) if c0 is not None else None
+        if input.unsorted_indices is not None:  # back to the original order
+            back = input.unsorted_indices.data
+            h, c = h[:, back], None if c is None else c[:, back]
+        out = PackedSequence(x, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
         return out, ((h, c) if c is not None else h)
 
     def extra_repr(self) -> str:
@@ -226,6 +267,11 @@ class LSTM(RNNBase):
     >>> out, (h_n, c_n) = nn.LSTM(3, 5, bidirectional=True)(ad.randn(6, 3))  # unbatched
     >>> out.shape, h_n.shape, c_n.shape
     ((6, 10), (2, 5), (2, 5))
+    >>> from nn.utils.rnn import pack_padded_sequence       # lengths 6 and 2
+    >>> packed = pack_padded_sequence(ad.randn(6, 2, 3), [6, 2])
+    >>> out, (h_n, c_n) = nn.LSTM(3, 5)(packed)
+    >>> out.data.shape, h_n.shape
+    ((8, 5), (1, 2, 5))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,

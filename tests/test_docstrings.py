@@ -11,6 +11,7 @@ PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional",
           "nn.init", "nn.data", "nn.onnx", "nn.vision.datasets", "nn.vision.transforms",
           "nn.vision.models", "nn.vision.runs", "nn.vision.cli", "nn.vision.train",
           "nn.vision.build", "nn.vision.inference", "nn.vision.plots", "autodiff.linalg"]
+PUBLIC += ["nn.utils", "nn.utils.rnn"]
 
 
 def public_objects():
