@@ -23,7 +23,7 @@ from autodiff import Tensor
 from nn import init
 from nn.functional.dropout import dropout as _dropout
 from nn.functional.packed_recurrence import packed_recurrence
-from nn.functional.recurrent import GATES, Recurrence
+from nn.functional.recurrent import GATES, Recurrence, run_layer
 from nn.module import Module, Parameter
 from nn.utils.rnn import PackedSequence, packed_batch_sizes
 
@@ -76,22 +76,31 @@ class RNNBase(Module):
                   num_layers=num_layers)
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{layer}: dropout must be a number in [0, 1], got {dropout!r}")
-        if proj_size:
-            raise ValueError(f"{layer}: proj_size={proj_size} is not supported (LSTM "
-                             "projections are not implemented); use proj_size=0")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{layer}: proj_size must be an int >= 0 (0: no projection), got "
+                             f"{proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{layer}: proj_size is only supported for LSTM, got "
+                             f"proj_size={proj_size}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{layer}: proj_size={proj_size} must be smaller than "
+                             f"hidden_size={hidden_size}")
         if dropout > 0 and num_layers == 1:
             warnings.warn(f"{layer}: dropout={dropout} and num_layers=1: dropout acts between "
                           "layers only, so it does nothing here", stacklevel=2)
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
-        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
-        rows = GATES[mode] * hidden_size
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.proj_size = proj_size
+        rows, h_out = GATES[mode] * hidden_size, proj_size or hidden_size
         for k in range(num_layers):
-            cols = input_size if k == 0 else hidden_size * (2 if bidirectional else 1)
+            cols = input_size if k == 0 else h_out * (2 if bidirectional else 1)
             for suffix in ("", "_reverse") if bidirectional else ("",):
-                shapes = {"weight_ih": (rows, cols), "weight_hh": (rows, hidden_size)}
+                shapes = {"weight_ih": (rows, cols), "weight_hh": (rows, h_out)}
                 if bias:
                     shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for name, shape in shapes.items():
                     setattr(self, f"{name}_l{k}{suffix}", Parameter(ad.zeros(shape, dtype=dtype)))
         self.reset_parameters()
@@ -120,27 +129,29 @@ class RNNBase(Module):
         s = f"l{k}" + ("_reverse" if d else "")
         b_ih = getattr(self, f"bias_ih_{s}") if self.bias else None
         b_hh = getattr(self, f"bias_hh_{s}") if self.bias else None
-        return getattr(self, f"weight_ih_{s}"), getattr(self, f"weight_hh_{s}"), b_ih, b_hh
+        w_hr = getattr(self, f"weight_hr_{s}") if self.proj_size else None
+        return getattr(self, f"weight_ih_{s}"), getattr(self, f"weight_hh_{s}"), b_ih, b_hh, w_hr
 
     def _states(self, hx: Any, batch: int, batched: bool, dtype: Any
                 ) -> tuple[Tensor, Tensor | None]:
-        """h0 (and c0 for the LSTM) as (layers*directions, B, H), checked."""
+        """h0 (and c0 for the LSTM) as (layers*directions, B, H), checked (h0's last axis is
+        proj_size when the LSTM projects)."""
         layer = type(self).__name__
-        shape = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
-        given = shape if batched else (shape[0], shape[2])
+        n = self.num_layers * (2 if self.bidirectional else 1)
+        shapes = [(n, batch, self.proj_size or self.hidden_size), (n, batch, self.hidden_size)]
         lstm = self.mode == "LSTM"
         if hx is None:
-            zeros = ad.zeros(shape, dtype=dtype)
-            return zeros, (zeros if lstm else None)
+            return (ad.zeros(shapes[0], dtype=dtype),
+                    ad.zeros(shapes[1], dtype=dtype) if lstm else None)
         if lstm and not (isinstance(hx, tuple | list) and len(hx) == 2):
             raise TypeError(f"{layer}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
         if not lstm and isinstance(hx, tuple | list):
             raise TypeError(f"{layer}: hx must be a Tensor h_0, got a {type(hx).__name__}")
         states = [_as_tensor(s) for s in (hx if lstm else (hx,))]
-        for arg, s in zip(("h_0", "c_0"), states):
-            _check_state(layer, arg, s, given, dtype)
+        for arg, s, shape in zip(("h_0", "c_0"), states, shapes):
+            _check_state(layer, arg, s, shape if batched else (shape[0], shape[2]), dtype)
         if not batched:
-            states = [s.reshape(shape) for s in states]
+            states = [s.reshape(shape) for s, shape in zip(states, shapes)]
         return states[0], (states[1] if lstm else None)
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
@@ -161,8 +172,8 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 i = k * dirs + d
-                res = Recurrence.apply(x, h0[i], None if c0 is None else c0[i],
-                                       *self._weights(k, d), mode=self.mode, reverse=d == 1)
+                res = run_layer(x, h0[i], None if c0 is None else c0[i],
+                                *self._weights(k, d), mode=self.mode, reverse=d == 1)
                 outs.append(res[0])
                 h_n.append(res[1])
                 if c0 is not None:
@@ -199,9 +210,10 @@ class RNNBase(Module):
             outs = []
             for d in range(dirs):
                 i = k * dirs + d
+                *weights, w_hr = self._weights(k, d)
                 out, h, c = packed_recurrence(x, batch_sizes, h0[i], None if c0 is None else
-                                              c0[i], *self._weights(k, d), mode=self.mode,
-                                              reverse=d == 1)
+                                              c0[i], *weights, mode=self.mode,
+                                              reverse=d == 1, w_hr=w_hr)
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
@@ -229,6 +241,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -261,7 +275,9 @@ class RNN(RNNBase):
 class LSTM(RNNBase):
     """Long short-term memory, PyTorch's gate order (i, f, g, o) in the weights' rows:
     i, f, o = sigma(.), g = tanh(.), c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Returns
-    (output, (h_n, c_n)); `hx` is an optional (h_0, c_0).
+    (output, (h_n, c_n)); `hx` is an optional (h_0, c_0). With `proj_size` P > 0,
+    h_t = (o tanh(c_t)) W_hr^T has P features (weights `weight_hr_l{k}` (P, H)), as PyTorch;
+    those layers run their steps in engine ops, not the fused sweep.
 
     >>> import autodiff as ad, nn
     >>> out, (h_n, c_n) = nn.LSTM(3, 5, bidirectional=True)(ad.randn(6, 3))  # unbatched

@@ -29,7 +29,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.recurrent import Recurrence
+from nn.functional.recurrent import run_layer
 
 
 def runs(batch_sizes: Any) -> list[tuple[int, int, int]]:
@@ -47,10 +47,11 @@ def runs(batch_sizes: Any) -> list[tuple[int, int, int]]:
 
 def packed_recurrence(data: Tensor, batch_sizes: Any, h0: Tensor, c0: Tensor | None,
                       w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-                      *, mode: str, reverse: bool
+                      *, mode: str, reverse: bool, w_hr: Tensor | None = None
                       ) -> tuple[Tensor, Tensor, Tensor | None]:
     """(packed output (N, H), h_n (B, H), c_n or None) of one layer and direction over packed
     `data` (N, I); h0, c0 and the results' rows are the sorted sequences (longest first).
+    `w_hr`: the LSTM's projection (proj_size), run by `recurrence_composed`.
     """
     blocks = runs(batch_sizes)
     outs: list[Any] = [None] * len(blocks)
@@ -68,7 +69,7 @@ def packed_recurrence(data: Tensor, batch_sizes: Any, h0: Tensor, c0: Tensor | N
             ended.append((h[b:], None if c is None else c[b:]))
             h, c = h[:b], None if c is None else c[:b]
         x = data[row:row + steps * b].reshape(steps, b, data.shape[1])
-        res = Recurrence.apply(x, h, c, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse)
+        res = run_layer(x, h, c, w_ih, w_hh, b_ih, b_hh, w_hr, mode=mode, reverse=reverse)
         outs[r] = res[0].reshape(steps * b, res[0].shape[2])
         h, c = res[1], (res[2] if c0 is not None else None)
     out = outs[0] if len(outs) == 1 else ad.concatenate(outs, axis=0)

@@ -231,9 +231,10 @@ def _backward_composed(ctx: Any, grads: tuple[Tensor, ...]) -> tuple[Any, ...]:
 
 def recurrence_composed(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
                         b_ih: Tensor | None, b_hh: Tensor | None, *, mode: str,
-                        reverse: bool) -> tuple[Tensor, ...]:
+                        reverse: bool, w_hr: Tensor | None = None) -> tuple[Tensor, ...]:
     """`Recurrence` written with engine ops, one step at a time (the reference, and the graph
-    that second derivatives go through).
+    that second derivatives go through). `w_hr` (P, H), LSTM only: the projection of
+    PyTorch's `proj_size`, h_t = (o tanh(c_t)) W_hr^T, so h has P features and c keeps H.
 
     >>> import autodiff as ad
     >>> out, h_n = recurrence_composed(ad.ones((3, 1, 2)), ad.zeros((1, 2)), None,
@@ -242,7 +243,7 @@ def recurrence_composed(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, 
     >>> out.shape, h_n.tolist()
     ((3, 1, 2), [[0.0, 0.0]])
     """
-    h = w_hh.shape[1]
+    h = w_hh.shape[0] // GATES[mode]
     xs = ad.flip(x, axis=0) if reverse else x
     gi = xs @ w_ih.T
     if b_ih is not None:
@@ -258,6 +259,8 @@ def recurrence_composed(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, 
             g, o = ad.tanh(z[:, 2 * h:3 * h]), ad.sigmoid(z[:, 3 * h:])
             c = f * c + i * g
             state = o * ad.tanh(c)
+            if w_hr is not None:
+                state = state @ w_hr.T
         elif mode == "GRU":
             r = ad.sigmoid(gi[t][:, :h] + gh[:, :h])
             zg = ad.sigmoid(gi[t][:, h:2 * h] + gh[:, h:2 * h])
@@ -270,3 +273,23 @@ def recurrence_composed(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, 
     out = ad.stack(outs, axis=0)
     out = ad.flip(out, axis=0) if reverse else out
     return (out, state, c) if mode == "LSTM" else (out, state)
+
+
+def run_layer(x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor, w_hh: Tensor,
+              b_ih: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None = None, *,
+              mode: str, reverse: bool) -> tuple[Tensor, ...]:
+    """One layer and direction: the `Recurrence` primitive, or with an LSTM projection
+    (`w_hr`, PyTorch's proj_size) the steps in engine ops (`recurrence_composed`), which the
+    primitive's sweep does not cover.
+
+    >>> import autodiff as ad
+    >>> x, h0, c0 = ad.ones((5, 2, 3)), ad.zeros((2, 2)), ad.zeros((2, 4))
+    >>> w_ih, w_hh, w_hr = ad.ones((16, 3)) * 0.1, ad.ones((16, 2)) * 0.1, ad.ones((2, 4))
+    >>> [t.shape for t in run_layer(x, h0, c0, w_ih, w_hh, None, None, w_hr, mode="LSTM",
+    ...                             reverse=False)]
+    [(5, 2, 2), (2, 2), (2, 4)]
+    """
+    if w_hr is None:
+        return Recurrence.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse)
+    return recurrence_composed(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode=mode, reverse=reverse,
+                               w_hr=w_hr)

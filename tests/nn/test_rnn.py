@@ -295,7 +295,10 @@ def test_bad_states_and_dtypes(call, match):
     (lambda: nn.GRU(3, 4, num_layers=0), r"GRU: num_layers must be a positive int, got 0"),
     (lambda: nn.GRUCell(0, 4), r"GRUCell: input_size must be a positive int, got 0"),
     (lambda: nn.LSTM(3, 4, num_layers=2, dropout=1.5), r"LSTM: dropout must be .* got 1.5"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), r"LSTM: proj_size=2 is not supported"),
+    (lambda: nn.LSTM(3, 4, proj_size=4), r"LSTM: proj_size=4 must be smaller than "
+                                         r"hidden_size=4"),
+    (lambda: nn.LSTM(3, 4, proj_size=-1), r"LSTM: proj_size must be an int >= 0 .* got -1"),
+    (lambda: nn.LSTM(3, 4, proj_size=True), r"LSTM: proj_size must be an int >= 0"),
 ])
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
