@@ -146,7 +146,7 @@ def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
 class _Walk:
     """What one backward pass holds while it runs."""
 
-    __slots__ = ("arrays", "captured", "heap", "leaves", "needed", "pending")
+    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending")
 
     def __init__(self, create_graph: bool, captured: dict[Any, Any] | None,
                  needed: set[Function] | None) -> None:
@@ -158,6 +158,7 @@ class _Walk:
         self.pending: dict[Function, list[Any]] = {}  # node -> gradient of each output
         self.heap: list[tuple[int, Function]] = []  # (-creation number, node)
         self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient, summed?]
+        self.anomaly = STATE.anomaly  # (a thread-local: read once per walk, not per node)
 
 
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
@@ -209,15 +210,13 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
     if len(out_grads) > 1 and any(g is None for g in out_grads):
         out_grads = [_zeros(s, d, w.arrays) if g is None else g
                      for g, (s, d) in zip(out_grads, node._out_meta)]
-    if not w.arrays:
-        node._arrays = False
-        grads = node.backward(node, *out_grads)
-    elif node.array_backward:
-        node._arrays = True  # saved_tensors gives arrays
-        grads = node.backward(node, *out_grads)
+    node._arrays = w.arrays and node.array_backward  # then saved_tensors gives arrays
+    if w.arrays and not node.array_backward:  # this backward needs Tensors
+        out_grads = [Tensor._make(g, None, 0) for g in out_grads]
+    if len(out_grads) == 1:  # (a plain call costs less than one that unpacks a list)
+        grads = node.backward(node, out_grads[0])
     else:
-        node._arrays = False
-        grads = node.backward(node, *[Tensor._make(g, None, 0) for g in out_grads])
+        grads = node.backward(node, *out_grads)
     edges = node._edges
     if type(grads) is not tuple:
         grads = (grads,)
@@ -225,7 +224,7 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
         raise RuntimeError(
             f"the backward of '{node.op_name()}' returned {len(grads)} gradients but its "
             f"forward took {len(edges)} positional arguments (options must be keyword-only)")
-    arrays, needed, anomaly = w.arrays, w.needed, STATE.anomaly
+    arrays, needed, anomaly = w.arrays, w.needed, w.anomaly
     for i, e in enumerate(edges):
         g = grads[i]
         if e is None or g is None or (needed is not None and not _wanted(w, e)):

@@ -173,8 +173,8 @@ class Function:
         edges = []
         record = False
         constants = None  # the data inputs: Tensors that do not require grad
-        state = STATE
-        last_write = versions.last_write if state.grad_enabled else 0
+        grad_enabled = STATE.grad_enabled  # (a thread-local: each read costs, so read once)
+        last_write = versions.last_write if grad_enabled else 0
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
@@ -197,10 +197,10 @@ class Function:
         ctx._edges = edges
         ctx._saved = None
         out = cls.forward(ctx, *arrays, **kwargs)
-        anomaly = state.anomaly
+        anomaly = STATE.anomaly
         if anomaly:
             _check_forward(cls, out)
-        if not (record and state.grad_enabled):
+        if not (record and grad_enabled):
             if type(out) is tuple:
                 return tuple(Tensor._make(o, None, 0) for o in out)
             return Tensor._make(out, None, 0)
@@ -211,8 +211,8 @@ class Function:
         ctx._data_inputs = constants
         if anomaly:
             ctx._stack = _made_here(1)
-        if _observing and state.observer is not None:  # (a global first: cheaper)
-            state.observer(ctx, args, kwargs)
+        if _observing and STATE.observer is not None:  # (a global first: cheaper)
+            STATE.observer(ctx, args, kwargs)
         saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)

@@ -68,26 +68,25 @@ def binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, *, floats: bool 
     if isinstance(a, Tensor):
         x = a.data
         dt = x.dtype
-        if dt.kind == "f":
-            if isinstance(b, Tensor):
-                y = b.data
-                if y.dtype is dt:
-                    return _apply(fn, ufunc, a, b, x, y, a.requires_grad or b.requires_grad,
-                                  floats)
-            elif type(b) is float or type(b) is int:
-                y = b = dtypes.scalar(b, dt)
-                return _apply(fn, ufunc, a, b, x, y, a.requires_grad, floats)
-    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
+        if dt.kind != "f":
+            return _promoted(fn, a, b, floats)
+        if isinstance(b, Tensor):
+            y = b.data
+            if y.dtype is not dt:
+                return _promoted(fn, a, b, floats)
+            record = a.requires_grad or b.requires_grad
+        elif type(b) is float or type(b) is int:
+            y = b = dtypes.scalar(b, dt)  # a weak Python scalar takes the tensor's dtype
+            record = a.requires_grad
+        else:
+            return _promoted(fn, a, b, floats)
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int) and \
+            b.data.dtype.kind == "f":
         y = b.data
-        dt = y.dtype
-        if dt.kind == "f":
-            x = a = dtypes.scalar(a, dt)
-            return _apply(fn, ufunc, a, b, x, y, b.requires_grad, floats)
-    return _promoted(fn, a, b, floats)
-
-
-def _apply(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, x: np.ndarray, y: np.ndarray,
-           record: bool, floats: bool) -> Tensor:
+        x = a = dtypes.scalar(a, y.dtype)
+        record = b.requires_grad
+    else:
+        return _promoted(fn, a, b, floats)
     try:
         if record and STATE.grad_enabled:
             return fn.apply(a, b)
