@@ -7,6 +7,9 @@ Three primitives close under differentiation, so gradients of gradients work:
     conv_transpose(y, W)  d/dy: conv(g, W)               d/dW: conv_weight(g, y)
     conv_weight(x, g)     d/dx: conv_transpose(g, gW)    d/dg: conv(x, gW)
 
+conv and conv_transpose take the bias too (None when absent), added in place into their fresh
+output; its gradient is the output gradient summed over (N, H, W) (`ChannelSums`).
+
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
@@ -33,6 +36,7 @@ from numpy.lib.stride_tricks import as_strided
 import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
+from nn.functional.channel_sums import channel_sums
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -367,11 +371,20 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     return np.add.reduce(np.matmul(gm, cols.transpose(0, 1, 3, 2)), axis=0).reshape(w_shape)
 
 
+def _add_bias(out: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """out (N, O, H, W), freshly made by the op, plus the bias b (O,) per channel, in place
+    (the callers' checks keep b's dtype from widening out's)."""
+    return out if b is None else np.add(out, b.reshape(-1, 1, 1), out=out)
+
+
 class Conv2d(ad.Function):
+    """y = conv(x, W) + b, b (O,) or None: the bias is added in place into the fresh output
+    (no second node, no second output array); its gradient is grad summed over (N, H, W)."""
+
     name = "conv2d"
 
     @staticmethod
-    def forward(ctx, x, w, *, params, keep_cols=False):
+    def forward(ctx, x, w, b, *, params, keep_cols=False):
         ctx.params = params
         ctx.save_for_backward(x, w)
         keep: list = []
@@ -382,37 +395,39 @@ class Conv2d(ad.Function):
         # ctx attributes); the weight gradient then takes it again from the saved x, a view.
         cols = keep[0] if keep else None
         ctx.cols = None if cols is None or np.may_share_memory(cols, x) else cols
-        return out
+        return _add_bias(out, b)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         p = ctx.params
-        need_x, need_w = ctx.needs_input_grad
-        gx = ConvTranspose2d.apply(grad, w, x_shape=x.shape, params=p) if need_x else None
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(grad, w, None, x_shape=x.shape, params=p) if need_x else None
         gw = (ConvWeight.apply(x, grad, w_shape=w.shape, params=p, cols=ctx.cols)
               if need_w else None)
         ctx.cols = None
-        return gx, gw
+        return gx, gw, ChannelSums.apply(grad) if need_b else None
 
 
 class ConvTranspose2d(ad.Function):
+    """x = conv_transpose(y, W) + b, b (C,) or None, added in place as Conv2d's."""
+
     name = "conv_transpose2d"
 
     @staticmethod
-    def forward(ctx, y, w, *, x_shape, params):
+    def forward(ctx, y, w, b, *, x_shape, params):
         ctx.params = params
         ctx.save_for_backward(y, w)
-        return _conv_transpose(y, w, x_shape, params)
+        return _add_bias(_conv_transpose(y, w, x_shape, params), b)
 
     @staticmethod
     def backward(ctx, grad):
         y, w = ctx.saved_tensors
         p = ctx.params
-        need_y, need_w = ctx.needs_input_grad
-        gy = Conv2d.apply(grad, w, params=p) if need_y else None
+        need_y, need_w, need_b = ctx.needs_input_grad
+        gy = Conv2d.apply(grad, w, None, params=p) if need_y else None
         gw = ConvWeight.apply(grad, y, w_shape=w.shape, params=p) if need_w else None
-        return gy, gw
+        return gy, gw, ChannelSums.apply(grad) if need_b else None
 
 
 class ConvWeight(ad.Function):
@@ -429,9 +444,29 @@ class ConvWeight(ad.Function):
         x, gy = ctx.saved_tensors
         p = ctx.params
         need_x, need_g = ctx.needs_input_grad
-        gx = ConvTranspose2d.apply(gy, grad, x_shape=x.shape, params=p) if need_x else None
-        gg = Conv2d.apply(x, grad, params=p) if need_g else None
+        gx = ConvTranspose2d.apply(gy, grad, None, x_shape=x.shape, params=p) if need_x else None
+        gg = Conv2d.apply(x, grad, None, params=p) if need_g else None
         return gx, gg
+
+
+class ChannelSums(ad.Function):
+    """A convolution's bias gradient: grad (N, O, H, W) summed over N, H and W, as
+    matrix-vector products (`channel_sums`, faster than NumPy's strided sum); its own
+    gradient spreads back over those axes."""
+
+    name = "channel_sums"
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, g):
+        ctx.shape = g.shape
+        return channel_sums(g.reshape(g.shape[0], g.shape[1], -1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, np.ndarray):  # a read-only broadcast view: no copy
+            return np.broadcast_to(grad.reshape(1, -1, 1, 1), ctx.shape)
+        return ad.broadcast_to(grad.reshape(1, -1, 1, 1), ctx.shape)
 
 
 def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
@@ -441,6 +476,20 @@ def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
         raise ValueError(f"{op}: expected weight of 4 dimensions, got {w.shape}")
     if groups <= 0 or x.shape[1] % groups:
         raise ValueError(f"{op}: groups={groups} must divide the {x.shape[1]} input channels")
+
+
+def _check_bias(op: str, bias: Any, channels: int, x: Tensor, w: Tensor) -> None:
+    """bias: None, or (channels,) of a dtype that does not widen the output's (PyTorch
+    refuses a bias whose dtype differs from the input's)."""
+    if bias is None:
+        return
+    if tuple(np.shape(bias)) != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), one value per output "
+                         f"channel, got {tuple(np.shape(bias))}")
+    out_dtype = np.result_type(x.dtype, w.dtype)
+    if np.result_type(out_dtype, bias.dtype) != out_dtype:
+        raise ValueError(f"{op}: bias of dtype {bias.dtype} would widen the "
+                         f"output's {out_dtype}; give it the weight's dtype")
 
 
 def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -467,6 +516,7 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                          f"{cg * groups} (weight shape {weight.shape}, groups={groups})")
     if o % groups:
         raise ValueError(f"conv2d: groups={groups} must divide the {o} output channels")
+    _check_bias("conv2d", bias, o, x, weight)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     if min(s) <= 0 or min(d) <= 0:
         raise ValueError(f"conv2d: stride and dilation must be positive, got {s} and {d}")
@@ -492,8 +542,7 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
         raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {d}) is larger than the padded "
                          f"input {(h + pads[0] + pads[1], w + pads[2] + pads[3])}")
     keep = weight.requires_grad and ad.is_grad_enabled()  # the weight gradient reuses im2col
-    out = Conv2d.apply(x, weight, params=(s, pads, d, groups), keep_cols=keep)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    return Conv2d.apply(x, weight, bias, params=(s, pads, d, groups), keep_cols=keep)
 
 
 def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -537,7 +586,7 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
         raise ValueError(f"conv_transpose2d: the output size {(h, w)} is not positive (input "
                          f"{x.shape}, weight {weight.shape}, stride {s}, padding {p}, "
                          f"output_padding {op}, dilation {d})")
+    _check_bias("conv_transpose2d", bias, cog * groups, x, weight)
     x_shape = (x.shape[0], cog * groups, h, w)
     pads = (p[0], p[0] - op[0], p[1], p[1] - op[1])
-    out = ConvTranspose2d.apply(x, weight, x_shape=x_shape, params=(s, pads, d, groups))
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    return ConvTranspose2d.apply(x, weight, bias, x_shape=x_shape, params=(s, pads, d, groups))
