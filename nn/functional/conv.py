@@ -352,6 +352,12 @@ def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     return flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
 
 
+# The per-sample weight gradient's product as (K, Ho Wo) @ (Ho Wo, O/g), not (O/g, Ho Wo) @
+# (Ho Wo, K), where a group's K = C/g kh kw columns are this many or more: OpenBLAS runs the
+# latter slowly for a wide K (measured, see docs/performance.md).
+DW_TALL_MIN_K = 96
+
+
 def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
                  params: Params, cols: np.ndarray | None = None) -> np.ndarray:
     """dL/dW for y = conv(x, W), given gy = dL/dy (and x's patch matrix if already built):
@@ -368,6 +374,9 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     if cols is None:
         cols, _, _ = _columns(x, w_shape, params)  # (N, G, K, Ho*Wo)
     gm = gy.reshape(n, g, o // g, ho * wo)
+    if cols.shape[2] >= DW_TALL_MIN_K:  # (K, O/g) per sample, transposed after the sum
+        gwt = np.add.reduce(np.matmul(cols, gm.transpose(0, 1, 3, 2)), axis=0)
+        return np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(w_shape)
     return np.add.reduce(np.matmul(gm, cols.transpose(0, 1, 3, 2)), axis=0).reshape(w_shape)
 
 
