@@ -326,30 +326,32 @@ def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
 
 def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
                  params: Params) -> np.ndarray:
-    """col2im for stride 1, in runs: each row of y is laid out at the padded width Wp (zeros
-    past Wo), so a kernel offset's contribution is one contiguous run of the flattened
-    output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to. NumPy's
-    strided add pays per row, and the rows are now Ho Wp long instead of Wo. Returns the
-    padded (N, C, Hp, Wp), as a view."""
+    """col2im for stride 1, in runs: y is laid out at the padded size Hp x Wp (zeros past Ho
+    and Wo), so a kernel offset's contribution to all C/g N planes at once is one contiguous
+    run of the flattened output, shifted by i dh Wp + j dw; a cell of y within Ho x Wo lands
+    in its own plane, the zeros land on the cells a shift wraps to. One 1-D add per offset
+    (NumPy's strided add pays per row). Returns the padded (N, C, Hp, Wp), as a view."""
     _, pads, (dh, dw), g = params
     n, o, ho, wo = y.shape
     c = x_shape[1]
     kh, kw = w.shape[2:]
     hp, wp = _padded_size(x_shape, pads)
     dtype = np.result_type(y.dtype, w.dtype)
-    yw = scratch((g, o // g, n, ho, wp), dtype)
-    yw[..., wo:] = 0
-    yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
+    yw = scratch((g, o // g, n, hp, wp), dtype)
+    yw[..., ho:, :] = 0
+    yw[..., :ho, wo:] = 0
+    yw[..., :ho, :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
     wt = _col2im_weights(w, c, g)
+    span = (c // g) * n * hp * wp  # a group's planes, flattened
     cols = np.matmul(wt, yw.reshape(g, o // g, -1),
-                     out=scratch((g, wt.shape[1], n * ho * wp), np.result_type(wt, yw)))
-    cols = cols.reshape(g, kh, kw, (c // g) * n, ho * wp)
-    flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
+                     out=scratch((g, wt.shape[1], n * hp * wp), np.result_type(wt, yw)))
+    cols = cols.reshape(g, kh, kw, span)
+    flat = np.zeros((g, span + dh * (kh - 1) * wp + dw * (kw - 1)), dtype)
     for i in range(kh):
         for j in range(kw):
             start = i * dh * wp + j * dw
-            flat[:, :, start:start + ho * wp] += cols[:, i, j]
-    return flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
+            flat[:, start:start + span] += cols[:, i, j]
+    return flat[:, :span].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
 
 
 # The per-sample weight gradient's product as (K, Ho Wo) @ (Ho Wo, O/g), not (O/g, Ho Wo) @

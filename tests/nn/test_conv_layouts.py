@@ -67,3 +67,25 @@ def test_lenet_conv2_against_pytorch():
     ty.backward(torch.tensor(gy))
     np.testing.assert_allclose(gw.data, tw.grad.numpy(), rtol=0, atol=1e-11)
     np.testing.assert_allclose(gb.data, tb.grad.numpy(), rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_col2im_runs_matches_strided_col2im(seed):
+    """Stride-1 col2im in runs over whole planes (y laid out at the padded size) against the
+    general col2im (one strided add per offset), random groups, dilations and pads, a
+    negative bottom or right pad (conv_transpose2d's output_padding) included, in float64."""
+    rng = np.random.default_rng(seed)
+    g = int(rng.integers(1, 3))
+    c, o = g * int(rng.integers(1, 3)), g * int(rng.integers(1, 3))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    dil = tuple(int(v) for v in rng.integers(1, 3, size=2))
+    pads = (int(rng.integers(0, 3)), int(rng.integers(-1, 3)), int(rng.integers(0, 3)),
+            int(rng.integers(-1, 3)))
+    h, wd = (int(v) for v in rng.integers(6, 9, size=2))
+    params = ((1, 1), pads, dil, g)
+    ho = C._out_size(h, kh, 1, dil[0], pads[0], pads[1])
+    wo = C._out_size(wd, kw, 1, dil[1], pads[2], pads[3])
+    y, w = rng.standard_normal((2, o, ho, wo)), rng.standard_normal((o, c // g, kh, kw))
+    x_shape = (2, c, h, wd)
+    runs = C._col2im_runs(y, w, x_shape, params)
+    np.testing.assert_allclose(runs, C._col2im(y, w, x_shape, params), rtol=0, atol=1e-12)
