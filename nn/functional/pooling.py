@@ -219,7 +219,8 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum and its flat offset in the window (the first one among ties;
     NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
-    copy), the argmax kept by arithmetic, not masked copies (np.copyto(where=) is slow here)."""
+    copy), the argmax kept by arithmetic, not masked copies (np.copyto(where=) is slow here):
+    the offsets rise, so where a later offset hits, it is the larger one."""
     ho = _out_size(x.shape[2], k[0], s[0], d[0], pads[0], pads[1])
     wo = _out_size(x.shape[3], k[1], s[1], d[1], pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -239,7 +240,7 @@ def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
             hit |= np.isnan(v) & ~np.isnan(best)
         np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
         h = hit.view(np.int8) if arg.dtype == np.int8 else hit
-        arg += h * arg.dtype.type(offset) - arg * h  # arg = offset where hit
+        np.maximum(arg, h * arg.dtype.type(offset), out=arg)  # offsets rise: a hit's is largest
     return best, arg
 
 
