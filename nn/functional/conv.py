@@ -12,8 +12,9 @@ output; its gradient is the output gradient summed over (N, H, W) (`ChannelSums`
 
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
-transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
-pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
+transposed convolution) adds the kh * kw kernel offsets in a loop over offsets, each one
+contiguous add into its phase of the stride (never over pixels, channels or the batch;
+np.add.at is far slower). Stride-1, groups-1 convolutions
 with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
 one product per kernel offset on a shifted slice of the flattened padded input; those whose
 output has few pixels per sample take the channels-last path (`_channels_last`): one product
@@ -284,7 +285,7 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
         # conv2, 6 -> 16 channels, keeps col2im); or it takes the shifted path (no patches).
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
         return _conv(y, flipped.reshape(c, o // g, kh, kw), flip)
-    out = (_col2im_runs if (sh, sw) == (1, 1) else _col2im)(y, w, x_shape, params)
+    out = _col2im(y, w, x_shape, params)
     return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
 
 
@@ -304,54 +305,55 @@ def _col2im_weights(w: np.ndarray, c: int, g: int) -> np.ndarray:
 
 def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
             params: Params) -> np.ndarray:
-    """W^T y per kernel offset, each added into a strided slice of the padded input: one add
-    per offset (never per pixel, channel or sample). Returns the padded (N, C, Hp, Wp)."""
-    (sh, sw), pads, (dh, dw), g = params
+    """W^T y, each kernel offset's columns added where its patches came from: the padded
+    (N, C, Hp, Wp) (a view for stride 1), by phases of the stride. Offset (i, j) lands on
+    rows i dh + sh r and columns j dw + sw q: on the phase (i dh mod sh, j dw mod sw) of the
+    padded grid, shifted there by (i dh // sh, j dw // sw). With y laid out on a phase's grid
+    Hq x Wq (zeros past Ho and Wo), an offset's contribution to all C/g N planes is one
+    contiguous run of its phase's flattened sum (NumPy's strided adds pay per row); a cell
+    within Ho x Wo stays in its own plane, the zeros land where a shift wraps. The phases
+    are then copied into place, one strided copy each (stride 1: the one phase is it)."""
+    (sh, sw), pads, _, g = params
     n, o, ho, wo = y.shape
     c = x_shape[1]
-    kh, kw = w.shape[2:]
-    ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
-    wt = _col2im_weights(w, c, g)
-    cols = np.matmul(wt, ym, out=scratch((g, wt.shape[1], ym.shape[2]), np.result_type(wt, ym)))
-    cols = cols.reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = _padded_size(x_shape, pads)
-    out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
+    hq, wq = -(-hp // sh), -(-wp // sw)  # a phase's grid: every sh-th row, sw-th column
+    dtype = np.result_type(y.dtype, w.dtype)
+    yq = scratch((g, o // g, n, hq, wq), dtype)
+    yq[..., ho:, :] = 0
+    yq[..., :ho, wo:] = 0
+    yq[..., :ho, :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, yq.reshape(g, o // g, -1), out=scratch((g, wt.shape[1], n * hq * wq),
+                                                                 dtype))
+    span = (c // g) * n * hq * wq  # a group's planes on a phase's grid, flattened
+    sums = _phase_sums(cols.reshape(g, *w.shape[2:], span), params, wq)
+    planes = {ab: f[:, :span].reshape(c, n, hq, wq) for ab, f in sums.items()}
+    if (sh, sw) == (1, 1):
+        return planes[0, 0].transpose(1, 0, 2, 3)
+    out = (np.empty if len(planes) == sh * sw else np.zeros)((n, c, hp, wp), dtype)
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
-    for i in range(kh):
-        for j in range(kw):
-            out_cn[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                   j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j].reshape(c, n, ho, wo)
+    for (a, b), p in planes.items():
+        out_cn[:, :, a::sh, b::sw] = p[:, :, :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
     return out
 
 
-def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
-                 params: Params) -> np.ndarray:
-    """col2im for stride 1, in runs: y is laid out at the padded size Hp x Wp (zeros past Ho
-    and Wo), so a kernel offset's contribution to all C/g N planes at once is one contiguous
-    run of the flattened output, shifted by i dh Wp + j dw; a cell of y within Ho x Wo lands
-    in its own plane, the zeros land on the cells a shift wraps to. One 1-D add per offset
-    (NumPy's strided add pays per row). Returns the padded (N, C, Hp, Wp), as a view."""
-    _, pads, (dh, dw), g = params
-    n, o, ho, wo = y.shape
-    c = x_shape[1]
-    kh, kw = w.shape[2:]
-    hp, wp = _padded_size(x_shape, pads)
-    dtype = np.result_type(y.dtype, w.dtype)
-    yw = scratch((g, o // g, n, hp, wp), dtype)
-    yw[..., ho:, :] = 0
-    yw[..., :ho, wo:] = 0
-    yw[..., :ho, :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
-    wt = _col2im_weights(w, c, g)
-    span = (c // g) * n * hp * wp  # a group's planes, flattened
-    cols = np.matmul(wt, yw.reshape(g, o // g, -1),
-                     out=scratch((g, wt.shape[1], n * hp * wp), np.result_type(wt, yw)))
-    cols = cols.reshape(g, kh, kw, span)
-    flat = np.zeros((g, span + dh * (kh - 1) * wp + dw * (kw - 1)), dtype)
-    for i in range(kh):
-        for j in range(kw):
-            start = i * dh * wp + j * dw
-            flat[:, start:start + span] += cols[:, i, j]
-    return flat[:, :span].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
+def _phase_sums(cols: np.ndarray, params: Params, wq: int) -> dict[tuple[int, int], np.ndarray]:
+    """The sum of the kernel offsets landing on each phase (a, b), flattened (G, span +
+    overrun), from cols (G, kh, kw, span): one 1-D add per offset, at its shift."""
+    (sh, sw), _, (dh, dw), g = params
+    _, kh, kw, span = cols.shape
+    where = {(i, j): (divmod(i * dh, sh), divmod(j * dw, sw)) for i in range(kh)
+             for j in range(kw)}  # offset -> ((row shift, a), (column shift, b))
+    keys = list(dict.fromkeys((a, b) for (_, a), (_, b) in where.values()))
+    overrun = (dh * (kh - 1) // sh) * wq + dw * (kw - 1) // sw
+    buf = scratch((len(keys), g, span + overrun), cols.dtype)
+    buf.fill(0)
+    sums = {ab: buf[k] for k, ab in enumerate(keys)}
+    for (i, j), ((ri, a), (rj, b)) in where.items():
+        start = ri * wq + rj
+        sums[a, b][:, start:start + span] += cols[:, i, j]
+    return sums
 
 
 # The per-sample weight gradient's product as (K, Ho Wo) @ (Ho Wo, O/g), not (O/g, Ho Wo) @

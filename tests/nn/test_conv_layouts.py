@@ -1,7 +1,8 @@
 """The matrix-product layouts the convolutions choose by shape: the per-sample weight
 gradient as (K, Ho Wo) @ (Ho Wo, O/g) for a wide K (DW_TALL_MIN_K), against the (O/g, Ho Wo)
 @ (Ho Wo, K) form on the same inputs, in float64; to second order on the tall form; PyTorch on
-LeNet-5's second convolution (K = 150, the tall form by default) when installed."""
+LeNet-5's second convolution (K = 150, the tall form by default) when installed; col2im by
+phases of the stride against one strided add per kernel offset."""
 
 import numpy as np
 import pytest
@@ -69,23 +70,43 @@ def test_lenet_conv2_against_pytorch():
     np.testing.assert_allclose(gb.data, tb.grad.numpy(), rtol=0, atol=1e-11)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_col2im_runs_matches_strided_col2im(seed):
-    """Stride-1 col2im in runs over whole planes (y laid out at the padded size) against the
-    general col2im (one strided add per offset), random groups, dilations and pads, a
-    negative bottom or right pad (conv_transpose2d's output_padding) included, in float64."""
+def strided_col2im(y, w, x_shape, params):
+    """The reference: one strided add per kernel offset into the padded (N, C, Hp, Wp)."""
+    (sh, sw), pads, (dh, dw), g = params
+    n, o, ho, wo = y.shape
+    c = x_shape[1]
+    kh, kw = w.shape[2:]
+    hp, wp = C._padded_size(x_shape, pads)
+    out = np.zeros((n, c, hp, wp))
+    for gi in range(g):
+        yg = y[:, gi * (o // g):(gi + 1) * (o // g)]
+        wg = w[gi * (o // g):(gi + 1) * (o // g)]  # (O/g, C/g, kh, kw)
+        for i in range(kh):
+            for j in range(kw):
+                part = np.einsum("nohw,oc->nchw", yg, wg[:, :, i, j])
+                out[:, gi * (c // g):(gi + 1) * (c // g), i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                    j * dw:j * dw + sw * (wo - 1) + 1:sw] += part
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_col2im_by_phases_matches_strided_adds(seed):
+    """col2im by phases of the stride, each offset one contiguous add, against one strided
+    add per offset: random strides (1 to 3), groups, dilations and pads, a negative bottom or
+    right pad (conv_transpose2d's output_padding) included, in float64."""
     rng = np.random.default_rng(seed)
     g = int(rng.integers(1, 3))
     c, o = g * int(rng.integers(1, 3)), g * int(rng.integers(1, 3))
     kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    stride = tuple(int(v) for v in rng.integers(1, 4, size=2))
     dil = tuple(int(v) for v in rng.integers(1, 3, size=2))
     pads = (int(rng.integers(0, 3)), int(rng.integers(-1, 3)), int(rng.integers(0, 3)),
             int(rng.integers(-1, 3)))
-    h, wd = (int(v) for v in rng.integers(6, 9, size=2))
-    params = ((1, 1), pads, dil, g)
-    ho = C._out_size(h, kh, 1, dil[0], pads[0], pads[1])
-    wo = C._out_size(wd, kw, 1, dil[1], pads[2], pads[3])
+    h, wd = (int(v) for v in rng.integers(7, 10, size=2))
+    params = (stride, pads, dil, g)
+    ho = C._out_size(h, kh, stride[0], dil[0], pads[0], pads[1])
+    wo = C._out_size(wd, kw, stride[1], dil[1], pads[2], pads[3])
     y, w = rng.standard_normal((2, o, ho, wo)), rng.standard_normal((o, c // g, kh, kw))
     x_shape = (2, c, h, wd)
-    runs = C._col2im_runs(y, w, x_shape, params)
-    np.testing.assert_allclose(runs, C._col2im(y, w, x_shape, params), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(C._col2im(y, w, x_shape, params),
+                               strided_col2im(y, w, x_shape, params), rtol=0, atol=1e-12)
