@@ -14,8 +14,8 @@ Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the 
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
 transposed convolution) adds the kh * kw kernel offsets in a loop over offsets, each one
 contiguous add into its phase of the stride (never over pixels, channels or the batch;
-np.add.at is far slower). Stride-1, groups-1 convolutions
-with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
+np.add.at is far slower). Stride-1, groups-1 convolutions with enough channels and pixels
+take the shifted path instead (`_shifted`): no patch matrix,
 one product per kernel offset on a shifted slice of the flattened padded input; those whose
 output has few pixels per sample take the channels-last path (`_channels_last`): one product
 for the whole batch on patches gathered from the input laid out (N, Hp, Wp, C). What each
@@ -473,7 +473,8 @@ class ChannelSums(ad.Function):
     @staticmethod
     def forward(ctx, g):
         ctx.shape = g.shape
-        return channel_sums(g.reshape(g.shape[0], g.shape[1], -1))
+        n, c, h, w = g.shape
+        return channel_sums(g.reshape(n, c, h * w))  # (not -1: an empty batch has no size)
 
     @staticmethod
     def backward(ctx, grad):

@@ -94,6 +94,19 @@ def test_one_node_and_a_fresh_output():
         assert not np.shares_memory(y.data, a.data)
 
 
+@pytest.mark.parametrize("stride, size", [(1, 3), (2, 2)])
+def test_empty_batch(stride, size):
+    """A batch of no samples: an empty output, zero bias and weight gradients."""
+    x = ad.ones((0, 2, 5, 5), requires_grad=True)
+    w, b = ad.ones((3, 2, 3, 3), requires_grad=True), ad.ones(3, requires_grad=True)
+    y = F.conv2d(x, w, b, stride=stride)
+    assert y.shape == (0, 3, size, size)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not w.grad.data.any() and not b.grad.data.any()
+    t = F.conv_transpose2d(ad.ones((0, 3, 2, 2)), w, ad.ones(2), stride=stride)
+    assert t.shape[:2] == (0, 2)
+
+
 def test_float32_stays_float32():
     y = F.conv2d(ad.ones((1, 2, 4, 4), dtype=np.float32), ad.ones((3, 2, 3, 3), dtype=np.float32),
                  ad.ones(3, dtype=np.float32))
