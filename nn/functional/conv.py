@@ -7,11 +7,15 @@ Three primitives close under differentiation, so gradients of gradients work:
     conv_transpose(y, W)  d/dy: conv(g, W)               d/dW: conv_weight(g, y)
     conv_weight(x, g)     d/dx: conv_transpose(g, gW)    d/dg: conv(x, gW)
 
+conv and conv_transpose take the bias too (None when absent), added in place into their fresh
+output; its gradient is the output gradient summed over (N, H, W) (`ChannelSums`).
+
 Patches are laid out as columns, (groups, C/g * kh * kw, N * Ho * Wo), with the weight
 (groups, O/g, C/g * kh * kw) on the left (faster here than patches as rows). col2im (the
-transposed convolution) adds the kh * kw kernel offsets in a loop over offsets (never over
-pixels, channels or the batch; np.add.at is far slower). Stride-1, groups-1 convolutions
-with enough channels and pixels take the shifted path instead (`_shifted`): no patch matrix,
+transposed convolution) adds the kh * kw kernel offsets in a loop over offsets, each one
+contiguous add into its phase of the stride (never over pixels, channels or the batch;
+np.add.at is far slower). Stride-1, groups-1 convolutions with enough channels and pixels
+take the shifted path instead (`_shifted`): no patch matrix,
 one product per kernel offset on a shifted slice of the flattened padded input; those whose
 output has few pixels per sample take the channels-last path (`_channels_last`): one product
 for the whole batch on patches gathered from the input laid out (N, Hp, Wp, C). What each
@@ -33,6 +37,7 @@ from numpy.lib.stride_tricks import as_strided
 import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
+from nn.functional.channel_sums import channel_sums
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -280,7 +285,7 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
         # conv2, 6 -> 16 channels, keeps col2im); or it takes the shifted path (no patches).
         flipped = w[:, :, ::-1, ::-1].reshape(g, o // g, c // g, kh, kw).transpose(0, 2, 1, 3, 4)
         return _conv(y, flipped.reshape(c, o // g, kh, kw), flip)
-    out = (_col2im_runs if (sh, sw) == (1, 1) else _col2im)(y, w, x_shape, params)
+    out = _col2im(y, w, x_shape, params)
     return out[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + wd]
 
 
@@ -300,52 +305,61 @@ def _col2im_weights(w: np.ndarray, c: int, g: int) -> np.ndarray:
 
 def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
             params: Params) -> np.ndarray:
-    """W^T y per kernel offset, each added into a strided slice of the padded input: one add
-    per offset (never per pixel, channel or sample). Returns the padded (N, C, Hp, Wp)."""
-    (sh, sw), pads, (dh, dw), g = params
+    """W^T y, each kernel offset's columns added where its patches came from: the padded
+    (N, C, Hp, Wp) (a view for stride 1), by phases of the stride. Offset (i, j) lands on
+    rows i dh + sh r and columns j dw + sw q: on the phase (i dh mod sh, j dw mod sw) of the
+    padded grid, shifted there by (i dh // sh, j dw // sw). With y laid out on a phase's grid
+    Hq x Wq (zeros past Ho and Wo), an offset's contribution to all C/g N planes is one
+    contiguous run of its phase's flattened sum (NumPy's strided adds pay per row); a cell
+    within Ho x Wo stays in its own plane, the zeros land where a shift wraps. The phases
+    are then copied into place, one strided copy each (stride 1: the one phase is it)."""
+    (sh, sw), pads, _, g = params
     n, o, ho, wo = y.shape
     c = x_shape[1]
-    kh, kw = w.shape[2:]
-    ym = y.reshape(n, g, o // g, ho * wo).transpose(1, 2, 0, 3).reshape(g, o // g, n * ho * wo)
-    wt = _col2im_weights(w, c, g)
-    cols = np.matmul(wt, ym, out=scratch((g, wt.shape[1], ym.shape[2]), np.result_type(wt, ym)))
-    cols = cols.reshape(g, kh, kw, c // g, n, ho, wo)
     hp, wp = _padded_size(x_shape, pads)
-    out = np.zeros((n, c, hp, wp), dtype=np.result_type(y.dtype, w.dtype))
+    hq, wq = -(-hp // sh), -(-wp // sw)  # a phase's grid: every sh-th row, sw-th column
+    dtype = np.result_type(y.dtype, w.dtype)
+    yq = scratch((g, o // g, n, hq, wq), dtype)
+    yq[..., ho:, :] = 0
+    yq[..., :ho, wo:] = 0
+    yq[..., :ho, :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
+    wt = _col2im_weights(w, c, g)
+    cols = np.matmul(wt, yq.reshape(g, o // g, -1), out=scratch((g, wt.shape[1], n * hq * wq),
+                                                                 dtype))
+    span = (c // g) * n * hq * wq  # a group's planes on a phase's grid, flattened
+    sums = _phase_sums(cols.reshape(g, *w.shape[2:], span), params, wq)
+    planes = {ab: f[:, :span].reshape(c, n, hq, wq) for ab, f in sums.items()}
+    if (sh, sw) == (1, 1):
+        return planes[0, 0].transpose(1, 0, 2, 3)
+    out = (np.empty if len(planes) == sh * sw else np.zeros)((n, c, hp, wp), dtype)
     out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
-    for i in range(kh):
-        for j in range(kw):
-            out_cn[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
-                   j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, i, j].reshape(c, n, ho, wo)
+    for (a, b), p in planes.items():
+        out_cn[:, :, a::sh, b::sw] = p[:, :, :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
     return out
 
 
-def _col2im_runs(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
-                 params: Params) -> np.ndarray:
-    """col2im for stride 1, in runs: each row of y is laid out at the padded width Wp (zeros
-    past Wo), so a kernel offset's contribution is one contiguous run of the flattened
-    output, shifted by i dh Wp + j dw; the zeros land on the cells a shift wraps to. NumPy's
-    strided add pays per row, and the rows are now Ho Wp long instead of Wo. Returns the
-    padded (N, C, Hp, Wp), as a view."""
-    _, pads, (dh, dw), g = params
-    n, o, ho, wo = y.shape
-    c = x_shape[1]
-    kh, kw = w.shape[2:]
-    hp, wp = _padded_size(x_shape, pads)
-    dtype = np.result_type(y.dtype, w.dtype)
-    yw = scratch((g, o // g, n, ho, wp), dtype)
-    yw[..., wo:] = 0
-    yw[..., :wo] = y.reshape(n, g, o // g, ho, wo).transpose(1, 2, 0, 3, 4)
-    wt = _col2im_weights(w, c, g)
-    cols = np.matmul(wt, yw.reshape(g, o // g, -1),
-                     out=scratch((g, wt.shape[1], n * ho * wp), np.result_type(wt, yw)))
-    cols = cols.reshape(g, kh, kw, (c // g) * n, ho * wp)
-    flat = np.zeros((g, (c // g) * n, hp * wp + dw * (kw - 1)), dtype)
-    for i in range(kh):
-        for j in range(kw):
-            start = i * dh * wp + j * dw
-            flat[:, :, start:start + ho * wp] += cols[:, i, j]
-    return flat[:, :, :hp * wp].reshape(c, n, hp, wp).transpose(1, 0, 2, 3)
+def _phase_sums(cols: np.ndarray, params: Params, wq: int) -> dict[tuple[int, int], np.ndarray]:
+    """The sum of the kernel offsets landing on each phase (a, b), flattened (G, span +
+    overrun), from cols (G, kh, kw, span): one 1-D add per offset, at its shift."""
+    (sh, sw), _, (dh, dw), g = params
+    _, kh, kw, span = cols.shape
+    where = {(i, j): (divmod(i * dh, sh), divmod(j * dw, sw)) for i in range(kh)
+             for j in range(kw)}  # offset -> ((row shift, a), (column shift, b))
+    keys = list(dict.fromkeys((a, b) for (_, a), (_, b) in where.values()))
+    overrun = (dh * (kh - 1) // sh) * wq + dw * (kw - 1) // sw
+    buf = scratch((len(keys), g, span + overrun), cols.dtype)
+    buf.fill(0)
+    sums = {ab: buf[k] for k, ab in enumerate(keys)}
+    for (i, j), ((ri, a), (rj, b)) in where.items():
+        start = ri * wq + rj
+        sums[a, b][:, start:start + span] += cols[:, i, j]
+    return sums
+
+
+# The per-sample weight gradient's product as (K, Ho Wo) @ (Ho Wo, O/g), not (O/g, Ho Wo) @
+# (Ho Wo, K), where a group's K = C/g kh kw columns are this many or more: OpenBLAS runs the
+# latter slowly for a wide K (measured, see docs/performance.md).
+DW_TALL_MIN_K = 96
 
 
 def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
@@ -364,14 +378,26 @@ def _conv_weight(x: np.ndarray, gy: np.ndarray, w_shape: tuple[int, ...],
     if cols is None:
         cols, _, _ = _columns(x, w_shape, params)  # (N, G, K, Ho*Wo)
     gm = gy.reshape(n, g, o // g, ho * wo)
+    if cols.shape[2] >= DW_TALL_MIN_K:  # (K, O/g) per sample, transposed after the sum
+        gwt = np.add.reduce(np.matmul(cols, gm.transpose(0, 1, 3, 2)), axis=0)
+        return np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(w_shape)
     return np.add.reduce(np.matmul(gm, cols.transpose(0, 1, 3, 2)), axis=0).reshape(w_shape)
 
 
+def _add_bias(out: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """out (N, O, H, W), freshly made by the op, plus the bias b (O,) per channel, in place
+    (the callers' checks keep b's dtype from widening out's)."""
+    return out if b is None else np.add(out, b.reshape(-1, 1, 1), out=out)
+
+
 class Conv2d(ad.Function):
+    """y = conv(x, W) + b, b (O,) or None: the bias is added in place into the fresh output
+    (no second node, no second output array); its gradient is grad summed over (N, H, W)."""
+
     name = "conv2d"
 
     @staticmethod
-    def forward(ctx, x, w, *, params, keep_cols=False):
+    def forward(ctx, x, w, b, *, params, keep_cols=False):
         ctx.params = params
         ctx.save_for_backward(x, w)
         keep: list = []
@@ -382,37 +408,39 @@ class Conv2d(ad.Function):
         # ctx attributes); the weight gradient then takes it again from the saved x, a view.
         cols = keep[0] if keep else None
         ctx.cols = None if cols is None or np.may_share_memory(cols, x) else cols
-        return out
+        return _add_bias(out, b)
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         p = ctx.params
-        need_x, need_w = ctx.needs_input_grad
-        gx = ConvTranspose2d.apply(grad, w, x_shape=x.shape, params=p) if need_x else None
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx = ConvTranspose2d.apply(grad, w, None, x_shape=x.shape, params=p) if need_x else None
         gw = (ConvWeight.apply(x, grad, w_shape=w.shape, params=p, cols=ctx.cols)
               if need_w else None)
         ctx.cols = None
-        return gx, gw
+        return gx, gw, ChannelSums.apply(grad) if need_b else None
 
 
 class ConvTranspose2d(ad.Function):
+    """x = conv_transpose(y, W) + b, b (C,) or None, added in place as Conv2d's."""
+
     name = "conv_transpose2d"
 
     @staticmethod
-    def forward(ctx, y, w, *, x_shape, params):
+    def forward(ctx, y, w, b, *, x_shape, params):
         ctx.params = params
         ctx.save_for_backward(y, w)
-        return _conv_transpose(y, w, x_shape, params)
+        return _add_bias(_conv_transpose(y, w, x_shape, params), b)
 
     @staticmethod
     def backward(ctx, grad):
         y, w = ctx.saved_tensors
         p = ctx.params
-        need_y, need_w = ctx.needs_input_grad
-        gy = Conv2d.apply(grad, w, params=p) if need_y else None
+        need_y, need_w, need_b = ctx.needs_input_grad
+        gy = Conv2d.apply(grad, w, None, params=p) if need_y else None
         gw = ConvWeight.apply(grad, y, w_shape=w.shape, params=p) if need_w else None
-        return gy, gw
+        return gy, gw, ChannelSums.apply(grad) if need_b else None
 
 
 class ConvWeight(ad.Function):
@@ -429,9 +457,30 @@ class ConvWeight(ad.Function):
         x, gy = ctx.saved_tensors
         p = ctx.params
         need_x, need_g = ctx.needs_input_grad
-        gx = ConvTranspose2d.apply(gy, grad, x_shape=x.shape, params=p) if need_x else None
-        gg = Conv2d.apply(x, grad, params=p) if need_g else None
+        gx = ConvTranspose2d.apply(gy, grad, None, x_shape=x.shape, params=p) if need_x else None
+        gg = Conv2d.apply(x, grad, None, params=p) if need_g else None
         return gx, gg
+
+
+class ChannelSums(ad.Function):
+    """A convolution's bias gradient: grad (N, O, H, W) summed over N, H and W, as
+    matrix-vector products (`channel_sums`, faster than NumPy's strided sum); its own
+    gradient spreads back over those axes."""
+
+    name = "channel_sums"
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, g):
+        ctx.shape = g.shape
+        n, c, h, w = g.shape
+        return channel_sums(g.reshape(n, c, h * w))  # (not -1: an empty batch has no size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, np.ndarray):  # a read-only broadcast view: no copy
+            return np.broadcast_to(grad.reshape(1, -1, 1, 1), ctx.shape)
+        return ad.broadcast_to(grad.reshape(1, -1, 1, 1), ctx.shape)
 
 
 def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
@@ -441,6 +490,20 @@ def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
         raise ValueError(f"{op}: expected weight of 4 dimensions, got {w.shape}")
     if groups <= 0 or x.shape[1] % groups:
         raise ValueError(f"{op}: groups={groups} must divide the {x.shape[1]} input channels")
+
+
+def _check_bias(op: str, bias: Any, channels: int, x: Tensor, w: Tensor) -> None:
+    """bias: None, or (channels,) of a dtype that does not widen the output's (PyTorch
+    refuses a bias whose dtype differs from the input's)."""
+    if bias is None:
+        return
+    if tuple(np.shape(bias)) != (channels,):
+        raise ValueError(f"{op}: bias must have shape ({channels},), one value per output "
+                         f"channel, got {tuple(np.shape(bias))}")
+    out_dtype = np.result_type(x.dtype, w.dtype)
+    if np.result_type(out_dtype, bias.dtype) != out_dtype:
+        raise ValueError(f"{op}: bias of dtype {bias.dtype} would widen the "
+                         f"output's {out_dtype}; give it the weight's dtype")
 
 
 def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -467,6 +530,7 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                          f"{cg * groups} (weight shape {weight.shape}, groups={groups})")
     if o % groups:
         raise ValueError(f"conv2d: groups={groups} must divide the {o} output channels")
+    _check_bias("conv2d", bias, o, x, weight)
     s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
     if min(s) <= 0 or min(d) <= 0:
         raise ValueError(f"conv2d: stride and dilation must be positive, got {s} and {d}")
@@ -492,8 +556,7 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
         raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {d}) is larger than the padded "
                          f"input {(h + pads[0] + pads[1], w + pads[2] + pads[3])}")
     keep = weight.requires_grad and ad.is_grad_enabled()  # the weight gradient reuses im2col
-    out = Conv2d.apply(x, weight, params=(s, pads, d, groups), keep_cols=keep)
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    return Conv2d.apply(x, weight, bias, params=(s, pads, d, groups), keep_cols=keep)
 
 
 def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -537,7 +600,7 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
         raise ValueError(f"conv_transpose2d: the output size {(h, w)} is not positive (input "
                          f"{x.shape}, weight {weight.shape}, stride {s}, padding {p}, "
                          f"output_padding {op}, dilation {d})")
+    _check_bias("conv_transpose2d", bias, cog * groups, x, weight)
     x_shape = (x.shape[0], cog * groups, h, w)
     pads = (p[0], p[0] - op[0], p[1], p[1] - op[1])
-    out = ConvTranspose2d.apply(x, weight, x_shape=x_shape, params=(s, pads, d, groups))
-    return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+    return ConvTranspose2d.apply(x, weight, bias, x_shape=x_shape, params=(s, pads, d, groups))

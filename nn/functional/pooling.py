@@ -321,7 +321,7 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                          f"{divisor_override!r}")
     c = x.shape[1]
     w = ad.tensor(np.full((c, 1, *k), 1.0 / (k[0] * k[1]), dtype=x.dtype))
-    out = Conv2d.apply(x, w, params=(s, pads, (1, 1), c))
+    out = Conv2d.apply(x, w, None, params=(s, pads, (1, 1), c))
     if divisor_override is not None:
         divisor = np.full(out.shape[2:], float(divisor_override))
     else:

@@ -59,8 +59,14 @@ def conv_attrs(call: Call) -> dict[str, Any]:
             "pads": [pt, pl, pb, pr], "dilations": [dh, dw], "group": groups}
 
 
+def _with_bias(g: Graph, call: Call) -> list[str]:
+    """Input, weight and bias of a convolution; no third input when it has no bias."""
+    names = [g.input(call, i) for i in range(3)]
+    return names if names[2] else names[:2]
+
+
 def _conv2d(g: Graph, call: Call) -> str:
-    return g.node("Conv", [g.input(call, 0), g.input(call, 1)], **conv_attrs(call))
+    return g.node("Conv", _with_bias(g, call), **conv_attrs(call))
 
 
 def conv_transpose_attrs(g: Graph, call: Call) -> tuple[dict[str, Any], list[int]]:
@@ -84,10 +90,14 @@ def conv_transpose_attrs(g: Graph, call: Call) -> tuple[dict[str, Any], list[int
 
 def _conv_transpose2d(g: Graph, call: Call) -> str:
     attrs, (zh, zw) = conv_transpose_attrs(g, call)
+    if not (zh or zw):
+        return g.node("ConvTranspose", _with_bias(g, call), **attrs)
+    # The zeros past the full result are a Pad after the node; the engine adds the bias to
+    # them too, so the bias goes after the Pad.
     y = g.node("ConvTranspose", [g.input(call, 0), g.input(call, 1)], **attrs)
-    if zh or zw:
-        y = g.node("Pad", [y, g.ints([0, 0, 0, 0, 0, 0, zh, zw], "pads")], mode="constant")
-    return y
+    y = g.node("Pad", [y, g.ints([0, 0, 0, 0, 0, 0, zh, zw], "pads")], mode="constant")
+    b = g.input(call, 2)
+    return g.node("Add", [y, g.node("Reshape", [b, g.ints([1, -1, 1, 1], "shape")])]) if b else y
 
 
 def _max_pool2d(g: Graph, call: Call) -> str:
@@ -357,7 +367,7 @@ def _refuse_padding_mode(m: Any, region: Any) -> None:
 
 
 def _conv_layer(g: Graph, m: Any, x: str, region: Any) -> str | None:
-    """Conv with the bias as its third input (the engine adds it after the conv)."""
+    """Conv with the bias as its third input (the engine's conv2d node holds it too)."""
     _refuse_padding_mode(m, region)
     call = _only(region, "conv2d")
     if call is None:

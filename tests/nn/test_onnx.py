@@ -266,6 +266,9 @@ CASES = {
                                                           output_padding=2), (2, 4, 4)),
     "conv-transpose-functional": (
         fn(lambda x, m: F.conv_transpose2d(x, m.w, stride=2), w=weight(2, 3, 2, 2)), (2, 3, 3)),
+    "conv-transpose-functional-bias": (
+        fn(lambda x, m: F.conv_transpose2d(x, m.w, m.b, stride=2, output_padding=1),
+           w=weight(2, 3, 2, 2), b=weight(3)), (2, 3, 3)),
     "max-pool": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 7, 7)),
     "avg-pool": (lambda: nn.AvgPool2d(3, stride=2, padding=1), (2, 7, 7)),
     "avg-pool-exclude-pad": (lambda: nn.AvgPool2d(2, padding=1, count_include_pad=False),
@@ -330,7 +333,9 @@ def ops_of(make, shape, tmp_path):
     ("adaptive-avg-pool-2x3", ["MatMul", "MatMul"]), ("avg-pool", ["AveragePool"]),
     ("upsample-nearest", ["Resize"]), ("flatten-start-2", ["Reshape"]),
     ("linear-3d", ["Transpose", "MatMul", "Add"]), ("batch-norm-1d", ["BatchNormalization"]),
-    ("conv-functional", ["Conv", "Reshape", "Add"]), ("gelu-erf", None),
+    ("conv-functional", ["Conv"]), ("conv-transpose-functional-bias", ["ConvTranspose"]),
+    # zeros past the full result: a Pad, and the bias added after it
+    ("conv-transpose-dilated", ["ConvTranspose", "Pad", "Reshape", "Add"]), ("gelu-erf", None),
     ("getitem-gather", ["Gather"])])
 def test_op_table_row_makes_the_onnx_ops(case, expected, tmp_path):
     make, shape = CASES[case]
