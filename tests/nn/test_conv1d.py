@@ -88,9 +88,10 @@ def test_padding_modes_match_pytorch_with_its_state_dict(mode, padding, k, d):
 def test_conv1d_init_is_pytorchs():
     """kaiming_uniform(a=sqrt(5)): weights and bias within 1/sqrt(fan_in), spread over it
     (PyTorch's bounds; the draws themselves come from another generator)."""
-    conv = nn.Conv1d(6, 8, 5, groups=2)
+    ad.manual_seed(0)  # and 64 biases: the largest of 8 fell under 0.6 of the bound 1.7% of runs
+    conv = nn.Conv1d(6, 64, 5, groups=2)
     bound = 1 / np.sqrt(3 * 5)
-    assert conv.weight.shape == (8, 3, 5) and conv.bias.shape == (8,)
+    assert conv.weight.shape == (64, 3, 5) and conv.bias.shape == (64,)
     for p in (conv.weight.data, conv.bias.data):
         assert np.abs(p).max() <= bound and np.abs(p).max() > 0.6 * bound
     assert nn.Conv1d(2, 3, 1, bias=False).bias is None
