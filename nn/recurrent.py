@@ -166,23 +166,13 @@ class RNNBase(Module):
         elif self.batch_first:
             x = x.swapaxes(0, 1)
         h0, c0 = self._states(hx, x.shape[1], batched, w0.dtype)
-        dirs = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        for k in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                i = k * dirs + d
-                res = run_layer(x, h0[i], None if c0 is None else c0[i],
-                                *self._weights(k, d), mode=self.mode, reverse=d == 1)
-                outs.append(res[0])
-                h_n.append(res[1])
-                if c0 is not None:
-                    c_n.append(res[2])
-            x = outs[0] if dirs == 1 else ad.concatenate(outs, axis=-1)
-            if self.dropout and self.training and k < self.num_layers - 1:
-                x = _dropout(x, self.dropout, True)
-        out, h = x, ad.stack(h_n, axis=0)
-        c = ad.stack(c_n, axis=0) if c0 is not None else None
+
+        def run(x: Tensor, h: Tensor, c: Tensor | None, weights: tuple[Any, ...],
+                reverse: bool) -> tuple[Any, ...]:
+            res = run_layer(x, h, c, *weights, mode=self.mode, reverse=reverse)
+            return res if c is not None else (*res, None)
+
+        out, h, c = self._layers(x, h0, c0, run)
         if not batched:
             out = out.reshape(out.shape[0], out.shape[2])
             h = h.reshape(h.shape[0], h.shape[2])
@@ -190,6 +180,27 @@ class RNNBase(Module):
         elif self.batch_first:
             out = out.swapaxes(0, 1)
         return out, ((h, c) if c is not None else h)
+
+    def _layers(self, x: Tensor, h0: Tensor, c0: Tensor | None, run: Any
+                ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Every layer and direction in turn, `run(x, h0, c0, weights, reverse)` giving one's
+        (output, h_n, c_n or None), dropout between layers in training: the last layer's
+        output and the stacked final states."""
+        dirs = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for k in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                i = k * dirs + d
+                out, h, c = run(x, h0[i], None if c0 is None else c0[i], self._weights(k, d),
+                                d == 1)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if dirs == 1 else ad.concatenate(outs, axis=-1)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                x = _dropout(x, self.dropout, True)
+        return x, ad.stack(h_n, axis=0), ad.stack(c_n, axis=0) if c0 is not None else None
 
     def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
         """A packed batch: each sequence stops at its own length (`packed_recurrence`); hx and
@@ -204,23 +215,13 @@ class RNNBase(Module):
         if hx is not None and input.sorted_indices is not None:  # into the packed order
             order = input.sorted_indices.data
             h0, c0 = h0[:, order], None if c0 is None else c0[:, order]
-        dirs = 2 if self.bidirectional else 1
-        h_n, c_n = [], []
-        for k in range(self.num_layers):
-            outs = []
-            for d in range(dirs):
-                i = k * dirs + d
-                *weights, w_hr = self._weights(k, d)
-                out, h, c = packed_recurrence(x, batch_sizes, h0[i], None if c0 is None else
-                                              c0[i], *weights, mode=self.mode,
-                                              reverse=d == 1, w_hr=w_hr)
-                outs.append(out)
-                h_n.append(h)
-                c_n.append(c)
-            x = outs[0] if dirs == 1 else ad.concatenate(outs, axis=-1)
-            if self.dropout and self.training and k < self.num_layers - 1:
-                x = _dropout(x, self.dropout, True)
-        h, c = ad.stack(h_n, axis=0), ad.stack(c_n, axis=0) if c0 is not None else None
+
+        def run(x: Tensor, h: Tensor, c: Tensor | None, weights: tuple[Any, ...],
+                reverse: bool) -> tuple[Any, ...]:
+            return packed_recurrence(x, batch_sizes, h, c, *weights[:4], mode=self.mode,
+                                     reverse=reverse, w_hr=weights[4])
+
+        x, h, c = self._layers(x, h0, c0, run)
         if input.unsorted_indices is not None:  # back to the original order
             back = input.unsorted_indices.data
             h, c = h[:, back], None if c is None else c[:, back]
