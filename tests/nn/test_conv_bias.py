@@ -161,3 +161,23 @@ def test_conv_transpose2d_bias_against_pytorch():
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=0, atol=1e-12)
     for got, t in zip(grads, (ty, tw, tb)):
         np.testing.assert_allclose(got.data, t.grad.numpy(), rtol=0, atol=1e-11)
+
+
+def test_mixed_dtypes_promote_as_numpy_and_each_gradient_keeps_its_dtype():
+    """A float32 input with a float64 weight (or the reverse, or uint8 images) computes in
+    the promoted dtype, as NumPy; each gradient comes back in its own tensor's dtype (the
+    backward raised a gradient-dtype error before)."""
+    rng = np.random.default_rng(9)
+    for xd, wd in [(np.float32, np.float64), (np.float64, np.float32), (np.uint8, np.float32)]:
+        x = ad.tensor((rng.random((1, 2, 5, 5)) * 5).astype(xd),
+                      requires_grad=np.dtype(xd).kind == "f")
+        w = ad.tensor(rng.standard_normal((3, 2, 3, 3)).astype(wd), requires_grad=True)
+        common = np.result_type(xd, wd)
+        want = F.conv2d(ad.tensor(x.data.astype(common)), ad.tensor(w.data.astype(common)))
+        for y in (F.conv2d(x, w), F.conv_transpose2d(x, w.swapaxes(0, 1))):
+            assert y.dtype == common
+            y.sum().backward()
+        np.testing.assert_allclose(F.conv2d(x, w).data, want.data, rtol=1e-6)
+        assert w.grad.dtype == wd and (x.grad is None or x.grad.dtype == xd)
+        x1 = ad.tensor(x.data[:, :, 0], requires_grad=x.requires_grad)
+        assert F.conv1d(x1, w[:, :, 0]).dtype == common
