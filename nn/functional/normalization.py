@@ -35,6 +35,20 @@ def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _promoted(x: Tensor, *params: Tensor | None) -> tuple[Any, ...]:
+    """x and the affine parameters in their common dtype (NumPy's promotion, the output's),
+    cast as recorded ops, so each gradient comes back in its own tensor's dtype.
+
+    >>> import autodiff as ad
+    >>> ws = ad.ones(2, dtype="float64")
+    >>> [t.dtype.name for t in _promoted(ad.ones(2, dtype="float32"), ws, None)[:2]]
+    ['float64', 'float64']
+    """
+    common = np.result_type(x.dtype, *(p.dtype for p in params if p is not None))
+    return tuple(t if t is None or t.dtype == common else t.astype(common)
+                 for t in (x, *params))
+
+
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -66,6 +80,7 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                              f"input shape {x.shape}, got "
                              f"{None if weight is None else weight.shape} and "
                              f"{None if bias is None else bias.shape}")
+        x, weight, bias = _promoted(x, weight, bias)
         y, mean, var = BatchNormTrain.apply(x, weight, bias, axes=axes, eps=eps)
         if training and running_mean is not None and running_var is not None:
             unbiased = var.data.reshape(-1) * (n / max(n - 1, 1))

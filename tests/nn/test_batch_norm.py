@@ -100,3 +100,20 @@ def test_matches_pytorch(shape):
                          (rm, trm), (rv, trv)]:
         np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10,
                                    atol=1e-12)
+
+
+def test_batch_norm_mixed_dtypes_promote_and_each_gradient_keeps_its_dtype():
+    """float32 input with float64 weight and bias: computed in float64 (NumPy's promotion),
+    the gradients in each tensor's own dtype (the backward raised a gradient-dtype error),
+    the running statistics keep their dtype."""
+    rng = np.random.default_rng(3)
+    x = ad.tensor(rng.random((4, 3, 5, 5)).astype(np.float32), requires_grad=True)
+    w, b = (ad.tensor(rng.random(3), requires_grad=True) for _ in range(2))
+    rm, rv = ad.zeros(3), ad.ones(3)
+    y = F.batch_norm(x, rm, rv, w, b, training=True)
+    y.sum().backward()
+    assert y.dtype == np.float64 and x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+    assert rm.dtype == rv.dtype == np.float32
+    want = F.batch_norm(ad.tensor(x.data.astype(np.float64)), None, None, w.detach(),
+                        b.detach(), training=True)
+    np.testing.assert_allclose(y.data, want.data, rtol=1e-12)
