@@ -181,3 +181,15 @@ def test_mixed_dtypes_promote_as_numpy_and_each_gradient_keeps_its_dtype():
         assert w.grad.dtype == wd and (x.grad is None or x.grad.dtype == xd)
         x1 = ad.tensor(x.data[:, :, 0], requires_grad=x.requires_grad)
         assert F.conv1d(x1, w[:, :, 0]).dtype == common
+
+
+def test_a_narrower_bias_is_cast_up_and_its_gradient_keeps_its_dtype():
+    rng = np.random.default_rng(10)
+    x = ad.tensor(rng.random((1, 2, 5, 5)), requires_grad=True)
+    w = ad.tensor(rng.random((3, 2, 3, 3)), requires_grad=True)
+    b = ad.tensor(rng.random(3).astype(np.float32), requires_grad=True)
+    for y in (F.conv2d(x, w, b), F.conv_transpose2d(x, w.swapaxes(0, 1), b)):
+        assert y.dtype == np.float64
+        y.sum().backward()
+        assert b.grad.dtype == np.float32
+    np.testing.assert_allclose(b.grad.data, [9 + 49] * 3, rtol=1e-6)  # 3x3 and 7x7 outputs
