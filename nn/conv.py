@@ -65,14 +65,15 @@ class _ConvBase(Module):
         except ValueError as e:
             raise ValueError(f"{type(self).__name__}(padding_mode={mode!r}): {e}") from None
 
-    def _init(self, weight_shape: tuple[int, ...], fan_in: int, bias: bool) -> None:
-        self.weight = Parameter(ad.zeros(*weight_shape))
+    def _init(self, weight_shape: tuple[int, ...], fan_in: int, bias: bool,
+              dtype: Any = None) -> None:
+        self.weight = Parameter(ad.zeros(weight_shape, dtype=dtype))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             transposed = isinstance(self, ConvTranspose2d)
             self.bias = Parameter(ad.zeros(weight_shape[1] * self.groups if transposed
-                                           else weight_shape[0]))
+                                           else weight_shape[0], dtype=dtype))
             init.uniform_(self.bias, -bound, bound)
         else:
             self.register_parameter("bias", None)
@@ -81,7 +82,7 @@ class _ConvBase(Module):
 class Conv2d(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros") -> None:
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         check_layer_args("Conv2d", in_channels, out_channels, groups, padding, stride,
                          padding_mode)
@@ -91,7 +92,7 @@ class Conv2d(_ConvBase):
         self.padding_mode = padding_mode
         kh, kw = self.kernel_size
         self._init((out_channels, in_channels // groups, kh, kw),
-                   (in_channels // groups) * kh * kw, bias)
+                   (in_channels // groups) * kh * kw, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         x, unbatched = self._batched(x, 4)
@@ -145,7 +146,7 @@ def padding_widths(padding: Any, kernel_size: tuple[int, ...], dilation: Any) ->
 class ConvTranspose2d(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1) -> None:
+                 dilation: Any = 1, dtype: Any = None) -> None:
         super().__init__()
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"ConvTranspose2d: groups={groups} must divide in_channels="
@@ -156,7 +157,7 @@ class ConvTranspose2d(_ConvBase):
         self.groups, self.dilation = groups, dilation
         kh, kw = self.kernel_size
         self._init((in_channels, out_channels // groups, kh, kw),
-                   (out_channels // groups) * kh * kw, bias)
+                   (out_channels // groups) * kh * kw, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,

@@ -32,7 +32,7 @@ class Conv1d(_ConvBase):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros") -> None:
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         check_layer_args("Conv1d", in_channels, out_channels, groups, padding, stride,
                          padding_mode)
@@ -44,7 +44,8 @@ class Conv1d(_ConvBase):
             single("Conv1d", "padding", padding),)
         self.dilation = (single("Conv1d", "dilation", dilation),)
         self.groups, self.padding_mode = groups, padding_mode
-        self._init((out_channels, in_channels // groups, k), (in_channels // groups) * k, bias)
+        self._init((out_channels, in_channels // groups, k), (in_channels // groups) * k, bias,
+                   dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         x, unbatched = self._batched(x, 3)

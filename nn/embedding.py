@@ -32,7 +32,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0,
                  scale_grad_by_freq: bool = False, sparse: bool = False,
-                 _weight: Any = None, _freeze: bool = False) -> None:
+                 _weight: Any = None, _freeze: bool = False, dtype: Any = None) -> None:
         super().__init__()
         if num_embeddings <= 0 or embedding_dim <= 0:
             raise ValueError(f"Embedding: sizes must be positive, got num_embeddings="
@@ -48,7 +48,7 @@ class Embedding(Module):
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            self.weight = Parameter(ad.zeros(num_embeddings, embedding_dim),
+            self.weight = Parameter(ad.zeros(num_embeddings, embedding_dim, dtype=dtype),
                                     requires_grad=not _freeze)
             init.normal_(self.weight)
             if self.padding_idx is not None:

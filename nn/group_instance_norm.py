@@ -9,6 +9,7 @@ arguments, defaults, parameter and buffer names, so state dicts load across.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
@@ -30,15 +31,16 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, *, bias: bool = True) -> None:
+                 affine: bool = True, *, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        self.register_parameter("weight", Parameter(ad.ones(num_channels)) if affine else None)
-        self.register_parameter("bias", Parameter(ad.zeros(num_channels))
+        self.register_parameter("weight", Parameter(ad.ones(num_channels, dtype=dtype))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(ad.zeros(num_channels, dtype=dtype))
                                 if affine and bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -70,8 +72,8 @@ class InstanceNorm1d(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, *,
-                 bias: bool = True) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
+                 bias: bool = True, dtype: Any = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         name = f"{type(self).__name__}({self.num_features})"

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
@@ -26,16 +27,17 @@ class _NormBase(Module):
     ignored_on_load = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float, momentum: float, affine: bool,
-                 track_running_stats: bool, bias: bool) -> None:
+                 track_running_stats: bool, bias: bool, dtype: Any = None) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(ad.ones(num_features)) if affine else None)
-        self.register_parameter("bias", Parameter(ad.zeros(num_features))
+        n, dt = num_features, dtype
+        self.register_parameter("weight", Parameter(ad.ones(n, dtype=dt)) if affine else None)
+        self.register_parameter("bias", Parameter(ad.zeros(n, dtype=dt))
                                 if affine and bias else None)
         tracked = track_running_stats
-        self.register_buffer("running_mean", ad.zeros(num_features) if tracked else None)
-        self.register_buffer("running_var", ad.ones(num_features) if tracked else None)
+        self.register_buffer("running_mean", ad.zeros(n, dtype=dt) if tracked else None)
+        self.register_buffer("running_var", ad.ones(n, dtype=dt) if tracked else None)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -58,11 +60,11 @@ class BatchNorm1d(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *,
-                 bias: bool = True) -> None:
+                 bias: bool = True, dtype: Any = None) -> None:
         if momentum is None:  # PyTorch's cumulative average needs the count this one does not keep
             raise ValueError(f"{type(self).__name__}: momentum=None (PyTorch's cumulative "
                              "moving average) is not supported: give a number such as 0.1")
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias, dtype)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in self.expected_ndim or x.shape[1] != self.num_features:
@@ -84,16 +86,16 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
         super().__init__()
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
             normalized_shape)
         self.normalized_shape, self.eps = ns, eps
         self.elementwise_affine = elementwise_affine
-        self.register_parameter("weight", Parameter(ad.ones(ns)) if elementwise_affine
-                                else None)
-        self.register_parameter("bias", Parameter(ad.zeros(ns)) if elementwise_affine and bias
-                                else None)
+        self.register_parameter("weight", Parameter(ad.ones(ns, dtype=dtype))
+                                if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(ad.zeros(ns, dtype=dtype))
+                                if elementwise_affine and bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
