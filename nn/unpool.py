@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
+from nn.functional.conv import _pair
 from nn.functional.pooling1d import single
-from nn.functional.unpool import max_unpool1d, max_unpool2d, pair
+from nn.functional.unpool import max_unpool1d, max_unpool2d
 from nn.module import Module
 
 
@@ -29,10 +30,9 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = pair("MaxUnpool2d", "kernel_size", kernel_size)
-        self.stride = pair("MaxUnpool2d", "stride",
-                            kernel_size if stride is None else stride)
-        self.padding = pair("MaxUnpool2d", "padding", padding)
+        self.kernel_size = _pair(kernel_size, "kernel_size", "MaxUnpool2d")
+        self.stride = _pair(kernel_size if stride is None else stride, "stride", "MaxUnpool2d")
+        self.padding = _pair(padding, "padding", "MaxUnpool2d")
 
     def forward(self, x: Tensor, indices: Any, output_size: Any = None) -> Tensor:
         return max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,

@@ -29,6 +29,7 @@ choice measured: docs/performance.md.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,22 @@ Pads = tuple[int, int, int, int]
 Params = tuple[tuple[int, int], Pads, tuple[int, int], int]  # stride, pads, dilation, groups
 
 
-def _pair(v: Any, name: str) -> tuple[int, int]:
-    t = (int(v), int(v)) if isinstance(v, int | np.integer) else tuple(int(i) for i in v)
+def _pair(v: Any, name: str, op: str = "conv2d") -> tuple[int, int]:
+    """An int, or a pair of ints (a float is refused, not truncated), for argument `name` of
+    `op`.
+
+    >>> _pair(3, "stride"), _pair((1, 2), "padding", "max_pool2d")
+    ((3, 3), (1, 2))
+    """
+    try:
+        t: tuple[int, ...] = (operator.index(v),) * 2
+    except TypeError:
+        try:
+            t = tuple(operator.index(i) for i in v)
+        except TypeError:
+            t = ()
     if len(t) != 2:
-        raise ValueError(f"conv2d: {name} must be an int or a pair, got {v!r}")
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
     return t  # type: ignore[return-value]
 
 
@@ -599,8 +612,9 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
     if x.shape[1] != cin:
         raise ValueError(f"conv_transpose2d: the input has {x.shape[1]} channels but the weight "
                          f"expects {cin} (weight shape {weight.shape})")
-    s, d = _pair(stride, "stride"), _pair(dilation, "dilation")
-    p, op = _pair(padding, "padding"), _pair(output_padding, "output_padding")
+    who = "conv_transpose2d"
+    s, d = _pair(stride, "stride", who), _pair(dilation, "dilation", who)
+    p, op = _pair(padding, "padding", who), _pair(output_padding, "output_padding", who)
     if min(s) <= 0 or min(d) <= 0:
         raise ValueError(f"conv_transpose2d: stride and dilation must be positive, got {s} and "
                          f"{d}")

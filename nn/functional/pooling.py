@@ -159,9 +159,9 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
                          f"{x.shape}")
-    k = _pair(kernel_size, "kernel_size")
-    s = k if stride is None else _pair(stride, "stride")
-    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    k = _pair(kernel_size, "kernel_size", op)
+    s = k if stride is None else _pair(stride, "stride", op)
+    p, d = _pair(padding, "padding", op), _pair(dilation, "dilation", op)
     (pt, pb), (pl, pr) = pool_pads(op, x.shape[2:], k, s, p, d, ceil_mode)
     return k, s, d, (pt, pb, pl, pr)
 

@@ -14,13 +14,13 @@ tensor([[[[1., 2.],
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.conv import _pair
 from nn.functional.pooling1d import single
 
 
@@ -107,20 +107,6 @@ def _output_size(op: str, sizes: tuple[int, ...], k: tuple[int, ...], s: tuple[i
     return want
 
 
-def pair(op: str, name: str, v: Any) -> tuple[int, int]:
-    """An int, or a pair of ints."""
-    try:
-        pair = (operator.index(v),) * 2
-    except TypeError:
-        try:
-            pair = tuple(operator.index(i) for i in v)
-        except TypeError:
-            pair = ()
-    if len(pair) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}")
-    return pair  # type: ignore[return-value]
-
-
 def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """Each value of input (N, C, H, W) (or (C, H, W)) at its index h * W_out + w in a zero
@@ -137,9 +123,9 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
             [ 0., 13.,  0., 15.]])
     """
     op = "max_unpool2d"
-    k = pair(op, "kernel_size", kernel_size)
-    s = k if stride is None else pair(op, "stride", stride)
-    return _unpool(op, input, indices, k, s, pair(op, "padding", padding), output_size)
+    k = _pair(kernel_size, "kernel_size", op)
+    s = k if stride is None else _pair(stride, "stride", op)
+    return _unpool(op, input, indices, k, s, _pair(padding, "padding", op), output_size)
 
 
 def max_unpool1d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,

@@ -291,3 +291,18 @@ def test_onnx_exports_the_options_exactly(tmp_path):
                            rf"'adaptive_max_pool2d' made in module '0' \({type(layer).__name__}"):
             nn.onnx.export(nn.Sequential(layer), np.ones((2, *shape), np.float32),
                            tmp_path / "refused.onnx")
+
+
+def test_size_arguments_name_their_own_op_and_refuse_floats():
+    x = ad.ones((1, 1, 4, 4))
+    for call, match in [
+        (lambda: F.max_pool2d(x, (2, 2, 2)), "max_pool2d: kernel_size must be an int or a pair"),
+        (lambda: F.avg_pool2d(x, 2, stride=(1, 1, 1)), "avg_pool2d: stride must be an int or"),
+        (lambda: F.conv_transpose2d(x, ad.ones((1, 1, 2, 2)), stride=(1, 2, 3)),
+         "conv_transpose2d: stride must be an int or a pair"),
+        (lambda: F.conv2d(x, ad.ones((1, 1, 2, 2)), stride=1.5),
+         r"conv2d: stride must be an int or a pair of ints, got 1.5"),
+        (lambda: F.max_pool2d(x, (2.0, 2)), "max_pool2d: kernel_size must be"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            call()
