@@ -39,6 +39,7 @@ import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
 from nn.functional.channel_sums import channel_sums
+from nn.functional.promotion import promoted
 
 # top, bottom, left, right; bottom and right may be negative (they crop): conv_transpose2d's
 # output_padding makes them so, see conv_transpose2d.
@@ -505,20 +506,6 @@ def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
         raise ValueError(f"{op}: groups={groups} must divide the {x.shape[1]} input channels")
 
 
-def _promoted(x: Tensor, w: Tensor, bias: Tensor | None) -> tuple[Any, ...]:
-    """x and w in their common dtype (NumPy's promotion, the output's dtype), and the bias
-    (never wider: `_check_bias`) in it too: a mixed one is cast first, as a recorded op, so
-    each gradient comes back in its own tensor's dtype.
-
-    >>> import autodiff as ad
-    >>> x, w, b = _promoted(ad.ones(2, dtype="float32"), ad.ones(2, dtype="float64"), None)
-    >>> x.dtype, w.dtype, b
-    (dtype('float64'), dtype('float64'), None)
-    """
-    common = np.result_type(x.dtype, w.dtype)
-    return tuple(t if t is None or t.dtype == common else t.astype(common) for t in (x, w, bias))
-
-
 def _check_bias(op: str, bias: Any, channels: int, x: Tensor, w: Tensor) -> None:
     """bias: None, or (channels,) of a dtype that does not widen the output's (PyTorch
     refuses a bias whose dtype differs from the input's)."""
@@ -583,7 +570,7 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
         raise ValueError(f"conv2d: kernel {(kh, kw)} (dilation {d}) is larger than the padded "
                          f"input {(h + pads[0] + pads[1], w + pads[2] + pads[3])}")
     keep = weight.requires_grad and ad.is_grad_enabled()  # the weight gradient reuses im2col
-    x, weight, bias = _promoted(x, weight, bias)
+    x, weight, bias = promoted(x, weight, bias)
     return Conv2d.apply(x, weight, bias, params=(s, pads, d, groups), keep_cols=keep)
 
 
@@ -632,5 +619,5 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
     _check_bias("conv_transpose2d", bias, cog * groups, x, weight)
     x_shape = (x.shape[0], cog * groups, h, w)
     pads = (p[0], p[0] - op[0], p[1], p[1] - op[1])
-    x, weight, bias = _promoted(x, weight, bias)
+    x, weight, bias = promoted(x, weight, bias)
     return ConvTranspose2d.apply(x, weight, bias, x_shape=x_shape, params=(s, pads, d, groups))

@@ -27,26 +27,13 @@ from autodiff import Tensor
 from nn.functional.activation import axis_or_dim
 from nn.functional.channel_sums import channel_dots, channel_sums
 from nn.functional.layer_norm_op import LayerNormOp, saved_normalization
+from nn.functional.promotion import promoted
 
 
 def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     return tuple(shape)
-
-
-def _promoted(x: Tensor, *params: Tensor | None) -> tuple[Any, ...]:
-    """x and the affine parameters in their common dtype (NumPy's promotion, the output's),
-    cast as recorded ops, so each gradient comes back in its own tensor's dtype.
-
-    >>> import autodiff as ad
-    >>> ws = ad.ones(2, dtype="float64")
-    >>> [t.dtype.name for t in _promoted(ad.ones(2, dtype="float32"), ws, None)[:2]]
-    ['float64', 'float64']
-    """
-    common = np.result_type(x.dtype, *(p.dtype for p in params if p is not None))
-    return tuple(t if t is None or t.dtype == common else t.astype(common)
-                 for t in (x, *params))
 
 
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
@@ -80,7 +67,7 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                              f"input shape {x.shape}, got "
                              f"{None if weight is None else weight.shape} and "
                              f"{None if bias is None else bias.shape}")
-        x, weight, bias = _promoted(x, weight, bias)
+        x, weight, bias = promoted(x, weight, bias)
         y, mean, var = BatchNormTrain.apply(x, weight, bias, axes=axes, eps=eps)
         if training and running_mean is not None and running_var is not None:
             unbiased = var.data.reshape(-1) * (n / max(n - 1, 1))
