@@ -1,7 +1,9 @@
 """Batch transforms for NCHW arrays, vectorized over the batch and seeded.
 
-The random ones keep their generator's state in `state_dict()` (a Compose, the list of its
-transforms' states), so a resumed training run draws the same augmentations.
+Each takes a batch (N, C, H, W) or one image (C, H, W), as torchvision's do, and returns the
+same shape; the random ones draw per image. The random ones keep their generator's state in
+`state_dict()` (a Compose, the list of its transforms' states), so a resumed training run draws
+the same augmentations.
 
 >>> import numpy as np
 >>> from nn.vision import transforms as T
@@ -16,6 +18,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+
+def _as_batch(name: str, x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`x` as a batch (N, C, H, W), and whether it was one image (C, H, W); else ValueError."""
+    x = np.asarray(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{name}: expects images (N, C, H, W) or one image (C, H, W), got "
+                         f"shape {x.shape}")
+    return (x[None], True) if x.ndim == 3 else (x, False)
 
 
 class _Seeded:
@@ -92,36 +103,70 @@ class Normalize:
     """
 
     def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
-        self.mean = np.asarray(mean, np.float32).reshape(1, -1, 1, 1)
-        self.std = np.asarray(std, np.float32).reshape(1, -1, 1, 1)
+        self.mean = np.asarray(mean, np.float64).reshape(-1)
+        self.std = np.asarray(std, np.float64).reshape(-1)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.std).astype(x.dtype)
+        """(x - mean) / std in x's float dtype, as torchvision's Normalize computes it."""
+        x4, single = _as_batch("Normalize", x)
+        if not np.issubdtype(x4.dtype, np.floating):
+            raise TypeError(f"Normalize: expects float images, got {x4.dtype} (scale integer "
+                            "images to [0, 1] first: x / 255)")
+        c = x4.shape[1]
+        for what, v in (("mean", self.mean), ("std", self.std)):
+            if len(v) not in (1, c):
+                raise ValueError(f"Normalize: {len(v)} {what} values for images of {c} "
+                                 f"channels (shape {x4.shape})")
+        mean = self.mean.astype(x4.dtype).reshape(1, -1, 1, 1)
+        std = self.std.astype(x4.dtype).reshape(1, -1, 1, 1)
+        if (std == 0).any():
+            raise ValueError(f"Normalize: std {self.std.tolist()} is zero in {x4.dtype}: "
+                             "division by zero")
+        out = (x4 - mean) / std
+        return out[0] if single else out
 
 
 class RandomCrop(_Seeded):
-    """Pad by `padding` (zeros) and cut a random size x size window, per image.
+    """Pad by `padding` (zeros) and cut a random window of `size` (an int: a square; or
+    (height, width)), per image.
 
     >>> import numpy as np
     >>> from nn.vision import transforms as T
     >>> T.RandomCrop(4, padding=1, seed=0)(np.ones((2, 1, 4, 4), np.float32)).shape
     (2, 1, 4, 4)
+    >>> T.RandomCrop((2, 3), seed=0)(np.ones((1, 4, 4), np.float32)).shape
+    (1, 2, 3)
     """
 
-    def __init__(self, size: int, padding: int = 0, seed: int | None = None) -> None:
+    def __init__(self, size: int | Sequence[int], padding: int = 0,
+                 seed: int | None = None) -> None:
+        pair = ((size, size) if isinstance(size, int | np.integer) else
+                tuple(size) if isinstance(size, Sequence) else (size,))
+        if len(pair) != 2 or not all(isinstance(v, int | np.integer) and v > 0 for v in pair):
+            raise ValueError(f"RandomCrop: size must be a positive int or (height, width), "
+                             f"got {size!r}")
+        if not isinstance(padding, int | np.integer) or padding < 0:
+            raise ValueError(f"RandomCrop: padding must be an int >= 0, got {padding!r}")
         self.size, self.padding = size, padding
+        self._hw = (int(pair[0]), int(pair[1]))
         self.rng = np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        n, c, h, w = x.shape
-        p = self.padding
-        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        top = self.rng.integers(0, h + 2 * p - self.size + 1, n)
-        left = self.rng.integers(0, w + 2 * p - self.size + 1, n)
-        rows = top[:, None] + np.arange(self.size)  # (n, size)
-        cols = left[:, None] + np.arange(self.size)
-        return xp[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
-                  rows[:, None, :, None], cols[:, None, None, :]]
+        x4, single = _as_batch("RandomCrop", x)
+        n, c, h, w = x4.shape
+        p, (th, tw) = self.padding, self._hw
+        if th > h + 2 * p or tw > w + 2 * p:
+            raise ValueError(f"RandomCrop: the crop ({th}, {tw}) is larger than the padded "
+                             f"image ({h + 2 * p}, {w + 2 * p}) (images {x4.shape}, "
+                             f"padding={p})")
+        xp = np.pad(x4, ((0, 0), (0, 0), (p, p), (p, p)))
+        top = self.rng.integers(0, h + 2 * p - th + 1, n)
+        left = self.rng.integers(0, w + 2 * p - tw + 1, n)
+        rows = top[:, None] + np.arange(th)  # (n, th)
+        cols = left[:, None] + np.arange(tw)
+        out = xp[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
+                 rows[:, None, :, None], cols[:, None, None, :]]
+        return out[0] if single else out
 
 
 class RandomHorizontalFlip(_Seeded):
@@ -133,19 +178,25 @@ class RandomHorizontalFlip(_Seeded):
     array([[[[3., 2., 1.]]]], dtype=float32)
     """
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"RandomHorizontalFlip: p must be a probability in [0, 1], got {p}")
         self.p = p
         self.rng = np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        flip = self.rng.random(len(x)) < self.p
-        out = x.copy()
-        out[flip] = x[flip][..., ::-1]
-        return out
+        x4, single = _as_batch("RandomHorizontalFlip", x)
+        flip = self.rng.random(len(x4)) < self.p
+        out = x4.copy()
+        out[flip] = x4[flip][..., ::-1]
+        return out[0] if single else out
 
 
 class RandomAffine(_Seeded):
     """A small random rotation (degrees) and shift (fraction of the size) per image, by
-    nearest-neighbour sampling from an inverse map (zeros outside).
+    nearest-neighbour sampling from an inverse map (zeros outside). The geometry is
+    torchvision's `F.affine(img, angle, translate, 1, 0, NEAREST)`: about the image's centre,
+    a positive angle turning counter-clockwise; the shift is drawn in fractions of a pixel here,
+    in whole pixels there.
 
     >>> import numpy as np
     >>> from nn.vision import transforms as T
@@ -157,10 +208,21 @@ class RandomAffine(_Seeded):
 
     def __init__(self, degrees: float = 10.0, translate: float = 0.1,
                  seed: int | None = None) -> None:
+        if not degrees >= 0:
+            raise ValueError(f"RandomAffine: degrees must be >= 0 (angles are drawn from "
+                             f"[-degrees, degrees]), got {degrees}")
+        if not 0 <= translate <= 1:
+            raise ValueError(f"RandomAffine: translate must be a fraction of the size in "
+                             f"[0, 1], got {translate}")
         self.degrees, self.translate = degrees, translate
         self.rng = np.random.default_rng(seed)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        x4, single = _as_batch("RandomAffine", x)
+        out = self._warp(x4)
+        return out[0] if single else out
+
+    def _warp(self, x: np.ndarray) -> np.ndarray:
         n, c, h, w = x.shape
         theta = np.deg2rad(self.rng.uniform(-self.degrees, self.degrees, n))
         ty = self.rng.uniform(-self.translate, self.translate, n) * h
