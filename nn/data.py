@@ -57,6 +57,9 @@ class TensorDataset:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
         self.arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in arrays]
+        if any(a.ndim == 0 for a in self.arrays):
+            raise ValueError(f"TensorDataset: each array needs a first dimension (one row per "
+                             f"example), got shapes {[a.shape for a in self.arrays]}")
         lengths = [len(a) for a in self.arrays]
         if len(set(lengths)) != 1:
             raise ValueError(f"TensorDataset: arrays must have the same first dimension, got "
@@ -91,7 +94,9 @@ class Subset:
 
 def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
                  ) -> list[Subset]:
-    """Split into non-overlapping subsets of the given lengths, or fractions summing to 1.
+    """Split into non-overlapping subsets of the given lengths, or fractions summing to 1
+    (each floor(f * n), the examples left over handed out one each from the first, as PyTorch
+    does).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(10.0))
@@ -100,11 +105,16 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     (8, 2)
     """
     n = len(dataset)
-    if all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+    if any(v < 0 for v in lengths):
+        raise ValueError(f"random_split: lengths must be >= 0, got {list(lengths)}")
+    if abs(sum(lengths) - 1) <= 1e-9 and sum(lengths) <= 1:  # fractions: PyTorch's rule
         counts = [int(np.floor(f * n)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
     else:
+        if any(v != int(v) for v in lengths):
+            raise ValueError(f"random_split: lengths {list(lengths)} are neither counts nor "
+                             "fractions summing to 1")
         counts = [int(v) for v in lengths]
     if sum(counts) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset's "
@@ -114,6 +124,26 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     return [Subset(dataset, order[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
+def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
+    """Examples (tuples or lists of fields, or single values) stacked field by field."""
+    if isinstance(items[0], dict):
+        raise TypeError("DataLoader: the dataset's examples are dicts; return a tuple of fields "
+                        "(x, y) from __getitem__")
+    items = [tuple(it) if isinstance(it, tuple | list) else (it,) for it in items]
+    if len({len(it) for it in items}) != 1:
+        raise ValueError(f"DataLoader: examples {idx.tolist()} have different numbers of "
+                         f"fields: {[len(it) for it in items]}")
+    parts = []
+    for k in range(len(items[0])):
+        arrays = [np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k]) for it in items]
+        shapes = {a.shape for a in arrays}
+        if len(shapes) != 1:
+            raise ValueError(f"DataLoader: field {k} of examples {idx.tolist()} has different "
+                             f"shapes {[a.shape for a in arrays]}: they cannot form one batch")
+        parts.append(np.stack(arrays))
+    return parts
+
+
 class DataLoader:
     """Iterate over minibatches of a dataset as tuples of tensors.
 
@@ -121,7 +151,9 @@ class DataLoader:
       every epoch, the same sequence for the same seed;
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
-    Float arrays become tensors of their dtype; integer arrays stay integer (labels).
+    An example is a tuple or list of fields (x, y, ...) or a single value, stacked field by
+    field as PyTorch's default_collate does (dicts and strings are refused). Float arrays
+    become tensors of their dtype; integer arrays stay integer (labels).
     `state_dict()` taken in the middle of an epoch lets another loader finish that epoch with the
     same batches (see there).
 
@@ -137,8 +169,10 @@ class DataLoader:
                  drop_last: bool = False, seed: int | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None,
                  generator: np.random.Generator | None = None) -> None:
-        if batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if not isinstance(batch_size, int | np.integer) or isinstance(batch_size, bool) \
+                or batch_size <= 0:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got "
+                             f"{batch_size!r}")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.transform = drop_last, transform
         if generator is not None and seed is not None:
@@ -157,12 +191,13 @@ class DataLoader:
         if isinstance(ds, TensorDataset):
             parts = [a[idx] for a in ds.arrays]
         else:
-            items = [ds[int(i)] for i in idx]
-            items = [it if isinstance(it, tuple) else (it,) for it in items]
-            parts = [np.stack([np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k])
-                               for it in items]) for k in range(len(items[0]))]
+            parts = _collate([ds[int(i)] for i in idx], idx)
         if self.transform is not None:
             parts[0] = self.transform(parts[0])
+        for k, p in enumerate(parts):
+            if p.dtype.kind not in "biuf":
+                raise TypeError(f"DataLoader: field {k} of the examples holds {p.dtype} values; "
+                                "a batch holds numbers (bool, int or float)")
         return tuple(ad.tensor(p, dtype=p.dtype) for p in parts)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
