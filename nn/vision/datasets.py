@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
 import struct
 import tarfile
@@ -186,7 +188,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     if len(raw) < 4 + 4 * ndim:
         raise ValueError(f"read_idx: {path} is truncated in its header")
     shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: np.prod wraps around past 2**63
     body = raw[4 + 4 * ndim:]
     if len(body) != expected:
         raise ValueError(f"read_idx: {path} holds {len(body)} data bytes but its header "
@@ -228,18 +230,10 @@ def fetch(name: str, files: dict[str, str], mirrors: list[str], root: Path,
         errors = []
         if download:
             for mirror in mirrors:
-                tmp = path.with_suffix(path.suffix + ".part")
-                try:
-                    urllib.request.urlretrieve(mirror + fname, tmp)
-                except OSError as e:
-                    errors.append(f"{mirror}: {e}")
-                    continue
-                if _md5(tmp) != md5:
-                    errors.append(f"{mirror}: checksum mismatch")
-                    tmp.unlink()
-                    continue
-                os.replace(tmp, path)
-                break
+                error = _download(mirror + fname, path, md5)
+                if error is None:
+                    break
+                errors.append(f"{mirror}: {error}")
         if not path.exists() or _md5(path) != md5:
             raise FileNotFoundError(
                 f"{name}: {fname} is missing or has the wrong checksum in {folder}. "
@@ -248,6 +242,22 @@ def fetch(name: str, files: dict[str, str], mirrors: list[str], root: Path,
                 + (f". Tried: {'; '.join(errors)}" if errors else " (download=False)"))
         out[fname] = path
     return out
+
+
+def _download(url: str, path: Path, md5: str) -> str | None:
+    """Download `url` to `path` through `path.part`, kept only if its MD5 is `md5`; None, or
+    what went wrong. The partial file goes whatever happens (Ctrl-C included)."""
+    tmp = path.with_suffix(path.suffix + ".part")
+    try:
+        urllib.request.urlretrieve(url, tmp)
+        if _md5(tmp) != md5:
+            return "checksum mismatch"
+        os.replace(tmp, path)
+        return None
+    except (OSError, http.client.HTTPException) as e:  # an IncompleteRead is no OSError
+        return f"{type(e).__name__}: {e}"
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _idx_dataset(name: str, files: dict[str, str], mirrors: list[str],
