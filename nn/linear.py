@@ -99,7 +99,8 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"flatten: start_dim {self.start_dim} comes after end_dim "
                              f"{self.end_dim} for a tensor of shape {x.shape}")
-        return x.reshape((*x.shape[:start], -1, *x.shape[end + 1:]))
+        merged = math.prod(x.shape[start:end + 1])  # not -1: an empty batch has no -1
+        return x.reshape((*x.shape[:start], merged, *x.shape[end + 1:]))
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

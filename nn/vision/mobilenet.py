@@ -124,7 +124,7 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
-        return self.classifier(x.reshape(x.shape[0], -1))
+        return self.classifier(x.reshape(x.shape[0], self.last_channel))  # an empty batch too
 
 
 def _init_as_torchvision(model: nn.Module) -> None:
