@@ -34,19 +34,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def export_command(args: argparse.Namespace) -> dict[str, Any]:
     """Export the run's checkpoint; returns the file's path and, when ONNX Runtime is
     installed, the largest difference from the engine on eight test images."""
-    from nn.vision.build import load_data, make_model
+    from nn.vision.build import load_data
+    from nn.vision.inference import model_from_checkpoint, read_checkpoint
 
     source = Path(args.run_dir)
     checkpoint = source / CHECKPOINT if source.is_dir() else source
     if not checkpoint.is_file():
         raise SystemExit(f"export: {checkpoint} not found: give a training run's folder "
                          f"(python -m nn.vision train --out ...) or a checkpoint file")
-    ck = nn.load(checkpoint)
+    try:  # best.npz, last.npz or best.safetensors (its config in its metadata)
+        ck = read_checkpoint(checkpoint)
+    except ValueError as e:
+        raise SystemExit(f"export: {e}") from None
     cfg = ck.get("config", {})
     data = load_data(cfg.get("data", "mnist-5k"), cfg.get("seed", 0))
-    model = make_model(cfg.get("model", "lenet5"), data, cfg.get("dropout", 0.0),
-                       cfg.get("width"), cfg.get("depth"))
-    model.load_state_dict(ck["model"])
+    model = model_from_checkpoint(ck, data)
     path = nn.onnx.export(model, data.x_test[:2], checkpoint.parent / "model.onnx",
                           opset=args.opset)
     result: dict[str, Any] = {"path": path, "max_abs_diff": None}

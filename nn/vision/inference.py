@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -25,19 +26,29 @@ from nn.vision.build import load_data, make_model
 
 
 def predict(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities, in evaluation mode, without recording a graph.
+    """Class probabilities (N, classes) of a batch of float images x (N, C, H, W) in [0, 1],
+    in evaluation mode, without recording a graph. One image is a batch of one (`x[None]`);
+    integer images are refused (scale them: `x / 255`).
 
     >>> import numpy as np
     >>> from nn.vision import inference, models
     >>> inference.predict(models.MLP(in_features=4), np.zeros((3, 1, 2, 2), np.float32)).shape
     (3, 10)
     """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"predict: the images are {x.dtype}; the models take float images in "
+                        "[0, 1], as they were trained: pass x / 255 for 8-bit images")
+    if x.ndim != 4:
+        raise ValueError(f"predict: expects a batch of images (N, C, H, W), got shape "
+                         f"{x.shape}" + ("; for one image (C, H, W) pass x[None]"
+                                         if x.ndim == 3 else ""))
     model.eval()
     out = []
     with ad.no_grad():
-        for i in range(0, len(x), batch_size):
+        for i in range(0, max(len(x), 1), batch_size):  # an empty x: once, for (0, classes)
             out.append(F.softmax(model(ad.tensor(x[i:i + batch_size])), axis=1).data)
-    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+    return np.concatenate(out)
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
@@ -87,17 +98,49 @@ def load_checkpoint(path: str, data: datasets.Split) -> tuple[nn.Module, dict[st
     >>> type(model).__name__, ck["config"]["width"], ck["epoch"] is None
     ('MLP', 8, True)
     """
+    ck = read_checkpoint(path)
+    return model_from_checkpoint(ck, data), ck
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A checkpoint of the training command as {"model": state dict, "config", "epoch", ...}:
+    `best.npz` or `last.npz` as saved, a .safetensors file of weights completed by its
+    metadata; ValueError naming the file for anything else.
+
+    >>> import os, tempfile, nn
+    >>> from nn.vision import inference
+    >>> path = os.path.join(tempfile.mkdtemp(), "other.npz")
+    >>> nn.save({"weights": [1.0]}, path)
+    >>> inference.read_checkpoint(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: .../other.npz is not a checkpoint of the training command (it holds no ...)
+    """
     ck = nn.load(path)
     if not (isinstance(ck, dict) and isinstance(ck.get("model"), dict)):
         if format_of(path, "load") != ".safetensors":
             raise ValueError(f"{path} is not a checkpoint of the training command (it holds no "
                              "'model' state dict)")
-        ck = {"model": ck, **_architecture(path)}
+        ck = {"model": ck, **_architecture(os.fspath(path))}
+    return ck
+
+
+def model_from_checkpoint(ck: dict[str, Any], data: datasets.Split) -> nn.Module:
+    """The model `read_checkpoint`'s `ck` holds, built for `data` as its config says.
+
+    >>> import nn
+    >>> from nn.vision import build, inference
+    >>> d = build.load_data("digits", seed=0, limit=20)
+    >>> ck = {"model": build.make_model("mlp", d, width=8).state_dict(),
+    ...       "config": {"model": "mlp", "width": 8}}
+    >>> type(inference.model_from_checkpoint(ck, d)).__name__
+    'MLP'
+    """
     cfg = ck.get("config", {})
     model = make_model(cfg.get("model", "lenet5"), data, cfg.get("dropout", 0.0),
                        cfg.get("width"), cfg.get("depth"))
     model.load_state_dict(ck["model"])
-    return model, ck
+    return model
 
 
 _EXAMPLE_CONFIG = """metadata={"config": '{"model": "resnet8", "width": 16}'}"""
@@ -145,14 +188,26 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read_image(path: str, shape: tuple[int, ...]) -> np.ndarray:
+    """An image file as a float32 (C, H, W) array in [0, 1] of `shape`: grey, RGB or RGBA (alpha
+    dropped) made into the model's channels, resized (bilinear) to its height and width."""
     import matplotlib.image as mpimg
 
-    img = np.asarray(mpimg.imread(path), dtype=np.float32)
-    if img.ndim == 3:
-        img = img[..., :3].mean(-1) if shape[0] == 1 else img[..., :3].transpose(2, 0, 1)
-    if img.max() > 1:
-        img = img / 255.0
-    img = img.reshape(-1, *img.shape[-2:]) if img.ndim == 3 else img[None]
+    raw = np.asarray(mpimg.imread(path))
+    img = raw.astype(np.float32)
+    if np.issubdtype(raw.dtype, np.integer):  # PNG comes in [0, 1]; JPEG and others as bytes
+        img /= np.iinfo(raw.dtype).max
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.shape[-1] in (2, 4):  # grey or RGB with alpha
+        img = img[..., :-1]
+    if shape[0] == 1:
+        img = img.mean(-1, keepdims=True)
+    elif img.shape[-1] == 1:
+        img = np.repeat(img, shape[0], axis=-1)
+    elif img.shape[-1] != shape[0]:
+        raise ValueError(f"predict: {path} has {img.shape[-1]} channels; the model takes "
+                         f"{shape[0]}")
+    img = img.transpose(2, 0, 1)
     if img.shape[1:] != tuple(shape[1:]):
         t = F.interpolate(ad.tensor(img[None]), size=tuple(shape[1:]), mode="bilinear")
         img = t.data[0]

@@ -40,3 +40,13 @@ def test_export_a_training_run(tmp_path, capsys):
 def test_export_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match=r"best\.npz not found"):
         cmd.main(["export", str(tmp_path)])
+
+
+def test_export_reads_best_safetensors_as_best_npz(tmp_path):
+    """best.safetensors holds the weights and, in its metadata, the config (it raised KeyError:
+    'model')."""
+    out = tmp_path / "run"
+    cmd.main(["train", "--model", "mlp", "--width", "8", "--depth", "1", "--data", "digits",
+              "--epochs", "1", "--limit", "60", "--out", str(out), "--no-progress"])
+    result = cmd.main(["export", str(out / "best.safetensors")])
+    assert result["path"] == out / "model.onnx" and result["max_abs_diff"] < 1e-5
