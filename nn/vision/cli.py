@@ -225,8 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="a checkpoint on a test split")
     e.add_argument("checkpoint", type=existing_file)
-    e.add_argument("--data", type=DATA, default="mnist-5k")
-    e.add_argument("--seed", type=integer(0), default=0)
+    e.add_argument("--data", type=DATA, help="the dataset (default: the checkpoint's run's)")
+    e.add_argument("--seed", type=integer(0),
+                   help="the split's seed (default: the checkpoint's run's, whose test images "
+                        "it never trained on)")
     e.add_argument("--batch-size", type=integer(1), default=256)
     e.add_argument("--limit", type=integer(0), default=0)
 
@@ -234,7 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("checkpoint", type=existing_file)
     r.add_argument("images", nargs="*", type=existing_file,
                    help="PNG files (else the first --count test images)")
-    r.add_argument("--data", type=DATA, default="mnist-5k")
+    r.add_argument("--data", type=DATA,
+                   help="the dataset whose classes and image size the model has, and whose "
+                        "test images it predicts without IMAGES (default: the checkpoint's "
+                        "run's)")
     r.add_argument("--count", type=integer(1), default=5)
     r.add_argument("--top-k", type=integer(1), default=3)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -164,8 +165,23 @@ def _architecture(path: str) -> dict[str, Any]:
     return {"config": config, "epoch": epoch}
 
 
+def _split_of(args: argparse.Namespace, ck: dict[str, Any]) -> tuple[str, int]:
+    """The dataset and seed `args` give (`--data`, `--seed`), by default the checkpoint's run's:
+    its test split, which holds no image it trained on. Another seed for the same dataset draws
+    another split, whose test images the model may have trained on: said on stderr."""
+    cfg = ck.get("config", {})
+    name = getattr(args, "data", None) or cfg.get("data", "mnist-5k")
+    seed = getattr(args, "seed", None)
+    seed = cfg.get("seed", 0) if seed is None else seed
+    if name == cfg.get("data") and seed != cfg.get("seed", seed):
+        print(f"note: the run split {name} with seed {cfg['seed']}; seed {seed} draws another "
+              "test split, which may hold images the model trained on", file=sys.stderr)
+    return name, seed
+
+
 def evaluate(args: argparse.Namespace) -> dict[str, Any]:
-    """`python -m nn.vision evaluate CHECKPOINT`: test accuracy on a split.
+    """`python -m nn.vision evaluate CHECKPOINT`: test accuracy on a split, by default the test
+    split of the checkpoint's run (its dataset and seed).
 
     >>> import argparse, os, tempfile, nn
     >>> from nn.vision import build, inference
@@ -179,11 +195,12 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     >>> r["epoch"]
     1
     """
-    data = load_data(args.data, args.seed, args.limit)
-    model, ck = load_checkpoint(args.checkpoint, data)
+    ck = read_checkpoint(args.checkpoint)
+    data = load_data(*_split_of(args, ck), getattr(args, "limit", 0))
+    model = model_from_checkpoint(ck, data)
     pred = predict(model, data.x_test, getattr(args, "batch_size", 256)).argmax(1)
     acc = float((pred == data.y_test).mean())
-    print(f"{args.checkpoint}: test accuracy {acc:.2%} on {len(pred)} {args.data} images")
+    print(f"{args.checkpoint}: test accuracy {acc:.2%} on {len(pred)} {data.name} images")
     return {"test_accuracy": acc, "epoch": ck.get("epoch")}
 
 
@@ -229,8 +246,9 @@ def predict_command(args: argparse.Namespace) -> list[list[tuple[str, float]]]:
     >>> len(top[0])
     2
     """
-    data = load_data(args.data, 0)
-    model, _ = load_checkpoint(args.checkpoint, data)
+    ck = read_checkpoint(args.checkpoint)
+    data = load_data(*_split_of(args, ck))
+    model = model_from_checkpoint(ck, data)
     if args.images:
         x = np.stack([_read_image(p, data.image_shape) for p in args.images])
         names = args.images
