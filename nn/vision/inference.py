@@ -24,6 +24,7 @@ import nn.functional as F
 from nn.serialization import format_of
 from nn.vision import datasets
 from nn.vision.build import load_data, make_model
+from nn.vision.transforms import Resize
 
 
 def predict(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -206,7 +207,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _read_image(path: str, shape: tuple[int, ...]) -> np.ndarray:
     """An image file as a float32 (C, H, W) array in [0, 1] of `shape`: grey, RGB or RGBA (alpha
-    dropped) made into the model's channels, resized (bilinear) to its height and width."""
+    dropped) made into the model's channels, resized to its height and width as torchvision's
+    Resize does (bilinear, antialiased)."""
     import matplotlib.image as mpimg
 
     raw = np.asarray(mpimg.imread(path))
@@ -226,8 +228,7 @@ def _read_image(path: str, shape: tuple[int, ...]) -> np.ndarray:
                          f"{shape[0]}")
     img = img.transpose(2, 0, 1)
     if img.shape[1:] != tuple(shape[1:]):
-        t = F.interpolate(ad.tensor(img[None]), size=tuple(shape[1:]), mode="bilinear")
-        img = t.data[0]
+        img = Resize(tuple(shape[1:]))(img)
     return img.astype(np.float32)
 
 
