@@ -2,6 +2,8 @@
 crop and the affine map at the offsets, angles and shifts they drew (read back from the same
 seeded generator, or set)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -69,3 +71,12 @@ def test_affine_equals_torchvisions_affine_with_nearest():
         want = TF.affine(torch.from_numpy(x[0]), angle=angle, translate=[dx, dy], scale=1.0,
                          shear=[0.0], interpolation=InterpolationMode.NEAREST).numpy()
         np.testing.assert_array_equal(affine(x)[0], want, err_msg=f"{h}x{w}, {angle}, {dy, dx}")
+
+
+def test_resize_equals_torchvisions_resize():
+    """float32 images from 2 x 3 to 13 x 28 resized to 2 x 2 up to 28 x 9: within 1e-6."""
+    rng = np.random.default_rng(1)
+    for h, w, oh, ow in itertools.product([2, 6, 13], [3, 28], [2, 5, 28], [2, 9]):
+        x = rng.random((3, h, w)).astype(np.float32)
+        want = TF.resize(torch.from_numpy(x), [oh, ow], antialias=True).numpy()
+        np.testing.assert_allclose(T.Resize((oh, ow))(x), want, atol=1e-6)
