@@ -16,9 +16,11 @@ A run writes into its folder (`runs/train/<time>/` by default, see nn.vision.run
 
 On SIGINT (Ctrl-C) or SIGTERM the loop finishes the step under way, writes `last.npz`,
 `metrics.json` and `curves.png`, prints where they are and the command that resumes, and raises
-`runs.Interrupted` (the command exits 130 or 143). `train(train_args(resume=folder))` continues
-from `last.npz`, mid-epoch if need be, and ends with the same weights and metrics, bit for bit,
-as the run that was never stopped (wall-clock seconds aside).
+`runs.Interrupted` (the command exits 130 or 143). `--resume folder` (in Python,
+`train(train_args(**nn.load(folder / "last.npz")["config"], resume=folder))`: another config
+is refused) continues from `last.npz`, mid-epoch if need be, and ends with the same weights and
+metrics, bit for bit, as the run that was never stopped (wall-clock seconds aside). An
+exception inside an epoch saves nothing: `last.npz` stays as the last epoch left it.
 
 """
 
