@@ -45,6 +45,8 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> np.ndarra
         raise ValueError(f"predict: expects a batch of images (N, C, H, W), got shape "
                          f"{x.shape}" + ("; for one image (C, H, W) pass x[None]"
                                          if x.ndim == 3 else ""))
+    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
     model.eval()
     out = []
     with ad.no_grad():

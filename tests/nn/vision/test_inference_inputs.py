@@ -40,6 +40,8 @@ def test_integer_images_and_a_lone_image_are_refused(lenet):
         inference.predict(lenet, np.zeros((1, 28, 28), np.float32))
     with pytest.raises(ValueError, match=r"got shape \(28, 28\)$"):
         inference.predict(lenet, np.zeros((28, 28), np.float32))
+    with pytest.raises(ValueError, match="predict: batch_size must be a positive int, got 0"):
+        inference.predict(lenet, np.zeros((2, 1, 28, 28), np.float32), batch_size=0)
 
 
 @pytest.mark.parametrize("name", ["lenet5", "mobilenet", "mlp"])
