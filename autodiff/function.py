@@ -100,7 +100,10 @@ class Function:
     # (argument index, name, shape, dtype) of each Tensor argument that does not require grad
     # (the graph's data inputs, for drawings); metadata only, never the array.
     _data_inputs: list[tuple[int, str | None, tuple[int, ...], np.dtype]] | None
-    _arrays: bool  # set by the walk before each backward: True when it gets arrays
+    _arrays: bool
+    # True when an output shares the memory of a leaf that requires grad (a view of it, made
+    # by getitem, reshape, transpose, ...): writing into it in place would change the leaf.
+    _leaf_view: bool = False  # set by the walk before each backward: True when it gets arrays
 
     @property
     def needs_input_grad(self) -> list[bool]:
@@ -216,15 +219,36 @@ class Function:
         saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+            if any(_may_view(o, arrays) for o in out):
+                _mark_leaf_view(ctx, out, args)
             if saved is not None:
                 ctx._saved_arrays = saved
                 ctx._saved = _resolve_saved(saved, args, arrays, out)
             return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
         ctx._out_meta = ((out.shape, out.dtype),)
+        if _may_view(out, arrays):  # (cheap: an op's new array has no base)
+            _mark_leaf_view(ctx, (out,), args)
         if saved is not None:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+def _may_view(out: Any, arrays: list[Any]) -> bool:
+    """Can `out` share an input's memory (a view of it, or the input array itself)?"""
+    return type(out) is np.ndarray and (out.base is not None or any(out is a for a in arrays))
+
+
+def _mark_leaf_view(ctx: Function, outs: tuple[Any, ...], args: tuple[Any, ...]) -> None:
+    """Mark the node when an output shares the memory of a leaf that requires grad, directly
+    or through views of views (so that an in-place write into it is refused, as PyTorch's)."""
+    owners = {id(versions.memory_owner(o)) for o in outs if type(o) is np.ndarray}
+    for a in args:
+        if (isinstance(a, Tensor) and a.requires_grad
+                and (a.grad_fn is None or a.grad_fn._leaf_view)
+                and id(versions.memory_owner(a.data)) in owners):
+            ctx._leaf_view = True
+            return
 
 
 class observe_ops:

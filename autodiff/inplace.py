@@ -120,7 +120,20 @@ def _recording(t: Tensor, name: str, *operands: Any) -> bool:
             "place while grad mode is on: its graph would lose the value it was made with. "
             "Update it inside `with autodiff.no_grad():` (as an optimizer step does), or "
             "compute a new tensor.")
-    return t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+    if t.requires_grad and t.grad_fn._leaf_view:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {t.shape}, made by '{t.grad_fn.op_name()}') is a view "
+            "of a leaf tensor that requires grad, so writing into it would modify the leaf in "
+            "place while grad mode is on. Write under `with autodiff.no_grad():`, or into a "
+            "copy (.clone()).")
+    recording = t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                       for o in operands)
+    if recording and t.dtype.kind not in "fc":
+        raise TypeError(
+            f"{name}: a tensor of dtype {t.dtype} cannot hold a value that requires grad (it "
+            "would lose its gradient); write value.detach() to store the numbers, or write "
+            "into a floating tensor")
+    return recording
 
 
 def _check_writeable(t: Tensor, name: str) -> None:

@@ -308,3 +308,56 @@ def test_mod_and_floordiv_in_place_keep_the_tensor(write, ref):
     write(y, 2.0)
     y.sum().backward()  # remainder: gradient 1; floor_divide: 0
     np.testing.assert_array_equal(x.grad.data, np.ones(3) if ref is np.remainder else np.zeros(3))
+
+
+@pytest.mark.parametrize("view", [
+    lambda x: x[:1],                       # a slice
+    lambda x: x.T[1],                      # a view of a view
+    lambda x: x.reshape(-1),               # reshape of contiguous memory
+    lambda x: ad.split(x, 2, axis=0)[0],   # one output of several
+])
+def test_a_view_of_a_leaf_that_requires_grad_is_not_written_in_place(view):
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = view(x)
+    with pytest.raises(RuntimeError, match=r"setitem: this tensor .* is a view of a leaf"):
+        v[0] = 10.0
+    with pytest.raises(RuntimeError, match=r"add_: this tensor .* is a view of a leaf"):
+        v += 1.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and x._version == 0
+    with ad.no_grad():  # allowed there, as PyTorch: the leaf itself may be written there
+        v[0] = 10.0
+    assert x._version == 1 and 10.0 in x.data
+
+
+def test_a_transform_never_writes_into_the_caller_s_leaf():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(y):  # y is the transform's own input: it passes x's memory on
+        y[0] = 0.0
+        return (y * y).sum()
+
+    with pytest.raises(RuntimeError, match="view of a leaf"):
+        ad.grad(f)(x)
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_a_copy_of_a_leaf_is_written_in_place_as_any_tensor():
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = x[[1, 0]]  # advanced indexing copies
+    v[0] = 10.0
+    (v * ad.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 4.0], [0.0, 0.0]])
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_an_integer_tensor_refuses_a_value_that_requires_grad():
+    t = ad.tensor(np.array([1, 2, 3]))
+    v = ad.tensor(2.5, requires_grad=True)
+    with pytest.raises(TypeError, match="setitem: a tensor of dtype int64 cannot hold a value "
+                                        "that requires grad"):
+        t[0] = v
+    with pytest.raises(TypeError, match="copy_: a tensor of dtype int64"):
+        t.copy_(ad.ones(3, requires_grad=True))
+    assert t.tolist() == [1, 2, 3] and t._version == 0
+    t[0] = v.detach()  # the numbers alone: NumPy's cast, as PyTorch's
+    assert t.tolist() == [2, 2, 3]
