@@ -212,26 +212,25 @@ class Tensor:
             _node_hooks(self).append(keep)
         return self
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a function that removes the hook.
+        replaces the gradient. Hooks run in the order they were registered, and before the
+        gradient `retain_grad()` keeps (as in PyTorch). Returns a handle whose `remove()`
+        removes the hook (calling the handle does too).
 
         >>> import autodiff as ad
         >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-        >>> _ = x.register_hook(lambda g: g * 10)
+        >>> handle = x.register_hook(lambda g: g * 10)
         >>> (x * 3).sum().backward()
         >>> x.grad
         tensor([30., 30.])
+        >>> handle.remove()
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad")
         hooks = _node_hooks(self) if self.grad_fn is not None else self._leaf_hooks()
         hooks.append(hook)
-
-        def remove() -> None:
-            if hook in hooks:
-                hooks.remove(hook)
-        return remove
+        return RemovableHandle(hooks, hook)
 
     def _leaf_hooks(self) -> list[Callable[[Tensor], Tensor | None]]:
         if self._hooks is None:
@@ -413,6 +412,32 @@ class Tensor:
     def T(self) -> Tensor:
         """The axes reversed (a differentiable view)."""
         return shape_ops.transpose(self, None)
+
+
+class RemovableHandle:
+    """What `Tensor.register_hook` returns: `remove()` takes the hook out (a second call does
+    nothing), as PyTorch's handle; calling the handle itself removes it too.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0], requires_grad=True)
+    >>> handle = x.register_hook(lambda g: g * 10)
+    >>> handle.remove()
+    >>> (x * 3).sum().backward()
+    >>> x.grad
+    tensor([3.])
+    """
+
+    __slots__ = ("hook", "hooks")
+
+    def __init__(self, hooks: list[Callable[[Tensor], Tensor | None]],
+                 hook: Callable[[Tensor], Tensor | None]) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if any(h is self.hook for h in self.hooks):
+            self.hooks.remove(self.hook)
+
+    __call__ = remove
 
 
 def _refuse_to_drop_the_graph(t: Tensor, how: str) -> None:

@@ -333,3 +333,42 @@ def test_a_leaf_hook_sees_the_whole_gradient_once():
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [5.0, 5.0])
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_register_hook_returns_a_handle_with_remove():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 10)
+    handle.remove()
+    handle.remove()  # a second time: nothing
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("retain_first", [True, False])
+def test_retain_grad_keeps_what_the_hooks_made_whatever_the_order(retain_first):
+    # PyTorch (>= 2.0) runs the retain_grad hook after the tensor's other hooks
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    if retain_first:
+        y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    if not retain_first:
+        y.retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [40.0, 80.0])
+    np.testing.assert_array_equal(x.grad.data, [80.0, 160.0])
+
+
+def test_hooks_and_retain_grad_match_pytorch():
+    torch = pytest.importorskip("torch", reason="compares hook order with PyTorch")
+    got = []
+    for lib in (ad, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.register_hook(lambda g: g + 1)
+        y.register_hook(lambda g: g * 2)
+        (y * y).sum().backward()
+        got.append((np.array(y.grad.tolist()), np.array(x.grad.tolist())))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
