@@ -63,3 +63,13 @@ def test_shape_op_errors():
 def test_more_mismatches_name_the_op_and_every_shape(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_an_advanced_index_out_of_range_names_setitem_and_the_index():
+    x = ad.ones((4, 3))
+    y = ad.ones((4, 3), requires_grad=True) * 1.0
+    with pytest.raises(IndexError, match=r"setitem: index array\(\[0, 9\]\) does not fit "
+                                         r"shape \(4, 3\): index 9 is out of bounds"):
+        ad.setitem(x, [0, 9], 1.0)
+    with pytest.raises(IndexError, match=r"setitem: index array\(\[-5\]\) does not fit"):
+        y[[-5]] = 1.0
