@@ -28,6 +28,7 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
+from itertools import repeat
 from operator import is_
 from typing import Any, ClassVar
 
@@ -236,7 +237,8 @@ class Function:
 
 def _may_view(out: Any, arrays: list[Any]) -> bool:
     """Can `out` share an input's memory (a view of it, or the input array itself)?"""
-    return type(out) is np.ndarray and (out.base is not None or any(out is a for a in arrays))
+    return type(out) is np.ndarray and (out.base is not None
+                                        or any(map(is_, repeat(out), arrays)))
 
 
 def _mark_leaf_view(ctx: Function, outs: tuple[Any, ...], args: tuple[Any, ...]) -> None:
@@ -359,6 +361,11 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
         return args if n == len(args) else args[:n]
     if n == 1 and saved[0] is outs[0]:  # the output alone (tanh, exp, ...)
         return _SAVED_OUTPUT
+    if n == 2 == len(arrays):  # a binary op that needs one of its inputs alone (mul, div)
+        if saved[0] is None and saved[1] is arrays[1]:
+            return None, args[1]
+        if saved[1] is None and saved[0] is arrays[0]:
+            return args[0], None
     resolved = []
     for s in saved:
         for arr, a in zip(arrays, args):
