@@ -361,3 +361,22 @@ def test_an_integer_tensor_refuses_a_value_that_requires_grad():
     assert t.tolist() == [1, 2, 3] and t._version == 0
     t[0] = v.detach()  # the numbers alone: NumPy's cast, as PyTorch's
     assert t.tolist() == [2, 2, 3]
+
+
+def test_writing_an_operand_whose_gradient_nobody_needs_is_allowed():
+    # mul and div keep only what their backward reads, as PyTorch: here not y[:-1] itself
+    x = ad.tensor(np.arange(6.0), requires_grad=True)
+    y = x * 1.0
+    y[1:] = y[:-1] * 2.0  # the write overlaps what the mul read
+    z = x * 1.0
+    z[1:] = z[:-1] / 4.0
+    ((y + z) * ad.tensor(np.arange(6.0))).sum().backward()
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 2.0, 4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(x.grad.data, [2.25, 4.5, 6.75, 9.0, 11.25, 0.0])
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0], requires_grad=True)
+    prod = w * c  # both need a gradient: both kept, both checked
+    with ad.no_grad():
+        c[0] = 0.0
+    with pytest.raises(RuntimeError, match="backward of 'mul'"):
+        prod.sum().backward()
