@@ -70,7 +70,7 @@ def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """t <- clip(t, min, max) (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp_: give min, max or both (both are None)")
-    if not _recording(t, "clamp_"):
+    if not _recording(t, "clamp_", min, max):  # a bound that requires grad is recorded
         lo = min.data if isinstance(min, Tensor) else min
         hi = max.data if isinstance(max, Tensor) else max
         _direct(t, "clamp_", np.clip, lo, hi)

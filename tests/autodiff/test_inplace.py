@@ -380,3 +380,15 @@ def test_writing_an_operand_whose_gradient_nobody_needs_is_allowed():
         c[0] = 0.0
     with pytest.raises(RuntimeError, match="backward of 'mul'"):
         prod.sum().backward()
+
+
+def test_clamp_in_place_with_a_bound_that_requires_grad_records_it():
+    lo = ad.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    hi = ad.tensor(0.9, requires_grad=True)
+    t = ad.tensor([0.0, 1.0, 0.7])  # needs no gradient itself: the bounds do
+    same = t.clamp_(min=lo, max=hi)
+    assert same is t and t.requires_grad and t._version == 1
+    (t * ad.tensor([1.0, 2.0, 3.0])).sum().backward()  # the graph was dropped silently
+    np.testing.assert_allclose(t.data, [0.5, 0.9, 0.7])
+    np.testing.assert_array_equal(lo.grad.data, [1.0, 0.0, 0.0])
+    assert hi.grad.item() == 2.0
