@@ -85,7 +85,7 @@ def setitem(t: Tensor, index: Any, value: Any, name: str = "setitem") -> Tensor:
         with _writing(t, name):
             try:
                 t.data[index] = _raw(value)
-            except (ValueError, IndexError) as e:
+            except (ValueError, IndexError, TypeError) as e:
                 raise type(e)(f"{name}: cannot write a value of shape {np.shape(_raw(value))} "
                               f"into index {index!r} of a tensor of shape {t.shape}: "
                               f"{e}") from None

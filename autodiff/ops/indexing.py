@@ -166,7 +166,7 @@ def setitem(x: Any, index: Any, value: Any) -> Tensor:
         _refuse_repeats(index, x.shape)
     try:
         return SetItem.apply(x, value, index=index)
-    except (ValueError, IndexError) as e:
+    except (ValueError, IndexError, TypeError) as e:
         vs = value.shape
         raise type(e)(f"setitem: cannot write a value of shape {vs} into index {index!r} "
                       f"of a tensor of shape {x.shape}: {e}") from None

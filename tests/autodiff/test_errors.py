@@ -73,3 +73,11 @@ def test_an_advanced_index_out_of_range_names_setitem_and_the_index():
         ad.setitem(x, [0, 9], 1.0)
     with pytest.raises(IndexError, match=r"setitem: index array\(\[-5\]\) does not fit"):
         y[[-5]] = 1.0
+
+
+def test_a_value_numpy_cannot_write_through_a_mask_names_setitem():
+    mask = np.array([True, False, True])
+    for target in (ad.zeros(3), ad.zeros(3, requires_grad=True) * 1.0):
+        with pytest.raises(TypeError, match=r"setitem: cannot write a value of shape \(1, 1, 1\) "
+                                            r"into index .* of a tensor of shape \(3,\)"):
+            target[mask] = ad.ones((1, 1, 1))
