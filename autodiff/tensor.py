@@ -39,7 +39,7 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_index", "_retain", "data", "grad", "grad_fn",
+    __slots__ = ("__weakref__", "_grad", "_hooks", "_index", "_retain", "data", "grad_fn",
                  "name", "requires_grad")
 
     # NumPy defers binary operators (ndarray + Tensor) to the Tensor.
@@ -51,7 +51,7 @@ class Tensor:
             data = data.data
         arr = dtypes.as_data(data, dtype)
         self.data: np.ndarray = arr
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Any = None
         self._index = 0
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
@@ -66,7 +66,7 @@ class Tensor:
         """Wrap an op's output array without copying (internal; the engine's fast path)."""
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._index = index
         t._hooks = None
@@ -176,6 +176,36 @@ class Tensor:
         return f"tensor({body}{', ' if extra else ''}{', '.join(extra)})"
 
     # -- gradient bookkeeping ---------------------------------------------------------------
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (leaves, and tensors that retain_grad()), or
+        None. Assigning checks, as PyTorch: None, or a Tensor of this tensor's shape and dtype
+        (a wrong shape would broadcast silently in the next accumulation).
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.grad = ad.zeros(2)
+        >>> x.grad = ad.zeros(3)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: assigning .grad: a gradient of shape (3,) to a tensor of shape (2,)...
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"assigning .grad: expected a Tensor or None, got "
+                                f"{type(grad).__name__}")
+            if grad.data.shape != self.data.shape:
+                raise RuntimeError(f"assigning .grad: a gradient of shape {grad.shape} to a "
+                                   f"tensor of shape {self.shape} (they must match)")
+            if grad.data.dtype != self.data.dtype:
+                raise RuntimeError(f"assigning .grad: a gradient of dtype {grad.dtype} to a "
+                                   f"tensor of dtype {self.dtype} (they must match)")
+        self._grad = grad
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Ask for (or stop asking for) a gradient of this leaf; returns self."""

@@ -372,3 +372,21 @@ def test_hooks_and_retain_grad_match_pytorch():
         got.append((np.array(y.grad.tolist()), np.array(x.grad.tolist())))
     for a, b in zip(*got):
         np.testing.assert_array_equal(a, b)
+
+
+def test_assigning_grad_checks_type_shape_and_dtype():
+    x = ad.tensor(np.zeros(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigning .grad: a gradient of shape \(3, 1\) to a "
+                                           r"tensor of shape \(3,\)"):
+        x.grad = ad.tensor(np.zeros((3, 1)))  # accumulation would have broadcast to (3, 3)
+    with pytest.raises(RuntimeError, match="a gradient of dtype float32 to a tensor of dtype "
+                                           "float64"):
+        x.grad = ad.zeros(3)
+    with pytest.raises(TypeError, match="expected a Tensor or None, got ndarray"):
+        x.grad = np.zeros(3)
+    assert x.grad is None
+    x.grad = ad.tensor(np.ones(3))
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 3.0])
+    x.grad = None
+    assert x.grad is None
