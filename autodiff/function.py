@@ -101,10 +101,10 @@ class Function:
     # (argument index, name, shape, dtype) of each Tensor argument that does not require grad
     # (the graph's data inputs, for drawings); metadata only, never the array.
     _data_inputs: list[tuple[int, str | None, tuple[int, ...], np.dtype]] | None
-    _arrays: bool
+    _arrays: bool  # set by the walk before each backward: True when it gets arrays
     # True when an output shares the memory of a leaf that requires grad (a view of it, made
     # by getitem, reshape, transpose, ...): writing into it in place would change the leaf.
-    _leaf_view: bool = False  # set by the walk before each backward: True when it gets arrays
+    _leaf_view: bool = False
 
     @property
     def needs_input_grad(self) -> list[bool]:
