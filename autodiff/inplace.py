@@ -193,7 +193,7 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
     node = out.grad_fn
     node._seq = next(versions.numbers)  # made after the write: what it saved is untouched
     _move_retained_grad(t, node, out._index)
-    t.grad_fn, t._index, t.requires_grad = node, out._index, True
+    t.grad_fn, t._index, t._requires_grad = node, out._index, True
     return t
 
 

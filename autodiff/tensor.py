@@ -39,8 +39,8 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_grad", "_hooks", "_index", "_retain", "data", "grad_fn",
-                 "name", "requires_grad")
+    __slots__ = ("__weakref__", "_grad", "_hooks", "_index", "_requires_grad", "_retain", "data",
+                 "grad_fn", "name")
 
     # NumPy defers binary operators (ndarray + Tensor) to the Tensor.
     __array_priority__ = 1000
@@ -57,7 +57,7 @@ class Tensor:
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self._retain = False
         self.name = name
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -72,7 +72,7 @@ class Tensor:
         t._hooks = None
         t._retain = False
         t.name = None
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         return t
 
     # -- array facts ----------------------------------------------------------------------
@@ -215,8 +215,26 @@ class Tensor:
                 f"{self.data.dtype} (convert it first, e.g. t.astype('float32'))")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded. Assigning it is `requires_grad_`:
+        checked (floating leaves only; a non-leaf cannot stop), as PyTorch's.
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor([1.0, 2.0])
+        >>> x.requires_grad = True
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+        """
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, requires no grad)."""

@@ -390,3 +390,18 @@ def test_assigning_grad_checks_type_shape_and_dtype():
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 3.0])
     x.grad = None
     assert x.grad is None
+
+
+def test_assigning_requires_grad_is_checked_as_requires_grad_():
+    t = ad.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match="only floating tensors can require grad"):
+        t.requires_grad = True  # (it gave an integer tensor integer gradients)
+    assert not t.requires_grad
+    x = ad.tensor([1.0, 2.0])
+    x.requires_grad = True
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"requires_grad_\(False\) on a non-leaf"):
+        y.requires_grad = False  # (it left a node on a tensor that "requires no grad")
+    assert y.requires_grad and y.grad_fn is not None
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])
