@@ -28,7 +28,6 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
-from itertools import repeat
 from operator import is_
 from typing import Any, ClassVar
 
@@ -237,8 +236,14 @@ class Function:
 
 def _may_view(out: Any, arrays: list[Any]) -> bool:
     """Can `out` share an input's memory (a view of it, or the input array itself)?"""
-    return type(out) is np.ndarray and (out.base is not None
-                                        or any(map(is_, repeat(out), arrays)))
+    if type(out) is not np.ndarray:
+        return False
+    if out.base is not None:
+        return True
+    for a in arrays:  # noqa: SIM110 (any() over a generator or map costs more)
+        if a is out:
+            return True
+    return False
 
 
 def _mark_leaf_view(ctx: Function, outs: tuple[Any, ...], args: tuple[Any, ...]) -> None:
