@@ -288,8 +288,8 @@ def _output_hooks(node: Function, out_grads: list[Any], captured: dict[Any, Any]
         if g is None:
             continue
         t = Tensor._make(g, None, 0) if arrays else g
-        for hook in hooks.get(i, ()):
-            if captured is not None and getattr(hook, "retains_grad", False):
+        for hook in sorted(hooks.get(i, ()), key=_retains):  # retain_grad last, as PyTorch
+            if captured is not None and _retains(hook):
                 continue  # the transforms are pure: no .grad is written
             t = _hooked(hook, t)
         out_grads[i] = t.data if arrays else t
@@ -297,6 +297,11 @@ def _output_hooks(node: Function, out_grads: list[Any], captured: dict[Any, Any]
             key = (node, i)
             if key in captured:
                 captured[key] = t
+
+
+def _retains(hook: Any) -> bool:
+    """Is this the hook retain_grad() made (which keeps what the other hooks made of it)?"""
+    return getattr(hook, "retains_grad", False)
 
 
 def _hooked(hook: Any, g: Tensor) -> Tensor:

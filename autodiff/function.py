@@ -101,6 +101,9 @@ class Function:
     # (the graph's data inputs, for drawings); metadata only, never the array.
     _data_inputs: list[tuple[int, str | None, tuple[int, ...], np.dtype]] | None
     _arrays: bool  # set by the walk before each backward: True when it gets arrays
+    # True when an output shares the memory of a leaf that requires grad (a view of it, made
+    # by getitem, reshape, transpose, ...): writing into it in place would change the leaf.
+    _leaf_view: bool = False
 
     @property
     def needs_input_grad(self) -> list[bool]:
@@ -216,15 +219,43 @@ class Function:
         saved = ctx._saved
         if type(out) is tuple:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+            if any(_may_view(o, arrays) for o in out):
+                _mark_leaf_view(ctx, out, args)
             if saved is not None:
                 ctx._saved_arrays = saved
                 ctx._saved = _resolve_saved(saved, args, arrays, out)
             return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
         ctx._out_meta = ((out.shape, out.dtype),)
+        if _may_view(out, arrays):  # (cheap: an op's new array has no base)
+            _mark_leaf_view(ctx, (out,), args)
         if saved is not None:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
         return Tensor._make(out, ctx, 0)
+
+
+def _may_view(out: Any, arrays: list[Any]) -> bool:
+    """Can `out` share an input's memory (a view of it, or the input array itself)?"""
+    if type(out) is not np.ndarray:
+        return False
+    if out.base is not None:
+        return True
+    for a in arrays:  # noqa: SIM110 (any() over a generator or map costs more)
+        if a is out:
+            return True
+    return False
+
+
+def _mark_leaf_view(ctx: Function, outs: tuple[Any, ...], args: tuple[Any, ...]) -> None:
+    """Mark the node when an output shares the memory of a leaf that requires grad, directly
+    or through views of views (so that an in-place write into it is refused, as PyTorch's)."""
+    owners = {id(versions.memory_owner(o)) for o in outs if type(o) is np.ndarray}
+    for a in args:
+        if (isinstance(a, Tensor) and a.requires_grad
+                and (a.grad_fn is None or a.grad_fn._leaf_view)
+                and id(versions.memory_owner(a.data)) in owners):
+            ctx._leaf_view = True
+            return
 
 
 class observe_ops:
@@ -335,6 +366,11 @@ def _resolve_saved(saved: tuple[Any, ...], args: tuple[Any, ...], arrays: list[A
         return args if n == len(args) else args[:n]
     if n == 1 and saved[0] is outs[0]:  # the output alone (tanh, exp, ...)
         return _SAVED_OUTPUT
+    if n == 2 == len(arrays):  # a binary op that needs one of its inputs alone (mul, div)
+        if saved[0] is None and saved[1] is arrays[1]:
+            return None, args[1]
+        if saved[1] is None and saved[0] is arrays[0]:
+            return args[0], None
     resolved = []
     for s in saved:
         for arr, a in zip(arrays, args):

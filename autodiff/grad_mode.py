@@ -41,18 +41,13 @@ def is_grad_enabled() -> bool:
     return STATE.grad_enabled
 
 
-class set_grad_enabled:
-    """Turn recording on or off in this thread; a context manager and a decorator.
-
-    >>> import autodiff as ad
-    >>> with ad.set_grad_enabled(False):
-    ...     ad.is_grad_enabled()
-    False
-    """
+class _GradMode:
+    """Recording set to `mode` inside a block (the mode before it comes back at its end,
+    whatever the block raised), or around each call of a decorated function."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self.prev: list[bool] = []
+        self.prev: list[bool] = []  # a stack: the same object may be entered again inside
 
     def __enter__(self) -> None:
         self.prev.append(STATE.grad_enabled)
@@ -62,15 +57,53 @@ class set_grad_enabled:
         STATE.grad_enabled = self.prev.pop()
 
     def __call__(self, fn: F) -> F:
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)(self.mode):
+            with _GradMode(mode):
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off in this thread, as PyTorch's: at once when called as a
+    statement; for a block as a context manager (the mode from before the call comes back at
+    its end); around each call as a decorator (then the call itself changes nothing).
+
+    >>> import autodiff as ad
+    >>> with ad.set_grad_enabled(False):
+    ...     ad.is_grad_enabled()
+    False
+    >>> ad.is_grad_enabled()
+    True
+    >>> _ = ad.set_grad_enabled(False)  # a statement: from here on
+    >>> ad.is_grad_enabled()
+    False
+    >>> _ = ad.set_grad_enabled(True)
+    """
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(mode)
+        self.before: bool | None = STATE.grad_enabled  # given back by the first block's end
+        STATE.grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        if self.before is None:  # entered again: as any block
+            super().__enter__()
+            return
+        self.prev.append(self.before)
+        self.before = None
+        STATE.grad_enabled = self.mode
+
+    def __call__(self, fn: F) -> F:
+        if self.before is not None:  # a decorator: the call changes nothing by itself
+            STATE.grad_enabled, self.before = self.before, None
+        return super().__call__(fn)
+
+
+class no_grad(_GradMode):
     """Record nothing inside (inference, optimizer updates); usable as a decorator.
 
     >>> import autodiff as ad
@@ -84,16 +117,8 @@ class no_grad(set_grad_enabled):
     def __init__(self) -> None:
         super().__init__(False)
 
-    def __call__(self, fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
-                return fn(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
-
-
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Record again inside a `no_grad` block; usable as a decorator.
 
     >>> import autodiff as ad
@@ -107,11 +132,3 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
-
-    def __call__(self, fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]

@@ -70,7 +70,7 @@ def clamp_(t: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """t <- clip(t, min, max) (either bound may be None)."""
     if min is None and max is None:
         raise ValueError("clamp_: give min, max or both (both are None)")
-    if not _recording(t, "clamp_"):
+    if not _recording(t, "clamp_", min, max):  # a bound that requires grad is recorded
         lo = min.data if isinstance(min, Tensor) else min
         hi = max.data if isinstance(max, Tensor) else max
         _direct(t, "clamp_", np.clip, lo, hi)
@@ -85,7 +85,7 @@ def setitem(t: Tensor, index: Any, value: Any, name: str = "setitem") -> Tensor:
         with _writing(t, name):
             try:
                 t.data[index] = _raw(value)
-            except (ValueError, IndexError) as e:
+            except (ValueError, IndexError, TypeError) as e:
                 raise type(e)(f"{name}: cannot write a value of shape {np.shape(_raw(value))} "
                               f"into index {index!r} of a tensor of shape {t.shape}: "
                               f"{e}") from None
@@ -120,7 +120,20 @@ def _recording(t: Tensor, name: str, *operands: Any) -> bool:
             "place while grad mode is on: its graph would lose the value it was made with. "
             "Update it inside `with autodiff.no_grad():` (as an optimizer step does), or "
             "compute a new tensor.")
-    return t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+    if t.requires_grad and t.grad_fn._leaf_view:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {t.shape}, made by '{t.grad_fn.op_name()}') is a view "
+            "of a leaf tensor that requires grad, so writing into it would modify the leaf in "
+            "place while grad mode is on. Write under `with autodiff.no_grad():`, or into a "
+            "copy (.clone()).")
+    recording = t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                       for o in operands)
+    if recording and t.dtype.kind not in "fc":
+        raise TypeError(
+            f"{name}: a tensor of dtype {t.dtype} cannot hold a value that requires grad (it "
+            "would lose its gradient); write value.detach() to store the numbers, or write "
+            "into a floating tensor")
+    return recording
 
 
 def _check_writeable(t: Tensor, name: str) -> None:
@@ -180,7 +193,7 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
     node = out.grad_fn
     node._seq = next(versions.numbers)  # made after the write: what it saved is untouched
     _move_retained_grad(t, node, out._index)
-    t.grad_fn, t._index, t.requires_grad = node, out._index, True
+    t.grad_fn, t._index, t._requires_grad = node, out._index, True
     return t
 
 

@@ -39,8 +39,8 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_index", "_retain", "data", "grad", "grad_fn",
-                 "name", "requires_grad")
+    __slots__ = ("__weakref__", "_grad", "_hooks", "_index", "_requires_grad", "_retain", "data",
+                 "grad_fn", "name")
 
     # NumPy defers binary operators (ndarray + Tensor) to the Tensor.
     __array_priority__ = 1000
@@ -51,13 +51,13 @@ class Tensor:
             data = data.data
         arr = dtypes.as_data(data, dtype)
         self.data: np.ndarray = arr
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: Any = None
         self._index = 0
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
         self._retain = False
         self.name = name
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -66,13 +66,13 @@ class Tensor:
         """Wrap an op's output array without copying (internal; the engine's fast path)."""
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._index = index
         t._hooks = None
         t._retain = False
         t.name = None
-        t.requires_grad = grad_fn is not None
+        t._requires_grad = grad_fn is not None
         return t
 
     # -- array facts ----------------------------------------------------------------------
@@ -177,6 +177,36 @@ class Tensor:
 
     # -- gradient bookkeeping ---------------------------------------------------------------
 
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (leaves, and tensors that retain_grad()), or
+        None. Assigning checks, as PyTorch: None, or a Tensor of this tensor's shape and dtype
+        (a wrong shape would broadcast silently in the next accumulation).
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.grad = ad.zeros(2)
+        >>> x.grad = ad.zeros(3)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: assigning .grad: a gradient of shape (3,) to a tensor of shape (2,)...
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"assigning .grad: expected a Tensor or None, got "
+                                f"{type(grad).__name__}")
+            if grad.data.shape != self.data.shape:
+                raise RuntimeError(f"assigning .grad: a gradient of shape {grad.shape} to a "
+                                   f"tensor of shape {self.shape} (they must match)")
+            if grad.data.dtype != self.data.dtype:
+                raise RuntimeError(f"assigning .grad: a gradient of dtype {grad.dtype} to a "
+                                   f"tensor of dtype {self.dtype} (they must match)")
+        self._grad = grad
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Ask for (or stop asking for) a gradient of this leaf; returns self."""
         if requires_grad and self.data.dtype.kind not in "fc":
@@ -185,8 +215,26 @@ class Tensor:
                 f"{self.data.dtype} (convert it first, e.g. t.astype('float32'))")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor; use detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded. Assigning it is `requires_grad_`:
+        checked (floating leaves only; a non-leaf cannot stop), as PyTorch's.
+
+        >>> import autodiff as ad
+        >>> x = ad.tensor([1.0, 2.0])
+        >>> x.requires_grad = True
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+        """
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad: bool) -> None:
+        self.requires_grad_(requires_grad)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, requires no grad)."""
@@ -212,26 +260,25 @@ class Tensor:
             _node_hooks(self).append(keep)
         return self
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a function that removes the hook.
+        replaces the gradient. Hooks run in the order they were registered, and before the
+        gradient `retain_grad()` keeps (as in PyTorch). Returns a handle whose `remove()`
+        removes the hook (calling the handle does too).
 
         >>> import autodiff as ad
         >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-        >>> _ = x.register_hook(lambda g: g * 10)
+        >>> handle = x.register_hook(lambda g: g * 10)
         >>> (x * 3).sum().backward()
         >>> x.grad
         tensor([30., 30.])
+        >>> handle.remove()
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad")
         hooks = _node_hooks(self) if self.grad_fn is not None else self._leaf_hooks()
         hooks.append(hook)
-
-        def remove() -> None:
-            if hook in hooks:
-                hooks.remove(hook)
-        return remove
+        return RemovableHandle(hooks, hook)
 
     def _leaf_hooks(self) -> list[Callable[[Tensor], Tensor | None]]:
         if self._hooks is None:
@@ -413,6 +460,32 @@ class Tensor:
     def T(self) -> Tensor:
         """The axes reversed (a differentiable view)."""
         return shape_ops.transpose(self, None)
+
+
+class RemovableHandle:
+    """What `Tensor.register_hook` returns: `remove()` takes the hook out (a second call does
+    nothing), as PyTorch's handle; calling the handle itself removes it too.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0], requires_grad=True)
+    >>> handle = x.register_hook(lambda g: g * 10)
+    >>> handle.remove()
+    >>> (x * 3).sum().backward()
+    >>> x.grad
+    tensor([3.])
+    """
+
+    __slots__ = ("hook", "hooks")
+
+    def __init__(self, hooks: list[Callable[[Tensor], Tensor | None]],
+                 hook: Callable[[Tensor], Tensor | None]) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if any(h is self.hook for h in self.hooks):
+            self.hooks.remove(self.hook)
+
+    __call__ = remove
 
 
 def _refuse_to_drop_the_graph(t: Tensor, how: str) -> None:

@@ -49,7 +49,7 @@ class _Counter:
 _counters: dict[int, _Counter] = {}  # id(the array that owns the memory) -> its counter
 
 
-def _owner(a: np.ndarray) -> np.ndarray:
+def memory_owner(a: np.ndarray) -> np.ndarray:
     """The array that owns `a`'s memory (`a` itself unless it is a view)."""
     base = a.base
     while isinstance(base, np.ndarray):
@@ -59,7 +59,7 @@ def _owner(a: np.ndarray) -> np.ndarray:
 
 
 def _counter(a: np.ndarray) -> _Counter | None:
-    owner = _owner(a)
+    owner = memory_owner(a)
     c = _counters.get(id(owner))
     return c if c is not None and c.owner() is owner else None
 
@@ -67,7 +67,7 @@ def _counter(a: np.ndarray) -> _Counter | None:
 def bump(a: np.ndarray) -> None:
     """Record one in-place write into `a`'s memory."""
     global last_write
-    owner = _owner(a)
+    owner = memory_owner(a)
     key = id(owner)
     c = _counters.get(key)
     if c is None or c.owner() is not owner:

@@ -59,7 +59,12 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Each gradient needs only the other operand: keep only what a backward will read
+        # (as PyTorch), so a later write into an operand without gradient (y[1:] = y[:-1] * 2)
+        # does not make the backward refuse.
+        edges = ctx._edges
+        ctx.save_for_backward(a if edges[1] is not None else None,
+                              b if edges[0] is not None else None)
         return a * b
 
     @staticmethod
@@ -74,7 +79,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx._edges[1] is not None else None, b)  # as Mul's
         return a / b
 
     @staticmethod

@@ -163,17 +163,25 @@ def setitem(x: Any, index: Any, value: Any) -> Tensor:
     elif value.data.dtype != dt:
         value = value.astype(dt)
     if not _is_basic(index):
-        hits = np.zeros(x.shape, dtype=np.intp)
-        np.add.at(hits, index, 1)
-        if (hits > 1).any():
-            raise ValueError(f"setitem: index {index!r} selects some elements of shape "
-                             f"{x.shape} more than once; which value lands there is undefined")
+        _refuse_repeats(index, x.shape)
     try:
         return SetItem.apply(x, value, index=index)
-    except (ValueError, IndexError) as e:
+    except (ValueError, IndexError, TypeError) as e:
         vs = value.shape
         raise type(e)(f"setitem: cannot write a value of shape {vs} into index {index!r} "
                       f"of a tensor of shape {x.shape}: {e}") from None
+
+
+def _refuse_repeats(index: Any, shape: tuple[int, ...]) -> None:
+    """Raise if an advanced index selects some element twice, or does not fit `shape`."""
+    hits = np.zeros(shape, dtype=np.intp)
+    try:
+        np.add.at(hits, index, 1)
+    except IndexError as e:
+        raise IndexError(f"setitem: index {index!r} does not fit shape {shape}: {e}") from None
+    if (hits > 1).any():
+        raise ValueError(f"setitem: index {index!r} selects some elements of shape {shape} "
+                         "more than once; which value lands there is undefined")
 
 
 @register(np.where)

@@ -1021,6 +1021,10 @@ def astype(x: Any, dtype: Any) -> Tensor:
     """
     x = as_tensor(x)
     dt = np.dtype(dtype)
+    if dt.kind == "c":
+        raise TypeError(f"astype: tensors are real, so {dt} is refused (a tensor that requires "
+                        "grad would also lose its graph); keep the real and imaginary parts as "
+                        "two tensors")
     if dt.kind != "f":
         return Tensor._make(x.data.astype(dt), None, 0)
     return Cast.apply(x, dtype=dt)

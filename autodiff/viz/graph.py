@@ -288,6 +288,8 @@ def saved_summary(node: Function) -> str:
         return saved
     parts = []
     for s, raw in zip(saved, node._saved_arrays or ()):
+        if s is None:  # a place the op left empty (nothing its backward will read)
+            continue
         if isinstance(s, _Output):
             arr, what = raw, "output"
         elif isinstance(s, Tensor):

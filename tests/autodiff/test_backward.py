@@ -333,3 +333,75 @@ def test_a_leaf_hook_sees_the_whole_gradient_once():
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [5.0, 5.0])
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_register_hook_returns_a_handle_with_remove():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    handle = x.register_hook(lambda g: g * 10)
+    handle.remove()
+    handle.remove()  # a second time: nothing
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+@pytest.mark.parametrize("retain_first", [True, False])
+def test_retain_grad_keeps_what_the_hooks_made_whatever_the_order(retain_first):
+    # PyTorch (>= 2.0) runs the retain_grad hook after the tensor's other hooks
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    if retain_first:
+        y.retain_grad()
+    y.register_hook(lambda g: g * 10)
+    if not retain_first:
+        y.retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [40.0, 80.0])
+    np.testing.assert_array_equal(x.grad.data, [80.0, 160.0])
+
+
+def test_hooks_and_retain_grad_match_pytorch():
+    torch = pytest.importorskip("torch", reason="compares hook order with PyTorch")
+    got = []
+    for lib in (ad, torch):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        y.register_hook(lambda g: g + 1)
+        y.register_hook(lambda g: g * 2)
+        (y * y).sum().backward()
+        got.append((np.array(y.grad.tolist()), np.array(x.grad.tolist())))
+    for a, b in zip(*got):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_assigning_grad_checks_type_shape_and_dtype():
+    x = ad.tensor(np.zeros(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"assigning .grad: a gradient of shape \(3, 1\) to a "
+                                           r"tensor of shape \(3,\)"):
+        x.grad = ad.tensor(np.zeros((3, 1)))  # accumulation would have broadcast to (3, 3)
+    with pytest.raises(RuntimeError, match="a gradient of dtype float32 to a tensor of dtype "
+                                           "float64"):
+        x.grad = ad.zeros(3)
+    with pytest.raises(TypeError, match="expected a Tensor or None, got ndarray"):
+        x.grad = np.zeros(3)
+    assert x.grad is None
+    x.grad = ad.tensor(np.ones(3))
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0, 3.0])
+    x.grad = None
+    assert x.grad is None
+
+
+def test_assigning_requires_grad_is_checked_as_requires_grad_():
+    t = ad.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match="only floating tensors can require grad"):
+        t.requires_grad = True  # (it gave an integer tensor integer gradients)
+    assert not t.requires_grad
+    x = ad.tensor([1.0, 2.0])
+    x.requires_grad = True
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"requires_grad_\(False\) on a non-leaf"):
+        y.requires_grad = False  # (it left a node on a tensor that "requires no grad")
+    assert y.requires_grad and y.grad_fn is not None
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])

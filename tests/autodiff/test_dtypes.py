@@ -118,3 +118,19 @@ def test_integer_tensor_ops():
     assert ad.mean(ad.tensor(np.array([1, 2, 3]))).dtype == np.float32
     with pytest.raises(TypeError, match="floating"):
         ad.tensor(np.array([1, 2]), requires_grad=True)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_astype_to_complex_is_refused_as_every_complex_tensor(dtype):
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=f"astype: tensors are real, so {dtype} is refused"):
+        x.astype(dtype)  # made a complex tensor with its graph dropped
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_a_graph_keeps_its_dtype_through_python_scalars_and_second_derivatives(dtype):
+    x = ad.tensor(np.array([0.3, -0.2, 0.7]), dtype=dtype, requires_grad=True)
+    y = ((x * 0.1 + 1.0) ** 2.5 / 3 - 2.5 ** x).tanh().sum() * 0.5
+    (g,) = ad.gradients(y, x, create_graph=True)
+    (gg,) = ad.gradients(g.sum(), x)
+    assert y.dtype == g.dtype == gg.dtype == np.dtype(dtype)

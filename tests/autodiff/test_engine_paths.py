@@ -149,8 +149,10 @@ def test_every_saved_pattern_differentiates_twice(fn, n_inputs):
 def test_a_saved_input_is_the_callers_tensor_and_a_saved_output_is_rebuilt():
     x = ad.tensor([1.0, 2.0], requires_grad=True)
     c = ad.tensor([3.0, 4.0])
-    y = x * c
-    assert y.grad_fn._saved == (x, c)  # the inputs, in order: the call's own tuple
+    w = ad.tensor([5.0, 6.0], requires_grad=True)
+    y = x * w
+    assert y.grad_fn._saved == (x, w)  # the inputs, in order: the call's own tuple
+    assert (x * c).grad_fn._saved == (None, c)  # mul keeps only what its backward reads
     t = ad.tanh(x)
     (out,) = t.grad_fn._saved
     assert type(out).__name__ == "_Output" and out.index == 0  # no reference to t itself

@@ -63,3 +63,21 @@ def test_shape_op_errors():
 def test_more_mismatches_name_the_op_and_every_shape(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_an_advanced_index_out_of_range_names_setitem_and_the_index():
+    x = ad.ones((4, 3))
+    y = ad.ones((4, 3), requires_grad=True) * 1.0
+    with pytest.raises(IndexError, match=r"setitem: index array\(\[0, 9\]\) does not fit "
+                                         r"shape \(4, 3\): index 9 is out of bounds"):
+        ad.setitem(x, [0, 9], 1.0)
+    with pytest.raises(IndexError, match=r"setitem: index array\(\[-5\]\) does not fit"):
+        y[[-5]] = 1.0
+
+
+def test_a_value_numpy_cannot_write_through_a_mask_names_setitem():
+    mask = np.array([True, False, True])
+    for target in (ad.zeros(3), ad.zeros(3, requires_grad=True) * 1.0):
+        with pytest.raises(TypeError, match=r"setitem: cannot write a value of shape \(1, 1, 1\) "
+                                            r"into index .* of a tensor of shape \(3,\)"):
+            target[mask] = ad.ones((1, 1, 1))

@@ -85,3 +85,36 @@ def test_set_grad_enabled_as_a_decorator_and_restores_on_error():
     except KeyError:
         pass
     assert ad.is_grad_enabled()
+
+
+def test_set_grad_enabled_called_as_a_statement_takes_effect_at_once():
+    try:
+        ad.set_grad_enabled(False)  # as torch.set_grad_enabled(False) at the top of a script
+        assert not ad.is_grad_enabled()
+        assert not (ad.ones(1, requires_grad=True) * 2).requires_grad
+        ad.set_grad_enabled(True)
+        assert ad.is_grad_enabled()
+    finally:
+        ad.set_grad_enabled(True)
+
+
+def test_set_grad_enabled_blocks_restore_the_mode_from_before_the_call():
+    with ad.no_grad():
+        with ad.set_grad_enabled(True):
+            assert ad.is_grad_enabled()
+        assert not ad.is_grad_enabled()
+    mode = ad.set_grad_enabled(False)
+    with mode:
+        with mode:  # the same object entered again inside
+            assert not ad.is_grad_enabled()
+        assert not ad.is_grad_enabled()
+    assert ad.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_a_decorator_changes_nothing_until_called():
+    @ad.set_grad_enabled(False)
+    def f():
+        return ad.is_grad_enabled()
+
+    assert ad.is_grad_enabled()
+    assert f() is False and ad.is_grad_enabled()

@@ -308,3 +308,87 @@ def test_mod_and_floordiv_in_place_keep_the_tensor(write, ref):
     write(y, 2.0)
     y.sum().backward()  # remainder: gradient 1; floor_divide: 0
     np.testing.assert_array_equal(x.grad.data, np.ones(3) if ref is np.remainder else np.zeros(3))
+
+
+@pytest.mark.parametrize("view", [
+    lambda x: x[:1],                       # a slice
+    lambda x: x.T[1],                      # a view of a view
+    lambda x: x.reshape(-1),               # reshape of contiguous memory
+    lambda x: ad.split(x, 2, axis=0)[0],   # one output of several
+])
+def test_a_view_of_a_leaf_that_requires_grad_is_not_written_in_place(view):
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = view(x)
+    with pytest.raises(RuntimeError, match=r"setitem: this tensor .* is a view of a leaf"):
+        v[0] = 10.0
+    with pytest.raises(RuntimeError, match=r"add_: this tensor .* is a view of a leaf"):
+        v += 1.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]] and x._version == 0
+    with ad.no_grad():  # allowed there, as PyTorch: the leaf itself may be written there
+        v[0] = 10.0
+    assert x._version == 1 and 10.0 in x.data
+
+
+def test_a_transform_never_writes_into_the_caller_s_leaf():
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(y):  # y is the transform's own input: it passes x's memory on
+        y[0] = 0.0
+        return (y * y).sum()
+
+    with pytest.raises(RuntimeError, match="view of a leaf"):
+        ad.grad(f)(x)
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_a_copy_of_a_leaf_is_written_in_place_as_any_tensor():
+    x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    v = x[[1, 0]]  # advanced indexing copies
+    v[0] = 10.0
+    (v * ad.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 4.0], [0.0, 0.0]])
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_an_integer_tensor_refuses_a_value_that_requires_grad():
+    t = ad.tensor(np.array([1, 2, 3]))
+    v = ad.tensor(2.5, requires_grad=True)
+    with pytest.raises(TypeError, match="setitem: a tensor of dtype int64 cannot hold a value "
+                                        "that requires grad"):
+        t[0] = v
+    with pytest.raises(TypeError, match="copy_: a tensor of dtype int64"):
+        t.copy_(ad.ones(3, requires_grad=True))
+    assert t.tolist() == [1, 2, 3] and t._version == 0
+    t[0] = v.detach()  # the numbers alone: NumPy's cast, as PyTorch's
+    assert t.tolist() == [2, 2, 3]
+
+
+def test_writing_an_operand_whose_gradient_nobody_needs_is_allowed():
+    # mul and div keep only what their backward reads, as PyTorch: here not y[:-1] itself
+    x = ad.tensor(np.arange(6.0), requires_grad=True)
+    y = x * 1.0
+    y[1:] = y[:-1] * 2.0  # the write overlaps what the mul read
+    z = x * 1.0
+    z[1:] = z[:-1] / 4.0
+    ((y + z) * ad.tensor(np.arange(6.0))).sum().backward()
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 2.0, 4.0, 6.0, 8.0])
+    np.testing.assert_array_equal(x.grad.data, [2.25, 4.5, 6.75, 9.0, 11.25, 0.0])
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    c = ad.tensor([3.0, 4.0], requires_grad=True)
+    prod = w * c  # both need a gradient: both kept, both checked
+    with ad.no_grad():
+        c[0] = 0.0
+    with pytest.raises(RuntimeError, match="backward of 'mul'"):
+        prod.sum().backward()
+
+
+def test_clamp_in_place_with_a_bound_that_requires_grad_records_it():
+    lo = ad.tensor([0.5, 0.5, 0.5], requires_grad=True)
+    hi = ad.tensor(0.9, requires_grad=True)
+    t = ad.tensor([0.0, 1.0, 0.7])  # needs no gradient itself: the bounds do
+    same = t.clamp_(min=lo, max=hi)
+    assert same is t and t.requires_grad and t._version == 1
+    (t * ad.tensor([1.0, 2.0, 3.0])).sum().backward()  # the graph was dropped silently
+    np.testing.assert_allclose(t.data, [0.5, 0.9, 0.7])
+    np.testing.assert_array_equal(lo.grad.data, [1.0, 0.0, 0.0])
+    assert hi.grad.item() == 2.0
