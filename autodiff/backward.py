@@ -346,12 +346,14 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
             prev = captured[key]
             captured[key] = g if prev is None else prev + g
         return
+    # (the slot, not the checked property: the walk has checked g's shape and dtype)
+    prev = leaf._grad
     if create_graph:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
-    elif leaf.grad is None:
-        leaf.grad = Tensor._make(g.data.copy(), None, 0) if hooked else g
+        leaf._grad = g if prev is None else prev + g
+    elif prev is None:
+        leaf._grad = Tensor._make(g.data.copy(), None, 0) if hooked else g
     else:
-        leaf.grad = Tensor._make(leaf.grad.data + g.data, None, 0)
+        leaf._grad = Tensor._make(prev.data + g.data, None, 0)
 
 
 def _check_backward(node: Function, i: int, g: Any) -> None:

@@ -181,7 +181,7 @@ class Function:
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                if a.requires_grad:
+                if a._requires_grad:  # (the slot: the property costs on every op)
                     record = True
                     fn = a.grad_fn
                     if fn is None:
@@ -226,8 +226,14 @@ class Function:
                 ctx._saved = _resolve_saved(saved, args, arrays, out)
             return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
         ctx._out_meta = ((out.shape, out.dtype),)
-        if _may_view(out, arrays):  # (cheap: an op's new array has no base)
-            _mark_leaf_view(ctx, (out,), args)
+        if type(out) is np.ndarray:  # (_may_view inlined: it runs for every recorded op)
+            if out.base is not None:  # a view: of a leaf's memory? (a new array has no base)
+                _mark_leaf_view(ctx, (out,), args)
+            else:
+                for a in arrays:  # or an input array itself, returned as it was
+                    if a is out:
+                        _mark_leaf_view(ctx, (out,), args)
+                        break
         if saved is not None:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))

@@ -74,17 +74,17 @@ def binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, *, floats: bool 
             y = b.data
             if y.dtype is not dt:
                 return _promoted(fn, a, b, floats)
-            record = a.requires_grad or b.requires_grad
+            record = a._requires_grad or b._requires_grad
         elif type(b) is float or type(b) is int:
             y = b = dtypes.scalar(b, dt)  # a weak Python scalar takes the tensor's dtype
-            record = a.requires_grad
+            record = a._requires_grad
         else:
             return _promoted(fn, a, b, floats)
     elif isinstance(b, Tensor) and (type(a) is float or type(a) is int) and \
             b.data.dtype.kind == "f":
         y = b.data
         x = a = dtypes.scalar(a, y.dtype)
-        record = b.requires_grad
+        record = b._requires_grad
     else:
         return _promoted(fn, a, b, floats)
     try:
