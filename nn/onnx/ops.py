@@ -8,6 +8,7 @@ its positional arguments, keyword options, layer path) and returns the name of e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -458,19 +459,25 @@ def _flatten(g: Graph, m: Any, x: str, region: Any) -> str | None:
 def _upsample(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """Resize with the engine's index formulas: nearest as floor(dst / scale) ("asymmetric",
     "floor"), bilinear as PyTorch ("half_pixel", or "align_corners"). A given size becomes
-    the sizes input (the batch and channel sizes read from the input's shape)."""
+    the sizes input (the batch and channel sizes read from the input's shape), and so does a
+    scale factor with recompute_scale_factor (the samples then placed by the size ratio)."""
     if m.mode == "nearest":
         modes = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                  "nearest_mode": "floor"}
     else:
         modes = {"mode": "linear", "coordinate_transformation_mode":
                  "align_corners" if m.align_corners else "half_pixel"}
-    if m.size is None:
+    size = m.size
+    if size is None:
         s = m.scale_factor
         sh, sw = (s, s) if isinstance(s, int | float) else s
+        if getattr(m, "recompute_scale_factor", None):
+            h, w = g.shape(region.input)[2:]
+            size = (math.floor(h * sh), math.floor(w * sw))
+    if size is None:
         scales = g.const(np.asarray([1, 1, sh, sw], np.float32), "scales")
         return g.node("Resize", [x, "", scales], **modes)
-    ho, wo = (m.size, m.size) if isinstance(m.size, int) else m.size
+    ho, wo = (size, size) if isinstance(size, int) else size
     lead = g.node("Slice", [g.node("Shape", [x]), g.ints([0], "start"), g.ints([2], "end")])
     sizes = g.node("Concat", [lead, g.ints([ho, wo], "size")], axis=0)
     return g.node("Resize", [x, "", "", sizes], **modes)
