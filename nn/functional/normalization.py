@@ -53,6 +53,8 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
     axes = tuple(i for i in range(x.ndim) if i != 1)
     shape = _shape_for(x)
+    _check_channels(x, weight=weight, bias=bias, running_mean=running_mean,
+                    running_var=running_var)
     if training or running_mean is None:
         n = x.size // x.shape[1] if x.shape[1] else 0
         if x.size == 0:  # an empty batch: an empty output, statistics untouched (PyTorch's)
@@ -61,12 +63,6 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         if training and n == 1:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
                              f"got input shape {x.shape}")
-        if (weight is not None and weight.shape != (x.shape[1],)) or (
-                bias is not None and bias.shape != (x.shape[1],)):
-            raise ValueError(f"batch_norm: weight and bias must have shape ({x.shape[1]},) for "
-                             f"input shape {x.shape}, got "
-                             f"{None if weight is None else weight.shape} and "
-                             f"{None if bias is None else bias.shape}")
         x, weight, bias = promoted(x, weight, bias)
         y, mean, var = BatchNormTrain.apply(x, weight, bias, axes=axes, eps=eps)
         if training and running_mean is not None and running_var is not None:
@@ -85,6 +81,15 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def _check_channels(x: Tensor, **per_channel: Any) -> None:
+    """batch_norm's weight, bias and running statistics: each None or of shape (C,)."""
+    for name, t in per_channel.items():
+        if t is not None and tuple(t.shape) != (x.shape[1],):
+            raise ValueError(f"batch_norm: {name} must have shape ({x.shape[1]},), one value "
+                             f"per channel of the input (shape {x.shape}), got shape "
+                             f"{tuple(t.shape)}")
 
 
 class BatchNormTrain(ad.Function):
@@ -181,7 +186,11 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
         raise ValueError(f"layer_norm: input shape {x.shape} does not end with "
                          f"normalized_shape {ns}")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
-    if all(p is None or (p.dtype == x.dtype and p.shape == ns) for p in (weight, bias)):
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != ns:
+            raise ValueError(f"layer_norm: {name} must have the normalized_shape {ns}, got "
+                             f"shape {tuple(p.shape)}")
+    if all(p is None or p.dtype == x.dtype for p in (weight, bias)):
         return LayerNormOp.apply(x, weight, bias, axes=axes, eps=eps)  # one node: see its file
     mean = x.mean(axis=axes, keepdims=True)  # (mixed dtypes promote, as the ops do)
     var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
