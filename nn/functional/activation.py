@@ -320,7 +320,7 @@ def prelu(x: Any, weight: Any) -> Tensor:
     if w.ndim > 1 or w.size not in (1, channels):
         raise ValueError(f"prelu: weight must hold 1 slope or one per channel ({channels} for "
                          f"input shape {x.shape}), got weight shape {w.shape}")
-    if w.size > 1:
+    if w.size != 1:  # one per channel (none for an input of 0 channels)
         w = w.reshape((channels,) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = w.reshape(())

@@ -96,6 +96,15 @@ def test_prelu_second_order_and_errors():
         F.prelu(x, ad.ones(3))
 
 
+def test_prelu_of_no_channels():
+    """An input of 0 channels takes 0 slopes, as PyTorch's (the reshape to a scalar raised)."""
+    x = ad.tensor(np.ones((2, 0, 3)), requires_grad=True)
+    y = F.prelu(x, ad.ones(0))
+    assert y.shape == (2, 0, 3)
+    y.sum().backward()
+    assert x.grad.shape == (2, 0, 3)
+
+
 def test_modules():
     x = ad.tensor(np.linspace(-5, 5, 11))
     for module, fn in [(nn.SiLU(), F.silu), (nn.Mish(), F.mish), (nn.Hardswish(), F.hardswish),
