@@ -39,7 +39,9 @@ def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W)).
+    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W)):
+    with the batch's statistics in training (updating running_mean and running_var when
+    given), with the running ones otherwise, which evaluation needs (as PyTorch's).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -55,7 +57,15 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
     shape = _shape_for(x)
     _check_channels(x, weight=weight, bias=bias, running_mean=running_mean,
                     running_var=running_var)
-    if training or running_mean is None:
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must both be given or both "
+                         f"be None, got running_mean={_described(running_mean)} and "
+                         f"running_var={_described(running_var)}")
+    if not training and running_mean is None:
+        raise ValueError("batch_norm: evaluation (training=False) normalizes with the running "
+                         "statistics: give running_mean and running_var, or training=True for "
+                         "the batch's statistics")
+    if training:
         n = x.size // x.shape[1] if x.shape[1] else 0
         if x.size == 0:  # an empty batch: an empty output, statistics untouched (PyTorch's)
             y = x * weight.reshape(shape) if weight is not None else x * 1.0
@@ -81,6 +91,10 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def _described(t: Tensor | None) -> str:
+    return "None" if t is None else f"a tensor of shape {tuple(t.shape)}"
 
 
 def _check_channels(x: Tensor, **per_channel: Any) -> None:
