@@ -138,6 +138,9 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     >>> F.softplus(x).sum().backward(); x.grad
     tensor([1.928750e-22, 5.000000e-01, 1.000000e+00])
     """
+    if beta == 0:  # (PyTorch returns inf everywhere)
+        raise ValueError("softplus: beta must be nonzero (the result is log(1 + exp(beta x)) / "
+                         "beta), got 0")
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     return Softplus.apply(x, beta=beta, threshold=threshold)
 

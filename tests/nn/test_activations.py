@@ -132,3 +132,11 @@ def test_softmax_takes_dim_as_axis():
         F.softmax(x, axis=0, dim=1)
     with pytest.raises(TypeError, match="Softmax: got axis=0 and dim=1"):
         nn.Softmax(0, dim=1)
+
+
+def test_softplus_beta_zero_is_refused():
+    """beta = 0 divides by zero (PyTorch returns inf everywhere); a negative beta is legal."""
+    with pytest.raises(ValueError, match="softplus: beta must be nonzero"):
+        F.softplus(ad.ones(3), beta=0)
+    np.testing.assert_allclose(F.softplus(ad.tensor([1.0]), beta=-2.0).data,
+                               [-np.log1p(np.exp(-2.0)) / 2], rtol=1e-6)
