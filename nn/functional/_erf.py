@@ -66,6 +66,8 @@ def erf_array(x: np.ndarray) -> np.ndarray:
     array([0.8427008, 1.       ,       nan], dtype=float32)
     """
     x = np.asarray(x)
+    if x.ndim == 0:  # (NumPy's clip returns a scalar for a 0-d array; the pieces work in place)
+        return erf_array(x.reshape(1)).reshape(())
     dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     xc = x.astype(dt, copy=False)
     xs = np.clip(xc, -0.46875, 0.46875)

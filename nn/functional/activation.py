@@ -24,9 +24,10 @@ sigmoid = ad.sigmoid
 tanh = ad.tanh
 
 
-def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis` (stable). PyTorch's `dim=` is accepted as another
-    name for `axis` (nn.functional is PyTorch's namespace; NumPy has no softmax).
+    name for `axis` (nn.functional is PyTorch's namespace; NumPy has no softmax). `dtype`, as
+    PyTorch's: x is cast to it first (a recorded cast: the gradient comes back in x's dtype).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -34,12 +35,15 @@ def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     tensor([[0.25, 0.25, 0.25, 0.25]])
     >>> F.softmax(ad.tensor([[0.0], [0.0]]), dim=0).tolist()
     [[0.5], [0.5]]
+    >>> F.softmax(ad.tensor([0.0, 0.0]), dtype="float64").dtype
+    dtype('float64')
     """
-    return ad.softmax(x, axis=axis_or_dim("softmax", axis, dim, -1))
+    return ad.softmax(_cast("softmax", x, dtype), axis=axis_or_dim("softmax", axis, dim, -1))
 
 
-def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along `axis` (stable); `dim=` as in `softmax`.
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None
+                ) -> Tensor:
+    """x - logsumexp(x) along `axis` (stable); `dim=` and `dtype=` as in `softmax`.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -48,7 +52,22 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
     >>> F.log_softmax(ad.tensor([[0.0, 0.0]]), dim=1)
     tensor([[-0.6931472, -0.6931472]])
     """
-    return ad.log_softmax(x, axis=axis_or_dim("log_softmax", axis, dim, -1))
+    return ad.log_softmax(_cast("log_softmax", x, dtype),
+                          axis=axis_or_dim("log_softmax", axis, dim, -1))
+
+
+def _cast(op: str, x: Any, dtype: Any) -> Any:
+    """x cast to the floating `dtype` (None: x as it is), as a recorded op."""
+    if dtype is None:
+        return x
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: dtype must be a NumPy floating dtype, got {dtype!r}") from None
+    if dt.kind != "f":
+        raise TypeError(f"{op}: dtype must be a floating dtype, got {dt}")
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    return x if x.dtype == dt else ad.astype(x, dt)
 
 
 def axis_or_dim(op: str, axis: int, dim: int | None, default: int) -> int:
@@ -119,6 +138,9 @@ def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     >>> F.softplus(x).sum().backward(); x.grad
     tensor([1.928750e-22, 5.000000e-01, 1.000000e+00])
     """
+    if beta == 0:  # (PyTorch returns inf everywhere)
+        raise ValueError("softplus: beta must be nonzero (the result is log(1 + exp(beta x)) / "
+                         "beta), got 0")
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     return Softplus.apply(x, beta=beta, threshold=threshold)
 
@@ -301,7 +323,7 @@ def prelu(x: Any, weight: Any) -> Tensor:
     if w.ndim > 1 or w.size not in (1, channels):
         raise ValueError(f"prelu: weight must hold 1 slope or one per channel ({channels} for "
                          f"input shape {x.shape}), got weight shape {w.shape}")
-    if w.size > 1:
+    if w.size != 1:  # one per channel (none for an input of 0 channels)
         w = w.reshape((channels,) + (1,) * (x.ndim - 2))
     elif w.ndim:
         w = w.reshape(())

@@ -38,8 +38,9 @@ class _BinIndices:
         self.flat, self.in_shape = flat, in_shape
 
     def gather(self, x: np.ndarray) -> np.ndarray:
-        n, c = self.flat.shape[:2]
-        taken = np.take_along_axis(x.reshape(n, c, -1), self.flat.reshape(n, c, -1), axis=-1)
+        n, c, oh, ow = self.flat.shape  # (sizes, not -1: an empty batch has none to infer)
+        taken = np.take_along_axis(x.reshape(n, c, x.shape[2] * x.shape[3]),
+                                   self.flat.reshape(n, c, oh * ow), axis=-1)
         return taken.reshape(self.flat.shape)
 
     def scatter(self, g: np.ndarray) -> np.ndarray:
@@ -62,7 +63,8 @@ class AdaptiveMaxPool2d(ad.Function):
         flat = np.empty((n, c, *output_size), dtype=np.intp)
         for i, (top, bottom) in enumerate(_bin_edges(h, output_size[0])):
             for j, (left, right) in enumerate(_bin_edges(w, output_size[1])):
-                region = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+                region = x[:, :, top:bottom, left:right].reshape(
+                    n, c, (bottom - top) * (right - left))
                 at = _first_max_last_nan(region)
                 best[:, :, i, j] = np.take_along_axis(region, at[..., None], axis=-1)[..., 0]
                 flat[:, :, i, j] = (top + at // (right - left)) * w + left + at % (right - left)

@@ -499,7 +499,8 @@ class ChannelSums(ad.Function):
 
 def _check(op: str, x: Tensor, w: Tensor, groups: int, in_axis: int) -> None:
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.shape}")
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W) unbatched, "
+                         f"got {x.shape}")
     if w.ndim != 4:
         raise ValueError(f"{op}: expected weight of 4 dimensions, got {w.shape}")
     if groups <= 0 or x.shape[1] % groups:
@@ -524,7 +525,8 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation (PyTorch's conv2d): x (N, C, H, W), weight (O, C/groups, kh, kw),
     bias (O,). padding is an int, a pair, "valid" (0) or "same" (output size = input size,
-    stride 1; the odd extra pad goes to the bottom/right, as PyTorch).
+    stride 1; the odd extra pad goes to the bottom/right, as PyTorch). An unbatched x
+    (C, H, W) gives (O, H', W'), as PyTorch's.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -537,6 +539,8 @@ def conv2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
     (1, 1, 3, 3)
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim == 3:  # unbatched, as PyTorch's: a batch of one
+        return conv2d(x[None], weight, bias, stride, padding, dilation, groups)[0]
     _check("conv2d", x, weight, groups, 1)
     o, cg, kh, kw = weight.shape
     if x.shape[1] != cg * groups:
@@ -584,6 +588,7 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
     It is the adjoint of the convolution with padding p on top and p - output_padding at the
     bottom (likewise left and right; a negative pad crops): that convolution maps the output
     size back to H exactly, whatever output_padding, so the gradients are that convolution.
+    An unbatched x (C_in, H, W) gives (C_out, H', W'), as PyTorch's.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -594,6 +599,9 @@ def conv_transpose2d(x: Any, weight: Tensor, bias: Tensor | None = None, stride:
     (1, 1, 7, 7)
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim == 3:  # unbatched, as PyTorch's: a batch of one
+        return conv_transpose2d(x[None], weight, bias, stride, padding, output_padding, groups,
+                                dilation)[0]
     _check("conv_transpose2d", x, weight, groups, 0)
     cin, cog, kh, kw = weight.shape
     if x.shape[1] != cin:

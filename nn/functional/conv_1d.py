@@ -22,7 +22,8 @@ def conv1d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation: x (N, C, L), weight (O, C/groups, k), bias (O,); output length
     floor((L + 2 padding - dilation (k - 1) - 1) / stride) + 1. padding is an int, 'valid'
-    or 'same' (stride 1; the odd extra pad goes to the right, as PyTorch).
+    or 'same' (stride 1; the odd extra pad goes to the right, as PyTorch). An unbatched x
+    (C, L) gives (O, L'), as PyTorch's.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -30,8 +31,11 @@ def conv1d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
     tensor([[[-1., -1., -1.]]])
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim == 2:  # unbatched (C, L), as PyTorch's: a batch of one
+        return conv1d(x[None], weight, bias, stride, padding, dilation, groups)[0]
     if x.ndim != 3:
-        raise ValueError(f"conv1d: expected input of shape (N, C, L), got {x.shape}")
+        raise ValueError(f"conv1d: expected input of shape (N, C, L) or (C, L) unbatched, got "
+                         f"{x.shape}")
     if weight.ndim != 3:
         raise ValueError(f"conv1d: expected weight of shape (out_channels, in_channels / "
                          f"groups, kernel_size), got {weight.shape}")

@@ -98,10 +98,12 @@ def instance_norm(x: Any, running_mean: Tensor | None = None,
                              "statistics: running_mean and running_var are needed")
         return _affine("instance_norm", batch_norm(x, running_mean, running_var, eps=eps), c,
                        weight, bias)
-    cells = x.size // (n * c)
+    cells = math.prod(x.shape[2:])
     if cells <= 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                          f"normalizing with the input's statistics, got input shape {x.shape}")
+    if x.size == 0:  # an empty batch: an empty output, running statistics untouched
+        return _affine("instance_norm", x, c, weight, bias)
     axes = tuple(range(2, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     xc = x - mean

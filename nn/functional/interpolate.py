@@ -22,16 +22,25 @@ from autodiff import Tensor
 
 def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners: bool,
             dtype: Any) -> np.ndarray:
+    """The (n_out, n_in) resampling matrix of one axis, PyTorch's: an axis that keeps its size
+    is copied whatever the scale; nearest doubling takes dst // 2; otherwise nearest takes
+    floor(dst * r) with r = 1 / scale (or n_in / n_out) in float32, as PyTorch's kernel."""
+    if n_out == n_in:
+        return np.eye(n_in, dtype=dtype)
     m = np.zeros((n_out, n_in), dtype=np.float64)
-    dst = np.arange(n_out, dtype=np.float64)
-    ratio = (1.0 / scale) if scale is not None else n_in / n_out
     if mode == "nearest":
-        src = np.minimum(np.floor(dst * ratio).astype(int), n_in - 1)
-        m[np.arange(n_out), src] = 1.0
+        if n_out == 2 * n_in:
+            src = np.arange(n_out) >> 1
+        else:
+            ratio = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
+            src = np.floor(np.arange(n_out, dtype=np.float32) * ratio).astype(np.int64)
+        m[np.arange(n_out), np.minimum(src, n_in - 1)] = 1.0
         return m.astype(dtype)
+    dst = np.arange(n_out, dtype=np.float64)
     if align_corners:
         src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
     else:
+        ratio = (1.0 / scale) if scale else n_in / n_out
         src = np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
     i0 = np.minimum(np.floor(src).astype(int), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
@@ -41,9 +50,28 @@ def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners
     return m.astype(dtype)
 
 
+def _pair_of(name: str, value: Any, kind: type) -> tuple[Any, Any]:
+    """`size` (ints) or `scale_factor` (numbers) as one value per spatial axis, checked."""
+    values = (value, value) if isinstance(value, int | float | np.number) else value
+    try:
+        pair = tuple(values)
+    except TypeError:
+        pair = ()
+    allowed = (int, np.integer) if kind is int else (int, float, np.integer, np.floating)
+    ok = len(pair) == 2 and all(isinstance(v, allowed) and not isinstance(v, bool)
+                                 for v in pair)
+    if not ok:
+        what = "an int or a pair of ints" if kind is int else "a number or a pair of numbers"
+        raise ValueError(f"interpolate: {name} must be {what} (H, W), got {value!r}")
+    return (int(pair[0]), int(pair[1])) if kind is int else (float(pair[0]), float(pair[1]))
+
+
 def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None) -> Tensor:
-    """Resize the spatial axes of (N, C, H, W) to `size`, or by `scale_factor`.
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial axes of (N, C, H, W) to `size`, or by `scale_factor` (output size
+    floor(H * scale)); the given scale, not the size ratio, places the samples unless
+    `recompute_scale_factor=True`. `antialias` is not implemented (False only).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -63,14 +91,22 @@ def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = 
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     if mode == "nearest" and align_corners is not None:
         raise ValueError("interpolate: align_corners only applies to mode='bilinear'")
+    if antialias:
+        raise ValueError("interpolate: antialias=True is not implemented (PyTorch's "
+                         "anti-aliased bilinear); use antialias=False")
     h, w = x.shape[2:]
     if size is not None:
-        ho, wo = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-        sh = sw = None
+        if recompute_scale_factor:
+            raise ValueError("interpolate: recompute_scale_factor applies to scale_factor, "
+                             f"not to an explicit size (got size={size!r})")
+        (ho, wo), sh, sw = _pair_of("size", size, int), None, None
     else:
-        sh, sw = ((float(scale_factor),) * 2 if isinstance(scale_factor, int | float)
-                  else tuple(float(s) for s in scale_factor))
+        sh, sw = _pair_of("scale_factor", scale_factor, float)
+        if not (sh > 0 and sw > 0):
+            raise ValueError(f"interpolate: scale_factor must be positive, got {scale_factor!r}")
         ho, wo = math.floor(h * sh), math.floor(w * sw)
+        if recompute_scale_factor:
+            sh = sw = None
     if ho <= 0 or wo <= 0:
         raise ValueError(f"interpolate: output size must be positive, got {(ho, wo)}")
     ac = bool(align_corners)

@@ -9,6 +9,7 @@ node in the graph instead of transpose, matmul and add).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,9 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     xs, ws = x.data.shape, weight.data.shape  # (arrays: checked on every call, so kept cheap)
+    if len(ws) != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape "
+                         f"{ws}")
     if not xs or xs[-1] != ws[1]:
         raise ValueError(f"linear: the input has {xs[-1] if xs else 0} features "
                          f"(shape {xs}) but the layer expects in_features="
@@ -65,7 +69,8 @@ class Affine(ad.Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         # One product over all rows: NumPy runs (N, L, in) @ W.T as N products.
-        x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
+        rows = math.prod(x.shape[:-1])  # (not -1: no size to infer when in_features is 0)
+        x2 = x.reshape((rows, x.shape[-1])) if x.ndim != 2 else x
         rows, n_out = x2.shape[0], weight.shape[0]
         if rows <= FEW_ROWS and n_out >= MANY_OUTPUTS and x2.size * n_out >= BIG_PRODUCT:
             out = np.ascontiguousarray((weight @ x2.T).T)
@@ -79,8 +84,9 @@ class Affine(ad.Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        g2 = grad.reshape((-1, weight.shape[0]))
+        rows = math.prod(x.shape[:-1])
+        g2 = grad.reshape((rows, weight.shape[0]))
         gx = (g2 @ weight).reshape(x.shape) if need_x else None
-        gw = g2.T @ x.reshape((-1, weight.shape[1])) if need_w else None
+        gw = g2.T @ x.reshape((rows, weight.shape[1])) if need_w else None
         gb = g2.sum(0) if need_b else None
         return gx, gw, gb

@@ -254,7 +254,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     log-probabilities (N, C, ...) (or (C,) with a 0-d label), as PyTorch's. `weight` gives
     each class a weight w (1 without it); a label equal to `ignore_index` contributes 0.
     "mean" divides the sum by the total weight of the labels that count, sum over n of
-    w[y_n], not by their number (NaN when nothing counts).
+    w[y_n], not by their number (NaN when nothing counts, with a zero gradient, as PyTorch's).
+    An ignored sample's log-probabilities play no part, -inf included.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -279,6 +280,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     labels, keep = _labels("nll_loss", target, n_classes, logp.shape, ignore_index)
     w = class_weights("nll_loss", weight, n_classes, logp.dtype)
     onehot = _one_hot(labels, n_classes, logp.dtype)
+    if not keep.all():  # an ignored label picks nothing (not class 0, which may be -inf)
+        onehot = onehot * np.expand_dims(keep, 1)
     # picked by where, not multiplied by the one-hot: 0 * -inf (a masked class) would be NaN
     picked = ad.where(onehot > 0, logp, 0).sum(axis=1)
     wy = (np.ones(labels.shape, logp.dtype) if w is None else w[labels]) * keep
@@ -287,8 +290,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
         return reduce_loss(loss, reduction, "nll_loss")
     if w is None and keep.all():
         return loss.mean()
-    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counts: 0 / 0 = NaN
-        return loss.sum() / wy.sum()
+    total = wy.sum()
+    if total == 0:  # nothing counts: NaN, as PyTorch's, with a zero gradient (not NaN)
+        return loss.sum() * 0.0 + np.nan
+    return loss.sum() / total
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: int = -100,
@@ -296,9 +301,11 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     """Softmax cross-entropy of logits (N, C, ...) (or (C,)) with integer labels (N, ...) or
     class probabilities of the input's shape, as PyTorch's (its formulas in docs/nn.md).
     `label_smoothing` mixes in the uniform distribution; `weight` weighs each class;
-    labels equal to `ignore_index` count for nothing (probability targets take no
-    ignore_index). With labels, "mean" divides by the total weight of the labels that count
-    (their number without weights); with probabilities, by the number of samples.
+    labels equal to `ignore_index` count for nothing, whatever their logits (probability
+    targets take no ignore_index; a probability Tensor that requires grad gets its gradient).
+    With labels, "mean" divides by the total weight of the labels that count (their number
+    without weights; NaN with a zero gradient when that is 0); with probabilities, by the
+    number of samples.
     A masked logit (-inf) costs nothing where the target puts no mass on it (0 log 0 = 0),
     its gradient is 0; float16 logits are computed in float32 and give a float16 loss.
 
@@ -344,6 +351,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
     if t.dtype.kind == "f" and t.shape == label_shape and np.array_equal(t, np.round(t)):
         t = t.astype(np.int64)  # labels written as a Python list become float32 tensors
     if t.dtype.kind == "f":
+        if isinstance(target, Tensor) and target.requires_grad and ad.is_grad_enabled():
+            t = target  # probabilities that require grad get their gradient, as in PyTorch
         probs = _probability_targets(t, logits, w, ignore_index, label_smoothing)
         return SoftmaxCrossEntropy.apply(logits, probs, reduction=reduction, labels=False)
     labels, keep = _labels("cross_entropy", t, n_classes, logits.shape, ignore_index)
@@ -354,6 +363,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
         return SoftmaxCrossEntropy.apply(logits, probs, reduction=reduction, labels=True)
     # q = (1 - eps) w_y onehot(y) + eps w_c / C on the labels that count, 0 elsewhere
     wy = (np.ones(labels.shape, logits.dtype) if w is None else w[labels]) * keep
+    if not keep.all():  # an ignored sample's logits play no part (a row of -inf included)
+        logits = ad.where(np.expand_dims(keep, 1), logits, 0.0)
     counted = _on_class_axis(np.ones(n_classes, logits.dtype) if w is None else w, probs.ndim)
     probs = probs * ((1 - label_smoothing) * np.expand_dims(wy, 1))
     if label_smoothing:
@@ -362,16 +373,17 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, *, ignore_index: 
                                      count=wy.sum())
 
 
-def _probability_targets(t: np.ndarray, logits: Tensor, w: np.ndarray | None,
-                         ignore_index: int, label_smoothing: float) -> np.ndarray:
-    """Class probabilities of the logits' shape, smoothed, times the class weights."""
+def _probability_targets(t: Any, logits: Tensor, w: np.ndarray | None,
+                         ignore_index: int, label_smoothing: float) -> Any:
+    """Class probabilities of the logits' shape, smoothed, times the class weights: an array,
+    or a Tensor (recorded) when the target is one that requires grad."""
     if ignore_index >= 0:
         raise ValueError(f"cross_entropy: ignore_index={ignore_index} applies to class "
                          "labels, not to probability targets")
     if t.shape != logits.shape:
         raise ValueError(f"cross_entropy: probability targets must have the logits' shape "
                          f"{logits.shape}, got {t.shape}")
-    probs = t.astype(logits.dtype)
+    probs = ad.astype(t, logits.dtype) if isinstance(t, Tensor) else t.astype(logits.dtype)
     if label_smoothing:
         probs = probs * (1 - label_smoothing) + label_smoothing / logits.shape[1]
     return probs if w is None else probs * _on_class_axis(w, probs.ndim)
@@ -384,8 +396,10 @@ class SoftmaxCrossEntropy(ad.Function):
     on it), backward grad * (softmax(z) sum_c p_c - p), divided by the count for "mean":
     the number of samples (and positions), or `count` when given (the total weight of the
     labels that count). `labels` True says that p came from class labels (one-hot, smoothed
-    or not), whose rows sum to 1: the backward is then softmax(z) - p. The backward is
-    written in operations arrays and Tensors share, so it can be differentiated again.
+    or not), whose rows sum to 1: the backward is then softmax(z) - p. A p that requires grad
+    (probabilities given as a Tensor) gets grad * -log softmax(z). The backward is written in
+    operations arrays and Tensors share, so it can be differentiated again. When nothing
+    counts (`count` 0) the "mean" is NaN and its gradient 0, as PyTorch's.
 
     >>> import autodiff as ad
     >>> import numpy as np
@@ -413,8 +427,9 @@ class SoftmaxCrossEntropy(ad.Function):
         ctx.save_for_backward(logits, probs)
         if count is None:
             count = logits.size // logits.shape[1]  # samples (and positions, N-D logits)
-        with np.errstate(divide="ignore"):  # nothing counts (count 0): the mean is NaN
-            ctx.inv_count = np.divide(1.0, count, dtype=logits.dtype)
+        # nothing counts (count 0): the mean is NaN (the forward's 0 / 0), its gradient 0 (as
+        # PyTorch's: a batch of ignored labels leaves the weights alone)
+        ctx.inv_count = np.divide(1.0, count or np.inf, dtype=logits.dtype)
         ctx.reduction, ctx.labels, ctx.count = reduction, labels, count
         if not labels:  # label rows sum to 1; other targets weigh logsumexp by their sum
             log_total = log_total * np.add.reduce(probs, axis=1, keepdims=True)
@@ -435,9 +450,13 @@ class SoftmaxCrossEntropy(ad.Function):
             g = grad.reshape((*grad.shape[:1], 1, *grad.shape[1:]))
         else:  # a scalar: broadcast over every sample
             g = grad * ctx.inv_count if ctx.reduction == "mean" else grad
+        g_probs = None
+        if ctx.needs_input_grad[1]:  # d/dp_c = logsumexp(z) - z_c = -log softmax(z)_c
+            g_probs = -(logits - ctx.shift - np.log(np.exp(logits - ctx.shift).sum(
+                axis=1, keepdims=True))) * g
         if ctx.labels:  # one-hot rows (smoothed or not) sum to 1
-            return (soft - probs) * g, None
-        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, None
+            return (soft - probs) * g, g_probs
+        return (soft * probs.sum(axis=1, keepdims=True) - probs) * g, g_probs
 
 
 def _target_dot(z: np.ndarray, p: np.ndarray, axis: int | None) -> Any:

@@ -39,7 +39,9 @@ def _shape_for(x: Tensor, axis: int = 1) -> tuple[int, ...]:
 def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W)).
+    """Normalize over every axis but the channel axis 1 ((N, C), (N, C, L), (N, C, H, W)):
+    with the batch's statistics in training (updating running_mean and running_var when
+    given), with the running ones otherwise, which evaluation needs (as PyTorch's).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -53,7 +55,17 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         raise ValueError(f"batch_norm: expected (N, C, ...) input, got shape {x.shape}")
     axes = tuple(i for i in range(x.ndim) if i != 1)
     shape = _shape_for(x)
-    if training or running_mean is None:
+    _check_channels(x, weight=weight, bias=bias, running_mean=running_mean,
+                    running_var=running_var)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must both be given or both "
+                         f"be None, got running_mean={_described(running_mean)} and "
+                         f"running_var={_described(running_var)}")
+    if not training and running_mean is None:
+        raise ValueError("batch_norm: evaluation (training=False) normalizes with the running "
+                         "statistics: give running_mean and running_var, or training=True for "
+                         "the batch's statistics")
+    if training:
         n = x.size // x.shape[1] if x.shape[1] else 0
         if x.size == 0:  # an empty batch: an empty output, statistics untouched (PyTorch's)
             y = x * weight.reshape(shape) if weight is not None else x * 1.0
@@ -61,12 +73,6 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
         if training and n == 1:
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
                              f"got input shape {x.shape}")
-        if (weight is not None and weight.shape != (x.shape[1],)) or (
-                bias is not None and bias.shape != (x.shape[1],)):
-            raise ValueError(f"batch_norm: weight and bias must have shape ({x.shape[1]},) for "
-                             f"input shape {x.shape}, got "
-                             f"{None if weight is None else weight.shape} and "
-                             f"{None if bias is None else bias.shape}")
         x, weight, bias = promoted(x, weight, bias)
         y, mean, var = BatchNormTrain.apply(x, weight, bias, axes=axes, eps=eps)
         if training and running_mean is not None and running_var is not None:
@@ -85,6 +91,19 @@ def batch_norm(x: Any, running_mean: Tensor | None, running_var: Tensor | None,
     if bias is not None:
         y = y + bias.reshape(shape)
     return y
+
+
+def _described(t: Tensor | None) -> str:
+    return "None" if t is None else f"a tensor of shape {tuple(t.shape)}"
+
+
+def _check_channels(x: Tensor, **per_channel: Any) -> None:
+    """batch_norm's weight, bias and running statistics: each None or of shape (C,)."""
+    for name, t in per_channel.items():
+        if t is not None and tuple(t.shape) != (x.shape[1],):
+            raise ValueError(f"batch_norm: {name} must have shape ({x.shape[1]},), one value "
+                             f"per channel of the input (shape {x.shape}), got shape "
+                             f"{tuple(t.shape)}")
 
 
 class BatchNormTrain(ad.Function):
@@ -181,7 +200,11 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
         raise ValueError(f"layer_norm: input shape {x.shape} does not end with "
                          f"normalized_shape {ns}")
     axes = tuple(range(x.ndim - len(ns), x.ndim))
-    if all(p is None or (p.dtype == x.dtype and p.shape == ns) for p in (weight, bias)):
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != ns:
+            raise ValueError(f"layer_norm: {name} must have the normalized_shape {ns}, got "
+                             f"shape {tuple(p.shape)}")
+    if all(p is None or p.dtype == x.dtype for p in (weight, bias)):
         return LayerNormOp.apply(x, weight, bias, axes=axes, eps=eps)  # one node: see its file
     mean = x.mean(axis=axes, keepdims=True)  # (mixed dtypes promote, as the ops do)
     var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)

@@ -194,6 +194,8 @@ def pool_pads(op: str, sizes: tuple[int, ...], k: tuple[int, ...], s: tuple[int,
     if min(out) < 1:
         raise ValueError(f"{op}: kernel {k} (dilation {d}) is larger than the padded input "
                          f"{tuple(n + 2 * pi for n, pi in zip(sizes, p))}")
+    if max(d) > 1:
+        _check_windows_touch_input(op, sizes, k, s, p, d, out)
     return tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - pi - n))
                  for n, ki, si, pi, di, o in zip(sizes, k, s, p, d, out))
 
@@ -234,6 +236,22 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     found: list[_Indices] = []
     y = MaxPool2d.apply(x, kernel=k, stride=s, pads=pads, dilation=d, found=found)
     return y, Tensor._make(found[0].flat(), None, 0)
+
+
+def _check_windows_touch_input(op: str, sizes: tuple[int, ...], k: tuple[int, ...],
+                               s: tuple[int, ...], p: tuple[int, ...], d: tuple[int, ...],
+                               out: tuple[int, ...]) -> None:
+    """Refuse a dilated window whose cells all fall in the padding (its maximum would be
+    -inf with nowhere for the gradient to go; PyTorch returns -inf, and its backward writes
+    out of bounds). Only dilation can step a window over the whole input."""
+    for axis, (n, ki, si, pi, di, o) in enumerate(zip(sizes, k, s, p, d, out)):
+        cells = np.arange(o)[:, None] * si - pi + np.arange(ki) * di
+        inside = ((cells >= 0) & (cells < n)).any(axis=1)
+        if not inside.all():
+            raise ValueError(
+                f"{op}: window {int(np.argmin(inside))} along spatial axis {axis} covers only "
+                f"padding (input size {n}, kernel {ki}, stride {si}, padding {pi}, dilation "
+                f"{di}): it has no input cell to take the maximum of")
 
 
 def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],

@@ -73,4 +73,9 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
         raise ValueError(f"margin_ranking_loss: the inputs and the target must have the same "
                          f"number of dimensions, got shapes {x1.shape}, {x2.shape} and "
                          f"{y.shape}")
+    try:
+        np.broadcast_shapes(x1.shape, x2.shape, y.shape)
+    except ValueError:
+        raise ValueError(f"margin_ranking_loss: the shapes of the inputs and the target do not "
+                         f"broadcast together: {x1.shape}, {x2.shape} and {y.shape}") from None
     return reduce_loss(_hinge(-y * (x1 - x2) + margin), reduction, "margin_ranking_loss")

@@ -8,6 +8,7 @@ its positional arguments, keyword options, layer path) and returns the name of e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -458,22 +459,40 @@ def _flatten(g: Graph, m: Any, x: str, region: Any) -> str | None:
 def _upsample(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """Resize with the engine's index formulas: nearest as floor(dst / scale) ("asymmetric",
     "floor"), bilinear as PyTorch ("half_pixel", or "align_corners"). A given size becomes
-    the sizes input (the batch and channel sizes read from the input's shape)."""
+    the sizes input (the batch and channel sizes read from the input's shape), and so does a
+    scale factor with recompute_scale_factor (the samples then placed by the size ratio)."""
     if m.mode == "nearest":
         modes = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                  "nearest_mode": "floor"}
     else:
         modes = {"mode": "linear", "coordinate_transformation_mode":
                  "align_corners" if m.align_corners else "half_pixel"}
-    if m.size is None:
+    size = m.size
+    if size is None:
         s = m.scale_factor
         sh, sw = (s, s) if isinstance(s, int | float) else s
+        h, w = g.shape(region.input)[2:]
+        if getattr(m, "recompute_scale_factor", None):
+            size = (math.floor(h * sh), math.floor(w * sw))
+        else:  # the engine's (PyTorch's) special axes: kept size copied, nearest doubling
+            sh, sw = (_resize_scale(n, float(f), m.mode) for n, f in ((h, sh), (w, sw)))
+    if size is None:
         scales = g.const(np.asarray([1, 1, sh, sw], np.float32), "scales")
         return g.node("Resize", [x, "", scales], **modes)
-    ho, wo = (m.size, m.size) if isinstance(m.size, int) else m.size
+    ho, wo = (size, size) if isinstance(size, int) else size
     lead = g.node("Slice", [g.node("Shape", [x]), g.ints([0], "start"), g.ints([2], "end")])
     sizes = g.node("Concat", [lead, g.ints([ho, wo], "size")], axis=0)
     return g.node("Resize", [x, "", "", sizes], **modes)
+
+
+def _resize_scale(n: int, scale: float, mode: str) -> float:
+    """The scale Resize needs to place the samples as the engine does on an axis of size n:
+    1 where the size is kept (the engine copies it), 2 where nearest doubles it (the engine
+    takes dst // 2), the given scale elsewhere."""
+    out = math.floor(n * scale)
+    if out == n:
+        return 1.0
+    return 2.0 if mode == "nearest" and out == 2 * n else scale
 
 
 def _relu6(g: Graph, m: Any, x: str, region: Any) -> str | None:

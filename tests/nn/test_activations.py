@@ -96,6 +96,15 @@ def test_prelu_second_order_and_errors():
         F.prelu(x, ad.ones(3))
 
 
+def test_prelu_of_no_channels():
+    """An input of 0 channels takes 0 slopes, as PyTorch's (the reshape to a scalar raised)."""
+    x = ad.tensor(np.ones((2, 0, 3)), requires_grad=True)
+    y = F.prelu(x, ad.ones(0))
+    assert y.shape == (2, 0, 3)
+    y.sum().backward()
+    assert x.grad.shape == (2, 0, 3)
+
+
 def test_modules():
     x = ad.tensor(np.linspace(-5, 5, 11))
     for module, fn in [(nn.SiLU(), F.silu), (nn.Mish(), F.mish), (nn.Hardswish(), F.hardswish),
@@ -123,3 +132,11 @@ def test_softmax_takes_dim_as_axis():
         F.softmax(x, axis=0, dim=1)
     with pytest.raises(TypeError, match="Softmax: got axis=0 and dim=1"):
         nn.Softmax(0, dim=1)
+
+
+def test_softplus_beta_zero_is_refused():
+    """beta = 0 divides by zero (PyTorch returns inf everywhere); a negative beta is legal."""
+    with pytest.raises(ValueError, match="softplus: beta must be nonzero"):
+        F.softplus(ad.ones(3), beta=0)
+    np.testing.assert_allclose(F.softplus(ad.tensor([1.0]), beta=-2.0).data,
+                               [-np.log1p(np.exp(-2.0)) / 2], rtol=1e-6)

@@ -302,7 +302,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="same"):
         F.conv2d(x, ad.ones((2, 3, 3, 3)), padding="same", stride=2)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        F.conv2d(ad.ones((3, 5, 5)), ad.ones((2, 3, 3, 3)))
+        F.conv2d(ad.ones((5, 5)), ad.ones((2, 3, 3, 3)))
     with pytest.raises(ValueError, match="groups"):
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="output_padding"):

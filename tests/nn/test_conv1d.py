@@ -150,7 +150,7 @@ def test_float32_stays_float32():
 def test_conv1d_errors():
     x, w = ad.ones((1, 4, 5)), ad.ones((2, 4, 3))
     cases = [
-        (lambda: F.conv1d(ad.ones((4, 5)), w), "conv1d: expected input of shape \\(N, C, L\\)"),
+        (lambda: F.conv1d(ad.ones(5), w), "conv1d: expected input of shape \\(N, C, L\\)"),
         (lambda: F.conv1d(x, ad.ones((2, 4, 3, 1))), "conv1d: expected weight of shape"),
         (lambda: F.conv1d(x, w, groups=3), "groups=3 must divide the 4 input channels"),
         (lambda: F.conv1d(x, w, groups=0), "groups=0 must divide"),

@@ -8,6 +8,7 @@ import pytest
 
 import autodiff as ad
 import nn.functional as F
+from autodiff.testing import gradcheck
 from nn.functional._erf import erf_array, erf_float32
 
 POINTS = np.concatenate([np.linspace(-7, 7, 20001), np.geomspace(1e-300, 0.5, 300),
@@ -106,3 +107,13 @@ def test_gelu_float32_matches_pytorch():
     y.sum().backward()
     np.testing.assert_allclose(y.data, torch.nn.functional.gelu(tx).detach().numpy(), atol=2e-6)
     np.testing.assert_allclose(ax.grad.data, tx.grad.numpy(), atol=2e-6)
+
+
+def test_a_0d_input_float64_too():
+    """A 0-d float64 input (NumPy's clip makes it a scalar) raised inside the erf pieces."""
+    x = ad.tensor(np.float64(0.3), requires_grad=True)
+    y = F.gelu(x)
+    assert y.shape == () and y.dtype == np.float64
+    assert abs(y.item() - 0.3 * (1 + math.erf(0.3 / math.sqrt(2))) / 2) < 1e-16
+    assert gradcheck(F.gelu, x)
+    assert erf_array(np.float64(-0.5)).shape == ()

@@ -79,3 +79,15 @@ def test_edge_cases_match_pytorch():
                                atol=1e-14)
     np.testing.assert_array_equal(ours.running_mean.data, theirs.running_mean.numpy())
     np.testing.assert_array_equal(ours.running_var.data, theirs.running_var.numpy())
+
+
+def test_instance_norm_of_an_empty_batch_is_empty():
+    """An empty batch raised ZeroDivisionError (spatial cells counted as size / (N C))."""
+    x = ad.tensor(np.zeros((0, 3, 4)), requires_grad=True)
+    assert F.instance_norm(x).shape == (0, 3, 4)
+    layer = nn.InstanceNorm1d(3, affine=True, track_running_stats=True)
+    y = layer(ad.tensor(np.zeros((0, 3, 4), np.float32)))
+    assert y.shape == (0, 3, 4)
+    np.testing.assert_array_equal(layer.running_mean.data, np.zeros(3))
+    with pytest.raises(ValueError, match="instance_norm: expected more than 1 spatial element"):
+        F.instance_norm(ad.tensor(np.zeros((0, 3, 1))))

@@ -309,6 +309,11 @@ CASES = {
     "upsample-bilinear-size": (lambda: nn.Upsample(size=(7, 5), mode="bilinear"), (2, 3, 4)),
     "upsample-align-corners": (
         lambda: nn.Upsample(size=(6, 7), mode="bilinear", align_corners=True), (2, 3, 4)),
+    "upsample-nearest-kept-axis": (lambda: nn.Upsample(scale_factor=(1.3, 2.1)), (2, 3, 4)),
+    "upsample-bilinear-kept-axis": (lambda: nn.Upsample(scale_factor=(1.3, 1.6),
+                                                         mode="bilinear"), (2, 3, 4)),
+    "upsample-recompute-scale": (lambda: nn.Upsample(
+        scale_factor=(1.5, 1.3), mode="bilinear", recompute_scale_factor=True), (2, 3, 4)),
     "interpolate-functional": (fn(lambda x, m: F.interpolate(x, size=(5, 6), mode="bilinear")),
                                (2, 3, 4)),
 }
