@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional import activation as F
@@ -162,7 +164,8 @@ class LogSigmoid(Module):
 
 class PReLU(Module):
     """x where x > 0, a * x elsewhere, with a learned slope a: one for all channels
-    (`num_parameters=1`) or one per channel (axis 1), each starting at `init`.
+    (`num_parameters=1`) or one per channel (axis 1), each starting at `init`, in `dtype`
+    (the default float dtype when None, as PyTorch's).
 
     >>> import autodiff as ad, nn
     >>> act = nn.PReLU()
@@ -172,12 +175,12 @@ class PReLU(Module):
     [-1.0, 4.0]
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__()
         if num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be at least 1, got {num_parameters}")
         self.num_parameters = num_parameters
-        self.weight = Parameter(ad.full(num_parameters, init))
+        self.weight = Parameter(ad.full(num_parameters, init, dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return F.prelu(x, self.weight)

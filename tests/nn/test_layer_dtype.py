@@ -20,6 +20,7 @@ LAYERS = {
     "GroupNorm": (lambda dt: nn.GroupNorm(1, 2, dtype=dt), (2, 2, 3, 3)),
     "LayerNorm": (lambda dt: nn.LayerNorm(3, dtype=dt), (2, 3)),
     "Linear": (lambda dt: nn.Linear(3, 2, dtype=dt), (2, 3)),
+    "PReLU": (lambda dt: nn.PReLU(2, dtype=dt), (4, 2)),
 }
 
 
