@@ -419,11 +419,13 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def _at(self, step: float, v: dict[str, float], what: str) -> float:
-        """`what` ("lr" or "momentum") at `step` for one group's values `v`."""
+        """`what` ("lr" or "momentum") at `step` for one group's values `v`; at the one step
+        allowed past the end (total_steps), the final values (PyTorch extrapolates the last
+        phase there: linearly, a rate below min_lr, negative when min_lr is small)."""
         start_step = 0.0
         for i, phase in enumerate(self.phases):
             if step <= phase["end_step"] or i == len(self.phases) - 1:
-                pct = (step - start_step) / (phase["end_step"] - start_step)
+                pct = min((step - start_step) / (phase["end_step"] - start_step), 1.0)
                 return self._anneal(v[phase[f"start_{what}"]], v[phase[f"end_{what}"]], pct)
             start_step = phase["end_step"]
         raise AssertionError("unreachable")  # pragma: no cover
