@@ -135,18 +135,20 @@ class Optimizer:
         return loss
 
     def _step(self) -> None:
+        """Update every parameter that has a gradient; all are checked first, so a refused
+        step changes nothing."""
+        work = [(g, p, checked_grad(self, p)) for g in self.param_groups for p in g["params"]
+                if p.grad is not None]
+        for g, p, _ in work:
+            if p.dtype == np.float16:
+                _check_eps_holds(self, g, p.dtype)
         states, update = self.state, self._update
-        for g in self.param_groups:
-            maximize = g.get("maximize", False)
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                grad = checked_grad(self, p)
-                state = states.get(id(p))
-                if state is None:
-                    state = states[id(p)] = {}
-                update(p.data, -grad if maximize else grad, g, state)
-                ad.increment_version(p)  # a backward that saved p's old values now raises
+        for g, p, grad in work:
+            state = states.get(id(p))
+            if state is None:
+                state = states[id(p)] = {}
+            update(p.data, -grad if g.get("maximize", False) else grad, g, state)
+            ad.increment_version(p)  # a backward that saved p's old values now raises
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:  # pragma: no cover - abstract
@@ -353,6 +355,26 @@ def checked_grad(owner: Optimizer, p: Tensor) -> np.ndarray:
         raise ValueError(f"{type(owner).__name__}.step: a parameter of shape {p.shape} has a "
                          f"gradient of shape {grad.shape}")
     return grad
+
+
+def _check_eps_holds(owner: Optimizer, group: dict[str, Any], dtype: np.dtype) -> None:
+    """Refuse an eps that rounds to 0 in the parameter's dtype (the default 1e-8 in float16):
+    a zero gradient then gives 0 / 0 = NaN and a tiny one (its square underflows) an infinite
+    step. PyTorch lets both through silently.
+
+    >>> import numpy as np, autodiff as ad, nn
+    >>> w = ad.tensor(np.ones(2, np.float16), requires_grad=True)
+    >>> w.grad = ad.tensor(np.zeros(2, np.float16))
+    >>> nn.optim.Adam([w]).step()
+    Traceback (most recent call last):
+    ...
+    ValueError: Adam.step: eps=1e-08 is 0 in float16, so a zero gradient would make the ...
+    """
+    eps = group.get("eps")
+    if eps and not np.asarray(eps, dtype):
+        raise ValueError(f"{type(owner).__name__}.step: eps={eps!r} is 0 in {dtype}, so a zero "
+                         "gradient would make the parameter NaN (0 / 0); use an eps the dtype "
+                         "holds (1e-4 is common in float16) or float32 parameters")
 
 
 def _state_value(label: str, value: Any, like: np.ndarray, array: bool) -> Any:

@@ -85,3 +85,32 @@ def test_lbfgs_refuses_a_gradient_of_another_shape():
     with pytest.raises(ValueError, match=r"LBFGS.step: a parameter of shape \(3,\) has a "
                                          r"gradient of shape \(1,\)"):
         opt.step(closure)
+
+
+def test_a_refused_step_changes_no_parameter():
+    """The check runs before any update: the first parameter is not moved when the second's
+    gradient is refused."""
+    a, b = ad.ones(2, requires_grad=True), ad.ones(3, requires_grad=True)
+    opt = nn.optim.Adam([{"params": [a]}, {"params": [b]}])
+    a.grad, b.grad = ad.ones(2), ad.ones(2)
+    with pytest.raises(ValueError, match=r"a parameter of shape \(3,\) has a gradient of shape"):
+        opt.step()
+    assert a.tolist() == [1.0, 1.0] and opt.state == {}
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop",
+                                  "Adagrad"])
+def test_float16_with_an_eps_it_cannot_hold_is_refused(name):
+    """Default eps (1e-8, Adagrad's 1e-10) is 0 in float16: a zero gradient gave 0 / 0 = NaN
+    and a tiny one an infinite step, silently (as PyTorch does)."""
+    w = ad.tensor(np.ones(3, np.float16), requires_grad=True)
+    opt = getattr(nn.optim, name)([w], lr=0.01)
+    w.grad = ad.tensor(np.array([0.0, 1e-3, 2.0], np.float16))
+    with pytest.raises(ValueError, match=rf"{name}.step: eps=1e-(08|10) is 0 in float16, so a "
+                                         "zero gradient would make the parameter NaN"):
+        opt.step()
+    assert w.tolist() == [1.0, 1.0, 1.0]
+    opt = getattr(nn.optim, name)([w], lr=0.01, eps=1e-4)
+    for _ in range(8):
+        opt.step()
+    assert w.dtype == np.float16 and np.isfinite(w.data).all() and w.data[0] == 1.0
