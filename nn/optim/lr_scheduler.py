@@ -40,6 +40,7 @@ class LRScheduler:
     """Call `step()` once per epoch, after the optimizer's steps."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        _at_least(self, "last_epoch", last_epoch, -1, integer=True)
         self.optimizer = optimizer
         for g in optimizer.param_groups:
             g.setdefault("initial_lr", g["lr"])
@@ -56,13 +57,17 @@ class LRScheduler:
         return [self.lr_at(lr, epoch) for lr in lrs]
 
     def step(self) -> None:
+        self._apply(self.last_epoch + 1)  # a refused rate leaves the schedule where it was
         self.last_epoch += 1
-        self._apply(self.last_epoch)
 
     def _apply(self, epoch: float) -> None:
         """Write the rates (and any other hyperparameter the schedule sets) for `epoch`."""
-        for g, lr in zip(self.optimizer.param_groups, self.lrs_at(epoch, self.base_lrs)):
-            g["lr"] = lr
+        _write_lrs(self, epoch, self.lrs_at(epoch, self.base_lrs))
+        self._apply_extras(epoch)
+
+    def _apply_extras(self, epoch: float) -> None:
+        """Write the hyperparameters other than the rate the schedule sets at `epoch` (none;
+        OneCycleLR's momentum)."""
 
     def get_last_lr(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -107,6 +112,41 @@ class LRScheduler:
         self.__dict__.update(state)
 
 
+def _write_lrs(owner: LRScheduler, epoch: float, lrs: list[float]) -> None:
+    """Set each group's lr, all of them finite numbers >= 0 or none: a schedule that gives a
+    negative or NaN rate (a LambdaLR's function, say) raises naming it and the epoch instead of
+    letting the optimizer ascend or go NaN (PyTorch sets whatever comes out).
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 - epoch)
+    >>> sched.step(); opt.param_groups[0]['lr']
+    0.0
+    >>> sched.step()
+    Traceback (most recent call last):
+    ...
+    ValueError: LambdaLR: the learning rate of group 0 at epoch 2 would be -1.0; a learning ...
+    """
+    for i, lr in enumerate(lrs):
+        if not (real_number(lr) and lr >= 0):
+            raise ValueError(f"{type(owner).__name__}: the learning rate of group {i} at epoch "
+                             f"{epoch} would be {lr!r}; a learning rate must be a finite number "
+                             ">= 0")
+    for g, lr in zip(owner.optimizer.param_groups, lrs):
+        g["lr"] = lr
+
+
+def _at_least(owner: Any, arg: str, value: Any, low: float, *, integer: bool = False,
+              above: bool = False) -> None:
+    """A schedule's argument: a finite number (an integer where `integer`) >= low (> low where
+    `above`), or ValueError naming the schedule, the argument and the value."""
+    kind = _integer(value) if integer else real_number(value)
+    if not kind or value < low or (above and value == low):
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{type(owner).__name__}: {arg} must be {what} {'>' if above else '>='}"
+                         f" {low:g}, got {value!r}")
+
+
 def _unlike(saved: Any, own: Any) -> str:
     """Why a saved entry cannot replace `own` ('' if it can): another kind of value (a number
     for a number, NaN refused; a string for a string; lists of the same length), None aside."""
@@ -133,8 +173,8 @@ def _unlike(saved: Any, own: Any) -> str:
 class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
+        _at_least(self, "step_size", step_size, 1, integer=True)
+        _at_least(self, "gamma", gamma, 0)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -145,6 +185,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        for m in milestones:
+            _at_least(self, "each of milestones", m, 0, integer=True)
+        _at_least(self, "gamma", gamma, 0)
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -154,6 +197,7 @@ class MultiStepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _at_least(self, "gamma", gamma, 0)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -178,8 +222,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        _at_least(self, "T_max", T_max, 0, above=True)
+        _at_least(self, "eta_min", eta_min, 0)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -305,9 +349,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if not _integer(T_mult) or T_mult < 1:
             raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, got "
                              f"{T_mult!r}")
-        if not real_number(eta_min):
-            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a finite number, "
-                             f"got {eta_min!r}")
+        _at_least(self, "eta_min", eta_min, 0)
         self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
@@ -343,8 +385,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                                  f"0, got {epoch!r}")
             self.T_cur, self.T_i = self.cycle(epoch)
         self.last_epoch = math.floor(epoch)
-        for g, base in zip(self.optimizer.param_groups, self.base_lrs):
-            g["lr"] = self._cosine(base, self.T_cur, self.T_i)
+        _write_lrs(self, epoch, [self._cosine(base, self.T_cur, self.T_i)
+                                 for base in self.base_lrs])
 
 
 def _integer(v: Any) -> bool:
@@ -439,8 +481,7 @@ class OneCycleLR(LRScheduler):
                              f"total_steps is {self.total_steps}")
         super().step()
 
-    def _apply(self, epoch: float) -> None:
-        super()._apply(epoch)
+    def _apply_extras(self, epoch: float) -> None:
         if self.cycle_momentum:
             self._set_momenta([self._at(epoch, v, "momentum") for v in self.values])
 
@@ -539,6 +580,10 @@ class SequentialLR(LRScheduler):
         part, local = self._part(epoch)
         part._apply(local)
 
+    def _apply_extras(self, epoch: float) -> None:
+        part, local = self._part(epoch)
+        part._apply_extras(local)
+
     def state_dict(self) -> dict[str, Any]:
         """Its own position and each schedule's state (`schedulers`).
 
@@ -585,17 +630,20 @@ class ChainedScheduler(LRScheduler):
         return lrs
 
     def step(self) -> None:
+        self._write([s.last_epoch + 1 for s in self.schedulers])
         for s in self.schedulers:
             s.last_epoch += 1
-        self._write()
 
-    def _write(self) -> None:
+    def _write(self, epochs: list[float] | None = None) -> None:
+        """The composed rates at each schedule's epoch (`epochs`, else where each is), then
+        each schedule's other hyperparameters (OneCycleLR's momentum)."""
+        epochs = [s.last_epoch for s in self.schedulers] if epochs is None else epochs
         lrs = self.base_lrs
-        for s in self.schedulers:
-            s._apply(s.last_epoch)  # its other hyperparameters (OneCycleLR's momentum)
-            lrs = s.lrs_at(s.last_epoch, lrs)
-        for g, lr in zip(self.optimizer.param_groups, lrs):
-            g["lr"] = lr
+        for s, epoch in zip(self.schedulers, epochs):
+            lrs = s.lrs_at(epoch, lrs)
+        _write_lrs(self, epochs[0], lrs)
+        for s, epoch in zip(self.schedulers, epochs):
+            s._apply_extras(epoch)
 
     def state_dict(self) -> dict[str, Any]:
         return _with_parts(self)
