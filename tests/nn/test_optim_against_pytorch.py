@@ -40,11 +40,20 @@ def draw(name, r):
     if name == "Adagrad":  # PyTorch reads initial_accumulator_value from the defaults only
         return dict(lr=u(1e-3, 0.3), lr_decay=0.0 if coin() else u(0, 0.1), weight_decay=wd,
                     eps=1e-10 if coin() else u(1e-10, 1e-2), maximize=coin())
+    if name == "Rprop":
+        return dict(lr=u(1e-3, 0.1), etas=(u(0.1, 0.9), u(1.01, 2)),
+                    step_sizes=(1e-6 if coin() else u(0, 1e-3), 50.0 if coin() else u(0.01, 1)),
+                    maximize=coin())
+    if name == "ASGD":
+        return dict(lr=u(1e-3, 0.3), lambd=1e-4 if coin() else u(0, 0.1), alpha=u(0, 1),
+                    t0=1e6 if coin() else float(r.randint(0, 20)), weight_decay=wd,
+                    maximize=coin())
     return dict(lr=u(0.1, 2), rho=u(0.5, 0.99), eps=1e-6 if coin() else u(1e-8, 1e-2),
                 weight_decay=wd, maximize=coin())
 
 
-NAMES = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta"]
+NAMES = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta",
+         "Rprop", "ASGD"]
 SHAPES = [(), (0,), (3,), (2, 3)]
 
 
@@ -120,7 +129,7 @@ def test_trajectory_and_state_match_pytorch(name, seed):
     torch = pytest.importorskip("torch", reason="torch.optim is the reference")
     run = Run(name, 100 * seed + NAMES.index(name))
     old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # NAdam's mu_product: float32 in PyTorch otherwise
+    torch.set_default_dtype(torch.float64)  # NAdam's mu_product, ASGD's eta: else float32
     try:
         theirs, topt = run.go(torch, lambda a, **k: torch.tensor(a, **k), torch.optim)
     finally:
