@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,16 +88,49 @@ def _encode_dict(obj: dict[Any, Any], arrays: Arrays, path: tuple[str, ...]) -> 
     return {"__items__": [[k, v] for k, v in zip(keys, values)]}
 
 
-def dumps(obj: Any, arrays: Arrays) -> str:
-    """The manifest of `obj` (a format marker, a version and its encoded structure) as strict
-    JSON text, its arrays added to `arrays`."""
+def dumps(obj: Any, arrays: Arrays, *, checksum: bool = False) -> str:
+    """The manifest of `obj` (a format marker, a version and its encoded structure; with
+    `checksum`, the `crc32_of` the structure and the arrays) as strict JSON text, its arrays
+    added to `arrays`."""
     root = encode(obj, arrays)
-    return json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
+    manifest = {"format": FORMAT, "version": VERSION, "root": root}
+    if checksum:
+        manifest["crc32"] = crc32_of(root, arrays)
+    return json.dumps(manifest, allow_nan=False)
+
+
+def crc32_of(root: Any, arrays: Mapping[str, np.ndarray]) -> int:
+    """CRC-32 of an encoded structure (its JSON text) and of every array: its name, dtype, shape
+    and little-endian bytes, by name. A format without checksums of its own (.safetensors)
+    keeps it in the manifest, so a flipped byte is refused rather than loaded as a wrong value.
+
+    >>> import numpy as np
+    >>> from nn._manifest import crc32_of
+    >>> a = np.arange(3, dtype=np.float32)
+    >>> crc32_of({}, {"w": a}) == crc32_of({}, {"w": a.astype(">f4")})
+    True
+    >>> crc32_of({}, {"w": a}) == crc32_of({}, {"w": a.reshape(1, 3)})
+    False
+    """
+    crc = zlib.crc32(json.dumps(root, allow_nan=False).encode())
+    for name in sorted(arrays):
+        a = arrays[name]
+        crc = zlib.crc32(f"{name}:{a.dtype.name}:{a.shape}".encode(), crc)
+        little = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+        crc = zlib.crc32(little.reshape(-1).view(np.uint8), crc)
+    return crc
 
 
 def root_of(text: str | bytes, path: str) -> Any:
     """The encoded structure a manifest's text holds, or a ValueError naming `path` and what is
     wrong: not JSON, not ours, another version."""
+    return manifest_of(text, path)["root"]
+
+
+def manifest_of(text: str | bytes, path: str) -> dict[str, Any]:
+    """The whole manifest a manifest's text holds (its fields checked), or a ValueError naming
+    `path` and what is wrong: not JSON, not ours, another version, fields `dumps` never writes
+    (a damaged name would otherwise skip the checksum)."""
     try:
         manifest = json.loads(text, object_pairs_hook=_once_each)
     except _Repeated as e:
@@ -112,7 +146,11 @@ def root_of(text: str | bytes, path: str) -> Any:
                          f"library reads {VERSION}")
     if "root" not in manifest:
         raise ValueError(f"load: {path}: the manifest holds no structure (no 'root')")
-    return manifest["root"]
+    unknown = sorted(set(manifest) - {"format", "version", "root", "crc32"})
+    if unknown:
+        raise ValueError(f"load: {path}: the manifest holds fields {unknown} that nn.save never "
+                         "writes (corrupted or edited?)")
+    return manifest
 
 
 def decode(node: Any, arrays: Mapping[str, np.ndarray], path: str) -> Any:

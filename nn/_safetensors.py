@@ -5,11 +5,14 @@ Arrays are the file's tensors, named by their dotted path in the structure: a st
 `"conv1.weight"` stays `conv1.weight`, `{"model": {"fc.bias": b}}` gives `model.fc.bias`, list
 items and integer keys their number (`state.0.exp_avg`). A path that names two arrays (keys
 holding dots can make one) gets `#2`, `#3`, ... after it, and so does `__metadata__` (the
-header's own key). Everything else (numbers, strings,
-booleans, None, the structure itself) is the JSON manifest, under the `__manifest__` key of the
-file's metadata (safetensors metadata maps text to text); a caller's own `metadata` entries sit
-beside it. A file without our manifest (PyTorch's `safetensors.torch.save_file`, any other
-tool) loads as a flat dict of its tensors by name: a state dict.
+header's own key). Everything else (numbers, strings, booleans, None, the structure itself) is
+the JSON manifest, under the `__manifest__` key of the file's metadata (safetensors metadata
+maps text to text); a caller's own `metadata` entries sit beside it. The format has no checksum
+(.npz has zip's CRC-32 per entry), so the manifest holds one, `crc32`, of the structure and
+every tensor (name, dtype, shape, bytes): a damaged file is refused, not loaded with a wrong
+value (files written before it existed load unchecked). A file without our manifest
+(PyTorch's `safetensors.torch.save_file`, any other tool) loads as a flat dict of its tensors
+by name: a state dict.
 
 >>> import numpy as np
 >>> from nn._safetensors import SafetensorsArrays
@@ -27,7 +30,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from nn._manifest import MANIFEST, Arrays, decode, dumps, root_of
+from nn._manifest import FORMAT, MANIFEST, Arrays, crc32_of, decode, dumps, manifest_of
 
 # what safetensors' NumPy API stores and reads back from version 0.4 on: no bfloat16 nor
 # float8 (NumPy has none), no complex numbers (0.4 and 0.5 have none)
@@ -74,7 +77,7 @@ def writer(obj: Any, metadata: Mapping[str, str] | None) -> Callable[[BinaryIO],
     any file is touched) if `obj` or `metadata` cannot be saved."""
     st = safetensors_module()
     arrays = SafetensorsArrays()
-    header = {**checked_metadata(metadata), MANIFEST: dumps(obj, arrays)}
+    header = {**checked_metadata(metadata), MANIFEST: dumps(obj, arrays, checksum=True)}
     data = st.numpy.save(dict(arrays), metadata=header)
 
     def write(f: BinaryIO) -> None:
@@ -121,8 +124,15 @@ def load(path: str) -> Any:
         header = f.metadata() or {}
         arrays = {name: _tensor(f, name, path) for name in f.keys()}  # noqa: SIM118 (not a dict)
     if MANIFEST not in header:
+        if any(FORMAT in v for v in header.values()):  # our manifest under a damaged key
+            raise ValueError(f"load: {path}: the metadata holds a checkpoint manifest under "
+                             f"another key than {MANIFEST!r} (corrupted or edited?)")
         return arrays
-    return decode(root_of(header[MANIFEST], path), arrays, path)
+    manifest = manifest_of(header[MANIFEST], path)
+    if "crc32" in manifest and manifest["crc32"] != crc32_of(manifest["root"], arrays):
+        raise ValueError(f"load: {path}: the tensors or the structure do not match the "
+                         "checkpoint's CRC-32 (the file was corrupted or edited after saving)")
+    return decode(manifest["root"], arrays, path)
 
 
 def _tensor(f: Any, name: str, path: str) -> np.ndarray:

@@ -322,7 +322,8 @@ class Module:
         tensors.sort(key=lambda kt: rank.get(kt[0], len(rank)))
         return OrderedDict((k, t.data.copy()) for k, t in tensors)
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> list[str]:
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
+                        ) -> IncompatibleKeys:
         """Copy arrays into the parameters and buffers of the same names, all or nothing.
 
         Everything is checked before anything is written: the keys (with `strict`, a missing or
@@ -331,7 +332,8 @@ class Module:
         for parameters, that every value is finite. A failed load raises naming every bad key
         (with both shapes or dtypes) and leaves the model exactly as it was. Values are copied
         into the existing arrays, so the parameters stay the same objects (an optimizer built
-        on them keeps working). Returns the keys the state does not hold (non-strict).
+        on them keeps working). Returns the keys the state does not hold (non-strict), a list
+        that also carries PyTorch's `missing_keys` and `unexpected_keys` (the keys skipped).
 
         A PyTorch state may hold entries a module of this library has no use for, which it
         names in `ignored_on_load`: BatchNorm's `num_batches_tracked` (a 0-d integer) is
@@ -505,10 +507,28 @@ def _is_dtype(x: Any) -> bool:
     return True
 
 
+class IncompatibleKeys(list[str]):
+    """What `load_state_dict` returns: the list of the model's keys the state lacked, with
+    PyTorch's `missing_keys` (the same list) and `unexpected_keys` (the state's keys the model
+    does not have, skipped by `strict=False`) as attributes.
+
+    >>> import numpy as np, nn
+    >>> result = nn.Linear(2, 1).load_state_dict({'weight': np.ones((1, 2)), 'scale': 2.0},
+    ...                                           strict=False)
+    >>> result, result.missing_keys, result.unexpected_keys
+    (['bias'], ['bias'], ['scale'])
+    """
+
+    def __init__(self, missing: list[str], unexpected: list[str]) -> None:
+        super().__init__(missing)
+        self.missing_keys, self.unexpected_keys = list(missing), list(unexpected)
+
+
 def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool,
-                ignored: set[str]) -> list[str]:
-    """The model's keys missing from `state`; with `strict`, a KeyError if any is missing or if
-    `state` holds a key the model does not have (nor `ignored`)."""
+                ignored: set[str]) -> IncompatibleKeys:
+    """The model's keys missing from `state` (and the state's unexpected ones); with `strict`,
+    a KeyError if any is missing or if `state` holds a key the model does not have (nor
+    `ignored`)."""
     if not isinstance(state, Mapping):
         raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                         f"{type(state).__name__}")
@@ -517,7 +537,7 @@ def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: boo
     if strict and (missing or unexpected):
         raise KeyError(f"load_state_dict: nothing was loaded: missing keys {missing}, "
                        f"unexpected keys {unexpected}")
-    return missing
+    return IncompatibleKeys(missing, unexpected)
 
 
 class Sequential(Module):

@@ -39,6 +39,7 @@ import os
 import secrets
 import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -246,8 +247,9 @@ def _load_npz(path: str) -> Any:
             root = root_of(bytes(z[MANIFEST]), path)
             return decode(root, {k: _entry(z, k, path) for k in z.files if k != MANIFEST},
                           path)
-    except (zipfile.BadZipFile, EOFError, OSError) as e:
-        if isinstance(e, FileNotFoundError):
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            RuntimeError) as e:  # zipfile: a flipped flag asks for encryption or a method
+        if isinstance(e, FileNotFoundError):  # it lacks (NotImplementedError, RuntimeError)
             raise
         raise ValueError(f"load: {path} is not a readable checkpoint (truncated or not .npz: "
                          f"{e})") from None

@@ -29,7 +29,7 @@ import numpy as np
 
 import autodiff as ad
 from nn._state import checked_array, real_number
-from nn.optim.optimizer import Optimizer, at_least
+from nn.optim.optimizer import Optimizer, at_least, checked_grad
 
 MEMORY = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad", "prev_loss")
 COUNTERS = ("func_evals", "n_iter")
@@ -87,7 +87,7 @@ class LBFGS(Optimizer):
 
     def _flat_grad(self) -> np.ndarray:
         return np.concatenate([np.zeros(p.size, p.dtype) if p.grad is None
-                               else p.grad.data.ravel() for p in self._params()])
+                               else checked_grad(self, p).ravel() for p in self._params()])
 
     def _add(self, t: float, d: np.ndarray) -> None:
         """x += t d, parameter by parameter, in place."""

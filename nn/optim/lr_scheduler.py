@@ -15,6 +15,11 @@
     SequentialLR      one schedule after another, each from its own epoch 0 at its milestone
     ChainedScheduler  the schedules composed: each applied to the rates the previous gave
     ReduceLROnPlateau not a closed form: lr * factor once a metric stops improving
+    LinearLR          lr0 * (start + (end - start) min(epoch, total_iters) / total_iters)
+    ConstantLR        lr0 * factor before total_iters, then lr0
+    PolynomialLR      lr0 * (1 - min(epoch, total_iters) / total_iters) ** power
+    MultiplicativeLR  lr0 * lr_lambda(1) * ... * lr_lambda(epoch)
+    CyclicLR          up and down between base_lr and max_lr, the height scaled by the mode
 
 >>> import autodiff as ad, nn
 >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
@@ -40,6 +45,7 @@ class LRScheduler:
     """Call `step()` once per epoch, after the optimizer's steps."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        _at_least(self, "last_epoch", last_epoch, -1, integer=True)
         self.optimizer = optimizer
         for g in optimizer.param_groups:
             g.setdefault("initial_lr", g["lr"])
@@ -56,13 +62,17 @@ class LRScheduler:
         return [self.lr_at(lr, epoch) for lr in lrs]
 
     def step(self) -> None:
+        self._apply(self.last_epoch + 1)  # a refused rate leaves the schedule where it was
         self.last_epoch += 1
-        self._apply(self.last_epoch)
 
     def _apply(self, epoch: float) -> None:
         """Write the rates (and any other hyperparameter the schedule sets) for `epoch`."""
-        for g, lr in zip(self.optimizer.param_groups, self.lrs_at(epoch, self.base_lrs)):
-            g["lr"] = lr
+        _write_lrs(self, epoch, self.lrs_at(epoch, self.base_lrs))
+        self._apply_extras(epoch)
+
+    def _apply_extras(self, epoch: float) -> None:
+        """Write the hyperparameters other than the rate the schedule sets at `epoch` (none;
+        OneCycleLR's momentum)."""
 
     def get_last_lr(self) -> list[float]:
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -107,6 +117,41 @@ class LRScheduler:
         self.__dict__.update(state)
 
 
+def _write_lrs(owner: LRScheduler, epoch: float, lrs: list[float]) -> None:
+    """Set each group's lr, all of them finite numbers >= 0 or none: a schedule that gives a
+    negative or NaN rate (a LambdaLR's function, say) raises naming it and the epoch instead of
+    letting the optimizer ascend or go NaN (PyTorch sets whatever comes out).
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 - epoch)
+    >>> sched.step(); opt.param_groups[0]['lr']
+    0.0
+    >>> sched.step()
+    Traceback (most recent call last):
+    ...
+    ValueError: LambdaLR: the learning rate of group 0 at epoch 2 would be -1.0; a learning ...
+    """
+    for i, lr in enumerate(lrs):
+        if not (real_number(lr) and lr >= 0):
+            raise ValueError(f"{type(owner).__name__}: the learning rate of group {i} at epoch "
+                             f"{epoch} would be {lr!r}; a learning rate must be a finite number "
+                             ">= 0")
+    for g, lr in zip(owner.optimizer.param_groups, lrs):
+        g["lr"] = lr
+
+
+def _at_least(owner: Any, arg: str, value: Any, low: float, *, integer: bool = False,
+              above: bool = False) -> None:
+    """A schedule's argument: a finite number (an integer where `integer`) >= low (> low where
+    `above`), or ValueError naming the schedule, the argument and the value."""
+    kind = _integer(value) if integer else real_number(value)
+    if not kind or value < low or (above and value == low):
+        what = "an integer" if integer else "a number"
+        raise ValueError(f"{type(owner).__name__}: {arg} must be {what} {'>' if above else '>='}"
+                         f" {low:g}, got {value!r}")
+
+
 def _unlike(saved: Any, own: Any) -> str:
     """Why a saved entry cannot replace `own` ('' if it can): another kind of value (a number
     for a number, NaN refused; a string for a string; lists of the same length), None aside."""
@@ -133,8 +178,8 @@ def _unlike(saved: Any, own: Any) -> str:
 class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be positive, got {step_size}")
+        _at_least(self, "step_size", step_size, 1, integer=True)
+        _at_least(self, "gamma", gamma, 0)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -145,6 +190,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        for m in milestones:
+            _at_least(self, "each of milestones", m, 0, integer=True)
+        _at_least(self, "gamma", gamma, 0)
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -154,6 +202,7 @@ class MultiStepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _at_least(self, "gamma", gamma, 0)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -178,8 +227,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        _at_least(self, "T_max", T_max, 0, above=True)
+        _at_least(self, "eta_min", eta_min, 0)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -305,9 +354,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if not _integer(T_mult) or T_mult < 1:
             raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, got "
                              f"{T_mult!r}")
-        if not real_number(eta_min):
-            raise ValueError(f"CosineAnnealingWarmRestarts: eta_min must be a finite number, "
-                             f"got {eta_min!r}")
+        _at_least(self, "eta_min", eta_min, 0)
         self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
@@ -343,8 +390,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                                  f"0, got {epoch!r}")
             self.T_cur, self.T_i = self.cycle(epoch)
         self.last_epoch = math.floor(epoch)
-        for g, base in zip(self.optimizer.param_groups, self.base_lrs):
-            g["lr"] = self._cosine(base, self.T_cur, self.T_i)
+        _write_lrs(self, epoch, [self._cosine(base, self.T_cur, self.T_i)
+                                 for base in self.base_lrs])
 
 
 def _integer(v: Any) -> bool:
@@ -419,11 +466,13 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def _at(self, step: float, v: dict[str, float], what: str) -> float:
-        """`what` ("lr" or "momentum") at `step` for one group's values `v`."""
+        """`what` ("lr" or "momentum") at `step` for one group's values `v`; at the one step
+        allowed past the end (total_steps), the final values (PyTorch extrapolates the last
+        phase there: linearly, a rate below min_lr, negative when min_lr is small)."""
         start_step = 0.0
         for i, phase in enumerate(self.phases):
             if step <= phase["end_step"] or i == len(self.phases) - 1:
-                pct = (step - start_step) / (phase["end_step"] - start_step)
+                pct = min((step - start_step) / (phase["end_step"] - start_step), 1.0)
                 return self._anneal(v[phase[f"start_{what}"]], v[phase[f"end_{what}"]], pct)
             start_step = phase["end_step"]
         raise AssertionError("unreachable")  # pragma: no cover
@@ -437,8 +486,7 @@ class OneCycleLR(LRScheduler):
                              f"total_steps is {self.total_steps}")
         super().step()
 
-    def _apply(self, epoch: float) -> None:
-        super()._apply(epoch)
+    def _apply_extras(self, epoch: float) -> None:
         if self.cycle_momentum:
             self._set_momenta([self._at(epoch, v, "momentum") for v in self.values])
 
@@ -537,6 +585,10 @@ class SequentialLR(LRScheduler):
         part, local = self._part(epoch)
         part._apply(local)
 
+    def _apply_extras(self, epoch: float) -> None:
+        part, local = self._part(epoch)
+        part._apply_extras(local)
+
     def state_dict(self) -> dict[str, Any]:
         """Its own position and each schedule's state (`schedulers`).
 
@@ -583,17 +635,20 @@ class ChainedScheduler(LRScheduler):
         return lrs
 
     def step(self) -> None:
+        self._write([s.last_epoch + 1 for s in self.schedulers])
         for s in self.schedulers:
             s.last_epoch += 1
-        self._write()
 
-    def _write(self) -> None:
+    def _write(self, epochs: list[float] | None = None) -> None:
+        """The composed rates at each schedule's epoch (`epochs`, else where each is), then
+        each schedule's other hyperparameters (OneCycleLR's momentum)."""
+        epochs = [s.last_epoch for s in self.schedulers] if epochs is None else epochs
         lrs = self.base_lrs
-        for s in self.schedulers:
-            s._apply(s.last_epoch)  # its other hyperparameters (OneCycleLR's momentum)
-            lrs = s.lrs_at(s.last_epoch, lrs)
-        for g, lr in zip(self.optimizer.param_groups, lrs):
-            g["lr"] = lr
+        for s, epoch in zip(self.schedulers, epochs):
+            lrs = s.lrs_at(epoch, lrs)
+        _write_lrs(self, epochs[0], lrs)
+        for s, epoch in zip(self.schedulers, epochs):
+            s._apply_extras(epoch)
 
     def state_dict(self) -> dict[str, Any]:
         return _with_parts(self)
@@ -710,3 +765,232 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self._check_modes()
+
+
+# -- PyTorch's factor schedules and CyclicLR: closed forms of the epoch, as every schedule here
+
+
+class LinearLR(LRScheduler):
+    """lr0 times a factor moving linearly from start_factor to end_factor over total_iters
+    epochs, then end_factor: lr0 (start + (end - start) min(epoch, total_iters) / total_iters).
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(sched.get_last_lr()[0]); sched.step()
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not (real_number(start_factor) and 0 < start_factor <= 1):
+            raise ValueError(f"LinearLR: start_factor must be a number in (0, 1], got "
+                             f"{start_factor!r}")
+        if not (real_number(end_factor) and 0 <= end_factor <= 1):
+            raise ValueError(f"LinearLR: end_factor must be a number in [0, 1], got "
+                             f"{end_factor!r}")
+        _at_least(self, "total_iters", total_iters, 1, integer=True)
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        done = min(epoch, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * done)
+
+
+class ConstantLR(LRScheduler):
+    """lr0 * factor for the first total_iters epochs, then lr0.
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     lrs.append(sched.get_last_lr()[0]); sched.step()
+    >>> lrs
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if not (real_number(factor) and 0 <= factor <= 1):
+            raise ValueError(f"ConstantLR: factor must be a number in [0, 1], got {factor!r}")
+        _at_least(self, "total_iters", total_iters, 0, integer=True)
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * (self.factor if epoch < self.total_iters else 1.0)
+
+
+class PolynomialLR(LRScheduler):
+    """lr0 (1 - min(epoch, total_iters) / total_iters) ** power: down to 0 at total_iters.
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
+    >>> lrs = []
+    >>> for _ in range(6):
+    ...     lrs.append(sched.get_last_lr()[0]); sched.step()
+    >>> lrs
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        _at_least(self, "total_iters", total_iters, 1, integer=True)
+        _at_least(self, "power", power, 0)
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, epoch: int) -> float:
+        return base_lr * (1.0 - min(epoch, self.total_iters) / self.total_iters) ** self.power
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr0 * lr_lambda(1) * ... * lr_lambda(epoch): each epoch multiplies the rate by the
+    function of that epoch (one function, or one per group), each function called once per
+    epoch, as PyTorch's. `state_dict()` holds the running products (and, as LambdaLR's, the
+    attributes of callable objects).
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = nn.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.5)
+    >>> sched.step(); sched.step(); sched.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.product_epoch = 0
+        self.products = [1.0] * len(optimizer.param_groups)
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def lrs_at(self, epoch: float, lrs: list[float]) -> list[float]:
+        epoch = int(epoch)
+        if epoch < self.product_epoch:  # going back (a fresh chain): multiply again from 0
+            self.product_epoch, self.products = 0, [1.0] * len(self.products)
+        while self.product_epoch < epoch:
+            self.product_epoch += 1
+            self.products = [p * f(self.product_epoch)
+                             for p, f in zip(self.products, self.lr_lambdas)]
+        return [lr * p for lr, p in zip(lrs, self.products)]
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate (Smith), stepped once per batch: up from base_lr to max_lr
+    over step_size_up steps, back down over step_size_down (default: the same), the cycle's
+    height scaled by mode: 'triangular' (constant), 'triangular2' (halved each cycle) or
+    'exp_range' (gamma ** step), or by a `scale_fn` of the cycle or of the step (`scale_mode`).
+    With cycle_momentum, the momentum (Adam's beta1) moves the other way between max_momentum
+    and base_momentum. base_lr, max_lr and the momenta take one value or one per group.
+    `state_dict()` leaves out a `scale_fn` (code: the constructor rebuilds it).
+
+    >>> import autodiff as ad, nn
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+    >>> sched = nn.optim.lr_scheduler.CyclicLR(opt, 0.1, 0.5, step_size_up=2)
+    >>> lrs = []
+    >>> for _ in range(6):
+    ...     lrs.append(round(sched.get_last_lr()[0], 6)); sched.step()
+    >>> lrs
+    [0.1, 0.3, 0.5, 0.3, 0.1, 0.3]
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
+                 max_lr: float | list[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        n = len(optimizer.param_groups)
+        self.optimizer = optimizer
+        self.lows, self.highs = _values(self, "base_lr", base_lr, n), _values(self, "max_lr",
+                                                                              max_lr, n)
+        _at_least(self, "step_size_up", step_size_up, 0, above=True)
+        down = step_size_up if step_size_down is None else step_size_down
+        _at_least(self, "step_size_down", down, 0, above=True)
+        self.total_size = float(step_size_up + down)
+        self.step_ratio = step_size_up / self.total_size
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                             f"'exp_range' (or give a scale_fn), got {mode!r}")
+        if scale_fn is not None and scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', got "
+                             f"{scale_mode!r}")
+        _at_least(self, "gamma", gamma, 0)
+        self.mode, self.gamma = mode, gamma
+        self.scale_mode = scale_mode if scale_fn is not None else (
+            "iterations" if mode == "exp_range" else "cycle")
+        self.scale_fn = scale_fn
+        self.cycle_momentum = bool(cycle_momentum)
+        self.use_beta1 = "betas" in optimizer.defaults
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and not self.use_beta1:
+                raise ValueError(f"CyclicLR: cycle_momentum needs an optimizer with momentum or "
+                                 f"betas, {type(optimizer).__name__} has neither (pass "
+                                 "cycle_momentum=False)")
+            self.base_momenta = _values(self, "base_momentum", base_momentum, n)
+            self.max_momenta = _values(self, "max_momentum", max_momentum, n)
+        if last_epoch == -1:
+            for g, low in zip(optimizer.param_groups, self.lows):
+                g["lr"] = g["initial_lr"] = low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = list(self.lows)
+
+    def _scale(self, step: float) -> tuple[float, float]:
+        """(where in the cycle's up-and-down, 0 to 1; the height's scale) at `step`."""
+        cycle = math.floor(1 + step / self.total_size)
+        x = 1.0 + step / self.total_size - cycle
+        rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else step
+        if self.scale_fn is not None:
+            return rise, float(self.scale_fn(at))
+        if self.mode == "triangular":
+            return rise, 1.0
+        if self.mode == "triangular2":
+            return rise, 1 / (2.0 ** (at - 1))
+        return rise, self.gamma ** at
+
+    def lrs_at(self, epoch: float, lrs: list[float]) -> list[float]:
+        rise, scale = self._scale(epoch)  # its own rates, whatever `lrs` (as OneCycleLR)
+        return [low + (high - low) * rise * scale for low, high in zip(self.lows, self.highs)]
+
+    def _apply_extras(self, epoch: float) -> None:
+        if not self.cycle_momentum:
+            return
+        rise, scale = self._scale(epoch)
+        for g, low, high in zip(self.optimizer.param_groups, self.base_momenta,
+                                self.max_momenta):
+            m = high - (high - low) * rise * scale
+            if self.use_beta1:
+                g["betas"] = (m, *g["betas"][1:])
+            else:
+                g["momentum"] = m
+
+    def state_dict(self) -> dict[str, Any]:
+        """As every schedule's, without `scale_fn` (loading keeps this schedule's).
+
+        >>> import autodiff as ad, nn
+        >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+        >>> sched = nn.optim.lr_scheduler.CyclicLR(opt, 0.1, 0.5, 2, scale_fn=lambda c: 1.0,
+        ...                                        cycle_momentum=False)
+        >>> "scale_fn" in sched.state_dict(), sched.state_dict()["last_epoch"]
+        (False, 0)
+        """
+        return {k: v for k, v in super().state_dict().items() if k != "scale_fn"}
+
+
+def _values(owner: LRScheduler, name: str, value: Any, n: int) -> list[float]:
+    """One number >= 0 per group, from one number or a list of n."""
+    values = list(value) if isinstance(value, list | tuple) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{type(owner).__name__}: {name} has {len(values)} values, the "
+                         f"optimizer {n} parameter groups")
+    for v in values:
+        _at_least(owner, name, v, 0)
+    return values

@@ -45,17 +45,34 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[int, dict[str, Any]] = {}
-        items = list(params)
+        items = _ordered(self, params, "params")
         if not items:
             raise ValueError(f"{type(self).__name__}: the optimizer got an empty parameter "
                              "list (did the model register its parameters?)")
         groups = items if isinstance(items[0], dict) else [{"params": items}]
+        if any(isinstance(g, dict) != isinstance(items[0], dict) for g in items):
+            raise TypeError(f"{type(self).__name__}: params must be all Tensors or all "
+                            "parameter groups (dicts with 'params'), not a mix")
         for g in groups:
             self.add_param_group(g)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (the optimizer's defaults for the
+        options it does not set), as PyTorch's; refused: a parameter already in a group, or
+        twice in this one, a parameter that does not require grad, a bad option.
+
+        >>> import autodiff as ad, nn
+        >>> opt = nn.optim.SGD([ad.ones(2, requires_grad=True)], lr=0.1)
+        >>> opt.add_param_group({"params": [ad.ones(3, requires_grad=True)], "lr": 0.01})
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}: a parameter group is a dict with a "
+                            f"'params' entry, got {_brief(group)}")
         params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
+        params = [params] if isinstance(params, Tensor) else _ordered(self, params,
+                                                                      "a group's 'params'")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got "
@@ -63,6 +80,9 @@ class Optimizer:
             if not p.requires_grad:
                 raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does "
                                  "not require grad, so it would never be updated")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears twice in one group "
+                             "(each step would update it twice)")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{type(self).__name__}: a parameter appears in two groups")
@@ -115,17 +135,20 @@ class Optimizer:
         return loss
 
     def _step(self) -> None:
+        """Update every parameter that has a gradient; all are checked first, so a refused
+        step changes nothing."""
+        work = [(g, p, checked_grad(self, p)) for g in self.param_groups for p in g["params"]
+                if p.grad is not None]
+        for g, p, _ in work:
+            if p.dtype == np.float16:
+                _check_eps_holds(self, g, p.dtype)
         states, update = self.state, self._update
-        for g in self.param_groups:
-            maximize = g.get("maximize", False)
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                state = states.get(id(p))
-                if state is None:
-                    state = states[id(p)] = {}
-                update(p.data, -p.grad.data if maximize else p.grad.data, g, state)
-                ad.increment_version(p)  # a backward that saved p's old values now raises
+        for g, p, grad in work:
+            state = states.get(id(p))
+            if state is None:
+                state = states[id(p)] = {}
+            update(p.data, -grad if g.get("maximize", False) else grad, g, state)
+            ad.increment_version(p)  # a backward that saved p's old values now raises
 
     def _update(self, p: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                 state: dict[str, Any]) -> None:  # pragma: no cover - abstract
@@ -291,6 +314,67 @@ class Optimizer:
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({opts})"
+
+
+def _ordered(owner: Optimizer, params: Any, what: str) -> list[Any]:
+    """`params` as a list, refusing what has no fixed order (a set: the state's parameter
+    numbers would change from run to run) and a single Tensor (iterating it gives its rows)."""
+    if isinstance(params, Tensor):
+        raise TypeError(f"{type(owner).__name__}: {what} should be an iterable of Tensors or "
+                        f"dicts, got a Tensor (wrap it in a list: [w])")
+    if isinstance(params, Mapping):
+        raise TypeError(f"{type(owner).__name__}: {what} should be an iterable of Tensors or "
+                        f"dicts, got a {type(params).__name__} (one parameter group goes in a "
+                        "list: [{'params': ...}])")
+    if isinstance(params, set | frozenset):
+        raise TypeError(f"{type(owner).__name__}: {what} should be an ordered collection (a "
+                        f"list, a generator such as model.parameters()), got a "
+                        f"{type(params).__name__}, whose order changes between runs")
+    return list(params)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{type(value).__name__} {text[:57]}..."
+
+
+def checked_grad(owner: Optimizer, p: Tensor) -> np.ndarray:
+    """`p.grad`'s array, which must have p's shape (a gradient of another shape would be
+    broadcast into the update silently); PyTorch refuses it when it is assigned.
+
+    >>> import autodiff as ad, nn
+    >>> w = ad.zeros(3, requires_grad=True)
+    >>> w.grad = ad.ones(1)
+    >>> nn.optim.SGD([w], lr=0.1).step()
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD.step: a parameter of shape (3,) has a gradient of shape (1,)
+    """
+    grad = p.grad.data
+    if grad.shape != p.shape:
+        raise ValueError(f"{type(owner).__name__}.step: a parameter of shape {p.shape} has a "
+                         f"gradient of shape {grad.shape}")
+    return grad
+
+
+def _check_eps_holds(owner: Optimizer, group: dict[str, Any], dtype: np.dtype) -> None:
+    """Refuse an eps that rounds to 0 in the parameter's dtype (the default 1e-8 in float16):
+    a zero gradient then gives 0 / 0 = NaN and a tiny one (its square underflows) an infinite
+    step. PyTorch lets both through silently.
+
+    >>> import numpy as np, autodiff as ad, nn
+    >>> w = ad.tensor(np.ones(2, np.float16), requires_grad=True)
+    >>> w.grad = ad.tensor(np.zeros(2, np.float16))
+    >>> nn.optim.Adam([w]).step()
+    Traceback (most recent call last):
+    ...
+    ValueError: Adam.step: eps=1e-08 is 0 in float16, so a zero gradient would make the ...
+    """
+    eps = group.get("eps")
+    if eps and not np.asarray(eps, dtype):
+        raise ValueError(f"{type(owner).__name__}.step: eps={eps!r} is 0 in {dtype}, so a zero "
+                         "gradient would make the parameter NaN (0 / 0); use an eps the dtype "
+                         "holds (1e-4 is common in float16) or float32 parameters")
 
 
 def _state_value(label: str, value: Any, like: np.ndarray, array: bool) -> Any:

@@ -72,7 +72,7 @@ def test_state_dict_and_errors():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda o: S.CosineAnnealingLR(o, 0), "T_max must be positive"),
+    (lambda o: S.CosineAnnealingLR(o, 0), "T_max must be a number > 0, got 0"),
     (lambda o: S.InverseTimeDecay(o, -1.0), "decay_rate must be >= 0"),
     (lambda o: S.InverseTimeDecay(o, 1.0, time_interval=0), "time_interval > 0"),
     (lambda o: S.LinearWarmup(o, 0), "warmup_epochs > 0"),
@@ -455,7 +455,7 @@ def test_lambda_lr_saves_a_callable_objects_attributes_and_not_a_function():
     (lambda o: S.CosineAnnealingWarmRestarts(o, 2.5), ValueError, "T_0 must be an integer"),
     (lambda o: S.CosineAnnealingWarmRestarts(o, 3, 0), ValueError, "T_mult must be an integer"),
     (lambda o: S.CosineAnnealingWarmRestarts(o, 3, eta_min=float("nan")), ValueError,
-     "eta_min must be a finite number, got nan"),
+     "eta_min must be a number >= 0, got nan"),
     (lambda o: S.CosineAnnealingWarmRestarts(o, 3).step(-1), ValueError,
      r"step: epoch must be a number >= 0, got -1"),
     (lambda o: S.OneCycleLR(o, 1.0), ValueError, "give total_steps, or epochs and steps_per"),
