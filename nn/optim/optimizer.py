@@ -340,11 +340,13 @@ def _brief(value: Any) -> str:
 
 def checked_grad(owner: Optimizer, p: Tensor) -> np.ndarray:
     """`p.grad`'s array, which must have p's shape (a gradient of another shape would be
-    broadcast into the update silently); PyTorch refuses it when it is assigned.
+    broadcast into the update silently). Assigning `p.grad` checks its shape already, as
+    PyTorch's; this catches an array swapped in under it.
 
-    >>> import autodiff as ad, nn
+    >>> import numpy as np, autodiff as ad, nn
     >>> w = ad.zeros(3, requires_grad=True)
-    >>> w.grad = ad.ones(1)
+    >>> w.grad = ad.zeros(3)
+    >>> w.grad.data = np.ones(1, np.float32)
     >>> nn.optim.SGD([w], lr=0.1).step()
     Traceback (most recent call last):
     ...
