@@ -65,7 +65,7 @@ def _dropped_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, 
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
-def _with_dtype(op: str, x: Tensor, dtype: Any, floating: bool = False) -> Tensor:
+def with_dtype(op: str, x: Tensor, dtype: Any, floating: bool = False) -> Tensor:
     """NumPy's dtype= of a reduction: the values converted first (differentiable between
     floating dtypes; to an integer dtype the result is a constant, as astype's)."""
     if dtype is None:
@@ -207,7 +207,7 @@ def sum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False,
     tensor([[1., 1., 1.],
             [1., 1., 1.]])
     """
-    x = as_tensor(x) if dtype is None else _with_dtype("sum", as_tensor(x), dtype)
+    x = as_tensor(x) if dtype is None else with_dtype("sum", as_tensor(x), dtype)
     axes = _axes("sum", axis, x.ndim)
     mask = True if where is True else _mask("sum", where, x.shape)
     return _masked_sum("sum", x, axes, keepdims, initial, mask)
@@ -237,7 +237,7 @@ def prod(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
     >>> ad.prod(ad.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([3., 8.])
     """
-    x = _with_dtype("prod", as_tensor(x), dtype)
+    x = with_dtype("prod", as_tensor(x), dtype)
     axes = _axes("prod", axis, x.ndim)
     if where is not True:
         x = _where(_mask("prod", where, x.shape), x, 1)
@@ -329,7 +329,7 @@ def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     >>> x.grad
     tensor([3., 2., 1.])
     """
-    x, axis = _scan_axis("cumsum", _with_dtype("cumsum", as_tensor(x), dtype), axis)
+    x, axis = _scan_axis("cumsum", with_dtype("cumsum", as_tensor(x), dtype), axis)
     return Cumsum.apply(x, axis=axis)
 
 
@@ -346,7 +346,7 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     >>> x.grad
     tensor([1., 8., 0.])
     """
-    x, axis = _scan_axis("cumprod", _with_dtype("cumprod", as_tensor(x), dtype), axis)
+    x, axis = _scan_axis("cumprod", with_dtype("cumprod", as_tensor(x), dtype), axis)
     return Cumprod.apply(x, axis=axis)
 
 
@@ -528,7 +528,7 @@ def mean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
     tensor([[0.25, 0.25],
             [0.25, 0.25]])
     """
-    x = as_tensor(x) if dtype is None else _with_dtype("mean", as_tensor(x), dtype,
+    x = as_tensor(x) if dtype is None else with_dtype("mean", as_tensor(x), dtype,
                                                        floating=True)
     axes = _axes("mean", axis, x.ndim)
     return _masked_mean(x, axes, keepdims, True if where is True else
@@ -620,7 +620,7 @@ def nansum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fal
     """
     x = as_tensor(x)
     keep = _not_nan("nansum", x, where)  # before dtype=: a NaN has no integer value
-    x = _with_dtype("nansum", x, dtype)
+    x = with_dtype("nansum", x, dtype)
     return _masked_sum("nansum", x, _axes("nansum", axis, x.ndim), keepdims, initial, keep)
 
 
@@ -638,7 +638,7 @@ def nanmean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fa
     """
     x = as_tensor(x)
     keep = _not_nan("nanmean", x, where)
-    x = _with_dtype("nanmean", x, dtype, floating=True)
+    x = with_dtype("nanmean", x, dtype, floating=True)
     return _masked_mean(x, _axes("nanmean", axis, x.ndim), keepdims, keep)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff.ops.reduce import with_dtype
 from nn.functional._erf import erf_array, erf_float32
 
 relu = ad.relu
@@ -57,17 +58,11 @@ def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = 
 
 
 def _cast(op: str, x: Any, dtype: Any) -> Any:
-    """x cast to the floating `dtype` (None: x as it is), as a recorded op."""
+    """x cast to the floating `dtype` (None: x as it is), as a recorded op (the reductions'
+    dtype= rule)."""
     if dtype is None:
         return x
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{op}: dtype must be a NumPy floating dtype, got {dtype!r}") from None
-    if dt.kind != "f":
-        raise TypeError(f"{op}: dtype must be a floating dtype, got {dt}")
-    x = x if isinstance(x, Tensor) else ad.tensor(x)
-    return x if x.dtype == dt else ad.astype(x, dt)
+    return with_dtype(op, x if isinstance(x, Tensor) else ad.tensor(x), dtype, floating=True)
 
 
 def axis_or_dim(op: str, axis: int, dim: int | None, default: int) -> int:

@@ -29,9 +29,9 @@ def test_gradients_to_second_order(op):
 
 
 def test_a_dtype_that_is_not_floating_is_refused_by_name():
-    with pytest.raises(TypeError, match="softmax: dtype must be a floating dtype, got int32"):
+    with pytest.raises(TypeError, match="softmax: dtype=int32 is not supported"):
         F.softmax(ad.ones(3), dtype="int32")
-    with pytest.raises(TypeError, match="log_softmax: dtype must be a NumPy floating dtype"):
+    with pytest.raises(TypeError, match=r"log_softmax: dtype=.* is not a NumPy dtype"):
         F.log_softmax(ad.ones(3), dtype=object())
 
 
