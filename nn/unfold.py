@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
-from nn.functional.unfold import fold, pixel_shuffle, pixel_unshuffle, unfold
+from nn.functional.sliding_blocks import fold, unfold
+from nn.functional.sub_pixel import pixel_shuffle, pixel_unshuffle
 from nn.module import Module
 
 

@@ -76,6 +76,7 @@ __all__ += [
 ]
 
 # isort: split
-from nn.functional.unfold import fold, pixel_shuffle, pixel_unshuffle, unfold  # noqa: E402
+from nn.functional.sliding_blocks import fold, unfold  # noqa: E402
+from nn.functional.sub_pixel import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["fold", "pixel_shuffle", "pixel_unshuffle", "unfold"]

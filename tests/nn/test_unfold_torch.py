@@ -36,7 +36,7 @@ CONFIGS = random_configs(24)
 
 @pytest.mark.parametrize(("shape", "k", "d", "p", "s"), CONFIGS, ids=[str(c) for c in CONFIGS])
 def test_unfold_and_fold_match_pytorch(shape, k, d, p, s):
-    rng = np.random.default_rng(abs(hash(str(shape))) % 2**32)
+    rng = np.random.default_rng(sum(shape))
     x = rng.standard_normal(shape)
     xa, xt = ad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     u, ut = F.unfold(xa, k, d, p, s), TF.unfold(xt, k, d, p, s)

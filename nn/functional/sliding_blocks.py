@@ -1,5 +1,6 @@
-"""Sliding blocks and sub-pixel reshuffles (PyTorch's unfold, fold, pixel_shuffle,
-pixel_unshuffle), NCHW.
+"""Sliding local blocks (PyTorch's unfold and fold), NCHW. (The file is not named unfold.py:
+a submodule of that name would shadow the function `nn.functional.unfold` when imported
+again, as pytest's doctest collection does.)
 
 unfold (im2col) and fold (col2im, overlaps summed) are adjoint linear maps, two primitives
 whose gradients are each other, so gradients of any order close:
@@ -7,9 +8,9 @@ whose gradients are each other, so gradients of any order close:
     unfold(x)  d/dx: fold(g)        fold(y)  d/dy: unfold(g)
 
 unfold reuses the convolution's patch matrix (`_columns`: one strided window view, one copy);
-fold adds the kh kw kernel offsets in a loop over offsets, each one strided add of a whole
-(N, C, Ho, Wo) plane (never a loop over pixels, channels or the batch). pixel_shuffle and
-pixel_unshuffle are a reshape, a transpose and a reshape, composed from autodiff ops.
+fold reuses its col2im (`_phase_sums`): a loop over the kh kw kernel offsets, each one
+contiguous add of a whole (N, C, Ho, Wo) plane (never a loop over pixels, channels or the
+batch).
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -19,14 +20,14 @@ pixel_unshuffle are a reshape, a transpose and a reshape, composed from autodiff
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.conv import _columns, _out_size, _pair
+from autodiff.buffers import scratch
+from nn.functional.conv import _columns, _out_size, _pair, _phase_sums
 
 Block = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]  # k, d, p, s
 
@@ -67,18 +68,28 @@ def _unfold(x: np.ndarray, blk: Block) -> np.ndarray:
 
 def _fold(y: np.ndarray, size: tuple[int, int], blk: Block) -> np.ndarray:
     """col2im: y (N, C kh kw, L) -> (N, C, H, W), each block added at its place (overlaps
-    sum): one strided add per kernel offset into the padded output, then the crop."""
+    sum), as the transposed convolution's col2im does it (`_phase_sums`): each kernel offset's
+    (N, C, Ho, Wo) plane, laid out on its stride phase's grid (Hq, Wq), is one contiguous 1-D
+    add at its shift; the phases are then copied into the padded output, which is cropped.
+    (Measured against one strided 4-D add per offset: about 25% faster with stride 2, the
+    same with stride 1.)"""
     (kh, kw), (dh, dw), (ph, pw), (sh, sw) = blk
     h, w = size
     ho, wo = _blocks("fold", size, blk)
-    n = y.shape[0]
-    c = y.shape[1] // (kh * kw)
-    cols = y.reshape(n, c, kh, kw, ho, wo)
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), y.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            r, q = i * dh, j * dw
-            out[:, :, r:r + sh * (ho - 1) + 1:sh, q:q + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
+    n, c = y.shape[0], y.shape[1] // (kh * kw)
+    hp, wp = h + 2 * ph, w + 2 * pw
+    hq, wq = -(-hp // sh), -(-wp // sw)  # a phase's grid: every sh-th row, sw-th column
+    yq = scratch((kh, kw, n, c, hq, wq), y.dtype)
+    yq[..., ho:, :] = 0
+    yq[..., :ho, wo:] = 0
+    yq[..., :ho, :wo] = y.reshape(n, c, kh, kw, ho, wo).transpose(2, 3, 0, 1, 4, 5)
+    span = n * c * hq * wq
+    sums = _phase_sums(yq.reshape(1, kh, kw, span), ((sh, sw), (ph, ph, pw, pw), (dh, dw), 1),
+                       wq)
+    out = (np.empty if len(sums) == sh * sw else np.zeros)((n, c, hp, wp), y.dtype)
+    for (a, b), f in sums.items():
+        plane = f[0, :span].reshape(n, c, hq, wq)
+        out[:, :, a::sh, b::sw] = plane[:, :, :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
     return np.ascontiguousarray(out[:, :, ph:ph + h, pw:pw + w]) if ph or pw else out
 
 
@@ -172,68 +183,3 @@ def fold(input: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padd
                          f"{blk[1]}, padding {blk[2]}, stride {blk[3]} has {ho} * {wo} = "
                          f"{ho * wo} sliding blocks, but the input has {y.shape[2]} (axis 2)")
     return Fold.apply(y, size=size, block=blk)
-
-
-def _factor(op: str, name: str, v: Any) -> int:
-    """A positive int (a float or bool is refused, not truncated)."""
-    try:
-        if isinstance(v, bool):
-            raise TypeError
-        r = operator.index(v)
-    except TypeError:
-        raise ValueError(f"{op}: {name} must be a positive int, got {v!r}") from None
-    if r <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {v!r}")
-    return r
-
-
-def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
-    """Rearrange (*, C r^2, H, W) into (*, C, H r, W r), r = upscale_factor, as
-    torch.nn.functional.pixel_shuffle: out[..., c, h r + i, w r + j] = x[..., c r^2 + i r + j,
-    h, w]. A reshape and a transpose (composed: gradients of any order come with it).
-
-    >>> import autodiff as ad
-    >>> import nn.functional as F
-    >>> F.pixel_shuffle(ad.arange(4.0).reshape(1, 4, 1, 1), 2)
-    tensor([[[[0., 1.],
-              [2., 3.]]]])
-    """
-    x = input if isinstance(input, Tensor) else ad.tensor(input)
-    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
-    if x.ndim < 3:
-        raise ValueError(f"pixel_shuffle: expected input of at least 3 dimensions "
-                         f"(*, C, H, W), got {x.shape}")
-    *b, c, h, w = x.shape
-    if c % (r * r):
-        raise ValueError(f"pixel_shuffle: the input's {c} channels (axis -3) are not divisible "
-                         f"by upscale_factor^2 = {r * r}")
-    nb = len(b)
-    lead = list(range(nb))
-    out = x.reshape(*b, c // (r * r), r, r, h, w)
-    out = out.transpose(*lead, nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return out.reshape(*b, c // (r * r), h * r, w * r)
-
-
-def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
-    """Rearrange (*, C, H r, W r) into (*, C r^2, H, W), r = downscale_factor, as
-    torch.nn.functional.pixel_unshuffle: the inverse of pixel_shuffle.
-
-    >>> import autodiff as ad
-    >>> import nn.functional as F
-    >>> F.pixel_unshuffle(ad.arange(4.0).reshape(1, 1, 2, 2), 2).reshape(-1)
-    tensor([0., 1., 2., 3.])
-    """
-    x = input if isinstance(input, Tensor) else ad.tensor(input)
-    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
-    if x.ndim < 3:
-        raise ValueError(f"pixel_unshuffle: expected input of at least 3 dimensions "
-                         f"(*, C, H, W), got {x.shape}")
-    *b, c, h, w = x.shape
-    if h % r or w % r:
-        raise ValueError(f"pixel_unshuffle: the input's height {h} and width {w} must both be "
-                         f"divisible by downscale_factor = {r}")
-    nb = len(b)
-    lead = list(range(nb))
-    out = x.reshape(*b, c, h // r, r, w // r, r)
-    out = out.transpose(*lead, nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return out.reshape(*b, c * r * r, h // r, w // r)
