@@ -190,3 +190,13 @@ ERRORS = [
 def test_bad_arguments_are_refused_by_name(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_strided_views_are_read_as_their_values():
+    """A transposed, reversed view unfolds and folds as its contiguous copy does."""
+    x = np.random.default_rng(10).standard_normal((3, 2, 6, 5)).transpose(1, 0, 3, 2)[:, :, ::-1]
+    np.testing.assert_array_equal(F.unfold(ad.tensor(x), (2, 3), stride=(2, 1)).data,
+                                  reference_unfold(x.copy(), (2, 3), 1, 0, (2, 1)))
+    y = np.random.default_rng(11).standard_normal((2, 16, 12)).transpose(0, 2, 1)[:, ::-1]
+    np.testing.assert_array_equal(F.fold(ad.tensor(y), (5, 6), (2, 3)).data,
+                                  F.fold(ad.tensor(y.copy()), (5, 6), (2, 3)).data)
