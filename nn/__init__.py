@@ -72,3 +72,8 @@ __all__ += [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d",
 ]
 __all__ += ["utils"]
+
+# isort: split
+from nn.unfold import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: E402
+
+__all__ += ["Fold", "PixelShuffle", "PixelUnshuffle", "Unfold"]

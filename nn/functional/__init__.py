@@ -74,3 +74,9 @@ __all__ += [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d",
     "conv1d", "group_norm", "instance_norm", "max_pool1d", "max_unpool1d", "max_unpool2d",
 ]
+
+# isort: split
+from nn.functional.sliding_blocks import fold, unfold  # noqa: E402
+from nn.functional.sub_pixel import pixel_shuffle, pixel_unshuffle  # noqa: E402
+
+__all__ += ["fold", "pixel_shuffle", "pixel_unshuffle", "unfold"]
