@@ -62,6 +62,7 @@ __all__ = [
 # isort: split
 from nn import utils
 from nn.conv1d import Conv1d
+from nn.distance import CosineSimilarity, PairwiseDistance
 from nn.group_instance_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from nn.pooling import AdaptiveMaxPool2d
 from nn.pooling1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
@@ -72,3 +73,5 @@ __all__ += [
     "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d", "MaxUnpool1d", "MaxUnpool2d",
 ]
 __all__ += ["utils"]
+
+__all__ += ["CosineSimilarity", "PairwiseDistance"]

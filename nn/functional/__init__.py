@@ -66,6 +66,7 @@ from nn.functional.adaptive_pool import (
     adaptive_max_pool2d,
 )
 from nn.functional.conv_1d import conv1d
+from nn.functional.distance import cosine_similarity, pairwise_distance
 from nn.functional.group_instance_norm import group_norm, instance_norm
 from nn.functional.pooling1d import avg_pool1d, max_pool1d
 from nn.functional.unpool import max_unpool1d, max_unpool2d
@@ -74,3 +75,5 @@ __all__ += [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "avg_pool1d",
     "conv1d", "group_norm", "instance_norm", "max_pool1d", "max_unpool1d", "max_unpool2d",
 ]
+
+__all__ += ["cosine_similarity", "pairwise_distance"]
