@@ -12,24 +12,27 @@ from typing import Any
 
 from autodiff import Tensor
 from nn.functional import distance as F
+from nn.functional.activation import axis_or_dim
 from nn.module import Module
 
 
 class CosineSimilarity(Module):
-    """Cosine similarity along `dim` of the broadcast inputs, each norm at least `eps`
-    (`nn.functional.cosine_similarity`).
+    """Cosine similarity along `axis` of the broadcast inputs, each norm at least `eps`
+    (`nn.functional.cosine_similarity`); PyTorch's `dim=` is accepted as another name for
+    `axis`.
 
     >>> import autodiff as ad, nn
     >>> nn.CosineSimilarity(dim=0)(ad.tensor([1.0, 0.0]), ad.tensor([2.0, 0.0])).item()
     1.0
     """
 
-    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+    def __init__(self, axis: int = 1, eps: float = 1e-8, *, dim: int | None = None) -> None:
         super().__init__()
-        self.dim, self.eps = dim, eps
+        self.axis = axis_or_dim(type(self).__name__, axis, dim, 1)
+        self.eps = eps
 
     def forward(self, x1: Tensor, x2: Any) -> Tensor:
-        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+        return F.cosine_similarity(x1, x2, self.axis, self.eps)
 
 
 

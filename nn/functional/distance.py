@@ -16,6 +16,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.activation import axis_or_dim
 from nn.functional.promotion import promoted
 
 
@@ -44,13 +45,12 @@ def _clamped_norm(x: Tensor, axis: int, eps: float) -> Tensor:
     return norm + (np.maximum(norm.data, eps) - norm.data)
 
 
-def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8, *,
-                      axis: int | None = None) -> Tensor:
-    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `dim` of the broadcast
+def cosine_similarity(x1: Any, x2: Any, axis: int = 1, eps: float = 1e-8, *,
+                      dim: int | None = None) -> Tensor:
+    """sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along `axis` of the broadcast
     inputs, as PyTorch 2.x's: each norm is clamped on its own, and the clamp passes the
-    gradient through (PyTorch clamps in place without recording it). NumPy's `axis=` is
-    accepted as another name for `dim` (PyTorch's name and default kept: its functions
-    take `dim` here, and the layer `nn.CosineSimilarity` too).
+    gradient through (PyTorch clamps in place without recording it). PyTorch's `dim=` is
+    accepted as another name for `axis` (PyTorch's default 1 kept).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -60,16 +60,12 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8, *,
     tensor([0.])
     """
     op = "cosine_similarity"
-    if axis is not None:
-        if dim != 1 and dim != axis:
-            raise TypeError(f"{op}: got dim={dim} and axis={axis}; axis is NumPy's name for "
-                            "dim, give one of them")
-        dim = axis
+    dim = axis_or_dim(op, axis, dim, 1)
     a, b = _pair(op, x1, x2)
     ndim = max(a.ndim, 1)
     if not -ndim <= dim < ndim:
-        raise ValueError(f"{op}: dim {dim} is out of range for inputs of shape {a.shape} "
-                         f"(broadcast shape; dims in [{-ndim}, {ndim - 1}])")
+        raise ValueError(f"{op}: axis {dim} is out of range for inputs of shape {a.shape} "
+                         f"(broadcast shape; axes in [{-ndim}, {ndim - 1}])")
     if not eps >= 0:
         raise ValueError(f"{op}: eps must be >= 0, got {eps}")
     if a.ndim == 0:  # a 0-d pair is one vector of length 1, as PyTorch's

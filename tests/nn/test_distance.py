@@ -144,7 +144,7 @@ def test_empty():
 def test_modules():
     a, b = np.array([[3.0, 4.0]]), np.array([[4.0, 3.0]])
     cos = nn.CosineSimilarity(dim=-1, eps=1e-3)
-    assert (cos.dim, cos.eps) == (-1, 1e-3) and repr(cos) == "CosineSimilarity()"
+    assert (cos.axis, cos.eps) == (-1, 1e-3) and repr(cos) == "CosineSimilarity()"
     np.testing.assert_allclose(cos(a, b).data, [0.96])
     dist = nn.PairwiseDistance(p=1.0, eps=0.0, keepdim=True)
     assert (dist.norm, dist.eps, dist.keepdim) == (1.0, 0.0, True)
@@ -156,17 +156,20 @@ def test_errors():
     with pytest.raises(ValueError, match=r"cosine_similarity: the shapes of x1 \(3, 2\) and "
                                          r"x2 \(4, 2\) do not broadcast"):
         F.cosine_similarity(np.ones((3, 2)), np.ones((4, 2)))
-    with pytest.raises(ValueError, match=r"cosine_similarity: dim 1 is out of range .*\(3,\)"):
+    with pytest.raises(ValueError, match=r"cosine_similarity: axis 1 is out of range .*\(3,\)"):
         F.cosine_similarity(np.ones(3), np.ones(3))
-    with pytest.raises(ValueError, match=r"cosine_similarity: dim -3 is out of range"):
+    with pytest.raises(ValueError, match=r"cosine_similarity: axis -3 is out of range"):
         F.cosine_similarity(np.ones((2, 3)), np.ones(3), dim=-3)
-    with pytest.raises(ValueError, match=r"cosine_similarity: dim 1 is out of range .*\(\)"):
+    with pytest.raises(ValueError, match=r"cosine_similarity: axis 1 is out of range .*\(\)"):
         F.cosine_similarity(np.ones(()), np.ones(()))
     with pytest.raises(ValueError, match=r"cosine_similarity: eps must be >= 0, got -1\.0"):
         F.cosine_similarity(np.ones((2, 3)), np.ones(3), eps=-1.0)
-    with pytest.raises(TypeError, match="cosine_similarity: got dim=0 and axis=1"):
-        F.cosine_similarity(np.ones((2, 3)), np.ones(3), dim=0, axis=1)
+    with pytest.raises(TypeError, match="cosine_similarity: got axis=0 and dim=1"):
+        F.cosine_similarity(np.ones((2, 3)), np.ones(3), axis=0, dim=1)
+    with pytest.raises(TypeError, match="CosineSimilarity: got axis=0 and dim=1"):
+        nn.CosineSimilarity(0, dim=1)
     assert F.cosine_similarity(np.ones((2, 3)), np.ones(3), axis=0).shape == (3,)
+    assert nn.CosineSimilarity(dim=0)(np.ones((2, 3)), np.ones(3)).shape == (3,)
     with pytest.raises(ValueError, match=r"pairwise_distance: the shapes of x1 \(3,\) and x2 "
                                          r"\(4,\) do not broadcast"):
         F.pairwise_distance(np.ones(3), np.ones(4))
