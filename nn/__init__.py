@@ -61,6 +61,7 @@ __all__ = [
 
 # isort: split
 from nn import utils
+from nn.activation import CELU, GLU, Hardtanh
 from nn.conv1d import Conv1d
 from nn.distance import CosineSimilarity, PairwiseDistance
 from nn.group_instance_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
@@ -75,3 +76,4 @@ __all__ += [
 __all__ += ["utils"]
 
 __all__ += ["CosineSimilarity", "PairwiseDistance"]
+__all__ += ["CELU", "GLU", "Hardtanh"]

@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 # isort: split
+from nn.functional.activation import celu, glu, hardtanh
 from nn.functional.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
@@ -77,3 +78,4 @@ __all__ += [
 ]
 
 __all__ += ["cosine_similarity", "pairwise_distance"]
+__all__ += ["celu", "glu", "hardtanh"]
