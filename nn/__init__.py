@@ -61,8 +61,11 @@ __all__ = [
 
 # isort: split
 from nn import utils
+from nn.activation import CELU, GLU, Hardtanh
 from nn.conv1d import Conv1d
+from nn.distance import CosineSimilarity, PairwiseDistance
 from nn.group_instance_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from nn.loss import GaussianNLLLoss, PoissonNLLLoss, TripletMarginLoss
 from nn.pooling import AdaptiveMaxPool2d
 from nn.pooling1d import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from nn.unpool import MaxUnpool1d, MaxUnpool2d
@@ -77,3 +80,6 @@ __all__ += ["utils"]
 from nn.unfold import Fold, PixelShuffle, PixelUnshuffle, Unfold  # noqa: E402
 
 __all__ += ["Fold", "PixelShuffle", "PixelUnshuffle", "Unfold"]
+__all__ += ["CosineSimilarity", "PairwiseDistance"]
+__all__ += ["CELU", "GLU", "Hardtanh"]
+__all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]

@@ -187,3 +187,67 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class Hardtanh(Module):
+    """min(max(x, min_val), max_val), elementwise (`nn.functional.hardtanh`); max_val must be
+    greater than min_val, as PyTorch's layer checks.
+
+    >>> import autodiff as ad, nn
+    >>> nn.Hardtanh(-2.0, 2.0)(ad.tensor([-3.0, 1.0, 3.0])).tolist()
+    [-2.0, 1.0, 2.0]
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0) -> None:
+        super().__init__()
+        if not max_val > min_val:
+            raise ValueError(f"Hardtanh: max_val must be greater than min_val, got min_val="
+                             f"{min_val} and max_val={max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class CELU(Module):
+    """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise (`nn.functional.celu`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.CELU()(ad.tensor([0.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves of x along `axis` (`nn.functional.glu`); PyTorch's
+    `dim=` is accepted as another name for `axis`.
+
+    >>> import autodiff as ad, nn
+    >>> nn.GLU(dim=0)
+    GLU(axis=0)
+    >>> nn.GLU()(ad.tensor([2.0, 0.0])).tolist()
+    [1.0]
+    """
+
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
+        super().__init__()
+        self.axis = F.axis_or_dim(type(self).__name__, axis, dim, -1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.glu(x, self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"

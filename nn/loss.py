@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
+from nn.functional import likelihood_loss, ranking_loss, regression_loss
 from nn.functional import loss as F
-from nn.functional import ranking_loss, regression_loss
 from nn.module import Module
 
 
@@ -231,3 +231,61 @@ class MarginRankingLoss(_Loss):
     def forward(self, input1: Tensor, input2: Tensor, target: Any) -> Tensor:
         return ranking_loss.margin_ranking_loss(input1, input2, target, self.margin,
                                                 reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, d(a, p) - d(a, n) + margin), d the pairwise distance
+    (`nn.functional.triplet_margin_loss`).
+
+    >>> import autodiff as ad, nn
+    >>> loss = nn.TripletMarginLoss(margin=0.5, p=1.0, eps=0.0)
+    >>> loss(ad.tensor([[0.0]]), ad.tensor([[1.0]]), ad.tensor([[2.0]])).item()
+    0.0
+    """
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                 swap: bool = False, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor: Tensor, positive: Any, negative: Any) -> Tensor:
+        return ranking_loss.triplet_margin_loss(anchor, positive, negative, self.margin,
+                                                self.p, self.eps, self.swap,
+                                                reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """The Poisson negative log-likelihood of a (log-)rate (`nn.functional.poisson_nll_loss`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.PoissonNLLLoss()(ad.tensor([0.0]), ad.tensor([1.0])).item()
+    1.0
+    """
+
+    def __init__(self, log_input: bool = True, full: bool = False, *, eps: float = 1e-8,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Any) -> Tensor:
+        return likelihood_loss.poisson_nll_loss(log_input, target, self.log_input, self.full,
+                                                eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """The Gaussian negative log-likelihood of a mean and a variance
+    (`nn.functional.gaussian_nll_loss`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.GaussianNLLLoss()(ad.tensor([1.0]), ad.tensor([1.0]), ad.tensor([1.0])).item()
+    0.0
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Any, var: Any) -> Tensor:
+        return likelihood_loss.gaussian_nll_loss(input, target, var, self.full, self.eps,
+                                                 self.reduction)

@@ -60,14 +60,18 @@ __all__ = [
 ]
 
 # isort: split
+from nn.functional.activation import celu, glu, hardtanh
 from nn.functional.adaptive_pool import (
     adaptive_avg_pool1d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
 )
 from nn.functional.conv_1d import conv1d
+from nn.functional.distance import cosine_similarity, pairwise_distance
 from nn.functional.group_instance_norm import group_norm, instance_norm
+from nn.functional.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from nn.functional.pooling1d import avg_pool1d, max_pool1d
+from nn.functional.ranking_loss import triplet_margin_loss
 from nn.functional.unpool import max_unpool1d, max_unpool2d
 
 __all__ += [
@@ -80,3 +84,6 @@ from nn.functional.sliding_blocks import fold, unfold  # noqa: E402
 from nn.functional.sub_pixel import pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["fold", "pixel_shuffle", "pixel_unshuffle", "unfold"]
+__all__ += ["cosine_similarity", "pairwise_distance"]
+__all__ += ["celu", "glu", "hardtanh"]
+__all__ += ["gaussian_nll_loss", "poisson_nll_loss", "triplet_margin_loss"]

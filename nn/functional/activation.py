@@ -325,5 +325,86 @@ def prelu(x: Any, weight: Any) -> Tensor:
     return ad.where(x.data > 0, x, w * x)
 
 
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """min(max(x, min_val), max_val); gradient 1 strictly between the two, 0 elsewhere (at
+    the ends too, as PyTorch's). PyTorch's `inplace=` is not taken (no in-place activations
+    here).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.hardtanh(ad.tensor([-3.0, 0.5, 3.0]))
+    tensor([-1. ,  0.5,  1. ])
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val must not be greater than max_val, got min_val="
+                         f"{min_val} and max_val={max_val}")
+    x = _as_tensor(input)
+    inside = (x.data > min_val) & (x.data < max_val)
+    return ad.where(inside, x, np.clip(x.data, min_val, max_val).astype(x.dtype, copy=False))
+
+
+class Celu(ad.Function):
+    """x where x > 0, alpha * expm1(x / alpha) elsewhere (expm1 of min(x, 0) / alpha: no
+    overflow in the unused branch for alpha > 0). Backward: grad * exp(x / alpha) where
+    x <= 0, in Tensor ops (differentiable again); selected where x >= 0 by the pass-through
+    piece, so that at 0 the gradient is 1 and the second derivative 0, as PyTorch's."""
+
+    name = "celu"
+
+    @staticmethod
+    def forward(ctx, x, *, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        with np.errstate(over="ignore"):
+            neg = np.expm1(np.minimum(x, 0) / alpha) * alpha
+        return np.where(x > 0, x, neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        nonneg = x.data >= 0
+        return ad.where(nonneg, grad, grad * ad.exp(ad.where(nonneg, 0.0, x) / ctx.alpha))
+
+
+def celu(input: Any, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere (the continuously
+    differentiable ELU), as PyTorch's; the value by expm1 and the gradient exp(x / alpha),
+    both exact in the tails (PyTorch 2.13's float64 gradient rounds 1 / alpha to float32).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.celu(ad.tensor([-2.0, 0.0, 2.0]), alpha=2.0)
+    tensor([-1.2642411,  0.       ,  2.       ])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must be nonzero (the negative part is alpha * (exp(x / "
+                         "alpha) - 1)), got 0")
+    return Celu.apply(_as_tensor(input), alpha=alpha)
+
+
+def glu(input: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """a * sigmoid(b), a and b the first and second halves of x along `axis` (whose size must
+    be even); PyTorch's `dim=` is accepted as another name for `axis`.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.glu(ad.tensor([[2.0, 4.0, 0.0, 0.0]]))
+    tensor([[1., 2.]])
+    """
+    axis = axis_or_dim("glu", axis, dim, -1)
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        raise ValueError("glu: needs a tensor of at least 1 dimension (it halves one), got a "
+                         "0-d tensor")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"glu: axis {axis} is out of range for an input of shape {x.shape}")
+    n = x.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: the halved axis must have an even size, but axis {axis} of "
+                         f"shape {x.shape} has size {n}")
+    a, b = ad.split(x, 2, axis=axis)
+    return a * ad.sigmoid(b)
+
+
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else ad.tensor(x)

@@ -1,5 +1,6 @@
 """Losses on pairs, as PyTorch's: cosine_embedding_loss (are two embeddings alike, y = 1, or
-unlike, y = -1?) and margin_ranking_loss (should x1 rank above x2, y = 1, or below, y = -1?).
+unlike, y = -1?) and margin_ranking_loss (should x1 rank above x2, y = 1, or below, y = -1?);
+and on triplets: triplet_margin_loss (is the anchor nearer the positive than the negative?).
 The hinge max(0, .) passes its gradient where its argument is exactly 0 (PyTorch's
 clamp_min). The labels y are constants.
 
@@ -18,6 +19,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.distance import pairwise_distance
 from nn.functional.loss import as_tensor, reduce_loss
 
 EPSILON = 1e-12  # added to each squared norm, as PyTorch's
@@ -79,3 +81,36 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
         raise ValueError(f"margin_ranking_loss: the shapes of the inputs and the target do not "
                          f"broadcast together: {x1.shape}, {x2.shape} and {y.shape}") from None
     return reduce_loss(_hinge(-y * (x1 - x2) + margin), reduction, "margin_ranking_loss")
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, *,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), d the `pairwise_distance` (the p-norm of the
+    difference plus eps, along the last axis); with `swap`, d(a, n) is replaced by
+    min(d(a, n), d(p, n)) (ties split the gradient, as PyTorch's). The three must have the same
+    number of dimensions (sizes broadcast); all three get gradients.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> a, p, n = ad.tensor([[0.0, 0.0]]), ad.tensor([[3.0, 4.0]]), ad.tensor([[0.0, 1.0]])
+    >>> F.triplet_margin_loss(a, p, n, eps=0.0)
+    tensor(5.)
+    """
+    op = "triplet_margin_loss"
+    if not margin > 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise ValueError(f"{op}: anchor, positive and negative must have the same number of "
+                         f"dimensions, got shapes {a.shape}, {pos.shape} and {neg.shape}")
+    try:
+        np.broadcast_shapes(a.shape, pos.shape, neg.shape)
+    except ValueError:
+        raise ValueError(f"{op}: the shapes of anchor, positive and negative do not broadcast "
+                         f"together: {a.shape}, {pos.shape} and {neg.shape}") from None
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = ad.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return reduce_loss(_hinge(d_pos - d_neg + margin), reduction, op)
