@@ -319,14 +319,13 @@ class Expm1(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.expm1(x)
-        ctx.save_for_backward(out)
-        return out
+        ctx.save_for_backward(x)
+        return np.expm1(x)
 
     @staticmethod
     def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (out + 1)
+        (x,) = ctx.saved_tensors
+        return grad * np.exp(x)  # not out + 1: that rounds e^x to 0 for x below about -37
 
 
 @register(np.expm1)
