@@ -71,15 +71,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
     tensor(0.5)
     """
     x1, x2, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
-    if not x1.ndim == x2.ndim == y.ndim:
-        raise ValueError(f"margin_ranking_loss: the inputs and the target must have the same "
-                         f"number of dimensions, got shapes {x1.shape}, {x2.shape} and "
-                         f"{y.shape}")
-    try:
-        np.broadcast_shapes(x1.shape, x2.shape, y.shape)
-    except ValueError:
-        raise ValueError(f"margin_ranking_loss: the shapes of the inputs and the target do not "
-                         f"broadcast together: {x1.shape}, {x2.shape} and {y.shape}") from None
+    _same_rank_broadcasting("margin_ranking_loss", "the inputs and the target", x1, x2, y)
     return reduce_loss(_hinge(-y * (x1 - x2) + margin), reduction, "margin_ranking_loss")
 
 
@@ -101,16 +93,23 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     if not margin > 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
     a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
-    if not a.ndim == pos.ndim == neg.ndim:
-        raise ValueError(f"{op}: anchor, positive and negative must have the same number of "
-                         f"dimensions, got shapes {a.shape}, {pos.shape} and {neg.shape}")
-    try:
-        np.broadcast_shapes(a.shape, pos.shape, neg.shape)
-    except ValueError:
-        raise ValueError(f"{op}: the shapes of anchor, positive and negative do not broadcast "
-                         f"together: {a.shape}, {pos.shape} and {neg.shape}") from None
+    _same_rank_broadcasting(op, "anchor, positive and negative", a, pos, neg)
     d_pos = pairwise_distance(a, pos, p, eps)
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = ad.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
     return reduce_loss(_hinge(d_pos - d_neg + margin), reduction, op)
+
+
+def _same_rank_broadcasting(op: str, what: str, *ts: Tensor) -> None:
+    """Refuse tensors of different ranks, or shapes that do not broadcast together (as
+    PyTorch's ranking losses), naming the op and `what` they are."""
+    shapes = ", ".join(str(t.shape) for t in ts[:-1]) + f" and {ts[-1].shape}"
+    if len({t.ndim for t in ts}) != 1:
+        raise ValueError(f"{op}: {what} must have the same number of dimensions, got shapes "
+                         f"{shapes}")
+    try:
+        np.broadcast_shapes(*(t.shape for t in ts))
+    except ValueError:
+        raise ValueError(f"{op}: the shapes of {what} do not broadcast together: "
+                         f"{shapes}") from None
