@@ -346,10 +346,18 @@ def _col2im(y: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
     if (sh, sw) == (1, 1):
         return planes[0, 0].transpose(1, 0, 2, 3)
     out = (np.empty if len(planes) == sh * sw else np.zeros)((n, c, hp, wp), dtype)
-    out_cn = out.transpose(1, 0, 2, 3)  # a view: (C, N, Hp, Wp)
-    for (a, b), p in planes.items():
-        out_cn[:, :, a::sh, b::sw] = p[:, :, :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
+    _copy_phases(out.transpose(1, 0, 2, 3), planes, (sh, sw))  # through a (C, N, ...) view
     return out
+
+
+def _copy_phases(out: np.ndarray, planes: dict[tuple[int, int], np.ndarray],
+                 stride: tuple[int, int]) -> None:
+    """out[..., a::sh, b::sw] = phase (a, b)'s grid, cut to the rows and columns out has
+    there (one strided copy per phase; the phases no offset lands on are left alone)."""
+    sh, sw = stride
+    hp, wp = out.shape[-2:]
+    for (a, b), p in planes.items():
+        out[..., a::sh, b::sw] = p[..., :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
 
 
 def _phase_sums(cols: np.ndarray, params: Params, wq: int) -> dict[tuple[int, int], np.ndarray]:

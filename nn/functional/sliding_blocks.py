@@ -27,7 +27,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
-from nn.functional.conv import _columns, _out_size, _pair, _phase_sums
+from nn.functional.conv import _columns, _copy_phases, _out_size, _pair, _phase_sums
 
 Block = tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]  # k, d, p, s
 
@@ -87,9 +87,8 @@ def _fold(y: np.ndarray, size: tuple[int, int], blk: Block) -> np.ndarray:
     sums = _phase_sums(yq.reshape(1, kh, kw, span), ((sh, sw), (ph, ph, pw, pw), (dh, dw), 1),
                        wq)
     out = (np.empty if len(sums) == sh * sw else np.zeros)((n, c, hp, wp), y.dtype)
-    for (a, b), f in sums.items():
-        plane = f[0, :span].reshape(n, c, hq, wq)
-        out[:, :, a::sh, b::sw] = plane[:, :, :(hp - a + sh - 1) // sh, :(wp - b + sw - 1) // sw]
+    _copy_phases(out, {ab: f[0, :span].reshape(n, c, hq, wq) for ab, f in sums.items()},
+                 (sh, sw))
     return np.ascontiguousarray(out[:, :, ph:ph + h, pw:pw + w]) if ph or pw else out
 
 
