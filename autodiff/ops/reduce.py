@@ -80,6 +80,18 @@ def with_dtype(op: str, x: Tensor, dtype: Any, floating: bool = False) -> Tensor
     return x if dt == x.dtype else astype(x, dt)
 
 
+def _in_dtype(out: Tensor, dtype: Any) -> Tensor:
+    """A sum's or product's result in the integer (or boolean) `dtype=` asked for: NumPy
+    computes small integers in int64, and wrapping that result to `dtype` gives what NumPy's
+    arithmetic in `dtype` gives (sums and products modulo 2^k agree), so
+    `sum(uint8 [200, 100], dtype=uint8)` is 44, as np.sum's. Floating results are left
+    alone: `with_dtype` converted the values first."""
+    if dtype is None or out.dtype.kind not in "iub":
+        return out
+    dt = np.dtype(dtype)
+    return out if dt == out.dtype else Tensor._make(out.data.astype(dt), None, 0)
+
+
 def _mask(op: str, where: Any, shape: tuple[int, ...]) -> Any:
     """NumPy's where= of a reduction: True (everything), or a boolean array that broadcasts
     to the tensor's shape (a copy: a backward may keep it, the caller may write into theirs)."""
@@ -210,15 +222,16 @@ def sum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False,
     x = as_tensor(x) if dtype is None else with_dtype("sum", as_tensor(x), dtype)
     axes = _axes("sum", axis, x.ndim)
     mask = True if where is True else _mask("sum", where, x.shape)
-    return _masked_sum("sum", x, axes, keepdims, initial, mask)
+    return _masked_sum("sum", x, axes, keepdims, initial, mask, dtype)
 
 
 def _masked_sum(op: str, x: Tensor, axes: tuple[int, ...], keepdims: bool, initial: Any,
-                mask: Any) -> Tensor:
-    """The sum of the elements where `mask` (True: all of them), plus `initial`."""
+                mask: Any, dtype: Any = None) -> Tensor:
+    """The sum of the elements where `mask` (True: all of them), plus `initial`, in the
+    integer `dtype` when one is asked for."""
     if mask is not True:
         x = _where(mask, x, 0)
-    out = Sum.apply(x, axes=axes, keepdims=keepdims)
+    out = _in_dtype(Sum.apply(x, axes=axes, keepdims=keepdims), dtype)
     return out if initial is None else out + _initial(op, initial, out.dtype)
 
 
@@ -241,7 +254,7 @@ def prod(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
     axes = _axes("prod", axis, x.ndim)
     if where is not True:
         x = _where(_mask("prod", where, x.shape), x, 1)
-    out = Prod.apply(x, axes=axes, keepdims=keepdims)
+    out = _in_dtype(Prod.apply(x, axes=axes, keepdims=keepdims), dtype)
     return out if initial is None else out * _initial("prod", initial, out.dtype)
 
 
@@ -330,7 +343,7 @@ def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     tensor([3., 2., 1.])
     """
     x, axis = _scan_axis("cumsum", with_dtype("cumsum", as_tensor(x), dtype), axis)
-    return Cumsum.apply(x, axis=axis)
+    return _in_dtype(Cumsum.apply(x, axis=axis), dtype)
 
 
 @register(np.cumprod, method=True, convention="exact at zeros (no division by the input)")
@@ -347,7 +360,7 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     tensor([1., 8., 0.])
     """
     x, axis = _scan_axis("cumprod", with_dtype("cumprod", as_tensor(x), dtype), axis)
-    return Cumprod.apply(x, axis=axis)
+    return _in_dtype(Cumprod.apply(x, axis=axis), dtype)
 
 
 # -- max, min and their NaN-skipping forms ---------------------------------------------------
@@ -621,7 +634,8 @@ def nansum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fal
     x = as_tensor(x)
     keep = _not_nan("nansum", x, where)  # before dtype=: a NaN has no integer value
     x = with_dtype("nansum", x, dtype)
-    return _masked_sum("nansum", x, _axes("nansum", axis, x.ndim), keepdims, initial, keep)
+    return _masked_sum("nansum", x, _axes("nansum", axis, x.ndim), keepdims, initial, keep,
+                       dtype)
 
 
 @register(np.nanmean, convention="0 at NaN elements (as PyTorch's nanmean)")
