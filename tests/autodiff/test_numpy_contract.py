@@ -23,3 +23,16 @@ def test_an_integer_dtype_keyword_applies_before_initial():
     x = np.array([200, 100], np.uint8)
     out = ad.sum(ad.tensor(x), dtype=np.uint8, initial=250)
     assert out.dtype == np.uint8 and out.item() == np.sum(x, dtype=np.uint8, initial=250) == 38
+
+
+@pytest.mark.parametrize("other", [np.int8, np.uint8, np.bool_, np.int64])
+def test_float16_divided_by_an_integer_tensor_stays_float16(other):
+    # float16 / int8 was float32 (the integer became the default float32 first).
+    x = ad.tensor(np.array([1.0, 3.0], np.float16), requires_grad=True)
+    k = ad.tensor(np.array([2, 1], other))
+    for out in (x / k, k / x):
+        assert out.dtype == np.float16
+        out.sum().backward()
+        assert x.grad.dtype == np.float16
+    np.testing.assert_array_equal((x / k).data, x.data / k.data)
+    assert (ad.tensor(np.array([3], np.int8)) / k).dtype == np.float32  # no float: the default
