@@ -528,7 +528,8 @@ def mean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
          where: Any = True) -> Tensor:
     """Average over `axis` (a composite: sum / count), as np.mean: `dtype` (floating) converts
     first, `where` selects the elements averaged. Over no element it is NaN, with NumPy's
-    RuntimeWarning "Mean of empty slice".
+    RuntimeWarning "Mean of empty slice". float16 is computed in float32 and rounded once, as
+    NumPy's.
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -549,17 +550,30 @@ def mean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
 
 
 def _masked_mean(x: Tensor, axes: tuple[int, ...], keepdims: bool, mask: Any) -> Tensor:
-    """The mean of the elements where `mask` (True: all of them)."""
+    """The mean of the elements where `mask` (True: all of them); float16 in float32."""
+    x, narrow = _widened(x)
     if mask is True:
         n = _count(x, axes)
         if not n:
             warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-        return sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
-    n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
-    if not n.all():
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-    with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned above
-        return sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
+        out = sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
+    else:
+        n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
+        if not n.all():
+            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+        with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned
+            out = sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
+    return out if narrow is None else astype(out, narrow)
+
+
+def _widened(x: Tensor) -> tuple[Tensor, np.dtype | None]:
+    """A float16 tensor as float32, and float16 to round the result to once: NumPy's mean
+    and PyTorch's mean, var and std compute float16 in float32 (a float16 sum of 65504 and
+    65504 is inf, and its rounding error grows with the count). Recorded casts: the gradient
+    comes back float16. Other tensors as they are, and None."""
+    if x.dtype != np.float16:
+        return x, None
+    return astype(x, np.float32), x.dtype
 
 
 @register(np.average)
@@ -664,7 +678,8 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
 
     The values are first shifted by one of them (a constant: the variance does not change), so
     that equal values give exactly 0 whatever the rounding of their mean. Integer and boolean
-    tensors are converted to the default floating dtype first, as mean's result.
+    tensors are converted to the default floating dtype first, as mean's result; float16 is
+    computed in float32 and rounded once, as PyTorch's (NumPy's sums its squares in float16).
 
     >>> import autodiff as ad
     >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
@@ -675,6 +690,7 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     x = as_tensor(x)
     if x.dtype.kind != "f":  # integers and booleans: shifted in uint8 they would wrap around
         x = astype(x, _float_dtype(x))
+    x, narrow = _widened(x)
     axes = _axes("var", axis, x.ndim)
     n = _count(x, axes)
     if n <= ddof:
@@ -683,7 +699,8 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
         x = x - x.data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     d = x - sum(x, axes, keepdims=True) * (1.0 / n if n else math.nan)
     # sum / 0 as NumPy: 0 / 0 is NaN, a positive sum / 0 is inf: the same as times inf.
-    return sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
+    out = sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
+    return out if narrow is None else astype(out, narrow)
 
 
 @register(np.std, method=True, convention="0 where the variance is 0 (as PyTorch)")

@@ -36,3 +36,20 @@ def test_float16_divided_by_an_integer_tensor_stays_float16(other):
         assert x.grad.dtype == np.float16
     np.testing.assert_array_equal((x / k).data, x.data / k.data)
     assert (ad.tensor(np.array([3], np.int8)) / k).dtype == np.float32  # no float: the default
+
+
+def test_float16_mean_var_and_std_are_computed_in_float32_and_rounded_once():
+    # A float16 sum of 65504 + 65504 is inf: mean was inf (NumPy's is 65504, computed in
+    # float32); var and std summed their squares in float16 (NumPy's std of these 12,000
+    # values near 10 is inf too; PyTorch's is computed in float32).
+    big = ad.tensor(np.array([65504, 65504], np.float16))
+    assert ad.mean(big).item() == 65504 and ad.nanmean(big).item() == 65504
+    a = (np.random.default_rng(0).standard_normal(12000) + 10).astype(np.float16)
+    for op in ("mean", "var", "std"):
+        out = getattr(ad, op)(ad.tensor(a))
+        exact = getattr(np, op)(a.astype(np.float64))
+        assert out.dtype == np.float16
+        assert abs(out.item() - exact) <= np.spacing(np.float16(exact))
+    x = ad.tensor(a[:6].reshape(2, 3), requires_grad=True)
+    (ad.mean(x) + ad.std(x, axis=1).sum() + ad.nanmean(x, axis=0).sum()).backward()
+    assert x.grad.dtype == np.float16
