@@ -204,7 +204,10 @@ def abs(x: Any) -> Tensor:
     >>> x.grad
     tensor([-1.,  0.,  1.])
     """
-    return Abs.apply(as_tensor(x))
+    x = as_tensor(x)
+    if x.dtype == bool:  # NumPy's abs of booleans is themselves (they have no sign)
+        return Tensor._make(np.abs(x.data), None, 0)
+    return Abs.apply(x)
 
 
 @register(np.tanh, method=True)

@@ -53,3 +53,21 @@ def test_float16_mean_var_and_std_are_computed_in_float32_and_rounded_once():
     x = ad.tensor(a[:6].reshape(2, 3), requires_grad=True)
     (ad.mean(x) + ad.std(x, axis=1).sum() + ad.nanmean(x, axis=0).sum()).backward()
     assert x.grad.dtype == np.float16
+
+
+@pytest.mark.parametrize("op", ["tril", "triu"])
+def test_tril_and_triu_keep_a_boolean_tensors_dtype(op):
+    # They filled with the int 0, so a bool mask came back int64.
+    m = np.array([[True, True, False], [True, True, True]])
+    for a in (m, m[0]):
+        out = getattr(ad, op)(ad.tensor(a))
+        assert out.dtype == bool
+        np.testing.assert_array_equal(out.numpy(), getattr(np, op)(a))
+
+
+def test_abs_of_booleans_is_themselves_as_numpys():
+    # It raised a UFuncTypeError from np.sign.
+    m = np.array([True, False])
+    out = ad.abs(ad.tensor(m))
+    assert out.dtype == bool and out.numpy().tolist() == [True, False]
+    assert np.abs(ad.tensor(m)).dtype == np.abs(m).dtype
