@@ -219,7 +219,8 @@ function, and the op's row above states it. The patterns:
   keeps the gradient of its other terms. `remainder` (`%`, `np.mod`) and `fmod` pass 1 to `a`
   and minus the quotient they took (`floor(a / b)`, `trunc(a / b)`) to `b`.
 - **Kinks.** `abs` and `relu` have gradient 0 at 0. `maximum` and `minimum` give 1/2 to each
-  input where the two are equal; `fmax` and `fmin` give it all to `a`. `clip` passes the
+  input where the two are equal, and a NaN result's gradient to the NaN input (`a` when both
+  are NaN; PyTorch gives it to both); `fmax` and `fmin` give it all to `a`. `clip` passes the
   gradient where `min <= x <= max`, the bounds included.
 - **Edges of a domain.** The derivative's limit: `sqrt`, `cbrt`, `log` and `x ** 0.5` at 0,
   `arcsin` and `arctanh` at -1 and 1, `arccosh` at 1 give inf, `arccos` at -1 and 1 gives

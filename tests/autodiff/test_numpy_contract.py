@@ -71,3 +71,17 @@ def test_abs_of_booleans_is_themselves_as_numpys():
     out = ad.abs(ad.tensor(m))
     assert out.dtype == bool and out.numpy().tolist() == [True, False]
     assert np.abs(ad.tensor(m)).dtype == np.abs(m).dtype
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_a_nan_result_of_maximum_and_minimum_sends_its_gradient_to_the_nan_input(op):
+    # maximum(nan, 1) is the NaN, but its gradient went to the 1 (and maximum(1, nan)'s to
+    # the NaN): the side decided it. PyTorch gives the whole gradient to both inputs.
+    nan = np.nan
+    a = ad.tensor([nan, 1.0, nan, 2.0], requires_grad=True)
+    b = ad.tensor([1.0, nan, nan, 2.0], requires_grad=True)
+    out = getattr(ad, op)(a, b)
+    np.testing.assert_array_equal(out.data, getattr(np, op)(a.data, b.data))
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 1.0, 0.5])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 1.0, 0.0, 0.5])
