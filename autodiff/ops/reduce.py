@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -131,6 +132,15 @@ def _initial(op: str, initial: Any, dtype: np.dtype) -> Any:
             raise OverflowError(f"{op}: initial={int(v)} is out of range for the result's "
                                 f"dtype {dtype} [{info.min}, {info.max}]")
     return v.astype(dtype)
+
+
+def _warn(message: str) -> None:
+    """NumPy's RuntimeWarning `message`, attributed to the first caller outside autodiff (the
+    user's line, however many of the engine's functions lie between)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("autodiff."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
 
 
 def _nonempty(op: str, x: Tensor, axes: tuple[int, ...]) -> None:
@@ -555,12 +565,12 @@ def _masked_mean(x: Tensor, axes: tuple[int, ...], keepdims: bool, mask: Any) ->
     if mask is True:
         n = _count(x, axes)
         if not n:
-            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+            _warn("Mean of empty slice")
         out = sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
     else:
         n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
         if not n.all():
-            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+            _warn("Mean of empty slice")
         with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned
             out = sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
     return out if narrow is None else astype(out, narrow)
@@ -671,10 +681,13 @@ def nanmean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fa
 
 
 @register(np.var, method=True)
-def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1). With no degree
-    of freedom left (n <= ddof) it is NaN (or inf, dividing a positive sum by 0), with NumPy's
-    RuntimeWarning "Degrees of freedom <= 0 for slice".
+def var(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+        keepdims: bool = False, where: Any = True, correction: float | None = None) -> Tensor:
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1; NumPy 2's and
+    PyTorch's `correction=` is the same number); `dtype` (floating) converts first, `where`
+    selects the elements. With no degree of freedom left (n <= ddof) it is NaN (or inf,
+    dividing a positive sum by 0), with NumPy's RuntimeWarning "Degrees of freedom <= 0 for
+    slice".
 
     The values are first shifted by one of them (a constant: the variance does not change), so
     that equal values give exactly 0 whatever the rounding of their mean. Integer and boolean
@@ -686,27 +699,64 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     tensor(1.25)
     >>> ad.var(ad.tensor([0.1, 0.1, 0.1]))
     tensor(0.)
+    >>> ad.var(ad.tensor([1.0, 2.0, 9.0]), where=[True, True, False], correction=1)
+    tensor(0.5)
     """
-    x = as_tensor(x)
+    ddof = _ddof("var", ddof, correction)
+    x = with_dtype("var", as_tensor(x), dtype, floating=True)
     if x.dtype.kind != "f":  # integers and booleans: shifted in uint8 they would wrap around
         x = astype(x, _float_dtype(x))
     x, narrow = _widened(x)
     axes = _axes("var", axis, x.ndim)
+    if where is True:
+        out = _variance(x, axes, keepdims, ddof)
+    else:
+        out = _masked_variance(x, axes, keepdims, ddof, _mask("var", where, x.shape))
+    return out if narrow is None else astype(out, narrow)
+
+
+def _ddof(op: str, ddof: Any, correction: Any) -> Any:
+    """ddof, or NumPy 2's correction= (the same number; both given is refused, as NumPy)."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{op}: ddof={ddof!r} and correction={correction!r} can't be provided "
+                         "simultaneously (they are the same number)")
+    return correction
+
+
+def _variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, ddof: Any) -> Tensor:
     n = _count(x, axes)
     if n <= ddof:
-        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        _warn("Degrees of freedom <= 0 for slice")
     if n:
         x = x - x.data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     d = x - sum(x, axes, keepdims=True) * (1.0 / n if n else math.nan)
     # sum / 0 as NumPy: 0 / 0 is NaN, a positive sum / 0 is inf: the same as times inf.
-    out = sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
-    return out if narrow is None else astype(out, narrow)
+    return sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
+
+
+def _masked_variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, ddof: Any,
+                     mask: np.ndarray) -> Tensor:
+    """The variance of the elements where `mask`, each slice with its own count (NumPy's
+    where=): a slice with no degree of freedom left is NaN or inf, warned as NumPy."""
+    n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=True)
+    free = np.maximum(n - ddof, 0)
+    if not free.all():
+        _warn("Degrees of freedom <= 0 for slice")
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 where nothing is selected
+        m = sum(_where(mask, x, 0), axes, keepdims=True) / n.astype(x.dtype)
+        d = _where(mask, x - m, 0)
+        out = sum(d * d, axes, keepdims=True) / free.astype(x.dtype)
+    return out if keepdims else reshape(out, _dropped_shape(x.shape, axes))
 
 
 @register(np.std, method=True, convention="0 where the variance is 0 (as PyTorch)")
-def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
-    (the derivative of sqrt is infinite there, and var's gradient is 0).
+def std(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+        keepdims: bool = False, where: Any = True, correction: float | None = None) -> Tensor:
+    """Standard deviation: sqrt(var), with var's arguments. Where the variance is 0 the
+    gradient is 0, as PyTorch's (the derivative of sqrt is infinite there, and var's gradient
+    is 0).
 
     >>> import autodiff as ad
     >>> ad.std(ad.tensor([1.0, 3.0]))
@@ -717,8 +767,8 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     >>> ad.std(x).backward(); x.grad
     tensor([0.])
     """
-    x = as_tensor(x)
-    v = var(x, _axes("std", axis, x.ndim), keepdims, ddof)
+    x = with_dtype("std", as_tensor(x), dtype, floating=True)
+    v = var(x, axis, ddof=_ddof("std", ddof, correction), keepdims=keepdims, where=where)
     zero = v.data == 0
     if not zero.any():
         return sqrt(v)

@@ -85,3 +85,38 @@ def test_a_nan_result_of_maximum_and_minimum_sends_its_gradient_to_the_nan_input
     out.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 0.0, 1.0, 0.5])
     np.testing.assert_array_equal(b.grad.numpy(), [0.0, 1.0, 0.0, 0.5])
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the empty slices' (NumPy's too)
+def test_var_and_std_take_numpy_2s_keywords(op):
+    # dtype=, where= and correction= were refused; np.var(t, 1, np.float32) passed the dtype
+    # as keepdims (NumPy's third positional argument is dtype), silently keeping the axis.
+    a = np.array([[1.0, 2.0, 4.0, 8.0], [3.0, -1.0, 0.5, 2.0], [5.0, 5.0, 6.0, 0.0]])
+    mask = np.array([[True, True, False, True], [True, False, False, False],
+                     [False, False, False, False]])
+    f, g = getattr(ad, op), getattr(np, op)
+    for axis in (None, 0, 1):
+        for kw in ({"where": mask}, {"where": mask, "ddof": 1, "keepdims": True},
+                   {"correction": 1}, {"dtype": np.float32}, {"where": mask[0]}):
+            out = f(ad.tensor(a), axis=axis, **kw)
+            expected = g(a, axis=axis, **kw)
+            assert out.dtype == expected.dtype and out.shape == expected.shape
+            np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    assert g(ad.tensor(a), 1, np.float32).shape == (3,)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0 for slice"):
+        f(ad.tensor(a), axis=1, where=mask, ddof=1)  # rows of 1 and 0 elements, as NumPy
+    with pytest.raises(ValueError, match=rf"^{op}: ddof=1 and correction=1 can't be provided"):
+        f(ad.tensor(a), ddof=1, correction=1)
+    with pytest.raises(TypeError, match=rf"^{op}: dtype=True is not a NumPy dtype"):
+        f(ad.tensor(a), 0, True)  # PyTorch's unbiased=True, positionally: refused, not kept
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_and_std_with_where_have_gradients_to_second_order(op):
+    from autodiff.testing import gradcheck, gradgradcheck
+
+    a = ad.tensor(np.array([[1.0, 2.5, 4.0], [3.0, -1.0, 0.5]]), requires_grad=True)
+    mask = np.array([[True, False, True], [True, True, True]])
+    fn = lambda x: getattr(ad, op)(x, axis=1, where=mask, ddof=1)  # noqa: E731
+    assert gradcheck(fn, a) and gradgradcheck(fn, a)
