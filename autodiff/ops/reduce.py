@@ -768,7 +768,8 @@ def std(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
     tensor([0.])
     """
     x = with_dtype("std", as_tensor(x), dtype, floating=True)
-    v = var(x, axis, ddof=_ddof("std", ddof, correction), keepdims=keepdims, where=where)
+    v = var(x, _axes("std", axis, x.ndim), ddof=_ddof("std", ddof, correction),
+            keepdims=keepdims, where=where if where is True else _mask("std", where, x.shape))
     zero = v.data == 0
     if not zero.any():
         return sqrt(v)

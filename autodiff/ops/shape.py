@@ -539,11 +539,11 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
     """
     ts = _as_same_dtype(tensors, "concatenate")
     shapes = [t.shape for t in ts]
+    if axis is None:  # NumPy's rule: flatten first (0-d tensors too)
+        return concatenate([reshape(t, (-1,)) for t in ts], axis=0)
     if any(not t.ndim for t in ts):
         raise ValueError(f"concatenate: zero-dimensional arrays cannot be concatenated "
                          f"(shapes {shapes})")
-    if axis is None:  # NumPy's rule: flatten first
-        return concatenate([reshape(t, (-1,)) for t in ts], axis=0)
     axis = normalize_axis("concatenate", axis, ts[0].ndim)
     try:
         return Concatenate.apply(*ts, axis=axis)

@@ -120,3 +120,20 @@ def test_var_and_std_with_where_have_gradients_to_second_order(op):
     mask = np.array([[True, False, True], [True, True, True]])
     fn = lambda x: getattr(ad, op)(x, axis=1, where=mask, ddof=1)  # noqa: E731
     assert gradcheck(fn, a) and gradgradcheck(fn, a)
+
+
+def test_concatenate_with_axis_none_flattens_0d_tensors_too():
+    # It refused them ("zero-dimensional arrays cannot be concatenated"); NumPy flattens first.
+    a, b = np.array(1.5), np.array([2.0, 3.0])
+    out = ad.concatenate([ad.tensor(a), ad.tensor(b)], axis=None)
+    np.testing.assert_array_equal(out.numpy(), np.concatenate([a, b], axis=None))
+    with pytest.raises(ValueError, match="zero-dimensional arrays cannot be concatenated"):
+        ad.concatenate([ad.tensor(a), ad.tensor(a)])  # along an axis: refused, as NumPy
+
+
+@pytest.mark.parametrize("call", [lambda x: x.sum(True), lambda x: ad.argmax(x, True),
+                                  lambda x: x.cumsum(True), lambda x: x.mean(axis=(0, True))])
+def test_a_boolean_axis_is_refused_as_numpy_refuses_it(call):
+    # x.sum(True) summed over axis 1 (True == 1 to Python); NumPy raises TypeError.
+    with pytest.raises(TypeError, match="an axis must be an integer, got True"):
+        call(ad.ones((2, 3)))
