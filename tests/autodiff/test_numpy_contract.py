@@ -137,3 +137,16 @@ def test_a_boolean_axis_is_refused_as_numpy_refuses_it(call):
     # x.sum(True) summed over axis 1 (True == 1 to Python); NumPy raises TypeError.
     with pytest.raises(TypeError, match="an axis must be an integer, got True"):
         call(ad.ones((2, 3)))
+
+
+def test_arange_with_only_a_start_and_a_step_takes_the_step():
+    # ad.arange(5, step=2) was [0, 1, 2, 3, 4]: the step was dropped when stop was not given.
+    assert ad.arange(5, step=2).tolist() == np.arange(5, step=2).tolist() == [0, 2, 4]
+    assert ad.arange(3.0, step=1.5).tolist() == [0.0, 1.5]
+
+
+def test_eye_takes_numpys_k():
+    # eye(3, k=1) was a TypeError; np.eye's third argument is k.
+    for args, kw in (((3,), {"k": 1}), ((2, 4, -1), {}), ((3, 2), {"k": 5})):
+        np.testing.assert_array_equal(ad.eye(*args, **kw).numpy(), np.eye(*args, **kw))
+    assert ad.eye(2, dtype="float64").dtype == np.float64
