@@ -150,3 +150,16 @@ def test_eye_takes_numpys_k():
     for args, kw in (((3,), {"k": 1}), ((2, 4, -1), {}), ((3, 2), {"k": 5})):
         np.testing.assert_array_equal(ad.eye(*args, **kw).numpy(), np.eye(*args, **kw))
     assert ad.eye(2, dtype="float64").dtype == np.float64
+
+
+def test_clip_of_integers_to_fractional_bounds_is_floating():
+    # clip([2, 3, 0], 0.5, 2.5) was [2, 2, 0] (int64): the bounds were truncated to the
+    # tensor's dtype. NumPy's and PyTorch's are [2.0, 2.5, 0.5].
+    i = np.array([2, 3, 0])
+    out = ad.clip(ad.tensor(i), 0.5, 2.5)
+    assert out.dtype == np.float32  # an integer tensor meeting a Python float (dtype rules)
+    np.testing.assert_array_equal(out.numpy(), np.clip(i, 0.5, 2.5))
+    assert ad.tensor(i).clip(max=1.5).tolist() == [1.5, 1.5, 0.0]
+    assert ad.clip(ad.tensor(i), np.array([0.5, 1.0, 1.0]), None).dtype == np.float64
+    out = ad.clip(ad.tensor(i), 0, 2)  # integer bounds: still integers
+    assert out.dtype == i.dtype and out.tolist() == [2, 2, 0]
