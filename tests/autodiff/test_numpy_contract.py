@@ -163,3 +163,16 @@ def test_clip_of_integers_to_fractional_bounds_is_floating():
     assert ad.clip(ad.tensor(i), np.array([0.5, 1.0, 1.0]), None).dtype == np.float64
     out = ad.clip(ad.tensor(i), 0, 2)  # integer bounds: still integers
     assert out.dtype == i.dtype and out.tolist() == [2, 2, 0]
+
+
+def test_numpys_out_argument_is_refused_by_its_name_and_out_none_is_accepted():
+    # np.add(t, 1, out=o) said "np.add is not supported" (it is; out= is not), and
+    # np.sum(t, out=None), NumPy's default written out, was refused.
+    t = ad.tensor([1.0, 2.0], requires_grad=True)
+    message = r"on autodiff Tensors: the argument 'out' is not supported"
+    for call in (lambda: np.add(t, 1, out=np.zeros(2)), lambda: np.sum(t, out=np.zeros(())),
+                 lambda: np.add.reduce(t, out=np.zeros(())),
+                 lambda: np.clip(t, 0, 1, out=np.zeros(2))):
+        with pytest.raises(TypeError, match=message):
+            call()
+    assert np.sum(t, out=None).item() == np.mean(t, axis=0, out=None).item() * 2 == 3.0
