@@ -146,28 +146,49 @@ def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape) if lead else out
 
 
-def _reshape_method(self: Tensor, *shape: Any) -> Tensor:
-    """t.reshape(2, 3) or t.reshape((2, 3)), as ndarray's method."""
+def _reshape_method(self: Tensor, *shape: Any, order: str = "C", copy: bool | None = None
+                    ) -> Tensor:
+    """t.reshape(2, 3) or t.reshape((2, 3)), as ndarray's method (its order= and copy=)."""
     if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
         shape = tuple(shape[0])
-    return reshape(self, shape)
+    return reshape(self, shape, order=order, copy=copy)
 
 
 @register(np.reshape, method=[("reshape", _reshape_method)])
-def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
-    """The same values in a new shape (one dimension may be -1).
+def reshape(x: Any, shape: int | Sequence[int], order: str = "C", *,
+            copy: bool | None = None) -> Tensor:
+    """The same values in a new shape (one dimension may be -1), read and written row by row
+    (order 'C'), column by column ('F'), or 'F' for a Fortran-contiguous tensor ('A'), as
+    np.reshape. `copy=True` copies; `copy=False` refuses, as NumPy, a reshape that is no view.
 
     >>> import autodiff as ad
     >>> ad.reshape(ad.arange(6.0), (2, -1)).shape
     (2, 3)
+    >>> ad.reshape(ad.arange(6.0), (2, 3), order="F")
+    tensor([[0., 2., 4.],
+            [1., 3., 5.]])
     """
     x = as_tensor(x)
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+    if order == "A":
+        order = "F" if x.data.flags.f_contiguous and not x.data.flags.c_contiguous else "C"
+    if copy is False:
+        try:
+            np.reshape(x.data, shape, order=order, copy=False)
+        except ValueError as e:
+            raise ValueError(f"reshape: copy=False, but the tensor of shape {x.shape} cannot "
+                             f"be reshaped to {shape} without a copy ({e})") from None
     try:
-        return Reshape.apply(x, shape=shape)
+        if order == "F":  # column by column: the reversed axes, reshaped row by row
+            out = transpose(Reshape.apply(transpose(x), shape=shape[::-1]))
+        else:
+            out = Reshape.apply(x, shape=shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.size} elements) into shape {shape}") from None
+    return out.copy() if copy else out
 
 
 def _flatten_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:

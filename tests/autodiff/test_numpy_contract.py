@@ -176,3 +176,27 @@ def test_numpys_out_argument_is_refused_by_its_name_and_out_none_is_accepted():
         with pytest.raises(TypeError, match=message):
             call()
     assert np.sum(t, out=None).item() == np.mean(t, axis=0, out=None).item() * 2 == 3.0
+
+
+def test_reshape_takes_numpys_order_and_copy():
+    # np.reshape(t, shape, order="F") was a TypeError (ravel took order=, reshape did not).
+    from autodiff.testing import gradcheck
+
+    a = np.arange(24.0).reshape(2, 3, 4)
+    for t in (ad.tensor(a), ad.tensor(a).transpose(2, 0, 1), ad.tensor(a)[:, ::2]):
+        for shape in ((-1,), (2, -1), (2, 2, -1)):
+            for order in "CFA":
+                expected = np.reshape(t.data, shape, order=order)
+                np.testing.assert_array_equal(ad.reshape(t, shape, order=order).data, expected)
+                np.testing.assert_array_equal(np.reshape(t, shape, order=order).data, expected)
+                np.testing.assert_array_equal(t.reshape(*shape, order=order).data, expected)
+    weights = ad.tensor(np.arange(24.0).reshape(4, 6))
+    assert gradcheck(lambda x: ad.reshape(x, (4, 6), order="F") * weights,
+                     ad.tensor(a, requires_grad=True))
+    t = ad.tensor(a)
+    ad.reshape(t, (24,), copy=True).data[0] = 99.0
+    assert t.data[0, 0, 0] == 0.0
+    with pytest.raises(ValueError, match=r"^reshape: copy=False, but the tensor of shape"):
+        ad.reshape(t.transpose(), (24,), copy=False)
+    with pytest.raises(ValueError, match=r"^reshape: order must be 'C', 'F' or 'A', got 'K'"):
+        ad.reshape(t, (24,), order="K")
