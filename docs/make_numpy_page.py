@@ -199,9 +199,10 @@ instead. Besides the engine's general refusals
   `hermitian=True` of `svd` and `pinv`, raise `ValueError`: use the reduced factorizations and
   `eigh`.
 - **What is not implemented.** `pad`'s modes `linear_ramp`, `maximum`, `mean`, `median`,
-  `minimum` and a callable; `quantile`'s methods other than `linear` (NumPy's default), `lower`,
-  `higher`, `midpoint` and `nearest`, and its `weights=`; `sort(order=)` (tensors have no
-  fields); a complex `dtype=` of a reduction. Each raises an error that says so.
+  `minimum` and a callable; `quantile`'s three discontinuous methods (`inverted_cdf`,
+  `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its `weights=`;
+  `sort(order=)` (tensors have no fields); a complex `dtype=` of a reduction. Each raises an
+  error that says so.
 - **`setitem` with a repeated index** raises `ValueError`: which value lands there is undefined.
 - **Singular inputs of `np.linalg`.** `inv` and `solve` of a singular matrix raise NumPy's
   `LinAlgError`, as NumPy; so do the gradients of `slogdet` at a singular matrix (log |det| is

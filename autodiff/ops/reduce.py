@@ -840,6 +840,20 @@ _METHODS = {
     "midpoint": lambda v, lo: (np.full_like(v, 0.5), np.full_like(v, 0.5)),
     "nearest": lambda v, lo: ((np.around(v) == lo) * 1.0, (np.around(v) != lo) * 1.0),
 }
+# NumPy's continuous methods (Hyndman and Fan's 4 to 9, 7 being 'linear'): linear
+# interpolation at the virtual index n q + alpha + q (1 - alpha - beta) - 1, clipped to the
+# slice, each with its (alpha, beta).
+_PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                       "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+                       "normal_unbiased": (3 / 8, 3 / 8)}
+
+
+def _virtual_index(n: int, q: np.ndarray, method: str) -> np.ndarray:
+    """Where in the sorted slice of n elements NumPy's `method` reads quantile q."""
+    if method not in _PLOTTING_POSITIONS:
+        return (n - 1) * q
+    alpha, beta = _PLOTTING_POSITIONS[method]
+    return np.clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, n - 1)
 
 
 def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
@@ -855,9 +869,9 @@ def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
     order = np.argsort(rows, axis=1, kind="stable")
     ranked = np.take_along_axis(rows, order, axis=1)  # NaNs last
     # The interpolation's weights on the sorted slice, one layer per q.
-    v = (n - 1) * fractions.reshape(-1)
+    v = _virtual_index(n, fractions.reshape(-1), method)
     lo = np.floor(v)
-    w_lo, w_hi = _METHODS[method](v, lo)
+    w_lo, w_hi = _METHODS.get(method, _METHODS["linear"])(v, lo)
     k = np.arange(v.size)
     w = np.zeros((v.size, m, n))
     w[k, :, lo.astype(np.intp)] += w_lo[:, None]
@@ -898,10 +912,11 @@ def _fractions(op: str, q: Any, scale: float) -> Any:
 def _order_statistic(op: str, fn: type[Quantile], x: Any, q: Any, axis: Axis,
                      keepdims: bool, method: str, weights: Any) -> Tensor:
     x = as_tensor(x)
-    if method not in _METHODS:
+    if method not in _METHODS and method not in _PLOTTING_POSITIONS:
         raise ValueError(f"{op}: method={method!r} is not supported; the supported methods "
-                         f"are {', '.join(repr(m) for m in _METHODS)} ('linear' is NumPy's "
-                         "default)")
+                         f"are {', '.join(repr(m) for m in [*_METHODS, *_PLOTTING_POSITIONS])}"
+                         " ('linear' is NumPy's default; the discontinuous 'inverted_cdf', "
+                         "'averaged_inverted_cdf' and 'closest_observation' are not)")
     if weights is not None:
         raise ValueError(f"{op}: weights= is not supported (NumPy takes it only for "
                          "method='inverted_cdf')")
@@ -942,7 +957,9 @@ def quantile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False
              method: str = "linear", keepdims: bool = False, weights: Any = None) -> Tensor:
     """The q-th quantiles over `axis`, as np.quantile (q in [0, 1], a number or an array,
     whose shape leads the result's). `method`: 'linear' (NumPy's default: interpolation
-    between the two nearest sorted values), 'lower', 'higher', 'midpoint' or 'nearest'.
+    between the two nearest sorted values), 'lower', 'higher', 'midpoint', 'nearest', or
+    one of NumPy's other continuous methods ('weibull', 'hazen', 'median_unbiased',
+    'normal_unbiased', 'interpolated_inverted_cdf').
     The gradient is the interpolation's weights; tied elements share theirs evenly.
 
     >>> import autodiff as ad

@@ -200,3 +200,22 @@ def test_reshape_takes_numpys_order_and_copy():
         ad.reshape(t.transpose(), (24,), copy=False)
     with pytest.raises(ValueError, match=r"^reshape: order must be 'C', 'F' or 'A', got 'K'"):
         ad.reshape(t, (24,), order="K")
+
+
+@pytest.mark.parametrize("method", ["weibull", "hazen", "median_unbiased", "normal_unbiased",
+                                    "interpolated_inverted_cdf"])
+def test_quantile_takes_numpys_continuous_methods(method):
+    # They were refused ("method='hazen' is not supported").
+    from autodiff.testing import gradcheck
+
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    for q in (0.0, 0.05, 0.5, 0.93, 1.0, [0.2, 0.8]):
+        for axis in (None, 1):
+            out = ad.quantile(ad.tensor(x), q, axis=axis, method=method)
+            np.testing.assert_allclose(out.data, np.quantile(x, q, axis=axis, method=method))
+    assert gradcheck(lambda t: ad.quantile(t, [0.05, 0.6], axis=1, method=method),
+                     ad.tensor(x, requires_grad=True))
+    np.testing.assert_allclose(ad.percentile(ad.tensor(x), 33, method=method).data,
+                               np.percentile(x, 33, method=method))
+    with pytest.raises(ValueError, match="method='inverted_cdf' is not supported"):
+        ad.quantile(ad.tensor(x), 0.5, method="inverted_cdf")
