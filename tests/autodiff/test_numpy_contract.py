@@ -247,3 +247,18 @@ def test_unary_ops_give_numpys_values_and_dtypes(op):
             assert out.dtype == expected.dtype, (dtype, shape)
             np.testing.assert_allclose(out.data.astype(float), expected.astype(float),
                                        rtol=2e-3 if dtype == np.float16 else 1e-6)
+
+
+def test_add_and_sub_with_alpha_keep_a_constant_a_weak_scalar():
+    # x64.add(0.1, alpha=3) was 1.3000000119 (0.1 * 3 made a float32 tensor first), and
+    # x32.add(np.float64(1), alpha=2) a float64 result: a float32 graph turned float64.
+    x = ad.tensor(np.array([1.0]))
+    assert x.add(0.1, alpha=3).item() == 1.0 + 0.1 * 3
+    assert x.sub(0.1, alpha=3).item() == 1.0 - 0.1 * 3
+    x32 = ad.tensor([1.0], requires_grad=True)
+    for other in (np.float64(1.0), np.array([0.5]), [0.5], 2.0):
+        assert x32.add(other, alpha=2).dtype == np.float32
+        assert x32.sub(other, alpha=2).dtype == np.float32
+    a = ad.tensor(2.0, requires_grad=True)
+    x32.add(ad.tensor([3.0]), alpha=a).sum().backward()  # a tensor alpha: a recorded product
+    assert a.grad.item() == 3.0
