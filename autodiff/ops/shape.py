@@ -1054,8 +1054,14 @@ def astype(x: Any, dtype: Any) -> Tensor:
 def _as_same_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    ts = [as_tensor(t) for t in tensors]
-    floats = [t.data.dtype for t in ts if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    # Constants (numbers, lists, arrays) take the floating tensors' dtype, as in a binary op:
+    # joined with float64 tensors, 0.1 stays 0.1 (it was made float32 first).
+    floats = [t.data.dtype for t in tensors if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    target = np.result_type(*floats) if floats else None
+    ts = [t if isinstance(t, Tensor) else
+          Tensor(constant_like(t, target)) if target is not None else as_tensor(t)
+          for t in tensors]
+    floats = [t.data.dtype for t in ts if t.data.dtype.kind == "f"]
     if floats:
         target = np.result_type(*floats)
         ts = [t if t.data.dtype == target else astype(t, target) for t in ts]

@@ -262,3 +262,18 @@ def test_add_and_sub_with_alpha_keep_a_constant_a_weak_scalar():
     a = ad.tensor(2.0, requires_grad=True)
     x32.add(ad.tensor([3.0]), alpha=a).sum().backward()  # a tensor alpha: a recorded product
     assert a.grad.item() == 3.0
+
+
+def test_constants_joined_with_tensors_take_the_tensors_dtype():
+    # concatenate([x64, [0.1]]) held 0.10000000149 (the list became float32 first), and a
+    # float64 array joined to a float32 tensor made the result float64.
+    x = ad.tensor(np.array([1.0]))
+    assert ad.concatenate([x, [0.1]]).data[1] == 0.1
+    assert ad.stack([ad.tensor(np.array(1.0)), 0.1]).data[1] == 0.1
+    x32 = ad.tensor([1.0, 2.0], requires_grad=True)
+    for join in (ad.concatenate, ad.hstack, ad.vstack, ad.stack):
+        out = join([x32, np.array([0.5, 0.25])])
+        assert out.dtype == np.float32
+        out.sum().backward()
+        assert x32.grad.dtype == np.float32
+        x32.grad = None
