@@ -624,7 +624,8 @@ def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
             [0., 0.],
             [0., 0.]])
     """
-    return _joined("vstack", _at_least(_sequence("vstack", tup), 2), 0, dtype, casting)
+    ts = _at_least(_weak_constants(_sequence("vstack", tup)), 2)
+    return _joined("vstack", ts, 0, dtype, casting)
 
 
 @register(np.hstack)
@@ -635,7 +636,7 @@ def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     >>> ad.hstack([ad.ones(2), ad.zeros(1)])
     tensor([1., 1., 0.])
     """
-    ts = _at_least(_sequence("hstack", tup), 1)
+    ts = _at_least(_weak_constants(_sequence("hstack", tup)), 1)
     return _joined("hstack", ts, 0 if ts[0].ndim == 1 else 1, dtype, casting)
 
 
@@ -647,7 +648,7 @@ def dstack(tup: Sequence[Any]) -> Tensor:
     >>> ad.dstack([ad.ones((2, 3)), ad.zeros((2, 3))]).shape
     (2, 3, 2)
     """
-    return _joined("dstack", _at_least(_sequence("dstack", tup), 3), 2)
+    return _joined("dstack", _at_least(_weak_constants(_sequence("dstack", tup)), 3), 2)
 
 
 @register(np.column_stack)
@@ -659,7 +660,7 @@ def column_stack(tup: Sequence[Any]) -> Tensor:
     tensor([[1., 3.],
             [2., 4.]])
     """
-    ts = [as_tensor(t) for t in _sequence("column_stack", tup)]
+    ts = _weak_constants(_sequence("column_stack", tup))
     return _joined("column_stack", [t if t.ndim >= 2 else reshape(t, (-1, 1)) for t in ts], 1)
 
 
@@ -1054,15 +1055,22 @@ def astype(x: Any, dtype: Any) -> Tensor:
 def _as_same_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    # Constants (numbers, lists, arrays) take the floating tensors' dtype, as in a binary op:
-    # joined with float64 tensors, 0.1 stays 0.1 (it was made float32 first).
-    floats = [t.data.dtype for t in tensors if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
-    target = np.result_type(*floats) if floats else None
-    ts = [t if isinstance(t, Tensor) else
-          Tensor(constant_like(t, target)) if target is not None else as_tensor(t)
-          for t in tensors]
+    ts = _weak_constants(tensors)
     floats = [t.data.dtype for t in ts if t.data.dtype.kind == "f"]
     if floats:
         target = np.result_type(*floats)
         ts = [t if t.data.dtype == target else astype(t, target) for t in ts]
     return ts
+
+
+def _weak_constants(items: Sequence[Any]) -> list[Tensor]:
+    """Tensors as they are; constants (numbers, lists, arrays) as tensors of the floating
+    tensors' dtype, as in a binary op (joined with float64 tensors, 0.1 stays 0.1; a float64
+    array joined with float32 tensors does not make the result float64); without a floating
+    tensor, as they make tensors on their own."""
+    floats = [t.data.dtype for t in items if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    target = np.result_type(*floats) if floats else None
+    return [t if isinstance(t, Tensor) else
+            Tensor(constant_like(t, target)) if target is not None else as_tensor(t)
+            for t in items]
+

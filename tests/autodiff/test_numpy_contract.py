@@ -271,7 +271,7 @@ def test_constants_joined_with_tensors_take_the_tensors_dtype():
     assert ad.concatenate([x, [0.1]]).data[1] == 0.1
     assert ad.stack([ad.tensor(np.array(1.0)), 0.1]).data[1] == 0.1
     x32 = ad.tensor([1.0, 2.0], requires_grad=True)
-    for join in (ad.concatenate, ad.hstack, ad.vstack, ad.stack):
+    for join in (ad.concatenate, ad.hstack, ad.vstack, ad.dstack, ad.column_stack, ad.stack):
         out = join([x32, np.array([0.5, 0.25])])
         assert out.dtype == np.float32
         out.sum().backward()
