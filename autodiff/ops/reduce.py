@@ -666,7 +666,8 @@ def nansum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fal
 def nanmean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False,
             where: Any = True) -> Tensor:
     """Average over `axis` of the elements that are not NaN, as np.nanmean (an all-NaN slice
-    gives NaN, with NumPy's RuntimeWarning "Mean of empty slice").
+    gives NaN, with NumPy's RuntimeWarning "Mean of empty slice"); float16 is computed in
+    float32 and rounded once, as mean (NumPy's nanmean sums in float16).
 
     >>> import autodiff as ad
     >>> x = ad.tensor([1.0, float("nan"), 2.0], requires_grad=True)
