@@ -199,9 +199,10 @@ instead. Besides the engine's general refusals
   `hermitian=True` of `svd` and `pinv`, raise `ValueError`: use the reduced factorizations and
   `eigh`.
 - **What is not implemented.** `pad`'s modes `linear_ramp`, `maximum`, `mean`, `median`,
-  `minimum` and a callable; `quantile`'s methods other than `linear` (NumPy's default), `lower`,
-  `higher`, `midpoint` and `nearest`, and its `weights=`; `sort(order=)` (tensors have no
-  fields); a complex `dtype=` of a reduction. Each raises an error that says so.
+  `minimum` and a callable; `quantile`'s three discontinuous methods (`inverted_cdf`,
+  `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its `weights=`;
+  `sort(order=)` (tensors have no fields); a complex `dtype=` of a reduction. Each raises an
+  error that says so.
 - **`setitem` with a repeated index** raises `ValueError`: which value lands there is undefined.
 - **Singular inputs of `np.linalg`.** `inv` and `solve` of a singular matrix raise NumPy's
   `LinAlgError`, as NumPy; so do the gradients of `slogdet` at a singular matrix (log |det| is
@@ -219,7 +220,8 @@ function, and the op's row above states it. The patterns:
   keeps the gradient of its other terms. `remainder` (`%`, `np.mod`) and `fmod` pass 1 to `a`
   and minus the quotient they took (`floor(a / b)`, `trunc(a / b)`) to `b`.
 - **Kinks.** `abs` and `relu` have gradient 0 at 0. `maximum` and `minimum` give 1/2 to each
-  input where the two are equal; `fmax` and `fmin` give it all to `a`. `clip` passes the
+  input where the two are equal, and a NaN result's gradient to the NaN input (`a` when both
+  are NaN; PyTorch gives it to both); `fmax` and `fmin` give it all to `a`. `clip` passes the
   gradient where `min <= x <= max`, the bounds included.
 - **Edges of a domain.** The derivative's limit: `sqrt`, `cbrt`, `log` and `x ** 0.5` at 0,
   `arcsin` and `arctanh` at -1 and 1, `arccosh` at 1 give inf, `arccos` at -1 and 1 gives

@@ -326,7 +326,7 @@ def _triangle(op: str, m: Any, k: int, lower: bool) -> Tensor:
     shape = m.shape[-2:]
     keep = np.tri(*shape, k=int(k), dtype=bool) if lower else ~np.tri(*shape, k=int(k) - 1,
                                                                           dtype=bool)
-    return where(keep, m, 0)
+    return where(keep, m, np.zeros((), m.dtype))  # a zero of m's dtype: bool stays bool
 
 
 @register(np.tril)
