@@ -83,3 +83,8 @@ __all__ += ["Fold", "PixelShuffle", "PixelUnshuffle", "Unfold"]
 __all__ += ["CosineSimilarity", "PairwiseDistance"]
 __all__ += ["CELU", "GLU", "Hardtanh"]
 __all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]
+
+# isort: split
+from nn.local_response_norm import LocalResponseNorm  # noqa: E402
+
+__all__ += ["LocalResponseNorm"]

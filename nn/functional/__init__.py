@@ -87,3 +87,8 @@ __all__ += ["fold", "pixel_shuffle", "pixel_unshuffle", "unfold"]
 __all__ += ["cosine_similarity", "pairwise_distance"]
 __all__ += ["celu", "glu", "hardtanh"]
 __all__ += ["gaussian_nll_loss", "poisson_nll_loss", "triplet_margin_loss"]
+
+# isort: split
+from nn.functional.local_response_norm import local_response_norm  # noqa: E402
+
+__all__ += ["local_response_norm"]
