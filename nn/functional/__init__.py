@@ -92,3 +92,15 @@ __all__ += ["gaussian_nll_loss", "poisson_nll_loss", "triplet_margin_loss"]
 from nn.functional.local_response_norm import local_response_norm  # noqa: E402
 
 __all__ += ["local_response_norm"]
+
+# isort: split
+from nn.functional.inplace_activation import (  # noqa: E402
+    celu_,
+    elu_,
+    hardtanh_,
+    leaky_relu_,
+    relu_,
+    selu_,
+)
+
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "selu_"]
