@@ -88,3 +88,8 @@ __all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]
 from nn.local_response_norm import LocalResponseNorm  # noqa: E402
 
 __all__ += ["LocalResponseNorm"]
+
+# isort: split
+from nn.rrelu import RReLU  # noqa: E402
+
+__all__ += ["RReLU"]

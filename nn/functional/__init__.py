@@ -102,5 +102,6 @@ from nn.functional.inplace_activation import (  # noqa: E402
     relu_,
     selu_,
 )
+from nn.functional.rrelu import rrelu, rrelu_  # noqa: E402
 
-__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "selu_"]
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu", "rrelu_", "selu_"]

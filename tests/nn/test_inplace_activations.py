@@ -28,6 +28,8 @@ CASES = [
     ("hardswish", lambda x, ip: F.hardswish(x, inplace=ip), ("hardswish", {}), nn.Hardswish),
     ("silu", lambda x, ip: F.silu(x, inplace=ip), ("silu", {}), nn.SiLU),
     ("mish", lambda x, ip: F.mish(x, inplace=ip), ("mish", {}), nn.Mish),
+    ("rrelu", lambda x, ip: F.rrelu(x, 0.1, 0.3, inplace=ip),
+     ("rrelu", {"lower": 0.1, "upper": 0.3}), lambda inplace: nn.RReLU(0.1, 0.3, inplace).eval()),
 ]
 UNDERSCORE = [  # F.name_ against F.name(inplace=True)
     ("relu_", lambda x: F.relu_(x), lambda x: F.relu(x)),
@@ -36,6 +38,7 @@ UNDERSCORE = [  # F.name_ against F.name(inplace=True)
     ("celu_", lambda x: F.celu_(x, 2.0), lambda x: F.celu(x, 2.0)),
     ("selu_", lambda x: F.selu_(x), lambda x: F.selu(x)),
     ("hardtanh_", lambda x: F.hardtanh_(x, -2.0, 0.5), lambda x: F.hardtanh(x, -2.0, 0.5)),
+    ("rrelu_", lambda x: F.rrelu_(x, 0.2, 0.4), lambda x: F.rrelu(x, 0.2, 0.4)),
 ]
 X = np.array([-4.0, -2.5, -1.0, -0.3, 0.0, 0.4, 1.0, 2.5, 3.0, 7.0])
 
@@ -138,7 +141,7 @@ def test_underscore_functions_match_pytorch():
     tf = torch.nn.functional
     pairs = [(F.relu_, tf.relu_, ()), (F.leaky_relu_, tf.leaky_relu_, (0.3,)),
              (F.elu_, tf.elu_, (0.5,)), (F.celu_, tf.celu_, (2.0,)), (F.selu_, tf.selu_, ()),
-             (F.hardtanh_, tf.hardtanh_, (-2.0, 0.5))]
+             (F.hardtanh_, tf.hardtanh_, (-2.0, 0.5)), (F.rrelu_, tf.rrelu_, (0.2, 0.4))]
     for ours, theirs, args in pairs:
         a, y = _nonleaf(X)
         t = torch.tensor(X, requires_grad=True)
