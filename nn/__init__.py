@@ -93,3 +93,8 @@ __all__ += ["LocalResponseNorm"]
 from nn.rrelu import RReLU  # noqa: E402
 
 __all__ += ["RReLU"]
+
+# isort: split
+from nn.embedding_bag import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]

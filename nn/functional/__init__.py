@@ -105,3 +105,8 @@ from nn.functional.inplace_activation import (  # noqa: E402
 from nn.functional.rrelu import rrelu, rrelu_  # noqa: E402
 
 __all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu", "rrelu_", "selu_"]
+
+# isort: split
+from nn.functional.embedding_bag import embedding_bag  # noqa: E402
+
+__all__ += ["embedding_bag"]
