@@ -98,3 +98,8 @@ __all__ += ["RReLU"]
 from nn.embedding_bag import EmbeddingBag  # noqa: E402
 
 __all__ += ["EmbeddingBag"]
+
+# isort: split
+from nn.ctc_loss import CTCLoss  # noqa: E402
+
+__all__ += ["CTCLoss"]

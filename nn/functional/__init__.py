@@ -110,3 +110,8 @@ __all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu", "rrel
 from nn.functional.embedding_bag import embedding_bag  # noqa: E402
 
 __all__ += ["embedding_bag"]
+
+# isort: split
+from nn.functional.ctc_loss import ctc_loss  # noqa: E402
+
+__all__ += ["ctc_loss"]
