@@ -127,7 +127,11 @@ def apply_(t: Tensor, name: str, op: Callable[[Tensor], Tensor]) -> Tensor:
         raise ValueError(f"{name}: the result has shape {out.shape} but the tensor being "
                          f"written has shape {t.shape}")
     with _writing(t, name):
-        np.copyto(t.data, out.data, casting="same_kind")
+        try:
+            np.copyto(t.data, out.data, casting="same_kind")
+        except TypeError:  # NumPy refuses before writing: e.g. a float result, an int tensor
+            raise TypeError(f"{name}: the result has dtype {out.dtype}, which cannot be "
+                            f"written into a tensor of dtype {t.dtype}") from None
     return t
 
 

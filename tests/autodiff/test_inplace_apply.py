@@ -32,3 +32,8 @@ def test_refusals():
     with pytest.raises(ValueError, match=r"sum_: the result has shape \(\) but the tensor "
                                          r"being written has shape \(2,\)"):
         inplace.apply_(ad.tensor([1.0, 2.0]), "sum_", lambda x: x.sum())
+    t = ad.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match=r"exp_: the result has dtype float.* cannot be written "
+                                        "into a tensor of dtype int64"):
+        inplace.apply_(t, "exp_", ad.exp)
+    assert t.tolist() == [1, 2] and t._version == 0
