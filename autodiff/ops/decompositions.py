@@ -5,7 +5,8 @@ products). Each works on the last two axes and is batched over the leading ones,
 
 Where a gradient exists only under a condition, the condition is the one of the math:
 - inv, solve, slogdet, qr: an invertible matrix (qr: full rank); a singular one raises. det has
-  a gradient everywhere: at a singular matrix, its cofactors.
+  derivatives of every order everywhere: at a singular matrix, its cofactors, and their
+  derivatives from the determinants of the minors.
 - cholesky, eigh: the input is taken as symmetric (NumPy reads one triangle), and the gradient
   is the symmetric one (as PyTorch and JAX): the derivative along symmetric perturbations.
 - eigh, svd: the gradient through the eigenvectors (singular vectors) needs the eigenvalues
@@ -30,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autodiff.function import Function
+from autodiff.grad_mode import STATE
 from autodiff.ops._convert import as_tensor, pair
 from autodiff.ops.indexing import getitem, where
 from autodiff.ops.linalg import matmul, tril
@@ -71,7 +73,7 @@ def _mT(x: Any) -> Any:
 
 def _matrices(op: str, a: Any, square: bool = True) -> Tensor:
     """`a` as a stack of matrices (..., M, N), square when asked; integer input becomes
-    float64, as NumPy's linalg (a constant: integer tensors carry no gradient)."""
+    float64, as NumPy's linalg (a constant: integer tensors carry no gradient); float16 raises."""
     a = as_tensor(a)
     if a.ndim < 2:
         raise LinAlgError(f"{op}: needs a matrix or a stack of matrices (at least 2 "
@@ -80,6 +82,9 @@ def _matrices(op: str, a: Any, square: bool = True) -> Tensor:
         raise LinAlgError(f"{op}: the last two dimensions must be square, got shape {a.shape}")
     if a.data.dtype.kind != "f":
         a = Tensor._make(a.data.astype(np.float64), None, 0)
+    elif a.data.dtype not in (np.float32, np.float64):  # NumPy's message names no function
+        raise TypeError(f"{op}: {a.data.dtype} is not supported (LAPACK computes in float32 and "
+                        "float64 only, as NumPy and PyTorch); cast first: x.astype('float32')")
     return a
 
 
@@ -183,7 +188,9 @@ class Det(Function):
                 return g * reshape(out, (*out.shape, 1, 1)) * _mT(inv(a))
             except LinAlgError:
                 pass
-        return g * _cofactors(a)  # a singular matrix (in the batch): no inverse
+        # a singular matrix (in the batch): no inverse. Recorded (a gradient to differentiate
+        # again), the determinants of the minors; otherwise the SVD, faster.
+        return g * (_cofactors_of_minors(a) if STATE.grad_enabled else _cofactors(a))
 
 
 def _cofactors(a: Tensor) -> Tensor:
@@ -200,6 +207,18 @@ def _cofactors(a: Tensor) -> Tensor:
     others = concatenate([before[i] * after[k - 1 - i] for i in range(k)], axis=-1)
     sign = np.linalg.det(u.data) * np.linalg.det(vh.data)  # +-1, a constant
     return (u * reshape(others * sign[..., None], (*s.shape[:-1], 1, k))) @ vh
+
+
+def _cofactors_of_minors(a: Tensor) -> Tensor:
+    """The cofactors (-1)^(i+j) det(A without row i and column j) as determinants of the n^2
+    minors: a composite of det, so exact to every order at any matrix (at a singular one the
+    SVD's vectors of a repeated singular value have no derivative). Costs n^2 determinants of
+    size n - 1, and n^4 numbers per matrix."""
+    n = a.shape[-1]
+    rest = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp)
+    minors = getitem(a, (Ellipsis, rest[:, None, :, None], rest[None, :, None, :]))
+    signs = 1.0 - 2.0 * (np.add.outer(np.arange(n), np.arange(n)) % 2)
+    return det(minors) * signs.astype(a.dtype)
 
 
 class LogAbsDet(Function):
@@ -222,12 +241,14 @@ class LogAbsDet(Function):
 
 
 @register(np.linalg.det, namespace="linalg",
-          convention="at a singular matrix: the cofactors (the gradient exists everywhere), as "
-                     "PyTorch")
+          convention="at a singular matrix: the cofactors, and derivatives of every order exact "
+                     "there too (det is a polynomial); PyTorch 2.13 returns zeros there")
 def det(a: Any) -> Tensor:
     """The determinant of each matrix of `a` (..., M, M). Its gradient is det(A) A^-T, and at
-    a singular matrix the cofactors (from the SVD: to second order there, the nonzero singular
-    values must be distinct), as PyTorch.
+    a singular matrix the cofactors (from the SVD; differentiated again, the determinants of the
+    minors), so that every order of derivative is exact everywhere, det being a polynomial.
+    PyTorch 2.13 returns zeros at a singular matrix, and NaN for its second derivative where
+    singular values repeat.
 
     >>> import autodiff as ad
     >>> ad.linalg.det(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
@@ -434,8 +455,9 @@ def _inverse_values(op: str, s: Tensor, used: np.ndarray) -> Tensor:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> SVDResult | Tensor:
     """U, S, Vh with a = U diag(S) Vh (..., M, N), singular values descending, as NumPy's
-    SVDResult; only S with `compute_uv=False`. The reduced SVD: `full_matrices=True` (NumPy's
-    default) is refused for a non-square matrix, whose extra columns are not unique.
+    SVDResult; only S with `compute_uv=False` (whatever `full_matrices`, as NumPy). The reduced
+    SVD: `full_matrices=True` (NumPy's default) with U and Vh is refused for a non-square
+    matrix, whose extra columns are not unique.
 
     Through S the gradient is exact everywhere: U diag(grad) Vh. Through U and Vh it needs the
     singular values of the vectors the loss uses to be distinct, and nonzero when the matrix
@@ -452,7 +474,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     if hermitian:
         raise ValueError("svd: hermitian=True is not supported (NumPy then computes it from "
                          "eigh, with other signs); use ad.linalg.eigh, or the default")
-    if full_matrices and a.shape[-1] != a.shape[-2]:
+    if full_matrices and compute_uv and a.shape[-1] != a.shape[-2]:
         raise ValueError(f"svd: full_matrices=True on a non-square matrix (shape {a.shape}) is "
                          "not supported: the extra columns of U or rows of Vh are not unique, so "
                          "they have no gradient. Pass full_matrices=False (the reduced SVD)")

@@ -1,0 +1,99 @@
+"""Linear algebra at degenerate points and odd inputs, one regression test per bug found by a
+differential audit against PyTorch and NumPy: second derivatives of det at singular matrices,
+the singular values of a non-square matrix with NumPy's defaults, norms of no elements or of
+infinite ones, half precision. Each fails on the code before its fix."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.testing import gradcheck, gradgradcheck
+
+rng = np.random.default_rng(2026)
+
+
+def cofactors(a: np.ndarray) -> np.ndarray:
+    """(-1)^(i+j) det(a without row i and column j), from NumPy's det of each minor."""
+    n = a.shape[-1]
+    out = np.empty_like(a)
+    for i, j in itertools.product(range(n), range(n)):
+        minor = np.delete(np.delete(a, i, 0), j, 1)
+        out[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return out
+
+
+def det_hessian(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The derivative of det's gradient along v, with both made differentiable twice."""
+    t = ad.tensor(a, requires_grad=True)
+    (g,) = ad.gradients(ad.linalg.det(t), t, create_graph=True)
+    return ad.gradients((g * ad.tensor(v)).sum(), t)[0].data
+
+
+def test_det_second_derivative_at_the_zero_matrix_is_the_cofactors_derivative():
+    # det [[a, b], [c, d]] = ad - bc: its gradient [[d, -c], [-b, a]] moves along v by
+    # [[v11, -v10], [-v01, v00]] everywhere, at 0 too (the SVD's vectors there are any basis:
+    # the Hessian had the diagonal only).
+    v = rng.standard_normal((2, 2))
+    expected = np.array([[v[1, 1], -v[1, 0]], [-v[0, 1], v[0, 0]]])
+    np.testing.assert_allclose(det_hessian(np.zeros((2, 2)), v), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("diagonal", [[1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+def test_det_second_derivative_at_singular_matrices_with_repeated_singular_values(diagonal):
+    a = np.diag(diagonal)
+    v = rng.standard_normal(a.shape)
+    h = 1e-3  # the cofactors are polynomials of degree n - 1 <= 3: central differences of
+    expected = (cofactors(a + h * v) - cofactors(a - h * v)) / (2 * h)  # them err by h^2 v^3
+    np.testing.assert_allclose(det_hessian(a, v), expected, rtol=0, atol=1e-5)
+    assert gradgradcheck(ad.linalg.det, ad.tensor(a))
+
+
+def test_det_first_derivative_at_a_singular_matrix_is_its_cofactors():
+    # PyTorch 2.13 returns zeros here; the gradient of a polynomial exists everywhere.
+    a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    t = ad.tensor(a, requires_grad=True)
+    ad.linalg.det(t).backward()
+    np.testing.assert_allclose(t.grad.data, cofactors(a), rtol=0, atol=1e-12)
+    _, tangent = ad.jvp(ad.linalg.det, (ad.tensor(a),), (ad.tensor(np.eye(3)),))
+    assert tangent.item() == pytest.approx(np.trace(cofactors(a)), abs=1e-12)
+
+
+def test_singular_values_alone_of_a_non_square_matrix_with_numpys_defaults():
+    x = rng.standard_normal((2, 3, 4))
+    t = ad.tensor(x, requires_grad=True)
+    s = np.linalg.svd(t, compute_uv=False)  # full_matrices=True, NumPy's default, unused
+    np.testing.assert_allclose(s.data, np.linalg.svd(x, compute_uv=False), rtol=1e-12)
+    assert gradcheck(lambda y: ad.linalg.svd(y, compute_uv=False), t)
+    with pytest.raises(ValueError, match="full_matrices=True on a non-square"):
+        ad.linalg.svd(t)  # with U and Vh it is still refused
+
+
+@pytest.mark.parametrize("ord", [-1, -0.5, -3])
+def test_negative_order_norm_of_no_elements_or_of_infinite_ones_is_inf(ord):
+    with np.errstate(divide="ignore"):
+        for x in [np.zeros(0), np.array([np.inf, np.inf])]:
+            assert ad.linalg.vector_norm(ad.tensor(x), ord=ord).item() == np.inf
+            assert np.linalg.norm(x, ord) == np.inf  # NumPy's, and PyTorch's for inf elements
+    assert ad.linalg.norm(ad.tensor([np.inf, 2.0]), ord=ord).item() == pytest.approx(2.0)
+
+
+def test_inf_norm_of_no_elements_is_zero():
+    x = ad.zeros((2, 0), requires_grad=True)
+    out = ad.linalg.norm(x, np.inf, axis=1)
+    np.testing.assert_array_equal(out.data, np.linalg.norm(np.zeros((2, 0)), np.inf, axis=1))
+    assert ad.gradients(out.sum(), x)[0].shape == (2, 0)
+    y = ad.tensor([1.0, -3.0, 3.0], requires_grad=True)  # ties still share the gradient
+    ad.linalg.vector_norm(y, ord=np.inf).backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, -0.5, 0.5])
+
+
+@pytest.mark.parametrize("f", [ad.linalg.inv, ad.linalg.det, ad.linalg.cholesky,
+                               np.linalg.eigh, np.linalg.svd, ad.linalg.qr, ad.linalg.pinv])
+def test_half_precision_raises_naming_the_function(f):
+    name = f.__name__
+    with pytest.raises(TypeError, match=f"^{name}: float16 is not supported.*float32"):
+        f(ad.eye(2, dtype="float16"))
