@@ -284,7 +284,8 @@ terms in 1/det or 1/(s_i - s_j) are then as large and as inexact as PyTorch's.
   loss treats tied eigenvalues alike (a sum, a trace). Through the eigenvectors of the other,
   distinct eigenvalues: exact (a repeated eigenvalue's eigenvectors enter through the
   projector on their space, which is unique). Through an eigenvector of the repeated
-  eigenvalue: `ValueError` naming it. PyTorch: inf or NaN, for the other eigenvectors too.
+  eigenvalue: `ValueError` naming it, in forward mode (`jvp`, `jacfwd`) as in reverse mode.
+  PyTorch: inf or NaN, for the other eigenvectors too.
 - **`svd`, repeated singular value, or a zero one of a non-square matrix.** As `eigh`:
   `ValueError` where the loss uses those vectors. PyTorch: inf or NaN.
 - **`eigh`, `svd`, second derivative at a repeated value.** `ValueError` (the backward uses

@@ -97,3 +97,42 @@ def test_half_precision_raises_naming_the_function(f):
     name = f.__name__
     with pytest.raises(TypeError, match=f"^{name}: float16 is not supported.*float32"):
         f(ad.eye(2, dtype="float16"))
+
+
+def _projector(v: ad.Tensor, columns: slice) -> ad.Tensor:
+    return v[..., columns] @ v[..., columns].swapaxes(-1, -2)
+
+
+def test_forward_mode_through_vectors_of_a_repeated_value_raises_as_reverse_mode():
+    # Forward mode is reverse mode twice, the first pass with a recorded cotangent u: a zero u
+    # hid which eigenvectors the function uses, so jvp returned a finite, basis-made answer
+    # (zeros for the tied block) where the derivative does not exist.
+    a, tangent = ad.tensor(np.diag([1.0, 1.0, 2.0])), ad.tensor(rng.standard_normal((3, 3)))
+    for f in [lambda x: ad.linalg.eigh(x)[1], lambda x: _projector(ad.linalg.eigh(x)[1],
+                                                                   slice(0, 1))]:
+        with pytest.raises(ValueError, match="eigh: the gradient through the eigenvectors is "
+                                             "not defined at a repeated eigenvalue"):
+            ad.jvp(f, (a,), (tangent,))
+        with pytest.raises(ValueError, match="repeated eigenvalue"):
+            ad.jacfwd(f)(a)
+    with pytest.raises(ValueError, match="svd: .* repeated singular value"):
+        ad.jvp(lambda x: ad.linalg.svd(x)[0], (ad.eye(2, dtype="float64"),), (tangent[:2, :2],))
+    with pytest.raises(ValueError, match="svd: .* zero singular value"):
+        ad.jvp(lambda x: ad.linalg.svd(x, full_matrices=False)[0],
+               (ad.tensor(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),), (tangent[:, :2],))
+
+
+def test_forward_mode_through_vectors_of_distinct_values_next_to_a_repeated_one():
+    # The eigenvector of the distinct eigenvalue 2 is unique up to its sign: its projector has
+    # a derivative in both modes (PyTorch: NaN); so do the first singular vectors of a tall
+    # matrix whose other singular value is 0.
+    def top(x):
+        return _projector(ad.linalg.eigh((x + x.swapaxes(-1, -2)) * 0.5)[1], slice(2, 3))
+
+    def first(x):
+        u, _, vh = ad.linalg.svd(x, full_matrices=False)
+        return u[..., :1] @ vh[..., :1, :]
+
+    assert gradcheck(top, ad.tensor(np.diag([1.0, 1.0, 2.0])), modes=("rev", "fwd"))
+    assert gradcheck(first, ad.tensor(np.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),
+                     modes=("rev", "fwd"))
