@@ -115,9 +115,9 @@ def test_forward_mode_through_vectors_of_a_repeated_value_raises_as_reverse_mode
             ad.jvp(f, (a,), (tangent,))
         with pytest.raises(ValueError, match="repeated eigenvalue"):
             ad.jacfwd(f)(a)
-    with pytest.raises(ValueError, match="svd: .* repeated singular value"):
+    with pytest.raises(ValueError, match=r"svd: .* repeated singular value"):
         ad.jvp(lambda x: ad.linalg.svd(x)[0], (ad.eye(2, dtype="float64"),), (tangent[:2, :2],))
-    with pytest.raises(ValueError, match="svd: .* zero singular value"):
+    with pytest.raises(ValueError, match=r"svd: .* zero singular value"):
         ad.jvp(lambda x: ad.linalg.svd(x, full_matrices=False)[0],
                (ad.tensor(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),), (tangent[:, :2],))
 
