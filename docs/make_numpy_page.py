@@ -64,6 +64,10 @@ FAMILIES = {
         "`autodiff.linalg`: matrix functions",
         "`ad.linalg.f` and `np.linalg.f(t)`, on the last two axes and batched over the "
         "leading ones (`autodiff/ops/decompositions.py`)."),
+    "autodiff.ops.linalg_composites": (
+        "`autodiff.linalg`: least squares, spectra, chains",
+        "Composites of the matrix functions and products, with their gradients "
+        "(`autodiff/ops/linalg_composites.py`)."),
     "autodiff.ops.norms": (
         "`autodiff.linalg`: norms",
         "Vector and matrix norms, every `ord` NumPy has (`autodiff/ops/norms.py`)."),
