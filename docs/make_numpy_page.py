@@ -253,10 +253,10 @@ function, and the op's row above states it. The patterns:
 - **Matrices.** `det` has derivatives of every order everywhere: at a singular matrix, its
   cofactors. `cholesky` and `eigh` take the input as symmetric and give the symmetric
   gradient. `eigh` and `svd`: through the eigenvalues (singular values) alone the gradient is
-  V diag(grad) V^T everywhere; through the eigenvectors (singular vectors), a repeated value
-  among those the loss uses raises `ValueError` naming the values, where PyTorch returns inf or
-  nan. `pinv` has the gradient of a matrix of constant rank; `qr` needs a full-rank matrix.
-  Each case is in the table below.
+  V diag(grad) V^T, grad shared evenly within a repeated value; through the eigenvectors
+  (singular vectors), a repeated value among those the loss uses raises `ValueError` naming
+  the values, where PyTorch returns inf or nan. `pinv` has the gradient of a matrix of
+  constant rank; `qr` needs a full-rank matrix. Each case is in the section below.
 - **Norms.** Vector norms (`vector_norm`, `norm` of a vector) have gradient 0 at the origin for
   every `ord`; for p < 1 each zero element gets 0; `ord=0` (a count) has gradient 0; the
   inf-norms share it evenly among tied maxima. Of matrix norms, `'fro'` and `ord=1, -1, inf,
@@ -270,9 +270,12 @@ function, and the op's row above states it. The patterns:
 What `autodiff.linalg` does where a matrix is singular, an eigenvalue or singular value
 repeats, or there is nothing to reduce, and PyTorch 2.13's answer beside it (checked by
 `tests/autodiff/test_linalg.py` and `tests/autodiff/test_linalg_degenerate.py`). "Singular"
-and "repeated" are exact: LAPACK's 0 or tie. A matrix singular only up to rounding (a
-computed det of 1e-17, singular values 1 and 1 + 2e-16) takes the general formula, whose
-terms in 1/det or 1/(s_i - s_j) are then as large and as inexact as PyTorch's.
+is exact, LAPACK's 0: a matrix singular only up to rounding (a computed det of 1e-17) takes
+the general formula, whose terms in 1/det are then as large and as inexact as PyTorch's.
+"Repeated" eigenvalues and singular values are equal within LAPACK's accuracy, k eps
+max|value| (a zero singular value of a non-square matrix: up to `np.linalg.matrix_rank`'s
+tolerance): closer than that the computed vectors are made by rounding, and their gradient
+was of the order of 1e15.
 
 - **`det`, singular matrix.** The gradient is the cofactors, adj(A)^T (from the SVD, without
   division); derivatives of higher order are exact too, from the determinants of the n^2
@@ -284,14 +287,16 @@ terms in 1/det or 1/(s_i - s_j) are then as large and as inexact as PyTorch's.
   `LinAlgError`. PyTorch: gradient inf and -inf.
 - **`inv`, `solve`, singular matrix; `cholesky`, not positive definite.** `LinAlgError` naming
   the function and the shape, as PyTorch.
-- **`eigh`, repeated eigenvalue.** Through the eigenvalues: V diag(grad) V^T, unique when the
-  loss treats tied eigenvalues alike (a sum, a trace). Through the eigenvectors of the other,
-  distinct eigenvalues: exact (a repeated eigenvalue's eigenvectors enter through the
-  projector on their space, which is unique). Through an eigenvector of the repeated
-  eigenvalue: `ValueError` naming it, in forward mode (`jvp`, `jacfwd`) as in reverse mode.
-  PyTorch: inf or NaN, for the other eigenvectors too.
-- **`svd`, repeated singular value, or a zero one of a non-square matrix.** As `eigh`:
-  `ValueError` where the loss uses those vectors. PyTorch: inf or NaN.
+- **`eigh`, repeated eigenvalue.** Through the eigenvalues: V diag(grad) V^T with grad shared
+  evenly among the tied eigenvalues (as max among tied maxima), so that it does not depend on
+  the basis LAPACK returned; PyTorch's does, unless the loss treats them alike. Through the
+  eigenvectors of the other, distinct eigenvalues: exact (a repeated eigenvalue's
+  eigenvectors enter through the projector on their space, which is unique). Through an
+  eigenvector of the repeated eigenvalue: `ValueError` naming it, in forward mode (`jvp`,
+  `jacfwd`) as in reverse mode. PyTorch: inf or NaN, for the other eigenvectors too.
+- **`svd`, repeated singular value, or a zero one of a non-square matrix.** As `eigh`: the
+  singular values' gradient shared evenly within a tie; `ValueError` where the loss uses those
+  vectors. PyTorch: inf or NaN (1e13 for a singular value of 7e-16).
 - **`eigh`, `svd`, second derivative at a repeated value.** `ValueError` (the backward uses
   the vectors). PyTorch: NaN.
 - **`svd(compute_uv=False)` of a non-square matrix**, NumPy's default `full_matrices=True`: the

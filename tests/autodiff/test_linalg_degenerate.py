@@ -136,3 +136,43 @@ def test_forward_mode_through_vectors_of_distinct_values_next_to_a_repeated_one(
     assert gradcheck(top, ad.tensor(np.diag([1.0, 1.0, 2.0])), modes=("rev", "fwd"))
     assert gradcheck(first, ad.tensor(np.array([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])),
                      modes=("rev", "fwd"))
+
+
+def _rotated(diagonal: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Q diag Q^T for a random orthogonal Q: LAPACK's eigenvalues of it tie only up to
+    rounding, and its eigenvectors of a repeated one are any basis."""
+    q = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 3)))[0]
+    return q @ np.diag(diagonal) @ q.T, q
+
+
+def test_eigenvalue_gradient_at_a_repeated_eigenvalue_is_shared_within_the_tie():
+    # w . (1, 2, 3) at eigenvalues (1, 1, 2): V diag(1, 2, 3) V^T depended on which basis of
+    # the tied space LAPACK returned (0.44 off for a rotated matrix); shared evenly, as max
+    # shares among tied maxima, it is 1.5 P + 3 q q^T, P the projector on the tied space.
+    a, q = _rotated([1.0, 1.0, 2.0])
+    expected = 1.5 * q[:, :2] @ q[:, :2].T + 3.0 * np.outer(q[:, 2], q[:, 2])
+    weights = ad.tensor([1.0, 2.0, 3.0], dtype="float64")
+    for matrix, want in [(a, expected), (np.eye(3), 2.0 * np.eye(3))]:
+        t = ad.tensor(matrix, requires_grad=True)
+        (ad.linalg.eigvalsh(t) * weights).sum().backward()
+        np.testing.assert_allclose(t.grad.data, want, rtol=0, atol=1e-13)
+    s = ad.tensor(np.eye(2, 3) * 2.0, requires_grad=True)  # singular values alike
+    (ad.linalg.svdvals(s) * ad.tensor([1.0, 3.0], dtype="float64")).sum().backward()
+    np.testing.assert_allclose(s.grad.data, 2.0 * np.eye(2, 3), rtol=0, atol=1e-15)
+
+
+def test_vectors_of_values_tied_within_rounding_raise_instead_of_1e15():
+    a, _ = _rotated([1.0, 1.0, 2.0])  # computed eigenvalues 1 - 3e-16 and 1 + 7e-16
+    t = ad.tensor(a, requires_grad=True)
+    v = ad.linalg.eigh(t).eigenvectors
+    with pytest.raises(ValueError, match=r"eigenvalues 0 and 1 are .* equal within rounding"):
+        _projector(v, slice(0, 1)).sum().backward()  # the gradient was 1.1e15, made by rounding
+
+    def top(x):
+        return _projector(ad.linalg.eigh((x + x.swapaxes(-1, -2)) * 0.5)[1], slice(2, 3))
+
+    assert gradcheck(top, ad.tensor(a), modes=("rev", "fwd"))  # the simple one still works
+    tall = ad.tensor(np.outer([1.0, 2.0, 3.0], [1.0, 2.0]), requires_grad=True)  # s_2: 7e-16
+    u, _, vh = ad.linalg.svd(tall, full_matrices=False)
+    with pytest.raises(ValueError, match=r"svd: .* zero singular value .*matrix_rank's"):
+        (u[:, 1:] @ vh[1:]).sum().backward()  # the gradient was 7.7e13
