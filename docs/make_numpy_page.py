@@ -270,7 +270,7 @@ function, and the op's row above states it. The patterns:
 What `autodiff.linalg` does where a matrix is singular, an eigenvalue or singular value
 repeats, or there is nothing to reduce, and PyTorch 2.13's answer beside it (checked by
 `tests/autodiff/test_linalg.py` and `tests/autodiff/test_linalg_degenerate.py`). "Singular"
-is exact, LAPACK's 0: a matrix singular only up to rounding (a computed det of 1e-17) takes
+is exact, LAPACK's 0 (but for `qr`, below): a matrix singular only up to rounding (a computed det of 1e-17) takes
 the general formula, whose terms in 1/det are then as large and as inexact as PyTorch's.
 "Repeated" eigenvalues and singular values are equal within LAPACK's accuracy, k eps
 max|value| (a zero singular value of a non-square matrix: up to `np.linalg.matrix_rank`'s
@@ -301,8 +301,9 @@ was of the order of 1e15.
   the vectors). PyTorch: NaN.
 - **`svd(compute_uv=False)` of a non-square matrix**, NumPy's default `full_matrices=True`: the
   singular values, as NumPy (`full_matrices` only shapes U and Vh).
-- **`qr`, rank deficient** (R has a 0 on its diagonal): the backward raises `LinAlgError`.
-  PyTorch: NaN.
+- **`qr`, rank deficient** (R has a 0 on its diagonal, within max(M, N) eps max|R|): the
+  backward raises `LinAlgError` naming the entry. PyTorch: NaN at an exact 0, and at a 0 made
+  by rounding (1.6e-15) a gradient made by rounding too.
 - **`pinv`, rank deficient.** The gradient of a matrix of constant rank (Golub and Pereyra),
   as PyTorch.
 - **`vector_norm`, `norm`: `ord < 0` over no elements, or all of them infinite**: inf, as

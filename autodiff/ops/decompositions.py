@@ -4,7 +4,8 @@ a backward in Tensor ops, so that it can be differentiated again) and matrix_pow
 products). Each works on the last two axes and is batched over the leading ones, as NumPy.
 
 Where a gradient exists only under a condition, the condition is the one of the math:
-- inv, solve, slogdet, qr: an invertible matrix (qr: full rank); a singular one raises. det has
+- inv, solve, slogdet, qr: an invertible matrix (qr: full rank, R's diagonal nonzero within
+  rounding); a singular one raises. det has
   derivatives of every order everywhere: at a singular matrix, its cofactors, and their
   derivatives from the determinants of the minors.
 - cholesky, eigh: the input is taken as symmetric (NumPy reads one triangle), and the gradient
@@ -544,14 +545,18 @@ class Qr(Function):
 def _qr_square_grad(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
     """A = Q R with R square (m >= n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q,
     copyltu(M) the symmetric matrix of M's lower triangle."""
+    pivots = np.abs(np.diagonal(r.data, axis1=-2, axis2=-1))
+    scale = np.abs(r.data).max(axis=(-2, -1), initial=0)[..., None]
+    tol = max(q.shape[-2], r.shape[-1]) * np.finfo(r.dtype).eps * scale
+    if (pivots <= tol).any():  # R^-T of a 0 made by rounding: a gradient of 1e15 or inf
+        *batch, i = (int(n) for n in np.argwhere(pivots <= tol)[0])
+        raise LinAlgError(f"qr: the gradient of a rank-deficient matrix is not computed: R's "
+                          f"diagonal entry {i} is {pivots[(*batch, i)]:.3g}, 0 within rounding "
+                          f"(at most {float(tol[(*batch, 0)]):.3g}; R of shape {r.shape})")
     mm = r @ _mT(gr) - _mT(gq) @ q
     low = tril(mm, -1)
     b = gq + q @ (low + _mT(low) + _diag_part(mm))
-    try:
-        return _mT(solve(r, _mT(b)))
-    except LinAlgError:
-        raise LinAlgError(f"qr: the gradient of a rank-deficient matrix is not computed (R of "
-                          f"shape {r.shape} is singular)") from None
+    return _mT(solve(r, _mT(b)))
 
 
 @register(np.linalg.qr, namespace="linalg",

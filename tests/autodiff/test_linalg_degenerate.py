@@ -176,3 +176,15 @@ def test_vectors_of_values_tied_within_rounding_raise_instead_of_1e15():
     u, _, vh = ad.linalg.svd(tall, full_matrices=False)
     with pytest.raises(ValueError, match=r"svd: .* zero singular value .*matrix_rank's"):
         (u[:, 1:] @ vh[1:]).sum().backward()  # the gradient was 7.7e13
+
+
+def test_qr_gradient_of_a_matrix_rank_deficient_within_rounding_raises():
+    # R's last pivot is 1.6e-15, not 0: solving with it gave a gradient made by rounding
+    # (PyTorch: another one, as large)
+    a = ad.tensor(np.outer([1.0, 2.0, 3.0], [1.0, 2.0]), requires_grad=True)
+    with pytest.raises(np.linalg.LinAlgError,
+                       match=r"qr: .* R's diagonal entry 1 is 1\.6\de-15, 0 within rounding"):
+        ad.linalg.qr(a).R.sum().backward()
+    b = ad.tensor(np.eye(3) + 1e-8, requires_grad=True)  # far from it: a gradient
+    ad.linalg.qr(b).R.sum().backward()
+    assert np.isfinite(b.grad.data).all()
