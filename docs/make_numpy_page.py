@@ -270,8 +270,9 @@ function, and the op's row above states it. The patterns:
 What `autodiff.linalg` does where a matrix is singular, an eigenvalue or singular value
 repeats, or there is nothing to reduce, and PyTorch 2.13's answer beside it (checked by
 `tests/autodiff/test_linalg.py` and `tests/autodiff/test_linalg_degenerate.py`). "Singular"
-is exact, LAPACK's 0 (but for `qr`, below): a matrix singular only up to rounding (a computed det of 1e-17) takes
-the general formula, whose terms in 1/det are then as large and as inexact as PyTorch's.
+is exact, LAPACK's 0 (but for `qr`, below): a matrix singular only up to rounding (a
+computed det of 1e-17) takes the general formula, whose terms in 1/det are then as large and
+as inexact as PyTorch's.
 "Repeated" eigenvalues and singular values are equal within LAPACK's accuracy, k eps
 max|value| (a zero singular value of a non-square matrix: up to `np.linalg.matrix_rank`'s
 tolerance): closer than that the computed vectors are made by rounding, and their gradient
