@@ -282,8 +282,9 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 @register(np.trace, method=True)
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """Sum along a diagonal (np.trace): the sum of `diagonal(a, offset, axis1, axis2)`.
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Tensor:
+    """Sum along a diagonal (np.trace): the sum of `diagonal(a, offset, axis1, axis2)`, in
+    `dtype` when given (as np.sum's).
 
     >>> import autodiff as ad
     >>> x = ad.arange(9.0).reshape(3, 3).requires_grad_()
@@ -293,7 +294,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
             [0., 1., 0.],
             [0., 0., 1.]])
     """
-    return sum(diagonal(a, offset, axis1, axis2), axis=-1)
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 @register(np.diag)

@@ -188,3 +188,15 @@ def test_qr_gradient_of_a_matrix_rank_deficient_within_rounding_raises():
     b = ad.tensor(np.eye(3) + 1e-8, requires_grad=True)  # far from it: a gradient
     ad.linalg.qr(b).R.sum().backward()
     assert np.isfinite(b.grad.data).all()
+
+
+def test_trace_takes_numpys_dtype():
+    a = np.arange(9.0).reshape(3, 3)
+    t = ad.tensor(a, requires_grad=True)
+    out = np.trace(t, dtype=np.float32)  # was a TypeError: trace() got 'dtype'
+    assert out.dtype == np.trace(a, dtype=np.float32).dtype == np.float32 and out.item() == 12.0
+    out.backward()
+    assert t.grad.dtype == np.float64
+    np.testing.assert_array_equal(t.grad.data, np.eye(3))
+    ints = np.arange(8, dtype=np.int32).reshape(2, 2, 2)
+    assert ad.trace(ad.tensor(ints), axis1=1, axis2=2, dtype=np.int64).dtype == np.int64
