@@ -280,10 +280,11 @@ was of the order of 1e15.
 
 - **`det`, singular matrix.** The gradient is the cofactors, adj(A)^T (from the SVD, without
   division); derivatives of higher order are exact too, from the determinants of the n^2
-  minors (n^4 numbers per matrix, made only when a gradient is differentiated again): det is a
-  polynomial, every derivative exists. PyTorch: gradient 0, which fails its own `gradcheck`
-  (the cofactors of [[1, 2], [2, 4]] are [[4, -2], [-2, 1]]); second derivative NaN where
-  singular values repeat (the zero matrix).
+  minors (n^4 numbers per matrix, made only when a gradient is differentiated again; above
+  2^27 numbers, a singular 107 x 107 matrix, a `MemoryError` says so): det is a polynomial,
+  every derivative exists. PyTorch: gradient 0, which fails its own `gradcheck` (the
+  cofactors of [[1, 2], [2, 4]] are [[4, -2], [-2, 1]]); second derivative NaN where singular
+  values repeat (the zero matrix).
 - **`slogdet`, singular matrix.** Sign 0 and log-abs-det -inf; the backward raises
   `LinAlgError`. PyTorch: gradient inf and -inf.
 - **`inv`, `solve`, singular matrix; `cholesky`, not positive definite.** `LinAlgError` naming

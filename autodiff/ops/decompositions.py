@@ -212,12 +212,20 @@ def _cofactors(a: Tensor) -> Tensor:
     return (u * reshape(others * sign[..., None], (*s.shape[:-1], 1, k))) @ vh
 
 
+_MINORS_LIMIT = 2 ** 27  # numbers (1 GiB of float64): a singular 107 x 107 matrix's minors
+
+
 def _cofactors_of_minors(a: Tensor) -> Tensor:
     """The cofactors (-1)^(i+j) det(A without row i and column j) as determinants of the n^2
     minors: a composite of det, so exact to every order at any matrix (at a singular one the
     SVD's vectors of a repeated singular value have no derivative). Costs n^2 determinants of
     size n - 1, and n^4 numbers per matrix."""
     n = a.shape[-1]
+    numbers = a.size * (n - 1) ** 2  # the minors of every matrix of the batch
+    if numbers > _MINORS_LIMIT:
+        raise MemoryError(f"det: differentiating the gradient of a singular matrix takes its "
+                          f"n^2 minors, {numbers:.3g} numbers for shape {a.shape}; more than "
+                          f"{_MINORS_LIMIT:.3g} are not made (the first derivative is)")
     rest = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp)
     minors = getitem(a, (Ellipsis, rest[:, None, :, None], rest[None, :, None, :]))
     signs = 1.0 - 2.0 * (np.add.outer(np.arange(n), np.arange(n)) % 2)

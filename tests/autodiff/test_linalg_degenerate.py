@@ -200,3 +200,11 @@ def test_trace_takes_numpys_dtype():
     np.testing.assert_array_equal(t.grad.data, np.eye(3))
     ints = np.arange(8, dtype=np.int32).reshape(2, 2, 2)
     assert ad.trace(ad.tensor(ints), axis1=1, axis2=2, dtype=np.int64).dtype == np.int64
+
+
+def test_det_second_derivative_at_a_large_singular_matrix_says_what_it_would_take():
+    t = ad.zeros((120, 120), dtype="float64", requires_grad=True)
+    assert not ad.gradients(ad.linalg.det(t), t)[0].data.any()  # the first derivative: 0
+    with pytest.raises(MemoryError, match=r"det: .* n\^2 minors, 2\.\d+e\+08 numbers for "
+                                          r"shape \(120, 120\)"):
+        ad.gradients(ad.linalg.det(t), t, create_graph=True)
