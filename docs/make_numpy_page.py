@@ -65,8 +65,9 @@ FAMILIES = {
         "`ad.linalg.f` and `np.linalg.f(t)`, on the last two axes and batched over the "
         "leading ones (`autodiff/ops/decompositions.py`)."),
     "autodiff.ops.linalg_composites": (
-        "`autodiff.linalg`: least squares, spectra, chains",
-        "Composites of the matrix functions and products, with their gradients "
+        "`autodiff.linalg`: least squares, spectra, chains, NumPy 2's names",
+        "Composites of the matrix functions and products, with their gradients; NumPy 2's "
+        "array-API functions of `np.linalg` act on the last axes "
         "(`autodiff/ops/linalg_composites.py`)."),
     "autodiff.ops.norms": (
         "`autodiff.linalg`: norms",

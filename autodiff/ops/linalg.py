@@ -69,7 +69,7 @@ class MatMul(Function):
         return ga, gb
 
 
-@register(np.matmul, method="__matmul__")
+@register(np.matmul, np.linalg.matmul, method="__matmul__")
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
 
@@ -110,7 +110,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 # -- products built on matmul --------------------------------------------------------------
 
 
-@register(np.tensordot)
+@register(np.tensordot, np.linalg.tensordot)
 def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Tensor:
     """Sum of products over `axes` (np.tensordot): an int N pairs the last N axes of `a` with
     the first N of `b`; a pair of sequences (or ints) names the axes of each. Composite: the

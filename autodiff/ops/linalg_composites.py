@@ -1,8 +1,10 @@
 """np.linalg's functions built from the factorizations and products, reached as
 `ad.linalg.<name>` and `np.linalg.<name>(tensor)`: lstsq (from pinv), svdvals and eigvalsh
 (the values of svd and eigh), multi_dot (matrix products in the cheapest order) and
-matrix_rank (a count, no gradient). Composites: their gradients are those of the ops they are
-made of, to every order, with those ops' conventions at degenerate points.
+matrix_rank (a count, no gradient); and NumPy 2's array-API functions of np.linalg, which act
+on the last axes: trace, diagonal, matrix_transpose, vecdot, outer (1-D only). Composites:
+their gradients are those of the ops they are made of, to every order, with those ops'
+conventions at degenerate points.
 
 >>> import numpy as np
 >>> import autodiff as ad
@@ -22,15 +24,19 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.ops import linalg as _products
 from autodiff.ops._convert import as_tensor, pair
+from autodiff.ops.arith import mul
+from autodiff.ops.axes import normalize_axis
 from autodiff.ops.decompositions import _matrices, eigh, pinv, svd
 from autodiff.ops.linalg import matmul
 from autodiff.ops.reduce import sum
 from autodiff.ops.registry import register
-from autodiff.ops.shape import reshape
+from autodiff.ops.shape import reshape, swapaxes
 from autodiff.tensor import Tensor
 
-__all__ = ["eigvalsh", "lstsq", "matrix_rank", "multi_dot", "svdvals"]
+__all__ = ["diagonal", "eigvalsh", "lstsq", "matrix_rank", "matrix_transpose", "multi_dot",
+           "outer", "svdvals", "trace", "vecdot"]
 
 
 @register(np.linalg.svdvals, namespace="linalg",
@@ -185,3 +191,90 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *,
     a = as_tensor(A)
     rank = np.linalg.matrix_rank(a.data, tol=plain(tol), hermitian=hermitian, rtol=plain(rtol))
     return Tensor._make(np.asarray(rank), None, 0)
+
+
+# -- NumPy 2's array-API functions of np.linalg: on the last axes --------------------------
+
+
+def _at_least_2d(op: str, x: Any) -> Tensor:
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: needs at least 2 dimensions (a stack of matrices), got shape "
+                         f"{x.shape}")
+    return x
+
+
+@register(np.linalg.trace, namespace="linalg")
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
+    """The trace of each matrix of the last two axes (np.linalg.trace; `ad.trace` is np.trace,
+    over the first two axes).
+
+    >>> import autodiff as ad
+    >>> ad.linalg.trace(ad.ones((5, 3, 3))).shape
+    (5,)
+    """
+    x = _at_least_2d("linalg.trace", x)
+    return _products.trace(x, offset, -2, -1, dtype=dtype)
+
+
+@register(np.linalg.diagonal, namespace="linalg")
+def diagonal(x: Any, /, *, offset: int = 0) -> Tensor:
+    """The diagonal of each matrix of the last two axes (np.linalg.diagonal; `ad.diagonal` is
+    np.diagonal, over the first two axes).
+
+    >>> import autodiff as ad
+    >>> ad.linalg.diagonal(ad.ones((5, 2, 3)), offset=1).shape
+    (5, 2)
+    """
+    x = _at_least_2d("linalg.diagonal", x)
+    return _products.diagonal(x, offset, -2, -1)
+
+
+@register(np.linalg.matrix_transpose, namespace="linalg")
+def matrix_transpose(x: Any, /) -> Tensor:
+    """Each matrix of the last two axes transposed (np.linalg.matrix_transpose, `x.mT`).
+
+    >>> import autodiff as ad
+    >>> ad.linalg.matrix_transpose(ad.ones((5, 2, 3))).shape
+    (5, 3, 2)
+    """
+    return swapaxes(_at_least_2d("linalg.matrix_transpose", x), -1, -2)
+
+
+@register(np.linalg.vecdot, namespace="linalg")
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
+    """The dot product of the vectors along `axis` (np.linalg.vecdot): sum(x1 * x2, axis), the
+    other axes broadcast; the vectors' axis must have one size in both.
+
+    >>> import autodiff as ad
+    >>> ad.linalg.vecdot(ad.ones((4, 3)), ad.tensor([1.0, 2.0, 3.0]))
+    tensor([6., 6., 6., 6.])
+    """
+    x1, x2 = pair(x1, x2, "linalg.vecdot")
+    s1, s2 = np.shape(x1.data), np.shape(x2.data)
+    if not s1 or not s2:
+        raise ValueError(f"linalg.vecdot: needs vectors, got shapes {s1} and {s2}")
+    a1, a2 = normalize_axis("linalg.vecdot", axis, len(s1)), normalize_axis(
+        "linalg.vecdot", axis, len(s2))
+    if s1[a1] != s2[a2]:
+        raise ValueError(f"linalg.vecdot: the vectors of shapes {s1} and {s2} along axis "
+                         f"{axis} differ in size ({s1[a1]} != {s2[a2]})")
+    return sum(mul(swapaxes(x1, a1, -1), swapaxes(x2, a2, -1)), axis=-1)
+
+
+@register(np.linalg.outer, namespace="linalg")
+def outer(x1: Any, x2: Any, /) -> Tensor:
+    """out[i, j] = x1[i] * x2[j] for two vectors (np.linalg.outer, which takes 1-D arrays only;
+    `ad.outer`, np.outer, flattens).
+
+    >>> import autodiff as ad
+    >>> ad.linalg.outer(ad.tensor([1.0, 2.0]), ad.tensor([1.0, 10.0]))
+    tensor([[ 1., 10.],
+            [ 2., 20.]])
+    """
+    x1, x2 = pair(x1, x2, "linalg.outer")
+    s1, s2 = np.shape(x1.data), np.shape(x2.data)
+    if len(s1) != 1 or len(s2) != 1:
+        raise ValueError(f"linalg.outer: takes vectors (1-D), got shapes {s1} and {s2}; "
+                         "ad.outer (np.outer) flattens")
+    return _products.outer(x1, x2)

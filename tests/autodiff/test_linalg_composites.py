@@ -127,3 +127,35 @@ def test_matrix_rank_is_a_count_without_gradient():
     assert rank.tolist() == [2, 2] and not rank.requires_grad
     assert int(ad.linalg.matrix_rank(ad.tensor(np.diag([1.0, 1e-3])), tol=1e-2)) == 1
     assert int(ad.linalg.matrix_rank(ad.eye(3), hermitian=True, rtol=0.5)) == 3
+
+
+def test_numpy2_linalg_names_act_on_the_last_axes():
+    x = rng.standard_normal((2, 3, 3))
+    t = ad.tensor(x, requires_grad=True)
+    np.testing.assert_allclose(np.linalg.trace(t).data, np.trace(x, axis1=1, axis2=2))
+    assert ad.trace(t).shape == (3,) and ad.linalg.trace(t).shape == (2,)  # np.trace: axes 0, 1
+    np.testing.assert_array_equal(np.linalg.diagonal(t, offset=1).data,
+                                  np.linalg.diagonal(x, offset=1))
+    np.testing.assert_array_equal(np.linalg.matrix_transpose(t).data, x.swapaxes(1, 2))
+    np.testing.assert_allclose(np.linalg.vecdot(t, ad.tensor(x[0])).data,
+                               np.linalg.vecdot(x, x[0]), rtol=1e-13)
+    np.testing.assert_array_equal(np.linalg.matmul(t, t).data, x @ x)
+    np.testing.assert_array_equal(np.linalg.tensordot(t, t[0], axes=1).data,
+                                  np.tensordot(x, x[0], axes=1))
+    v = ad.tensor(x[0, 0], requires_grad=True)
+    np.linalg.outer(v, ad.tensor(x[0, 1])).sum().backward()
+    np.testing.assert_allclose(v.grad.data, np.full(3, x[0, 1].sum()), rtol=1e-13)
+    assert gradgradcheck(lambda a, b: ad.linalg.vecdot(a, b, axis=1), ad.tensor(x),
+                         ad.tensor(x[:1]))
+
+
+def test_numpy2_linalg_names_errors():
+    with pytest.raises(ValueError, match=r"linalg.outer: takes vectors \(1-D\), got shapes"):
+        np.linalg.outer(ad.ones((2, 2)), ad.ones(2))
+    with pytest.raises(ValueError, match=r"linalg.vecdot: .* along axis -1 differ in size"):
+        np.linalg.vecdot(ad.ones((2, 3)), ad.ones(2))
+    with pytest.raises(ValueError, match=r"linalg.vecdot: needs vectors, got shapes \(\)"):
+        ad.linalg.vecdot(ad.tensor(1.0), ad.ones(2))
+    for f in [ad.linalg.trace, ad.linalg.diagonal, ad.linalg.matrix_transpose]:
+        with pytest.raises(ValueError, match=r"needs at least 2 dimensions .* shape \(3,\)"):
+            f(ad.ones(3))

@@ -383,6 +383,18 @@ def chain_inputs(draw):
     return xs
 
 
+def vecdot_inputs(draw):
+    """Vectors along the last axis, of one size, their other axes broadcasting."""
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,), (3, 2)]))
+    other = draw(st.sampled_from([(), batch, (1,) * len(batch)]))
+    return [draw(arrays((*batch, n))), draw(arrays((*other, n)))]
+
+
+def offset_kwargs(draw, xs):
+    return {"offset": draw(st.integers(-1, 1))}
+
+
 def qr_kwargs(draw, xs):
     m, n = xs[0].shape[-2:]
     return {"mode": draw(st.sampled_from(["reduced", "r"] + (["complete"] if m <= n else [])))}
@@ -1369,6 +1381,14 @@ CASES = [
     Case("linalg.lstsq", _lstsq, _lstsq_ref, lstsq_inputs),
     Case("linalg.multi_dot", lambda *xs: ad.linalg.multi_dot(xs),
          lambda *xs: np.linalg.multi_dot(xs), chain_inputs),
+    Case("linalg.trace", ad.linalg.trace, np.linalg.trace, unary(min_dims=2), offset_kwargs),
+    Case("linalg.diagonal", ad.linalg.diagonal, np.linalg.diagonal, unary(min_dims=2),
+         offset_kwargs),
+    Case("linalg.matrix_transpose", ad.linalg.matrix_transpose, np.linalg.matrix_transpose,
+         unary(min_dims=2)),
+    Case("linalg.vecdot", ad.linalg.vecdot, np.linalg.vecdot, vecdot_inputs),
+    Case("linalg.outer", ad.linalg.outer, np.linalg.outer,
+         lambda draw: [draw(arrays((draw(st.integers(1, 3)),))) for _ in range(2)]),
     Case("linalg.norm", ad.linalg.norm, np.linalg.norm, norm_inputs, norm_kwargs),
     Case("linalg.vector_norm", ad.linalg.vector_norm, np.linalg.vector_norm, norm_inputs,
          vector_norm_kwargs),
