@@ -186,7 +186,9 @@ class Det(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         g = reshape(grad, (*grad.shape, 1, 1))
-        if (out.data != 0).all():
+        # invertible: a det of 0 may be an underflow (0.1 I of size 40 in float32), which
+        # slogdet tells from a zero pivot
+        if (out.data != 0).all() or (np.linalg.slogdet(a.data)[0] != 0).all():
             try:  # d det = det tr(A^-1 dA)
                 return g * reshape(out, (*out.shape, 1, 1)) * _mT(inv(a))
             except LinAlgError:

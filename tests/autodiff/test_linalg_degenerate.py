@@ -208,3 +208,15 @@ def test_det_second_derivative_at_a_large_singular_matrix_says_what_it_would_tak
     with pytest.raises(MemoryError, match=r"det: .* n\^2 minors, 2\.\d+e\+08 numbers for "
                                           r"shape \(120, 120\)"):
         ad.gradients(ad.linalg.det(t), t, create_graph=True)
+
+
+def test_det_of_an_invertible_matrix_whose_determinant_underflows_takes_the_inverse():
+    # det(0.1 I + noise) of size 60 in float32 is 0.0 (1e-60 underflows): taken for singular,
+    # its second derivative went through 3,600 minors (120 s); invertible, it is det A^-T,
+    # which underflows to 0 as the true one does.
+    a = (0.1 * np.eye(60) + 1e-3 * rng.standard_normal((60, 60))).astype(np.float32)
+    t = ad.tensor(a, requires_grad=True)
+    assert ad.linalg.det(t).item() == 0.0 and np.linalg.slogdet(a).sign == 1
+    (g,) = ad.gradients(ad.linalg.det(t), t, create_graph=True)
+    (h,) = ad.gradients((g * g).sum(), t)
+    assert g.dtype == h.dtype == np.float32 and not g.data.any() and not h.data.any()
