@@ -248,7 +248,13 @@ class _Pushforward:
 
     def __init__(self, outs: list[Tensor], inputs: list[Tensor]) -> None:
         self.outs = outs
-        self.us = [Tensor._make(np.zeros_like(o.data), None, 0).requires_grad_() for o in outs]
+        # Random cotangents, not zeros: J^T u is linear in u, so its value changes no J v, but a
+        # backward that reads which entries of its cotangent are nonzero (eigh's and svd's, at a
+        # repeated value) must see the ones the function uses.
+        rng = np.random.default_rng(0)
+        self.us = [Tensor._make(rng.standard_normal(o.shape).astype(o.data.dtype)
+                                if o.data.dtype.kind == "f" else np.zeros_like(o.data), None,
+                                0).requires_grad_() for o in outs]
         live = [(o, u) for o, u in zip(outs, self.us) if o.requires_grad]
         self.live_us = [u for _, u in live]
         self.gs = gradients([o for o, _ in live], inputs, grad_outputs=self.live_us,
