@@ -13,6 +13,7 @@ program a .dot file is written instead, with a message.
 from __future__ import annotations
 
 import argparse
+import os
 import runpy
 import sys
 from typing import Any
@@ -24,19 +25,33 @@ from autodiff.viz.render import dot_available, render
 DEFAULT_NAMES = ("loss", "out", "output", "y")
 
 
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1 (a depth, a number of nodes)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m autodiff.viz", description=__doc__.split("\n")[0])
     p.add_argument("script", help="a define-by-run Python script, or an .onnx file")
     p.add_argument("--out", default="graph.svg")
     p.add_argument("--var", default=None, help="the variable holding the tensor to draw")
     p.add_argument("--view", choices=["forward", "backward"], default="forward")
-    p.add_argument("--depth", type=int, default=None)
-    p.add_argument("--max-nodes", type=int, default=None)
+    p.add_argument("--depth", type=_positive, default=None,
+                   help="collapse the layers at this depth (1: the model's children)")
+    p.add_argument("--max-nodes", type=_positive, default=None)
     p.add_argument("--values", action="store_true", help="show min/mean/max of values")
     args = p.parse_args(argv)
+    if not os.path.isfile(args.script):
+        p.error(f"no such file: {args.script}")
     out = args.out
     if not out.endswith((".dot", ".gv")) and not dot_available():
-        out = out.rsplit(".", 1)[0] + ".dot"
+        out = os.path.splitext(out)[0] + ".dot"
         print(f"autodiff.viz: Graphviz's `dot` is not installed, so {args.out} cannot be "
               f"rendered; writing the DOT text to {out} instead (install graphviz to render)",
               file=sys.stderr)

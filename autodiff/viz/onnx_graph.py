@@ -14,7 +14,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from autodiff.viz.dot import STYLE, _q
+from autodiff.viz.dot import STYLE, _escape, _q, check_rankdir
 from autodiff.viz.render import digraph, write
 
 
@@ -35,6 +35,7 @@ def onnx_to_dot(path: str | os.PathLike[str], *, rankdir: str = "TB",
     >>> 'subgraph "cluster_act"' in text and "Relu" in text and "(batch, 3)" in text
     True
     """
+    check_rankdir(rankdir, "onnx_to_dot")
     graph = _load(path).graph
     shapes = _shapes(graph)
     lines = [f"digraph {_q(title or graph.name or 'onnx')} {{",
@@ -62,8 +63,8 @@ def onnx_to_dot(path: str | os.PathLike[str], *, rankdir: str = "TB",
             edges.append(_edge(source[v.name], f"o{i}", None))
     lines += clusters.pop("", [])
     for layer in sorted(clusters):
-        lines.append(f'  subgraph "cluster_{layer}" {{')
-        lines.append(f'    label="{layer}"; style="rounded,dashed"; color="#0284c7";')
+        lines.append(f"  subgraph {_q('cluster_' + layer)} {{")
+        lines.append(f'    label={_q(layer)}; style="rounded,dashed"; color="#0284c7";')
         lines += ["  " + line for line in clusters[layer]]
         lines.append("  }")
     lines += list(dict.fromkeys(edges))
@@ -177,7 +178,3 @@ def _op_label(node: Any) -> str:
                     f"{a.name}={value:.6g}" if isinstance(value, float) else f"{a.name}={value}")
             lines.append(text if len(text) <= 40 else text[:37] + "...")
     return "\\n".join(_escape(line) for line in lines)
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from typing import Any
 
 from autodiff.tensor import Tensor
@@ -70,18 +72,32 @@ def digraph(text: str, name: str) -> Any:
 
 
 def write(path: str, text: str, name: str) -> str:
-    """DOT text into `path`, in the format its extension names (.dot: the text itself)."""
-    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "svg"
+    """DOT text into `path`, in the format its extension names (.dot: the text itself).
+
+    Atomic: the bytes go to a temporary file beside `path`, which then replaces it, so a
+    failed drawing (no `dot`, an unknown format, a full disk) leaves an earlier file whole."""
+    fmt = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else "svg"
     if fmt in ("dot", "gv"):
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-    if not dot_available():
-        raise GraphvizMissing(
-            "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
-            "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
-            "autodiff.viz.to_dot() still gives the DOT text")
-    data = digraph(text, name).pipe(format=fmt)
-    with open(path, "wb") as f:
-        f.write(data)
+        data = text.encode()
+    else:
+        if not dot_available():
+            raise GraphvizMissing(
+                "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
+                "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
+                "autodiff.viz.to_dot() still gives the DOT text")
+        from graphviz import FORMATS
+
+        if fmt not in FORMATS:
+            raise ValueError(f"viz: cannot draw to {path!r}: unknown format {fmt!r} (use .svg, "
+                             ".png, .pdf, or .dot for the DOT text)")
+        data = digraph(text, name).pipe(format=fmt)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=os.path.dirname(path) or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     return path
