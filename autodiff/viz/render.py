@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 from typing import Any
 
 from autodiff.tensor import Tensor
@@ -91,13 +93,30 @@ def write(path: str, text: str, name: str) -> str:
             raise ValueError(f"viz: cannot draw to {path!r}: unknown format {fmt!r} (use .svg, "
                              ".png, .pdf, or .dot for the DOT text)")
         data = digraph(text, name).pipe(format=fmt)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=os.path.dirname(path) or ".")
+    _replace(path, data)
+    return path
+
+
+def _replace(path: str, data: bytes) -> None:
+    """`data` into a new file beside `path`, renamed over it: created 0666 through the umask
+    (as any new file; mkstemp's 0600 would hide a drawing from a web server), or with the
+    mode of the file it replaces."""
+    target = os.path.realpath(path)  # through a symlink: the file it points to
+    folder, name = os.path.split(target)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
             f.write(data)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)
         raise
-    return path

@@ -4,6 +4,7 @@ of the drawn graph against what backward runs, failed writes, bad arguments."""
 import os
 import re
 import shutil
+import stat
 import subprocess
 
 import numpy as np
@@ -221,3 +222,17 @@ def test_cli_without_dot_keeps_the_directory_of_the_output(tmp_path, monkeypatch
     assert main([str(script), "--out", "./out/graph"]) == 0  # was written to ./.dot
     assert (tmp_path / "out" / "graph.dot").read_text().startswith("digraph")
     assert not (tmp_path / ".dot").exists()
+
+
+def test_the_file_mode_follows_the_umask_or_the_replaced_file(tmp_path):
+    """A drawing is written as any new file (0666 through the umask), not mkstemp's 0600."""
+    y = ad.tensor([1.0], requires_grad=True) * 2
+    old = os.umask(0o022)
+    try:
+        path = viz.render(y, path=str(tmp_path / "g.dot"))
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+        os.chmod(path, 0o640)
+        viz.render(y, path=path)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    finally:
+        os.umask(old)
