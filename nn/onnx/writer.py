@@ -99,11 +99,11 @@ def build(traced: Traced, opset: int, name: str) -> Any:
             done.update(c.node for c in region.calls)
             continue
         g.scope = call.module
-        check_constants(traced, call)
         builder = PRIMITIVES.get(call.op)
-        if builder is None:
+        if builder is None:  # (before the constants: an op without mapping is the reason)
             raise NotImplementedError(f"nn.onnx.export: no ONNX mapping for {call.where()} "
                                       "(see the op table in docs/deploy.md)")
+        check_constants(traced, call)
         outs = builder(g, call)
         for i, out in enumerate([outs] if isinstance(outs, str) else outs):
             g.values[(call.node, i)] = out
