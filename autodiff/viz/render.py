@@ -73,11 +73,32 @@ def digraph(text: str, name: str) -> Any:
     return g
 
 
+def check_path(path: str | os.PathLike[str], where: str) -> None:
+    """A clear error, before any work, for an output path that cannot be written: a folder,
+    or a file in a folder that does not exist.
+
+    >>> import tempfile
+    >>> check_path(tempfile.gettempdir(), "viz.render")
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: viz.render: the output path ... is a folder; give a file name in it
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: the output path {path!r} is a folder; give a file "
+                                "name in it")
+    folder = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {os.path.dirname(path)!r} of the output "
+                                f"path {path!r} does not exist")
+
+
 def write(path: str, text: str, name: str) -> str:
     """DOT text into `path`, in the format its extension names (.dot: the text itself).
 
     Atomic: the bytes go to a temporary file beside `path`, which then replaces it, so a
     failed drawing (no `dot`, an unknown format, a full disk) leaves an earlier file whole."""
+    check_path(path, "viz")
     fmt = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else "svg"
     if fmt in ("dot", "gv"):
         data = text.encode()

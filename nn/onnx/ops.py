@@ -143,9 +143,9 @@ def _broadcast_to(g: Graph, call: Call) -> str:
     i = new_batch[0]
     batch = g.node("Slice", [g.node("Shape", ["input"]), g.ints([0], "start"),
                              g.ints([1], "end")])
-    parts = [g.ints(target[:i], "shape"), batch, g.ints(target[i + 1:], "shape")]
-    dims = g.node("Concat", [p for p, n in zip(parts, (i, 1, len(shape) - i - 1)) if n],
-                  axis=0)
+    parts = [*([g.ints(target[:i], "shape")] if i else []), batch,
+             *([g.ints(target[i + 1:], "shape")] if i + 1 < len(shape) else [])]
+    dims = g.node("Concat", parts, axis=0)  # (no empty initializer left unused)
     return g.node("Expand", [g.input(call, 0), dims])
 
 

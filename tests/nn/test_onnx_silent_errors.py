@@ -159,3 +159,44 @@ def test_a_recurrent_layer_is_refused_for_its_op_not_its_initial_state(layer, tm
                                                   rf"module 'rnn' \({layer.__name__}\)"):
         nn.onnx.export(LastStep(layer(3, 4, batch_first=True)), np.ones((2, 5, 3), np.float32),
                        tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("opset", [17.0, "17", True])
+def test_an_opset_that_is_no_integer_is_named(opset, tmp_path):
+    """17.0 and '17' failed inside onnx with a TypeError that named neither export nor opset."""
+    with pytest.raises(ValueError, match=rf"opset must be between 13 and \d+ \(this onnx "
+                                         rf"package's newest\), an integer; got {opset!r}"):
+        nn.onnx.export(nn.Linear(3, 2), np.ones((2, 3), np.float32), tmp_path / "m.onnx",
+                       opset=opset)
+
+
+def test_an_output_path_that_cannot_be_written_is_named_before_the_trace(tmp_path):
+    """The errors named the temporary file (.m.onnx.tmp-....onnx), after the whole export."""
+    calls = []
+    model = Fn(lambda x: (calls.append(1), x * 2)[1])
+    with pytest.raises(FileNotFoundError, match=r"nn.onnx.export: the folder '.*absent' of the "
+                                                r"output path '.*m.onnx' does not exist"):
+        nn.onnx.export(model, np.ones((2, 3), np.float32), tmp_path / "absent" / "m.onnx")
+    with pytest.raises(IsADirectoryError, match=r"nn.onnx.export: the output path .* is a "
+                                                "folder"):
+        nn.onnx.export(model, np.ones((2, 3), np.float32), tmp_path)
+    assert calls == [] and os.listdir(tmp_path) == []
+
+
+def test_a_broadcast_to_the_batch_size_leaves_no_unused_initializer(tmp_path):
+    """A class token broadcast to the batch (a ViT's) left an empty, unused 'shape'
+    initializer in the file (ONNX Runtime warned and removed it)."""
+
+    class Token(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token = nn.Parameter(np.arange(4, dtype=np.float32).reshape(1, 1, 4))
+
+        def forward(self, x):
+            t = ad.broadcast_to(self.token, (x.shape[0], 1, 4))
+            return ad.concatenate([t, x], axis=1)
+
+    path = check(Token(), (2, 4), tmp_path)
+    graph = onnx.load(str(path)).graph
+    used = {v for node in graph.node for v in node.input}
+    assert [i.name for i in graph.initializer if i.name not in used] == []

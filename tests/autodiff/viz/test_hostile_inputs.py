@@ -236,3 +236,13 @@ def test_the_file_mode_follows_the_umask_or_the_replaced_file(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+def test_an_output_path_that_cannot_be_written_is_named(tmp_path):
+    y = ad.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(FileNotFoundError, match=r"viz: the folder '.*absent' of the output "
+                                                r"path '.*g.dot' does not exist"):
+        viz.render(y, path=str(tmp_path / "absent" / "g.dot"))
+    with pytest.raises(IsADirectoryError, match=r"viz: the output path .* is a folder"):
+        viz.render(y, path=str(tmp_path))
+    assert os.listdir(tmp_path) == []
