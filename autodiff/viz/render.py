@@ -7,10 +7,13 @@ import os
 import secrets
 import shutil
 import stat
+import subprocess
 from typing import Any
 
 from autodiff.tensor import Tensor
 from autodiff.viz.dot import to_dot
+
+LAYOUT_TIMEOUT = 60.0  # seconds Graphviz may take to lay a drawing out (render's default)
 
 
 class GraphvizMissing(RuntimeError):
@@ -48,9 +51,11 @@ def draw(*outputs: Tensor, **options: Any) -> Any:
     return digraph(to_dot(*outputs, **options), options.get("title") or "autodiff")
 
 
-def render(*outputs: Tensor, path: str, **options: Any) -> str:
+def render(*outputs: Tensor, path: str, timeout: float | None = LAYOUT_TIMEOUT,
+           **options: Any) -> str:
     """Draw `outputs` into `path`; the format comes from the extension (.svg, .png, .pdf, or
-    .dot for the text). Returns the path written. A clear error when `dot` is missing.
+    .dot for the text). Returns the path written. A clear error when `dot` is missing, and
+    when its layout takes more than `timeout` seconds (None: no limit).
 
     >>> import autodiff as ad
     >>> import os, tempfile
@@ -60,7 +65,9 @@ def render(*outputs: Tensor, path: str, **options: Any) -> str:
     >>> open(path).read().startswith('digraph')
     True
     """
-    return write(path, to_dot(*outputs, **options), options.get("title") or "autodiff")
+    check_path(path, "viz.render")
+    return write(path, to_dot(*outputs, **options), options.get("title") or "autodiff",
+                 timeout)
 
 
 def digraph(text: str, name: str) -> Any:
@@ -93,29 +100,47 @@ def check_path(path: str | os.PathLike[str], where: str) -> None:
                                 f"path {path!r} does not exist")
 
 
-def write(path: str, text: str, name: str) -> str:
-    """DOT text into `path`, in the format its extension names (.dot: the text itself).
+def write(path: str, text: str, name: str, timeout: float | None = LAYOUT_TIMEOUT) -> str:
+    """DOT text into `path`, in the format its extension names (.dot: the text itself), laid
+    out by Graphviz's `dot` within `timeout` seconds (None: no limit).
 
     Atomic: the bytes go to a temporary file beside `path`, which then replaces it, so a
-    failed drawing (no `dot`, an unknown format, a full disk) leaves an earlier file whole."""
+    failed drawing (no `dot`, an unknown format, a timeout, a full disk) leaves an earlier file
+    whole."""
     check_path(path, "viz")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"viz: timeout must be a number of seconds above 0, or None (no "
+                         f"limit), got {timeout!r}")
     fmt = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else "svg"
-    if fmt in ("dot", "gv"):
-        data = text.encode()
-    else:
-        if not dot_available():
-            raise GraphvizMissing(
-                "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
-                "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
-                "autodiff.viz.to_dot() still gives the DOT text")
-        from graphviz import FORMATS
-
-        if fmt not in FORMATS:
-            raise ValueError(f"viz: cannot draw to {path!r}: unknown format {fmt!r} (use .svg, "
-                             ".png, .pdf, or .dot for the DOT text)")
-        data = digraph(text, name).pipe(format=fmt)
+    data = text.encode() if fmt in ("dot", "gv") else _layout(text, fmt, path, timeout)
     _replace(path, data)
     return path
+
+
+def _layout(text: str, fmt: str, path: str, timeout: float | None) -> bytes:
+    """The drawing in format `fmt`, from Graphviz's `dot` program (clear errors)."""
+    if not dot_available():
+        raise GraphvizMissing(
+            "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
+            "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
+            "autodiff.viz.to_dot() still gives the DOT text")
+    try:
+        r = subprocess.run(["dot", f"-T{fmt}"], input=text.encode(), capture_output=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        nodes = text.count("[label=")
+        raise TimeoutError(
+            f"viz: Graphviz's dot did not lay out the {nodes:,} nodes of this drawing in "
+            f"{timeout:g} s (its layout time grows fast with size; {path!r} is left as it "
+            "was): draw fewer nodes (max_nodes=, or depth= with a traced model), give a "
+            "longer timeout= (None: no limit), or write the DOT text to a .dot file") from None
+    if r.returncode != 0:
+        err = r.stderr.decode(errors="replace").strip()
+        if "not recognized" in err:
+            raise ValueError(f"viz: cannot draw to {path!r}: unknown format {fmt!r} (use .svg, "
+                             ".png, .pdf, or .dot for the DOT text)")
+        raise RuntimeError(f"viz: Graphviz's dot failed on {path!r}: {err}")
+    return r.stdout
 
 
 def _replace(path: str, data: bytes) -> None:

@@ -240,9 +240,69 @@ def test_the_file_mode_follows_the_umask_or_the_replaced_file(tmp_path):
 
 def test_an_output_path_that_cannot_be_written_is_named(tmp_path):
     y = ad.tensor([1.0], requires_grad=True) * 2
-    with pytest.raises(FileNotFoundError, match=r"viz: the folder '.*absent' of the output "
+    with pytest.raises(FileNotFoundError, match=r"viz.render: the folder '.*absent' of the output "
                                                 r"path '.*g.dot' does not exist"):
         viz.render(y, path=str(tmp_path / "absent" / "g.dot"))
-    with pytest.raises(IsADirectoryError, match=r"viz: the output path .* is a folder"):
+    with pytest.raises(IsADirectoryError, match=r"viz.render: the output path .* is a folder"):
         viz.render(y, path=str(tmp_path))
     assert os.listdir(tmp_path) == []
+
+
+# -- huge graphs: Graphviz's layout time --------------------------------------------------
+
+
+def fake_dot(tmp_path, monkeypatch, body):
+    """A `dot` program on PATH that runs the shell `body` (no Graphviz needed)."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    program = folder / "dot"
+    program.write_text(f"#!/bin/sh\n{body}\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def test_a_layout_past_the_timeout_is_a_clear_error(tmp_path, monkeypatch):
+    """A 40-step unrolled RNN kept `dot` busy for minutes with no word; now a TimeoutError
+    that says what to do, the earlier file left whole."""
+    fake_dot(tmp_path, monkeypatch, "sleep 5")
+    path = tmp_path / "g.svg"
+    path.write_text("earlier")
+    y = ad.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(TimeoutError, match=r"did not lay out the \d+ nodes of this drawing in "
+                                           r"0.2 s .*max_nodes="):
+        viz.render(y, path=str(path), timeout=0.2)
+    assert path.read_text() == "earlier"
+    with pytest.raises(ValueError, match="timeout must be a number of seconds above 0"):
+        viz.render(y, path=str(path), timeout=0)
+
+
+def test_dot_failing_is_named(tmp_path, monkeypatch):
+    fake_dot(tmp_path, monkeypatch, "echo 'Error: syntax error in line 1' >&2; exit 1")
+    y = ad.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"Graphviz's dot failed on .*syntax error in line 1"):
+        viz.render(y, path=str(tmp_path / "g.svg"))
+
+
+def test_cli_timeout(tmp_path, monkeypatch, capsys):
+    fake_dot(tmp_path, monkeypatch, "sleep 5")
+    script = tmp_path / "s.py"
+    script.write_text(SCRIPT)
+    assert main([str(script), "--out", str(tmp_path / "g.svg"), "--timeout", "0.2"]) == 1
+    assert "did not lay out" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(script), "--timeout", "-1"])
+    assert "--timeout: must be 0 (no limit) or more, got -1" in capsys.readouterr().err
+
+
+@needs_dot
+def test_an_unrolled_rnn_is_laid_out_in_seconds(tmp_path):
+    """A weight shared by every step: Graphviz's placement took minutes at 40 steps until its
+    passes were limited (nslimit)."""
+    x = ad.tensor(np.ones((2, 4)))
+    W = ad.tensor(np.eye(4) * 0.5, requires_grad=True, name="W")
+    h = ad.tensor(np.zeros((2, 4)))
+    for _ in range(40):
+        h = ad.tanh(h @ W + x)
+    assert "nslimit=5" in viz.to_dot(h)
+    viz.render(h, path=str(tmp_path / "rnn.svg"), timeout=30)
+    assert "<svg" in (tmp_path / "rnn.svg").read_text()
