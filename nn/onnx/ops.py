@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.onnx.trace import BATCH, Call, value
+from nn.onnx.trace import BATCH, Call, full_slices, value
 from nn.onnx.writer import Graph
 
 Builder = Callable[[Graph, Call], Any]
@@ -168,7 +168,7 @@ def _getitem(g: Graph, call: Call) -> str:
     """Basic indexing (integers, slices, None, ...) as Slice, Squeeze and Unsqueeze; one
     integer array with full slices elsewhere as Gather. Not the batch axis itself."""
     shape = _shape_of(g, call, 0)
-    index = call.kwargs["index"]
+    index = full_slices(call.kwargs["index"], np.shape(value(call.args[0])))
     items = list(index) if type(index) is tuple else [index]
     arrays = [i for i, it in enumerate(items) if isinstance(it, np.ndarray)]
     if arrays:

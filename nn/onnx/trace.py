@@ -200,8 +200,37 @@ def check_constants(traced: Traced, call: Call) -> None:
                                       f"{NOT_EXPORTED[call.op, k]}")
     if call.op not in SHAPE_OPTIONS:
         for k, v in call.kwargs.items():
-            if not same(v, twin.kwargs.get(k)):
+            w = twin.kwargs.get(k)
+            if call.op == "getitem" and k == "index":  # x[:n] over all n examples, each pass
+                v, w = (full_slices(i, np.shape(value(c.args[0]))) for i, c in
+                        ((v, call), (w, twin)))
+            if not same(v, w):
                 _refuse(call, f"its option {k}=")
+
+
+def full_slices(index: Any, shape: tuple[int, ...]) -> Any:
+    """`index` with each slice that takes a whole axis of `shape` as `slice(None)`: so
+    `x[:x.shape[0]]`, or the slices F.pad's negative widths make, are the same in both passes
+    (and export as no Slice at all). Left as it is with a boolean array (several axes).
+
+    >>> full_slices((slice(0, 2), slice(1, 4), None), (2, 4))
+    (slice(None, None, None), slice(1, 4, None), None)
+    """
+    items = list(index) if type(index) is tuple else [index]
+    if any(isinstance(it, np.ndarray) and it.dtype == bool for it in items):
+        return index
+    real = sum(it is not None and it is not Ellipsis for it in items)
+    out, axis = [], 0
+    for it in items:
+        if it is Ellipsis:
+            axis += len(shape) - real
+        elif it is not None:
+            if (isinstance(it, slice) and axis < len(shape) and it.step in (None, 1)
+                    and it.indices(shape[axis]) == (0, shape[axis], 1)):
+                it = slice(None)
+            axis += 1
+        out.append(it)
+    return tuple(out) if type(index) is tuple else out[0]
 
 
 # Options with no ONNX counterpart, and why.

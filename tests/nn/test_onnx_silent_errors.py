@@ -200,3 +200,21 @@ def test_a_broadcast_to_the_batch_size_leaves_no_unused_initializer(tmp_path):
     graph = onnx.load(str(path)).graph
     used = {v for node in graph.node for v in node.input}
     assert [i.name for i in graph.initializer if i.name not in used] == []
+
+
+@pytest.mark.parametrize("forward", [lambda x: F.pad(x, (-1, 2)),
+                                     lambda x: x[:x.shape[0], 1:] * 2,
+                                     lambda x: x[0:x.shape[0], ..., ::2]],
+                         ids=["negative-pad", "all-examples", "all-examples-ellipsis"])
+def test_a_slice_over_every_example_exports(forward, tmp_path):
+    """x[:x.shape[0]] (F.pad's negative widths make one) holds the batch size: it was refused
+    as 'a value computed from the input outside the graph'. It takes the whole batch axis."""
+    path = check(Fn(forward), (3, 5), tmp_path)
+    slices = [n for n in onnx.load(str(path)).graph.node if n.op_type == "Slice"]
+    assert len(slices) <= 1
+
+
+def test_a_slice_of_some_examples_is_still_refused(tmp_path):
+    with pytest.raises(NotImplementedError, match="getitem"):
+        nn.onnx.export(Fn(lambda x: x[:2] * 2), np.ones((2, 3), np.float32),
+                       tmp_path / "m.onnx")
