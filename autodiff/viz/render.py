@@ -11,7 +11,7 @@ import subprocess
 from typing import Any
 
 from autodiff.tensor import Tensor
-from autodiff.viz.dot import to_dot
+from autodiff.viz.dot import _escape, to_dot
 
 LAYOUT_TIMEOUT = 60.0  # seconds Graphviz may take to lay a drawing out (render's default)
 
@@ -75,6 +75,9 @@ def digraph(text: str, name: str) -> Any:
     import graphviz
 
     body = text.split("\n")[1:-2]  # between "digraph ... {" and "}"
+    # (escaped: graphviz's quoting broke on a final backslash; and <...> it takes for HTML,
+    # which it leaves unquoted)
+    name = _escape(name) + (" " if name.startswith("<") and name.endswith(">") else "")
     g = graphviz.Digraph(name=name)
     g.body.extend(line + "\n" for line in body)
     return g

@@ -6,6 +6,7 @@ import re
 import shutil
 import stat
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -49,6 +50,17 @@ def test_hostile_names_stay_inside_their_labels():
     y = (w * ad.tensor([3.0, 4.0], name=HOSTILE + "{}<b>é")).sum()
     for view in ("forward", "backward"):  # the backward view wrote `name.grad` unescaped
         assert_safe(viz.to_dot(y, view=view, title=HOSTILE))
+
+
+@pytest.mark.parametrize("title", [HOSTILE, "<a> { pwned } <b>"])
+def test_a_hostile_title_stays_inside_the_digraph_name(title):
+    """draw() hands the title to the graphviz package, whose quoting broke on a final
+    backslash and left <...> unquoted (an HTML-like ID that ends early)."""
+    pytest.importorskip("graphviz", reason="draw() needs the graphviz Python package")
+    y = ad.tensor([1.0], requires_grad=True) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # graphviz warns of the syntax error it writes
+        assert_safe(viz.draw(y, title=title).source)
 
 
 def test_hostile_layer_paths_stay_inside_their_labels():
