@@ -36,8 +36,29 @@ STYLE = {
 }
 
 
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+# Graphviz's placement (network simplex) stops after 5 passes per node: it converges long
+# before on a layered network (the same picture), and a weight shared by every step of an
+# unrolled RNN (long edges) took it minutes at 40 steps (0.9 s with the limit).
+NSLIMIT = "nslimit=5"
+
+
+def check_rankdir(rankdir: str, where: str) -> None:
+    """A clear error for a rankdir Graphviz does not know (it is written into the DOT)."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"{where}: rankdir must be one of {', '.join(RANKDIRS)}, got "
+                         f"{rankdir!r}")
+
+
+def _escape(text: str) -> str:
+    """Text made safe inside a quoted DOT string: backslashes and double quotes escaped (a
+    name can never end the string and add DOT of its own)."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _escape(text) + '"'
 
 
 def _stats(data: np.ndarray) -> str:
@@ -83,7 +104,7 @@ def _tensor_label(tn: TensorNode, show_values: bool, show_grads: bool) -> str:
         lines.append("grad " + s if s else "")
     if tn.finite is False:
         lines.append("NaN/inf!")
-    return "\\n".join(x.replace("\\", "\\\\").replace('"', '\\"') for x in lines if x)
+    return "\\n".join(_escape(x) for x in lines if x)
 
 
 def _tid(key: Any) -> str:
@@ -154,9 +175,15 @@ def to_dot(*outputs: Tensor, names: Mapping[str, Any] | None = None, model: Any 
     """
     if view not in ("forward", "backward"):
         raise ValueError(f"to_dot: view must be 'forward' or 'backward', got {view!r}")
+    check_rankdir(rankdir, "to_dot")
+    for arg, v in (("depth", depth), ("max_nodes", max_nodes)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | np.integer)
+                              or v < 1):
+            raise ValueError(f"to_dot: {arg} must be an integer of at least 1 (or None), "
+                             f"got {v!r}")
     graph = build(outputs, names, model, max_nodes, show_data)
     lines = [f"digraph {_q(title or 'autodiff')} {{",
-             f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11];",
+             f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11, {NSLIMIT}];",
              "  node [fontname=Helvetica, fontsize=10];",
              "  edge [fontname=Helvetica, fontsize=9, color=\"#4b5563\"];"]
     if view == "backward":
@@ -184,11 +211,12 @@ def _forward_lines(graph: Graph, model: Any, depth: int | None, show_values: boo
     for path in sorted(clusters):
         r = records.get(path)
         label = f"{path}: {r.type}" if r else path
-        lines.append(f'  subgraph "cluster_{path}" {{')
-        lines.append(f'    label="{label}"; style="rounded,dashed"; color="#0284c7";')
+        lines.append(f"  subgraph {_q('cluster_' + path)} {{")
+        lines.append(f'    label={_q(label)}; style="rounded,dashed"; color="#0284c7";')
         lines += ["  " + line for line in clusters[path]]
         lines.append("  }")
-    lines += [f"  {a} -> {b};" for a, b in sorted(edges) if a != b]
+    lines += [f"  {a} -> {b};" for (a, b), n in sorted(edges.items()) if a != b
+              for _ in range(n)]
     if unseen:
         lines.append(f'  label="{UNSEEN_NOTE}"; labelloc=b; labeljust=l; fontsize=9;')
     return lines
@@ -264,68 +292,74 @@ def _tensor_lines(graph: Graph, layout: _Layout, show_values: bool, show_grads: 
 
 
 def _op_lines(graph: Graph, layout: _Layout, records: dict[str, Any], hide_constants: bool,
-              clusters: dict[str, list[str]]) -> set[tuple[str, str]]:
-    """An ellipse per op (or one box per collapsed layer), into its cluster; the edges."""
-    drawn_modules: set[str] = set()
-    edges: set[tuple[str, str]] = set()
+              clusters: dict[str, list[str]]) -> dict[tuple[str, str], int]:
+    """An ellipse per op (or one box per collapsed layer), into its cluster; the edges, with
+    how many times each is drawn: a tensor an op takes twice (x * x) has two arrows into it,
+    as backward sends it two gradients; into a collapsed layer, one."""
+    drawn_modules: dict[str, str] = {}  # collapsed layer -> its node id (m0, m1, ...)
+    edges: dict[tuple[str, str], int] = {}
     for op in graph.ops:
         mod = layout.collapsed.get(id(op.node))
         if mod is not None:
-            nid = "m_" + mod.replace(".", "_")
+            nid = drawn_modules.get(mod, f"m{len(drawn_modules)}")
             if mod not in drawn_modules:
-                drawn_modules.add(mod)
+                drawn_modules[mod] = nid
                 clusters[""].append(_module_line(nid, mod, records.get(mod),
                                                  layout.folded.get(mod)))
         else:
             nid = f"op{id(op.node)}"
-            attrs = "".join(f"\\n{k}={v}".replace('"', '\\"') for k, v in op.attrs.items())
+            label = "\\n".join(_escape(x) for x in [op.name, *(f"{k}={v}" for k, v in
+                                                                   op.attrs.items())])
             cl = layout.paths.get(id(op.node), "")
-            clusters[cl].append(f'  {nid} [label="{op.name}{attrs}", {STYLE["op"]}];')
+            clusters[cl].append(f'  {nid} [label="{label}", {STYLE["op"]}];')
         for i, key in enumerate(op.inputs):
             if key is None:
                 if not hide_constants:
                     cid = f"c{id(op.node)}_{i}"
                     clusters[""].append(f'  {cid} [label="const", {STYLE["constant"]}];')
-                    edges.add((cid, nid))
+                    edges[cid, nid] = 1
             elif layout.visible(key):
-                edges.add((_tid(key), nid))
+                e = (_tid(key), nid)
+                edges[e] = 1 if mod is not None else edges.get(e, 0) + 1
         for key in op.outputs:
             if key in graph.tensors and layout.visible(key):
-                edges.add((nid, _tid(key)))
+                edges[nid, _tid(key)] = 1
     return edges
 
 
 def _module_line(nid: str, mod: str, r: Any, folded: int | None) -> str:
     """The box of a collapsed layer: its type, input and output shapes, parameters."""
-    kind = r.type if r else "module"
-    shapes = (f"\\nin {', '.join(map(str, r.in_shapes))}\\nout "
-              f"{', '.join(map(str, r.out_shapes))}") if r else ""
+    lines = [f"{mod}: {r.type if r else 'module'}"]
+    if r:
+        lines += [f"in {', '.join(map(str, r.in_shapes))}",
+                  f"out {', '.join(map(str, r.out_shapes))}"]
     if folded:
-        shapes += f"\\n{folded:,} parameters"
-    return f'  {nid} [label="{mod}: {kind}{shapes}", {STYLE["module"]}];'
+        lines.append(f"{folded:,} parameters")
+    label = "\\n".join(map(_escape, lines))
+    return f'  {nid} [label="{label}", {STYLE["module"]}];'
 
 
 def _backward_lines(graph: Graph, outputs: tuple[Tensor, ...]) -> list[str]:
     order = walk_order(outputs)
     position = {id(n): i for i, n in enumerate(order)}
-    lines = []
+    lines, edges = [], []  # boxes drawn once; an edge per input (x * x: two)
     for op in graph.ops:
         n = op.node
         step = position.get(id(n))
-        label = (f"{step + 1}. {op.name} backward" if step is not None else f"{op.name} backward")
-        label += f"\\nsaved: {saved_summary(n)}"
+        label = _escape(f"{step + 1}. {op.name} backward" if step is not None else
+                        f"{op.name} backward") + "\\n" + _escape(f"saved: {saved_summary(n)}")
         lines.append(f'  b{id(n)} [label="{label}", {STYLE["backward"]}];')
         for key in op.inputs:
             if key is None:
                 continue
             if type(key) is tuple:
-                lines.append(f"  b{id(n)} -> b{id(key[0])};")
+                edges.append(f"  b{id(n)} -> b{id(key[0])};")
             else:
                 tn = graph.tensors[key]
                 if tn.kind == "data":
                     continue  # no gradient flows to the data
-                name = tn.name or "leaf"
-                lines.append(f'  g{key} [label="{name}.grad\\n{tuple(tn.shape)} {tn.dtype}", '
+                name = _escape(f"{tn.name or 'leaf'}.grad")
+                lines.append(f'  g{key} [label="{name}\\n{tuple(tn.shape)} {tn.dtype}", '
                              f"{STYLE[tn.kind if tn.kind != 'output' else 'leaf']}];")
-                lines.append(f"  b{id(n)} -> g{key};")
-    return list(dict.fromkeys(lines))
+                edges.append(f"  b{id(n)} -> g{key};")
+    return list(dict.fromkeys(lines)) + edges

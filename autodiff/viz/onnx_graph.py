@@ -14,8 +14,8 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from autodiff.viz.dot import STYLE, _q
-from autodiff.viz.render import digraph, write
+from autodiff.viz.dot import NSLIMIT, STYLE, _escape, _q, check_rankdir
+from autodiff.viz.render import LAYOUT_TIMEOUT, check_path, digraph, write
 
 
 def onnx_to_dot(path: str | os.PathLike[str], *, rankdir: str = "TB",
@@ -35,10 +35,11 @@ def onnx_to_dot(path: str | os.PathLike[str], *, rankdir: str = "TB",
     >>> 'subgraph "cluster_act"' in text and "Relu" in text and "(batch, 3)" in text
     True
     """
+    check_rankdir(rankdir, "onnx_to_dot")
     graph = _load(path).graph
     shapes = _shapes(graph)
     lines = [f"digraph {_q(title or graph.name or 'onnx')} {{",
-             f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11];",
+             f"  graph [rankdir={rankdir}, fontname=Helvetica, fontsize=11, {NSLIMIT}];",
              "  node [fontname=Helvetica, fontsize=10];",
              "  edge [fontname=Helvetica, fontsize=9, color=\"#4b5563\"];"]
     clusters: dict[str, list[str]] = defaultdict(list)
@@ -62,8 +63,8 @@ def onnx_to_dot(path: str | os.PathLike[str], *, rankdir: str = "TB",
             edges.append(_edge(source[v.name], f"o{i}", None))
     lines += clusters.pop("", [])
     for layer in sorted(clusters):
-        lines.append(f'  subgraph "cluster_{layer}" {{')
-        lines.append(f'    label="{layer}"; style="rounded,dashed"; color="#0284c7";')
+        lines.append(f"  subgraph {_q('cluster_' + layer)} {{")
+        lines.append(f'    label={_q(layer)}; style="rounded,dashed"; color="#0284c7";')
         lines += ["  " + line for line in clusters[layer]]
         lines.append("  }")
     lines += list(dict.fromkeys(edges))
@@ -89,9 +90,11 @@ def draw_onnx(path: str | os.PathLike[str], **options: Any) -> Any:
     return digraph(onnx_to_dot(path, **options), options.get("title") or "onnx")
 
 
-def render_onnx(model: str | os.PathLike[str], *, path: str, **options: Any) -> str:
+def render_onnx(model: str | os.PathLike[str], *, path: str,
+                timeout: float | None = LAYOUT_TIMEOUT, **options: Any) -> str:
     """Draw the ONNX model in the file `model` into `path`, as `render` draws a tensor's
-    graph: the format from the extension (.svg, .png, .pdf, .dot). Returns the path written.
+    graph: the format from the extension (.svg, .png, .pdf, .dot), laid out within `timeout`
+    seconds (None: no limit). Returns the path written.
 
     >>> import os, tempfile, onnx
     >>> from onnx import TensorProto, helper
@@ -105,7 +108,8 @@ def render_onnx(model: str | os.PathLike[str], *, path: str, **options: Any) -> 
     >>> open(out).read().startswith("digraph")
     True
     """
-    return write(path, onnx_to_dot(model, **options), options.get("title") or "onnx")
+    check_path(path, "viz.render_onnx")
+    return write(path, onnx_to_dot(model, **options), options.get("title") or "onnx", timeout)
 
 
 def _load(path: str | os.PathLike[str]) -> Any:
@@ -177,7 +181,3 @@ def _op_label(node: Any) -> str:
                     f"{a.name}={value:.6g}" if isinstance(value, float) else f"{a.name}={value}")
             lines.append(text if len(text) <= 40 else text[:37] + "...")
     return "\\n".join(_escape(line) for line in lines)
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import shutil
+import stat
+import subprocess
 from typing import Any
 
 from autodiff.tensor import Tensor
-from autodiff.viz.dot import to_dot
+from autodiff.viz.dot import _escape, to_dot
+
+LAYOUT_TIMEOUT = 60.0  # seconds Graphviz may take to lay a drawing out (render's default)
 
 
 class GraphvizMissing(RuntimeError):
@@ -44,9 +51,11 @@ def draw(*outputs: Tensor, **options: Any) -> Any:
     return digraph(to_dot(*outputs, **options), options.get("title") or "autodiff")
 
 
-def render(*outputs: Tensor, path: str, **options: Any) -> str:
+def render(*outputs: Tensor, path: str, timeout: float | None = LAYOUT_TIMEOUT,
+           **options: Any) -> str:
     """Draw `outputs` into `path`; the format comes from the extension (.svg, .png, .pdf, or
-    .dot for the text). Returns the path written. A clear error when `dot` is missing.
+    .dot for the text). Returns the path written. A clear error when `dot` is missing, and
+    when its layout takes more than `timeout` seconds (None: no limit).
 
     >>> import autodiff as ad
     >>> import os, tempfile
@@ -56,7 +65,9 @@ def render(*outputs: Tensor, path: str, **options: Any) -> str:
     >>> open(path).read().startswith('digraph')
     True
     """
-    return write(path, to_dot(*outputs, **options), options.get("title") or "autodiff")
+    check_path(path, "viz.render")
+    return write(path, to_dot(*outputs, **options), options.get("title") or "autodiff",
+                 timeout)
 
 
 def digraph(text: str, name: str) -> Any:
@@ -64,24 +75,97 @@ def digraph(text: str, name: str) -> Any:
     import graphviz
 
     body = text.split("\n")[1:-2]  # between "digraph ... {" and "}"
+    # (escaped: graphviz's quoting broke on a final backslash; and <...> it takes for HTML,
+    # which it leaves unquoted)
+    name = _escape(name) + (" " if name.startswith("<") and name.endswith(">") else "")
     g = graphviz.Digraph(name=name)
     g.body.extend(line + "\n" for line in body)
     return g
 
 
-def write(path: str, text: str, name: str) -> str:
-    """DOT text into `path`, in the format its extension names (.dot: the text itself)."""
-    fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "svg"
-    if fmt in ("dot", "gv"):
-        with open(path, "w") as f:
-            f.write(text)
-        return path
+def check_path(path: str | os.PathLike[str], where: str) -> None:
+    """A clear error, before any work, for an output path that cannot be written: a folder,
+    or a file in a folder that does not exist.
+
+    >>> import tempfile
+    >>> check_path(tempfile.gettempdir(), "viz.render")
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: viz.render: the output path ... is a folder; give a file name in it
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{where}: the output path {path!r} is a folder; give a file "
+                                "name in it")
+    folder = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{where}: the folder {os.path.dirname(path)!r} of the output "
+                                f"path {path!r} does not exist")
+
+
+def write(path: str, text: str, name: str, timeout: float | None = LAYOUT_TIMEOUT) -> str:
+    """DOT text into `path`, in the format its extension names (.dot: the text itself), laid
+    out by Graphviz's `dot` within `timeout` seconds (None: no limit).
+
+    Atomic: the bytes go to a temporary file beside `path`, which then replaces it, so a
+    failed drawing (no `dot`, an unknown format, a timeout, a full disk) leaves an earlier file
+    whole."""
+    check_path(path, "viz")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        raise ValueError(f"viz: timeout must be a number of seconds above 0, or None (no "
+                         f"limit), got {timeout!r}")
+    fmt = path.rsplit(".", 1)[-1].lower() if "." in os.path.basename(path) else "svg"
+    data = text.encode() if fmt in ("dot", "gv") else _layout(text, fmt, path, timeout)
+    _replace(path, data)
+    return path
+
+
+def _layout(text: str, fmt: str, path: str, timeout: float | None) -> bytes:
+    """The drawing in format `fmt`, from Graphviz's `dot` program (clear errors)."""
     if not dot_available():
         raise GraphvizMissing(
             "rendering needs Graphviz's `dot` program, which is not on PATH (install it: "
             "apt-get install graphviz, brew install graphviz, or conda install graphviz); "
             "autodiff.viz.to_dot() still gives the DOT text")
-    data = digraph(text, name).pipe(format=fmt)
-    with open(path, "wb") as f:
-        f.write(data)
-    return path
+    try:
+        r = subprocess.run(["dot", f"-T{fmt}"], input=text.encode(), capture_output=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        nodes = text.count("[label=")
+        raise TimeoutError(
+            f"viz: Graphviz's dot did not lay out the {nodes:,} nodes of this drawing in "
+            f"{timeout:g} s (its layout time grows fast with size; {path!r} is left as it "
+            "was): draw fewer nodes (max_nodes=, or depth= with a traced model), give a "
+            "longer timeout= (None: no limit), or write the DOT text to a .dot file") from None
+    if r.returncode != 0:
+        err = r.stderr.decode(errors="replace").strip()
+        if "not recognized" in err:
+            raise ValueError(f"viz: cannot draw to {path!r}: unknown format {fmt!r} (use .svg, "
+                             ".png, .pdf, or .dot for the DOT text)")
+        raise RuntimeError(f"viz: Graphviz's dot failed on {path!r}: {err}")
+    return r.stdout
+
+
+def _replace(path: str, data: bytes) -> None:
+    """`data` into a new file beside `path`, renamed over it: created 0666 through the umask
+    (as any new file; mkstemp's 0600 would hide a drawing from a web server), or with the
+    mode of the file it replaces."""
+    target = os.path.realpath(path)  # through a symlink: the file it points to
+    folder, name = os.path.split(target)
+    while True:
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+            break
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            f.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import Tensor
+from autodiff.viz.render import check_path
 
 __all__ = ["export"]
 
@@ -64,9 +65,11 @@ def export(model: Any, example_input: Any, path: str | os.PathLike[str], *,
     from nn.onnx.writer import build, save
 
     newest = onnx.defs.onnx_opset_version()
-    if not MIN_OPSET <= opset <= newest:
+    if isinstance(opset, bool) or not isinstance(opset, int | np.integer) or not (
+            MIN_OPSET <= opset <= newest):
         raise ValueError(f"nn.onnx.export: opset must be between {MIN_OPSET} and {newest} "
-                         f"(this onnx package's newest), got {opset}")
+                         f"(this onnx package's newest), an integer; got {opset!r}")
+    check_path(path, "nn.onnx.export")
     x = np.asarray(example_input.data if isinstance(example_input, Tensor) else example_input)
     if x.ndim < 1 or x.dtype.kind != "f":
         raise ValueError(f"nn.onnx.export: example_input must be a floating batch (batch "

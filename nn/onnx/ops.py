@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.onnx.trace import BATCH, Call, value
+from nn.onnx.trace import BATCH, Call, full_slices, value
 from nn.onnx.writer import Graph
 
 Builder = Callable[[Graph, Call], Any]
@@ -143,9 +143,9 @@ def _broadcast_to(g: Graph, call: Call) -> str:
     i = new_batch[0]
     batch = g.node("Slice", [g.node("Shape", ["input"]), g.ints([0], "start"),
                              g.ints([1], "end")])
-    parts = [g.ints(target[:i], "shape"), batch, g.ints(target[i + 1:], "shape")]
-    dims = g.node("Concat", [p for p, n in zip(parts, (i, 1, len(shape) - i - 1)) if n],
-                  axis=0)
+    parts = [*([g.ints(target[:i], "shape")] if i else []), batch,
+             *([g.ints(target[i + 1:], "shape")] if i + 1 < len(shape) else [])]
+    dims = g.node("Concat", parts, axis=0)  # (no empty initializer left unused)
     return g.node("Expand", [g.input(call, 0), dims])
 
 
@@ -168,7 +168,7 @@ def _getitem(g: Graph, call: Call) -> str:
     """Basic indexing (integers, slices, None, ...) as Slice, Squeeze and Unsqueeze; one
     integer array with full slices elsewhere as Gather. Not the batch axis itself."""
     shape = _shape_of(g, call, 0)
-    index = call.kwargs["index"]
+    index = full_slices(call.kwargs["index"], np.shape(value(call.args[0])))
     items = list(index) if type(index) is tuple else [index]
     arrays = [i for i, it in enumerate(items) if isinstance(it, np.ndarray)]
     if arrays:
@@ -241,6 +241,8 @@ def _extremum(op_type: str) -> Builder:
         if call.kwargs.get("initial") is not None or call.kwargs.get("where", True) is not True:
             _refuse(call, "initial= and where= are not exported")
         axes, keep = list(call.kwargs["axes"]), int(call.kwargs["keepdims"])
+        if not axes:  # x.max(axis=()) is x (NumPy); ONNX reduces all axes when given none
+            return g.node("Identity", [g.input(call, 0)])
         if g.opset < 18:
             return g.node(op_type, [g.input(call, 0)], axes=axes, keepdims=keep)
         return g.node(op_type, [g.input(call, 0), g.ints(axes, "axes")], keepdims=keep)
@@ -268,14 +270,23 @@ def _astype(g: Graph, call: Call) -> str:
 
 
 def _softplus(g: Graph, call: Call) -> str:
-    """Softplus (ONNX's has no threshold: above it the two differ by less than e^-threshold
-    relative); beta other than 1 as softplus(beta x) / beta."""
-    beta = float(call.kwargs["beta"])
-    x = g.input(call, 0)
-    if beta == 1.0:
-        return g.node("Softplus", [x])
-    b = g.const(np.asarray(beta, call.args[0].dtype), "beta")
-    return g.node("Div", [g.node("Softplus", [g.node("Mul", [x, b])]), b])
+    """Softplus, beta other than 1 as softplus(beta x) / beta; then x itself where beta x is
+    above the threshold (Where), as the engine and PyTorch. ONNX's Softplus has no threshold:
+    past the default 20 the two differ by e^-20 and less, but a small threshold (1, 5) would
+    be silently ignored."""
+    beta, threshold = float(call.kwargs["beta"]), float(call.kwargs["threshold"])
+    x, dtype = g.input(call, 0), call.args[0].dtype
+    z = x
+    if beta != 1.0:
+        b = g.const(np.asarray(beta, dtype), "beta")
+        z = g.node("Mul", [x, b])
+    y = g.node("Softplus", [z])
+    if beta != 1.0:
+        y = g.node("Div", [y, b])
+    if math.isinf(threshold) and threshold > 0:
+        return y
+    above = g.node("Greater", [z, g.const(np.asarray(threshold, dtype), "threshold")])
+    return g.node("Where", [above, x, y])
 
 
 def _gelu(g: Graph, call: Call) -> str:
@@ -432,9 +443,10 @@ def _adaptive_max_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
 
 
 def _instance_norm(g: Graph, m: Any, x: str, region: Any) -> str | None:
-    """InstanceNormalization with the input's statistics; with the running ones (evaluation
-    with track_running_stats) the layer's ops go one by one."""
-    if m.running_mean is not None and not m.training:
+    """InstanceNormalization with the input's statistics; with the running ones (the export
+    runs in evaluation mode: track_running_stats means them, even for a model left in
+    training mode) the layer's ops go one by one."""
+    if m.running_mean is not None:  # the export runs in evaluation mode, whatever m.training
         return None
     n, dtype = m.num_features, np.dtype(g.traced.input.dtype)
     scale = g.const(m.weight, "scale") if m.weight is not None else g.const(

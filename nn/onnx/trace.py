@@ -124,13 +124,20 @@ def _run(model: Any, x: np.ndarray) -> _Pass:
         out = model(inp)
     outputs = list(out) if isinstance(out, tuple | list) else [out]
     for i, t in enumerate(outputs):
+        if t is inp:  # returned as it is (nn.Identity, a Dropout in evaluation): Identity
+            continue
         if not isinstance(t, Tensor) or t.grad_fn is None or t.grad_fn not in seen:
+            why = ("not a Tensor" if not isinstance(t, Tensor) else
+                   f"not computed from the input by the forward pass: a result of dtype "
+                   f"{t.dtype} carries no graph (argmax, a comparison, an integer cast)"
+                   if t.dtype.kind not in "fc" else
+                   "not computed from the input by the forward pass (a parameter or a "
+                   "constant, or computed under no_grad() or from a detach())")
             raise ValueError(f"nn.onnx.export: output {i} of {type(model).__name__} "
-                             f"({type(t).__name__}) is not computed from the input by the "
-                             "forward pass: nothing to export")
+                             f"({type(t).__name__}) is {why}: nothing to export")
     records = trace.records(model)
-    nodes = sorted((n for n in reachable(t.grad_fn for t in outputs) if n in seen),
-                   key=lambda n: n._seq)
+    nodes = sorted((n for n in reachable(t.grad_fn for t in outputs if t is not inp)
+                    if n in seen), key=lambda n: n._seq)
     calls = []
     for n in nodes:
         r = module_of(n._seq, records)
@@ -145,7 +152,8 @@ def _compare(first: _Pass, second: _Pass, names: dict[int, str], n: int,
     """The first pass's graph with the batch axis found by the second; the same ops, in the
     same order, with shapes that differ only at the batch axis."""
     ops1, ops2 = [c.op for c in first.calls], [c.op for c in second.calls]
-    if ops1 != ops2 or len(first.outputs) != len(second.outputs):
+    returned = [[t is p.input for t in p.outputs] for p in (first, second)]
+    if ops1 != ops2 or returned[0] != returned[1]:
         at = next((i for i, (a, b) in enumerate(zip(ops1, ops2)) if a != b),
                   min(len(ops1), len(ops2)))
         place = first.calls[at].where() if at < len(first.calls) else "the end"
@@ -164,7 +172,8 @@ def _compare(first: _Pass, second: _Pass, names: dict[int, str], n: int,
     input_shape = _symbolic(first.input.shape, second.input.shape, n, n2, None)
     if not dynamic_batch:
         input_shape = tuple(first.input.shape)
-    outputs = [(t.grad_fn, t._index) for t in first.outputs]
+    shapes["input"], dtypes["input"] = input_shape, np.dtype(first.input.dtype)
+    outputs = ["input" if t is first.input else (t.grad_fn, t._index) for t in first.outputs]
     return Traced(first.calls, outputs, input_shape, shapes, dtypes, names, first.input, twins)
 
 
@@ -191,8 +200,37 @@ def check_constants(traced: Traced, call: Call) -> None:
                                       f"{NOT_EXPORTED[call.op, k]}")
     if call.op not in SHAPE_OPTIONS:
         for k, v in call.kwargs.items():
-            if not same(v, twin.kwargs.get(k)):
+            w = twin.kwargs.get(k)
+            if call.op == "getitem" and k == "index":  # x[:n] over all n examples, each pass
+                v, w = (full_slices(i, np.shape(value(c.args[0]))) for i, c in
+                        ((v, call), (w, twin)))
+            if not same(v, w):
                 _refuse(call, f"its option {k}=")
+
+
+def full_slices(index: Any, shape: tuple[int, ...]) -> Any:
+    """`index` with each slice that takes a whole axis of `shape` as `slice(None)`: so
+    `x[:x.shape[0]]`, or the slices F.pad's negative widths make, are the same in both passes
+    (and export as no Slice at all). Left as it is with a boolean array (several axes).
+
+    >>> full_slices((slice(0, 2), slice(1, 4), None), (2, 4))
+    (slice(None, None, None), slice(1, 4, None), None)
+    """
+    items = list(index) if type(index) is tuple else [index]
+    if any(isinstance(it, np.ndarray) and it.dtype == bool for it in items):
+        return index
+    real = sum(it is not None and it is not Ellipsis for it in items)
+    out, axis = [], 0
+    for it in items:
+        if it is Ellipsis:
+            axis += len(shape) - real
+        elif it is not None:
+            if (isinstance(it, slice) and axis < len(shape) and it.step in (None, 1)
+                    and it.indices(shape[axis]) == (0, shape[axis], 1)):
+                it = slice(None)
+            axis += 1
+        out.append(it)
+    return tuple(out) if type(index) is tuple else out[0]
 
 
 # Options with no ONNX counterpart, and why.
@@ -242,6 +280,8 @@ def _regions(model: Any, first: _Pass, traced: Traced) -> dict[Function, list[Re
 
     modules = dict(model.named_modules())
     out: dict[Function, list[Region]] = {}
+    if not first.calls:  # the model returns its input: nothing but Identity nodes
+        return out
     whole = ModuleRecord("", type(model).__name__, -1, first.calls[-1].node._seq + 1)
     for r in sorted([whole, *first.records], key=lambda r: (r.start, -r.end)):
         module = modules.get(r.path)

@@ -6,7 +6,6 @@ initializers named by the node that uses them; then the model, checked and saved
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -100,11 +99,11 @@ def build(traced: Traced, opset: int, name: str) -> Any:
             done.update(c.node for c in region.calls)
             continue
         g.scope = call.module
-        check_constants(traced, call)
         builder = PRIMITIVES.get(call.op)
-        if builder is None:
+        if builder is None:  # (before the constants: an op without mapping is the reason)
             raise NotImplementedError(f"nn.onnx.export: no ONNX mapping for {call.where()} "
                                       "(see the op table in docs/deploy.md)")
+        check_constants(traced, call)
         outs = builder(g, call)
         for i, out in enumerate([outs] if isinstance(outs, str) else outs):
             g.values[(call.node, i)] = out
@@ -161,15 +160,12 @@ def _info(name: str, dtype: Any, shape: tuple[int | str, ...]) -> Any:
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> Path:
-    """Write `model` to `path` atomically: a temporary file beside it, then os.replace (a
-    failed write leaves any earlier file as it was)."""
+    """Write `model` to `path` atomically, as `nn.save` writes a checkpoint: a temporary file
+    beside it (mode 0666 through the umask, or the replaced file's), flushed, then renamed
+    over it (a failed write leaves any earlier file as it was)."""
+    from nn.serialization import _write_atomically
+
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(model.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    _write_atomically(os.path.realpath(path), lambda f: f.write(model.SerializeToString()),
+                      ".onnx")
     return path
