@@ -83,3 +83,8 @@ __all__ += ["Fold", "PixelShuffle", "PixelUnshuffle", "Unfold"]
 __all__ += ["CosineSimilarity", "PairwiseDistance"]
 __all__ += ["CELU", "GLU", "Hardtanh"]
 __all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]
+
+# isort: split
+from nn.parameter_containers import ParameterDict, ParameterList  # noqa: E402
+
+__all__ += ["ParameterDict", "ParameterList"]
