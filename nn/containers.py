@@ -199,6 +199,29 @@ class ModuleList(_ListLike):
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
 
+    def __repr__(self) -> str:
+        """PyTorch's: a run of modules that print alike is one `(i-j): n x module` line.
+
+        >>> import nn
+        >>> nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.Tanh()])
+        ModuleList(
+          (0-1): 2 x ReLU()
+          (2): Tanh()
+        )
+        """
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return "ModuleList()"
+        runs: list[list[Any]] = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}"
+                  ).replace("\n", "\n  ") for a, b, r in runs]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules, registered, in insertion order, as PyTorch's: `d[k]`, `d[k] = m`,

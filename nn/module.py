@@ -196,7 +196,19 @@ class Module:
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from ((k, m) for k, m in self._modules.items() if m is not None)
+        """(name, child) for each direct child, a child held under two names once (its
+        first), as PyTorch's.
+
+        >>> import nn
+        >>> act = nn.ReLU()
+        >>> [k for k, _ in nn.Sequential(act, nn.Tanh(), act).named_children()]
+        ['0', '1']
+        """
+        seen: set[int] = set()
+        for k, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield k, m
 
     def children(self) -> Iterator[Module]:
         for _, m in self.named_children():

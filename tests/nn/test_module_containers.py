@@ -138,3 +138,34 @@ def test_parameter_containers_equal_pytorchs():
     d = nn.ParameterDict({"b": np.ones(1), "a": np.ones(1)})
     t = torch.nn.ParameterDict({"b": torch.ones(1), "a": torch.ones(1)})
     assert list(d.state_dict()) == list(t.state_dict())
+
+
+def test_module_list_prints_runs_of_alike_modules_as_pytorchs():
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)] + [nn.ReLU(), nn.Linear(2, 2)])
+    assert repr(layers) == """ModuleList(
+  (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)
+  (3): ReLU()
+  (4): Linear(in_features=2, out_features=2, bias=True)
+)"""
+    nested = nn.ModuleList([nn.Sequential(nn.ReLU()), nn.Sequential(nn.ReLU())])
+    assert repr(nested) == "ModuleList(\n  (0-1): 2 x Sequential(\n    (0): ReLU()\n  )\n)"
+    assert repr(nn.ModuleList()) == "ModuleList()"
+
+
+def test_module_list_repr_equals_pytorchs():
+    torch = _torch()
+
+    def build(lib):
+        return lib.ModuleList([lib.Linear(2, 2), lib.Linear(2, 2), lib.Sequential(lib.ReLU()),
+                               lib.Sequential(lib.ReLU()), lib.Tanh()])
+
+    assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_children_of_a_module_held_twice_are_given_once():
+    act = nn.ReLU()
+    model = nn.Sequential(act, nn.Tanh(), act)
+    assert [k for k, _ in model.named_children()] == ["0", "1"]  # was ['0', '1', '2']
+    calls = []
+    model.apply(lambda m: calls.append(type(m).__name__))
+    assert calls == ["ReLU", "Tanh", "Sequential"]
