@@ -29,7 +29,8 @@ from nn.hooks import RemovableHandle, add_hook, call_with_hooks
 register_library(os.path.dirname(os.path.abspath(__file__)))
 _CALLS = threading.local()  # .paths: id(module) -> path, during an outermost call (anomaly)
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
-               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs")
+               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+               "_backward_pre_hooks")
 
 
 class Parameter(Tensor):
@@ -501,7 +502,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_hooks or self._forward_pre_hooks:
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or \
+                self._backward_pre_hooks:
             return call_with_hooks(self, self._run_forward, args, kwargs)
         return self._run_forward(*args, **kwargs)
 
@@ -544,6 +546,35 @@ class Module:
         return add_hook(self._forward_hooks, hook, prepend,
                         [(self._forward_hooks_with_kwargs, with_kwargs),
                          (self._forward_hooks_always_called, always_call)])
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Run `hook(module, grad_output)` when the gradients of this module's Tensor outputs
+        are known (a tuple); a tuple it returns replaces them. See `nn.backward_hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> layer = nn.Linear(2, 1)
+        >>> _ = layer.register_full_backward_pre_hook(lambda m, gout: (gout[0] * 0,))
+        >>> layer(ad.ones((1, 2))).sum().backward()
+        >>> layer.weight.grad.tolist()
+        [[0.0, 0.0]]
+        """
+        return add_hook(self._backward_pre_hooks, hook, prepend, [])
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Run `hook(module, grad_input, grad_output)` when the gradients of this module's
+        positional Tensor inputs are known (None for one that needs none); a tuple it returns
+        replaces grad_input. See `nn.backward_hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> x = ad.ones((1, 2), requires_grad=True)
+        >>> _ = nn.Tanh().register_full_backward_hook(lambda m, gin, gout: (gin[0] * 2,))
+        >>> nn.Tanh()(x).sum().backward()
+        >>> x.grad.shape
+        (1, 2)
+        """
+        return add_hook(self._backward_hooks, hook, prepend, [])
 
     def _forward_in_scope(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """forward inside an anomaly scope naming this module by its path (anomaly mode): the
