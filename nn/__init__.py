@@ -88,3 +88,12 @@ __all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]
 from nn.parameter_containers import ParameterDict, ParameterList  # noqa: E402
 
 __all__ += ["ParameterDict", "ParameterList"]
+
+# isort: split
+from nn.transformer_decoder import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer"]

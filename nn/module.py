@@ -251,6 +251,51 @@ class Module:
                 seen.add(id(t))
                 yield (f"{path}.{k}" if path else k), t
 
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path `target` ('' is this module), as PyTorch's; an
+        AttributeError names the first step that is missing or not a Module.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Sequential(nn.Linear(2, 1))).get_submodule("0.0")
+        Linear(in_features=2, out_features=1, bias=True)
+        """
+        m: Module = self
+        if target == "":
+            return m
+        for step in target.split("."):
+            if step not in m._modules or m._modules[step] is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {step!r} (in "
+                                     f"{target!r})")
+            m = m._modules[step]  # type: ignore[assignment]
+        return m
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path `target` (e.g. '0.weight'), as PyTorch's.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Linear(2, 1)).get_parameter("0.bias").shape
+        (1,)
+        """
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if m._parameters.get(name) is None:
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r} (in "
+                                 f"{target!r})")
+        return m._parameters[name]  # type: ignore[return-value]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path `target` (e.g. '0.running_mean'), as PyTorch's.
+
+        >>> import nn
+        >>> nn.Sequential(nn.BatchNorm1d(2)).get_buffer("0.running_var").tolist()
+        [1.0, 1.0]
+        """
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if m._buffers.get(name) is None:
+            raise AttributeError(f"{type(m).__name__} has no buffer {name!r} (in {target!r})")
+        return m._buffers[name]  # type: ignore[return-value]
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every submodule (children first, depth first) and then on this
         module, as PyTorch's (e.g. to initialize the weights); returns self.

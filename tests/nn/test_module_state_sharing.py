@@ -203,3 +203,18 @@ def test_register_parameter_refuses_what_is_not_a_parameter():
     m.register_parameter("w", None)
     m.register_parameter("w", nn.Parameter([1.0]))  # a registered name takes a value later
     assert [k for k, _ in m.named_parameters()] == ["w"]
+
+
+def test_get_submodule_parameter_buffer():
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 1), nn.BatchNorm1d(1)))
+    assert model.get_submodule("") is model
+    assert model.get_submodule("0.1") is model[0][1]
+    assert model.get_parameter("0.0.weight") is model[0][0].weight
+    assert model.get_buffer("0.1.running_mean") is model[0][1].running_mean
+    with pytest.raises(AttributeError, match=re.escape("Sequential has no submodule '2' "
+                                                       "(in '0.2')")):
+        model.get_parameter("0.2.weight")
+    with pytest.raises(AttributeError, match="Linear has no parameter 'scale'"):
+        model.get_parameter("0.0.scale")
+    with pytest.raises(AttributeError, match="BatchNorm1d has no buffer 'weight'"):
+        model.get_buffer("0.1.weight")
