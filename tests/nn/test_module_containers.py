@@ -169,3 +169,16 @@ def test_children_of_a_module_held_twice_are_given_once():
     calls = []
     model.apply(lambda m: calls.append(type(m).__name__))
     assert calls == ["ReLU", "Tanh", "Sequential"]
+
+
+def test_a_function_in_a_container_is_refused():
+    import nn.functional as F
+
+    # was accepted: Sequential(Identity(), F.relu) skipped the relu silently ([-1, 2] out),
+    # ModuleList dropped it
+    with pytest.raises(TypeError, match="Sequential: function is not a Module subclass"):
+        nn.Sequential(nn.Identity(), F.relu)
+    with pytest.raises(TypeError, match="ModuleList.append: function is not a Module"):
+        nn.ModuleList([nn.Identity(), F.relu])
+    with pytest.raises(TypeError, match="Sequential: function is not a Module subclass"):
+        nn.Sequential({"act": F.relu})
