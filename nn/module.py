@@ -685,6 +685,10 @@ def _to_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
         raise TypeError(f"Module.to: expected to(dtype), to(tensor), to(device) or "
                         f"to(device, dtype), got args {args!r} and keywords {sorted(kwargs)}")
     dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in (*args, dtype):
+        if type(a).__module__.startswith("torch") and not str(a).startswith("cpu"):
+            raise TypeError(f"Module.to: {a} is PyTorch's dtype (or device); give NumPy's, "
+                            f"e.g. to('{str(a).removeprefix('torch.')}')")
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype

@@ -218,3 +218,16 @@ def test_get_submodule_parameter_buffer():
         model.get_parameter("0.0.scale")
     with pytest.raises(AttributeError, match="BatchNorm1d has no buffer 'weight'"):
         model.get_buffer("0.1.weight")
+
+
+def test_to_names_a_pytorch_dtype_as_such():
+    torch = _torch()
+    layer = nn.Linear(2, 1)
+    # was "device 'torch.float64' is not available"
+    with pytest.raises(TypeError, match=re.escape("Module.to: torch.float64 is PyTorch's "
+                                                  "dtype (or device); give NumPy's, e.g. "
+                                                  "to('float64')")):
+        layer.to(torch.float64)
+    with pytest.raises(TypeError, match=re.escape("torch.float16 is PyTorch's dtype")):
+        layer.to(dtype=torch.float16)
+    assert layer.to(torch.device("cpu")) is layer and layer.weight.dtype == np.float32
