@@ -103,3 +103,17 @@ __all__ += ["EmbeddingBag"]
 from nn.ctc_loss import CTCLoss  # noqa: E402
 
 __all__ += ["CTCLoss"]
+
+# isort: split
+from nn.parameter_containers import ParameterDict, ParameterList  # noqa: E402
+
+__all__ += ["ParameterDict", "ParameterList"]
+
+# isort: split
+from nn.transformer_decoder import (  # noqa: E402
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+)
+
+__all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer"]

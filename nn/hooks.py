@@ -29,6 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from nn.backward_hooks import run_with_backward_hooks
+
 _IDS = itertools.count()
 
 
@@ -84,8 +86,18 @@ def add_hook(hooks: OrderedDict[int, Callable[..., Any]], hook: Callable[..., An
 
 def call_with_hooks(m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
-    """`forward(*args, **kwargs)` with `m`'s pre-hooks before and forward hooks after."""
+    """`forward(*args, **kwargs)` with `m`'s pre-hooks before and forward hooks after (and,
+    when `m` has backward hooks, identity nodes around both that run them: see
+    `nn.backward_hooks`)."""
     args, kwargs = _run_pre_hooks(m, args, kwargs)
+    if m._backward_hooks or m._backward_pre_hooks:
+        return run_with_backward_hooks(
+            m, lambda *a, **k: _forward_and_hooks(m, forward, a, k), args, kwargs)
+    return _forward_and_hooks(m, forward, args, kwargs)
+
+
+def _forward_and_hooks(m: Any, forward: Callable[..., Any], args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
     called: set[int] = set()
     out = None
     try:

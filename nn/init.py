@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -22,24 +23,39 @@ from autodiff import Tensor
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended gain: linear/sigmoid 1, tanh 5/3, relu sqrt(2),
-    leaky_relu sqrt(2 / (1 + slope^2)).
+    """The recommended gain, as PyTorch's: linear, the convolutions (conv1d/2d/3d,
+    conv_transpose1d/2d/3d) and sigmoid 1, tanh 5/3, relu sqrt(2), leaky_relu
+    sqrt(2 / (1 + slope^2)) (`param` the slope, 0.01 by default), selu 3/4.
 
     >>> import autodiff as ad
     >>> from nn import init
     >>> init.calculate_gain('tanh'), round(init.calculate_gain('relu'), 4)
     (1.6666666666666667, 1.4142)
+    >>> init.calculate_gain('selu'), init.calculate_gain('conv_transpose2d')
+    (0.75, 1.0)
     """
-    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d"):
+    if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else param
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, int | float | np.floating | np.integer) and \
+                not isinstance(param, bool) and math.isfinite(param):
+            slope = float(param)
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4  # PyTorch's choice, for self-normalizing networks
     raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}")
+
+
+_LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+           "conv_transpose2d", "conv_transpose3d")
 
 
 def _fans(t: Tensor) -> tuple[int, int]:
@@ -139,6 +155,8 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
     True
     """
     fan_in, fan_out = _fans(t)
+    if t.size == 0:
+        return _nothing_to_fill(t)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound)
 
@@ -155,15 +173,28 @@ def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
     (2, 3)
     """
     fan_in, fan_out = _fans(t)
+    if t.size == 0:
+        return _nothing_to_fill(t)
     return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+def _nothing_to_fill(t: Tensor) -> Tensor:
+    """A tensor with no elements, returned as it is with PyTorch's warning (its fan may be
+    0, which the formulas divide by)."""
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return t
+
+
+def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str,
+                 check_only: bool = False) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(t)
+    gain = calculate_gain(nonlinearity, a)
+    if check_only:
+        return gain
     fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return gain / math.sqrt(fan)
 
 
 def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
@@ -179,6 +210,9 @@ def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
     >>> bool(abs(w.numpy()).max() <= (6 / 3) ** 0.5)
     True
     """
+    if t.size == 0:
+        _kaiming_std(t, a, mode, nonlinearity, check_only=True)
+        return _nothing_to_fill(t)
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound)
 
@@ -196,6 +230,17 @@ def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
     >>> w.shape
     (2, 3)
     """
+    if t.size == 0:
+        _kaiming_std(t, a, mode, nonlinearity, check_only=True)
+        return _nothing_to_fill(t)
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
 
 
+
+
+# orthogonal_, eye_, dirac_ and trunc_normal_ live in nn.init_structured (after _fill above)
+from nn.init_structured import dirac_, eye_, orthogonal_, trunc_normal_  # noqa: E402
+
+__all__ = ["calculate_gain", "constant_", "dirac_", "eye_", "kaiming_normal_",
+           "kaiming_uniform_", "normal_", "ones_", "orthogonal_", "trunc_normal_",
+           "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]

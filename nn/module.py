@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,8 @@ from nn.hooks import RemovableHandle, add_hook, call_with_hooks
 register_library(os.path.dirname(os.path.abspath(__file__)))
 _CALLS = threading.local()  # .paths: id(module) -> path, during an outermost call (anomaly)
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
-               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs")
+               "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+               "_backward_pre_hooks")
 
 
 class Parameter(Tensor):
@@ -73,6 +74,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
         for name in _HOOK_DICTS:  # hook id -> hook, and the ids registered with each option
             object.__setattr__(self, name, OrderedDict())
@@ -97,41 +99,94 @@ class Module:
         object.__setattr__(self, name, value)
 
     def _register(self, registry: str, name: str, value: Any) -> None:
-        """`value` under `name` in `registry`, and in no other."""
+        """`value` under `name` in `registry` (where a name already there keeps its place in
+        the order, as PyTorch's), and in no other."""
         for other, _, _ in _SLOTS:
-            getattr(self, other).pop(name, None)
+            if other != registry:
+                getattr(self, other).pop(name, None)
+        self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
         getattr(self, registry)[name] = value
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
+        self.__dict__.get("_non_persistent_buffers_set", set()).discard(name)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: Any) -> None:
-        """A saved, non-learnable array (e.g. batch norm's running statistics)."""
-        t = value if isinstance(value, Tensor) or value is None else ad.tensor(value)
-        self._register("_buffers", name, t)
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """A saved, non-learnable array (e.g. batch norm's running statistics); None keeps
+        the name registered without a value. With `persistent=False` it is not part of
+        `state_dict()` (nor expected by `load_state_dict`), as PyTorch's.
 
-    def register_parameter(self, name: str, value: Parameter | None) -> None:
-        """`value` as the parameter `name`; None keeps the name registered, without a value
-        (as `bias=False` layers do)."""
-        self._register("_parameters", name, value)
+        >>> import autodiff as ad, nn
+        >>> m = nn.Module()
+        >>> m.register_buffer("mask", ad.ones(2), persistent=False)
+        >>> [k for k, _ in m.named_buffers()], list(m.state_dict())
+        (['mask'], [])
+        """
+        _check_name(self, "register_buffer", name, "_buffers")
+        t = tensor if isinstance(tensor, Tensor) or tensor is None else ad.tensor(tensor)
+        self._register("_buffers", name, t)
+        if not persistent:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """`param` as the parameter `name`; None keeps the name registered, without a value
+        (as `bias=False` layers do). Anything but a Parameter or None is a TypeError.
+
+        >>> import nn
+        >>> m = nn.Module()
+        >>> m.register_parameter("scale", nn.Parameter([1.0]))
+        >>> [k for k, _ in m.named_parameters()]
+        ['scale']
+        """
+        _check_name(self, "register_parameter", name, "_parameters")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: cannot assign {type(param).__name__!r} "
+                            f"object to parameter {name!r} (nn.Parameter or None required)")
+        self._register("_parameters", name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """`module` as the child `name` (None keeps the name registered, without a module).
+
+        >>> import nn
+        >>> m = nn.Module()
+        >>> m.add_module("fc", nn.Linear(2, 1))
+        >>> [k for k, _ in m.named_children()]
+        ['fc']
+        """
+        _check_name(self, "add_module", name, "_modules")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass "
+                            f"(child {name!r})")
         self._register("_modules", name, module)
+
+    register_module = add_module
 
     # -- traversal ------------------------------------------------------------------------------
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(path, module) for this module and every descendant, depth first (iterative)."""
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """(path, module) for this module and every descendant, depth first (iterative), as
+        PyTorch's: a module reached twice (shared) is given once, under its first path, unless
+        `remove_duplicate` is False. `memo` (a set of modules already given) is PyTorch's too.
+
+        >>> import nn
+        >>> fc = nn.Linear(2, 2)
+        >>> [p for p, _ in nn.Sequential(fc, fc).named_modules(remove_duplicate=False)]
+        ['', '0', '1']
+        """
         stack: list[tuple[str, Module]] = [(prefix, self)]
-        seen: set[int] = set()
+        seen: set[int] = {id(m) for m in memo} if memo is not None else set()
         while stack:
             name, m = stack.pop()
-            if id(m) in seen:
-                continue
-            seen.add(id(m))
+            if remove_duplicate:
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+                if memo is not None:
+                    memo.add(m)
             yield name, m
             children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
                         if c is not None]
@@ -142,7 +197,19 @@ class Module:
             yield m
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from ((k, m) for k, m in self._modules.items() if m is not None)
+        """(name, child) for each direct child, a child held under two names once (its
+        first), as PyTorch's.
+
+        >>> import nn
+        >>> act = nn.ReLU()
+        >>> [k for k, _ in nn.Sequential(act, nn.Tanh(), act).named_children()]
+        ['0', '1']
+        """
+        seen: set[int] = set()
+        for k, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield k, m
 
     def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
@@ -175,13 +242,59 @@ class Module:
     def _named_members(self, registry: str, prefix: str, recurse: bool,
                        remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else iter([(prefix, self)]))
         for path, m in modules:
             for k, t in getattr(m, registry).items():
                 if t is None or (remove_duplicate and id(t) in seen):
                     continue
                 seen.add(id(t))
                 yield (f"{path}.{k}" if path else k), t
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at the dotted path `target` ('' is this module), as PyTorch's; an
+        AttributeError names the first step that is missing or not a Module.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Sequential(nn.Linear(2, 1))).get_submodule("0.0")
+        Linear(in_features=2, out_features=1, bias=True)
+        """
+        m: Module = self
+        if target == "":
+            return m
+        for step in target.split("."):
+            if step not in m._modules or m._modules[step] is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {step!r} (in "
+                                     f"{target!r})")
+            m = m._modules[step]  # type: ignore[assignment]
+        return m
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path `target` (e.g. '0.weight'), as PyTorch's.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Linear(2, 1)).get_parameter("0.bias").shape
+        (1,)
+        """
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if m._parameters.get(name) is None:
+            raise AttributeError(f"{type(m).__name__} has no parameter {name!r} (in "
+                                 f"{target!r})")
+        return m._parameters[name]  # type: ignore[return-value]
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path `target` (e.g. '0.running_mean'), as PyTorch's.
+
+        >>> import nn
+        >>> nn.Sequential(nn.BatchNorm1d(2)).get_buffer("0.running_var").tolist()
+        [1.0, 1.0]
+        """
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        if m._buffers.get(name) is None:
+            raise AttributeError(f"{type(m).__name__} has no buffer {name!r} (in {target!r})")
+        return m._buffers[name]  # type: ignore[return-value]
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call `fn` on every submodule (children first, depth first) and then on this
@@ -203,9 +316,20 @@ class Module:
     # -- modes and gradients ----------------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
-        """Training mode (dropout active, batch norm uses batch statistics); returns self."""
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        """Training mode (dropout active, batch norm uses batch statistics) for this module,
+        then `child.train(mode)` for each child, as PyTorch's (so a child that overrides
+        `train` keeps its own rule); returns self.
+
+        >>> import nn
+        >>> nn.Sequential(nn.Dropout()).train(False)[0].training
+        False
+        """
+        if not isinstance(mode, bool | np.bool_):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be "
+                             f"boolean, got {mode!r}")
+        object.__setattr__(self, "training", bool(mode))
+        for m in self.children():
+            m.train(bool(mode))
         return self
 
     def eval(self) -> Module:
@@ -306,21 +430,38 @@ class Module:
 
     # -- state ------------------------------------------------------------------------------
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Parameters and buffers by dotted name, as NumPy array copies, in PyTorch's order:
-        module by module (depth first), each module's parameters, then its buffers.
+    def state_dict(self, *, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, Any]:
+        """Parameters and persistent buffers by dotted name, as NumPy array copies (the
+        Tensors themselves with `keep_vars=True`), in PyTorch's order: module by module
+        (depth first), each module's parameters, then its buffers. A tensor shared by several
+        modules appears under each of its names, as in PyTorch; `prefix` starts every key;
+        entries go into `destination` when given (and it is returned).
 
         >>> import nn
         >>> list(nn.Sequential(nn.BatchNorm1d(2), nn.Linear(2, 1)).state_dict())
         ['0.weight', '0.bias', '0.running_mean', '0.running_var', '1.weight', '1.bias']
+        >>> fc = nn.Linear(2, 2)
+        >>> list(nn.Sequential(fc, fc).state_dict(prefix="net."))
+        ['net.0.weight', 'net.0.bias', 'net.1.weight', 'net.1.bias']
         """
-        rank: dict[str, int] = {}
-        for path, m in self.named_modules():
-            for k in (*m._parameters, *m._buffers):
-                rank.setdefault(f"{path}.{k}" if path else k, len(rank))
-        tensors = [*self.named_parameters(), *self.named_buffers(remove_duplicate=False)]
-        tensors.sort(key=lambda kt: rank.get(kt[0], len(rank)))
-        return OrderedDict((k, t.data.copy()) for k, t in tensors)
+        out: Any = OrderedDict() if destination is None else destination
+        for k, t, _ in self._state_entries(prefix):
+            out[k] = t if keep_vars else t.data.copy()
+        return out
+
+    def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Tensor, bool]]:
+        """(key, tensor, is_parameter) for every entry of `state_dict()`: every path to every
+        parameter and persistent buffer (shared ones under each of their names)."""
+        for path, m in self.named_modules(remove_duplicate=False):
+            start = prefix + (f"{path}." if path else "")
+            for k, p in m._parameters.items():
+                if p is not None:
+                    yield start + k, p, True
+            skip = m.__dict__.get("_non_persistent_buffers_set", ())
+            for k, b in m._buffers.items():
+                if b is not None and k not in skip:
+                    yield start + k, b, False
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True
                         ) -> IncompatibleKeys:
@@ -340,6 +481,11 @@ class Module:
         accepted under a BatchNorm layer's prefix and ignored; anywhere else it is an
         unexpected key as any other.
 
+        A parameter or buffer shared by several modules has a key under each of its names, as
+        in PyTorch; one of them is enough to load it (checkpoints saved before this library
+        listed a shared tensor once), and two of them holding different values is an error.
+        Non-persistent buffers (`register_buffer(..., persistent=False)`) are not loaded.
+
         >>> import numpy as np, nn
         >>> model = nn.Linear(2, 1)
         >>> state = model.state_dict()
@@ -351,12 +497,20 @@ class Module:
         >>> model.load_state_dict({'weight': np.ones((1, 2))}, strict=False)
         ['bias']
         """
-        own: dict[str, Tensor] = dict(self.named_parameters())
-        learnable = set(own)
-        own.update(self.named_buffers(remove_duplicate=False))
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state).__name__}")
+        entries = list(self._state_entries())
+        own: dict[str, Tensor] = {k: t for k, t, _ in entries}
+        learnable = {k for k, _, is_param in entries if is_param}
         ignored = {f"{path}.{k}" if path else k for path, m in self.named_modules()
                    for k in m.ignored_on_load} - own.keys()
-        missing = _check_keys(own, state, strict, ignored)
+        names: dict[int, list[str]] = {}  # a shared tensor's keys
+        for k, t in own.items():
+            names.setdefault(id(t), []).append(k)
+        loaded_elsewhere = {k for ks in names.values() if any(a in state for a in ks)
+                            for k in ks if k not in state}
+        missing = _check_keys(own, state, strict, ignored, loaded_elsewhere)
         values: dict[str, np.ndarray] = {}
         problems: list[str] = []
         for k in sorted(ignored & state.keys()):
@@ -364,6 +518,7 @@ class Module:
                 checked_array(f"'{k}'", state[k], (), np.int64)
             except ValueError as e:
                 problems.append(f"{e} (PyTorch's is a 0-d integer)")
+        first: dict[int, str] = {}
         for k, t in own.items():
             if k in state:
                 try:
@@ -373,6 +528,12 @@ class Module:
                         raise ValueError(f"'{k}': the model's array is read-only")
                 except ValueError as e:
                     problems.append(str(e))
+                    continue
+                other = first.setdefault(id(t), k)
+                if other != k and other in values and not np.array_equal(
+                        values[other], values[k], equal_nan=True):
+                    problems.append(f"'{other}' and '{k}' are one shared tensor in the model "
+                                    "but hold different values in the state")
         if problems:
             raise ValueError("load_state_dict: nothing was loaded: " + "; ".join(problems))
         for k, value in values.items():
@@ -386,7 +547,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_hooks or self._forward_pre_hooks:
+        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or \
+                self._backward_pre_hooks:
             return call_with_hooks(self, self._run_forward, args, kwargs)
         return self._run_forward(*args, **kwargs)
 
@@ -430,6 +592,35 @@ class Module:
                         [(self._forward_hooks_with_kwargs, with_kwargs),
                          (self._forward_hooks_always_called, always_call)])
 
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Run `hook(module, grad_output)` when the gradients of this module's Tensor outputs
+        are known (a tuple); a tuple it returns replaces them. See `nn.backward_hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> layer = nn.Linear(2, 1)
+        >>> _ = layer.register_full_backward_pre_hook(lambda m, gout: (gout[0] * 0,))
+        >>> layer(ad.ones((1, 2))).sum().backward()
+        >>> layer.weight.grad.tolist()
+        [[0.0, 0.0]]
+        """
+        return add_hook(self._backward_pre_hooks, hook, prepend, [])
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Run `hook(module, grad_input, grad_output)` when the gradients of this module's
+        positional Tensor inputs are known (None for one that needs none); a tuple it returns
+        replaces grad_input. See `nn.backward_hooks`.
+
+        >>> import autodiff as ad, nn
+        >>> x = ad.ones((1, 2), requires_grad=True)
+        >>> _ = nn.Tanh().register_full_backward_hook(lambda m, gin, gout: (gin[0] * 2,))
+        >>> nn.Tanh()(x).sum().backward()
+        >>> x.grad.shape
+        (1, 2)
+        """
+        return add_hook(self._backward_hooks, hook, prepend, [])
+
     def _forward_in_scope(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """forward inside an anomaly scope naming this module by its path (anomaly mode): the
         outermost call maps every submodule to its `named_modules()` path, once."""
@@ -469,6 +660,23 @@ _SLOTS = (("_parameters", "parameter", Parameter), ("_modules", "child module", 
           ("_buffers", "buffer", Tensor))
 
 
+def _check_name(m: Module, method: str, name: Any, registry: str) -> None:
+    """PyTorch's checks of a name given to `add_module`, `register_parameter` or
+    `register_buffer`: a non-empty str without '.', not already an attribute of another kind
+    (a method, a plain attribute, or an entry of another registry)."""
+    if "_parameters" not in m.__dict__:
+        raise AttributeError(f"{type(m).__name__}.__init__ must call super().__init__() "
+                             f"before {method}")
+    if not isinstance(name, str):
+        raise TypeError(f"{method}: the name must be a str, got {type(name).__name__}")
+    if name == "" or "." in name:
+        raise KeyError(f"{method}: the name must be non-empty and can't contain '.', got "
+                       f"{name!r}")
+    if hasattr(m, name) and name not in getattr(m, registry):
+        raise KeyError(f"{method}: attribute {name!r} already exists on "
+                       f"{type(m).__name__}")
+
+
 def _to_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
     """The floating dtype `Module.to` was asked for (None: no dtype, only the CPU); a clear
     error for a device other than the CPU, a dtype that is not floating, or other arguments."""
@@ -477,6 +685,10 @@ def _to_dtype(args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.dtype | None:
         raise TypeError(f"Module.to: expected to(dtype), to(tensor), to(device) or "
                         f"to(device, dtype), got args {args!r} and keywords {sorted(kwargs)}")
     dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for a in (*args, dtype):
+        if type(a).__module__.startswith("torch") and not str(a).startswith("cpu"):
+            raise TypeError(f"Module.to: {a} is PyTorch's dtype (or device); give NumPy's, "
+                            f"e.g. to('{str(a).removeprefix('torch.')}')")
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
@@ -525,122 +737,20 @@ class IncompatibleKeys(list[str]):
 
 
 def _check_keys(own: Mapping[str, Tensor], state: Mapping[str, Any], strict: bool,
-                ignored: set[str]) -> IncompatibleKeys:
+                ignored: set[str], loaded_elsewhere: set[str]) -> IncompatibleKeys:
     """The model's keys missing from `state` (and the state's unexpected ones); with `strict`,
     a KeyError if any is missing or if `state` holds a key the model does not have (nor
-    `ignored`)."""
+    `ignored`). A key in `loaded_elsewhere` (a shared tensor's other name, present) is not
+    missing."""
     if not isinstance(state, Mapping):
         raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                         f"{type(state).__name__}")
-    missing = [k for k in own if k not in state]
+    missing = [k for k in own if k not in state and k not in loaded_elsewhere]
     unexpected = [k for k in state if k not in own and k not in ignored]
     if strict and (missing or unexpected):
         raise KeyError(f"load_state_dict: nothing was loaded: missing keys {missing}, "
                        f"unexpected keys {unexpected}")
     return IncompatibleKeys(missing, unexpected)
-
-
-class Sequential(Module):
-    """Modules applied in order; indexable, iterable, sliceable.
-
-    >>> import nn
-    >>> nn.Sequential(nn.Linear(2, 2), nn.Tanh())[1]
-    Tanh()
-    """
-
-    def __init__(self, *modules: Module) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            for k, m in modules[0].items():
-                setattr(self, k, m)
-        else:
-            for i, m in enumerate(modules):
-                setattr(self, str(i), m)
-
-    def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-    def __getitem__(self, i: int | slice) -> Any:
-        items = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*items[i])
-        return items[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-    def append(self, module: Module) -> Sequential:
-        setattr(self, str(len(self)), module)
-        return self
-
-
-class ModuleList(Module):
-    """A list of modules, registered (their parameters are the list's).
-
-    >>> import autodiff as ad, nn
-    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    >>> len(layers), len(list(layers.parameters()))
-    (3, 6)
-    """
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        for m in modules:
-            self.append(m)
-
-    def append(self, module: Module) -> ModuleList:
-        setattr(self, str(len(self._modules)), module)
-        return self
-
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(list(self._modules.values()))
-
-
-class ModuleDict(Module):
-    """A dict of modules, registered.
-
-    >>> import autodiff as ad, nn
-    >>> heads = nn.ModuleDict({'a': nn.Linear(2, 1), 'b': nn.Linear(2, 3)})
-    >>> sorted(heads.keys()), len(list(heads.parameters()))
-    (['a', 'b'], 4)
-    """
-
-    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
-        super().__init__()
-        for k, m in (modules or {}).items():
-            setattr(self, k, m)
-
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        setattr(self, key, module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
-
-    def keys(self) -> Iterable[str]:
-        return self._modules.keys()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        return self._modules.items()
-
-    def values(self) -> Iterable[Module]:
-        return self._modules.values()
 
 
 class Summary:
@@ -713,3 +823,10 @@ def summary(model: Module, input_shape: tuple[int, ...], dtype: Any = None) -> S
     total = sum(p.size for p in model.parameters())
     trainable = sum(p.size for p in model.parameters() if p.requires_grad)
     return Summary(rows, total, trainable)
+
+
+# the containers live in nn.containers; imported here, after Module, for `from nn.module import`
+from nn.containers import ModuleDict, ModuleList, Sequential  # noqa: E402
+
+__all__ = ["IncompatibleKeys", "Module", "ModuleDict", "ModuleList", "Parameter", "Sequential",
+           "Summary", "summary"]

@@ -158,13 +158,16 @@ class RNNBase(Module):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
         x = _as_tensor(input)
-        w0 = self.weight_ih_l0
+        w0, given = self.weight_ih_l0, x.shape
         _check_input(type(self).__name__, x, (2, 3), self.input_size, w0.dtype)
         batched = x.ndim == 3
         if not batched:
             x = x.reshape(x.shape[0], 1, x.shape[1])
         elif self.batch_first:
             x = x.swapaxes(0, 1)
+        if x.shape[0] == 0:  # as PyTorch: no steps, no h_n to return
+            raise ValueError(f"{type(self).__name__}: expected a sequence length larger than "
+                             f"0, got input of shape {given}")
         h0, c0 = self._states(hx, x.shape[1], batched, w0.dtype)
 
         def run(x: Tensor, h: Tensor, c: Tensor | None, weights: tuple[Any, ...],

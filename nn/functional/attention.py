@@ -31,7 +31,8 @@ from autodiff import Tensor
 
 def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
                                  dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None) -> Tensor:
+                                 scale: float | None = None, enable_gqa: bool = False
+                                 ) -> Tensor:
     """softmax(query key^T * scale + mask) value, PyTorch's semantics: query (..., L, E),
     key (..., S, E), value (..., S, Ev) -> (..., L, Ev), leading axes broadcast. A boolean
     `attn_mask` (broadcastable to (..., L, S)) says which keys take part (True: attends); a
@@ -41,6 +42,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     does every query when there are no keys (S = 0). float16 is computed in float32 and
     rounded once at the end (PyTorch's CPU kernels accumulate half in float32 too).
     Dropout (`dropout_p`, always applied when > 0, as PyTorch's) zeroes attention weights.
+    `enable_gqa` (grouped-query attention, as PyTorch's): key and value may have fewer heads
+    (axis -3) than query, a divisor of its count; each of their heads then serves that many
+    consecutive query heads (PyTorch's `repeat_interleave`).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -49,9 +53,30 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     >>> F.scaled_dot_product_attention(q, kv, kv, attn_mask=ad.tensor([[True, False]]))
     tensor([[[1., 0.]]])
     """
-    out, _ = attention(query, key, value, attn_mask, dropout_p, is_causal, scale,
-                       who="scaled_dot_product_attention")
+    who = "scaled_dot_product_attention"
+    if enable_gqa:
+        query, key, value = (t if isinstance(t, Tensor) else ad.tensor(t)
+                             for t in (query, key, value))
+        key, value = _repeat_heads(who, query, key), _repeat_heads(who, query, value)
+    out, _ = attention(query, key, value, attn_mask, dropout_p, is_causal, scale, who=who)
     return out
+
+
+def _repeat_heads(who: str, q: Tensor, t: Tensor) -> Tensor:
+    """`t` (..., Hk, S, E) with each head repeated Hq / Hk times in a row (..., Hq, S, E):
+    PyTorch's `repeat_interleave` along the heads for grouped-query attention."""
+    if q.ndim < 3 or t.ndim < 3:
+        raise ValueError(f"{who}: enable_gqa needs query, key and value with a heads axis "
+                         f"(..., H, L, E), got shapes {q.shape} and {t.shape}")
+    hq, hk = q.shape[-3], t.shape[-3]
+    if hq == hk:
+        return t
+    if hk == 0 or hq % hk:
+        raise ValueError(f"{who}: with enable_gqa the query's {hq} heads must be a multiple "
+                         f"of the key's and value's {hk} (shapes {q.shape} and {t.shape})")
+    *lead, _, s, e = t.shape
+    grouped = t.reshape((*lead, hk, 1, s, e)).broadcast_to((*lead, hk, hq // hk, s, e))
+    return grouped.reshape((*lead, hq, s, e))
 
 
 def attention(query: Any, key: Any, value: Any, attn_mask: Any = None,

@@ -62,7 +62,7 @@ class _Sweep:
         if b_hh is not None and mode != "GRU":  # the GRU's b_hn sits inside r * (...)
             bias = b_hh if bias is None else bias + b_hh
         w_hh_t = w_hh.T
-        gi = np.matmul(x.reshape(t * b, -1), w_ih.T).reshape(t, b, -1)
+        gi = np.matmul(x.reshape(t * b, x.shape[2]), w_ih.T).reshape(t, b, w_ih.shape[0])
         if bias is not None:
             gi += bias
         self.hs = np.empty((t + 1, b, h), dtype=gi.dtype)
@@ -203,12 +203,12 @@ class Recurrence(ad.Function):
         dgi_flat, dgh_flat = dgi.reshape(t * b, n), dgh.reshape(t * b, n)
         dx = dw_ih = dw_hh = db_ih = db_hh = None
         if need[0]:
-            dx = np.matmul(dgi_flat, sweep.w_ih).reshape(t, b, -1)
+            dx = np.matmul(dgi_flat, sweep.w_ih).reshape(t, b, sweep.w_ih.shape[1])
             dx = dx[::-1] if ctx.reverse else dx
         if need[3]:
-            dw_ih = np.matmul(dgi_flat.T, sweep.x.reshape(t * b, -1))
+            dw_ih = np.matmul(dgi_flat.T, sweep.x.reshape(t * b, sweep.x.shape[2]))
         if need[4]:
-            dw_hh = np.matmul(dgh_flat.T, sweep.hs[:-1].reshape(t * b, -1))
+            dw_hh = np.matmul(dgh_flat.T, sweep.hs[:-1].reshape(t * b, sweep.hs.shape[2]))
         if need[5]:
             db_ih = dgi_flat.sum(axis=0)
         if need[6]:  # the same sum when both products share their gate gradients

@@ -113,6 +113,7 @@ def test_extra_repr_lines_come_before_the_children_and_none_children_print():
   (proj): Linear(in_features=2, out_features=2, bias=True)
 )"""
     gate = Gate()
+    del gate.skip  # a plain attribute: add_module refuses its name, as PyTorch's
     gate.add_module("skip", None)
     assert repr(gate).endswith("  (skip): None\n)")
 
