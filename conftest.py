@@ -18,3 +18,21 @@ if not (_installed("onnx") and _installed("onnxruntime")):
     collect_ignore += ["nn/onnx", "autodiff/viz/onnx_graph.py"]
 if not _installed("torch"):  # PyTorch twins of our models, for the weight round trips (bench extra)
     collect_ignore += ["tests/nn/vision/torch_twins.py"]
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Undo what pytest's importlib import mode does when it imports a submodule for its
+    doctests: it binds the submodule on its package, so `nn.functional.interpolate` became the
+    file interpolate.py instead of the function the package exports under that name (a doctest
+    calling `F.interpolate` then failed, depending on the order the files were collected)."""
+    import sys
+    import types
+
+    for pkg_name, pkg in list(sys.modules.items()):
+        if pkg_name.split(".")[0] not in ("autodiff", "nn") or not hasattr(pkg, "__path__"):
+            continue
+        for name in getattr(pkg, "__all__", ()):
+            value = getattr(pkg, name, None)
+            if (isinstance(value, types.ModuleType) and value.__name__ == f"{pkg_name}.{name}"
+                    and callable(getattr(value, name, None))):
+                setattr(pkg, name, getattr(value, name))

@@ -4,7 +4,7 @@ of neighbouring channels (AlexNet's normalization), as PyTorch's `F.local_respon
 >>> import autodiff as ad
 >>> import nn.functional as F
 >>> F.local_response_norm(ad.ones((1, 3, 1)), size=2, alpha=2.0, beta=1.0, k=1.0).tolist()
-[[[0.5], [0.5], [0.5]]]
+[[[0.5], [0.333333], [0.333333]]]
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def local_response_norm(input: Any, size: int, alpha: float = 1e-4, beta: float 
     >>> import nn.functional as F
     >>> x = ad.tensor([[[1.0], [2.0], [3.0]]])
     >>> F.local_response_norm(x, size=3, alpha=3.0, beta=1.0, k=0.0).tolist()
-    [[[0.2], [0.14285714285714285], [0.23076923076923078]]]
+    [[[0.2], [0.142857], [0.230769]]]
     """
     x = input if isinstance(input, Tensor) else ad.tensor(input)
     size = _window(size)
