@@ -248,7 +248,12 @@ class _Pushforward:
 
     def __init__(self, outs: list[Tensor], inputs: list[Tensor]) -> None:
         self.outs = outs
-        self.us = [Tensor._make(np.zeros_like(o.data), None, 0).requires_grad_() for o in outs]
+        # Any u gives the same J v (g is linear in u), but not zero: a backward that checks
+        # which outputs the loss uses (eigh's and svd's at a repeated value), or one that left
+        # the graph (the walk then raises), must see a cotangent that uses every output.
+        rng = np.random.default_rng(0)
+        self.us = [Tensor._make(rng.uniform(0.5, 1.5, o.shape).astype(o.dtype), None, 0)
+                   .requires_grad_() for o in outs]
         live = [(o, u) for o, u in zip(outs, self.us) if o.requires_grad]
         self.live_us = [u for _, u in live]
         self.gs = gradients([o for o, _ in live], inputs, grad_outputs=self.live_us,

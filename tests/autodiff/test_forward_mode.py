@@ -1,0 +1,113 @@
+"""Forward mode (jvp, jacfwd, linearize, hessian(mode="fwd")) where it is built on a backward
+that cannot carry it: never a silent zero or a finite guess, an error naming why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.testing import gradcheck, gradgradcheck
+
+
+class DetachedSquare(ad.Function):
+    """x^2 with a backward that leaves the graph: right first derivative, no second."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return ad.tensor(2 * x.data * grad.data)
+
+
+class Round(ad.Function):
+    """A step function: its backward is zero, a constant, and that is right."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.round(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ad.zeros(grad.shape, dtype=grad.dtype)
+
+
+X = ad.tensor([1.0, 2.0], dtype="float64")
+V = ad.tensor([1.0, -0.5], dtype="float64")
+
+
+@pytest.mark.parametrize("transform", [
+    lambda: ad.jvp(DetachedSquare.apply, (X,), (V,)),
+    lambda: ad.linearize(DetachedSquare.apply, X)[1](V),
+    lambda: ad.jacfwd(DetachedSquare.apply)(X),
+    lambda: ad.vjp(DetachedSquare.apply, X)[1](V.requires_grad_()),
+], ids=["jvp", "linearize", "jacfwd", "vjp-differentiable-cotangent"])
+def test_a_backward_that_left_the_graph_is_named_not_a_zero_tangent(transform):
+    # Before: jvp returned the tangent [0, 0] (J v = [2, -2]), jacfwd zeros. (grad of grad
+    # seeds a constant, so there the backward's incoming gradient does not require grad and
+    # this check cannot see it: gradgradcheck below is what finds it.)
+    with pytest.raises(RuntimeError, match=r"'detachedsquare' \(DetachedSquare\).*input 0.*left "
+                                           r"the graph"):
+        transform()
+
+
+def test_the_kit_reports_a_backward_that_left_the_graph():
+    assert gradcheck(DetachedSquare.apply, X)  # its first derivative is right
+    with pytest.raises(RuntimeError, match="left the graph"):
+        gradcheck(DetachedSquare.apply, X, modes=("fwd",))
+    with pytest.raises(RuntimeError, match="left the graph"):
+        gradgradcheck(DetachedSquare.apply, X)
+
+
+def test_a_constant_backward_still_gives_zero_tangents():
+    out, tangent = ad.jvp(Round.apply, (X,), (V,))
+    assert out.tolist() == [1.0, 2.0] and tangent.tolist() == [0.0, 0.0]
+    assert ad.jacfwd(Round.apply)(X).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_a_correct_custom_function_has_a_forward_mode():
+    class Cube(ad.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2
+
+    _, tangent = ad.jvp(Cube.apply, (X,), (V,))
+    assert tangent.tolist() == [3.0, -6.0]
+    assert gradcheck(Cube.apply, X, modes=("rev", "fwd"))
+    assert gradgradcheck(Cube.apply, X, modes=("rev", "fwd"))
+
+
+@pytest.mark.parametrize("vectors", [
+    lambda a: ad.linalg.eigh(a)[1],
+    lambda a: ad.linalg.svd(a)[0],
+], ids=["eigh", "svd"])
+def test_forward_mode_through_vectors_at_a_repeated_value_raises_as_reverse_mode(vectors):
+    # eigenvalues 1, 1, 3: the eigenvectors of 1 are any basis of a plane, their tangent along
+    # a perturbation that splits the plane is not defined (PyTorch: inf and nan). Before, jvp
+    # returned a finite tangent (zeros on the tied pair) while vjp raised.
+    a = ad.tensor(np.diag([1.0, 1.0, 3.0]), dtype="float64")
+    da = ad.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.5], [0.0, 0.5, 0.0]], dtype="float64")
+    with pytest.raises(ValueError, match="repeated"):
+        ad.vjp(vectors, a)[1](ad.ones((3, 3), dtype="float64"))
+    with pytest.raises(ValueError, match="repeated"):
+        ad.jvp(vectors, (a,), (da,))
+
+
+def test_forward_mode_through_eigenvalues_at_a_repeated_value_agrees_with_reverse_mode():
+    # Only the eigenvalues: defined at the tie (V diag(V^T dA V)), no error either way.
+    a = ad.tensor(np.diag([1.0, 1.0, 3.0]), dtype="float64")
+    da = ad.tensor(np.diag([0.5, -1.0, 2.0]), dtype="float64")
+    _, tangent = ad.jvp(lambda m: ad.linalg.eigh(m)[0], (a,), (da,))
+    reverse = ad.jacobian(lambda m: ad.linalg.eigh(m)[0])(a)
+    assert tangent.tolist() == [0.5, -1.0, 2.0]
+    np.testing.assert_array_equal((reverse * da).sum(axis=(1, 2)).data, tangent.data)
