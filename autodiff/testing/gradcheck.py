@@ -39,6 +39,10 @@ class GradcheckError(AssertionError):
     GradcheckError True
     """
 
+    def __init__(self, message: str, at: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.at = at  # (output element, input element) of the first disagreement, flat
+
 
 def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """float64 copies of the inputs, and the positions to differentiate.
@@ -118,8 +122,10 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
     Tensors, arrays or other values; the floating inputs that require grad are differentiated
     (every floating input when none requires grad). `modes`: "rev" compares the whole Jacobian
     built by reverse mode; "fwd" compares forward-mode Jacobian-vector products (`ad.jvp`)
-    along three random directions. Returns True, or raises `GradcheckError` naming the mode,
-    the output, the input, the element and both values.
+    along three random directions (`modes="fwd"`: that alone). Returns True, or raises
+    `GradcheckError` naming the mode, the output, the input, the element and both values, and
+    saying when the one-sided slopes there differ (a kink or a jump: no derivative to check) or
+    when an output is not float64 (the function computes in a lower precision).
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradcheck
@@ -128,10 +134,13 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
     """
     args, wrt = _inputs64(inputs)
     if not wrt:
-        raise ValueError("gradcheck: no floating input to differentiate")
+        raise ValueError("gradcheck: no floating input to differentiate (Python numbers and "
+                         "integer tensors are passed through as constants: give a floating "
+                         "Tensor, ad.tensor(1.5))")
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = set(modes) - {"rev", "fwd"}
     if unknown or not modes:
-        raise ValueError(f"gradcheck: modes must be among 'rev' and 'fwd', got {tuple(modes)}")
+        raise ValueError(f"gradcheck: modes must be among 'rev' and 'fwd', got {modes}")
     with ad.enable_grad():
         outs = _outputs(f(*args))
     if "rev" in modes:
@@ -139,11 +148,54 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
         for n, i in enumerate(wrt):
             numeric = _numeric(f, args, i, eps)
             for k, (a_jac, n_jac) in enumerate(zip((a[n] for a in analytic), numeric)):
-                _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol,
-                         "gradient")
+                try:
+                    _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol,
+                             "gradient")
+                except GradcheckError as e:
+                    # (in float32 every rounding step looks like a jump: that hint alone)
+                    hint = _precision(outs) or _kink(f, args, i, k, e.at, eps, atol, rtol)
+                    raise GradcheckError(f"{e}{hint}", e.at) from None
     if "fwd" in modes:
-        _forward_check(f, args, wrt, eps, atol, rtol, np.random.default_rng(seed))
+        try:
+            _forward_check(f, args, wrt, eps, atol, rtol, np.random.default_rng(seed))
+        except GradcheckError as e:
+            raise GradcheckError(f"{e}{_precision(outs)}") from None
     return True
+
+
+def _kink(f: Callable[..., Any], args: list[Any], i: int, k: int, at: Any, eps: float,
+          atol: float, rtol: float) -> str:
+    """A hint when the one-sided slopes at the failing element differ: a kink or a jump,
+    where no derivative exists and the central difference is their average."""
+    if at is None:
+        return ""
+    r, c = at
+    flat = args[i].data.reshape(-1)
+    orig = flat[c]
+    values = []
+    for x in (orig - eps, orig, orig + eps):
+        flat[c] = x
+        values.append(float(_outputs(_eval(f, args))[k].data.astype(np.float64).ravel()[r]))
+    flat[c] = orig
+    left, right = (values[1] - values[0]) / eps, (values[2] - values[1]) / eps
+    if not np.isfinite([left, right]).all() or abs(left - right) <= atol + rtol * max(
+            abs(left), abs(right)):
+        return ""
+    return (f". The one-sided slopes there differ (left {left:.6g}, right {right:.6g}): the "
+            "function has a kink or a jump at this input, where it has no derivative; test "
+            "it away from that point, and the value the gradient takes there by a closed form")
+
+
+def _precision(outs: list[Tensor]) -> str:
+    """A hint when an output is computed in less than float64 (the inputs were float64)."""
+    low = [(k, o.dtype) for k, o in enumerate(outs) if o.dtype.kind == "f" and o.dtype.itemsize < 8]
+    if not low:
+        return ""
+    k, dt = low[0]
+    return (f". Output {k} has dtype {dt} although the inputs were copied to float64: the "
+            "function computes in a lower precision somewhere (a cast, a float32 array or "
+            "Tensor), where central differences mean nothing; keep the computation in the "
+            "inputs' dtype (x.dtype)")
 
 
 def _moved(primals: list[Tensor], vs: list[Tensor], step: float) -> list[Tensor]:
@@ -196,7 +248,7 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
             f"{what} check failed for input {i} at index {tuple(int(v) for v in in_idx)} "
             f"(output {k} at index {tuple(int(v) for v in out_idx)}): analytic {a[r, c]!r}, "
             f"numeric {n[r, c]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
-            "entries differ)")
+            "entries differ)", (int(r), int(c)))
 
 
 def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,

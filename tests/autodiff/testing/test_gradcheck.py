@@ -96,3 +96,37 @@ def test_empty_and_0d_inputs_and_outputs_pass(name, mode, check):
 def test_a_wrong_gradient_beside_an_empty_input_is_still_caught():
     with pytest.raises(GradcheckError, match="gradient check failed for input 1"):
         gradcheck(lambda e, x: HalfGradient.apply(x) + e.sum(), ad.tensor(np.zeros((2, 0))), X)
+
+
+def test_a_failure_at_a_kink_or_a_jump_says_so():
+    # relu at 0: the central difference is 0.5, the average of the slopes 0 and 1.
+    with pytest.raises(GradcheckError, match=r"one-sided slopes there differ \(left 0, right 1\)"
+                                             r".*kink or a jump"):
+        gradcheck(ad.relu, ad.tensor([0.0, 1.0], dtype="float64"))
+    with pytest.raises(GradcheckError, match=r"left 1e\+06, right 0"):
+        gradcheck(ad.floor, ad.tensor([0.5, 1.0], dtype="float64"))
+
+
+def test_a_wrong_gradient_at_a_smooth_point_gets_no_kink_hint():
+    with pytest.raises(GradcheckError) as e:
+        gradcheck(HalfGradient.apply, X)
+    assert "one-sided" not in str(e.value) and "dtype" not in str(e.value)
+
+
+def test_a_function_computing_in_float32_is_told_so():
+    # The inputs are copied to float64; a cast inside makes the central differences noise
+    # (0.238 for 0.27), which said nothing of why before.
+    with pytest.raises(GradcheckError, match="Output 0 has dtype float32 although the inputs "
+                                             "were copied to float64") as e:
+        gradcheck(lambda x: (x.astype(np.float32) ** 3).sum(), X)
+    assert "one-sided" not in str(e.value)  # float32 rounding steps are not kinks
+    with pytest.raises(GradcheckError, match="dtype float32"):
+        gradcheck(lambda x: (x.astype(np.float32) ** 3).sum(), X, modes="fwd")
+
+
+def test_modes_may_be_one_string_and_python_numbers_are_explained():
+    assert gradcheck(lambda x: x.sin(), X, modes="fwd")  # was ('f', 'w', 'd'): an error
+    with pytest.raises(GradcheckError, match="forward-mode"):
+        gradcheck(HalfGradient.apply, X, modes="fwd")
+    with pytest.raises(ValueError, match="Python numbers .* constants"):
+        gradcheck(lambda x: x * 2, 1.5)
