@@ -366,9 +366,9 @@ class _Pushforward:
         # which outputs the loss uses (eigh's and svd's at a repeated value), or one that left
         # the graph (the walk then raises), must see a cotangent that uses every output.
         rng = np.random.default_rng(0)
-        self.us = [Tensor._make(rng.uniform(0.5, 1.5, o.shape).astype(o.dtype), None, 0)
-                   .requires_grad_() for o in outs]
-        live = [(o, u) for o, u in zip(outs, self.us) if o.requires_grad]
+        # (an output that does not require grad, an integer one say, gets a zero tangent)
+        live = [(o, Tensor._make(rng.uniform(0.5, 1.5, o.shape).astype(o.dtype), None, 0)
+                 .requires_grad_()) for o in outs if o.requires_grad]
         self.live_us = [u for _, u in live]
         self.gs = gradients([o for o, _ in live], inputs, grad_outputs=self.live_us,
                             create_graph=True, allow_unused=True) if live else ()

@@ -111,3 +111,13 @@ def test_forward_mode_through_eigenvalues_at_a_repeated_value_agrees_with_revers
     reverse = ad.jacobian(lambda m: ad.linalg.eigh(m)[0])(a)
     assert tangent.tolist() == [0.5, -1.0, 2.0]
     np.testing.assert_array_equal((reverse * da).sum(axis=(1, 2)).data, tangent.data)
+
+
+def test_an_integer_or_bool_output_gets_a_zero_tangent_of_its_dtype():
+    # As torch.func.jvp; before, forward mode raised "only floating tensors can require grad".
+    x = ad.tensor([1.0, 3.0, 2.0], dtype="float64")
+    (_, i), (t, ti) = ad.jvp(lambda a: (a * 2, ad.argmax(a)), (x,), (x,))
+    assert t.tolist() == [2.0, 6.0, 4.0] and ti.dtype == i.dtype and ti.item() == 0
+    j = ad.jacfwd(ad.argmax)(x)
+    assert j.dtype == i.dtype and j.tolist() == [0, 0, 0]
+    assert ad.linearize(lambda a: a > 1, x)[1](x).tolist() == [False, False, False]
