@@ -336,10 +336,12 @@ def _jacobian_row(flat: Tensor, k: int, call: _Call, connected: bool) -> tuple[T
                      retain_graph=True, create_graph=connected, allow_unused=True)
 
 
-def hessian(f: Callable[..., Tensor], argnums: int = 0, mode: str = "rev"
-            ) -> Callable[..., Tensor]:
+def hessian(f: Callable[..., Tensor], argnums: Argnums = 0, mode: str = "rev"
+            ) -> Callable[..., Any]:
     """A function returning the matrix of second derivatives of scalar f: jacobian(grad(f))
     (reverse over reverse, `mode="rev"`) or jacfwd(grad(f)) (forward over reverse, "fwd").
+    With a tuple `argnums`, the blocks H[i][j] = d2f / d args[i] d args[j], as
+    torch.func.hessian's.
 
     >>> import autodiff as ad
     >>> ad.hessian(lambda x: (x ** 3).sum())(ad.tensor([1.0, 2.0])).tolist()

@@ -167,3 +167,13 @@ def test_against_torch_func():
     (gq,), (gqt,) = pullback(ad.tensor(v, dtype="float64")), pullback_t(torch.tensor(v))
     close(gq["w"], gqt["w"])
     close(gq["b"][0], gqt["b"][0])
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_hessian_with_several_argnums_gives_the_blocks(mode):
+    def f(x, y):
+        return (x ** 3).sum() + (x[0] * y).sum()
+
+    (hxx, hxy), (hyx, hyy) = ad.hessian(f, argnums=(0, 1), mode=mode)(A, B)
+    assert hxx.tolist() == [[6.0, 0.0], [0.0, 12.0]] and hyy.tolist() == [[0.0, 0.0]] * 2
+    assert hxy.tolist() == [[1.0, 1.0], [0.0, 0.0]] and hyx.tolist() == [[1.0, 0.0], [1.0, 0.0]]
