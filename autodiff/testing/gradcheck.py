@@ -224,14 +224,14 @@ def _forward_check(f: Callable[..., Any], args: list[Any], wrt: list[int], eps: 
             minus = _outputs(g(*_moved(primals, vs, -eps)))
         for k, (a, hi, lo) in enumerate(zip(analytic, plus, minus)):
             n = (hi.data.astype(np.float64) - lo.data.astype(np.float64)).ravel() / (2 * eps)
-            bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=True)
+            bad = ~np.isclose(a, n, atol=atol, rtol=rtol)  # a NaN never matches
             if bad.any():
                 r = int(np.argwhere(bad)[0][0])
                 idx = tuple(int(v) for v in np.unravel_index(r, hi.shape)) if hi.shape else ()
                 raise GradcheckError(
                     f"forward-mode check failed along a random direction for output {k} at "
                     f"index {idx}: jvp {a[r]!r}, numeric {n[r]!r} (atol={atol}, rtol={rtol}; "
-                    f"{int(bad.sum())} of {bad.size} entries differ)")
+                    f"{int(bad.sum())} of {bad.size} entries differ){_nan(a[r], n[r])}")
 
 
 def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, ...],
@@ -239,7 +239,7 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
     if a.shape != n.shape:
         raise GradcheckError(f"{what} check: Jacobian shapes differ for output {k} and input "
                              f"{i}: analytic {a.shape}, numeric {n.shape}")
-    bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=True)
+    bad = ~np.isclose(a, n, atol=atol, rtol=rtol)  # a NaN never matches (as PyTorch's)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         out_idx = np.unravel_index(r, out_shape) if out_shape else ()
@@ -248,7 +248,14 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
             f"{what} check failed for input {i} at index {tuple(int(v) for v in in_idx)} "
             f"(output {k} at index {tuple(int(v) for v in out_idx)}): analytic {a[r, c]!r}, "
             f"numeric {n[r, c]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
-            "entries differ)", (int(r), int(c)))
+            f"entries differ){_nan(a[r, c], n[r, c])}", (int(r), int(c)))
+
+
+def _nan(a: float, n: float) -> str:
+    if not (np.isnan(a) or np.isnan(n)):
+        return ""
+    return (". A NaN never matches: the function or its gradient is not defined there (an "
+            "input outside its domain, or a NaN input)")
 
 
 def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,

@@ -157,3 +157,13 @@ def test_the_strategies_draw_what_they_promise_for_every_dtype():
         tensors(dtype=np.int64, requires_grad=True)
     with pytest.raises(ValueError, match="dtype must be floating, integer or bool"):
         tensors(dtype=np.complex128)
+
+
+@pytest.mark.parametrize("modes", ["rev", "fwd"])
+def test_a_function_that_is_nan_everywhere_fails(modes):
+    # sqrt(x - 10) at x < 10: value, gradient and central difference all NaN. Before, NaN
+    # matched NaN and gradcheck returned True (PyTorch's raises).
+    with np.errstate(invalid="ignore"), pytest.raises(GradcheckError, match="A NaN never matches"):
+        gradcheck(lambda x: ad.sqrt(x - 10), X, modes=modes)
+    with np.errstate(invalid="ignore"), pytest.raises(GradcheckError, match="NaN never matches"):
+        gradgradcheck(lambda x: ad.sqrt(x - 10), X, modes=modes)
