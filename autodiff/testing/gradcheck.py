@@ -115,7 +115,8 @@ def _analytic(outs: list[Tensor], args: list[Any], wrt: list[int]) -> list[list[
 
 
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, modes: Sequence[str] = ("rev",), seed: int = 0) -> bool:
+              rtol: float = 1e-3, modes: Sequence[str] = ("rev",), seed: int = 0,
+              raise_exception: bool = True) -> bool:
     """Compare the gradients of `f` with central differences, in float64.
 
     `f` takes the inputs and returns a Tensor or a tuple of Tensors (any shapes). Inputs are
@@ -126,12 +127,32 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
     `GradcheckError` naming the mode, the output, the input, the element and both values, and
     saying when the one-sided slopes there differ (a kink or a jump: no derivative to check) or
     when an output is not float64 (the function computes in a lower precision).
+    `raise_exception=False` returns False instead; PyTorch's form with the inputs in one tuple,
+    `gradcheck(f, (x, y))`, is read as `gradcheck(f, x, y)`.
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradcheck
     >>> gradcheck(lambda a, b: a @ b, ad.ones((2, 3)), ad.ones((3, 1)), modes=("rev", "fwd"))
     True
     """
+    try:
+        return _gradcheck(f, _unpacked(inputs), eps, atol, rtol, modes, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """PyTorch's `gradcheck(f, (x, y))`: the inputs in one tuple (holding a Tensor)."""
+    if len(inputs) == 1 and type(inputs[0]) is tuple and any(
+            isinstance(x, Tensor) for x in inputs[0]):
+        return inputs[0]
+    return inputs
+
+
+def _gradcheck(f: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
+               rtol: float, modes: Sequence[str], seed: int) -> bool:
     args, wrt = _inputs64(inputs)
     if not wrt:
         raise ValueError("gradcheck: no floating input to differentiate (Python numbers and "
@@ -259,18 +280,30 @@ def _nan(a: float, n: float) -> str:
 
 
 def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, seed: int = 0, modes: Sequence[str] = ("rev",)) -> bool:
+                  rtol: float = 1e-3, seed: int = 0, modes: Sequence[str] = ("rev",),
+                  raise_exception: bool = True) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product of `f`.
 
     With a fixed random cotangent v per output, g(inputs, v) = v^T J_f(inputs) is computed with
     `create_graph=True` and checked by `gradcheck` with respect to the inputs and v (as
-    PyTorch's gradgradcheck does), in the given `modes` ("fwd": forward over reverse).
+    PyTorch's gradgradcheck does), in the given `modes` ("fwd": forward over reverse);
+    `raise_exception` and the inputs in one tuple as in `gradcheck`.
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradgradcheck
     >>> gradgradcheck(lambda x: x.exp() * x, ad.tensor([0.1, -0.4]))
     True
     """
+    try:
+        return _gradgradcheck(f, _unpacked(inputs), eps, atol, rtol, seed, modes)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _gradgradcheck(f: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
+                   rtol: float, seed: int, modes: Sequence[str]) -> bool:
     args, wrt = _inputs64(inputs)
     if not wrt:
         raise ValueError("gradgradcheck: no floating input to differentiate")
@@ -295,7 +328,6 @@ def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: 
     for v in cotangents:
         v.requires_grad_()
     try:
-        return gradcheck(vjp, *args, *cotangents, eps=eps, atol=atol, rtol=rtol, modes=modes,
-                         seed=seed)
+        return _gradcheck(vjp, (*args, *cotangents), eps, atol, rtol, modes, seed)
     except GradcheckError as e:
         raise GradcheckError(f"second-order {e}") from None

@@ -167,3 +167,12 @@ def test_a_function_that_is_nan_everywhere_fails(modes):
         gradcheck(lambda x: ad.sqrt(x - 10), X, modes=modes)
     with np.errstate(invalid="ignore"), pytest.raises(GradcheckError, match="NaN never matches"):
         gradgradcheck(lambda x: ad.sqrt(x - 10), X, modes=modes)
+
+
+def test_pytorchs_raise_exception_and_tuple_of_inputs():
+    assert gradcheck(HalfGradient.apply, X, raise_exception=False) is False
+    assert gradgradcheck(WrongSecond.apply, X, raise_exception=False) is False
+    assert gradcheck(lambda a, b: a * b, (X, X + 1))  # torch.autograd.gradcheck(f, (a, b))
+    assert gradgradcheck(lambda a, b: a * b.sin(), (X, X + 1))
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(lambda a, b: a * HalfGradient.apply(b), (X, X + 1))
