@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
+from autodiff.pytree import flatten
 from autodiff.tensor import Tensor
 
 
@@ -62,7 +63,8 @@ def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
 
 
 def _outputs(result: Any) -> list[Tensor]:
-    outs = list(result) if isinstance(result, tuple | list) else [result]
+    """The function's output Tensors: one, or the leaves of a tuple, list or dict of them."""
+    outs = flatten(result)[0]
     for k, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"gradcheck: output {k} of the function is a "
@@ -119,14 +121,15 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
               raise_exception: bool = True) -> bool:
     """Compare the gradients of `f` with central differences, in float64.
 
-    `f` takes the inputs and returns a Tensor or a tuple of Tensors (any shapes). Inputs are
-    Tensors, arrays or other values; the floating inputs that require grad are differentiated
-    (every floating input when none requires grad). `modes`: "rev" compares the whole Jacobian
-    built by reverse mode; "fwd" compares forward-mode Jacobian-vector products (`ad.jvp`)
-    along three random directions (`modes="fwd"`: that alone). Returns True, or raises
-    `GradcheckError` naming the mode, the output, the input, the element and both values, and
-    saying when the one-sided slopes there differ (a kink or a jump: no derivative to check) or
-    when an output is not float64 (the function computes in a lower precision).
+    `f` takes the inputs and returns a Tensor or a tuple, list or dict of Tensors (any
+    shapes). Inputs are Tensors, arrays or other values; the floating inputs that require grad
+    are differentiated (every floating input when none requires grad). `modes`: "rev"
+    compares the whole Jacobian built by reverse mode; "fwd" compares forward-mode
+    Jacobian-vector products (`ad.jvp`) along three random directions (`modes="fwd"`: that
+    alone). Returns True, or raises `GradcheckError` naming the mode, the output, the input,
+    the element and both values, and saying when the one-sided slopes there differ (a kink or
+    a jump: no derivative to check) or when an output is not float64 (the function computes
+    in a lower precision).
     `raise_exception=False` returns False instead; PyTorch's form with the inputs in one tuple,
     `gradcheck(f, (x, y))`, is read as `gradcheck(f, x, y)`.
 
@@ -232,8 +235,7 @@ def _forward_check(f: Callable[..., Any], args: list[Any], wrt: list[int], eps: 
         call = list(args)
         for i, x in zip(wrt, xs):
             call[i] = x
-        res = f(*call)
-        return tuple(res) if isinstance(res, list) else res
+        return f(*call)
 
     primals = [args[i] for i in wrt]
     for _ in range(3):

@@ -176,3 +176,14 @@ def test_pytorchs_raise_exception_and_tuple_of_inputs():
     assert gradgradcheck(lambda a, b: a * b.sin(), (X, X + 1))
     with pytest.raises(GradcheckError, match="input 1"):
         gradcheck(lambda a, b: a * HalfGradient.apply(b), (X, X + 1))
+
+
+def test_outputs_may_be_a_dict_or_nested():
+    def f(x):
+        return {"sin": x.sin(), "pair": (x * x, HalfGradient.apply(x))}
+
+    # (before: "output 0 of the function is a dict, not a Tensor")
+    with pytest.raises(GradcheckError, match="output 2"):
+        gradcheck(f, X, modes=("rev", "fwd"))
+    assert gradcheck(lambda x: {"a": x.sin(), "b": [x.exp()]}, X, modes=("rev", "fwd"))
+    assert gradgradcheck(lambda x: {"a": x.sin(), "b": [x.exp()]}, X, modes=("rev", "fwd"))
