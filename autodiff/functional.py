@@ -65,6 +65,8 @@ class Input(Function):
 
 
 def _argnums(argnums: Any, who: str) -> list[int]:
+    if type(argnums) is int:  # (the usual case, at every call)
+        return [argnums]
     one = isinstance(argnums, int | np.integer) and not isinstance(argnums, bool)
     nums = [argnums] if one else argnums
     if not isinstance(nums, Sequence) or isinstance(nums, str) or not all(
@@ -367,10 +369,9 @@ class _Pushforward:
         # Any u gives the same J v (g is linear in u), but not zero: a backward that checks
         # which outputs the loss uses (eigh's and svd's at a repeated value), or one that left
         # the graph (the walk then raises), must see a cotangent that uses every output.
-        rng = np.random.default_rng(0)
         # (an output that does not require grad, an integer one say, gets a zero tangent)
-        live = [(o, Tensor._make(rng.uniform(0.5, 1.5, o.shape).astype(o.dtype), None, 0)
-                 .requires_grad_()) for o in outs if o.requires_grad]
+        live = [(o, Tensor._make(_spread(o), None, 0).requires_grad_())
+                for o in outs if o.requires_grad]
         self.live_us = [u for _, u in live]
         self.gs = gradients([o for o, _ in live], inputs, grad_outputs=self.live_us,
                             create_graph=True, allow_unused=True) if live else ()
@@ -387,6 +388,12 @@ class _Pushforward:
         jvs = iter(gradients(total, self.live_us, retain_graph=True, create_graph=create_graph,
                              allow_unused=True))
         return [next(jvs) if o.requires_grad else z for o, z in zip(self.outs, zeros)]
+
+
+def _spread(o: Tensor) -> np.ndarray:
+    """Values in [0.5, 1.5) of o's shape and dtype, spread out (the golden-ratio sequence, no
+    two alike nearby), so that no structure of J makes J^T u vanish by accident."""
+    return ((np.arange(o.size) * 0.6180339887498949) % 1 + 0.5).reshape(o.shape).astype(o.dtype)
 
 
 def _tangents(call: _Call, tangents: Sequence[Any], who: str) -> list[Tensor]:
