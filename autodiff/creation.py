@@ -13,6 +13,7 @@ and np.geomspace with tensor bounds raise a TypeError: their values would carry 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -160,19 +161,24 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     ints = all(isinstance(v, int | np.integer) for v in (start, stop, step) if v is not None)
     dt = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if ints
                                                     else get_default_dtype())
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    values = np.arange(start, stop, step)  # stop None: [0, start) by step, as NumPy
     return Tensor(values.astype(dt), requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix (n x m).
+def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    """The n x m matrix with ones on its k-th diagonal (np.eye's arguments, in its order).
 
     >>> import autodiff as ad
     >>> ad.eye(2)
     tensor([[1., 0.],
             [0., 1.]])
+    >>> ad.eye(2, 3, k=1)
+    tensor([[0., 1., 0.],
+            [0., 0., 1.]])
     """
-    return Tensor(np.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return Tensor(np.eye(n, m, k=operator.index(k), dtype=_dtype(dtype)),
+                  requires_grad=requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -1,5 +1,6 @@
 """In-place writes: `t[i] = v`, `+=` and its kin, and PyTorch's in-place methods `add_`,
-`sub_`, `mul_`, `div_`, `neg_`, `clamp_`, `zero_`, `fill_`, `copy_`.
+`sub_`, `mul_`, `div_`, `neg_`, `clamp_`, `zero_`, `fill_`, `copy_`; and `apply_`, t <- op(t)
+for an elementwise op (the activations' `inplace=True`).
 
 Each keeps the tensor's identity and its memory (views see the new values) and bumps the
 memory's version counter, so a backward that saved the old values raises instead of using
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import versions
-from autodiff.grad_mode import STATE
+from autodiff.grad_mode import STATE, no_grad
 from autodiff.ops import arith, elementwise, indexing, linalg
 from autodiff.tensor import Tensor
 
@@ -104,6 +105,34 @@ def fill_(t: Tensor, value: Any) -> Tensor:
 def copy_(t: Tensor, src: Any) -> Tensor:
     """t <- src, broadcast to t's shape and cast to its dtype."""
     return setitem(t, Ellipsis, src, "copy_")
+
+
+def apply_(t: Tensor, name: str, op: Callable[[Tensor], Tensor]) -> Tensor:
+    """t <- op(t), for an op whose result has t's shape (an activation's `inplace=True`).
+    Under the rules above: direct when nothing records; refused on a leaf that requires grad;
+    otherwise op is recorded on a copy of t (its backward reads the values from before).
+
+    >>> import autodiff as ad
+    >>> from autodiff import inplace
+    >>> x = ad.tensor([-1.0, 2.0], requires_grad=True)
+    >>> y = x * 1.0
+    >>> inplace.apply_(y, "relu_", ad.relu) is y, y.tolist(), y._version
+    (True, [0.0, 2.0], 1)
+    """
+    if _recording(t, name):
+        return _record(t, name, op, (), True)
+    with no_grad():
+        out = op(t)
+    if out.shape != t.shape:
+        raise ValueError(f"{name}: the result has shape {out.shape} but the tensor being "
+                         f"written has shape {t.shape}")
+    with _writing(t, name):
+        try:
+            np.copyto(t.data, out.data, casting="same_kind")
+        except TypeError:  # NumPy refuses before writing: e.g. a float result, an int tensor
+            raise TypeError(f"{name}: the result has dtype {out.dtype}, which cannot be "
+                            f"written into a tensor of dtype {t.dtype}") from None
+    return t
 
 
 def _raw(value: Any) -> Any:

@@ -38,8 +38,15 @@ def _plain(x: Any) -> Any:
     return x
 
 
+_OUT = ("the argument 'out' is not supported: NumPy would write the result into an array "
+        "outside the graph; use the tensor it returns")
+
+
 def array_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if method == "__call__" and not kwargs.get("out"):
+    if kwargs.get("out") is not None:
+        suffix = "" if method == "__call__" else "." + method
+        raise TypeError(f"{_name(ufunc)}{suffix} on autodiff Tensors: {_OUT}")
+    if method == "__call__":
         fn = registry.NUMPY_UFUNCS.get(ufunc) or _scipy_special(ufunc)
         if fn is not None and not kwargs:
             return fn(*inputs)
@@ -79,6 +86,10 @@ def array_function(func: Any, types: tuple[type, ...], args: tuple[Any, ...],
                    kwargs: dict[str, Any]) -> Any:
     fn = registry.NUMPY_FUNCTIONS.get(func)
     if fn is not None:
+        if kwargs.get("out") is not None:
+            raise TypeError(f"{_func_name(func)} on autodiff Tensors: {_OUT}")
+        if "out" in kwargs:  # out=None, NumPy's default, written out
+            kwargs = {k: v for k, v in kwargs.items() if k != "out"}
         try:
             return fn(*args, **kwargs)
         except TypeError as err:

@@ -64,6 +64,11 @@ FAMILIES = {
         "`autodiff.linalg`: matrix functions",
         "`ad.linalg.f` and `np.linalg.f(t)`, on the last two axes and batched over the "
         "leading ones (`autodiff/ops/decompositions.py`)."),
+    "autodiff.ops.linalg_composites": (
+        "`autodiff.linalg`: least squares, spectra, chains, NumPy 2's names",
+        "Composites of the matrix functions and products, with their gradients; NumPy 2's "
+        "array-API functions of `np.linalg` act on the last axes "
+        "(`autodiff/ops/linalg_composites.py`)."),
     "autodiff.ops.norms": (
         "`autodiff.linalg`: norms",
         "Vector and matrix norms, every `ord` NumPy has (`autodiff/ops/norms.py`)."),
@@ -199,9 +204,10 @@ instead. Besides the engine's general refusals
   `hermitian=True` of `svd` and `pinv`, raise `ValueError`: use the reduced factorizations and
   `eigh`.
 - **What is not implemented.** `pad`'s modes `linear_ramp`, `maximum`, `mean`, `median`,
-  `minimum` and a callable; `quantile`'s methods other than `linear` (NumPy's default), `lower`,
-  `higher`, `midpoint` and `nearest`, and its `weights=`; `sort(order=)` (tensors have no
-  fields); a complex `dtype=` of a reduction. Each raises an error that says so.
+  `minimum` and a callable; `quantile`'s three discontinuous methods (`inverted_cdf`,
+  `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its `weights=`;
+  `sort(order=)` (tensors have no fields); a complex `dtype=` of a reduction. Each raises an
+  error that says so.
 - **`setitem` with a repeated index** raises `ValueError`: which value lands there is undefined.
 - **Singular inputs of `np.linalg`.** `inv` and `solve` of a singular matrix raise NumPy's
   `LinAlgError`, as NumPy; so do the gradients of `slogdet` at a singular matrix (log |det| is
@@ -219,7 +225,8 @@ function, and the op's row above states it. The patterns:
   keeps the gradient of its other terms. `remainder` (`%`, `np.mod`) and `fmod` pass 1 to `a`
   and minus the quotient they took (`floor(a / b)`, `trunc(a / b)`) to `b`.
 - **Kinks.** `abs` and `relu` have gradient 0 at 0. `maximum` and `minimum` give 1/2 to each
-  input where the two are equal; `fmax` and `fmin` give it all to `a`. `clip` passes the
+  input where the two are equal, and a NaN result's gradient to the NaN input (`a` when both
+  are NaN; PyTorch gives it to both); `fmax` and `fmin` give it all to `a`. `clip` passes the
   gradient where `min <= x <= max`, the bounds included.
 - **Edges of a domain.** The derivative's limit: `sqrt`, `cbrt`, `log` and `x ** 0.5` at 0,
   `arcsin` and `arctanh` at -1 and 1, `arccosh` at 1 give inf, `arccos` at -1 and 1 gives
@@ -246,12 +253,13 @@ function, and the op's row above states it. The patterns:
 - **Orders.** `sort` passes each element the gradient of the place it was sorted to; tied
   elements keep their order (a stable sort, whatever `kind`). `argmax`, `argmin` and `argsort`
   return integer tensors without gradient.
-- **Matrices.** `det` has a gradient everywhere: at a singular matrix, its cofactors.
-  `cholesky` and `eigh` take the input as symmetric and give the symmetric gradient. `eigh` and
-  `svd`: through the eigenvalues (singular values) alone the gradient is exact everywhere;
-  through the eigenvectors (singular vectors), a repeated value among those the loss uses raises
-  `ValueError` naming the values, where PyTorch returns inf or nan. `pinv` has the gradient of a
-  matrix of constant rank; `qr` needs a full-rank matrix.
+- **Matrices.** `det` has derivatives of every order everywhere: at a singular matrix, its
+  cofactors. `cholesky` and `eigh` take the input as symmetric and give the symmetric
+  gradient. `eigh` and `svd`: through the eigenvalues (singular values) alone the gradient is
+  V diag(grad) V^T, grad shared evenly within a repeated value; through the eigenvectors
+  (singular vectors), a repeated value among those the loss uses raises `ValueError` naming
+  the values, where PyTorch returns inf or nan. `pinv` has the gradient of a matrix of
+  constant rank; `qr` needs a full-rank matrix. Each case is in the section below.
 - **Norms.** Vector norms (`vector_norm`, `norm` of a vector) have gradient 0 at the origin for
   every `ord`; for p < 1 each zero element gets 0; `ord=0` (a count) has gradient 0; the
   inf-norms share it evenly among tied maxima. Of matrix norms, `'fro'` and `ord=1, -1, inf,
@@ -259,6 +267,54 @@ function, and the op's row above states it. The patterns:
   values, which are all tied at 0 there, and their gradient is a subgradient built from the
   singular vectors LAPACK returns, not 0 (I/2 for `ord=2` and I for `'nuc'`, on a 2 x 2 zero
   matrix).
+
+## Linear algebra at degenerate points
+
+What `autodiff.linalg` does where a matrix is singular, an eigenvalue or singular value
+repeats, or there is nothing to reduce, and PyTorch 2.13's answer beside it (checked by
+`tests/autodiff/test_linalg.py` and `tests/autodiff/test_linalg_degenerate.py`). "Singular"
+is exact, LAPACK's 0 (but for `qr`, below): a matrix singular only up to rounding (a
+computed det of 1e-17) takes the general formula, whose terms in 1/det are then as large and
+as inexact as PyTorch's.
+"Repeated" eigenvalues and singular values are equal within LAPACK's accuracy, k eps
+max|value| (a zero singular value of a non-square matrix: up to `np.linalg.matrix_rank`'s
+tolerance): closer than that the computed vectors are made by rounding, and their gradient
+was of the order of 1e15.
+
+- **`det`, singular matrix.** The gradient is the cofactors, adj(A)^T (from the SVD, without
+  division); derivatives of higher order are exact too, from the determinants of the n^2
+  minors (n^4 numbers per matrix, made only when a gradient is differentiated again; above
+  2^27 numbers, a singular 107 x 107 matrix, a `MemoryError` says so): det is a polynomial,
+  every derivative exists. PyTorch: gradient 0, which fails its own `gradcheck` (the
+  cofactors of [[1, 2], [2, 4]] are [[4, -2], [-2, 1]]); second derivative NaN where singular
+  values repeat (the zero matrix).
+- **`slogdet`, singular matrix.** Sign 0 and log-abs-det -inf; the backward raises
+  `LinAlgError`. PyTorch: gradient inf and -inf.
+- **`inv`, `solve`, singular matrix; `cholesky`, not positive definite.** `LinAlgError` naming
+  the function and the shape, as PyTorch.
+- **`eigh`, repeated eigenvalue.** Through the eigenvalues: V diag(grad) V^T with grad shared
+  evenly among the tied eigenvalues (as max among tied maxima), so that it does not depend on
+  the basis LAPACK returned; PyTorch's does, unless the loss treats them alike. Through the
+  eigenvectors of the other, distinct eigenvalues: exact (a repeated eigenvalue's
+  eigenvectors enter through the projector on their space, which is unique). Through an
+  eigenvector of the repeated eigenvalue: `ValueError` naming it, in forward mode (`jvp`,
+  `jacfwd`) as in reverse mode. PyTorch: inf or NaN, for the other eigenvectors too.
+- **`svd`, repeated singular value, or a zero one of a non-square matrix.** As `eigh`: the
+  singular values' gradient shared evenly within a tie; `ValueError` where the loss uses those
+  vectors. PyTorch: inf or NaN (1e13 for a singular value of 7e-16).
+- **`eigh`, `svd`, second derivative at a repeated value.** `ValueError` (the backward uses
+  the vectors). PyTorch: NaN.
+- **`svd(compute_uv=False)` of a non-square matrix**, NumPy's default `full_matrices=True`: the
+  singular values, as NumPy (`full_matrices` only shapes U and Vh).
+- **`qr`, rank deficient** (R has a 0 on its diagonal, within max(M, N) eps max|R|): the
+  backward raises `LinAlgError` naming the entry. PyTorch: NaN at an exact 0, and at a 0 made
+  by rounding (1.6e-15) a gradient made by rounding too.
+- **`pinv`, rank deficient.** The gradient of a matrix of constant rank (Golub and Pereyra),
+  as PyTorch.
+- **`vector_norm`, `norm`: `ord < 0` over no elements, or all of them infinite**: inf, as
+  NumPy (the sum of the powers is 0; PyTorch raises for no elements). **`ord=inf` over no
+  elements**: 0, as NumPy (PyTorch raises).
+- **float16 input of a LAPACK function**: `TypeError` naming the function (cast to float32).
 
 The SciPy functions' conventions are in [SciPy functions](scipy.md#conventions-and-refusals).
 """

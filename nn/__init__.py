@@ -83,3 +83,23 @@ __all__ += ["Fold", "PixelShuffle", "PixelUnshuffle", "Unfold"]
 __all__ += ["CosineSimilarity", "PairwiseDistance"]
 __all__ += ["CELU", "GLU", "Hardtanh"]
 __all__ += ["GaussianNLLLoss", "PoissonNLLLoss", "TripletMarginLoss"]
+
+# isort: split
+from nn.local_response_norm import LocalResponseNorm  # noqa: E402
+
+__all__ += ["LocalResponseNorm"]
+
+# isort: split
+from nn.rrelu import RReLU  # noqa: E402
+
+__all__ += ["RReLU"]
+
+# isort: split
+from nn.embedding_bag import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]
+
+# isort: split
+from nn.ctc_loss import CTCLoss  # noqa: E402
+
+__all__ += ["CTCLoss"]

@@ -12,6 +12,7 @@ from autodiff.ops import (  # noqa: F401
     elementwise,
     indexing,
     linalg,
+    linalg_composites,
     norms,
     pytorch_methods,
     reduce,

@@ -97,14 +97,18 @@ def binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, *, floats: bool 
 
 def _promoted(fn: type[Function], a: Any, b: Any, floats: bool) -> Tensor:
     name = fn.op_name()
-    if floats:
-        a, b = _as_float(a), _as_float(b)
+    if floats and not (_is_float(a) or _is_float(b)):  # with a float tensor, pair promotes to
+        a, b = _as_float(a), _as_float(b)  # its dtype: float16 / int8 stays float16
     a, b = pair(a, b, name)
     try:
         return fn.apply(a, b)
     except ValueError:
         broadcast_check(name, a, b)
         raise
+
+
+def _is_float(t: Any) -> bool:
+    return isinstance(t, Tensor) and t.data.dtype.kind == "f"
 
 
 def _as_float(t: Any) -> Any:

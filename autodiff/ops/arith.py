@@ -142,8 +142,9 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        # Ties split the gradient evenly between the two inputs (as PyTorch).
-        ctx.share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
+        # Ties split the gradient evenly between the two inputs (as PyTorch); a NaN is the
+        # result, so it gets the gradient (a's when both are NaN, the one NumPy returns).
+        ctx.share = np.where((a > b) | np.isnan(a), 1.0, np.where(a == b, 0.5, 0.0)).astype(
             np.result_type(a, b))
         return np.maximum(a, b)
 
@@ -157,7 +158,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.share = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
+        ctx.share = np.where((a < b) | np.isnan(a), 1.0, np.where(a == b, 0.5, 0.0)).astype(
             np.result_type(a, b))
         return np.minimum(a, b)
 
@@ -238,7 +239,8 @@ def pow(a: Any, p: Any) -> Tensor:
     return binary(Pow, np.power, a, p)
 
 
-@register(np.maximum, method=True)
+@register(np.maximum, method=True, convention="1/2 to each input where a == b (as PyTorch); "
+          "a NaN result's gradient to the NaN input (a when both are NaN)")
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; where a == b each input gets half the gradient (as PyTorch).
 
@@ -251,7 +253,8 @@ def maximum(a: Any, b: Any) -> Tensor:
     return binary(Maximum, np.maximum, a, b)
 
 
-@register(np.minimum, method=True)
+@register(np.minimum, method=True, convention="1/2 to each input where a == b (as PyTorch); "
+          "a NaN result's gradient to the NaN input (a when both are NaN)")
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; where a == b each input gets half the gradient (as PyTorch).
 

@@ -36,6 +36,8 @@ def normalize_axis(op: str, axis: SupportsIndex, ndim: int) -> int:
     2
     """
     try:
+        if isinstance(axis, bool):  # an int to Python, not an axis to NumPy (keepdim=True?)
+            raise TypeError
         a = operator.index(axis)
     except TypeError:
         raise TypeError(f"{op}: an axis must be an integer, got {axis!r}") from None

@@ -4,14 +4,17 @@ a backward in Tensor ops, so that it can be differentiated again) and matrix_pow
 products). Each works on the last two axes and is batched over the leading ones, as NumPy.
 
 Where a gradient exists only under a condition, the condition is the one of the math:
-- inv, solve, slogdet, qr: an invertible matrix (qr: full rank); a singular one raises. det has
-  a gradient everywhere: at a singular matrix, its cofactors.
+- inv, solve, slogdet, qr: an invertible matrix (qr: full rank, R's diagonal nonzero within
+  rounding); a singular one raises. det has
+  derivatives of every order everywhere: at a singular matrix, its cofactors, and their
+  derivatives from the determinants of the minors.
 - cholesky, eigh: the input is taken as symmetric (NumPy reads one triangle), and the gradient
   is the symmetric one (as PyTorch and JAX): the derivative along symmetric perturbations.
 - eigh, svd: the gradient through the eigenvectors (singular vectors) needs the eigenvalues
   (singular values) of the vectors the loss uses to be distinct; at a repeated value it raises,
   naming the values (PyTorch returns inf/nan there). Through the eigenvalues (singular values)
-  alone it is exact everywhere.
+  alone it is V diag(grad) V^T, grad shared evenly within a repeated value (so that it does not
+  depend on the basis LAPACK chose). Repeated: equal within k eps max|value|.
 
 >>> import numpy as np
 >>> import autodiff as ad
@@ -30,9 +33,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autodiff.function import Function
+from autodiff.grad_mode import STATE
 from autodiff.ops._convert import as_tensor, pair
 from autodiff.ops.indexing import getitem, where
 from autodiff.ops.linalg import matmul, tril
+from autodiff.ops.reduce import sum
 from autodiff.ops.registry import register
 from autodiff.ops.shape import astype, concatenate, reshape
 from autodiff.tensor import Tensor
@@ -71,7 +76,7 @@ def _mT(x: Any) -> Any:
 
 def _matrices(op: str, a: Any, square: bool = True) -> Tensor:
     """`a` as a stack of matrices (..., M, N), square when asked; integer input becomes
-    float64, as NumPy's linalg (a constant: integer tensors carry no gradient)."""
+    float64, as NumPy's linalg (a constant: integer tensors carry no gradient); float16 raises."""
     a = as_tensor(a)
     if a.ndim < 2:
         raise LinAlgError(f"{op}: needs a matrix or a stack of matrices (at least 2 "
@@ -80,6 +85,9 @@ def _matrices(op: str, a: Any, square: bool = True) -> Tensor:
         raise LinAlgError(f"{op}: the last two dimensions must be square, got shape {a.shape}")
     if a.data.dtype.kind != "f":
         a = Tensor._make(a.data.astype(np.float64), None, 0)
+    elif a.data.dtype not in (np.float32, np.float64):  # NumPy's message names no function
+        raise TypeError(f"{op}: {a.data.dtype} is not supported (LAPACK computes in float32 and "
+                        "float64 only, as NumPy and PyTorch); cast first: x.astype('float32')")
     return a
 
 
@@ -178,12 +186,16 @@ class Det(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         g = reshape(grad, (*grad.shape, 1, 1))
-        if (out.data != 0).all():
+        # invertible: a det of 0 may be an underflow (0.1 I of size 40 in float32), which
+        # slogdet tells from a zero pivot
+        if (out.data != 0).all() or (np.linalg.slogdet(a.data)[0] != 0).all():
             try:  # d det = det tr(A^-1 dA)
                 return g * reshape(out, (*out.shape, 1, 1)) * _mT(inv(a))
             except LinAlgError:
                 pass
-        return g * _cofactors(a)  # a singular matrix (in the batch): no inverse
+        # a singular matrix (in the batch): no inverse. Recorded (a gradient to differentiate
+        # again), the determinants of the minors; otherwise the SVD, faster.
+        return g * (_cofactors_of_minors(a) if STATE.grad_enabled else _cofactors(a))
 
 
 def _cofactors(a: Tensor) -> Tensor:
@@ -200,6 +212,26 @@ def _cofactors(a: Tensor) -> Tensor:
     others = concatenate([before[i] * after[k - 1 - i] for i in range(k)], axis=-1)
     sign = np.linalg.det(u.data) * np.linalg.det(vh.data)  # +-1, a constant
     return (u * reshape(others * sign[..., None], (*s.shape[:-1], 1, k))) @ vh
+
+
+_MINORS_LIMIT = 2 ** 27  # numbers (1 GiB of float64): a singular 107 x 107 matrix's minors
+
+
+def _cofactors_of_minors(a: Tensor) -> Tensor:
+    """The cofactors (-1)^(i+j) det(A without row i and column j) as determinants of the n^2
+    minors: a composite of det, so exact to every order at any matrix (at a singular one the
+    SVD's vectors of a repeated singular value have no derivative). Costs n^2 determinants of
+    size n - 1, and n^4 numbers per matrix."""
+    n = a.shape[-1]
+    numbers = a.size * (n - 1) ** 2  # the minors of every matrix of the batch
+    if numbers > _MINORS_LIMIT:
+        raise MemoryError(f"det: differentiating the gradient of a singular matrix takes its "
+                          f"n^2 minors, {numbers:.3g} numbers for shape {a.shape}; more than "
+                          f"{_MINORS_LIMIT:.3g} are not made (the first derivative is)")
+    rest = np.array([[j for j in range(n) if j != i] for i in range(n)], dtype=np.intp)
+    minors = getitem(a, (Ellipsis, rest[:, None, :, None], rest[None, :, None, :]))
+    signs = 1.0 - 2.0 * (np.add.outer(np.arange(n), np.arange(n)) % 2)
+    return det(minors) * signs.astype(a.dtype)
 
 
 class LogAbsDet(Function):
@@ -222,12 +254,14 @@ class LogAbsDet(Function):
 
 
 @register(np.linalg.det, namespace="linalg",
-          convention="at a singular matrix: the cofactors (the gradient exists everywhere), as "
-                     "PyTorch")
+          convention="at a singular matrix: the cofactors, and derivatives of every order exact "
+                     "there too (det is a polynomial); PyTorch 2.13 returns zeros there")
 def det(a: Any) -> Tensor:
     """The determinant of each matrix of `a` (..., M, M). Its gradient is det(A) A^-T, and at
-    a singular matrix the cofactors (from the SVD: to second order there, the nonzero singular
-    values must be distinct), as PyTorch.
+    a singular matrix the cofactors (from the SVD; differentiated again, the determinants of the
+    minors), so that every order of derivative is exact everywhere, det being a polynomial.
+    PyTorch 2.13 returns zeros at a singular matrix, and NaN for its second derivative where
+    singular values repeat.
 
     >>> import autodiff as ad
     >>> ad.linalg.det(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
@@ -308,12 +342,35 @@ class Eigh(Function):
     @staticmethod
     def backward(ctx, gw, gv):
         w, v = ctx.saved_tensors
+        gw = _share_ties(gw, w)
         inner = reshape(gw, (*gw.shape, 1)) * _eye(w.shape[-1], w.dtype)  # diag(gw)
         if _used(gv):  # gA = V (diag(gw) + F o skew(V^T gV)) V^T, F_ij = 1 / (w_j - w_i)
             f = _inverse_gaps("eigh", w, [_columns_used(gv)])
             m = _mT(v) @ gv
             inner = inner + f * (m - _mT(m)) * 0.5
         return v @ inner @ _mT(v)
+
+
+def _ties(values: np.ndarray) -> np.ndarray:
+    """(..., k, k): are values i and j equal within LAPACK's accuracy, k eps max|value| (there
+    the computed vectors are any basis of the common space)? The diagonal is True."""
+    k = values.shape[-1]
+    scale = np.abs(values).max(axis=-1, initial=0)[..., None, None]
+    close = np.abs(values[..., :, None] - values[..., None, :]) <= k * np.finfo(
+        values.dtype).eps * scale
+    return close | np.eye(k, dtype=bool)
+
+
+def _share_ties(g: Tensor, values: Tensor) -> Tensor:
+    """g shared evenly within each group of tied values (as max shares it among tied maxima):
+    at a repeated eigenvalue (singular value) the vectors are any basis of a common space, and
+    V diag(g) V^T depends on that basis unless g is equal across the group. Linear in g (a
+    constant averaging matrix), so it differentiates on."""
+    tie = _ties(values.data)
+    if tie.sum() == tie.size // max(values.shape[-1], 1):  # only the diagonal: no tie
+        return g
+    share = (tie / tie.sum(axis=-1, keepdims=True)).astype(values.dtype)
+    return sum(reshape(g, (*g.shape[:-1], 1, g.shape[-1])) * share, axis=-1)
 
 
 def _used(g: Tensor) -> bool:
@@ -329,22 +386,24 @@ def _columns_used(g: Tensor) -> np.ndarray:
 def _inverse_gaps(op: str, values: Tensor, used: list[np.ndarray], square: bool = False,
                   value: str = "eigenvalue", vectors: str = "eigenvectors") -> Tensor:
     """F_ij = 1 / (v_j - v_i) (of the squares when `square`), 0 on the diagonal. A gap of 0
-    (a repeated value) is allowed only between vectors the loss does not use (`used`: (..., k)
-    per cotangent): their term is then exactly 0, whatever basis NumPy chose; otherwise raise."""
+    (a repeated value, within LAPACK's accuracy: `_ties`) is allowed only between vectors the
+    loss does not use (`used`: (..., k) per cotangent): their term is then exactly 0, whatever
+    basis NumPy chose; otherwise raise (1 / gap would be 1e16 times a basis made by rounding)."""
     x = values * values if square else values
     k = x.shape[-1]
     gaps = reshape(x, (*x.shape[:-1], 1, k)) - reshape(x, (*x.shape, 1))
-    tie = gaps.data == 0
+    tie = _ties(values.data)
     off = tie & ~np.eye(k, dtype=bool)
     if off.any():
         bad = off & np.any([u[..., :, None] | u[..., None, :] for u in used], axis=0)
         if bad.any():
             *batch, i, j = (int(n) for n in np.argwhere(bad)[0])
-            at = f"{float(values.data[(*batch, i)])}"
+            vi, vj = float(values.data[(*batch, i)]), float(values.data[(*batch, j)])
+            at = f"both {vi}" if vi == vj else f"{vi} and {vj}, equal within rounding"
             at += f" (batch index {tuple(batch)})" if batch else ""
             raise ValueError(
                 f"{op}: the gradient through the {vectors} is not defined at a repeated "
-                f"{value}: {value}s {i} and {j} are both {at}, "
+                f"{value}: {value}s {i} and {j} are {at}, "
                 f"and the loss uses their {vectors}, which are any basis of a common space. "
                 f"Use the {value}s alone, or a function of the {vectors} that does not depend "
                 "on that basis, away from the repetition.")
@@ -353,18 +412,22 @@ def _inverse_gaps(op: str, values: Tensor, used: list[np.ndarray], square: bool 
 
 @register(np.linalg.eigh, namespace="linalg",
           convention="symmetric gradient (the input is taken as symmetric, as PyTorch); "
-                     "through the eigenvectors, distinct eigenvalues are needed: a repeated "
-                     "one raises (PyTorch: inf/nan)")
+                     "at a repeated eigenvalue (within rounding) the eigenvalues' gradient is "
+                     "shared evenly within it, and through its eigenvectors raises (PyTorch: "
+                     "inf/nan)")
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices (..., M, M), as
     NumPy's EighResult; NumPy reads the lower triangle (`UPLO="U"`: the upper one).
 
     The gradient is the symmetric one (the input is taken as symmetric, as PyTorch and JAX).
-    Through the eigenvalues it is exact everywhere: V diag(grad) V^T. Through the eigenvectors
-    it needs the eigenvalues of the vectors the loss uses to be distinct (each eigenvector is
-    defined up to its sign, so use functions that do not depend on it, v v^T say): at a
-    repeated eigenvalue the eigenvectors are any basis of its eigenspace and the backward
-    raises a ValueError naming the eigenvalue (PyTorch returns inf/nan there).
+    Through the eigenvalues it is V diag(grad) V^T; at a repeated eigenvalue grad is shared
+    evenly among its copies, as max shares among tied maxima (PyTorch's depends on the basis
+    LAPACK returns). Through the eigenvectors it needs the eigenvalues of the vectors the loss
+    uses to be distinct (each eigenvector is defined up to its sign, so use functions that do
+    not depend on it, v v^T say): at a repeated eigenvalue the eigenvectors are any basis of
+    its eigenspace and the backward raises a ValueError naming the eigenvalue (PyTorch returns
+    inf/nan there). Repeated means equal within k eps max|w|, LAPACK's accuracy: closer than
+    that, the computed vectors are made by rounding.
 
     >>> import autodiff as ad
     >>> w, v = ad.linalg.eigh(ad.tensor([[2.0, 1.0], [1.0, 2.0]]))
@@ -387,6 +450,7 @@ class Svd(Function):
     def backward(ctx, gu, gs, gvh):
         u, s, vh = ctx.saved_tensors
         m, k, n = u.shape[-2], s.shape[-1], vh.shape[-1]
+        gs = _share_ties(gs, s)
         diag_gs = reshape(gs, (*gs.shape, 1)) * _eye(k, s.dtype)
         use_u, use_v = _used(gu), _used(gvh)
         if not (use_u or use_v):
@@ -403,45 +467,53 @@ class Svd(Function):
             j = _mT(u) @ gu
             inner = inner + f * (j - _mT(j)) * reshape(s, (*s.shape[:-1], 1, k))
             if m > k:
-                extra.append((gu - u @ j) * _inverse_values("svd", s, u_used) @ vh)
+                extra.append((gu - u @ j) * _inverse_values("svd", s, u_used, max(m, n)) @ vh)
         if use_v:
             v, gv = _mT(vh), _mT(gvh)
             kk = vh @ gv
             inner = inner + reshape(s, (*s.shape, 1)) * (f * (kk - _mT(kk)))
             if n > k:
-                extra.append(u @ _mT((gv - v @ kk) * _inverse_values("svd", s, v_used)))
+                extra.append(u @ _mT((gv - v @ kk) * _inverse_values("svd", s, v_used, max(m, n))))
         ga = u @ inner @ vh
         for term in extra:
             ga = ga + term
         return ga
 
 
-def _inverse_values(op: str, s: Tensor, used: np.ndarray) -> Tensor:
-    """1 / s as a row (..., 1, k); a zero singular value of a non-square matrix is allowed
-    only for vectors the loss does not use (their term is 0)."""
-    zero = s.data == 0
+def _inverse_values(op: str, s: Tensor, used: np.ndarray, size: int) -> Tensor:
+    """1 / s as a row (..., 1, k); a zero singular value of a non-square matrix (at most
+    max(M, N) eps s_max, np.linalg.matrix_rank's tolerance: its vector is made by rounding) is
+    allowed only for vectors the loss does not use (their term is 0)."""
+    x = s.data
+    tol = size * np.finfo(x.dtype).eps * np.abs(x).max(axis=-1, initial=0)[..., None]
+    zero = x <= tol
     if (zero & used).any():
         raise ValueError(f"{op}: the gradient through the singular vectors of a non-square "
-                         "matrix is not defined at a zero singular value (rank deficient); "
-                         f"singular values {s.data}")
+                         "matrix is not defined at a zero singular value (rank deficient: "
+                         f"at most {float(tol.max()):.3g}, np.linalg.matrix_rank's tolerance); "
+                         f"singular values {x}")
     inv_s = where(zero, 0, 1 / where(zero, 1, s)) if zero.any() else 1 / s
     return reshape(inv_s, (*s.shape[:-1], 1, s.shape[-1]))
 
 
 @register(np.linalg.svd, namespace="linalg",
-          convention="through the singular vectors, distinct singular values (nonzero for a "
-                     "non-square matrix) are needed: a repeated one raises (PyTorch: inf/nan)")
+          convention="at a repeated singular value (within rounding) the singular values' "
+                     "gradient is shared evenly within it; through the singular vectors, "
+                     "distinct singular values (nonzero for a non-square matrix) are needed: a "
+                     "repeated one raises (PyTorch: inf/nan)")
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
         hermitian: bool = False) -> SVDResult | Tensor:
     """U, S, Vh with a = U diag(S) Vh (..., M, N), singular values descending, as NumPy's
-    SVDResult; only S with `compute_uv=False`. The reduced SVD: `full_matrices=True` (NumPy's
-    default) is refused for a non-square matrix, whose extra columns are not unique.
+    SVDResult; only S with `compute_uv=False` (whatever `full_matrices`, as NumPy). The reduced
+    SVD: `full_matrices=True` (NumPy's default) with U and Vh is refused for a non-square
+    matrix, whose extra columns are not unique.
 
-    Through S the gradient is exact everywhere: U diag(grad) Vh. Through U and Vh it needs the
-    singular values of the vectors the loss uses to be distinct, and nonzero when the matrix
-    is not square; at a repeated value the backward raises a ValueError naming it (PyTorch
-    returns inf/nan). Each pair (u_i, v_i) is defined up to a common sign: use functions that
-    do not depend on it (u_i v_i^T, say).
+    Through S the gradient is U diag(grad) Vh, grad shared evenly within a repeated singular
+    value (as eigh's). Through U and Vh it needs the singular values of the vectors the loss
+    uses to be distinct, and nonzero when the matrix is not square (nonzero: above
+    np.linalg.matrix_rank's tolerance); at a repeated value the backward raises a ValueError
+    naming it (PyTorch returns inf/nan). Each pair (u_i, v_i) is defined up to a common sign:
+    use functions that do not depend on it (u_i v_i^T, say).
 
     >>> import autodiff as ad
     >>> U, S, Vh = ad.linalg.svd(ad.tensor([[3.0, 0.0], [0.0, -2.0]]))
@@ -452,7 +524,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
     if hermitian:
         raise ValueError("svd: hermitian=True is not supported (NumPy then computes it from "
                          "eigh, with other signs); use ad.linalg.eigh, or the default")
-    if full_matrices and a.shape[-1] != a.shape[-2]:
+    if full_matrices and compute_uv and a.shape[-1] != a.shape[-2]:
         raise ValueError(f"svd: full_matrices=True on a non-square matrix (shape {a.shape}) is "
                          "not supported: the extra columns of U or rows of Vh are not unique, so "
                          "they have no gradient. Pass full_matrices=False (the reduced SVD)")
@@ -483,14 +555,18 @@ class Qr(Function):
 def _qr_square_grad(q: Tensor, r: Tensor, gq: Tensor, gr: Tensor) -> Tensor:
     """A = Q R with R square (m >= n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q,
     copyltu(M) the symmetric matrix of M's lower triangle."""
+    pivots = np.abs(np.diagonal(r.data, axis1=-2, axis2=-1))
+    scale = np.abs(r.data).max(axis=(-2, -1), initial=0)[..., None]
+    tol = max(q.shape[-2], r.shape[-1]) * np.finfo(r.dtype).eps * scale
+    if (pivots <= tol).any():  # R^-T of a 0 made by rounding: a gradient of 1e15 or inf
+        *batch, i = (int(n) for n in np.argwhere(pivots <= tol)[0])
+        raise LinAlgError(f"qr: the gradient of a rank-deficient matrix is not computed: R's "
+                          f"diagonal entry {i} is {pivots[(*batch, i)]:.3g}, 0 within rounding "
+                          f"(at most {float(tol[(*batch, 0)]):.3g}; R of shape {r.shape})")
     mm = r @ _mT(gr) - _mT(gq) @ q
     low = tril(mm, -1)
     b = gq + q @ (low + _mT(low) + _diag_part(mm))
-    try:
-        return _mT(solve(r, _mT(b)))
-    except LinAlgError:
-        raise LinAlgError(f"qr: the gradient of a rank-deficient matrix is not computed (R of "
-                          f"shape {r.shape} is singular)") from None
+    return _mT(solve(r, _mT(b)))
 
 
 @register(np.linalg.qr, namespace="linalg",

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff.dtypes import get_default_dtype
 from autodiff.function import Function
 from autodiff.ops._convert import as_tensor, binary
 from autodiff.ops.indexing import where
@@ -204,7 +205,10 @@ def abs(x: Any) -> Tensor:
     >>> x.grad
     tensor([-1.,  0.,  1.])
     """
-    return Abs.apply(as_tensor(x))
+    x = as_tensor(x)
+    if x.dtype == bool:  # NumPy's abs of booleans is themselves (they have no sign)
+        return Tensor._make(np.abs(x.data), None, 0)
+    return Abs.apply(x)
 
 
 @register(np.tanh, method=True)
@@ -278,10 +282,28 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None,
         if hi is not None:  # the value where x > max, and wherever max < min
             out = where((xd > hid) | (hid < lod), hi, out)
         return out
+    lo = None if lo is None else lo.data if isinstance(lo, Tensor) else lo
+    hi = None if hi is None else hi.data if isinstance(hi, Tensor) else hi
+    x = _float_for_float_bounds(x, lo, hi)
     dt = x.data.dtype
-    lo = None if lo is None else np.asarray(lo.data if isinstance(lo, Tensor) else lo, dt)
-    hi = None if hi is None else np.asarray(hi.data if isinstance(hi, Tensor) else hi, dt)
+    lo = None if lo is None else np.asarray(lo, dt)
+    hi = None if hi is None else np.asarray(hi, dt)
     return Clip.apply(x, lo=lo, hi=hi)
+
+
+def _float_for_float_bounds(x: Tensor, lo: Any, hi: Any) -> Tensor:
+    """An integer or boolean `x` clipped to a fractional bound becomes floating, as in a binary
+    op (a float array's dtype, else the default dtype), instead of the bound being truncated to
+    x's dtype: clip([2, 3], 0.5, 2.5) is [2.0, 2.5], as NumPy's and PyTorch's."""
+    if x.data.dtype.kind == "f":
+        return x
+    floats = [np.asarray(b) for b in (lo, hi) if b is not None]
+    floats = [b for b in floats if b.dtype.kind == "f"]
+    if not floats:
+        return x
+    arrays = [b.dtype for b in floats if b.ndim]
+    dt = np.result_type(*arrays) if arrays else get_default_dtype()
+    return Tensor._make(x.data.astype(dt), None, 0)
 
 
 # -- NumPy's math ufuncs of one array: its value, and one backward formula each ---------------

@@ -52,6 +52,8 @@ class IndexAdd(Function):
         out = np.zeros(shape, dtype=x.dtype)
         if _is_basic(index):
             out[index] = x
+        elif (rows := _row_index(index, out, x)) is not None:
+            _add_rows(out, rows, x)
         else:
             np.add.at(out, index, x)
         return out
@@ -59,6 +61,30 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         return GetItem.apply(grad, index=ctx.index)
+
+
+def _row_index(index: Any, out: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """The integer array of `index` when it picks whole rows of `out` (x[rows], take along
+    axis 0, an embedding's lookup) with enough elements for `_add_rows` to pay off."""
+    rows = index[0] if type(index) is tuple and len(index) == 1 else index
+    if (isinstance(rows, np.ndarray) and rows.dtype.kind in "iu" and out.ndim > 1
+            and x.size >= 4096):
+        return rows
+    return None
+
+
+def _add_rows(out: np.ndarray, rows: np.ndarray, x: np.ndarray) -> None:
+    """np.add.at(out, rows, x) for whole rows of a fresh `out`, as flat add.at calls on
+    elements: the same sums in the same order, 3-4x faster than add.at over rows (the rows of
+    x meet an index each in NumPy's slow path). Chunked to bound the flat indices' memory."""
+    n, width = out.shape[0], out[0].size
+    rows = np.where(rows < 0, rows + n, rows).astype(np.intp).reshape(-1)
+    flat_out, flat_x = out.reshape(-1), x.reshape(len(rows), width)
+    cols = np.arange(width, dtype=np.intp)
+    step = max(1, (1 << 18) // max(width, 1))
+    for i in range(0, len(rows), step):
+        at = rows[i:i + step, None] * width + cols
+        np.add.at(flat_out, at.reshape(-1), flat_x[i:i + step].reshape(-1))
 
 
 class SetItem(Function):

@@ -69,7 +69,7 @@ class MatMul(Function):
         return ga, gb
 
 
-@register(np.matmul, method="__matmul__")
+@register(np.matmul, np.linalg.matmul, method="__matmul__")
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b with NumPy's rules: 1-D operands are vectors, leading axes broadcast.
 
@@ -110,7 +110,7 @@ def _shape(x: Any) -> tuple[int, ...]:
 # -- products built on matmul --------------------------------------------------------------
 
 
-@register(np.tensordot)
+@register(np.tensordot, np.linalg.tensordot)
 def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Tensor:
     """Sum of products over `axes` (np.tensordot): an int N pairs the last N axes of `a` with
     the first N of `b`; a pair of sequences (or ints) names the axes of each. Composite: the
@@ -282,8 +282,9 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 @register(np.trace, method=True)
-def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """Sum along a diagonal (np.trace): the sum of `diagonal(a, offset, axis1, axis2)`.
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None) -> Tensor:
+    """Sum along a diagonal (np.trace): the sum of `diagonal(a, offset, axis1, axis2)`, in
+    `dtype` when given (as np.sum's).
 
     >>> import autodiff as ad
     >>> x = ad.arange(9.0).reshape(3, 3).requires_grad_()
@@ -293,7 +294,7 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
             [0., 1., 0.],
             [0., 0., 1.]])
     """
-    return sum(diagonal(a, offset, axis1, axis2), axis=-1)
+    return sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
 
 
 @register(np.diag)
@@ -326,7 +327,7 @@ def _triangle(op: str, m: Any, k: int, lower: bool) -> Tensor:
     shape = m.shape[-2:]
     keep = np.tri(*shape, k=int(k), dtype=bool) if lower else ~np.tri(*shape, k=int(k) - 1,
                                                                           dtype=bool)
-    return where(keep, m, 0)
+    return where(keep, m, np.zeros((), m.dtype))  # a zero of m's dtype: bool stays bool
 
 
 @register(np.tril)

@@ -48,10 +48,11 @@ def _floating(x: Any) -> Tensor:
 
 
 def _root(s: Tensor, p: float) -> Tensor:
-    """s ** (1 / p) (sqrt for p = 2), 0 with gradient 0 where s == 0 (as PyTorch's norms: the
-    derivative of the root is infinite there). Both branches stay finite: the zero gradient
-    the unselected root gets never meets an inf."""
-    zero = s.data == 0
+    """s ** (1 / p) (sqrt for p = 2), for p > 0 0 with gradient 0 where s == 0 (as PyTorch's
+    norms: the derivative of the root is infinite there). Both branches stay finite: the zero
+    gradient the unselected root gets never meets an inf. For p < 0 a sum of 0 (no elements,
+    or all infinite) has the root inf, as NumPy."""
+    zero = (s.data == 0) if p > 0 else np.zeros(s.shape, dtype=bool)
     root = sqrt if p == 2 else (lambda t: t ** (1.0 / p))
     if not zero.any():
         return root(s)
@@ -64,8 +65,8 @@ def _vector(op: str, x: Tensor, ord: Ord, axes: tuple[int, ...], keepdims: bool)
         raise ValueError(f"{op}: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
         return _root(sum(x * x, axes, keepdims=keepdims), 2)
-    if ord == math.inf:
-        return max(abs(x), axes, keepdims=keepdims)
+    if ord == math.inf:  # of no elements 0, as NumPy
+        return max(abs(x), axes, keepdims=keepdims, initial=0)
     if ord == -math.inf:
         return min(abs(x), axes, keepdims=keepdims)
     if ord == 0:  # the count of nonzeros: gradient 0, still connected to x (as PyTorch)

@@ -497,8 +497,11 @@ def new_tensor(self: Tensor, data: Any, *, dtype: Any = None,
 
 def _with_alpha(name: str, op: Callable[[Any, Any], Tensor]) -> Callable[..., Tensor]:
     def method(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
-        if alpha != 1:
+        if isinstance(other, Tensor) or isinstance(alpha, Tensor):
             other = mul(other, alpha)
+        elif alpha != 1:  # a constant stays one: a weak scalar, exact until it meets self
+            other = other * alpha if isinstance(other, int | float) else np.multiply(other,
+                                                                                     alpha)
         return op(self, other)
 
     method.__name__ = method.__qualname__ = name

@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,18 @@ def with_dtype(op: str, x: Tensor, dtype: Any, floating: bool = False) -> Tensor
     return x if dt == x.dtype else astype(x, dt)
 
 
+def _in_dtype(out: Tensor, dtype: Any) -> Tensor:
+    """A sum's or product's result in the integer (or boolean) `dtype=` asked for: NumPy
+    computes small integers in int64, and wrapping that result to `dtype` gives what NumPy's
+    arithmetic in `dtype` gives (sums and products modulo 2^k agree), so
+    `sum(uint8 [200, 100], dtype=uint8)` is 44, as np.sum's. Floating results are left
+    alone: `with_dtype` converted the values first."""
+    if dtype is None or out.dtype.kind not in "iub":
+        return out
+    dt = np.dtype(dtype)
+    return out if dt == out.dtype else Tensor._make(out.data.astype(dt), None, 0)
+
+
 def _mask(op: str, where: Any, shape: tuple[int, ...]) -> Any:
     """NumPy's where= of a reduction: True (everything), or a boolean array that broadcasts
     to the tensor's shape (a copy: a backward may keep it, the caller may write into theirs)."""
@@ -119,6 +132,15 @@ def _initial(op: str, initial: Any, dtype: np.dtype) -> Any:
             raise OverflowError(f"{op}: initial={int(v)} is out of range for the result's "
                                 f"dtype {dtype} [{info.min}, {info.max}]")
     return v.astype(dtype)
+
+
+def _warn(message: str) -> None:
+    """NumPy's RuntimeWarning `message`, attributed to the first caller outside autodiff (the
+    user's line, however many of the engine's functions lie between)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("autodiff."):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
 
 
 def _nonempty(op: str, x: Tensor, axes: tuple[int, ...]) -> None:
@@ -210,15 +232,16 @@ def sum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False,
     x = as_tensor(x) if dtype is None else with_dtype("sum", as_tensor(x), dtype)
     axes = _axes("sum", axis, x.ndim)
     mask = True if where is True else _mask("sum", where, x.shape)
-    return _masked_sum("sum", x, axes, keepdims, initial, mask)
+    return _masked_sum("sum", x, axes, keepdims, initial, mask, dtype)
 
 
 def _masked_sum(op: str, x: Tensor, axes: tuple[int, ...], keepdims: bool, initial: Any,
-                mask: Any) -> Tensor:
-    """The sum of the elements where `mask` (True: all of them), plus `initial`."""
+                mask: Any, dtype: Any = None) -> Tensor:
+    """The sum of the elements where `mask` (True: all of them), plus `initial`, in the
+    integer `dtype` when one is asked for."""
     if mask is not True:
         x = _where(mask, x, 0)
-    out = Sum.apply(x, axes=axes, keepdims=keepdims)
+    out = _in_dtype(Sum.apply(x, axes=axes, keepdims=keepdims), dtype)
     return out if initial is None else out + _initial(op, initial, out.dtype)
 
 
@@ -241,7 +264,7 @@ def prod(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
     axes = _axes("prod", axis, x.ndim)
     if where is not True:
         x = _where(_mask("prod", where, x.shape), x, 1)
-    out = Prod.apply(x, axes=axes, keepdims=keepdims)
+    out = _in_dtype(Prod.apply(x, axes=axes, keepdims=keepdims), dtype)
     return out if initial is None else out * _initial("prod", initial, out.dtype)
 
 
@@ -330,7 +353,7 @@ def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     tensor([3., 2., 1.])
     """
     x, axis = _scan_axis("cumsum", with_dtype("cumsum", as_tensor(x), dtype), axis)
-    return Cumsum.apply(x, axis=axis)
+    return _in_dtype(Cumsum.apply(x, axis=axis), dtype)
 
 
 @register(np.cumprod, method=True, convention="exact at zeros (no division by the input)")
@@ -347,7 +370,7 @@ def cumprod(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     tensor([1., 8., 0.])
     """
     x, axis = _scan_axis("cumprod", with_dtype("cumprod", as_tensor(x), dtype), axis)
-    return Cumprod.apply(x, axis=axis)
+    return _in_dtype(Cumprod.apply(x, axis=axis), dtype)
 
 
 # -- max, min and their NaN-skipping forms ---------------------------------------------------
@@ -515,7 +538,8 @@ def mean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
          where: Any = True) -> Tensor:
     """Average over `axis` (a composite: sum / count), as np.mean: `dtype` (floating) converts
     first, `where` selects the elements averaged. Over no element it is NaN, with NumPy's
-    RuntimeWarning "Mean of empty slice".
+    RuntimeWarning "Mean of empty slice". float16 is computed in float32 and rounded once, as
+    NumPy's.
 
     >>> import autodiff as ad
     >>> x = ad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -536,17 +560,30 @@ def mean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False
 
 
 def _masked_mean(x: Tensor, axes: tuple[int, ...], keepdims: bool, mask: Any) -> Tensor:
-    """The mean of the elements where `mask` (True: all of them)."""
+    """The mean of the elements where `mask` (True: all of them); float16 in float32."""
+    x, narrow = _widened(x)
     if mask is True:
         n = _count(x, axes)
         if not n:
-            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-        return sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
-    n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
-    if not n.all():
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-    with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned above
-        return sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
+            _warn("Mean of empty slice")
+        out = sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
+    else:
+        n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
+        if not n.all():
+            _warn("Mean of empty slice")
+        with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned
+            out = sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
+    return out if narrow is None else astype(out, narrow)
+
+
+def _widened(x: Tensor) -> tuple[Tensor, np.dtype | None]:
+    """A float16 tensor as float32, and float16 to round the result to once: NumPy's mean
+    and PyTorch's mean, var and std compute float16 in float32 (a float16 sum of 65504 and
+    65504 is inf, and its rounding error grows with the count). Recorded casts: the gradient
+    comes back float16. Other tensors as they are, and None."""
+    if x.dtype != np.float16:
+        return x, None
+    return astype(x, np.float32), x.dtype
 
 
 @register(np.average)
@@ -621,14 +658,16 @@ def nansum(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fal
     x = as_tensor(x)
     keep = _not_nan("nansum", x, where)  # before dtype=: a NaN has no integer value
     x = with_dtype("nansum", x, dtype)
-    return _masked_sum("nansum", x, _axes("nansum", axis, x.ndim), keepdims, initial, keep)
+    return _masked_sum("nansum", x, _axes("nansum", axis, x.ndim), keepdims, initial, keep,
+                       dtype)
 
 
 @register(np.nanmean, convention="0 at NaN elements (as PyTorch's nanmean)")
 def nanmean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = False,
             where: Any = True) -> Tensor:
     """Average over `axis` of the elements that are not NaN, as np.nanmean (an all-NaN slice
-    gives NaN, with NumPy's RuntimeWarning "Mean of empty slice").
+    gives NaN, with NumPy's RuntimeWarning "Mean of empty slice"); float16 is computed in
+    float32 and rounded once, as mean (NumPy's nanmean sums in float16).
 
     >>> import autodiff as ad
     >>> x = ad.tensor([1.0, float("nan"), 2.0], requires_grad=True)
@@ -643,28 +682,54 @@ def nanmean(x: Any, axis: Axis = None, dtype: Any = None, *, keepdims: bool = Fa
 
 
 @register(np.var, method=True)
-def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1). With no degree
-    of freedom left (n <= ddof) it is NaN (or inf, dividing a positive sum by 0), with NumPy's
-    RuntimeWarning "Degrees of freedom <= 0 for slice".
+def var(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+        keepdims: bool = False, where: Any = True, correction: float | None = None) -> Tensor:
+    """Variance over `axis` with `ddof` as NumPy (0: divide by n; 1: by n - 1; NumPy 2's and
+    PyTorch's `correction=` is the same number); `dtype` (floating) converts first, `where`
+    selects the elements. With no degree of freedom left (n <= ddof) it is NaN (or inf,
+    dividing a positive sum by 0), with NumPy's RuntimeWarning "Degrees of freedom <= 0 for
+    slice".
 
     The values are first shifted by one of them (a constant: the variance does not change), so
     that equal values give exactly 0 whatever the rounding of their mean. Integer and boolean
-    tensors are converted to the default floating dtype first, as mean's result.
+    tensors are converted to the default floating dtype first, as mean's result; float16 is
+    computed in float32 and rounded once, as PyTorch's (NumPy's sums its squares in float16).
 
     >>> import autodiff as ad
     >>> ad.var(ad.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(1.25)
     >>> ad.var(ad.tensor([0.1, 0.1, 0.1]))
     tensor(0.)
+    >>> ad.var(ad.tensor([1.0, 2.0, 9.0]), where=[True, True, False], correction=1)
+    tensor(0.5)
     """
-    x = as_tensor(x)
+    ddof = _ddof("var", ddof, correction)
+    x = with_dtype("var", as_tensor(x), dtype, floating=True)
     if x.dtype.kind != "f":  # integers and booleans: shifted in uint8 they would wrap around
         x = astype(x, _float_dtype(x))
+    x, narrow = _widened(x)
     axes = _axes("var", axis, x.ndim)
+    if where is True:
+        out = _variance(x, axes, keepdims, ddof)
+    else:
+        out = _masked_variance(x, axes, keepdims, ddof, _mask("var", where, x.shape))
+    return out if narrow is None else astype(out, narrow)
+
+
+def _ddof(op: str, ddof: Any, correction: Any) -> Any:
+    """ddof, or NumPy 2's correction= (the same number; both given is refused, as NumPy)."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{op}: ddof={ddof!r} and correction={correction!r} can't be provided "
+                         "simultaneously (they are the same number)")
+    return correction
+
+
+def _variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, ddof: Any) -> Tensor:
     n = _count(x, axes)
     if n <= ddof:
-        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        _warn("Degrees of freedom <= 0 for slice")
     if n:
         x = x - x.data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     d = x - sum(x, axes, keepdims=True) * (1.0 / n if n else math.nan)
@@ -672,10 +737,27 @@ def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     return sum(d * d, axes, keepdims=keepdims) * (1.0 / (n - ddof) if n > ddof else math.inf)
 
 
+def _masked_variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, ddof: Any,
+                     mask: np.ndarray) -> Tensor:
+    """The variance of the elements where `mask`, each slice with its own count (NumPy's
+    where=): a slice with no degree of freedom left is NaN or inf, warned as NumPy."""
+    n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=True)
+    free = np.maximum(n - ddof, 0)
+    if not free.all():
+        _warn("Degrees of freedom <= 0 for slice")
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 where nothing is selected
+        m = sum(_where(mask, x, 0), axes, keepdims=True) / n.astype(x.dtype)
+        d = _where(mask, x - m, 0)
+        out = sum(d * d, axes, keepdims=True) / free.astype(x.dtype)
+    return out if keepdims else reshape(out, _dropped_shape(x.shape, axes))
+
+
 @register(np.std, method=True, convention="0 where the variance is 0 (as PyTorch)")
-def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation: sqrt(var). Where the variance is 0 the gradient is 0, as PyTorch's
-    (the derivative of sqrt is infinite there, and var's gradient is 0).
+def std(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+        keepdims: bool = False, where: Any = True, correction: float | None = None) -> Tensor:
+    """Standard deviation: sqrt(var), with var's arguments. Where the variance is 0 the
+    gradient is 0, as PyTorch's (the derivative of sqrt is infinite there, and var's gradient
+    is 0).
 
     >>> import autodiff as ad
     >>> ad.std(ad.tensor([1.0, 3.0]))
@@ -686,8 +768,9 @@ def std(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Ten
     >>> ad.std(x).backward(); x.grad
     tensor([0.])
     """
-    x = as_tensor(x)
-    v = var(x, _axes("std", axis, x.ndim), keepdims, ddof)
+    x = with_dtype("std", as_tensor(x), dtype, floating=True)
+    v = var(x, _axes("std", axis, x.ndim), ddof=_ddof("std", ddof, correction),
+            keepdims=keepdims, where=where if where is True else _mask("std", where, x.shape))
     zero = v.data == 0
     if not zero.any():
         return sqrt(v)
@@ -758,6 +841,20 @@ _METHODS = {
     "midpoint": lambda v, lo: (np.full_like(v, 0.5), np.full_like(v, 0.5)),
     "nearest": lambda v, lo: ((np.around(v) == lo) * 1.0, (np.around(v) != lo) * 1.0),
 }
+# NumPy's continuous methods (Hyndman and Fan's 4 to 9, 7 being 'linear'): linear
+# interpolation at the virtual index n q + alpha + q (1 - alpha - beta) - 1, clipped to the
+# slice, each with its (alpha, beta).
+_PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                       "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+                       "normal_unbiased": (3 / 8, 3 / 8)}
+
+
+def _virtual_index(n: int, q: np.ndarray, method: str) -> np.ndarray:
+    """Where in the sorted slice of n elements NumPy's `method` reads quantile q."""
+    if method not in _PLOTTING_POSITIONS:
+        return (n - 1) * q
+    alpha, beta = _PLOTTING_POSITIONS[method]
+    return np.clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, n - 1)
 
 
 def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
@@ -773,9 +870,9 @@ def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
     order = np.argsort(rows, axis=1, kind="stable")
     ranked = np.take_along_axis(rows, order, axis=1)  # NaNs last
     # The interpolation's weights on the sorted slice, one layer per q.
-    v = (n - 1) * fractions.reshape(-1)
+    v = _virtual_index(n, fractions.reshape(-1), method)
     lo = np.floor(v)
-    w_lo, w_hi = _METHODS[method](v, lo)
+    w_lo, w_hi = _METHODS.get(method, _METHODS["linear"])(v, lo)
     k = np.arange(v.size)
     w = np.zeros((v.size, m, n))
     w[k, :, lo.astype(np.intp)] += w_lo[:, None]
@@ -816,10 +913,11 @@ def _fractions(op: str, q: Any, scale: float) -> Any:
 def _order_statistic(op: str, fn: type[Quantile], x: Any, q: Any, axis: Axis,
                      keepdims: bool, method: str, weights: Any) -> Tensor:
     x = as_tensor(x)
-    if method not in _METHODS:
+    if method not in _METHODS and method not in _PLOTTING_POSITIONS:
         raise ValueError(f"{op}: method={method!r} is not supported; the supported methods "
-                         f"are {', '.join(repr(m) for m in _METHODS)} ('linear' is NumPy's "
-                         "default)")
+                         f"are {', '.join(repr(m) for m in [*_METHODS, *_PLOTTING_POSITIONS])}"
+                         " ('linear' is NumPy's default; the discontinuous 'inverted_cdf', "
+                         "'averaged_inverted_cdf' and 'closest_observation' are not)")
     if weights is not None:
         raise ValueError(f"{op}: weights= is not supported (NumPy takes it only for "
                          "method='inverted_cdf')")
@@ -860,7 +958,9 @@ def quantile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False
              method: str = "linear", keepdims: bool = False, weights: Any = None) -> Tensor:
     """The q-th quantiles over `axis`, as np.quantile (q in [0, 1], a number or an array,
     whose shape leads the result's). `method`: 'linear' (NumPy's default: interpolation
-    between the two nearest sorted values), 'lower', 'higher', 'midpoint' or 'nearest'.
+    between the two nearest sorted values), 'lower', 'higher', 'midpoint', 'nearest', or
+    one of NumPy's other continuous methods ('weibull', 'hazen', 'median_unbiased',
+    'normal_unbiased', 'interpolated_inverted_cdf').
     The gradient is the interpolation's weights; tied elements share theirs evenly.
 
     >>> import autodiff as ad

@@ -146,28 +146,49 @@ def sum_to_shape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape) if lead else out
 
 
-def _reshape_method(self: Tensor, *shape: Any) -> Tensor:
-    """t.reshape(2, 3) or t.reshape((2, 3)), as ndarray's method."""
+def _reshape_method(self: Tensor, *shape: Any, order: str = "C", copy: bool | None = None
+                    ) -> Tensor:
+    """t.reshape(2, 3) or t.reshape((2, 3)), as ndarray's method (its order= and copy=)."""
     if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
         shape = tuple(shape[0])
-    return reshape(self, shape)
+    return reshape(self, shape, order=order, copy=copy)
 
 
 @register(np.reshape, method=[("reshape", _reshape_method)])
-def reshape(x: Any, shape: int | Sequence[int]) -> Tensor:
-    """The same values in a new shape (one dimension may be -1).
+def reshape(x: Any, shape: int | Sequence[int], order: str = "C", *,
+            copy: bool | None = None) -> Tensor:
+    """The same values in a new shape (one dimension may be -1), read and written row by row
+    (order 'C'), column by column ('F'), or 'F' for a Fortran-contiguous tensor ('A'), as
+    np.reshape. `copy=True` copies; `copy=False` refuses, as NumPy, a reshape that is no view.
 
     >>> import autodiff as ad
     >>> ad.reshape(ad.arange(6.0), (2, -1)).shape
     (2, 3)
+    >>> ad.reshape(ad.arange(6.0), (2, 3), order="F")
+    tensor([[0., 2., 4.],
+            [1., 3., 5.]])
     """
     x = as_tensor(x)
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}")
+    if order == "A":
+        order = "F" if x.data.flags.f_contiguous and not x.data.flags.c_contiguous else "C"
+    if copy is False:
+        try:
+            np.reshape(x.data, shape, order=order, copy=False)
+        except ValueError as e:
+            raise ValueError(f"reshape: copy=False, but the tensor of shape {x.shape} cannot "
+                             f"be reshaped to {shape} without a copy ({e})") from None
     try:
-        return Reshape.apply(x, shape=shape)
+        if order == "F":  # column by column: the reversed axes, reshaped row by row
+            out = transpose(Reshape.apply(transpose(x), shape=shape[::-1]))
+        else:
+            out = Reshape.apply(x, shape=shape)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
                          f"({x.size} elements) into shape {shape}") from None
+    return out.copy() if copy else out
 
 
 def _flatten_method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -539,11 +560,11 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
     """
     ts = _as_same_dtype(tensors, "concatenate")
     shapes = [t.shape for t in ts]
+    if axis is None:  # NumPy's rule: flatten first (0-d tensors too)
+        return concatenate([reshape(t, (-1,)) for t in ts], axis=0)
     if any(not t.ndim for t in ts):
         raise ValueError(f"concatenate: zero-dimensional arrays cannot be concatenated "
                          f"(shapes {shapes})")
-    if axis is None:  # NumPy's rule: flatten first
-        return concatenate([reshape(t, (-1,)) for t in ts], axis=0)
     axis = normalize_axis("concatenate", axis, ts[0].ndim)
     try:
         return Concatenate.apply(*ts, axis=axis)
@@ -603,7 +624,8 @@ def vstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
             [0., 0.],
             [0., 0.]])
     """
-    return _joined("vstack", _at_least(_sequence("vstack", tup), 2), 0, dtype, casting)
+    ts = _at_least(_weak_constants(_sequence("vstack", tup)), 2)
+    return _joined("vstack", ts, 0, dtype, casting)
 
 
 @register(np.hstack)
@@ -614,7 +636,7 @@ def hstack(tup: Sequence[Any], *, dtype: Any = None, casting: str = "same_kind")
     >>> ad.hstack([ad.ones(2), ad.zeros(1)])
     tensor([1., 1., 0.])
     """
-    ts = _at_least(_sequence("hstack", tup), 1)
+    ts = _at_least(_weak_constants(_sequence("hstack", tup)), 1)
     return _joined("hstack", ts, 0 if ts[0].ndim == 1 else 1, dtype, casting)
 
 
@@ -626,7 +648,7 @@ def dstack(tup: Sequence[Any]) -> Tensor:
     >>> ad.dstack([ad.ones((2, 3)), ad.zeros((2, 3))]).shape
     (2, 3, 2)
     """
-    return _joined("dstack", _at_least(_sequence("dstack", tup), 3), 2)
+    return _joined("dstack", _at_least(_weak_constants(_sequence("dstack", tup)), 3), 2)
 
 
 @register(np.column_stack)
@@ -638,7 +660,7 @@ def column_stack(tup: Sequence[Any]) -> Tensor:
     tensor([[1., 3.],
             [2., 4.]])
     """
-    ts = [as_tensor(t) for t in _sequence("column_stack", tup)]
+    ts = _weak_constants(_sequence("column_stack", tup))
     return _joined("column_stack", [t if t.ndim >= 2 else reshape(t, (-1, 1)) for t in ts], 1)
 
 
@@ -1033,9 +1055,22 @@ def astype(x: Any, dtype: Any) -> Tensor:
 def _as_same_dtype(tensors: Sequence[Any], op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    ts = [as_tensor(t) for t in tensors]
-    floats = [t.data.dtype for t in ts if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    ts = _weak_constants(tensors)
+    floats = [t.data.dtype for t in ts if t.data.dtype.kind == "f"]
     if floats:
         target = np.result_type(*floats)
         ts = [t if t.data.dtype == target else astype(t, target) for t in ts]
     return ts
+
+
+def _weak_constants(items: Sequence[Any]) -> list[Tensor]:
+    """Tensors as they are; constants (numbers, lists, arrays) as tensors of the floating
+    tensors' dtype, as in a binary op (joined with float64 tensors, 0.1 stays 0.1; a float64
+    array joined with float32 tensors does not make the result float64); without a floating
+    tensor, as they make tensors on their own."""
+    floats = [t.data.dtype for t in items if isinstance(t, Tensor) and t.data.dtype.kind == "f"]
+    target = np.result_type(*floats) if floats else None
+    return [t if isinstance(t, Tensor) else
+            Tensor(constant_like(t, target)) if target is not None else as_tensor(t)
+            for t in items]
+

@@ -87,3 +87,31 @@ __all__ += ["fold", "pixel_shuffle", "pixel_unshuffle", "unfold"]
 __all__ += ["cosine_similarity", "pairwise_distance"]
 __all__ += ["celu", "glu", "hardtanh"]
 __all__ += ["gaussian_nll_loss", "poisson_nll_loss", "triplet_margin_loss"]
+
+# isort: split
+from nn.functional.local_response_norm import local_response_norm  # noqa: E402
+
+__all__ += ["local_response_norm"]
+
+# isort: split
+from nn.functional.inplace_activation import (  # noqa: E402
+    celu_,
+    elu_,
+    hardtanh_,
+    leaky_relu_,
+    relu_,
+    selu_,
+)
+from nn.functional.rrelu import rrelu, rrelu_  # noqa: E402
+
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu", "rrelu_", "selu_"]
+
+# isort: split
+from nn.functional.embedding_bag import embedding_bag  # noqa: E402
+
+__all__ += ["embedding_bag"]
+
+# isort: split
+from nn.functional.ctc_loss import ctc_loss  # noqa: E402
+
+__all__ += ["ctc_loss"]

@@ -17,12 +17,42 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from autodiff import inplace as in_place_writes
 from autodiff.ops.reduce import with_dtype
 from nn.functional._erf import erf_array, erf_float32
 
-relu = ad.relu
 sigmoid = ad.sigmoid
 tanh = ad.tanh
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0) (`autodiff.relu`; gradient 0 at 0, as PyTorch's). `inplace=True` writes the
+    result into x's memory and returns x (see `in_place`).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.relu(ad.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    if inplace:
+        return in_place("relu", input, ad.relu)
+    return ad.relu(input)
+
+
+def in_place(name: str, input: Any, fn: Any, **options: Any) -> Tensor:
+    """x <- fn(x, **options) in x's memory, returned (PyTorch's `inplace=True`), by
+    `autodiff.inplace.apply_`: the version counter moves, so a backward that saved x's old
+    values raises; refused on a leaf that requires grad while grad mode is on; on any other
+    tensor that requires grad the op is recorded and its gradient is the out-of-place one.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.tensor([-1.0, 2.0])
+    >>> F.relu(x, inplace=True) is x, x.tolist()
+    (True, [0.0, 2.0])
+    """
+    label = name if name.endswith("_") else f"{name}(inplace=True)"  # relu_ or relu(inplace)
+    return in_place_writes.apply_(_as_tensor(input), label, lambda t: fn(t, **options))
 
 
 def softmax(x: Any, axis: int = -1, *, dim: int | None = None, dtype: Any = None) -> Tensor:
@@ -76,7 +106,7 @@ def axis_or_dim(op: str, axis: int, dim: int | None, default: int) -> int:
     return dim
 
 
-def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, negative_slope * x elsewhere.
 
     >>> import autodiff as ad
@@ -84,11 +114,13 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     >>> F.leaky_relu(ad.tensor([-2.0, 3.0]), 0.1)
     tensor([-0.2,  3. ])
     """
+    if inplace:
+        return in_place("leaky_relu", x, leaky_relu, negative_slope=negative_slope)
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     return ad.where(x.data > 0, x, x * negative_slope)
 
 
-def elu(x: Any, alpha: float = 1.0) -> Tensor:
+def elu(x: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, alpha * (exp(x) - 1) elsewhere (exp of min(x, 0): no overflow).
 
     >>> import autodiff as ad
@@ -96,6 +128,8 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     >>> F.elu(ad.tensor([-1.0, 2.0]))
     tensor([-0.6321206,  2.       ])
     """
+    if inplace:
+        return in_place("elu", x, elu, alpha=alpha)
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     neg = ad.where(x.data > 0, 0.0, x)
     return ad.where(x.data > 0, x, (ad.exp(neg) - 1) * alpha)
@@ -233,7 +267,7 @@ class Gelu(ad.Function):
         return grad * (cdf + x * pdf * (1 / math.sqrt(2 * math.pi)))
 
 
-def silu(x: Any) -> Tensor:
+def silu(x: Any, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (SiLU, also called swish).
 
     >>> import autodiff as ad
@@ -241,11 +275,13 @@ def silu(x: Any) -> Tensor:
     >>> F.silu(ad.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.2689414,  0.       ,  0.7310586])
     """
+    if inplace:
+        return in_place("silu", x, silu)
     x = _as_tensor(x)
     return x * ad.sigmoid(x)
 
 
-def mish(x: Any) -> Tensor:
+def mish(x: Any, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)).
 
     >>> import autodiff as ad
@@ -253,11 +289,13 @@ def mish(x: Any) -> Tensor:
     >>> F.mish(ad.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.3034014,  0.       ,  0.8650984])
     """
+    if inplace:
+        return in_place("mish", x, mish)
     x = _as_tensor(x)
     return x * ad.tanh(softplus(x))
 
 
-def hardswish(x: Any) -> Tensor:
+def hardswish(x: Any, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6: 0 up to -3, x from 3 on, x (x + 3) / 6 between; at -3 and 3
     the gradient is the outer piece's (0 and 1), as PyTorch's.
 
@@ -266,12 +304,14 @@ def hardswish(x: Any) -> Tensor:
     >>> F.hardswish(ad.tensor([-4.0, -1.0, 0.0, 1.0, 4.0]))
     tensor([-0.        , -0.33333334,  0.        ,  0.6666667 ,  4.        ])
     """
+    if inplace:
+        return in_place("hardswish", x, hardswish)
     x = _as_tensor(x)
     low, high = x.data <= -3, x.data >= 3
     return ad.where(low, x * 0, ad.where(high, x, x * (x + 3) / 6))
 
 
-def relu6(x: Any) -> Tensor:
+def relu6(x: Any, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6); gradient 1 strictly between 0 and 6, else 0 (PyTorch's).
 
     >>> import autodiff as ad
@@ -279,6 +319,8 @@ def relu6(x: Any) -> Tensor:
     >>> F.relu6(ad.tensor([-1.0, 3.0, 7.0]))
     tensor([0., 3., 6.])
     """
+    if inplace:
+        return in_place("relu6", x, relu6)
     x = _as_tensor(x)
     inside = (x.data > 0) & (x.data < 6)
     return ad.where(inside, x, np.clip(x.data, 0, 6))
@@ -288,7 +330,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(x: Any) -> Tensor:
+def selu(x: Any, inplace: bool = False) -> Tensor:
     """scale * x for x > 0, scale * alpha * (e^x - 1) otherwise, with PyTorch's (self-
     normalizing) constants alpha = 1.6732632..., scale = 1.0507009...; e^x - 1 by expm1.
 
@@ -297,6 +339,8 @@ def selu(x: Any) -> Tensor:
     >>> F.selu(ad.tensor([-1.0, 0.0, 1.0]))
     tensor([-1.1113307,  0.       ,  1.050701 ])
     """
+    if inplace:
+        return in_place("selu", x, selu)
     x = _as_tensor(x)
     pos = x.data > 0
     neg = ad.where(pos, 0.0, x)  # expm1 of min(x, 0): no overflow in the unused branch
@@ -325,10 +369,10 @@ def prelu(x: Any, weight: Any) -> Tensor:
     return ad.where(x.data > 0, x, w * x)
 
 
-def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+             ) -> Tensor:
     """min(max(x, min_val), max_val); gradient 1 strictly between the two, 0 elsewhere (at
-    the ends too, as PyTorch's). PyTorch's `inplace=` is not taken (no in-place activations
-    here).
+    the ends too, as PyTorch's). `inplace=True` writes into x (see `in_place`).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -338,6 +382,8 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val must not be greater than max_val, got min_val="
                          f"{min_val} and max_val={max_val}")
+    if inplace:
+        return in_place("hardtanh", input, hardtanh, min_val=min_val, max_val=max_val)
     x = _as_tensor(input)
     inside = (x.data > min_val) & (x.data < max_val)
     return ad.where(inside, x, np.clip(x.data, min_val, max_val).astype(x.dtype, copy=False))
@@ -366,7 +412,7 @@ class Celu(ad.Function):
         return ad.where(nonneg, grad, grad * ad.exp(ad.where(nonneg, 0.0, x) / ctx.alpha))
 
 
-def celu(input: Any, alpha: float = 1.0) -> Tensor:
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere (the continuously
     differentiable ELU), as PyTorch's; the value by expm1 and the gradient exp(x / alpha),
     both exact in the tails (PyTorch 2.13's float64 gradient rounds 1 / alpha to float32).
@@ -376,6 +422,8 @@ def celu(input: Any, alpha: float = 1.0) -> Tensor:
     >>> F.celu(ad.tensor([-2.0, 0.0, 2.0]), alpha=2.0)
     tensor([-1.2642411,  0.       ,  2.       ])
     """
+    if inplace:
+        return in_place("celu", input, celu, alpha=alpha)
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (the negative part is alpha * (exp(x / "
                          "alpha) - 1)), got 0")

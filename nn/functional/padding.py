@@ -32,13 +32,15 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
     """Pad the last len(pad) // 2 axes of `input`; `pad` = (before, after) for the last axis,
     then for the one before it, and so on (PyTorch's order, the reverse of np.pad's).
 
-    Modes, as PyTorch's: 'constant' fills with `value` (0 by default) and also takes negative
-    widths, which crop; 'reflect' mirrors without repeating the edge (each width less than
-    the axis's size); 'replicate' repeats the edge; 'circular' wraps around (each width at most
-    the axis's size). Unlike PyTorch, the three non-constant modes pad any number of trailing
-    axes of a tensor of any rank (PyTorch's kernels take only 1 to 3 axes of a 2-D to 5-D
-    tensor); where PyTorch computes, the values agree. Each output element's gradient goes
-    to the input element it was copied from.
+    Modes, as PyTorch's: 'constant' fills with `value` (0 by default); 'reflect' mirrors
+    without repeating the edge (each width less than the axis's size); 'replicate' repeats the
+    edge; 'circular' wraps around (each width at most the axis's size). Negative widths crop,
+    in PyTorch's order: 'reflect' and 'replicate' pad from the whole input and then crop,
+    'constant' and 'circular' crop first ('circular' wraps around what is left, at most once).
+    Unlike PyTorch, the three non-constant modes pad any number of trailing axes of a tensor
+    of any rank (PyTorch's kernels take only 1 to 3 axes of a 2-D to 5-D tensor); where
+    PyTorch computes right, the values agree. Each output element's gradient goes to the
+    input element it was copied from.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -59,17 +61,34 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
         raise ValueError(f"pad: mode {mode!r} takes no value (got value={value}); only "
                          "'constant' fills with a value")
     widths = _widths(pad, x)
-    if mode != "constant":
-        _check_widths(mode, widths, x)
-        return ad.pad(x, widths, mode=NUMPY_MODE[mode])
+    grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
+    if mode == "constant":
+        return ad.pad(_cropped(x, widths, pad), grow,
+                      constant_values=0 if value is None else value)
+    if mode == "circular":  # PyTorch's order: crop, then wrap around what is left
+        cropped = _cropped(x, widths, pad)
+        if cropped.shape != x.shape:
+            _check_cropped_wrap(grow, cropped, pad)
+        _check_widths(mode, grow, cropped)
+        return ad.pad(cropped, grow, mode="wrap")
+    _check_widths(mode, grow, x)
+    # reflect, replicate: pad from the whole input, then crop
+    if any(n + lo + hi < 0 for (lo, hi), n in zip(widths, x.shape)):
+        raise ValueError(f"pad: negative widths {tuple(pad)} crop more than the padded "
+                         f"input (shape {x.shape}) holds")
+    padded = ad.pad(x, grow, mode=NUMPY_MODE[mode])
+    return _cropped(padded, tuple((min(lo, 0), min(hi, 0)) for lo, hi in widths), pad)
+
+
+def _cropped(x: Tensor, widths: tuple[tuple[int, int], ...], pad: Sequence[int]) -> Tensor:
+    """x without the elements the negative widths remove from each side."""
     crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, x.shape))
     if any(s.stop < s.start for s in crop):
         raise ValueError(f"pad: negative widths {tuple(pad)} crop more than the input's shape "
                          f"{x.shape} holds")
     if any(s.start or s.stop != n for s, n in zip(crop, x.shape)):
-        x = x[crop]
-    grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
-    return ad.pad(x, grow, constant_values=0 if value is None else value)
+        return x[crop]
+    return x
 
 
 def _widths(pad: Sequence[int], x: Tensor) -> tuple[tuple[int, int], ...]:
@@ -89,15 +108,23 @@ def _widths(pad: Sequence[int], x: Tensor) -> tuple[tuple[int, int], ...]:
     return tuple([(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1])
 
 
+def _check_cropped_wrap(grow: tuple[tuple[int, int], ...], cropped: Tensor,
+                        pad: Sequence[int]) -> None:
+    """Circular widths after a crop: at most what is left of the axis (PyTorch wraps more,
+    with wrong values and gradients, or reads uninitialized memory when nothing is left)."""
+    for axis, ((lo, hi), n) in enumerate(zip(grow, cropped.shape)):
+        if max(lo, hi) > n:
+            raise ValueError(f"pad: mode 'circular' wraps around at most once: widths {pad} "
+                             f"leave {n} elements of axis {axis} after cropping, fewer than "
+                             f"the width {max(lo, hi)} to wrap")
+
+
 def _check_widths(mode: str, widths: tuple[tuple[int, int], ...], x: Tensor) -> None:
-    """PyTorch's limits on the non-constant modes, which it would otherwise hit as errors of
-    its own (np.pad would reflect or wrap more than once instead)."""
+    """PyTorch's limits on the non-constant modes' growing widths, which it would otherwise hit
+    as errors of its own (np.pad would reflect or wrap more than once instead)."""
     for axis, ((lo, hi), n) in enumerate(zip(widths, x.shape)):
         if not (lo or hi):
             continue
-        if lo < 0 or hi < 0:
-            raise ValueError(f"pad: negative widths crop only in mode 'constant', got "
-                             f"({lo}, {hi}) for axis {axis} in mode {mode!r}")
         if n == 0:
             raise ValueError(f"pad: mode {mode!r} cannot pad axis {axis} of size 0 "
                              f"(shape {x.shape})")

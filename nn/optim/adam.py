@@ -1,6 +1,7 @@
 """Adam, AdamW (decoupled weight decay) and their amsgrad variant, as PyTorch's algorithms:
 
-    g = grad (+ weight_decay * p for Adam)        p = p * (1 - lr * weight_decay) (AdamW)
+    g = grad (+ weight_decay * p for Adam)        p = p * (1 - lr * weight_decay) (AdamW, and
+                                                  Adam with decoupled_weight_decay=True)
     m = beta1 m + (1 - beta1) g                   v = beta2 v + (1 - beta2) g^2
     v_max = max(v_max, v) (amsgrad, used in place of v)
     p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,23 +27,28 @@ class Adam(Optimizer):
     >>> opt = nn.optim.Adam([w], lr=0.1)
     >>> (w * w).sum().backward(); opt.step(); round(w.item(), 6)
     0.9
+
+    `decoupled_weight_decay=True` shrinks the weights by `lr * weight_decay` instead of adding
+    `weight_decay * p` to the gradient: AdamW's rule, as PyTorch's keyword of that name.
     """
 
-    decoupled = False
+    later_options: ClassVar[dict[str, Any]] = {"decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False
-                 ) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
                                   "weight_decay": weight_decay, "amsgrad": amsgrad,
-                                  "maximize": maximize})
+                                  "maximize": maximize,
+                                  "decoupled_weight_decay": decoupled_weight_decay})
 
     def _check(self, group: dict[str, Any]) -> None:
         super()._check(group)
         check_betas(self, group)
         at_least(self, group, "eps", 0.0)
         flag(self, group, "amsgrad")
+        flag(self, group, "decoupled_weight_decay")
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         amsgrad = ("max_exp_avg_sq",) if group["amsgrad"] else ()
@@ -61,7 +67,7 @@ class Adam(Optimizer):
         t = state["step"]
         g = grad
         if wd:
-            if self.decoupled:
+            if group["decoupled_weight_decay"]:
                 p *= 1 - lr * wd
             else:
                 g = g + wd * p
@@ -90,13 +96,20 @@ class AdamW(Adam):
     0.899
     """
 
-    decoupled = True
+    later_options: ClassVar[dict[str, Any]] = {"decoupled_weight_decay": True}
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False
                  ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize,
+                         decoupled_weight_decay=True)
+
+    def _check(self, group: dict[str, Any]) -> None:
+        super()._check(group)
+        if group.get("decoupled_weight_decay") is False:
+            raise ValueError("AdamW: decoupled_weight_decay is always True (the W in AdamW); "
+                             "for weight decay added to the gradient use Adam")
 
 
 def check_betas(owner: Optimizer, group: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,6 +40,8 @@ class Optimizer:
     """
 
     scalar_state: tuple[str, ...] = ("step",)  # state kept as a number, not an array
+    # Options added after states were first saved: a saved group without one loads with this.
+    later_options: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -256,6 +258,7 @@ class Optimizer:
                        ) -> dict[str, Any]:
         """Group i's saved options, checked as the constructor checks them, and keeping the
         same state as this optimizer's group."""
+        saved = {**self.later_options, **saved}
         lacking = sorted(k for k in self.defaults if k not in saved)
         if lacking:
             raise ValueError(f"group {i} lacks the hyperparameters {lacking} of "

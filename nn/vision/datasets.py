@@ -24,8 +24,10 @@ import os
 import struct
 import tarfile
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -178,22 +180,36 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as e:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+                raise ValueError(f"read_idx: {path} does not start with an IDX magic number "
+                                 f"(got {head.hex() or 'nothing'})")
+            dtype, ndim = np.dtype(_IDX_TYPES[head[2]]), head[3]
+            sizes = f.read(4 * ndim)
+            if len(sizes) < 4 * ndim:
+                raise ValueError(f"read_idx: {path} is truncated in its header")
+            shape = struct.unpack(f">{ndim}I", sizes)
+            expected = math.prod(shape) * dtype.itemsize  # exact: np.prod wraps past 2**63
+            body = _read_at_most(f, expected + 1)  # one byte more shows a too-long file
+    except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"read_idx: {path} is not a readable IDX file ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"read_idx: {path} does not start with an IDX magic number "
-                         f"(got {raw[:4].hex() or 'nothing'})")
-    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
-    if len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"read_idx: {path} is truncated in its header")
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
-    expected = math.prod(shape) * dtype.itemsize  # exact: np.prod wraps around past 2**63
-    body = raw[4 + 4 * ndim:]
     if len(body) != expected:
-        raise ValueError(f"read_idx: {path} holds {len(body)} data bytes but its header "
-                         f"{shape} needs {expected} (truncated or corrupt)")
+        held = f"more than {expected}" if len(body) > expected else f"{len(body)}"
+        raise ValueError(f"read_idx: {path} holds {held} data bytes but its header {shape} "
+                         f"needs {expected} (truncated or corrupt)")
     return np.frombuffer(body, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_at_most(f: Any, n: int, chunk: int = 1 << 20) -> bytearray:
+    """Up to n bytes of f, read in chunks: memory grows with what the file holds, never with
+    a size a header claims (a corrupt header or a gzip bomb costs at most the data read)."""
+    out = bytearray()
+    while len(out) < n:
+        part = f.read(min(chunk, n - len(out)))
+        if not part:
+            break
+        out += part
+    return out
 
 
 def _md5(path: Path) -> str:

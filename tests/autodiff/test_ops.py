@@ -343,6 +343,58 @@ def _qr_ref(x, mode):
     return q * sign[..., None, :], r * sign[..., None]
 
 
+def _eigvalsh(x, UPLO):
+    """The eigenvalues of x's symmetric part (the gradient is the symmetric one)."""
+    return ad.linalg.eigvalsh((x + _mT(x)) * 0.5, UPLO=UPLO)
+
+
+def _eigvalsh_ref(x, UPLO):
+    return np.linalg.eigvalsh(_sym(x), UPLO=UPLO)
+
+
+def lstsq_inputs(draw):
+    """a (M, N) of full rank (2-D, as NumPy's lstsq), M >= N or not, and b (M,) or (M, K)."""
+    a = separated(draw)
+    while a.ndim > 2:
+        a = a[0]
+    b_shape = draw(st.sampled_from([(a.shape[0],), (a.shape[0], 2)]))
+    return [a, draw(arrays(b_shape))]
+
+
+def _lstsq(a, b):
+    """x, the residuals and the singular values (the rank is an integer, no gradient)."""
+    x, residuals, _, s = ad.linalg.lstsq(a, b)
+    return x, residuals, s
+
+
+def _lstsq_ref(a, b):
+    x, residuals, _, s = np.linalg.lstsq(a, b)
+    return x, residuals, s
+
+
+def chain_inputs(draw):
+    """Two to four matrices of a chain, the first and the last maybe vectors."""
+    dims = draw(st.lists(st.integers(1, 3), min_size=3, max_size=5))
+    xs = [draw(arrays((dims[i], dims[i + 1]))) for i in range(len(dims) - 1)]
+    if draw(st.booleans()):
+        xs[0] = xs[0][0]
+    if draw(st.booleans()):
+        xs[-1] = xs[-1][:, 0]
+    return xs
+
+
+def vecdot_inputs(draw):
+    """Vectors along the last axis, of one size, their other axes broadcasting."""
+    n = draw(st.integers(1, 3))
+    batch = draw(st.sampled_from([(), (2,), (3, 2)]))
+    other = draw(st.sampled_from([(), batch, (1,) * len(batch)]))
+    return [draw(arrays((*batch, n))), draw(arrays((*other, n)))]
+
+
+def offset_kwargs(draw, xs):
+    return {"offset": draw(st.integers(-1, 1))}
+
+
 def qr_kwargs(draw, xs):
     m, n = xs[0].shape[-2:]
     return {"mode": draw(st.sampled_from(["reduced", "r"] + (["complete"] if m <= n else [])))}
@@ -1323,6 +1375,20 @@ CASES = [
     Case("linalg.pinv", ad.linalg.pinv, np.linalg.pinv, separated_inputs),
     Case("linalg.matrix_power", ad.linalg.matrix_power, np.linalg.matrix_power,
          invertible_inputs, matrix_power_kwargs),
+    Case("linalg.svdvals", ad.linalg.svdvals, np.linalg.svdvals, separated_inputs),
+    Case("linalg.eigvalsh", _eigvalsh, _eigvalsh_ref, spread_symmetric_inputs,
+         lambda draw, xs: {"UPLO": draw(st.sampled_from(["L", "U"]))}),
+    Case("linalg.lstsq", _lstsq, _lstsq_ref, lstsq_inputs),
+    Case("linalg.multi_dot", lambda *xs: ad.linalg.multi_dot(xs),
+         lambda *xs: np.linalg.multi_dot(xs), chain_inputs),
+    Case("linalg.trace", ad.linalg.trace, np.linalg.trace, unary(min_dims=2), offset_kwargs),
+    Case("linalg.diagonal", ad.linalg.diagonal, np.linalg.diagonal, unary(min_dims=2),
+         offset_kwargs),
+    Case("linalg.matrix_transpose", ad.linalg.matrix_transpose, np.linalg.matrix_transpose,
+         unary(min_dims=2)),
+    Case("linalg.vecdot", ad.linalg.vecdot, np.linalg.vecdot, vecdot_inputs),
+    Case("linalg.outer", ad.linalg.outer, np.linalg.outer,
+         lambda draw: [draw(arrays((draw(st.integers(1, 3)),))) for _ in range(2)]),
     Case("linalg.norm", ad.linalg.norm, np.linalg.norm, norm_inputs, norm_kwargs),
     Case("linalg.vector_norm", ad.linalg.vector_norm, np.linalg.vector_norm, norm_inputs,
          vector_norm_kwargs),

@@ -28,7 +28,8 @@ def _explained(table):
     for name, fn in sorted(table.items()):
         fn = getattr(fn, "fn", fn)
         if callable(fn) and not isinstance(fn, property):
-            words = {t for t, n in registry.PYTORCH_KEYWORDS.items() if _takes(fn, n)}
+            words = {t for t, n in registry.PYTORCH_KEYWORDS.items()
+                     if _takes(fn, n) and not _takes(fn, t)}  # var's correction=: NumPy 2's
             if words:
                 out.append((name, fn, words))
     return out

@@ -26,8 +26,9 @@ def draw(name, r):
         return dict(lr=u(1e-3, 0.3), momentum=mom, dampening=0.0 if nesterov else u(0, 1),
                     weight_decay=wd, nesterov=nesterov, maximize=coin())
     if name in ("Adam", "AdamW"):
+        decoupled = {"decoupled_weight_decay": coin()} if name == "Adam" else {}
         return dict(lr=u(1e-3, 0.1), betas=betas, eps=eps, weight_decay=wd, amsgrad=coin(),
-                    maximize=coin())
+                    maximize=coin(), **decoupled)
     if name == "Adamax":
         return dict(lr=u(1e-3, 0.1), betas=betas, eps=eps, weight_decay=wd, maximize=coin())
     if name in ("NAdam", "RAdam"):

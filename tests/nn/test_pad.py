@@ -19,33 +19,41 @@ def _torch():
 
 
 def _reference(x, pad, mode, value=0.0):
-    """np.pad with the widths read PyTorch's way; negative widths crop first."""
+    """np.pad with the widths read PyTorch's way; negative widths crop, in PyTorch's order:
+    first in 'constant' and 'circular', after padding in 'reflect' and 'replicate'."""
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(widths, x.shape))
     grow = [(max(a, 0), max(b, 0)) for a, b in widths]
     kw = {"constant_values": value} if mode == "constant" else {}
+    if mode in ("reflect", "replicate"):
+        x = np.pad(x, grow, mode=NUMPY_MODE[mode])
+        widths = [(min(a, 0), min(b, 0)) for a, b in widths]
+        grow = [(0, 0)] * x.ndim
+    crop = tuple(slice(max(-a, 0), n - max(-b, 0)) for (a, b), n in zip(widths, x.shape))
     return np.pad(x[crop], grow, mode=NUMPY_MODE[mode], **kw)
 
 
 def _valid(mode, pad, shape):
-    """Whether PyTorch computes `mode` with these widths (PyTorch's own limits)."""
+    """Whether PyTorch computes `mode` with these widths (PyTorch's own limits), and right
+    (with 'circular' widths beyond what a crop leaves, PyTorch's values and gradients are
+    wrong)."""
     pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
     sizes = shape[::-1][:len(pairs)]
+    left = [n + min(a, 0) + min(b, 0) for (a, b), n in zip(pairs, sizes)]
     if mode == "constant":
-        return all(n + min(a, 0) + min(b, 0) >= 0 for (a, b), n in zip(pairs, sizes))
-    if any(a < 0 or b < 0 for a, b in pairs):
-        return False
-    limit = {"reflect": lambda n: n - 1, "circular": lambda n: n, "replicate": lambda n: 99}
-    return all(max(a, b) <= limit[mode](n) for (a, b), n in zip(pairs, sizes))
+        return all(k >= 0 for k in left)
+    if mode == "circular":
+        return all(k > 0 and max(a, b) <= k for (a, b), k in zip(pairs, left))
+    limit = {"reflect": lambda n: n - 1, "replicate": lambda n: 99}[mode]
+    return all(max(a, b) <= limit(n) and n + a + b > 0 for (a, b), n in zip(pairs, sizes))
 
 
 WIDTHS = [(1, 2), (0, 3), (2, 0), (3, 3), (-1, 2), (2, -1), (1, 1, 2, 0), (0, 2, 1, 1),
-          (-1, 0, 2, 1), (1, 2, 1, 0, 2, 1), (-2, 1, 0, -1, 1, 1)]
-# the widths each mode takes in PyTorch (negative widths: only 'constant' here)
+          (-1, 0, 2, 1), (1, 2, 1, 0, 2, 1), (-2, 1, 0, -1, 1, 1), (-3, 4), (4, -3, -1, 2)]
+# the widths each mode takes in PyTorch and gets right
 CASES = [(mode, pad) for mode in NUMPY_MODE for pad in WIDTHS
-         if mode == "constant" or min(pad) >= 0]
+         if _valid(mode, pad, (2, 2, 3, 4, 5)[3 - len(pad) // 2:])]
 
 
 @pytest.mark.parametrize("mode, pad", CASES, ids=str)
@@ -110,11 +118,17 @@ def test_pytorchs_limits_raise_here_too():
     with pytest.raises(ValueError, match=r"mode 'circular' needs widths at most the axis's "
                                          r"size \(it wraps around once\): \(4, 0\)"):
         F.pad(x, (4, 0), "circular")
-    # PyTorch crops with negative widths in the other modes too, but in 'circular' it reads
-    # memory it never wrote; here they crop only in 'constant'
-    with pytest.raises(ValueError, match=r"negative widths crop only in mode 'constant', got "
-                                         r"\(-1, 2\) for axis 2 in mode 'replicate'"):
-        F.pad(x, (-1, 2), "replicate")
+    # 'circular' after a crop wraps around at most what is left: beyond it PyTorch's values
+    # and gradients are wrong, and with nothing left it returns memory it never wrote
+    with pytest.raises(ValueError, match=r"mode 'circular' wraps around at most once: widths "
+                                         r"\(-2, 2\) leave 1 elements of axis 2 after "
+                                         r"cropping, fewer than the width 2"):
+        F.pad(x, (-2, 2), "circular")
+    with pytest.raises(ValueError, match=r"leave 0 elements of axis 2"):
+        F.pad(x, (-3, 1), "circular")
+    with pytest.raises(ValueError, match=r"negative widths \(1, -5\) crop more than the padded "
+                                         r"input \(shape \(1, 2, 3\)\) holds"):
+        F.pad(x, (1, -5), "reflect")
     with pytest.raises(ValueError, match=r"negative widths \(-4, 0\) crop more than the "
                                          r"input's shape"):
         F.pad(x, (-4, 0))
@@ -147,3 +161,49 @@ def test_widths_at_pytorchs_limit_agree_with_np_pad(mode, pad):
     else:
         with pytest.raises(ValueError, match=f"mode '{mode}' needs widths"):
             F.pad(x, pad, mode)
+
+
+def test_negative_widths_crop_in_every_mode_in_pytorchs_order():
+    x = ad.tensor(np.arange(5.0), requires_grad=True)
+    # reflect and replicate pad from the whole input, then crop
+    assert F.pad(x, (-3, 3), "reflect").tolist() == [3, 4, 3, 2, 1]
+    assert F.pad(x, (3, -4), "replicate").tolist() == [0, 0, 0, 0]
+    # circular crops first, then wraps around what is left
+    assert F.pad(x, (2, -1), "circular").tolist() == [2, 3, 0, 1, 2, 3]
+    assert F.pad(x, (-1, 2), "circular").tolist() == [1, 2, 3, 4, 1, 2]
+    # each output element's gradient goes to the element it was copied from
+    F.pad(x, (-3, 3), "reflect").sum().backward()
+    assert x.grad.tolist() == [0, 1, 1, 2, 1]
+    x.grad = None
+    F.pad(x, (2, -1), "circular").sum().backward()
+    assert x.grad.tolist() == [1, 1, 2, 2, 0]
+    y = ad.tensor(np.random.default_rng(4).standard_normal((2, 3, 4)))
+    for mode in ("reflect", "replicate", "circular"):
+        f = lambda t, mode=mode: F.pad(t, (-1, 2, 1, -1), mode) ** 2  # noqa: E731
+        np.testing.assert_array_equal(f(y).data, _reference(y.data, (-1, 2, 1, -1), mode) ** 2)
+        assert gradcheck(f, y) and gradgradcheck(f, y)
+
+
+def test_negative_widths_against_pytorch_on_random_configurations():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    compared = 0
+    for _ in range(300):
+        shape = tuple(rng.integers(1, 6, rng.integers(2, 5)))
+        k = int(rng.integers(1, min(3, len(shape) - 1) + 1))
+        pad = tuple(int(w) for w in rng.integers(-4, 5, 2 * k))
+        mode = str(rng.choice(list(NUMPY_MODE)))
+        if not _valid(mode, pad, shape) or (mode != "constant" and len(shape) - k not in (1, 2)):
+            continue  # PyTorch's non-constant kernels: k axes of a (k+1)-d or (k+2)-d tensor
+        x = rng.standard_normal(shape)
+        t = torch.tensor(x, requires_grad=True)
+        want = torch.nn.functional.pad(t, pad, mode=mode)
+        v = rng.standard_normal(tuple(want.shape))
+        (want * torch.tensor(v)).sum().backward()
+        a = ad.tensor(x, requires_grad=True)
+        got = F.pad(a, pad, mode=mode)
+        (got * v).sum().backward()
+        np.testing.assert_array_equal(got.data, want.detach().numpy(), err_msg=f"{mode} {pad}")
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-15, atol=1e-15)
+        compared += 1
+    assert compared > 100

@@ -109,3 +109,34 @@ def test_shipped_datasets():
         datasets.load("imagenet")
     with pytest.raises(ValueError, match="subset"):
         datasets.mnist("1k")
+
+
+def test_read_idx_reads_no_more_than_the_header_claims(tmp_path, monkeypatch):
+    """A gzip bomb (a 3-byte header claim followed by 64 MiB of zeros) is refused after
+    reading the claim and one byte more, not decompressed whole; a file one byte too long is
+    refused as well."""
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, 3) + bytes(3))
+        for _ in range(64):
+            f.write(bytes(1 << 20))
+    asked = []
+    real_open = gzip.open
+
+    def counting_open(*args, **kwargs):
+        f = real_open(*args, **kwargs)
+        read = f.read
+
+        def counted(n=-1):
+            asked.append(n)
+            return read(n)
+        f.read = counted
+        return f
+    monkeypatch.setattr(datasets.gzip, "open", counting_open)
+    with pytest.raises(ValueError, match=r"holds more than 3 data bytes but its header \(3,\)"):
+        datasets.read_idx(path)
+    assert -1 not in asked and sum(asked) == 4 + 4 + 4  # magic, one size, 3 bytes + 1
+    raw = write_idx(tmp_path / "long", np.arange(6, dtype=np.uint8), gz=False)
+    (tmp_path / "long").write_bytes(raw + b"\x00")
+    with pytest.raises(ValueError, match="holds more than 6 data bytes"):
+        datasets.read_idx(tmp_path / "long")
