@@ -207,6 +207,7 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
     """Run one node's backward and send each gradient it returns to its input."""
     if node._saved is not None and node._seq < versions.last_write:
         check_saved(node)  # something was written in place since this node was made
+    incoming = out_grads  # (before the unused outputs get zeros)
     if len(out_grads) > 1 and any(g is None for g in out_grads):
         out_grads = [_zeros(s, d, w.arrays) if g is None else g
                      for g, (s, d) in zip(out_grads, node._out_meta)]
@@ -224,6 +225,8 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
         raise RuntimeError(
             f"the backward of '{node.op_name()}' returned {len(grads)} gradients but its "
             f"forward took {len(edges)} positional arguments (options must be keyword-only)")
+    if not w.arrays:
+        _check_recorded(node, incoming, grads)
     arrays, needed, anomaly = w.arrays, w.needed, w.anomaly
     for i, e in enumerate(edges):
         g = grads[i]
@@ -238,6 +241,27 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
         if anomaly:
             _check_backward(node, i, g)
         _send(w, e, g)
+
+
+def _check_recorded(node: Function, incoming: list[Any], grads: tuple[Any, ...]) -> None:
+    """With create_graph, a backward whose incoming gradients all require grad and that returns
+    a nonzero gradient that does not has left the graph (.data, NumPy, ad.tensor of a result):
+    a backward is linear in its incoming gradient, so a correct one stays connected to it.
+    Differentiating it again would give silent zeros (a zero tangent in forward mode)."""
+    for i, g in enumerate(grads):
+        if g is None or (type(g) is Tensor and g._requires_grad) or node._edges[i] is None:
+            continue
+        if not all(type(c) is Tensor and c._requires_grad for c in incoming if c is not None):
+            return
+        data = g.data if isinstance(g, Tensor) else np.asarray(g)
+        if np.any(data != 0):
+            raise RuntimeError(
+                f"the backward of '{node.op_name()}' ({type(node).__qualname__}) returned a "
+                f"gradient for input {i} that is not connected to the incoming gradient: the "
+                "backward left the graph (NumPy on .data, .numpy(), .item(), or ad.tensor(...) "
+                "of a result), so it cannot be differentiated again, which forward mode (jvp, "
+                "jacfwd, linearize, hessian(mode='fwd')), create_graph=True and gradgradcheck "
+                "need. Write the backward in Tensor operations on grad and ctx.saved_tensors.")
 
 
 def _wanted(w: _Walk, e: Any) -> bool:

@@ -17,10 +17,12 @@ try:  # the strategies need hypothesis (the `dev` extra); the checks do not
     from autodiff.testing.strategies import (
         broadcastable_shapes,
         mutually_broadcastable_shapes,
+        shapes,
         tensors,
         valid_axes,
     )
 except ImportError:  # pragma: no cover - hypothesis missing
     pass
 else:
-    __all__ += ["broadcastable_shapes", "mutually_broadcastable_shapes", "tensors", "valid_axes"]
+    __all__ += ["broadcastable_shapes", "mutually_broadcastable_shapes", "shapes", "tensors",
+                "valid_axes"]

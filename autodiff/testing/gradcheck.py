@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import autodiff as ad
+from autodiff.pytree import flatten
 from autodiff.tensor import Tensor
 
 
@@ -39,6 +40,10 @@ class GradcheckError(AssertionError):
     GradcheckError True
     """
 
+    def __init__(self, message: str, at: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.at = at  # (output element, input element) of the first disagreement, flat
+
 
 def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """float64 copies of the inputs, and the positions to differentiate.
@@ -58,7 +63,8 @@ def _inputs64(inputs: Sequence[Any]) -> tuple[list[Any], list[int]]:
 
 
 def _outputs(result: Any) -> list[Tensor]:
-    outs = list(result) if isinstance(result, tuple | list) else [result]
+    """The function's output Tensors: one, or the leaves of a tuple, list or dict of them."""
+    outs = flatten(result)[0]
     for k, o in enumerate(outs):
         if not isinstance(o, Tensor):
             raise TypeError(f"gradcheck: output {k} of the function is a "
@@ -111,27 +117,54 @@ def _analytic(outs: list[Tensor], args: list[Any], wrt: list[int]) -> list[list[
 
 
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, modes: Sequence[str] = ("rev",), seed: int = 0) -> bool:
+              rtol: float = 1e-3, modes: Sequence[str] = ("rev",), seed: int = 0,
+              raise_exception: bool = True) -> bool:
     """Compare the gradients of `f` with central differences, in float64.
 
-    `f` takes the inputs and returns a Tensor or a tuple of Tensors (any shapes). Inputs are
-    Tensors, arrays or other values; the floating inputs that require grad are differentiated
-    (every floating input when none requires grad). `modes`: "rev" compares the whole Jacobian
-    built by reverse mode; "fwd" compares forward-mode Jacobian-vector products (`ad.jvp`)
-    along three random directions. Returns True, or raises `GradcheckError` naming the mode,
-    the output, the input, the element and both values.
+    `f` takes the inputs and returns a Tensor or a tuple, list or dict of Tensors (any
+    shapes). Inputs are Tensors, arrays or other values; the floating inputs that require grad
+    are differentiated (every floating input when none requires grad). `modes`: "rev"
+    compares the whole Jacobian built by reverse mode; "fwd" compares forward-mode
+    Jacobian-vector products (`ad.jvp`) along three random directions (`modes="fwd"`: that
+    alone). Returns True, or raises `GradcheckError` naming the mode, the output, the input,
+    the element and both values, and saying when the one-sided slopes there differ (a kink or
+    a jump: no derivative to check) or when an output is not float64 (the function computes
+    in a lower precision).
+    `raise_exception=False` returns False instead; PyTorch's form with the inputs in one tuple,
+    `gradcheck(f, (x, y))`, is read as `gradcheck(f, x, y)`.
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradcheck
     >>> gradcheck(lambda a, b: a @ b, ad.ones((2, 3)), ad.ones((3, 1)), modes=("rev", "fwd"))
     True
     """
+    try:
+        return _gradcheck(f, _unpacked(inputs), eps, atol, rtol, modes, seed)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """PyTorch's `gradcheck(f, (x, y))`: the inputs in one tuple (holding a Tensor)."""
+    if len(inputs) == 1 and type(inputs[0]) is tuple and any(
+            isinstance(x, Tensor) for x in inputs[0]):
+        return inputs[0]
+    return inputs
+
+
+def _gradcheck(f: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
+               rtol: float, modes: Sequence[str], seed: int) -> bool:
     args, wrt = _inputs64(inputs)
     if not wrt:
-        raise ValueError("gradcheck: no floating input to differentiate")
+        raise ValueError("gradcheck: no floating input to differentiate (Python numbers and "
+                         "integer tensors are passed through as constants: give a floating "
+                         "Tensor, ad.tensor(1.5))")
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = set(modes) - {"rev", "fwd"}
     if unknown or not modes:
-        raise ValueError(f"gradcheck: modes must be among 'rev' and 'fwd', got {tuple(modes)}")
+        raise ValueError(f"gradcheck: modes must be among 'rev' and 'fwd', got {modes}")
     with ad.enable_grad():
         outs = _outputs(f(*args))
     if "rev" in modes:
@@ -139,11 +172,54 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
         for n, i in enumerate(wrt):
             numeric = _numeric(f, args, i, eps)
             for k, (a_jac, n_jac) in enumerate(zip((a[n] for a in analytic), numeric)):
-                _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol,
-                         "gradient")
+                try:
+                    _compare(a_jac, n_jac, k, i, args[i].shape, outs[k].shape, atol, rtol,
+                             "gradient")
+                except GradcheckError as e:
+                    # (in float32 every rounding step looks like a jump: that hint alone)
+                    hint = _precision(outs) or _kink(f, args, i, k, e.at, eps, atol, rtol)
+                    raise GradcheckError(f"{e}{hint}", e.at) from None
     if "fwd" in modes:
-        _forward_check(f, args, wrt, eps, atol, rtol, np.random.default_rng(seed))
+        try:
+            _forward_check(f, args, wrt, eps, atol, rtol, np.random.default_rng(seed))
+        except GradcheckError as e:
+            raise GradcheckError(f"{e}{_precision(outs)}") from None
     return True
+
+
+def _kink(f: Callable[..., Any], args: list[Any], i: int, k: int, at: Any, eps: float,
+          atol: float, rtol: float) -> str:
+    """A hint when the one-sided slopes at the failing element differ: a kink or a jump,
+    where no derivative exists and the central difference is their average."""
+    if at is None:
+        return ""
+    r, c = at
+    flat = args[i].data.reshape(-1)
+    orig = flat[c]
+    values = []
+    for x in (orig - eps, orig, orig + eps):
+        flat[c] = x
+        values.append(float(_outputs(_eval(f, args))[k].data.astype(np.float64).ravel()[r]))
+    flat[c] = orig
+    left, right = (values[1] - values[0]) / eps, (values[2] - values[1]) / eps
+    if not np.isfinite([left, right]).all() or abs(left - right) <= atol + rtol * max(
+            abs(left), abs(right)):
+        return ""
+    return (f". The one-sided slopes there differ (left {left:.6g}, right {right:.6g}): the "
+            "function has a kink or a jump at this input, where it has no derivative; test "
+            "it away from that point, and the value the gradient takes there by a closed form")
+
+
+def _precision(outs: list[Tensor]) -> str:
+    """A hint when an output is computed in less than float64 (the inputs were float64)."""
+    low = [(k, o.dtype) for k, o in enumerate(outs) if o.dtype.kind == "f" and o.dtype.itemsize < 8]
+    if not low:
+        return ""
+    k, dt = low[0]
+    return (f". Output {k} has dtype {dt} although the inputs were copied to float64: the "
+            "function computes in a lower precision somewhere (a cast, a float32 array or "
+            "Tensor), where central differences mean nothing; keep the computation in the "
+            "inputs' dtype (x.dtype)")
 
 
 def _moved(primals: list[Tensor], vs: list[Tensor], step: float) -> list[Tensor]:
@@ -159,8 +235,7 @@ def _forward_check(f: Callable[..., Any], args: list[Any], wrt: list[int], eps: 
         call = list(args)
         for i, x in zip(wrt, xs):
             call[i] = x
-        res = f(*call)
-        return tuple(res) if isinstance(res, list) else res
+        return f(*call)
 
     primals = [args[i] for i in wrt]
     for _ in range(3):
@@ -172,14 +247,14 @@ def _forward_check(f: Callable[..., Any], args: list[Any], wrt: list[int], eps: 
             minus = _outputs(g(*_moved(primals, vs, -eps)))
         for k, (a, hi, lo) in enumerate(zip(analytic, plus, minus)):
             n = (hi.data.astype(np.float64) - lo.data.astype(np.float64)).ravel() / (2 * eps)
-            bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=True)
+            bad = ~np.isclose(a, n, atol=atol, rtol=rtol)  # a NaN never matches
             if bad.any():
                 r = int(np.argwhere(bad)[0][0])
                 idx = tuple(int(v) for v in np.unravel_index(r, hi.shape)) if hi.shape else ()
                 raise GradcheckError(
                     f"forward-mode check failed along a random direction for output {k} at "
                     f"index {idx}: jvp {a[r]!r}, numeric {n[r]!r} (atol={atol}, rtol={rtol}; "
-                    f"{int(bad.sum())} of {bad.size} entries differ)")
+                    f"{int(bad.sum())} of {bad.size} entries differ){_nan(a[r], n[r])}")
 
 
 def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, ...],
@@ -187,7 +262,7 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
     if a.shape != n.shape:
         raise GradcheckError(f"{what} check: Jacobian shapes differ for output {k} and input "
                              f"{i}: analytic {a.shape}, numeric {n.shape}")
-    bad = ~np.isclose(a, n, atol=atol, rtol=rtol, equal_nan=True)
+    bad = ~np.isclose(a, n, atol=atol, rtol=rtol)  # a NaN never matches (as PyTorch's)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         out_idx = np.unravel_index(r, out_shape) if out_shape else ()
@@ -196,22 +271,41 @@ def _compare(a: np.ndarray, n: np.ndarray, k: int, i: int, in_shape: tuple[int, 
             f"{what} check failed for input {i} at index {tuple(int(v) for v in in_idx)} "
             f"(output {k} at index {tuple(int(v) for v in out_idx)}): analytic {a[r, c]!r}, "
             f"numeric {n[r, c]!r} (atol={atol}, rtol={rtol}; {int(bad.sum())} of {bad.size} "
-            "entries differ)")
+            f"entries differ){_nan(a[r, c], n[r, c])}", (int(r), int(c)))
+
+
+def _nan(a: float, n: float) -> str:
+    if not (np.isnan(a) or np.isnan(n)):
+        return ""
+    return (". A NaN never matches: the function or its gradient is not defined there (an "
+            "input outside its domain, or a NaN input)")
 
 
 def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, seed: int = 0, modes: Sequence[str] = ("rev",)) -> bool:
+                  rtol: float = 1e-3, seed: int = 0, modes: Sequence[str] = ("rev",),
+                  raise_exception: bool = True) -> bool:
     """Check second derivatives: gradcheck of the vector-Jacobian product of `f`.
 
     With a fixed random cotangent v per output, g(inputs, v) = v^T J_f(inputs) is computed with
     `create_graph=True` and checked by `gradcheck` with respect to the inputs and v (as
-    PyTorch's gradgradcheck does), in the given `modes` ("fwd": forward over reverse).
+    PyTorch's gradgradcheck does), in the given `modes` ("fwd": forward over reverse);
+    `raise_exception` and the inputs in one tuple as in `gradcheck`.
 
     >>> import autodiff as ad
     >>> from autodiff.testing import gradgradcheck
     >>> gradgradcheck(lambda x: x.exp() * x, ad.tensor([0.1, -0.4]))
     True
     """
+    try:
+        return _gradgradcheck(f, _unpacked(inputs), eps, atol, rtol, seed, modes)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _gradgradcheck(f: Callable[..., Any], inputs: tuple[Any, ...], eps: float, atol: float,
+                   rtol: float, seed: int, modes: Sequence[str]) -> bool:
     args, wrt = _inputs64(inputs)
     if not wrt:
         raise ValueError("gradgradcheck: no floating input to differentiate")
@@ -236,7 +330,6 @@ def gradgradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: 
     for v in cotangents:
         v.requires_grad_()
     try:
-        return gradcheck(vjp, *args, *cotangents, eps=eps, atol=atol, rtol=rtol, modes=modes,
-                         seed=seed)
+        return _gradcheck(vjp, (*args, *cotangents), eps, atol, rtol, modes, seed)
     except GradcheckError as e:
         raise GradcheckError(f"second-order {e}") from None

@@ -25,7 +25,15 @@ __all__ = ["broadcastable_shapes", "mutually_broadcastable_shapes", "shapes", "t
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
            max_side: int = 4) -> st.SearchStrategy[tuple[int, ...]]:
-    """Small array shapes (defaults keep gradient checks fast)."""
+    """Small array shapes (defaults keep gradient checks fast); `min_side=0` adds empty ones.
+
+    >>> from hypothesis import given
+    >>> from autodiff.testing import shapes
+    >>> @given(shapes(min_dims=1, max_dims=2, max_side=3))
+    ... def check(shape):
+    ...     assert 1 <= len(shape) <= 2 and all(1 <= n <= 3 for n in shape)
+    >>> check()
+    """
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
 
@@ -34,7 +42,8 @@ def tensors(shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None =
             dtype: Any = np.float64, elements: st.SearchStrategy[float] | None = None,
             requires_grad: bool = False) -> st.SearchStrategy[Tensor]:
     """Tensors of `shape` (a tuple or a strategy; small shapes by default) and `dtype`, with
-    `elements` (finite floats in [-10, 10] by default).
+    `elements`: by default finite floats in [-10, 10] (of the dtype's width), integers in
+    [-10, 10] ([0, 10] unsigned), or booleans. `requires_grad=True` needs a floating dtype.
 
     >>> from hypothesis import given, strategies as st
     >>> from autodiff.testing import tensors
@@ -44,10 +53,15 @@ def tensors(shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None =
     >>> test_log_positive()
     """
     dt = np.dtype(dtype)
+    if dt.kind not in "fiub":
+        raise ValueError(f"tensors: dtype must be floating, integer or bool, got {dt}")
+    if requires_grad and dt.kind != "f":
+        raise ValueError(f"tensors: requires_grad=True needs a floating dtype, got {dt}")
     if elements is None:
-        elements = st.floats(-10, 10, allow_nan=False, allow_infinity=False,
-                             width=32 if dt == np.float32 else 64) if dt.kind == "f" \
-            else st.integers(-10, 10)
+        elements = (st.floats(-10, 10, allow_nan=False, allow_infinity=False,
+                              width=8 * dt.itemsize) if dt.kind == "f" else
+                    st.booleans() if dt.kind == "b" else
+                    st.integers(0 if dt.kind == "u" else -10, 10))
     shape_st = shapes() if shape is None else shape
     arrays = hnp.arrays(dt, shape_st, elements=elements)
     return arrays.map(lambda a: ad.tensor(a, dtype=dt, requires_grad=requires_grad))
@@ -91,7 +105,8 @@ def mutually_broadcastable_shapes(num_shapes: int, base_shape: tuple[int, ...] =
 def valid_axes(ndim: int, min_size: int = 0, allow_none: bool = True,
                single: bool = False) -> st.SearchStrategy[Any]:
     """An `axis` argument valid for `ndim` dimensions: None, an int, or a tuple of distinct
-    ints, negative values included (NumPy's conventions).
+    ints (at least `min_size` of them; `()` reduces nothing), negative values included
+    (NumPy's conventions). `single=True`: an int only; `allow_none=False`: no None.
 
     >>> from hypothesis import given
     >>> from autodiff.testing import valid_axes
