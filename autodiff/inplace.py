@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import versions
+from autodiff import versions, views
 from autodiff.grad_mode import STATE
 from autodiff.ops import arith, elementwise, indexing, linalg
 from autodiff.tensor import Tensor
@@ -176,6 +176,7 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
             saves: bool) -> Tensor:
     """Record op(t, *operands) out of place, then write it into t and re-point t to it."""
     _check_writeable(t, name)
+    since = next(versions.numbers)  # the nodes made from here on record this write
     if saves:  # the op keeps its inputs for backward: give it copies of what will change
         operands = tuple(o.copy() if isinstance(o, Tensor) and np.may_share_memory(
             o.data, t.data) else o for o in operands)
@@ -188,13 +189,21 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
             raise TypeError(f"{name}: the result has dtype {out.dtype}, which cannot be "
                             f"written into a tensor of dtype {t.dtype}")
         out = out.astype(t.dtype)
+    base = views.rebase(t, out)  # t is a view: its base's new value (None if not)
     versions.bump(t.data)  # first: an interrupt after it leaves t stale, never silently new
     np.copyto(t.data, out.data)
-    node = out.grad_fn
-    node._seq = next(versions.numbers)  # made after the write: what it saved is untouched
-    _move_retained_grad(t, node, out._index)
-    t.grad_fn, t._index, t._requires_grad = node, out._index, True
+    # Numbered after the write: what they saved is untouched (copies, or never written).
+    views.renumber([out] if base is None else [out, base], since)
+    _adopt(t, out)
+    if base is not None:
+        _adopt(t._base, base)
     return t
+
+
+def _adopt(t: Tensor, new: Tensor) -> None:
+    """Point t to the node that made `new` (whose values t now holds)."""
+    _move_retained_grad(t, new.grad_fn, new._index)
+    t.grad_fn, t._index, t._requires_grad = new.grad_fn, new._index, True
 
 
 def _move_retained_grad(t: Tensor, node: Any, index: int) -> None:
