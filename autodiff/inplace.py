@@ -194,27 +194,8 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
     np.copyto(t.data, out.data)
     # Numbered after the write: what they saved is untouched (copies, or never written).
     views.renumber([out] if base is None else [out, base], since)
-    _adopt(t, out)
+    views.adopt(t, out)
     if base is not None:
-        _adopt(t._base, base)
+        views.adopt(t._base, base)
     return t
 
-
-def _adopt(t: Tensor, new: Tensor) -> None:
-    """Point t to the node that made `new` (whose values t now holds)."""
-    _move_retained_grad(t, new.grad_fn, new._index)
-    t.grad_fn, t._index, t._requires_grad = new.grad_fn, new._index, True
-
-
-def _move_retained_grad(t: Tensor, node: Any, index: int) -> None:
-    """retain_grad() follows the tensor to its new value, as in PyTorch."""
-    old = t.grad_fn
-    if not t._retain or old is None or not old._hooks:
-        return
-    hooks = old._hooks.get(t._index, [])
-    keep = [h for h in hooks if getattr(h, "retains_grad", False)]
-    for h in keep:
-        hooks.remove(h)
-    if node._hooks is None:
-        node._hooks = {}
-    node._hooks.setdefault(index, []).extend(keep)

@@ -56,7 +56,7 @@ def replay(view: Tensor) -> bool:
     if new.grad_fn is None:
         return False
     new.grad_fn._leaf_view = view.grad_fn._leaf_view  # a leaf's view stays unwritable
-    view.grad_fn, view._index = new.grad_fn, new._index
+    adopt(view, new)
     return True
 
 
@@ -75,6 +75,21 @@ def rebase(written: Tensor, value: Tensor) -> Tensor | None:
     flat = indexing.SetItem.apply(shape.reshape(base, (-1,)), shape.reshape(value, (-1,)),
                                   index=where.ravel())
     return shape.reshape(flat, base.shape)
+
+
+def adopt(t: Tensor, new: Tensor) -> None:
+    """Point t to the node that made `new` (whose values t holds); retain_grad() follows it,
+    as in PyTorch."""
+    node, index, old = new.grad_fn, new._index, t.grad_fn
+    if t._retain and old is not None and old._hooks:
+        hooks = old._hooks.get(t._index, [])
+        keep = [h for h in hooks if getattr(h, "retains_grad", False)]
+        for h in keep:
+            hooks.remove(h)
+        if node._hooks is None:
+            node._hooks = {}
+        node._hooks.setdefault(index, []).extend(keep)
+    t.grad_fn, t._index, t._requires_grad = node, index, True
 
 
 def renumber(made: list[Tensor], since: int) -> None:

@@ -347,3 +347,13 @@ def test_a_replayed_view_of_a_leaf_is_still_not_written_in_place():
     with pytest.raises(RuntimeError, match="is a view of a leaf tensor that requires grad"):
         v.mul_(2)
     assert x.is_leaf and x.data.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_retain_grad_on_a_view_follows_it_when_it_is_replayed():
+    x = leaf([1.0, 2.0, 3.0])
+    a = x * 1
+    v = a[1:]
+    v.retain_grad()
+    a.mul_(2)
+    (v * v).sum().backward()
+    np.testing.assert_array_equal(v.grad.data, 2 * v.data)
