@@ -210,6 +210,8 @@ class Function:
         if not (record and grad_enabled):
             if type(out) is tuple:
                 return tuple(Tensor._make(o, None, 0) for o in out)
+            if grad_enabled and cls._view_op:  # a view of a constant: a write may give the
+                return _view_of_constant(out, args[0])  # constant a graph (views.rebase)
             return Tensor._make(out, None, 0)
 
         # Record the node: its creation number, and what its outputs look like.
@@ -248,6 +250,13 @@ def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
     t = Tensor._make(out, ctx, 0)
     if ctx._view_op:
         t._base = views.view_base(out, args[0])
+    return t
+
+
+def _view_of_constant(out: Any, arg: Any) -> Tensor:
+    t = Tensor._make(out, None, 0)
+    if type(out) is np.ndarray:
+        t._base = views.view_base(out, arg)
     return t
 
 

@@ -55,7 +55,8 @@ def replay(view: Tensor) -> bool:
     new = indexing.getitem(shape.reshape(base, (-1,)), where)
     if new.grad_fn is None:
         return False
-    new.grad_fn._leaf_view = view.grad_fn._leaf_view  # a leaf's view stays unwritable
+    # a leaf's view stays unwritable
+    new.grad_fn._leaf_view = view.grad_fn is not None and view.grad_fn._leaf_view
     adopt(view, new)
     return True
 
@@ -66,8 +67,8 @@ def rebase(written: Tensor, value: Tensor) -> Tensor | None:
     None when `written` is not a view, or its base cannot be rebased exactly (then the base
     keeps its old node, and the engine refuses to use it)."""
     base = written._base
-    if base is None or base.grad_fn is None or not is_current(base):  # (a leaf: never)
-        return None
+    if base is None or (base.grad_fn is None and base.requires_grad) or not is_current(base):
+        return None  # (a leaf that requires grad is never written in grad mode)
     where = positions(written.data, base.data)
     if where is None or np.unique(where).size != where.size:  # two places, one element
         return None

@@ -357,3 +357,16 @@ def test_retain_grad_on_a_view_follows_it_when_it_is_replayed():
     a.mul_(2)
     (v * v).sum().backward()
     np.testing.assert_array_equal(v.grad.data, 2 * v.data)
+
+
+# -- a base that did not require grad: a write gives it a graph ---------------------------------
+
+def test_a_write_into_a_view_of_a_constant_gives_the_constant_a_graph():
+    w = leaf([2.0, 3.0])
+    a = ad.zeros(3, dtype="float64")
+    row = a[1:]
+    row.add_(w * w)  # a = [0, w0^2, w1^2]
+    assert a.requires_grad and not a.is_leaf
+    (a * ad.tensor([1.0, 10.0, 100.0], dtype="float64")).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [2 * 2.0 * 10, 2 * 3.0 * 100])
+
