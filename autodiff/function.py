@@ -254,6 +254,7 @@ def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
 
 
 def _view_of_constant(out: Any, arg: Any) -> Tensor:
+    """The output of a view op that did not record (grad mode on, nothing required grad)."""
     t = Tensor._make(out, None, 0)
     if type(out) is np.ndarray:
         t._base = views.view_base(out, arg)

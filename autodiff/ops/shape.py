@@ -55,6 +55,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     _view_op = True
+
     @staticmethod
     def forward(ctx, x, *, axes):
         ctx.axes = axes
