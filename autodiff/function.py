@@ -249,15 +249,15 @@ def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
     _mark_leaf_view(ctx, (out,), args)
     t = Tensor._make(out, ctx, 0)
     if ctx._view_op:
-        t._base = views.view_base(out, args[0])
+        t._base = views.base_of(args[0])
     return t
 
 
 def _view_of_constant(out: Any, arg: Any) -> Tensor:
     """The output of a view op that did not record (grad mode on, nothing required grad)."""
     t = Tensor._make(out, None, 0)
-    if type(out) is np.ndarray:
-        t._base = views.view_base(out, arg)
+    if isinstance(arg, Tensor) and type(out) is np.ndarray and out.base is not None:
+        t._base = views.base_of(arg)
     return t
 
 

@@ -28,8 +28,6 @@ tensor([1., 2., 2.])
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from autodiff import versions
@@ -149,10 +147,9 @@ def _addresses(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def view_base(out: np.ndarray, arg: Any) -> Tensor | None:
-    """The base a view op's output remembers: its input's base, or the input itself; None
-    when the output does not share the input's memory (reshape copied it)."""
-    if not isinstance(arg, Tensor) or versions.memory_owner(out) is not versions.memory_owner(
-            arg.data):
-        return None
+def base_of(arg: Tensor) -> Tensor:
+    """The base a view op's output remembers: its input's base, or the input itself. (Not
+    checked against the memory, which would cost on every view: a reshape that had to copy
+    names a base too, but its elements' addresses are never the base's, so `positions`
+    refuses and nothing is replayed through it.)"""
     return arg if arg._base is None else arg._base

@@ -370,3 +370,17 @@ def test_a_write_into_a_view_of_a_constant_gives_the_constant_a_graph():
     (a * ad.tensor([1.0, 10.0, 100.0], dtype="float64")).sum().backward()
     np.testing.assert_array_equal(w.grad.data, [2 * 2.0 * 10, 2 * 3.0 * 100])
 
+
+
+def test_a_reshape_that_copied_is_not_a_view_of_its_input():
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    a = x * 1
+    c = a.T.reshape(6)  # transposed memory: the reshape copies, as NumPy's
+    c.mul_(2)
+    np.testing.assert_array_equal(a.data, x.data)  # a is not written, and stays usable
+    (a.sum() + c.sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 3.0))
+    with ad.no_grad():
+        c.add_(1)
+    with pytest.raises(RuntimeError, match="modified in place after it was made"):
+        c.sum()  # its graph cannot be replayed on a: it does not show a's memory
