@@ -248,8 +248,9 @@ def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
     """The output Tensor of a recorded op whose output may share an input's memory."""
     _mark_leaf_view(ctx, (out,), args)
     t = Tensor._make(out, ctx, 0)
-    if ctx._view_op:
-        t._base = views.base_of(args[0])
+    if ctx._view_op:  # (views.base_of, inlined: every view op of a training step runs it)
+        base = args[0]
+        t._base = base if base._base is None else base._base
     return t
 
 
