@@ -248,17 +248,16 @@ def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
     """The output Tensor of a recorded op whose output may share an input's memory."""
     _mark_leaf_view(ctx, (out,), args)
     t = Tensor._make(out, ctx, 0)
-    if ctx._view_op:  # (views.base_of, inlined: every view op of a training step runs it)
-        base = args[0]
-        t._base = base if base._base is None else base._base
+    if ctx._view_op:
+        t._base = views.base_of(out, args[0])
     return t
 
 
 def _view_of_constant(out: Any, arg: Any) -> Tensor:
     """The output of a view op that did not record (grad mode on, nothing required grad)."""
     t = Tensor._make(out, None, 0)
-    if isinstance(arg, Tensor) and type(out) is np.ndarray and out.base is not None:
-        t._base = views.base_of(arg)
+    if isinstance(arg, Tensor) and type(out) is np.ndarray:
+        t._base = views.base_of(out, arg)
     return t
 
 

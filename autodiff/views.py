@@ -147,9 +147,11 @@ def _addresses(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def base_of(arg: Tensor) -> Tensor:
-    """The base a view op's output remembers: its input's base, or the input itself. (Not
-    checked against the memory, which would cost on every view: a reshape that had to copy
-    names a base too, but its elements' addresses are never the base's, so `positions`
-    refuses and nothing is replayed through it.)"""
+def base_of(out: np.ndarray, arg: Tensor) -> Tensor | None:
+    """The base a view op's output remembers: its input's base, or the input itself; None
+    when the output does not show the input's memory (a reshape that had to copy)."""
+    data, owner = arg.data, out.base
+    if not (owner is data or out is data or (owner is data.base and owner is not None)) and (
+            versions.memory_owner(out) is not versions.memory_owner(data)):  # (rarely run)
+        return None
     return arg if arg._base is None else arg._base
