@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autodiff import versions
+from autodiff import versions, views
 from autodiff.anomaly import current_scope, is_library_file
 from autodiff.grad_mode import STATE
 from autodiff.tensor import Tensor
@@ -104,6 +104,10 @@ class Function:
     # True when an output shares the memory of a leaf that requires grad (a view of it, made
     # by getitem, reshape, transpose, ...): writing into it in place would change the leaf.
     _leaf_view: bool = False
+    # True on the ops whose output is a pure view of their first input (the same elements,
+    # picked by basic indexing, reshape, transpose): the output remembers its base, so
+    # in-place writes into either are replayed on the other (autodiff/views.py).
+    _view_op: ClassVar[bool] = False
 
     @property
     def needs_input_grad(self) -> list[bool]:
@@ -188,7 +192,7 @@ class Function:
                         edges.append(a)
                     else:
                         if fn._seq < last_write:  # something was written since a was made
-                            _check_current(f"'{cls.op_name()}'", a)
+                            fn = _check_current(f"'{cls.op_name()}'", a)
                         edges.append((fn, a._index))
                     continue
                 if constants is None:
@@ -206,6 +210,8 @@ class Function:
         if not (record and grad_enabled):
             if type(out) is tuple:
                 return tuple(Tensor._make(o, None, 0) for o in out)
+            if grad_enabled and cls._view_op:  # a view of a constant: a write may give the
+                return _view_of_constant(out, args[0])  # constant a graph (views.rebase)
             return Tensor._make(out, None, 0)
 
         # Record the node: its creation number, and what its outputs look like.
@@ -226,18 +232,33 @@ class Function:
                 ctx._saved = _resolve_saved(saved, args, arrays, out)
             return tuple(Tensor._make(o, ctx, i) for i, o in enumerate(out))
         ctx._out_meta = ((out.shape, out.dtype),)
-        if type(out) is np.ndarray:  # (_may_view inlined: it runs for every recorded op)
-            if out.base is not None:  # a view: of a leaf's memory? (a new array has no base)
-                _mark_leaf_view(ctx, (out,), args)
-            else:
-                for a in arrays:  # or an input array itself, returned as it was
-                    if a is out:
-                        _mark_leaf_view(ctx, (out,), args)
-                        break
         if saved is not None:
             ctx._saved_arrays = saved
             ctx._saved = _resolve_saved(saved, args, arrays, (out,))
+        if type(out) is np.ndarray:  # (_may_view inlined: it runs for every recorded op)
+            if out.base is not None:  # a view: of a leaf's memory? (a new array has no base)
+                return _view(ctx, out, args)
+            for a in arrays:  # or an input array itself, returned as it was
+                if a is out:
+                    return _view(ctx, out, args)
         return Tensor._make(out, ctx, 0)
+
+
+def _view(ctx: Function, out: np.ndarray, args: tuple[Any, ...]) -> Tensor:
+    """The output Tensor of a recorded op whose output may share an input's memory."""
+    _mark_leaf_view(ctx, (out,), args)
+    t = Tensor._make(out, ctx, 0)
+    if ctx._view_op:
+        t._base = views.base_of(out, args[0])
+    return t
+
+
+def _view_of_constant(out: Any, arg: Any) -> Tensor:
+    """The output of a view op that did not record (grad mode on, nothing required grad)."""
+    t = Tensor._make(out, None, 0)
+    if isinstance(arg, Tensor) and type(out) is np.ndarray:
+        t._base = views.base_of(out, arg)
+    return t
 
 
 def _may_view(out: Any, arrays: list[Any]) -> bool:
@@ -305,18 +326,20 @@ _observing = 0
 _observing_lock = threading.Lock()
 
 
-def _check_current(who: str, a: Tensor) -> None:
-    """Refuse a tensor whose memory was written in place after the op that made it ran (a
-    view of a tensor modified in place, or a tensor written under no_grad): its graph no
-    longer describes its values."""
+def _check_current(who: str, a: Tensor) -> Function:
+    """The node of `a`, called when something was written in place after it was made: `a`'s
+    own node if its memory was not written; a view's node replayed on its base's current
+    value if it was (autodiff/views.py). Refuses a tensor whose graph no longer describes its
+    values and cannot be replayed (written under no_grad, or memory shared another way)."""
     moved = versions.written_after(a.data, a.grad_fn._seq)
-    if moved is not None:
+    if moved is not None and not views.replay(a):
         raise RuntimeError(
             f"{who} got a tensor of shape {a.shape} made by "
             f"'{a.grad_fn.op_name()}' whose memory was modified in place after it was made "
             f"(version {moved[0]} -> {moved[1]}; it shares memory with the tensor that was "
             "written, or was written under no_grad()), so its graph no longer describes its "
             "values. Use the tensor the in-place op wrote, or .clone() before writing.")
+    return a.grad_fn
 
 
 def check_saved(node: Function) -> None:

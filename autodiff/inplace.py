@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff import versions
+from autodiff import versions, views
 from autodiff.grad_mode import STATE, no_grad
 from autodiff.ops import arith, elementwise, indexing, linalg
 from autodiff.tensor import Tensor
@@ -205,6 +205,7 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
             saves: bool) -> Tensor:
     """Record op(t, *operands) out of place, then write it into t and re-point t to it."""
     _check_writeable(t, name)
+    since = next(versions.numbers)  # the nodes made from here on record this write
     if saves:  # the op keeps its inputs for backward: give it copies of what will change
         operands = tuple(o.copy() if isinstance(o, Tensor) and np.may_share_memory(
             o.data, t.data) else o for o in operands)
@@ -217,24 +218,13 @@ def _record(t: Tensor, name: str, op: Callable[..., Tensor], operands: tuple[Any
             raise TypeError(f"{name}: the result has dtype {out.dtype}, which cannot be "
                             f"written into a tensor of dtype {t.dtype}")
         out = out.astype(t.dtype)
+    base = views.rebase(t, out)  # t is a view: its base's new value (None if not)
     versions.bump(t.data)  # first: an interrupt after it leaves t stale, never silently new
     np.copyto(t.data, out.data)
-    node = out.grad_fn
-    node._seq = next(versions.numbers)  # made after the write: what it saved is untouched
-    _move_retained_grad(t, node, out._index)
-    t.grad_fn, t._index, t._requires_grad = node, out._index, True
+    # Numbered after the write: what they saved is untouched (copies, or never written).
+    views.renumber([out] if base is None else [out, base], since)
+    views.adopt(t, out)
+    if base is not None:
+        views.adopt(t._base, base)
     return t
 
-
-def _move_retained_grad(t: Tensor, node: Any, index: int) -> None:
-    """retain_grad() follows the tensor to its new value, as in PyTorch."""
-    old = t.grad_fn
-    if not t._retain or old is None or not old._hooks:
-        return
-    hooks = old._hooks.get(t._index, [])
-    keep = [h for h in hooks if getattr(h, "retains_grad", False)]
-    for h in keep:
-        hooks.remove(h)
-    if node._hooks is None:
-        node._hooks = {}
-    node._hooks.setdefault(index, []).extend(keep)

@@ -39,8 +39,8 @@ class Tensor:
     tensor([2., 4.])
     """
 
-    __slots__ = ("__weakref__", "_grad", "_hooks", "_index", "_requires_grad", "_retain", "data",
-                 "grad_fn", "name")
+    __slots__ = ("__weakref__", "_base", "_grad", "_hooks", "_index", "_requires_grad", "_retain",
+                 "data", "grad_fn", "name")
 
     # NumPy defers binary operators (ndarray + Tensor) to the Tensor.
     __array_priority__ = 1000
@@ -52,6 +52,7 @@ class Tensor:
         arr = dtypes.as_data(data, dtype)
         self.data: np.ndarray = arr
         self._grad: Tensor | None = None
+        self._base: Tensor | None = None  # the tensor a view shows (autodiff/views.py)
         self.grad_fn: Any = None
         self._index = 0
         self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None
@@ -67,6 +68,7 @@ class Tensor:
         t = object.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t._grad = None
+        t._base = None
         t.grad_fn = grad_fn
         t._index = index
         t._hooks = None

@@ -29,6 +29,7 @@ __all__ = ["getitem", "setitem", "sort", "take", "take_along_axis", "where"]
 
 class GetItem(Function):
     name = "getitem"
+    _view_op = True  # (when the index is basic: an advanced index copies)
 
     @staticmethod
     def forward(ctx, x, *, index):

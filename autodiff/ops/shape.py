@@ -41,6 +41,7 @@ __all__ = ["array_split", "astype", "atleast_1d", "atleast_2d", "atleast_3d", "b
 
 class Reshape(Function):
     array_backward = True
+    _view_op = True  # (when the memory allows it: otherwise reshape copies)
 
     @staticmethod
     def forward(ctx, x, *, shape):
@@ -53,6 +54,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    _view_op = True
+
     @staticmethod
     def forward(ctx, x, *, axes):
         ctx.axes = axes
