@@ -195,6 +195,10 @@ class Function:
                             fn = _check_current(f"'{cls.op_name()}'", a)
                         edges.append((fn, a._index))
                     continue
+                if a._base is not None and grad_enabled and views.follow_base(a):
+                    record = True  # a constant's view whose base has a graph now
+                    edges.append((a.grad_fn, a._index))
+                    continue
                 if constants is None:
                     constants = []
                 constants.append((len(edges), a.name, a.data.shape, a.data.dtype))

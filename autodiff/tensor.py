@@ -232,6 +232,9 @@ class Tensor:
         >>> x.grad
         tensor([2., 4.])
         """
+        if not self._requires_grad and self._base is not None and STATE.grad_enabled:
+            from autodiff import views  # (views imports this module)
+            views.follow_base(self)  # a constant's view whose base has a graph now
         return self._requires_grad
 
     @requires_grad.setter

@@ -59,6 +59,28 @@ def replay(view: Tensor) -> bool:
     return True
 
 
+def follow_base(view: Tensor) -> bool:
+    """A view made while its base needed no gradient, whose base has one now (a write through
+    the base or another view gave it a graph, or `requires_grad_()`): give the view its node
+    from the base, as PyTorch's view of a tensor that requires grad. False when its base still
+    needs none (or the replay is not exact: the view stays a constant).
+
+    >>> import autodiff as ad
+    >>> a = ad.zeros(3)
+    >>> v = a[1:]                                # a constant's view: no graph
+    >>> w = ad.ones(3, requires_grad=True)
+    >>> _ = a.add_(w)                            # a now depends on w, and so does v
+    >>> (v * 2).requires_grad
+    True
+    """
+    base = view._base
+    if not base._requires_grad or not replay(view):
+        return False
+    if base.grad_fn is None:  # a view of a leaf that requires grad: never written in place
+        view.grad_fn._leaf_view = True
+    return True
+
+
 def rebase(written: Tensor, value: Tensor) -> Tensor | None:
     """The new value of `written`'s base, as a recorded Tensor, once `value` is written into
     `written` (call it before the write): the base with `written`'s places holding `value`.

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autodiff import dtypes
+from autodiff import dtypes, views
 from autodiff.grad_mode import STATE
 from autodiff.tensor import Tensor
 
@@ -88,11 +88,19 @@ def binary(fn: type[Function], ufunc: np.ufunc, a: Any, b: Any, *, floats: bool 
     else:
         return _promoted(fn, a, b, floats)
     try:
-        if record and STATE.grad_enabled:
+        if record:
+            if STATE.grad_enabled:
+                return fn.apply(a, b)
+        elif STATE.grad_enabled and (_follows_base(a) or _follows_base(b)):
             return fn.apply(a, b)
         return Tensor._make(ufunc(x, y), None, 0)
     except ValueError:
         return _promoted(fn, a, b, floats)  # reports the shapes
+
+
+def _follows_base(t: Any) -> bool:
+    """A constant's view whose base has a graph now (`views.follow_base`): it records."""
+    return isinstance(t, Tensor) and t._base is not None and views.follow_base(t)
 
 
 def _promoted(fn: type[Function], a: Any, b: Any, floats: bool) -> Tensor:
