@@ -47,18 +47,8 @@ class Embedding(Module):
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            self.weight = Parameter(ad.zeros(num_embeddings, embedding_dim, dtype=dtype),
-                                    requires_grad=not _freeze)
-            init.normal_(self.weight)
-            if self.padding_idx is not None:
-                self.weight.data[self.padding_idx] = 0
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else _weight
-            if tuple(getattr(w, "shape", ())) != (num_embeddings, embedding_dim):
-                raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
-                                 f"{embedding_dim}), got {getattr(w, 'shape', None)}")
-            self.weight = Parameter(w, requires_grad=not _freeze)
+        self.weight = embedding_table("Embedding", num_embeddings, embedding_dim, _weight,
+                                      dtype, self.padding_idx, requires_grad=not _freeze)
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
@@ -96,3 +86,26 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
         return s
+
+
+def embedding_table(layer: str, num_embeddings: int, embedding_dim: int, weight: Any,
+                    dtype: Any, padding_idx: int | None, requires_grad: bool = True
+                    ) -> Parameter:
+    """The (num_embeddings, embedding_dim) weight of an embedding layer: `weight` as given
+    (its shape checked), or N(0, 1) with the padding row zero, as PyTorch's.
+
+    >>> embedding_table("Embedding", 3, 2, None, None, padding_idx=0).data[0].tolist()
+    [0.0, 0.0]
+    """
+    if weight is None:
+        w = Parameter(ad.zeros(num_embeddings, embedding_dim, dtype=dtype),
+                      requires_grad=requires_grad)
+        init.normal_(w)
+        if padding_idx is not None:
+            w.data[padding_idx] = 0
+        return w
+    data = weight.data if isinstance(weight, Tensor) else weight
+    if tuple(getattr(data, "shape", ())) != (num_embeddings, embedding_dim):
+        raise ValueError(f"{layer}: _weight must have shape ({num_embeddings}, "
+                         f"{embedding_dim}), got {getattr(data, 'shape', None)}")
+    return Parameter(data, requires_grad=requires_grad)

@@ -13,9 +13,9 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from nn import init
+from nn.embedding import embedding_table
 from nn.functional.embedding_bag import MODES, embedding_bag
-from nn.module import Module, Parameter
+from nn.module import Module
 
 
 class EmbeddingBag(Module):
@@ -39,17 +39,8 @@ class EmbeddingBag(Module):
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
         self.include_last_offset = include_last_offset
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
-        if _weight is None:
-            self.weight = Parameter(ad.zeros(num_embeddings, embedding_dim, dtype=dtype))
-            init.normal_(self.weight)
-            if self.padding_idx is not None:
-                self.weight.data[self.padding_idx] = 0
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else _weight
-            if tuple(getattr(w, "shape", ())) != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight must have shape ({num_embeddings}, "
-                                 f"{embedding_dim}), got {getattr(w, 'shape', None)}")
-            self.weight = Parameter(w)
+        self.weight = embedding_table("EmbeddingBag", num_embeddings, embedding_dim, _weight,
+                                      dtype, self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings: Any, freeze: bool = True,
