@@ -385,8 +385,13 @@ def test_two_machines_share_one_study_in_postgresql(tmp_path):
         # finishes too (at most one more)
         assert 4 <= sum(t.state.name == "COMPLETE" for t in study.trials) <= 5
         assert len({t.user_attrs["worker"] for t in study.trials}) == 2
-        rows = read_csv(tmp_path / "machine1")
-        assert [r["number"] for r in rows] == [str(n) for n in sorted(numbers)]
+        # each machine's table lists the study's trials as it saw them when it stopped, in
+        # order; the one that stopped last (the other had finished) lists every trial
+        tables = [[int(r["number"]) for r in read_csv(tmp_path / f"machine{i}")]
+                  for i in (1, 2)]
+        for table in tables:
+            assert table == sorted(table) and set(table) <= set(numbers) and len(table) >= 4
+        assert max(tables, key=len) == sorted(numbers)
         for i, m in enumerate(machines, 1):  # best/ where the best trial (then) ran, else where
             assert (tmp_path / f"machine{i}" / "best").exists() != ("ran on" in m.stdout_text)
     finally:
