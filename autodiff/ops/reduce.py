@@ -41,7 +41,8 @@ from autodiff.tensor import Tensor
 Axis = int | Sequence[int] | None
 
 __all__ = ["argmax", "argmin", "argsort", "average", "cumprod", "cumsum", "logsumexp", "max",
-           "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nansum", "percentile",
+           "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nanstd", "nansum", "nanvar",
+           "percentile",
            "prod", "ptp", "quantile", "std", "sum", "var"]
 
 
@@ -776,6 +777,42 @@ def std(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
         return sqrt(v)
     # Both branches finite: the zero gradient the unselected sqrt(1) gets never meets an inf.
     return _where(zero, 0, sqrt(_where(zero, 1, v)))
+
+
+@register(np.nanvar, convention="0 at NaN elements")
+def nanvar(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+           keepdims: bool = False, where: Any = True, correction: float | None = None
+           ) -> Tensor:
+    """Variance over `axis` of the elements that are not NaN, as np.nanvar: `var` with the
+    NaNs left out of `where` (a slice with no degree of freedom left is NaN, with NumPy's
+    warning); their gradient is 0.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, float("nan"), 3.0], requires_grad=True)
+    >>> ad.nanvar(x).item()
+    1.0
+    >>> ad.nanvar(x).backward(); x.grad
+    tensor([-1.,  0.,  1.])
+    """
+    x = as_tensor(x)
+    return var(x, axis, dtype, ddof=ddof, keepdims=keepdims, where=_not_nan("nanvar", x, where),
+               correction=correction)
+
+
+@register(np.nanstd, convention="0 at NaN elements, and where the variance is 0")
+def nanstd(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
+           keepdims: bool = False, where: Any = True, correction: float | None = None
+           ) -> Tensor:
+    """Standard deviation over `axis` of the elements that are not NaN, as np.nanstd:
+    sqrt(nanvar), `std` with the NaNs left out of `where`.
+
+    >>> import autodiff as ad
+    >>> ad.nanstd(ad.tensor([[1.0, float("nan"), 3.0], [2.0, 2.0, float("nan")]]), axis=1)
+    tensor([1., 0.])
+    """
+    x = as_tensor(x)
+    return std(x, axis, dtype, ddof=ddof, keepdims=keepdims, where=_not_nan("nanstd", x, where),
+               correction=correction)
 
 
 # -- order statistics: median, quantile, percentile -----------------------------------------

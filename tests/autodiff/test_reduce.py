@@ -499,3 +499,26 @@ def test_tensor_methods():
     assert x.prod().item() == 24.0 and x.cumsum(1).tolist() == [[1, 3], [3, 7]]
     assert x.cumprod().tolist() == [1, 2, 6, 24] and x.argmax().item() == 3
     assert x.logsumexp(axis=0).shape == (2,)
+
+
+def test_nanvar_and_nanstd_as_numpy():
+    data = np.array([[1.0, np.nan, 3.0, 6.0], [np.nan, np.nan, np.nan, np.nan]], np.float32)
+    x = ad.tensor(data, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0 for slice"):
+        v = np.nanvar(x, axis=1, ddof=1)  # NumPy's function reaches the engine's
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0"):
+        want = np.nanvar(data, axis=1, ddof=1)
+    assert v.dtype == np.float32
+    np.testing.assert_allclose(v.data, want, rtol=1e-6)
+    v[0].backward()
+    # d/dx of sum((x - m)^2) / (n - 1) over the three numbers; 0 at the NaNs
+    m = (1.0 + 3.0 + 6.0) / 3
+    np.testing.assert_allclose(x.grad.data[0], [2 * (1 - m) / 2, 0, 2 * (3 - m) / 2,
+                                                2 * (6 - m) / 2], rtol=1e-6)
+    assert (x.grad.data[1] == 0).all()
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        s = ad.nanstd(x, axis=1, keepdims=True)
+    with pytest.warns(RuntimeWarning):
+        np.testing.assert_allclose(s.data, np.nanstd(data, axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(ad.nanstd(x[:1], correction=1).data, np.nanstd(data[:1], ddof=1),
+                               rtol=1e-6)
