@@ -14,7 +14,7 @@ from typing import Any
 import autodiff as ad
 from autodiff import Tensor
 from nn.embedding import embedding_table
-from nn.functional.embedding_bag import MODES, embedding_bag
+from nn.functional.embedding_bag import check_mode, embedding_bag
 from nn.module import Module
 
 
@@ -90,11 +90,7 @@ def _check_layer(num_embeddings: int, embedding_dim: int, mode: str, sparse: boo
     if num_embeddings <= 0 or embedding_dim <= 0:
         raise ValueError(f"EmbeddingBag: sizes must be positive, got num_embeddings="
                          f"{num_embeddings}, embedding_dim={embedding_dim}")
-    if mode not in MODES:
-        raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-    if sparse:
-        raise ValueError("EmbeddingBag: sparse gradients do not exist in this library; use "
-                         "sparse=False (dense gradients)")
+    check_mode("EmbeddingBag", mode, sparse)
     if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
         raise ValueError(f"EmbeddingBag: padding_idx {padding_idx} is out of range for "
                          f"{num_embeddings} embeddings")

@@ -153,16 +153,28 @@ def _bags(input: Any, offsets: Any, include_last_offset: bool
     return idx, ends - off[:ends.size]
 
 
+def check_mode(who: str, mode: str, sparse: bool) -> None:
+    """The options `embedding_bag` and `nn.EmbeddingBag` both check: a known mode, dense
+    gradients.
+
+    >>> check_mode("embedding_bag", "median", False)
+    Traceback (most recent call last):
+    ...
+    ValueError: embedding_bag: mode must be 'sum', 'mean' or 'max', got 'median'
+    """
+    if mode not in MODES:
+        raise ValueError(f"{who}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if sparse:
+        raise ValueError(f"{who}: sparse gradients do not exist in this library; use "
+                         "sparse=False (dense gradients)")
+
+
 def _check_options(weight: Any, mode: str, sparse: bool, per_sample_weights: Any,
                    scale_grad_by_freq: bool) -> None:
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"embedding_bag: weight must be a 2-d Tensor (num_embeddings, "
                          f"embedding_dim), got {getattr(weight, 'shape', type(weight).__name__)}")
-    if mode not in MODES:
-        raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-    if sparse:
-        raise ValueError("embedding_bag: sparse gradients do not exist in this library; use "
-                         "sparse=False (dense gradients)")
+    check_mode("embedding_bag", mode, sparse)
     if per_sample_weights is not None and mode != "sum":
         raise ValueError(f"embedding_bag: per_sample_weights is only supported for mode='sum', "
                          f"got mode={mode!r}")
