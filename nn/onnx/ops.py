@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 import nn
-from nn.onnx.trace import BATCH, Call, full_slices, value
+from nn.onnx.trace import BATCH, Call, full_slices, value, zero_state
 from nn.onnx.writer import Graph
+from nn.utils.rnn import PackedSequence
 
 Builder = Callable[[Graph, Call], Any]
 
@@ -325,6 +326,99 @@ def _attention(g: Graph, call: Call) -> list[str]:
     return [g.node("MatMul", [weights, v]), weights]
 
 
+# -- recurrences ------------------------------------------------------------------------------
+
+# ONNX's gate order, as PyTorch's (and the engine's) gate blocks: the LSTM's i, o, f, c from
+# i, f, g, o; the GRU's z, r, h from r, z, n.
+ONNX_GATES = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
+_RECURRENCES = {"LSTM": ("LSTM", {}), "GRU": ("GRU", {"linear_before_reset": 1}),
+                "RNN_TANH": ("RNN", {"activations": ["Tanh"]}),
+                "RNN_RELU": ("RNN", {"activations": ["Relu"]})}
+
+
+def gate_rows(mode: str, hidden_size: int) -> np.ndarray:
+    """The rows of the engine's (gates*H, ...) weights and biases in ONNX's gate order.
+
+    >>> gate_rows("GRU", 2).tolist()            # r, z, n -> z, r, h
+    [2, 3, 0, 1, 4, 5]
+    """
+    return np.concatenate([np.arange(k * hidden_size, (k + 1) * hidden_size)
+                           for k in ONNX_GATES[mode]])
+
+
+def _suffix(g: Graph, a: Any) -> str:
+    """The layer and direction of a recurrent parameter ('_l0_reverse' of 'rnn.bias_ih_l0_
+    reverse'), to name what is made from it; '' for a cell's or an unnamed one."""
+    name = g.traced.names.get(id(a), "").rsplit(".", 1)[-1]
+    return name[name.index("_l"):] if "_l" in name else ""
+
+
+def _gates(g: Graph, call: Call, i: int) -> str:
+    """Argument i (W_ih, W_hh, b_ih or b_hh) computed in the graph, its rows in ONNX's gate
+    order (Gather)."""
+    rows = gate_rows(call.kwargs["mode"], call.args[4].shape[1])
+    return g.node("Gather", [g.input(call, i), g.ints(rows, "rows")], axis=0)
+
+
+def _weight(g: Graph, call: Call, i: int, hint: str) -> str:
+    """W (i = 3) or R (i = 4) as ONNX's (1, gates*H, in): the rows in ONNX's gate order, a
+    direction axis in front; an initializer named after the parameter (`rnn/W_l0_reverse`)."""
+    a = call.args[i]
+    if g.traced.key(a) is None:
+        rows = gate_rows(call.kwargs["mode"], call.args[4].shape[1])
+        return g.const(value(a)[rows][None], hint + _suffix(g, a))
+    return g.node("Unsqueeze", [_gates(g, call, i), g.ints([0], "axes")])
+
+
+def _bias(g: Graph, call: Call) -> str:
+    """ONNX's B, (1, 2*gates*H): b_ih then b_hh, each in ONNX's gate order (zeros for an
+    absent one); "" when both are absent (ONNX's default, zeros)."""
+    b_ih, b_hh, w_hh = call.args[5], call.args[6], call.args[4]
+    if b_ih is None and b_hh is None:
+        return ""
+    zeros = np.zeros(w_hh.shape[0], w_hh.dtype)
+    if g.traced.key(b_ih) is None and g.traced.key(b_hh) is None:
+        rows = gate_rows(call.kwargs["mode"], w_hh.shape[1])
+        halves = [zeros if b is None else value(b)[rows] for b in (b_ih, b_hh)]
+        return g.const(np.concatenate(halves)[None], "B" + _suffix(g, b_ih if b_ih is not
+                                                                    None else b_hh))
+    halves = [g.const(zeros, "b") if b is None else _gates(g, call, i) if g.traced.key(b)
+              is not None else g.const(value(b)[gate_rows(call.kwargs["mode"], w_hh.shape[1])],
+                                       "b") for i, b in ((5, b_ih), (6, b_hh))]
+    return g.node("Unsqueeze", [g.node("Concat", halves, axis=0), g.ints([0], "axes")])
+
+
+def _state(g: Graph, call: Call, i: int) -> str:
+    """An initial state (B, H) as ONNX's (1, B, H): "" for the zeros the layer makes when
+    none is given (ONNX's default), an initializer for another constant, else Unsqueeze."""
+    a = call.args[i]
+    if a is None or zero_state(g.traced, a):
+        return ""
+    if g.traced.key(a) is None:
+        return g.const(value(a)[None], "initial_h" if i == 1 else "initial_c")
+    return g.node("Unsqueeze", [g.input(call, i), g.ints([0], "axes")])
+
+
+def _recurrence(g: Graph, call: Call) -> list[str]:
+    """One layer and direction of nn.RNN, nn.LSTM or nn.GRU (or a cell's one step) as ONNX's
+    RNN (tanh or relu), LSTM or GRU (linear_before_reset=1: PyTorch's r * (W_hn h + b_hn)),
+    gates in ONNX's order (`gate_rows`); each result (output, h_n, c_n) the engine's shape
+    by a Squeeze of ONNX's direction axis, for those used."""
+    op_type, attrs = _RECURRENCES[call.kwargs["mode"]]
+    lstm = op_type == "LSTM"
+    inputs = [g.input(call, 0), _weight(g, call, 3, "W"), _weight(g, call, 4, "R"),
+              _bias(g, call), "", _state(g, call, 1), *([_state(g, call, 2)] if lstm else [])]
+    while not inputs[-1]:
+        inputs.pop()
+    outs = g.node(op_type, inputs, outputs=3 if lstm else 2,
+                  hidden_size=int(call.args[4].shape[1]),
+                  direction="reverse" if call.kwargs["reverse"] else "forward", **attrs)
+    used = {k for c in g.traced.calls for k in map(g.traced.key, c.args)}
+    used |= set(g.traced.outputs)
+    return [g.node("Squeeze", [out, g.ints([1 if k == 0 else 0], "axes")])
+            if (call.node, k) in used else out for k, out in enumerate(outs)]
+
+
 # The table: the engine's op name (Function.op_name()) -> its builder.
 PRIMITIVES: dict[str, Builder] = {
     "add": _same_op("Add"), "sub": _same_op("Sub"), "mul": _same_op("Mul"),
@@ -340,6 +434,7 @@ PRIMITIVES: dict[str, Builder] = {
     "concatenate": _concatenate, "pad": _pad, "getitem": _getitem, "astype": _astype,
     "sum": _sum, "max": _extremum("ReduceMax"), "min": _extremum("ReduceMin"),
     "layer_norm": _layer_norm, "scaled_dot_product_attention": _attention, "gelu": _gelu,
+    "recurrence": _recurrence,
 }
 
 
@@ -535,4 +630,31 @@ LAYERS: dict[type, Layer] = {
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
     nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),
     nn.ReLU6: _relu6,
+}
+
+
+# -- layers refused before they run ----------------------------------------------------------
+# A check run (as a forward pre-hook, during the export's passes) on each layer of these types:
+# `check(path, layer, args)` raises for what the graph would not show.
+
+
+def _recurrent_layer(path: str, m: Any, args: tuple[Any, ...]) -> None:
+    """A packed batch, and the LSTM's projection, are refused by name."""
+    place = f"module '{path}'" if path else "the model's own forward"
+    why = None
+    if args and isinstance(args[0], PackedSequence):
+        why = ("a PackedSequence input is not exported: each run of equal lengths is a "
+               "recurrence of its own, with the lengths fixed by the example (ONNX's "
+               "sequence_lens would need them as an input); export the layer on a padded "
+               "batch")
+    elif getattr(m, "proj_size", 0):
+        why = (f"proj_size={m.proj_size} is not exported: ONNX's LSTM has no projection, and "
+               "the projected h_t W_hr^T feeds the next step (so it is no MatMul after the "
+               "op)")
+    if why:
+        raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): {why}")
+
+
+BEFORE_RUN: dict[type, Callable[[str, Any, tuple[Any, ...]], None]] = {
+    nn.RNN: _recurrent_layer, nn.LSTM: _recurrent_layer, nn.GRU: _recurrent_layer,
 }

@@ -89,7 +89,11 @@ class _Pass:
 def trace_model(model: Any, x: np.ndarray, dynamic_batch: bool) -> Traced:
     """Run `model` on `x` and on a second batch; the graph of the first, checked by the
     second (see the module docstring). The model's and its layers' modes are restored."""
+    from nn.onnx.ops import BEFORE_RUN
+
     modes = [(m, m.training) for m in model.modules()]
+    hooks = [m.register_forward_pre_hook(lambda m, args, path=path: BEFORE_RUN[type(m)](
+        path, m, args)) for path, m in model.named_modules() if type(m) in BEFORE_RUN]
     model.eval()
     try:
         first = _run(model, x)
@@ -97,6 +101,8 @@ def trace_model(model: Any, x: np.ndarray, dynamic_batch: bool) -> Traced:
     finally:
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
+        for hook in hooks:
+            hook.remove()
     names = {id(t): k for k, t in (*model.named_parameters(), *model.named_buffers())}
     traced = _compare(first, second, names, x.shape[0], dynamic_batch)
     traced.regions = _regions(model, first, traced)
@@ -122,7 +128,7 @@ def _run(model: Any, x: np.ndarray) -> _Pass:
     inp = Tensor(x, requires_grad=True)
     with ad.enable_grad(), ad.observe_ops(observe), trace(model):
         out = model(inp)
-    outputs = list(out) if isinstance(out, tuple | list) else [out]
+    outputs = _flat(out)
     for i, t in enumerate(outputs):
         if t is inp:  # returned as it is (nn.Identity, a Dropout in evaluation): Identity
             continue
@@ -145,6 +151,14 @@ def _run(model: Any, x: np.ndarray) -> _Pass:
         calls.append(Call(n, n.op_name(), args, kwargs, r.path if r else "",
                           r.type if r else type(model).__name__))
     return _Pass(calls, inp, outputs, records)
+
+
+def _flat(out: Any) -> list[Any]:
+    """The values a forward returned, nested tuples and lists flattened in order (an
+    LSTM's (output, (h_n, c_n)) is three outputs)."""
+    if not isinstance(out, tuple | list):
+        return [out]
+    return [v for item in out for v in _flat(item)]
 
 
 def _compare(first: _Pass, second: _Pass, names: dict[int, str], n: int,
@@ -192,6 +206,8 @@ def check_constants(traced: Traced, call: Call) -> None:
     computed from the input outside the graph, which an exported constant would freeze."""
     twin = traced.twins[call.node]
     for i, (a, b) in enumerate(zip(call.args, twin.args)):
+        if (call.op, i) in ZERO_STATES and zero_state(traced, a) and _zeros(b):
+            continue  # exported as absent: ONNX's initial state defaults to zeros
         if traced.key(a) is None and not same(value(a), value(b)):
             _refuse(call, f"its argument {i} (shape {np.shape(value(a))})")
     for k in call.kwargs:
@@ -237,6 +253,20 @@ def full_slices(index: Any, shape: tuple[int, ...]) -> Any:
 _INDICES = ("return_indices=True is not exported: ONNX MaxPool's indices count over the "
             "whole tensor, PyTorch's (and max_unpool's) over each (H, W) plane")
 NOT_EXPORTED = {("max_pool2d", "found"): _INDICES, ("adaptive_max_pool2d", "found"): _INDICES}
+
+
+# Arguments that may be zeros made for the batch (a recurrence's initial state h0, c0 when
+# none is given): a constant of all zeros there, in both passes, is exported as absent.
+ZERO_STATES = frozenset({("recurrence", 1), ("recurrence", 2)})
+
+
+def zero_state(traced: Traced, a: Any) -> bool:
+    """A constant (no graph value) of all zeros: what ZERO_STATES leaves out."""
+    return traced.key(a) is None and _zeros(a)
+
+
+def _zeros(a: Any) -> bool:
+    return isinstance(a, Tensor) and not bool(np.any(a.data))
 
 
 # Ops whose options hold the batch size: their ONNX nodes are built from the shapes (with the

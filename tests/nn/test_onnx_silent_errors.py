@@ -141,26 +141,6 @@ def test_the_file_mode_follows_the_umask_or_the_replaced_file(tmp_path):
         os.umask(old)
 
 
-class LastStep(nn.Module):
-    def __init__(self, rnn):
-        super().__init__()
-        self.rnn = rnn
-
-    def forward(self, x):
-        return self.rnn(x)[0]
-
-
-@pytest.mark.parametrize("layer", [nn.LSTM, nn.GRU, nn.RNN])
-def test_a_recurrent_layer_is_refused_for_its_op_not_its_initial_state(layer, tmp_path):
-    """The zero initial state (batch, hidden) differs on the second, larger batch: the refusal
-    blamed it as 'a value computed from the input outside the graph'. The reason is that the
-    recurrence has no ONNX mapping."""
-    with pytest.raises(NotImplementedError, match=rf"no ONNX mapping for 'recurrence' made in "
-                                                  rf"module 'rnn' \({layer.__name__}\)"):
-        nn.onnx.export(LastStep(layer(3, 4, batch_first=True)), np.ones((2, 5, 3), np.float32),
-                       tmp_path / "m.onnx")
-
-
 @pytest.mark.parametrize("opset", [17.0, "17", True])
 def test_an_opset_that_is_no_integer_is_named(opset, tmp_path):
     """17.0 and '17' failed inside onnx with a TypeError that named neither export nor opset."""
