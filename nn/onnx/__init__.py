@@ -38,8 +38,10 @@ def export(model: Any, example_input: Any, path: str | os.PathLike[str], *,
     buffers become initializers named as in `state_dict()`, nodes are named by the layer
     that made them (`features.0/Conv`). With `dynamic_batch`, the batch axis of the input
     and the output is symbolic ("batch"): the file runs on any batch size. A second pass, on
-    another batch, checks that nothing else changes with the input. An op without an ONNX
-    mapping raises NotImplementedError naming the op and the layer that made it.
+    another batch, checks that nothing else changes with the input. The model may return
+    several values, nested tuples flattened in order (`output`, `output_1`, ...: an LSTM's
+    (output, (h_n, c_n)) is three). An op without an ONNX mapping raises
+    NotImplementedError naming the op and the layer that made it.
 
     >>> import os, tempfile
     >>> import numpy as np, onnxruntime as ort
