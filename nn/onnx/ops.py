@@ -346,6 +346,12 @@ def gate_rows(mode: str, hidden_size: int) -> np.ndarray:
                            for k in ONNX_GATES[mode]])
 
 
+def _axis(g: Graph, axis: int) -> str:
+    """The axes input [axis] of a Squeeze or Unsqueeze, one per layer (a cell in a loop)."""
+    return g.once(("axes", g.scope, axis), lambda: np.asarray([axis], np.int64),
+                  f"axes{axis}")
+
+
 def _suffix(g: Graph, a: Any) -> str:
     """The layer and direction of a recurrent parameter ('_l0_reverse' of 'rnn.bias_ih_l0_
     reverse'), to name what is made from it; '' for a cell's or an unnamed one."""
@@ -363,29 +369,32 @@ def _gates(g: Graph, call: Call, i: int) -> str:
 def _weight(g: Graph, call: Call, i: int, hint: str) -> str:
     """W (i = 3) or R (i = 4) as ONNX's (1, gates*H, in): the rows in ONNX's gate order, a
     direction axis in front; an initializer named after the parameter (`rnn/W_l0_reverse`)."""
-    a = call.args[i]
+    a, mode = call.args[i], call.kwargs["mode"]
     if g.traced.key(a) is None:
-        rows = gate_rows(call.kwargs["mode"], call.args[4].shape[1])
-        return g.const(value(a)[rows][None], hint + _suffix(g, a))
-    return g.node("Unsqueeze", [_gates(g, call, i), g.ints([0], "axes")])
+        rows = gate_rows(mode, call.args[4].shape[1])
+        return g.once((hint, mode, id(a)), lambda: value(a)[rows][None], hint + _suffix(g, a))
+    return g.node("Unsqueeze", [_gates(g, call, i), _axis(g, 0)])
 
 
 def _bias(g: Graph, call: Call) -> str:
     """ONNX's B, (1, 2*gates*H): b_ih then b_hh, each in ONNX's gate order (zeros for an
-    absent one); "" when both are absent (ONNX's default, zeros)."""
-    b_ih, b_hh, w_hh = call.args[5], call.args[6], call.args[4]
+    absent one); "" when both are absent (ONNX's default, zeros). One initializer when both
+    are constants; a Concat when one is computed in the graph."""
+    b_ih, b_hh, w_hh, mode = call.args[5], call.args[6], call.args[4], call.kwargs["mode"]
     if b_ih is None and b_hh is None:
         return ""
-    zeros = np.zeros(w_hh.shape[0], w_hh.dtype)
+    rows = gate_rows(mode, w_hh.shape[1])
+
+    def half(b: Any) -> np.ndarray:
+        return np.zeros(rows.size, w_hh.dtype) if b is None else value(b)[rows]
+
     if g.traced.key(b_ih) is None and g.traced.key(b_hh) is None:
-        rows = gate_rows(call.kwargs["mode"], w_hh.shape[1])
-        halves = [zeros if b is None else value(b)[rows] for b in (b_ih, b_hh)]
-        return g.const(np.concatenate(halves)[None], "B" + _suffix(g, b_ih if b_ih is not
-                                                                    None else b_hh))
-    halves = [g.const(zeros, "b") if b is None else _gates(g, call, i) if g.traced.key(b)
-              is not None else g.const(value(b)[gate_rows(call.kwargs["mode"], w_hh.shape[1])],
-                                       "b") for i, b in ((5, b_ih), (6, b_hh))]
-    return g.node("Unsqueeze", [g.node("Concat", halves, axis=0), g.ints([0], "axes")])
+        return g.once(("B", mode, id(b_ih), id(b_hh)),
+                      lambda: np.concatenate([half(b_ih), half(b_hh)])[None],
+                      "B" + _suffix(g, b_ih if b_ih is not None else b_hh))
+    halves = [_gates(g, call, i) if g.traced.key(b) is not None else g.const(half(b), "b")
+              for i, b in ((5, b_ih), (6, b_hh))]
+    return g.node("Unsqueeze", [g.node("Concat", halves, axis=0), _axis(g, 0)])
 
 
 def _state(g: Graph, call: Call, i: int) -> str:
@@ -396,7 +405,7 @@ def _state(g: Graph, call: Call, i: int) -> str:
         return ""
     if g.traced.key(a) is None:
         return g.const(value(a)[None], "initial_h" if i == 1 else "initial_c")
-    return g.node("Unsqueeze", [g.input(call, i), g.ints([0], "axes")])
+    return g.node("Unsqueeze", [g.input(call, i), _axis(g, 0)])
 
 
 def _recurrence(g: Graph, call: Call) -> list[str]:
@@ -415,7 +424,7 @@ def _recurrence(g: Graph, call: Call) -> list[str]:
                   direction="reverse" if call.kwargs["reverse"] else "forward", **attrs)
     used = {k for c in g.traced.calls for k in map(g.traced.key, c.args)}
     used |= set(g.traced.outputs)
-    return [g.node("Squeeze", [out, g.ints([1 if k == 0 else 0], "axes")])
+    return [g.node("Squeeze", [out, _axis(g, 1 if k == 0 else 0)])
             if (call.node, k) in used else out for k, out in enumerate(outs)]
 
 

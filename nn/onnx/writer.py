@@ -27,6 +27,7 @@ class Graph:
         self.initializers: dict[str, Any] = {}
         self.values: dict[Key, str] = {"input": "input"}
         self.constants: dict[int, str] = {}  # id(parameter or buffer) -> initializer name
+        self.made: dict[tuple[Any, ...], str] = {}  # see `once`
         self.counts: Counter[str] = Counter()
         self.scope = ""  # the layer path of the nodes being made
 
@@ -71,6 +72,14 @@ class Graph:
             self.constants[id(value)] = name
         self.initializers[name] = numpy_helper.from_array(np.ascontiguousarray(array), name)
         return name
+
+    def once(self, key: tuple[Any, ...], make: Any, hint: str) -> str:
+        """An initializer computed from constants (`make()`: a recurrent layer's weights
+        reordered), made once per `key` however many nodes use it (a cell run at each step
+        of a loop)."""
+        if key not in self.made:
+            self.made[key] = self.const(make(), hint)
+        return self.made[key]
 
     def ints(self, values: Any, hint: str) -> str:
         """An int64 initializer (shapes, axes, pads)."""
