@@ -422,10 +422,8 @@ def _recurrence(g: Graph, call: Call) -> list[str]:
     outs = g.node(op_type, inputs, outputs=3 if lstm else 2,
                   hidden_size=int(call.args[4].shape[1]),
                   direction="reverse" if call.kwargs["reverse"] else "forward", **attrs)
-    used = {k for c in g.traced.calls for k in map(g.traced.key, c.args)}
-    used |= set(g.traced.outputs)
     return [g.node("Squeeze", [out, _axis(g, 1 if k == 0 else 0)])
-            if (call.node, k) in used else out for k, out in enumerate(outs)]
+            if (call.node, k) in g.used else out for k, out in enumerate(outs)]
 
 
 # The table: the engine's op name (Function.op_name()) -> its builder.

@@ -5,6 +5,7 @@ initializers named by the node that uses them; then the model, checked and saved
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -84,6 +85,13 @@ class Graph:
     def ints(self, values: Any, hint: str) -> str:
         """An int64 initializer (shapes, axes, pads)."""
         return self.const(np.asarray(values, dtype=np.int64), hint)
+
+    @functools.cached_property
+    def used(self) -> set[Key]:
+        """The values an op takes or the model returns (an output outside it needs no
+        node to reshape it)."""
+        return {k for c in self.traced.calls for k in map(self.traced.key, c.args)} | set(
+            self.traced.outputs)
 
     def shape(self, key: Key) -> tuple[int | str, ...]:
         return self.traced.input_shape if key == "input" else self.traced.shapes[key]
