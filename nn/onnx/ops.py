@@ -656,8 +656,8 @@ def _recurrent_layer(path: str, m: Any, args: tuple[Any, ...]) -> None:
                "batch")
     elif getattr(m, "proj_size", 0):
         why = (f"proj_size={m.proj_size} is not exported: ONNX's LSTM has no projection, and "
-               "the projected h_t W_hr^T feeds the next step (so it is no MatMul after the "
-               "op)")
+               "the projected h_t W_hr^T is the state the next step reads (not a MatMul "
+               "after the node); export an LSTM without projection")
     if why:
         raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): {why}")
 

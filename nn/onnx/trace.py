@@ -97,7 +97,7 @@ def trace_model(model: Any, x: np.ndarray, dynamic_batch: bool) -> Traced:
     model.eval()
     try:
         first = _run(model, x)
-        second = _run(model, _other_batch(x, dynamic_batch))
+        second = _second_run(model, _other_batch(x, dynamic_batch), dynamic_batch)
     finally:
         for m, mode in modes:
             object.__setattr__(m, "training", mode)
@@ -107,6 +107,21 @@ def trace_model(model: Any, x: np.ndarray, dynamic_batch: bool) -> Traced:
     traced = _compare(first, second, names, x.shape[0], dynamic_batch)
     traced.regions = _regions(model, first, traced)
     return traced
+
+
+def _second_run(model: Any, x: np.ndarray, dynamic_batch: bool) -> _Pass:
+    """The second pass; a shape error on the larger batch is said to come from it (a
+    state or a mask made for the example's batch size)."""
+    try:
+        return _run(model, x)
+    except ValueError as e:
+        if not dynamic_batch:
+            raise
+        raise ValueError(f"nn.onnx.export: the model fails on a batch of {x.shape[0]}, one "
+                         "example more than the example's, which the export runs to find "
+                         f"the batch axis: {e}. A model that holds the batch size (a state or "
+                         "a mask of the example's size) exports with dynamic_batch=False"
+                         ) from e
 
 
 def _other_batch(x: np.ndarray, dynamic_batch: bool) -> np.ndarray:

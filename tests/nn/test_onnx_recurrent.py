@@ -533,3 +533,14 @@ def test_a_cell_in_a_loop_writes_its_weights_once(tmp_path):
     rng = np.random.default_rng(0)
     x = [rng.standard_normal((n, 6, 3)).astype(np.float32) for n in (2, 1, 4)]
     compare(Decoder(), x[0], x[1:], tmp_path)
+
+
+def test_a_state_of_the_examples_batch_size_names_the_second_pass():
+    """A constant state holds the batch size: the second pass (one example more) failed with
+    the layer's own shape error, naming a batch of 3 the user never gave."""
+    model = Recurrent(nn.GRU(3, 4, batch_first=True), "constant")
+    with pytest.raises(ValueError, match=r"nn.onnx.export: the model fails on a batch of 3, one "
+                                         r"example more .* GRU: expected h_0 of shape "
+                                         r"\(1, 3, 4\), got \(1, 2, 4\)\. .*dynamic_batch=False"):
+        trace_model(model, np.ones((2, 5, 3), np.float32), True)
+    trace_model(model, np.ones((2, 5, 3), np.float32), False)
