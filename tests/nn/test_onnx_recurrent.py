@@ -544,3 +544,28 @@ def test_a_state_of_the_examples_batch_size_names_the_second_pass():
                                          r"\(1, 3, 4\), got \(1, 2, 4\)\. .*dynamic_batch=False"):
         trace_model(model, np.ones((2, 5, 3), np.float32), True)
     trace_model(model, np.ones((2, 5, 3), np.float32), False)
+
+
+class LastState(nn.Module):
+    """A classifier on the last layer's final state: the outputs (T, B, H) are not used."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn, self.head = nn.LSTM(3, 4, num_layers=2, batch_first=True), nn.Linear(4, 2)
+
+    def forward(self, x):
+        _, (h_n, _) = self.rnn(x)
+        return self.head(h_n[-1])
+
+
+def test_only_the_results_used_are_reshaped(tmp_path):
+    ad.manual_seed(0)
+    proto = _proto(LastState(), (2, 5, 3), tmp_path)
+    lstm = [n for n in proto.graph.node if n.op_type == "LSTM"]
+    consumers = {v for n in proto.graph.node for v in n.input}
+    # layer 1's output and both c_n are not used (h_n of both: the engine stacks them)
+    assert [[o in consumers for o in n.output] for n in lstm] == [[True, True, False],
+                                                                  [False, True, False]]
+    rng = np.random.default_rng(1)
+    x = [rng.standard_normal((n, 5, 3)).astype(np.float32) for n in (2, 1, 4)]
+    compare(LastState(), x[0], x[1:], tmp_path)
