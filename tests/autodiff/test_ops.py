@@ -528,6 +528,36 @@ def quantile_kwargs(scale):
     return draw_kwargs
 
 
+QUANTILE_METHODS = ["linear", "lower", "higher", "midpoint", "nearest", "weibull", "hazen",
+                    "median_unbiased", "normal_unbiased", "interpolated_inverted_cdf"]
+
+
+def nan_order_kwargs(scale=None):
+    """axis and keepdims (and q and any of NumPy's continuous methods when `scale` is given:
+    nanquantile reads each slice at its own count), every slice with a number in it."""
+    def draw_kwargs(draw, xs):
+        kw = reduce_kwargs(nonempty=True)(draw, xs)
+        if scale is None:
+            return kw
+        q = st.floats(0, 1).map(lambda v: v * scale)
+        qs = hnp.arrays(np.float64, shapes(max_dims=2, max_side=2), elements=q)
+        return {**kw, "q": draw(st.one_of(q, qs)),
+                "method": draw(st.sampled_from(QUANTILE_METHODS))}
+    return draw_kwargs
+
+
+def _one_q_at_a_time(f):
+    """np.nanquantile (np.nanpercentile) called for each q: given a q of 2 dimensions, over
+    several axes, it puts q's axes last (NumPy 2.4)."""
+    def ref(x, q, **kw):
+        qs = np.asarray(q)
+        if qs.ndim < 2:
+            return f(x, q, **kw)
+        return np.stack([f(x, v, **kw) for v in qs.ravel()]).reshape(
+            qs.shape + np.shape(f(x, 0.5, **kw)))
+    return ref
+
+
 def average_inputs(draw):
     """a, and weights of a's shape or of the shape of some of its axes (in any order)."""
     x = draw(arrays(draw(small_shapes(min_dims=1))))
@@ -1331,6 +1361,11 @@ CASES = [
     Case("median", ad.median, np.median, distinct_small, axis_kwargs()),
     Case("quantile", ad.quantile, np.quantile, distinct_small, quantile_kwargs(1)),
     Case("percentile", ad.percentile, np.percentile, distinct_small, quantile_kwargs(100)),
+    Case("nanmedian", ad.nanmedian, np.nanmedian, with_nans(distinct_small), nan_order_kwargs()),
+    Case("nanquantile", ad.nanquantile, _one_q_at_a_time(np.nanquantile),
+         with_nans(distinct_small), nan_order_kwargs(1)),
+    Case("nanpercentile", ad.nanpercentile, _one_q_at_a_time(np.nanpercentile),
+         with_nans(distinct_small), nan_order_kwargs(100)),
     Case("logsumexp_b", _logsumexp_b, _logsumexp_b_ref, binary(None, floats(0.2, 2)),
          logsumexp_b_kwargs),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
