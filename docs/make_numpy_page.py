@@ -196,7 +196,8 @@ instead. Besides the engine's general refusals
   `np.add.reduce(t)`, `np.multiply.outer(a, b)`, `np.add.at(...)` raise `TypeError`: use the
   engine's function (`ad.sum(t, where=m)`, `ad.outer`).
 - **An argument that would get no gradient.** A tensor that requires grad as `initial=` of a
-  reduction, `q` of `quantile`/`percentile`, `constant_values` of `pad`, `fill_value` of
+  reduction, `q` of `quantile`/`percentile` (and `nanquantile`/`nanpercentile`),
+  `constant_values` of `pad`, `fill_value` of
   `full_like`, or `n` of `autodiff.scipy.special.polygamma` raises `TypeError`; pass a number,
   an array or `t.detach()` (for `full_like`: `fill_value * ad.ones_like(a)` keeps the gradient).
 - **Options whose result has no unique gradient.** `svd(full_matrices=True)` of a non-square
@@ -204,15 +205,17 @@ instead. Besides the engine's general refusals
   `hermitian=True` of `svd` and `pinv`, raise `ValueError`: use the reduced factorizations and
   `eigh`.
 - **What is not implemented.** `pad`'s modes `linear_ramp`, `maximum`, `mean`, `median`,
-  `minimum` and a callable; `quantile`'s three discontinuous methods (`inverted_cdf`,
-  `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its `weights=`;
+  `minimum` and a callable; `quantile`'s (and `nanquantile`'s) three discontinuous methods
+  (`inverted_cdf`, `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its
+  `weights=`;
   `sort(order=)` (tensors have no fields); a complex `dtype=` of a reduction. Each raises an
   error that says so.
 - **`setitem` with a repeated index** raises `ValueError`: which value lands there is undefined.
-- **Singular inputs of `np.linalg`.** `inv` and `solve` of a singular matrix raise NumPy's
-  `LinAlgError`, as NumPy; so do the gradients of `slogdet` at a singular matrix (log |det| is
-  -inf there) and of `qr` where R is singular. Through the vectors of `eigh` and `svd`, a
-  repeated eigenvalue or singular value raises `ValueError` (below).
+- **Singular inputs of `np.linalg`.** `inv`, `solve`, `tensorinv` and `tensorsolve` of a
+  singular matrix raise NumPy's `LinAlgError`, as NumPy (`cond` is inf there, below); so do
+  the gradients of `slogdet` at a singular matrix (log |det| is -inf there) and of `qr` where R
+  is singular. Through the vectors of `eigh` and `svd`, a repeated eigenvalue or singular value
+  raises `ValueError` (below).
 
 ## Conventions at singular points
 
@@ -245,8 +248,12 @@ function, and the op's row above states it. The patterns:
   the NaNs. `median` gives 1/2 to each of the two middle values of an even count, and shares it
   evenly among all elements tied with the result, over an axis too (PyTorch's median over an
   axis and its quantile give it to one of them). `quantile` and `percentile` give the weights of
-  their interpolation (linear: the two neighbours), ties shared the same way. `nansum` and
-  `nanmean` give 0 to NaN elements; `std` has gradient 0 where the variance is 0.
+  their interpolation (linear: the two neighbours), ties shared the same way. `nanmedian`,
+  `nanquantile` and `nanpercentile` do the same on the numbers of each slice, at their count:
+  the NaNs get 0, and an all-NaN slice (NaN, with NumPy's warning) 0 everywhere (PyTorch gives
+  it to one of its NaNs); PyTorch's `nanmedian` of an even count is the lower middle number,
+  NumPy's (ours) the mean of the two. `nansum` and `nanmean` give 0 to NaN elements; `std` has
+  gradient 0 where the variance is 0.
 - **Zeros of products.** `prod` and `cumprod` never divide by the input: an element gets the
   product of the others, exact with one zero (the zero gets the product of the rest, the others
   0) or several (all 0).
@@ -314,6 +321,15 @@ was of the order of 1e15.
 - **`vector_norm`, `norm`: `ord < 0` over no elements, or all of them infinite**: inf, as
   NumPy (the sum of the powers is 0; PyTorch raises for no elements). **`ord=inf` over no
   elements**: 0, as NumPy (PyTorch raises).
+- **`cond`, singular matrix.** inf, as NumPy, with gradient 0: for p = None and 2 where the
+  smallest singular value is 0 (-2: where the largest is, the zero matrix); for the other p
+  where LAPACK meets a zero pivot (where NumPy's inv fails), `'nuc'` included (NumPy raises
+  there: the SVD of the NaNs its failed inverse leaves). A matrix singular only up to rounding
+  gives a large finite value and gradient, as NumPy's value and PyTorch's gradient. A NaN in a
+  matrix gives NaN for the norms' p and `LinAlgError` for p = None, 2, -2, as NumPy. PyTorch:
+  the backward of its `cond` raises for 'fro', 'nuc', inf, -inf, 1, -1 at any matrix (an
+  in-place write to the output of `inv_ex`); checked by
+  `tests/autodiff/test_linalg_composites.py`.
 - **float16 input of a LAPACK function**: `TypeError` naming the function (cast to float32).
 
 The SciPy functions' conventions are in [SciPy functions](scipy.md#conventions-and-refusals).
