@@ -249,11 +249,12 @@ function, and the op's row above states it. The patterns:
   evenly among all elements tied with the result, over an axis too (PyTorch's median over an
   axis and its quantile give it to one of them). `quantile` and `percentile` give the weights of
   their interpolation (linear: the two neighbours), ties shared the same way. `nanmedian`,
-  `nanquantile` and `nanpercentile` do the same on the numbers of each slice, at their count:
-  the NaNs get 0, and an all-NaN slice (NaN, with NumPy's warning) 0 everywhere (PyTorch gives
-  it to one of its NaNs); PyTorch's `nanmedian` of an even count is the lower middle number,
-  NumPy's (ours) the mean of the two. `nansum` and `nanmean` give 0 to NaN elements; `std` has
-  gradient 0 where the variance is 0.
+  `nanquantile` and `nanpercentile` do the same on the numbers of each slice, at their count
+  n (linear: at v = (n - 1) q, weight 1 - (v - floor v) on the floor(v)-th smallest number and
+  v - floor v on the next; each slice has its own n): the NaNs get 0, and an all-NaN slice
+  (NaN, with NumPy's warning) 0 everywhere (PyTorch gives it to one of its NaNs); PyTorch's
+  `nanmedian` of an even count is the lower middle number, NumPy's (ours) the mean of the two.
+  `nansum` and `nanmean` give 0 to NaN elements; `std` has gradient 0 where the variance is 0.
 - **Zeros of products.** `prod` and `cumprod` never divide by the input: an element gets the
   product of the others, exact with one zero (the zero gets the product of the rest, the others
   0) or several (all 0).
@@ -266,7 +267,10 @@ function, and the op's row above states it. The patterns:
   V diag(grad) V^T, grad shared evenly within a repeated value; through the eigenvectors
   (singular vectors), a repeated value among those the loss uses raises `ValueError` naming
   the values, where PyTorch returns inf or nan. `pinv` has the gradient of a matrix of
-  constant rank; `qr` needs a full-rank matrix. Each case is in the section below.
+  constant rank; `qr` needs a full-rank matrix. `cond` is s_1 / s_n for p = None or 2 (the
+  largest singular value over the smallest; its gradient (u_1 v_1^T - cond u_n v_n^T) / s_n),
+  otherwise ||A|| ||A^-1|| in the norm p, whose gradient is the norms' and inv's. Each case is
+  in the section below.
 - **Norms.** Vector norms (`vector_norm`, `norm` of a vector) have gradient 0 at the origin for
   every `ord`; for p < 1 each zero element gets 0; `ord=0` (a count) has gradient 0; the
   inf-norms share it evenly among tied maxima. Of matrix norms, `'fro'` and `ord=1, -1, inf,
