@@ -431,3 +431,19 @@ def test_tensorsolve_and_tensorinv_errors():
         with pytest.raises(ValueError, match=rf"tensorinv: ind must be a positive integer, "
                                              rf"got {ind!r}"):
             ad.linalg.tensorinv(ad.eye(4).reshape(2, 2, 2, 2), ind=ind)
+
+
+def test_empty_inputs_of_cond_tensorsolve_and_tensorinv():
+    c = ad.tensor(np.ones((0, 3, 3)), requires_grad=True)
+    for p in COND_ORDERS:
+        out = ad.linalg.cond(c, p)
+        assert out.shape == np.linalg.cond(np.ones((0, 3, 3)), p).shape == (0,)
+        assert ad.gradients(out.sum(), [c])[0].shape == (0, 3, 3)
+    a, b = ad.tensor(np.ones((0, 0)), requires_grad=True), ad.tensor(np.ones(0))
+    x = ad.linalg.tensorsolve(a, b)
+    assert x.shape == np.linalg.tensorsolve(np.ones((0, 0)), np.ones(0)).shape == (0,)
+    # NumPy's tensorinv cannot reshape a size-0 array to (0, -1) and raises; 0 x 0 has an
+    # inverse, 0 x 0
+    a = ad.tensor(np.ones((0, 3, 0)), requires_grad=True)
+    y = ad.linalg.tensorinv(a, ind=1)
+    assert y.shape == (3, 0, 0) and ad.gradients(y.sum(), [a])[0].shape == (0, 3, 0)
