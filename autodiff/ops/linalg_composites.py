@@ -172,7 +172,7 @@ def tensorsolve(a: Any, b: Any, axes: Sequence[int] | None = None) -> Tensor:
                           f"shape {a.shape} (a's shape is b's followed by x's)")
     # NumPy's x.shape, a.shape[-(a.ndim - b.ndim):], is all of a's when they have as many axes
     shape = a.shape[b.ndim:] if a.ndim > b.ndim else a.shape
-    n = _square("tensorsolve", a, a.shape[:a.ndim - len(shape)] or a.shape, shape)
+    n = _square("tensorsolve", a, a.shape[:a.ndim - len(shape)], shape)
     if b.size != n:
         raise LinAlgError(f"tensorsolve: b of shape {b.shape} does not fit a of shape {a.shape}"
                           f": b has {b.size} elements, x {n}")

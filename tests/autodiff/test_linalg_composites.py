@@ -417,6 +417,9 @@ def test_tensorsolve_and_tensorinv_errors():
     with pytest.raises(LinAlgError, match=r"tensorsolve: b of shape \(2, 2, 2\) has more "
                                           r"dimensions than a of shape \(2, 2\)"):
         ad.linalg.tensorsolve(ad.ones((2, 2)), ad.ones((2, 2, 2)))
+    with pytest.raises(LinAlgError, match=r"tensorsolve: a of shape \(2, 2\) is not 'square': "
+                                          r"its leading axes \(\) hold 1 elements"):
+        ad.linalg.tensorsolve(ad.ones((2, 2)), ad.ones((2, 2)))  # NumPy's x would be (2, 2)
     with pytest.raises(LinAlgError, match=r"tensorsolve: a of shape \(2, 2\), as a matrix: "
                                           r"solve: Singular matrix"):
         ad.linalg.tensorsolve(ad.ones((2, 2)), ad.ones(2))
