@@ -3,7 +3,8 @@ over leading axes as NumPy. `np.linalg.<name>(tensor)` reaches the same function
 
 Matrix functions (`autodiff/ops/decompositions.py`): inv, solve, det, slogdet, cholesky, eigh,
 svd, qr, pinv, matrix_power. Composites of these (`autodiff/ops/linalg_composites.py`):
-lstsq, svdvals, eigvalsh, multi_dot, matrix_rank. Norms (`autodiff/ops/norms.py`): norm,
+lstsq, svdvals, eigvalsh, cond, tensorsolve, tensorinv, multi_dot, matrix_rank, and NumPy 2's
+trace, diagonal, matrix_transpose, vecdot, outer, cross. Norms (`autodiff/ops/norms.py`): norm,
 vector_norm, matrix_norm.
 
 >>> import autodiff as ad

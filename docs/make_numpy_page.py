@@ -196,7 +196,8 @@ instead. Besides the engine's general refusals
   `np.add.reduce(t)`, `np.multiply.outer(a, b)`, `np.add.at(...)` raise `TypeError`: use the
   engine's function (`ad.sum(t, where=m)`, `ad.outer`).
 - **An argument that would get no gradient.** A tensor that requires grad as `initial=` of a
-  reduction, `q` of `quantile`/`percentile`, `constant_values` of `pad`, `fill_value` of
+  reduction, `q` of `quantile`/`percentile` (and `nanquantile`/`nanpercentile`),
+  `constant_values` of `pad`, `fill_value` of
   `full_like`, or `n` of `autodiff.scipy.special.polygamma` raises `TypeError`; pass a number,
   an array or `t.detach()` (for `full_like`: `fill_value * ad.ones_like(a)` keeps the gradient).
 - **Options whose result has no unique gradient.** `svd(full_matrices=True)` of a non-square
@@ -204,15 +205,17 @@ instead. Besides the engine's general refusals
   `hermitian=True` of `svd` and `pinv`, raise `ValueError`: use the reduced factorizations and
   `eigh`.
 - **What is not implemented.** `pad`'s modes `linear_ramp`, `maximum`, `mean`, `median`,
-  `minimum` and a callable; `quantile`'s three discontinuous methods (`inverted_cdf`,
-  `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its `weights=`;
+  `minimum` and a callable; `quantile`'s (and `nanquantile`'s) three discontinuous methods
+  (`inverted_cdf`, `averaged_inverted_cdf`, `closest_observation`; its other ten are) and its
+  `weights=`;
   `sort(order=)` (tensors have no fields); a complex `dtype=` of a reduction. Each raises an
   error that says so.
 - **`setitem` with a repeated index** raises `ValueError`: which value lands there is undefined.
-- **Singular inputs of `np.linalg`.** `inv` and `solve` of a singular matrix raise NumPy's
-  `LinAlgError`, as NumPy; so do the gradients of `slogdet` at a singular matrix (log |det| is
-  -inf there) and of `qr` where R is singular. Through the vectors of `eigh` and `svd`, a
-  repeated eigenvalue or singular value raises `ValueError` (below).
+- **Singular inputs of `np.linalg`.** `inv`, `solve`, `tensorinv` and `tensorsolve` of a
+  singular matrix raise NumPy's `LinAlgError`, as NumPy (`cond` is inf there, below); so do
+  the gradients of `slogdet` at a singular matrix (log |det| is -inf there) and of `qr` where R
+  is singular. Through the vectors of `eigh` and `svd`, a repeated eigenvalue or singular value
+  raises `ValueError` (below).
 
 ## Conventions at singular points
 
@@ -245,8 +248,13 @@ function, and the op's row above states it. The patterns:
   the NaNs. `median` gives 1/2 to each of the two middle values of an even count, and shares it
   evenly among all elements tied with the result, over an axis too (PyTorch's median over an
   axis and its quantile give it to one of them). `quantile` and `percentile` give the weights of
-  their interpolation (linear: the two neighbours), ties shared the same way. `nansum` and
-  `nanmean` give 0 to NaN elements; `std` has gradient 0 where the variance is 0.
+  their interpolation (linear: the two neighbours), ties shared the same way. `nanmedian`,
+  `nanquantile` and `nanpercentile` do the same on the numbers of each slice, at their count
+  n (linear: at v = (n - 1) q, weight 1 - (v - floor v) on the floor(v)-th smallest number and
+  v - floor v on the next; each slice has its own n): the NaNs get 0, and an all-NaN slice
+  (NaN, with NumPy's warning) 0 everywhere (PyTorch gives it to one of its NaNs); PyTorch's
+  `nanmedian` of an even count is the lower middle number, NumPy's (ours) the mean of the two.
+  `nansum` and `nanmean` give 0 to NaN elements; `std` has gradient 0 where the variance is 0.
 - **Zeros of products.** `prod` and `cumprod` never divide by the input: an element gets the
   product of the others, exact with one zero (the zero gets the product of the rest, the others
   0) or several (all 0).
@@ -259,7 +267,10 @@ function, and the op's row above states it. The patterns:
   V diag(grad) V^T, grad shared evenly within a repeated value; through the eigenvectors
   (singular vectors), a repeated value among those the loss uses raises `ValueError` naming
   the values, where PyTorch returns inf or nan. `pinv` has the gradient of a matrix of
-  constant rank; `qr` needs a full-rank matrix. Each case is in the section below.
+  constant rank; `qr` needs a full-rank matrix. `cond` is s_1 / s_n for p = None or 2 (the
+  largest singular value over the smallest; its gradient (u_1 v_1^T - cond u_n v_n^T) / s_n),
+  otherwise ||A|| ||A^-1|| in the norm p, whose gradient is the norms' and inv's. Each case is
+  in the section below.
 - **Norms.** Vector norms (`vector_norm`, `norm` of a vector) have gradient 0 at the origin for
   every `ord`; for p < 1 each zero element gets 0; `ord=0` (a count) has gradient 0; the
   inf-norms share it evenly among tied maxima. Of matrix norms, `'fro'` and `ord=1, -1, inf,
@@ -314,6 +325,15 @@ was of the order of 1e15.
 - **`vector_norm`, `norm`: `ord < 0` over no elements, or all of them infinite**: inf, as
   NumPy (the sum of the powers is 0; PyTorch raises for no elements). **`ord=inf` over no
   elements**: 0, as NumPy (PyTorch raises).
+- **`cond`, singular matrix.** inf, as NumPy, with gradient 0: for p = None and 2 where the
+  smallest singular value is 0 (-2: where the largest is, the zero matrix); for the other p
+  where LAPACK meets a zero pivot (where NumPy's inv fails), `'nuc'` included (NumPy raises
+  there: the SVD of the NaNs its failed inverse leaves). A matrix singular only up to rounding
+  gives a large finite value and gradient, as NumPy's value and PyTorch's gradient. A NaN in a
+  matrix gives NaN for the norms' p and `LinAlgError` for p = None, 2, -2, as NumPy. PyTorch:
+  the backward of its `cond` raises for 'fro', 'nuc', inf, -inf, 1, -1 at any matrix (an
+  in-place write to the output of `inv_ex`); checked by
+  `tests/autodiff/test_linalg_composites.py`.
 - **float16 input of a LAPACK function**: `TypeError` naming the function (cast to float32).
 
 The SciPy functions' conventions are in [SciPy functions](scipy.md#conventions-and-refusals).

@@ -1,6 +1,6 @@
 """Products and diagonals: matmul (a primitive), einsum (a primitive whose backward is einsums),
-and composites of these and of the shape ops: dot, vdot, inner, outer, kron, tensordot, trace,
-diag, diagonal, tril, triu. Every one follows NumPy's rules for dimensions and broadcasting.
+and composites of these and of the shape ops: dot, vdot, inner, outer, kron, cross, tensordot,
+trace, diag, diagonal, tril, triu. Every one follows NumPy's rules for dimensions and broadcasting.
 
 >>> import autodiff as ad
 >>> W = ad.ones((2, 3), requires_grad=True)
@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import operator
 import string
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,11 +32,11 @@ from autodiff.ops.axes import normalize_axes, normalize_axis
 from autodiff.ops.indexing import getitem, setitem, where
 from autodiff.ops.reduce import sum
 from autodiff.ops.registry import register
-from autodiff.ops.shape import astype, broadcast_to, reshape, transpose
+from autodiff.ops.shape import astype, broadcast_to, moveaxis, reshape, stack, transpose
 from autodiff.tensor import Tensor
 
-__all__ = ["diag", "diagonal", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot",
-           "trace", "tril", "triu", "vdot"]
+__all__ = ["cross", "diag", "diagonal", "dot", "einsum", "inner", "kron", "matmul", "outer",
+           "tensordot", "trace", "tril", "triu", "vdot"]
 
 
 class MatMul(Function):
@@ -248,6 +249,64 @@ def kron(a: Any, b: Any) -> Tensor:
     spread_a = reshape(a, [n for m in sa for n in (m, 1)])
     spread_b = reshape(b, [n for m in sb for n in (1, m)])
     return reshape(mul(spread_a, spread_b), [m * n for m, n in zip(sa, sb)])
+
+
+def _vectors(op: str, which: str, x: Tensor, axis: Any) -> Tensor:
+    """x with the axis of its vectors last."""
+    if x.ndim < 1:
+        raise ValueError(f"{op}: {which} is 0-d (shape {x.shape}): it has no axis of vectors")
+    axis = normalize_axis(f"{op}: axis{which}", axis, x.ndim)
+    return x if axis == x.ndim - 1 else moveaxis(x, axis, -1)
+
+
+def _times(u: Tensor | None, v: Tensor | None) -> Tensor | None:
+    return None if u is None or v is None else u * v  # None: a third component of 0
+
+
+def _minus(u: Tensor | None, v: Tensor | None) -> Tensor:
+    return -v if u is None else u if v is None else u - v
+
+
+@register(np.cross)
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Tensor:
+    """The cross products of the vectors of a and b (np.cross): along `axisa` and `axisb`
+    (`axis` sets all three), the others broadcast; the vectors of the result along `axisc`.
+    Vectors of 2 components (deprecated by NumPy 2, which warns, and so does this) are those of
+    3 with a third of 0; two of them give the z component alone, with no vector axis.
+    Composite: products and differences of the components.
+
+    >>> import autodiff as ad
+    >>> ad.cross(ad.tensor([1.0, 0.0, 0.0]), ad.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]]))
+    tensor([[ 0.,  0.,  1.],
+            [ 0., -2.,  0.]])
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = pair(a, b, "cross")
+    a, b = _vectors("cross", "a", as_tensor(a), axisa), _vectors("cross", "b", as_tensor(b), axisb)
+    na, nb = a.shape[-1], b.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError(f"cross: vectors have 2 or 3 components, got {na} and {nb} (a of "
+                         f"shape {a.shape}, b of shape {b.shape}, their vectors moved last)")
+    try:
+        np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    except ValueError:
+        raise ValueError(f"cross: the vectors of a and b do not broadcast together: shapes "
+                         f"{a.shape} and {b.shape}, their vectors moved last") from None
+    if 2 in (na, nb):  # NumPy's words
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+                      DeprecationWarning, stacklevel=2)
+    a0, a1, a2 = (getitem(a, (..., i)) if i < na else None for i in range(3))
+    b0, b1, b2 = (getitem(b, (..., i)) if i < nb else None for i in range(3))
+    z = a0 * b1 - a1 * b0
+    if na == nb == 2:
+        return z
+    out = stack([_minus(_times(a1, b2), _times(a2, b1)),
+                 _minus(_times(a2, b0), _times(a0, b2)), z], axis=-1)
+    axisc = normalize_axis("cross: axisc", axisc, out.ndim)
+    return out if axisc == out.ndim - 1 else moveaxis(out, -1, axisc)
 
 
 # -- diagonals -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """np.linalg's functions built from the factorizations and products, reached as
 `ad.linalg.<name>` and `np.linalg.<name>(tensor)`: lstsq (from pinv), svdvals and eigvalsh
-(the values of svd and eigh), multi_dot (matrix products in the cheapest order) and
-matrix_rank (a count, no gradient); and NumPy 2's array-API functions of np.linalg, which act
-on the last axes: trace, diagonal, matrix_transpose, vecdot, outer (1-D only). Composites:
+(the values of svd and eigh), cond (from svdvals, or norms and inv), tensorsolve and tensorinv
+(solve and inv of the tensor reshaped to a matrix), multi_dot (matrix products in the cheapest
+order) and matrix_rank (a count, no gradient); and NumPy 2's array-API functions of np.linalg,
+which act on the last axes: trace, diagonal, matrix_transpose, vecdot, outer (1-D only), cross
+(3-vectors only). Composites:
 their gradients are those of the ops they are made of, to every order, with those ops'
 conventions at degenerate points.
 
@@ -19,6 +21,8 @@ array([ 5., -3.], dtype=float32)
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,16 +31,18 @@ import numpy as np
 from autodiff.ops import linalg as _products
 from autodiff.ops._convert import as_tensor, pair
 from autodiff.ops.arith import mul
-from autodiff.ops.axes import normalize_axis
-from autodiff.ops.decompositions import _matrices, eigh, pinv, svd
+from autodiff.ops.axes import normalize_axes, normalize_axis
+from autodiff.ops.decompositions import LinAlgError, _matrices, eigh, inv, pinv, solve, svd
+from autodiff.ops.indexing import getitem, where
 from autodiff.ops.linalg import matmul
+from autodiff.ops.norms import matrix_norm
 from autodiff.ops.reduce import sum
 from autodiff.ops.registry import register
-from autodiff.ops.shape import reshape, swapaxes
+from autodiff.ops.shape import reshape, swapaxes, transpose
 from autodiff.tensor import Tensor
 
-__all__ = ["diagonal", "eigvalsh", "lstsq", "matrix_rank", "matrix_transpose", "multi_dot",
-           "outer", "svdvals", "trace", "vecdot"]
+__all__ = ["cond", "cross", "diagonal", "eigvalsh", "lstsq", "matrix_rank", "matrix_transpose",
+           "multi_dot", "outer", "svdvals", "tensorinv", "tensorsolve", "trace", "vecdot"]
 
 
 @register(np.linalg.svdvals, namespace="linalg",
@@ -66,6 +72,132 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:
     tensor([1., 3.])
     """
     return eigh(a, UPLO=UPLO).eigenvalues
+
+
+_COND_ORDERS = (None, 2, -2, "fro", "f", "nuc", math.inf, -math.inf, 1, -1)
+
+
+@register(np.linalg.cond, namespace="linalg",
+          convention="that of svdvals (p = None, 2, -2) or of the norms and inv; at a singular "
+                     "matrix (value inf, as NumPy) 0")
+def cond(x: Any, p: Any = None) -> Tensor:
+    """The condition number of each matrix (..., M, N), as np.linalg.cond: the ratio of the
+    largest to the smallest singular value for `p` None or 2 (the smallest to the largest for
+    -2; M and N may differ), otherwise norm(x, p) * norm(inv(x), p) for square matrices with
+    p 'fro', 'nuc', inf, -inf, 1, -1. A singular matrix gives inf, as NumPy, with gradient 0;
+    a nearly singular one gives a large number (NumPy's too), and a large gradient.
+
+    >>> import autodiff as ad
+    >>> A = ad.tensor([[2.0, 0.0], [0.0, 0.5]], requires_grad=True)
+    >>> ad.linalg.cond(A)
+    tensor(4., grad_fn=<div>)
+    >>> ad.linalg.cond(A).backward()
+    >>> A.grad
+    tensor([[ 2.,  0.],
+            [ 0., -8.]])
+    >>> ad.linalg.cond(ad.tensor([[1.0, 2.0], [2.0, 4.0]]), p=1)
+    tensor(inf)
+    """
+    x = _matrices("cond", x, square=False)
+    if not isinstance(p, str | int | float | np.number | None) or p not in _COND_ORDERS:
+        raise ValueError(f"cond: invalid norm order p={p!r} (None, 2, -2, 'fro', 'nuc', inf, "
+                         "-inf, 1, -1)")
+    if x.size == 0 and 0 in x.shape[-2:]:
+        raise LinAlgError(f"cond: not defined on empty matrices, got shape {x.shape}")
+    if p is None or p in (2, -2):
+        try:
+            s = svdvals(x)
+        except LinAlgError as e:  # a NaN: NumPy's SVD does not converge either
+            raise LinAlgError(f"cond: {e}") from None
+        num, den = getitem(s, (..., 0)), getitem(s, (..., -1))
+        if p == -2:
+            num, den = den, num
+        infinite = den.data == 0  # NumPy's s_max / 0 (a 0 / 0 too: inf, not NaN)
+        out = num / where(infinite, 1, den)
+    else:
+        if x.shape[-1] != x.shape[-2]:
+            raise LinAlgError(f"cond: p={p!r} needs square matrices, got shape {x.shape}")
+        with np.errstate(invalid="ignore"):  # a NaN in x
+            singular = np.linalg.slogdet(x.data)[0] == 0  # a zero pivot: NumPy's inv fails
+        nan = np.isnan(x.data).any(axis=(-2, -1))
+        skip = singular | nan  # inf, NaN (as NumPy), each with gradient 0
+        safe = where(skip[..., None, None], np.eye(x.shape[-1], dtype=x.dtype), x)
+        out = matrix_norm(safe, ord=p) * matrix_norm(inv(safe), ord=p)
+        out = where(nan, math.nan, out) if nan.any() else out
+        infinite = singular & ~nan
+    # NaN from inv's overflow is inf too, as NumPy (unless x holds a NaN)
+    infinite = infinite | (np.isnan(out.data) & ~np.isnan(x.data).any(axis=(-2, -1)))
+    return where(infinite, math.inf, out) if infinite.any() else out
+
+
+def _square(op: str, a: Tensor, rows: tuple[int, ...], cols: tuple[int, ...]) -> int:
+    """n, when a's leading axes (of sizes `rows`) and its trailing ones (`cols`) make an n x n
+    matrix."""
+    n = math.prod(cols)
+    if math.prod(rows) != n:
+        raise LinAlgError(f"{op}: a of shape {a.shape} is not 'square': its leading axes "
+                          f"{rows} hold {math.prod(rows)} elements, its trailing axes {cols} "
+                          f"{n}")
+    return n
+
+
+def _invertible(op: str, a: Tensor, f: Any, *args: Any) -> Tensor:
+    """f(*args) (solve, inv), its LinAlgError naming `op` and a's shape."""
+    try:
+        return f(*args)
+    except LinAlgError as e:
+        raise LinAlgError(f"{op}: a of shape {a.shape}, as a matrix: {e}") from None
+
+
+@register(np.linalg.tensorsolve, namespace="linalg")
+def tensorsolve(a: Any, b: Any, axes: Sequence[int] | None = None) -> Tensor:
+    """x with tensordot(a, x, x.ndim) = b, as np.linalg.tensorsolve: a of shape
+    b.shape + x.shape (`axes`: a's axes moved last first, in that order), the product of x's
+    shape that of b's; `b` is read flat, as NumPy and PyTorch do. Composite: solve of a
+    reshaped to a square matrix, so its gradients.
+
+    >>> import numpy as np
+    >>> import autodiff as ad
+    >>> a = ad.tensor(np.eye(6).reshape(6, 2, 3) * 2)
+    >>> ad.linalg.tensorsolve(a, ad.ones(6)).shape
+    (2, 3)
+    """
+    a, b = pair(a, b, "tensorsolve")
+    a, b = as_tensor(a), as_tensor(b)
+    if axes is not None:
+        moved = normalize_axes("tensorsolve", axes, a.ndim)
+        a = transpose(a, [i for i in range(a.ndim) if i not in moved] + list(moved))
+    if b.ndim > a.ndim:
+        raise LinAlgError(f"tensorsolve: b of shape {b.shape} has more dimensions than a of "
+                          f"shape {a.shape} (a's shape is b's followed by x's)")
+    # NumPy's x.shape, a.shape[-(a.ndim - b.ndim):], is all of a's when they have as many axes
+    shape = a.shape[b.ndim:] if a.ndim > b.ndim else a.shape
+    n = _square("tensorsolve", a, a.shape[:a.ndim - len(shape)], shape)
+    if b.size != n:
+        raise LinAlgError(f"tensorsolve: b of shape {b.shape} does not fit a of shape {a.shape}"
+                          f": b has {b.size} elements, x {n}")
+    x = _invertible("tensorsolve", a, solve, reshape(a, (n, n)), reshape(b, (n,)))
+    return reshape(x, shape)
+
+
+@register(np.linalg.tensorinv, namespace="linalg")
+def tensorinv(a: Any, ind: int = 2) -> Tensor:
+    """The inverse of `a` for tensordot(., ., ind), as np.linalg.tensorinv: of shape
+    a.shape[ind:] + a.shape[:ind], the products of both parts equal. Composite: inv of a
+    reshaped to a square matrix, so its gradient.
+
+    >>> import numpy as np
+    >>> import autodiff as ad
+    >>> a = ad.tensor(np.eye(6).reshape(2, 3, 6) * 4)
+    >>> ad.linalg.tensorinv(a).shape
+    (6, 2, 3)
+    """
+    a = as_tensor(a)
+    if isinstance(ind, bool) or not hasattr(ind, "__index__") or operator.index(ind) <= 0:
+        raise ValueError(f"tensorinv: ind must be a positive integer, got {ind!r}")
+    rows, cols = a.shape[:operator.index(ind)], a.shape[operator.index(ind):]
+    n = _square("tensorinv", a, rows, cols)
+    return reshape(_invertible("tensorinv", a, inv, reshape(a, (n, n))), cols + rows)
 
 
 def _lstsq_cutoff(rcond: Any, shape: tuple[int, ...], dtype: np.dtype) -> Any:
@@ -278,3 +410,24 @@ def outer(x1: Any, x2: Any, /) -> Tensor:
         raise ValueError(f"linalg.outer: takes vectors (1-D), got shapes {s1} and {s2}; "
                          "ad.outer (np.outer) flattens")
     return _products.outer(x1, x2)
+
+
+@register(np.linalg.cross, namespace="linalg")
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
+    """The cross products of the 3-vectors along `axis` of x1 and x2 (np.linalg.cross, which
+    takes 3-vectors only; `ad.cross`, np.cross, also 2-vectors), the other axes broadcast.
+
+    >>> import autodiff as ad
+    >>> ad.linalg.cross(ad.tensor([1.0, 0.0, 0.0]), ad.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
+    x1, x2 = pair(x1, x2, "linalg.cross")
+    s1, s2 = np.shape(x1.data), np.shape(x2.data)
+    if not s1 or not s2:
+        raise ValueError(f"linalg.cross: needs vectors, got shapes {s1} and {s2}")
+    n1 = s1[normalize_axis("linalg.cross", axis, len(s1))]
+    n2 = s2[normalize_axis("linalg.cross", axis, len(s2))]
+    if n1 != 3 or n2 != 3:
+        raise ValueError(f"linalg.cross: takes 3-vectors, got {n1} and {n2} components along "
+                         f"axis {axis} (shapes {s1} and {s2}); ad.cross (np.cross) takes 2 too")
+    return _products.cross(x1, x2, axis=axis)

@@ -1,6 +1,7 @@
 """Reductions and scans, with NumPy's arguments (axis, keepdims, dtype, initial, where).
 
-Primitives: sum, prod, cumsum, cumprod, max/min/nanmax/nanmin, median/quantile/percentile.
+Primitives: sum, prod, cumsum, cumprod, max/min/nanmax/nanmin, median/quantile/percentile and
+their nan-versions.
 Composites: mean, average, nansum, nanmean, ptp, var, std, logsumexp. argmax, argmin and
 argsort return integer tensors that carry no gradient.
 
@@ -41,9 +42,9 @@ from autodiff.tensor import Tensor
 Axis = int | Sequence[int] | None
 
 __all__ = ["argmax", "argmin", "argsort", "average", "cumprod", "cumsum", "logsumexp", "max",
-           "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nanstd", "nansum", "nanvar",
-           "percentile",
-           "prod", "ptp", "quantile", "std", "sum", "var"]
+           "mean", "median", "min", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
+           "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "prod", "ptp", "quantile",
+           "std", "sum", "var"]
 
 
 # -- arguments ------------------------------------------------------------------------------
@@ -821,13 +822,15 @@ def nanstd(x: Any, axis: Axis = None, dtype: Any = None, *, ddof: float = 0,
 class Quantile(Function):
     """NumPy's quantile over axes (its value, its interpolation `method`). The gradient is the
     weight the interpolation gives each sorted element, each tie's total shared evenly among
-    its elements; a NaN result's gradient is shared among the slice's NaNs.
+    its elements; a NaN result's gradient is shared among the slice's NaNs. A subclass with
+    `skip_nan` reads each slice's numbers alone (np.nanquantile).
 
     A primitive: the value is NumPy's own, and the gradient multiplies the incoming gradient
     by fixed weights, where a composite sum(w * x) would turn 0 * inf into NaN."""
 
     array_backward = True
     scale = 1.0  # q's unit: a fraction (quantile), or percent (percentile)
+    skip_nan = False  # True: NaNs are left out of each slice (nanquantile)
 
     @staticmethod
     def value(x, q, axis, method):
@@ -835,11 +838,16 @@ class Quantile(Function):
 
     @staticmethod
     def forward(ctx, x, *, q, axes, keepdims, method, dtype):
-        out = ctx.value(x, q, None if len(axes) == x.ndim else axes, method)
-        out = np.asarray(out).astype(dtype, copy=False)
+        # q of 2 or more dimensions goes in flat: over several axes np.nanquantile puts their
+        # axes last, not first (NumPy 2.4), a reshape would mix the values up
+        flat = q if np.ndim(q) < 2 else np.ravel(q)
+        out = ctx.value(x, flat, None if len(axes) == x.ndim else axes, method)
         fractions = np.asarray(q, np.float64) / ctx.scale
+        out = np.asarray(out).astype(dtype, copy=False).reshape(
+            fractions.shape + _kept_shape(x.shape, axes))
         if ctx.needs_input_grad[0]:
-            ctx.weights = _order_weights(x, fractions, axes, method).astype(dtype)
+            ctx.weights = _order_weights(x, fractions, axes, method,
+                                         ctx.skip_nan).astype(dtype)
         ctx.kept, ctx.q_axes = out.shape, tuple(range(fractions.ndim))
         return out if keepdims else out.reshape(
             fractions.shape + _dropped_shape(x.shape, axes))
@@ -869,6 +877,45 @@ class Median(Quantile):
         return np.median(x, axis=axis, keepdims=True)
 
 
+class NanQuantile(Quantile):
+    """Quantile of each slice's numbers, its NaNs left out: np.nanquantile's value. The
+    weights are read at each slice's own count; an all-NaN slice (NaN) has gradient 0."""
+
+    skip_nan = True
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return _nan_order_value(np.nanquantile, x, q, axis, method)
+
+
+class NanPercentile(NanQuantile):
+    """NanQuantile with q in percent: np.nanpercentile's value."""
+
+    scale = 100.0
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return _nan_order_value(np.nanpercentile, x, q, axis, method)
+
+
+class NanMedian(NanQuantile):
+    """The median of each slice's numbers: np.nanmedian's value (the mean of the two middle
+    numbers of an even count), the gradient of the nanquantile at 1/2."""
+
+    @staticmethod
+    def value(x, q, axis, method):
+        return np.nanmedian(x, axis=axis, keepdims=True)
+
+
+def _nan_order_value(f: Any, x: np.ndarray, q: Any, axis: Any, method: str) -> np.ndarray:
+    """np.nanquantile's (np.nanpercentile's) value, q's axes first. On an empty x NumPy drops
+    q's axes (NumPy 2.4): then its value for one q (NaN, with its warning) for every q."""
+    if x.size:
+        return f(x, q, axis=axis, method=method, keepdims=True)
+    one = np.asarray(f(x, np.ravel(q)[0], axis=axis, method=method, keepdims=True))
+    return np.broadcast_to(one, np.shape(q) + one.shape)
+
+
 # Where NumPy's method puts the weight, from the virtual index v = (n - 1) q, as
 # (weight on floor(v), weight on ceil(v)) (the same place when v is whole).
 _METHODS = {
@@ -886,8 +933,9 @@ _PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0
                        "normal_unbiased": (3 / 8, 3 / 8)}
 
 
-def _virtual_index(n: int, q: np.ndarray, method: str) -> np.ndarray:
-    """Where in the sorted slice of n elements NumPy's `method` reads quantile q."""
+def _virtual_index(n: Any, q: np.ndarray, method: str) -> np.ndarray:
+    """Where in the sorted slice of n elements NumPy's `method` reads quantile q (n and q
+    arrays that broadcast: one count per slice, one q per layer)."""
     if method not in _PLOTTING_POSITIONS:
         return (n - 1) * q
     alpha, beta = _PLOTTING_POSITIONS[method]
@@ -895,8 +943,9 @@ def _virtual_index(n: int, q: np.ndarray, method: str) -> np.ndarray:
 
 
 def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
-                   method: str) -> np.ndarray:
-    """d quantile / d x for each q in `fractions`: shape (*fractions.shape, *x.shape)."""
+                   method: str, skip_nan: bool = False) -> np.ndarray:
+    """d quantile / d x for each q in `fractions`: shape (*fractions.shape, *x.shape).
+    `skip_nan`: each slice's NaNs left out (nanquantile), so each has its own count."""
     if not x.size:
         return np.zeros(fractions.shape + x.shape)
     perm = (*[i for i in range(x.ndim) if i not in axes], *axes)
@@ -906,17 +955,21 @@ def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
     m = rows.shape[0]
     order = np.argsort(rows, axis=1, kind="stable")
     ranked = np.take_along_axis(rows, order, axis=1)  # NaNs last
-    # The interpolation's weights on the sorted slice, one layer per q.
-    v = _virtual_index(n, fractions.reshape(-1), method)
+    # The interpolation's weights on the sorted slice, one layer per q (axis 0) and slice.
+    counts = (~np.isnan(ranked)).sum(axis=1) if skip_nan else np.full(m, n)
+    v = _virtual_index(np.maximum(counts, 1), fractions.reshape(-1, 1), method)
     lo = np.floor(v)
     w_lo, w_hi = _METHODS.get(method, _METHODS["linear"])(v, lo)
-    k = np.arange(v.size)
-    w = np.zeros((v.size, m, n))
-    w[k, :, lo.astype(np.intp)] += w_lo[:, None]
-    w[k, :, np.ceil(v).astype(np.intp)] += w_hi[:, None]
-    nan_rows = np.isnan(ranked[:, -1])
-    w[:, nan_rows, :] = 0
-    w[:, nan_rows, -1] = 1  # the last NaN, shared among the NaNs below
+    k, r = np.arange(v.shape[0])[:, None], np.arange(m)
+    w = np.zeros((v.shape[0], m, n))
+    w[k, r, lo.astype(np.intp)] += w_lo
+    w[k, r, np.ceil(v).astype(np.intp)] += w_hi
+    if skip_nan:
+        w[:, counts == 0, :] = 0  # an all-NaN slice: NaN, and no gradient
+    else:
+        nan_rows = np.isnan(ranked[:, -1])
+        w[:, nan_rows, :] = 0
+        w[:, nan_rows, -1] = 1  # the last NaN, shared among the NaNs below
     # Ties: equal neighbours in the sorted slice form a group (NaNs one group); each group's
     # weight is shared evenly among its elements.
     same = (ranked[:, 1:] == ranked[:, :-1]) | (np.isnan(ranked[:, 1:])
@@ -924,12 +977,12 @@ def _order_weights(x: np.ndarray, fractions: np.ndarray, axes: tuple[int, ...],
     group = np.concatenate([np.zeros((m, 1), np.intp), np.cumsum(~same, axis=1)], axis=1)
     group += np.arange(m)[:, None] * n  # unique over rows
     size = np.bincount(group.ravel(), minlength=m * n)
-    layers = group[None] + (np.arange(v.size) * m * n)[:, None, None]
-    totals = np.bincount(layers.ravel(), weights=w.ravel(), minlength=v.size * m * n)
+    layers = group[None] + (np.arange(len(k)) * m * n)[:, None, None]
+    totals = np.bincount(layers.ravel(), weights=w.ravel(), minlength=len(k) * m * n)
     shared = totals[layers] / size[group][None]
     # Back to each element's own place, then to x's axes.
     w = np.take_along_axis(shared, np.argsort(order, axis=1)[None], axis=2)
-    w = w.reshape((v.size, *moved.shape)).transpose((0, *(1 + np.argsort(perm))))
+    w = w.reshape((len(k), *moved.shape)).transpose((0, *(1 + np.argsort(perm))))
     return w.reshape(fractions.shape + x.shape)
 
 
@@ -959,7 +1012,7 @@ def _order_statistic(op: str, fn: type[Quantile], x: Any, q: Any, axis: Axis,
         raise ValueError(f"{op}: weights= is not supported (NumPy takes it only for "
                          "method='inverted_cdf')")
     axes = _axes(op, axis, x.ndim)
-    if q is not None and any(x.shape[a] == 0 for a in axes):
+    if q is not None and not fn.skip_nan and any(x.shape[a] == 0 for a in axes):
         raise IndexError(f"{op}: cannot take a {op} over an empty axis of shape {x.shape}")
     q = 0.5 if q is None else _fractions(op, q, fn.scale)
     return fn.apply(x, q=q, axes=axes, keepdims=keepdims, method=method,
@@ -1021,6 +1074,66 @@ def percentile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = Fal
     tensor([2., 5.])
     """
     return _order_statistic("percentile", Percentile, x, q, axis, keepdims, method, weights)
+
+
+_NAN_ORDER = ("the NaNs left out; ties: shared evenly among tied elements; 0 at NaN elements, "
+              "and over an all-NaN slice (value NaN)")
+
+
+@register(np.nanmedian, convention="the two middle numbers of an even count get 1/2 each "
+                                   "(PyTorch's nanmedian takes the lower one); " + _NAN_ORDER)
+def nanmedian(x: Any, axis: Axis = None, *, overwrite_input: bool = False,
+              keepdims: bool = False) -> Tensor:
+    """Median over `axis` of the numbers that are not NaN, as np.nanmedian: the mean of the
+    two middle numbers when their count is even (PyTorch's nanmedian takes the lower one), so
+    each gets half the gradient; NaNs get none. An all-NaN (or empty) slice gives NaN, with
+    NumPy's RuntimeWarning, and gradient 0.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([3.0, float("nan"), 1.0, 4.0, 2.0], requires_grad=True)
+    >>> ad.nanmedian(x)
+    tensor(2.5, grad_fn=<nanmedian>)
+    >>> ad.nanmedian(x).backward()
+    >>> x.grad
+    tensor([0.5, 0. , 0. , 0. , 0.5])
+    """
+    return _order_statistic("nanmedian", NanMedian, x, None, axis, keepdims, "linear", None)
+
+
+@register(np.nanquantile, convention="the interpolation's weights; " + _NAN_ORDER)
+def nanquantile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False,
+                method: str = "linear", keepdims: bool = False, weights: Any = None) -> Tensor:
+    """The q-th quantiles over `axis` of the numbers that are not NaN, as np.nanquantile (q,
+    `method` and the result's shape as `quantile`): each slice is read at its own count of
+    numbers. NaNs get no gradient; an all-NaN (or empty) slice gives NaN, with NumPy's
+    RuntimeWarning, and gradient 0.
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([[1.0, float("nan"), 2.0, 5.0], [4.0, 3.0, float("nan"), float("nan")]],
+    ...               requires_grad=True)
+    >>> ad.nanquantile(x, 0.75, axis=1)
+    tensor([3.5 , 3.75], grad_fn=<nanquantile>)
+    >>> ad.nanquantile(x, 0.75, axis=1).sum().backward()
+    >>> x.grad
+    tensor([[0.  , 0.  , 0.5 , 0.5 ],
+            [0.75, 0.25, 0.  , 0.  ]])
+    """
+    return _order_statistic("nanquantile", NanQuantile, x, q, axis, keepdims, method, weights)
+
+
+@register(np.nanpercentile, convention="the interpolation's weights; " + _NAN_ORDER)
+def nanpercentile(x: Any, q: Any, axis: Axis = None, *, overwrite_input: bool = False,
+                  method: str = "linear", keepdims: bool = False, weights: Any = None
+                  ) -> Tensor:
+    """The q-th percentiles over `axis` (q in [0, 100]) of the numbers that are not NaN, as
+    np.nanpercentile: nanquantile(x, q/100).
+
+    >>> import autodiff as ad
+    >>> ad.nanpercentile(ad.tensor([[1.0, float("nan"), 3.0], [2.0, 8.0, 6.0]]), 50, axis=1)
+    tensor([2., 6.])
+    """
+    return _order_statistic("nanpercentile", NanPercentile, x, q, axis, keepdims, method,
+                            weights)
 
 
 # -- logsumexp ------------------------------------------------------------------------------

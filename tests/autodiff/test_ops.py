@@ -465,6 +465,114 @@ def matrix_norm_kwargs(draw, xs):
     return {"ord": ord, "keepdims": draw(st.booleans())}
 
 
+def cond_inputs(draw):
+    """Square matrices, or (..., M, N) ones for p = None, 2, -2, each with singular values
+    apart and from 0 (for the norms' ties, see cond_kwargs)."""
+    return [separated(draw, min_side=draw(st.sampled_from([1, 2])))]
+
+
+def cond_kwargs(draw, xs):
+    """p, with no tie where a norm of x or of its inverse takes a max or a min, and for the
+    norms of sums of |x| no entry of either at the kink of |.|, 0."""
+    x = xs[0]
+    square = x.shape[-1] == x.shape[-2]
+    p = draw(st.sampled_from(MATRIX_ORDS if square else [None, 2, -2]))
+    axes = (x.ndim - 2, x.ndim - 1)
+    ord = 2 if p is None else p
+    assume(_matrix_ord_fits(x, ord, axes))
+    if square and p not in (None, 2, -2):
+        inverse = np.linalg.inv(x)
+        assume(_matrix_ord_fits(inverse, ord, axes))
+        if p in (1, -1, np.inf, -np.inf):
+            assume(np.abs(x).min() > 1e-3 and np.abs(inverse).min() > 1e-3)
+    return {"p": p}
+
+
+def _with_vector_axis(draw, batch, n=3):
+    """An array of shape `batch` with an axis of n components put somewhere, and where."""
+    at = draw(st.integers(0, len(batch)))
+    return draw(arrays((*batch[:at], n, *batch[at:]))), at
+
+
+def cross_inputs(draw):
+    """Two arrays of 3-vectors along an axis of each, their other axes broadcasting."""
+    sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2,
+                                                    max_side=2)).input_shapes
+    return [_with_vector_axis(draw, sa)[0], _with_vector_axis(draw, sb)[0]]
+
+
+def _vector_axis(draw, x):
+    """The axis of x's 3-vectors (one of its axes of size 3), maybe counted from the end."""
+    at = draw(st.sampled_from([i for i, n in enumerate(x.shape) if n == 3]))
+    return at - draw(st.sampled_from([0, x.ndim]))
+
+
+def cross_kwargs(draw, xs):
+    a, b = xs
+    kw = {"axisa": _vector_axis(draw, a), "axisb": _vector_axis(draw, b)}
+    out_ndim = max(a.ndim, b.ndim)
+    kw["axisc"] = draw(st.integers(-out_ndim, out_ndim - 1))
+    if a.ndim == b.ndim and kw["axisa"] % a.ndim == kw["axisb"] % b.ndim and draw(
+            st.booleans()):
+        return {"axis": kw["axisa"]}
+    return kw
+
+
+def linalg_cross_inputs(draw):
+    """3-vectors along the same axis (counted from the end) of two arrays that broadcast."""
+    sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2,
+                                                    max_side=2)).input_shapes
+    at = draw(st.integers(0, min(len(sa), len(sb))))  # axes after the vectors' axis
+    return [draw(arrays((*sa[:len(sa) - at], 3, *sa[len(sa) - at:]))),
+            draw(arrays((*sb[:len(sb) - at], 3, *sb[len(sb) - at:]))), np.array(at)]
+
+
+def _linalg_cross(x1, x2, at):
+    return ad.linalg.cross(x1, x2, axis=-1 - int(at))
+
+
+def _linalg_cross_ref(x1, x2, at):
+    return np.linalg.cross(x1, x2, axis=-1 - int(at))
+
+
+FACTORS = {1: [(), (1,)], 2: [(2,), (1, 2)], 3: [(3,)], 4: [(4,), (2, 2)], 6: [(6,), (2, 3),
+                                                                            (3, 2)]}
+
+
+def tensorsolve_inputs(draw):
+    """a: an invertible n x n matrix shaped as b.shape + x.shape, maybe with some of its axes
+    moved first (tensorsolve's axes= moves them back last), and b."""
+    n = draw(st.sampled_from(sorted(FACTORS)))
+    m = draw(arrays((n, n), floats(-1, 1))) + 3.5 * np.eye(n)
+    b_shape = draw(st.sampled_from([s for s in FACTORS[n] if s]))
+    a = m.reshape(b_shape + draw(st.sampled_from(FACTORS[n])))
+    return [a, draw(arrays(b_shape))]
+
+
+def tensorsolve_kwargs(draw, xs):
+    a, b = xs
+    if a.ndim == b.ndim or not draw(st.booleans()):
+        return {"axes": None}
+    x_axes = list(range(b.ndim, a.ndim))
+    return {"axes": tuple(draw(st.permutations(x_axes)))} if len(x_axes) > 1 else {
+        "axes": None}
+
+
+def tensorinv_inputs(draw):
+    n = draw(st.sampled_from(sorted(FACTORS)))
+    m = draw(arrays((n, n), floats(-1, 1))) + 3.5 * np.eye(n)
+    rows = draw(st.sampled_from([s for s in FACTORS[n] if s]))
+    return [m.reshape(rows + draw(st.sampled_from(FACTORS[n]))), np.array(len(rows))]
+
+
+def _tensorinv(a, ind):
+    return ad.linalg.tensorinv(a, ind=int(ind))
+
+
+def _tensorinv_ref(a, ind):
+    return np.linalg.tensorinv(a, ind=int(ind))
+
+
 # -- draws for the reduction rows (issue 14) --
 
 
@@ -526,6 +634,36 @@ def quantile_kwargs(scale):
                 "method": draw(st.sampled_from(["linear", "lower", "higher", "midpoint",
                                                 "nearest"]))}
     return draw_kwargs
+
+
+QUANTILE_METHODS = ["linear", "lower", "higher", "midpoint", "nearest", "weibull", "hazen",
+                    "median_unbiased", "normal_unbiased", "interpolated_inverted_cdf"]
+
+
+def nan_order_kwargs(scale=None):
+    """axis and keepdims (and q and any of NumPy's continuous methods when `scale` is given:
+    nanquantile reads each slice at its own count), every slice with a number in it."""
+    def draw_kwargs(draw, xs):
+        kw = reduce_kwargs(nonempty=True)(draw, xs)
+        if scale is None:
+            return kw
+        q = st.floats(0, 1).map(lambda v: v * scale)
+        qs = hnp.arrays(np.float64, shapes(max_dims=2, max_side=2), elements=q)
+        return {**kw, "q": draw(st.one_of(q, qs)),
+                "method": draw(st.sampled_from(QUANTILE_METHODS))}
+    return draw_kwargs
+
+
+def _one_q_at_a_time(f):
+    """np.nanquantile (np.nanpercentile) called for each q: given a q of 2 dimensions, over
+    several axes, it puts q's axes last (NumPy 2.4)."""
+    def ref(x, q, **kw):
+        qs = np.asarray(q)
+        if qs.ndim < 2:
+            return f(x, q, **kw)
+        return np.stack([f(x, v, **kw) for v in qs.ravel()]).reshape(
+            qs.shape + np.shape(f(x, 0.5, **kw)))
+    return ref
 
 
 def average_inputs(draw):
@@ -1331,6 +1469,11 @@ CASES = [
     Case("median", ad.median, np.median, distinct_small, axis_kwargs()),
     Case("quantile", ad.quantile, np.quantile, distinct_small, quantile_kwargs(1)),
     Case("percentile", ad.percentile, np.percentile, distinct_small, quantile_kwargs(100)),
+    Case("nanmedian", ad.nanmedian, np.nanmedian, with_nans(distinct_small), nan_order_kwargs()),
+    Case("nanquantile", ad.nanquantile, _one_q_at_a_time(np.nanquantile),
+         with_nans(distinct_small), nan_order_kwargs(1)),
+    Case("nanpercentile", ad.nanpercentile, _one_q_at_a_time(np.nanpercentile),
+         with_nans(distinct_small), nan_order_kwargs(100)),
     Case("logsumexp_b", _logsumexp_b, _logsumexp_b_ref, binary(None, floats(0.2, 2)),
          logsumexp_b_kwargs),
     Case("sigmoid", ad.sigmoid, lambda x: 1 / (1 + np.exp(-x)), unary()),
@@ -1393,6 +1536,12 @@ CASES = [
     Case("linalg.vecdot", ad.linalg.vecdot, np.linalg.vecdot, vecdot_inputs),
     Case("linalg.outer", ad.linalg.outer, np.linalg.outer,
          lambda draw: [draw(arrays((draw(st.integers(1, 3)),))) for _ in range(2)]),
+    Case("linalg.cond", ad.linalg.cond, np.linalg.cond, cond_inputs, cond_kwargs),
+    Case("cross", ad.cross, np.cross, cross_inputs, cross_kwargs),
+    Case("linalg.cross", _linalg_cross, _linalg_cross_ref, linalg_cross_inputs),
+    Case("linalg.tensorsolve", ad.linalg.tensorsolve, np.linalg.tensorsolve, tensorsolve_inputs,
+         tensorsolve_kwargs),
+    Case("linalg.tensorinv", _tensorinv, _tensorinv_ref, tensorinv_inputs),
     Case("linalg.norm", ad.linalg.norm, np.linalg.norm, norm_inputs, norm_kwargs),
     Case("linalg.vector_norm", ad.linalg.vector_norm, np.linalg.vector_norm, norm_inputs,
          vector_norm_kwargs),
@@ -1449,7 +1598,8 @@ CASES = [
          check={"eps": 1e-2, "atol": 1e-3, "rtol": 1e-2}),
 ]
 
-NON_DIFFERENTIABLE_ARGS = {"concatenate": -1, "stack": -1, "where": 0, "conv_transpose2d": -1}
+NON_DIFFERENTIABLE_ARGS = {"concatenate": -1, "stack": -1, "where": 0, "conv_transpose2d": -1,
+                           "linalg.cross": -1, "linalg.tensorinv": -1}
 
 
 def _as_tuple(x: Any) -> tuple[Any, ...]:

@@ -243,6 +243,157 @@ def test_float32_stays_float32_where_numpy_would_promote():
     assert ad.median(ad.tensor([1, 2, 4])).dtype == ad.get_default_dtype()  # ints: as mean
 
 
+# -- nanmedian, nanquantile, nanpercentile: each slice's numbers, NaNs left out --------------
+
+NAN = float("nan")
+WITH_NANS = [[3.0, NAN, 1.0, 4.0, 2.0], [NAN, 5.0, NAN, -1.0, 0.5], [2.0, 7.0, NAN, NAN, NAN]]
+
+
+def test_nanmedian_of_an_odd_count_matches_pytorch():
+    x = np.array([[3.0, NAN, 1.0, 4.0, NAN, 2.0, 6.0], [NAN, 5.0, NAN, -1.0, 0.5, NAN, NAN]])
+    seed = np.array([0.5, -2.0])
+    y, g = grad_of(lambda t: np.nanmedian(t, axis=1), x, seed)  # NumPy's name reaches it
+    ty, tg = torch_grad_of(lambda t: t.nanmedian(1).values, x, seed)
+    np.testing.assert_array_equal(y, np.nanmedian(x, axis=1))
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_array_equal(g, tg)
+    assert g[0].tolist() == [0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]  # 3, 1, 4, 2, 6: the 3
+
+
+def test_nanmedian_of_an_even_count_is_numpys_mean_of_the_middle_two():
+    # PyTorch's nanmedian of an even count is the lower middle number; NumPy's (ours) the mean
+    # of the two, as PyTorch's nanquantile(0.5): the gradient is 1/2 on each, 0 on the NaNs.
+    x = np.array(WITH_NANS[:2])
+    y, g = grad_of(lambda t: ad.nanmedian(t, axis=1), x)
+    ty, tg = torch_grad_of(lambda t: t.nanquantile(0.5, dim=1), x)
+    np.testing.assert_array_equal(y, np.nanmedian(x, axis=1))
+    assert y.tolist() == [2.5, 0.5] != pytest.importorskip("torch").tensor(x).nanmedian(
+        1).values.tolist()
+    np.testing.assert_array_equal(y, ty)
+    np.testing.assert_array_equal(g, tg)
+    assert g.tolist() == [[0.5, 0.0, 0.0, 0.0, 0.5], [0.0, 0.0, 0.0, 0.0, 1.0]]
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("q", [0.0, 0.3, 0.5, 0.99, 1.0, [0.1, 0.75]])
+def test_nanquantile_of_distinct_values_matches_pytorch(q, method):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((7, 5))
+    x[rng.random(x.shape) < 0.4] = NAN  # each column keeps a different count of numbers
+    x[0] = rng.standard_normal(5)
+    seed = rng.standard_normal(np.nanquantile(x, q, axis=0).shape)
+    y, g = grad_of(lambda t: ad.nanquantile(t, q, axis=0, method=method), x, seed)
+    ty, tg = torch_grad_of(lambda t: t.nanquantile(torch.tensor(q, dtype=t.dtype), dim=0,
+                                                   interpolation=method), x, seed)
+    np.testing.assert_allclose(y, np.nanquantile(x, q, axis=0, method=method), rtol=1e-14)
+    np.testing.assert_allclose(y, ty, rtol=1e-14)
+    np.testing.assert_allclose(g, tg, rtol=1e-14)
+    assert (g[np.isnan(x)] == 0).all()
+
+
+@given(st.data())
+def test_the_gradient_of_a_nanquantile_reproduces_its_value(data):
+    """Piecewise linear and homogeneous in the numbers of each slice: value = gradient . x
+    (NaNs taken as 0), for every method, ties included; NaNs get nothing."""
+    x = data.draw(hnp.arrays(np.float64, shapes(min_dims=1), elements=st.sampled_from(
+        [-2.0, -1.0, 0.0, 1.0, 3.0, NAN])))
+    axis = data.draw(valid_axes(x.ndim))
+    q = data.draw(st.floats(0, 1))
+    method = data.draw(st.sampled_from(["linear", "lower", "higher", "midpoint", "nearest",
+                                        "weibull", "hazen", "median_unbiased",
+                                        "normal_unbiased", "interpolated_inverted_cdf"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        y, g = grad_of(lambda t: ad.nanquantile(t, q, axis=axis, keepdims=True,
+                                                method=method), x)
+        ref = np.nanquantile(x, q, axis=axis, keepdims=True, method=method)
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-12)
+    numbers = np.where(np.isnan(x), 0.0, x)
+    full = ~np.isnan(ref)
+    np.testing.assert_allclose((g * numbers).sum(axis=axis, keepdims=True)[full], ref[full],
+                               rtol=1e-12, atol=1e-12)
+    assert np.all(g >= 0) and (g[np.isnan(x)] == 0).all()
+    np.testing.assert_array_equal(np.broadcast_to(~full, x.shape) & (g != 0),
+                                  np.zeros(x.shape, bool))  # all-NaN slices: 0
+
+
+def test_nan_order_statistics_share_ties_evenly_as_median():
+    x = [2.0, NAN, 2.0, 1.0, 2.0, 5.0]
+    _, g = grad_of(ad.nanmedian, x)
+    _, g_median = grad_of(ad.median, [2.0, 2.0, 1.0, 2.0, 5.0])
+    assert g.tolist() == [1 / 3, 0.0, 1 / 3, 0.0, 1 / 3, 0.0]
+    assert np.delete(g, 1).tolist() == g_median.tolist()
+    _, tg = torch_grad_of(lambda t: t.nanmedian(), x)  # PyTorch's over all elements shares too
+    np.testing.assert_allclose(g, tg)
+    _, g = grad_of(lambda t: ad.nanpercentile(t, 25), [1.0, NAN, 3.0, 2.0, 2.0, 4.0])
+    assert g.tolist() == [0.0, 0.0, 0.0, 0.5, 0.5, 0.0]
+
+
+def test_an_all_nan_slice_is_nan_with_numpys_warning_and_no_gradient():
+    # PyTorch gives its gradient to one of the NaNs; NaNs get none here, as nanmean's.
+    x = np.array([[NAN, NAN, NAN], [1.0, NAN, 3.0]])
+    for op, ref in [(lambda t: ad.nanmedian(t, axis=1), lambda a: np.nanmedian(a, axis=1)),
+                    (lambda t: ad.nanquantile(t, [0.2, 0.5], axis=1),
+                     lambda a: np.nanquantile(a, [0.2, 0.5], axis=1)),
+                    (lambda t: np.nanpercentile(t, 90, axis=1, keepdims=True),
+                     lambda a: np.nanpercentile(a, 90, axis=1, keepdims=True))]:
+        with pytest.warns(RuntimeWarning, match="All-NaN slice encountered"):
+            y, g = grad_of(op, x)
+        with pytest.warns(RuntimeWarning, match="All-NaN slice encountered"):
+            np.testing.assert_array_equal(y, ref(x))
+        assert np.isnan(y).sum() == y.size // 2  # the first row's results, and only they
+        assert (g[0] == 0).all() and g[1, 1] == 0 and g[1, [0, 2]].sum() > 0
+
+
+def test_empty_inputs_give_nan_with_numpys_warning():
+    # np.nanquantile of an empty array drops an array q's axes (NumPy 2.4); ours keeps them,
+    # as quantile's shape rule says: one NaN per q and slice.
+    x = t64(np.zeros((0, 3)))
+    with pytest.warns(RuntimeWarning):
+        y = ad.nanquantile(x, [0.25, 0.5, 0.75], axis=0)
+    assert y.shape == (3, 3) and np.isnan(y.data).all()
+    assert ad.nanquantile(x, [0.25, 0.5], axis=1).shape == (2, 0)
+    with pytest.warns(RuntimeWarning, match="Mean of empty slice"):
+        y = ad.nanmedian(x)
+    assert y.shape == () and np.isnan(y.item())
+    y.backward()
+    assert x.grad.shape == (0, 3)
+    assert ad.nanmedian(t64(4.0)).item() == 4.0 and ad.nanpercentile(t64(4.0), [10, 90]).tolist(
+        ) == [4.0, 4.0]
+
+
+def test_an_array_q_over_several_axes_keeps_q_axes_first():
+    # np.nanquantile puts a 2-d q's axes last when it reduces several axes (NumPy 2.4): a
+    # reshape of its result would mix the values up. Ours: quantile's layout, q's axes first.
+    x = np.random.default_rng(9).standard_normal((2, 3, 4))
+    x[0, 1, 2] = NAN
+    q = np.array([[0.1], [0.9]])
+    got = ad.nanquantile(t64(x), q, axis=(0, 2))
+    assert got.shape == np.quantile(x, q, axis=(0, 2)).shape == (2, 1, 3)
+    for i, v in enumerate(q.ravel()):
+        np.testing.assert_allclose(got.data[i, 0], np.nanquantile(x, v, axis=(0, 2)),
+                                   rtol=1e-15)
+    keep = ad.nanpercentile(t64(x), q * 100, axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(keep.data.reshape(got.shape), got.data, rtol=1e-14)
+
+
+def test_nan_order_statistics_keep_float32_and_refuse_as_quantile():
+    x = ad.tensor([3.0, NAN, 2.0], requires_grad=True)
+    y = ad.nanquantile(x, [0.25, 0.5])
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.75, 0.0, 1.25]
+    with pytest.raises(ValueError, match=r"nanquantile: method='inverted_cdf' is not"):
+        np.nanquantile(x, 0.5, method="inverted_cdf")
+    with pytest.raises(ValueError, match=r"nanpercentile: q must be in \[0, 100\], got 101"):
+        ad.nanpercentile(x, 101)
+    with pytest.raises(ValueError, match=r"nanquantile: weights= is not supported"):
+        ad.nanquantile(x, 0.5, weights=[1, 1, 1])
+    with pytest.raises(TypeError, match="nanmedian: this library uses NumPy's axis="):
+        ad.nanmedian(x, dim=0)
+
+
 # -- the nan-functions, amax/amin and logsumexp against PyTorch and SciPy --------------------
 
 
@@ -399,6 +550,8 @@ REDUCTIONS = {
     "ptp": ad.ptp, "median": ad.median, "average": ad.average, "logsumexp": ad.logsumexp,
     "quantile": lambda x, axis: ad.quantile(x, 0.5, axis=axis),
     "percentile": lambda x, axis: ad.percentile(x, 50, axis=axis),
+    "nanmedian": ad.nanmedian, "nanquantile": lambda x, axis: ad.nanquantile(x, 0.5, axis=axis),
+    "nanpercentile": lambda x, axis: ad.nanpercentile(x, 50, axis=axis),
     "cumsum": ad.cumsum, "cumprod": ad.cumprod, "argmax": ad.argmax, "argmin": ad.argmin,
     "argsort": ad.argsort,
 }

@@ -109,11 +109,11 @@ def test_every_numpy_name_reaches_its_op(func, monkeypatch):
         args = (x, 1)
     elif func in (np.clip,):
         args = (x, 0, 1)
-    elif func in (np.quantile, np.percentile):
+    elif func in (np.quantile, np.percentile, np.nanquantile, np.nanpercentile):
         args = (x, 0.5)
     elif func in (np.dot, np.vdot, np.inner, np.outer, np.kron, np.tensordot, np.linalg.solve,
                   np.linalg.lstsq, np.linalg.matmul, np.linalg.outer, np.linalg.tensordot,
-                  np.linalg.vecdot):
+                  np.linalg.vecdot, np.cross, np.linalg.cross, np.linalg.tensorsolve):
         args = (x, x)
     elif func in SHAPE_ARGS:
         args = SHAPE_ARGS[func](x)
