@@ -146,7 +146,8 @@ def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
 class _Walk:
     """What one backward pass holds while it runs."""
 
-    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending")
+    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending",
+                 "probed")
 
     def __init__(self, create_graph: bool, captured: dict[Any, Any] | None,
                  needed: set[Function] | None) -> None:
@@ -159,6 +160,7 @@ class _Walk:
         self.heap: list[tuple[int, Function]] = []  # (-creation number, node)
         self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient, summed?]
         self.anomaly = STATE.anomaly  # (a thread-local: read once per walk, not per node)
+        self.probed: set[type] = set()  # Function classes _check_recorded asked again
 
 
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
@@ -226,7 +228,7 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
             f"the backward of '{node.op_name()}' returned {len(grads)} gradients but its "
             f"forward took {len(edges)} positional arguments (options must be keyword-only)")
     if not w.arrays:
-        _check_recorded(node, incoming, out_grads, grads)
+        _check_recorded(node, incoming, out_grads, grads, w.probed)
     arrays, needed, anomaly = w.arrays, w.needed, w.anomaly
     for i, e in enumerate(edges):
         g = grads[i]
@@ -244,7 +246,7 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
 
 
 def _check_recorded(node: Function, incoming: list[Any], out_grads: list[Any],
-                    grads: tuple[Any, ...]) -> None:
+                    grads: tuple[Any, ...], probed: set[type]) -> None:
     """With create_graph, refuse a backward that left the graph (.data, NumPy, ad.tensor of a
     result): differentiating it again would give silent zeros (missing terms of a second
     derivative, a zero tangent in forward mode).
@@ -258,9 +260,11 @@ def _check_recorded(node: Function, incoming: list[Any], out_grads: list[Any],
     correct backward's answer now depends on them; the first answer is the one kept. Not asked
     again: the engine's own ops (the op table checks their second derivatives), and a Function
     that saved no tensor of the graph (its gradient cannot depend on the inputs: a module
-    hook, a scale; so a backward with side effects runs twice only when it could be wrong)."""
+    hook, a scale; so a backward with side effects runs twice only when it could be wrong),
+    and a Function class already asked in this walk (`probed`: one more backward per class and
+    walk, not per node, when the gradient stays constant through a network)."""
     recorded = all(type(c) is Tensor and c._requires_grad for c in incoming if c is not None)
-    if not recorded and (node._engine_op or not _saves_recorded(node)):
+    if not recorded and (node._engine_op or type(node) in probed or not _saves_recorded(node)):
         return
     suspect = [i for i, g in enumerate(grads) if _constant_nonzero(node, i, g)]
     if not suspect:
@@ -271,6 +275,7 @@ def _check_recorded(node: Function, incoming: list[Any], out_grads: list[Any],
         again = again if type(again) is tuple else (again,)
         suspect = [i for i in suspect if _constant_nonzero(node, i, again[i])]
         if not suspect:
+            probed.add(type(node))
             return
     raise RuntimeError(
         f"the backward of '{node.op_name()}' ({type(node).__qualname__}) returned a "

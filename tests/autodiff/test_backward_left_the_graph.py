@@ -148,3 +148,19 @@ def test_the_first_answer_is_kept_and_the_backward_asked_again_only_when_ambiguo
     calls.clear()
     ad.gradients(CountedDouble.apply(x).sum(), x)  # no create_graph: nothing to check
     assert calls == [False]
+
+
+def test_a_class_is_asked_again_once_per_walk():
+    calls = []
+
+    class CountedDouble(Double):
+        @staticmethod
+        def backward(ctx, grad):
+            calls.append(grad.requires_grad)
+            return grad * 2
+
+    x = X.clone().requires_grad_()
+    (g,) = ad.gradients(CountedDouble.apply(CountedDouble.apply(x)).sum(), x,
+                        create_graph=True)
+    assert g.tolist() == [4.0, 4.0]
+    assert calls == [False, True, False]  # the outer node, its probe, the inner node
