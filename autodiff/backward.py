@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from autodiff import dtypes, versions
-from autodiff.function import _FREED, Function, _check_current, _user_frame, check_saved
+from autodiff.function import _FREED, Function, _check_current, _Output, _user_frame, check_saved
 from autodiff.grad_mode import STATE
 from autodiff.ops.shape import sum_to, sum_to_shape
 from autodiff.tensor import Tensor
@@ -146,7 +146,8 @@ def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
 class _Walk:
     """What one backward pass holds while it runs."""
 
-    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending")
+    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending",
+                 "probed")
 
     def __init__(self, create_graph: bool, captured: dict[Any, Any] | None,
                  needed: set[Function] | None) -> None:
@@ -159,6 +160,7 @@ class _Walk:
         self.heap: list[tuple[int, Function]] = []  # (-creation number, node)
         self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient, summed?]
         self.anomaly = STATE.anomaly  # (a thread-local: read once per walk, not per node)
+        self.probed: set[type] = set()  # Function classes _check_recorded asked again
 
 
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
@@ -226,7 +228,7 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
             f"the backward of '{node.op_name()}' returned {len(grads)} gradients but its "
             f"forward took {len(edges)} positional arguments (options must be keyword-only)")
     if not w.arrays:
-        _check_recorded(node, incoming, grads)
+        _check_recorded(node, incoming, out_grads, grads, w.probed)
     arrays, needed, anomaly = w.arrays, w.needed, w.anomaly
     for i, e in enumerate(edges):
         g = grads[i]
@@ -243,25 +245,69 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
         _send(w, e, g)
 
 
-def _check_recorded(node: Function, incoming: list[Any], grads: tuple[Any, ...]) -> None:
-    """With create_graph, a backward whose incoming gradients all require grad and that returns
-    a nonzero gradient that does not has left the graph (.data, NumPy, ad.tensor of a result):
-    a backward is linear in its incoming gradient, so a correct one stays connected to it.
-    Differentiating it again would give silent zeros (a zero tangent in forward mode)."""
-    for i, g in enumerate(grads):
-        if g is None or (type(g) is Tensor and g._requires_grad) or node._edges[i] is None:
-            continue
-        if not all(type(c) is Tensor and c._requires_grad for c in incoming if c is not None):
+def _check_recorded(node: Function, incoming: list[Any], out_grads: list[Any],
+                    grads: tuple[Any, ...], probed: set[type]) -> None:
+    """With create_graph, refuse a backward that left the graph (.data, NumPy, ad.tensor of a
+    result): differentiating it again would give silent zeros (missing terms of a second
+    derivative, a zero tangent in forward mode).
+
+    A backward is linear in its incoming gradients, so when they all require grad a correct
+    one returns gradients that do too (or zeros). When one does not (the constant seed of
+    `backward(create_graph=True)` or `grad(grad(f))`, and every node up to the first one whose
+    gradient depends on an input), a constant gradient is ambiguous: right for an op linear in
+    that input (d(2x) = 2 g), wrong for one that left the graph. Only then is the backward
+    asked again, with the constant incoming gradients replaced by probes that require grad: a
+    correct backward's answer now depends on them; the first answer is the one kept. Not asked
+    again: the engine's own ops (the op table checks their second derivatives), and a Function
+    that saved no tensor of the graph (its gradient cannot depend on the inputs: a module
+    hook, a scale; so a backward with side effects runs twice only when it could be wrong),
+    and a Function class already asked in this walk (`probed`: one more backward per class and
+    walk, not per node, when the gradient stays constant through a network)."""
+    recorded = all(type(c) is Tensor and c._requires_grad for c in incoming if c is not None)
+    if not recorded and (node._engine_op or type(node) in probed or not _saves_recorded(node)):
+        return
+    suspect = [i for i, g in enumerate(grads) if _constant_nonzero(node, i, g)]
+    if not suspect:
+        return
+    if not recorded:
+        probes = [c if c._requires_grad else _probe(c) for c in out_grads]
+        again = node.backward(node, *probes)
+        again = again if type(again) is tuple else (again,)
+        suspect = [i for i in suspect if _constant_nonzero(node, i, again[i])]
+        if not suspect:
+            probed.add(type(node))
             return
-        data = g.data if isinstance(g, Tensor) else np.asarray(g)
-        if np.any(data != 0):
-            raise RuntimeError(
-                f"the backward of '{node.op_name()}' ({type(node).__qualname__}) returned a "
-                f"gradient for input {i} that is not connected to the incoming gradient: the "
-                "backward left the graph (NumPy on .data, .numpy(), .item(), or ad.tensor(...) "
-                "of a result), so it cannot be differentiated again, which forward mode (jvp, "
-                "jacfwd, linearize, hessian(mode='fwd')), create_graph=True and gradgradcheck "
-                "need. Write the backward in Tensor operations on grad and ctx.saved_tensors.")
+    raise RuntimeError(
+        f"the backward of '{node.op_name()}' ({type(node).__qualname__}) returned a "
+        f"gradient for input {suspect[0]} that is not connected to the incoming gradient: the "
+        "backward left the graph (NumPy on .data, .numpy(), .item(), or ad.tensor(...) "
+        "of a result), so it cannot be differentiated again, which forward mode (jvp, "
+        "jacfwd, linearize, hessian(mode='fwd')), create_graph=True (grad of grad, hessian) "
+        "and gradgradcheck need. Write the backward in Tensor operations on grad and "
+        "ctx.saved_tensors.")
+
+
+def _constant_nonzero(node: Function, i: int, g: Any) -> bool:
+    """Is `g`, the gradient for input `i`, nonzero and not recorded (it requires no grad)?"""
+    if g is None or (type(g) is Tensor and g._requires_grad) or node._edges[i] is None:
+        return False
+    data = g.data if isinstance(g, Tensor) else np.asarray(g)
+    return bool(np.any(data != 0))
+
+
+def _saves_recorded(node: Function) -> bool:
+    """Did the node's forward save a tensor of the graph (an input that requires grad, an
+    output) for its backward, which a second derivative would go through?"""
+    saved = node._saved
+    return type(saved) is tuple and any(
+        type(s) is _Output or (isinstance(s, Tensor) and s._requires_grad) for s in saved)
+
+
+def _probe(g: Tensor) -> Tensor:
+    """A leaf with `g`'s values that requires grad: what a backward's answer must depend on."""
+    p = Tensor._make(g.data, None, 0)
+    p._requires_grad = True
+    return p
 
 
 def _wanted(w: _Walk, e: Any) -> bool:

@@ -108,6 +108,15 @@ class Function:
     # picked by basic indexing, reshape, transpose): the output remembers its base, so
     # in-place writes into either are replayed on the other (autodiff/views.py).
     _view_op: ClassVar[bool] = False
+    # True on the engine's own ops (classes of the autodiff package), whose second derivatives
+    # the op table checks: when a backward returns a constant gradient for a constant incoming
+    # one, the walk asks theirs no second time to see whether it left the graph
+    # (_check_recorded in autodiff/backward.py); every other Function's is asked.
+    _engine_op: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._engine_op = cls.__module__.partition(".")[0] == "autodiff"
 
     @property
     def needs_input_grad(self) -> list[bool]:

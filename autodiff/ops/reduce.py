@@ -571,11 +571,20 @@ def _masked_mean(x: Tensor, axes: tuple[int, ...], keepdims: bool, mask: Any) ->
         out = sum(x, axes, keepdims=keepdims) * (1.0 / n if n else math.nan)
     else:
         n = np.broadcast_to(mask, x.shape).sum(axis=axes, keepdims=keepdims)
-        if not n.all():
+        empty = n == 0
+        if empty.any():
             _warn("Mean of empty slice")
-        with np.errstate(invalid="ignore"):  # 0 / 0 where nothing is selected: NaN, warned
-            out = sum(_where(mask, x, 0), axes, keepdims=keepdims) / n
+        out = sum(_where(mask, x, 0), axes, keepdims=keepdims) / np.where(empty, 1, n)
+        if empty.any():
+            out = _nan_where(empty, out)
     return out if narrow is None else astype(out, narrow)
+
+
+def _nan_where(empty: np.ndarray, out: Tensor) -> Tensor:
+    """`out` with NaN in the slices where nothing was selected (their 0 / 0): the sum there (0)
+    was divided by 1, so that no backward divides by 0 (the gradient in those slices is 0
+    either way: no element is selected)."""
+    return _where(empty, np.array(np.nan, out.dtype), out)
 
 
 def _widened(x: Tensor) -> tuple[Tensor, np.dtype | None]:
@@ -747,10 +756,15 @@ def _masked_variance(x: Tensor, axes: tuple[int, ...], keepdims: bool, ddof: Any
     free = np.maximum(n - ddof, 0)
     if not free.all():
         _warn("Degrees of freedom <= 0 for slice")
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 where nothing is selected
-        m = sum(_where(mask, x, 0), axes, keepdims=True) / n.astype(x.dtype)
-        d = _where(mask, x - m, 0)
-        out = sum(d * d, axes, keepdims=True) / free.astype(x.dtype)
+    # A slice with nothing selected (all NaN, for nanvar) divides 0 by 1, its NaN added after
+    # (_nan_where): a 0 / 0 here would divide by 0 again in the backward, and warn.
+    empty = (n == 0) & (free == 0)
+    m = sum(_where(mask, x, 0), axes, keepdims=True) / np.where(n == 0, 1, n).astype(x.dtype)
+    d = _where(mask, x - m, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # n <= ddof: 0 / 0 or S / 0, warned
+        out = sum(d * d, axes, keepdims=True) / np.where(empty, 1, free).astype(x.dtype)
+    if empty.any():
+        out = _nan_where(empty, out)
     return out if keepdims else reshape(out, _dropped_shape(x.shape, axes))
 
 

@@ -37,8 +37,9 @@ def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
     The gradient with respect to log_probs is the derivative of the loss:
     -exp(log sum_{s: l'_s = c} alpha_t(s) beta_t(s) - log_probs[t, c] + loss). PyTorch's
     adds exp(log_probs) to it (zero in total once it passes back through log_softmax, so the
-    gradients of the logits are the same). The backward is not differentiable again
-    (create_graph=True raises).
+    gradients of the logits are the same). With create_graph=True the gradient is computed
+    again in Tensor operations (the alpha recursion recorded and differentiated by the
+    engine), so it has second derivatives (hessian, grad of grad, forward mode).
 
     >>> import numpy as np
     >>> import autodiff as ad
@@ -69,8 +70,9 @@ def ctc_loss(log_probs: Any, targets: Any, input_lengths: Any, target_lengths: A
 
 
 class CTCLoss(ad.Function):
-    """One loss per sample (N,), alpha recursion in float64; backward from the beta recursion,
-    on arrays only (a second derivative is refused)."""
+    """One loss per sample (N,), alpha recursion in float64; backward from the beta recursion
+    on arrays, or, with create_graph, from the alpha recursion again in Tensor operations
+    (which the engine differentiates, so that the gradient has derivatives too)."""
 
     name = "ctc_loss"
     array_backward = True
@@ -84,19 +86,63 @@ class CTCLoss(ad.Function):
         alpha = _alpha(lpe, valid, skip)
         nll = _nll(alpha, input_lengths, target_lengths)
         ctx.grad_lp = _gradient(lp, ext, lpe, alpha, skip, valid, nll, input_lengths)
+        ctx.save_for_backward(lp)
+        ctx.paths = ext, valid, skip, input_lengths, target_lengths
+        ctx.bad = np.isinf(nll)  # impossible targets: gradient NaN, or 0 with zero_infinity
         if zero_infinity:
-            bad = np.isinf(nll)
-            nll[bad] = 0.0
-            ctx.grad_lp[:, bad] = 0.0
+            nll[ctx.bad] = 0.0
+            ctx.grad_lp[:, ctx.bad] = 0.0
         return nll.astype(lp.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        if not isinstance(grad, np.ndarray):
-            raise RuntimeError("ctc_loss: its backward is computed by the beta recursion on "
-                               "arrays and cannot be differentiated again (create_graph=True "
-                               "is not supported through ctc_loss)")
-        return ctx.grad_lp * grad[None, :, None]
+        if isinstance(grad, np.ndarray):
+            return ctx.grad_lp * grad[None, :, None]
+        return _recorded_gradient(ctx, grad)
+
+
+# A log probability that no path takes: finite, unlike -inf, so that the recorded recursion's
+# gradients through the states no path reaches are 0 (logaddexp's at -inf and -inf is NaN).
+_NEVER = -1e30
+
+
+def _recorded_gradient(ctx: Any, grad: Tensor) -> Tensor:
+    """d loss / d log_probs times `grad` in Tensor operations: the losses again by the alpha
+    recursion, recorded, and differentiated by the engine with create_graph. The samples with
+    no frame or an impossible target get the array backward's constant (0 or NaN)."""
+    (lp,) = ctx.saved_tensors
+    ext, valid, skip, input_lengths, target_lengths = ctx.paths
+    used = (input_lengths > 0) & ~ctx.bad
+    nll = _recorded_nll(lp, ext, valid, skip, input_lengths, target_lengths)
+    seed = grad.astype(np.float64) * used.astype(np.float64)
+    (g,) = ad.gradients(nll, lp, grad_outputs=seed, create_graph=True)
+    if ctx.bad.any():
+        g = g + np.where(ctx.bad[None, :, None], ctx.grad_lp, 0.0) * grad[None, :, None]
+    return g
+
+
+def _recorded_nll(lp: Tensor, ext: np.ndarray, valid: np.ndarray, skip: np.ndarray,
+                  input_lengths: np.ndarray, target_lengths: np.ndarray) -> Tensor:
+    """-log p(target) (N,) by the alpha recursion of `_alpha` in Tensor operations, in float64
+    (`_NEVER` for -inf); alpha at each sample's last frame is picked by a 0/1 mask per frame."""
+    N = lp.shape[1]
+    lpe = lp.astype(np.float64)[:, np.arange(N)[:, None], ext]  # (T, N, L)
+    keep, jump = np.where(valid, 0.0, _NEVER), np.where(skip, 0.0, _NEVER)
+    start = keep.copy()
+    start[:, 2:] = _NEVER
+    never = np.full((N, 2), _NEVER)
+    alpha = lpe[0] + start
+    final = alpha * (input_lengths == 1)[:, None]
+    for t in range(1, int(input_lengths.max(initial=0))):
+        prev = ad.concatenate([never, alpha], axis=1)  # s - 1 and s - 2 as slices
+        alpha = np.logaddexp(np.logaddexp(prev[:, 2:], prev[:, 1:-1]), prev[:, :-2] + jump)
+        alpha = alpha + lpe[t] + keep
+        final = final + alpha * (input_lengths == t + 1)[:, None]
+    n = np.arange(N)
+    end = final[n, 2 * target_lengths]
+    before = final[n, np.maximum(2 * target_lengths - 1, 0)] + np.where(
+        target_lengths > 0, 0.0, _NEVER)
+    return -np.logaddexp(end, before)
 
 
 def _extended(labels: np.ndarray, blank: int) -> np.ndarray:

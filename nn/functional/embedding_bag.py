@@ -41,7 +41,7 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None,
     >>> import nn.functional as F
     >>> w = ad.tensor([[1.0, 5.0], [3.0, 1.0], [0.0, 0.0]], requires_grad=True)
     >>> F.embedding_bag(ad.tensor([[0, 1, 2]]), w, padding_idx=2)  # mean of rows 0 and 1
-    tensor([[2., 3.]], grad_fn=<bag_sum>)
+    tensor([[2., 3.]], grad_fn=<div>)
     >>> F.embedding_bag(ad.tensor([[0, 1]]), w, mode="max").sum().backward(); w.grad
     tensor([[0., 1.],
             [1., 0.],
@@ -54,68 +54,88 @@ def embedding_bag(input: Any, weight: Tensor, offsets: Any = None,
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
         raise IndexError(f"embedding_bag: index {bad} is out of range for {n} embeddings "
                          f"(indices must be in [0, {n - 1}])")
-    keep = np.ones(idx.size, bool) if padding_idx is None else idx != _padding(padding_idx, n)
     if max_norm is not None:
         renorm_(weight, idx, max_norm, norm_type)
-    bag = np.repeat(np.arange(sizes.size), sizes)  # each index's bag
+    psw = (None if per_sample_weights is None else
+           _sample_weights(per_sample_weights, input, weight))
+    if padding_idx is not None:  # left out: each bag holds only its other indices
+        keep = idx != _padding(padding_idx, n)
+        if not keep.all():
+            bag = np.repeat(np.arange(sizes.size), sizes)
+            sizes = np.bincount(bag[keep], minlength=sizes.size)
+            idx = idx[keep]
+            psw = None if psw is None else psw[keep]
     if mode == "max":
-        return _bag_max(weight, idx, keep, bag, sizes)
+        return _bag_max(weight, idx, sizes)
     rows = ad.take(weight, idx, axis=0)
     if scale_grad_by_freq and idx.size:
         rows = ScaleGrad.apply(rows, scale=1 / np.bincount(idx, minlength=n)[idx, None].astype(
             weight.dtype))
-    if per_sample_weights is not None:
-        rows = rows * _sample_weights(per_sample_weights, input, weight)[:, None]
-    scale = keep.astype(weight.dtype)
-    if mode == "mean":
-        scale /= np.maximum(np.bincount(bag, weights=keep, minlength=sizes.size), 1)[bag]
-    if mode == "mean" or not keep.all():
-        rows = rows * scale[:, None]
-    return BagSum.apply(rows, sizes=sizes)
+    if psw is not None:
+        rows = rows * psw[:, None]
+    out = BagSum.apply(rows, sizes=sizes)
+    if mode == "mean":  # the sum divided by the count, as PyTorch's (the same bits)
+        out = out / np.maximum(sizes, 1)[:, None].astype(weight.dtype)
+    return out
 
 
 class BagSum(ad.Function):
-    """The sums of consecutive runs of rows, `sizes` rows each (a run of 0 rows sums to 0),
-    by np.add.reduceat; backward: each row gets its run's gradient (a `take`, so it can be
-    differentiated again)."""
+    """The sums of consecutive runs of rows, `sizes` rows each (a run of 0 rows sums to 0);
+    backward: each row gets its run's gradient (a `take`, so it can be differentiated
+    again)."""
 
     name = "bag_sum"
 
     @staticmethod
     def forward(ctx, rows, *, sizes):
         ctx.bag = np.repeat(np.arange(sizes.size), sizes)
-        out = np.zeros((sizes.size, rows.shape[1]), rows.dtype)
-        full = sizes > 0
-        if full.any():
-            starts = np.cumsum(sizes) - sizes
-            out[full] = np.add.reduceat(rows, starts[full], axis=0)
-        return out
+        return _run_sums(rows, sizes)
 
     @staticmethod
     def backward(ctx, grad):
         return ad.take(grad, ctx.bag, axis=0)
 
 
-def _bag_max(weight: Tensor, idx: np.ndarray, keep: np.ndarray, bag: np.ndarray,
-             sizes: np.ndarray) -> Tensor:
-    """Per bag and column, the largest value (the first of equal ones) among the kept rows:
-    found in NumPy, then gathered from `weight` (its gradient goes to that row); a bag with
-    no kept row gives zeros and no gradient."""
-    count = np.bincount(bag, weights=keep, minlength=sizes.size)
-    full = count > 0
-    dim = weight.shape[1]
-    rows_at = np.zeros((sizes.size, dim), np.int64)
-    if full.any():
-        vals = np.where(keep[:, None], weight.data[idx], -np.inf)
-        starts = (np.cumsum(sizes) - sizes)[sizes > 0]
-        best = np.full((sizes.size, dim), -np.inf, weight.dtype)
-        best[sizes > 0] = np.maximum.reduceat(vals, starts, axis=0)
-        position = np.where(vals == best[bag], np.arange(idx.size)[:, None], idx.size)
-        first = np.full((sizes.size, dim), idx.size)
-        first[sizes > 0] = np.minimum.reduceat(position, starts, axis=0)
-        rows_at[full] = idx[first[full]]
+def _run_sums(rows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each run's rows added one after another into zeros, as PyTorch's kernel does (the same
+    bits), faster than np.add.reduceat (another order): docs/performance.md."""
+    out = np.zeros((sizes.size, rows.shape[1]), rows.dtype)
+    order, starts, steps = _longest_first(sizes)
+    sums = out[order]
+    for j, n in enumerate(steps):
+        sums[:n] += rows[starts[:n] + j]
+    out[order] = sums
+    return out
+
+
+def _longest_first(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """To walk runs of consecutive rows (`sizes` rows each) in step: the runs sorted longest
+    first, their first rows, and for each step j how many have a j-th row (a prefix of them),
+    so that step j handles the j-th row of every run at once, max(sizes) steps in all."""
+    order = np.argsort(-sizes, kind="stable")
+    starts = (np.cumsum(sizes) - sizes)[order]
+    steps = np.searchsorted(-sizes[order], -np.arange(int(sizes.max(initial=0))), side="left")
+    return order, starts, steps
+
+
+def _bag_max(weight: Tensor, idx: np.ndarray, sizes: np.ndarray) -> Tensor:
+    """Per bag and column, the largest value, found as PyTorch's kernel does (a row replaces
+    the best so far when greater: the first of equal ones stays, a NaN only when first), then
+    gathered from `weight` (its gradient goes to that row); an empty bag gives zeros and no
+    gradient."""
+    order, starts, steps = _longest_first(sizes)
+    best = np.zeros((sizes.size, weight.shape[1]), weight.dtype)
+    at = np.zeros(best.shape, np.int64)  # the row of weight that holds it
+    for j, n in enumerate(steps):
+        i = idx[starts[:n] + j]
+        v = weight.data[i]
+        better = True if j == 0 else v > best[:n]
+        np.copyto(best[:n], v, where=better)
+        np.copyto(at[:n], i[:, None], where=better)
+    rows_at = np.empty_like(at)
+    rows_at[order] = at
     out = ad.take_along_axis(weight, rows_at, axis=0)
-    return out if full.all() else out * full[:, None].astype(weight.dtype)
+    return out if sizes.all() else out * (sizes > 0)[:, None].astype(weight.dtype)
 
 
 def _bags(input: Any, offsets: Any, include_last_offset: bool

@@ -675,3 +675,36 @@ def test_nanvar_and_nanstd_as_numpy():
         np.testing.assert_allclose(s.data, np.nanstd(data, axis=1, keepdims=True), rtol=1e-6)
     np.testing.assert_allclose(ad.nanstd(x[:1], correction=1).data, np.nanstd(data[:1], ddof=1),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op, ddof", [("nanvar", 0), ("nanvar", 1), ("var_where", 0),
+                                      ("nanstd", 0), ("nanmean", 0)])
+def test_backward_through_an_all_nan_slice_warns_nothing(op, ddof, dtype):
+    # Before: the forward's warning was right (NumPy's), but the backward divided by the
+    # slice's count 0 again ("divide by zero encountered in divide", "invalid value ...").
+    data = np.array([[1.0, np.nan, 3.0, 6.0], [np.nan] * 4], dtype)
+    keep = ~np.isnan(data)
+    fns = {"nanvar": lambda t: np.nanvar(t, axis=1, ddof=ddof),
+           "var_where": lambda t: t.var(axis=1, where=keep),
+           "nanstd": lambda t: np.nanstd(t, axis=1),
+           "nanmean": lambda t: np.nanmean(t, axis=1)}
+    x = ad.tensor(data, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom|Mean of empty slice"):
+        out = fns[op](x)  # the forward warns, as NumPy's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (g,) = ad.gradients(out.sum(), x, create_graph=True)
+        if op != "nanmean":  # (linear: its gradient is a constant)
+            ad.gradients(g.sum(), x)
+    assert np.isnan(out.data[1]) and (g.data[1] == 0).all()
+    row, m = np.array([1.0, 3.0, 6.0]), 10.0 / 3
+    n = 3 - ddof
+    want = {"nanvar": 2 * (row - m) / n, "var_where": 2 * (row - m) / n,
+            "nanstd": (row - m) / (3 * np.sqrt(((row - m) ** 2).mean())),
+            "nanmean": np.full(3, 1 / 3)}[op]
+    np.testing.assert_allclose(out.data[0], {"nanstd": np.sqrt(((row - m) ** 2).mean()),
+                                             "nanmean": m}.get(op, ((row - m) ** 2).sum() / n),
+                               rtol=1e-6)
+    np.testing.assert_allclose(g.data[0][keep[0]], want, rtol=1e-6)
+    assert g.data[0][1] == 0

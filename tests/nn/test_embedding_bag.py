@@ -122,6 +122,59 @@ def test_gradients_closed_form():
     np.testing.assert_allclose(w.grad.data, [[0, 0], [1, 1], [0, 0], [1, 1]], rtol=1e-15)
 
 
+def _bag_case(rng):
+    """float32 rows and bags of 0 to 40 indices (padding among them), where the order of the
+    additions shows in the bits."""
+    w = rng.standard_normal((50, 8)).astype(np.float32)
+    sizes = rng.integers(0, 41, 30)
+    idx = rng.integers(0, 50, sizes.sum())
+    return w, idx, np.cumsum(sizes) - sizes
+
+
+def test_sums_add_each_bag_s_rows_in_order_and_means_divide_them():
+    # Before: np.add.reduceat, whose order is its own (a few ulps away from PyTorch's); now each
+    # bag's kept rows are added one after another into zeros, then divided by their count
+    # for the mean (PyTorch's kernel: test_float32_sums_and_means_are_pytorch_s_bits).
+    w, idx, offsets = _bag_case(np.random.default_rng(7))
+    ends = np.append(offsets[1:], idx.size)
+    for mode in ("sum", "mean"):
+        y = F.embedding_bag(idx, ad.tensor(w), offsets, mode=mode, padding_idx=3).data
+        for b, (start, end) in enumerate(zip(offsets, ends)):
+            total, count = np.zeros(8, np.float32), 0
+            for i in idx[start:end]:
+                if i != 3:
+                    total, count = total + w[i], count + 1
+            want = total / np.float32(max(count, 1)) if mode == "mean" else total
+            np.testing.assert_array_equal(y[b].view(np.int32), want.view(np.int32))
+
+
+def test_float32_sums_and_means_are_pytorch_s_bits():
+    torch = _torch()
+    w, idx, offsets = _bag_case(np.random.default_rng(8))
+    for mode in ("sum", "mean"):
+        want = torch.nn.functional.embedding_bag(torch.tensor(idx), torch.tensor(w),
+                                                 torch.tensor(offsets), mode=mode).numpy()
+        y = F.embedding_bag(idx, ad.tensor(w), offsets, mode=mode).data
+        np.testing.assert_array_equal(y.view(np.int32), want.view(np.int32))
+
+
+def test_max_keeps_a_nan_only_when_it_comes_first_as_pytorch():
+    # Before: a NaN in a bag's column raised IndexError (no row equalled the NaN maximum).
+    # PyTorch's kernel replaces the best so far by a greater value, so a NaN stays when it
+    # is the bag's first (kept) row, and is passed over otherwise.
+    w = np.array([[1.0, 2.0], [np.nan, 0.5], [3.0, -1.0], [9.0, 9.0]])
+    for bag, want in [([0, 1, 2], [3.0, 2.0]), ([1, 0, 2], [np.nan, 2.0]),
+                      ([3, 1, 0], [np.nan, 2.0]), ([0, 2, 1], [3.0, 2.0])]:
+        y = F.embedding_bag([bag], ad.tensor(w), mode="max", padding_idx=3)
+        np.testing.assert_array_equal(y.data[0], want)
+    torch = pytest.importorskip("torch", reason="PyTorch comparison (not installed in CI)")
+    for bag in ([0, 1, 2], [1, 0, 2], [3, 1, 0], [0, 2, 1]):
+        want = torch.nn.functional.embedding_bag(torch.tensor([bag]), torch.tensor(w),
+                                                 mode="max", padding_idx=3).numpy()
+        y = F.embedding_bag([bag], ad.tensor(w), mode="max", padding_idx=3)
+        np.testing.assert_array_equal(y.data, want)
+
+
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_gradcheck_and_gradgradcheck(mode):
     w = ad.tensor(np.random.default_rng(5).standard_normal((4, 3)), requires_grad=True)
