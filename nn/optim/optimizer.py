@@ -61,7 +61,8 @@ class Optimizer:
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the optimizer's defaults for the
         options it does not set), as PyTorch's; refused: a parameter already in a group, or
-        twice in this one, a parameter that does not require grad, a bad option.
+        twice in this one, a parameter that does not require grad, a non-leaf (made by an op, as
+        PyTorch's), a bad option.
 
         >>> import autodiff as ad, nn
         >>> opt = nn.optim.SGD([ad.ones(2, requires_grad=True)], lr=0.1)
@@ -82,6 +83,10 @@ class Optimizer:
             if not p.requires_grad:
                 raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does "
                                  "not require grad, so it would never be updated")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one "
+                                 f"of shape {p.shape} made by an op): its .grad stays None and "
+                                 "the next forward recomputes it; pass the leaf it came from")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in one group "
                              "(each step would update it twice)")
