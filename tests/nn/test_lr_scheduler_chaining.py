@@ -53,7 +53,7 @@ def test_two_schedules_stepped_side_by_side_are_refused_and_chained_scheduler_gi
     opt = sgd()
     decay, steps = S.ExponentialLR(opt, 0.9), S.MultiStepLR(opt, [2, 4], 0.1)
     decay.step()
-    with pytest.raises(ValueError, match="MultiStepLR.step: .* another schedule stepped beside"):
+    with pytest.raises(ValueError, match=r"MultiStepLR\.step: .* another schedule stepped beside"):
         steps.step()
     opt = sgd()
     chain = S.ChainedScheduler([S.ExponentialLR(opt, 0.9), S.MultiStepLR(opt, [2, 4], 0.1)])
@@ -87,7 +87,7 @@ def test_reduce_lr_on_plateau_beside_a_recursive_schedule_is_refused():
     for loss in [1.0, 2.0]:
         plateau.step(loss)
     assert opt.param_groups[0]["lr"] == 0.1
-    with pytest.raises(ValueError, match="StepLR.step: group 0's learning rate is 0.1, not "):
+    with pytest.raises(ValueError, match=r"StepLR\.step: group 0's learning rate is 0\.1, not "):
         steps.step()
 
 
@@ -143,7 +143,7 @@ def test_a_sequence_refuses_a_hand_change_inside_a_recursive_part_not_at_a_miles
     seq = S.SequentialLR(opt, [S.ExponentialLR(opt, 0.9), S.StepLR(opt, 2, 0.5)], [3])
     seq.step()
     opt.param_groups[0]["lr"] = 0.3
-    with pytest.raises(ValueError, match="SequentialLR.step: group 0's learning rate is 0.3"):
+    with pytest.raises(ValueError, match=r"SequentialLR\.step: group 0's learning rate is 0\.3"):
         seq.step()
     opt.param_groups[0]["lr"] = 0.9 ** 1
     seq.step()
@@ -171,7 +171,8 @@ def test_a_run_resumed_from_both_state_dicts_steps_on(seed, tmp_path):
     ckpt = nn.load(path)
     opt2 = sgd(lr=0.7)
     sched2 = make(S, opt2)
-    loads = [lambda: opt2.load_state_dict(ckpt["opt"]), lambda: sched2.load_state_dict(ckpt["sched"])]
+    loads = [lambda: opt2.load_state_dict(ckpt["opt"]),
+             lambda: sched2.load_state_dict(ckpt["sched"])]
     for load in loads[::1 if seed % 2 else -1]:
         load()
     with warnings.catch_warnings():
