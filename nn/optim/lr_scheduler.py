@@ -743,7 +743,8 @@ def _check_parts(name: str, optimizer: Optimizer, schedulers: list[LRScheduler])
 
 
 def _with_parts(owner: LRScheduler) -> dict[str, Any]:
-    state = {k: v for k, v in vars(owner).items() if k not in ("optimizer", "schedulers")}
+    state = {k: v for k, v in vars(owner).items()
+             if k not in ("optimizer", "schedulers") and not k.startswith("_")}
     state["schedulers"] = [s.state_dict() for s in owner.schedulers]  # type: ignore[attr-defined]
     return state
 

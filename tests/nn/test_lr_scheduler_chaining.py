@@ -180,3 +180,15 @@ def test_a_run_resumed_from_both_state_dicts_steps_on(seed, tmp_path):
         for _ in range(7):
             sched2.step()
     assert opt2.param_groups[0]["lr"] == whole_opt.param_groups[0]["lr"]
+
+
+def test_the_check_adds_nothing_to_a_schedules_state_dict():
+    """States saved before the check existed still load (the same keys)."""
+    opt = sgd()
+    parts = [S.StepLR(opt, 2), S.ExponentialLR(opt, 0.5)]
+    for sched in [S.StepLR(sgd(), 2), S.SequentialLR(opt, parts, [3]),
+                  S.ChainedScheduler(parts)]:
+        state = sched.state_dict()
+        assert not [k for k in state if k.startswith("_")]
+        for part in state.get("schedulers", []):
+            assert not [k for k in part if k.startswith("_")]
