@@ -175,7 +175,7 @@ class Optimizer:
         {"optimizer": class name, "state_names": [names kept per parameter, per group],
         "state": {index: {name: array or number}}, "param_groups": [options + indices]}.
         `layout="torch"`: PyTorch's layout instead ({"state": {int index: ...},
-        "param_groups": [...]}, counts as floats), for `torch_opt.load_state_dict` once the
+        "param_groups": [...]}), for `torch_opt.load_state_dict` once the
         arrays are made tensors (see docs/optim.md).
 
         >>> import autodiff as ad, nn

@@ -57,11 +57,11 @@ def from_torch(state_dict: Mapping[str, Any], defaults: Mapping[str, Any],
 
 
 def to_torch(ours: Mapping[str, Any]) -> dict[str, Any]:
-    """Our `state_dict()` -> PyTorch's layout: integer keys, each count and number a Python
-    float (PyTorch's optimizers make their 0-d tensors of them when loading), arrays as they
-    are, no 'optimizer' or 'state_names' field."""
-    state = {int(k): {n: (float(v) if isinstance(v, int | float) else v) for n, v in s.items()}
-             for k, s in ours["state"].items()}
+    """Our `state_dict()` -> PyTorch's layout: integer keys, counts and numbers as Python ints
+    and floats (PyTorch's optimizers make their 0-d tensors of them when loading; SparseAdam
+    keeps its step an int, as here), arrays as they are, no 'optimizer' or 'state_names'
+    field."""
+    state = {int(k): dict(s) for k, s in ours["state"].items()}
     groups = [{k: (list(v) if k == "params" else v) for k, v in g.items()}
               for g in ours["param_groups"]]
     return {"state": state, "param_groups": groups}

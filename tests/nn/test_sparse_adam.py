@@ -186,3 +186,42 @@ def test_sparse_true_is_refused_and_points_to_sparse_adam(make):
     with pytest.raises(ValueError, match=r"sparse gradients do not exist .* optim\.SparseAdam "
                                          r"then moves only the rows a batch looked up"):
         make()
+
+
+@pytest.mark.parametrize("direction", ["from_torch", "to_torch"])
+def test_state_in_pytorchs_layout_continues_across_libraries(direction):
+    """Ten steps in one library, the state carried over in PyTorch's layout, fifteen more in
+    both: the same numbers."""
+    torch = pytest.importorskip("torch", reason="torch.optim.SparseAdam is the reference")
+    run = Run(11)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        t_steps = run.go(torch, torch.nn, torch.optim, lambda x: torch.tensor(np.asarray(x)),
+                         sparse=True)
+        o_steps = run.go(ad, nn, nn.optim, lambda x: ad.tensor(np.asarray(x)),
+                         dtype=np.float64)
+        for _ in range(10):
+            ta, tb, topt = next(t_steps)
+            oa, ob, oopt = next(o_steps)
+        with torch.no_grad():
+            if direction == "from_torch":
+                sd = topt.state_dict()  # its entries are topt's own dicts: make new ones
+                sd["state"] = {i: {k: v.numpy().copy() if torch.is_tensor(v) else v
+                                   for k, v in entries.items()}
+                               for i, entries in sd["state"].items()}
+                oa.data[...], ob.data[...] = ta.numpy(), tb.numpy()
+                oopt.state = {}
+                oopt.load_state_dict(sd, layout="torch")
+            else:
+                sd = oopt.state_dict(layout="torch")
+                sd["state"] = {i: {k: torch.from_numpy(v.copy()) if isinstance(v, np.ndarray)
+                                   else v for k, v in entries.items()}
+                               for i, entries in sd["state"].items()}
+                ta[...], tb[...] = torch.from_numpy(oa.data), torch.from_numpy(ob.data)
+                topt.load_state_dict(sd)
+        for (ta, tb, _), (oa, ob, _) in zip(t_steps, o_steps, strict=True):
+            np.testing.assert_allclose(oa.data, ta.detach().numpy(), rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(ob.data, tb.detach().numpy(), rtol=1e-12, atol=1e-14)
+    finally:
+        torch.set_default_dtype(old)
