@@ -275,6 +275,11 @@ class Optimizer:
         if made_by is not None and made_by != mine:
             raise ValueError(f"the state was saved by {made_by}, not by {mine}: an optimizer "
                              "loads only the state of its own kind")
+        theirs = sorted({k for g in state_dict["param_groups"] if isinstance(g, Mapping)
+                         for k in g if k in torch_state.TORCH_ONLY})
+        if theirs and made_by is None:
+            raise ValueError(f"the groups hold PyTorch's keys {theirs}: a torch.optim "
+                             "state_dict(); load it with layout='torch'")
         indices = [g.get("params") if isinstance(g, Mapping) else None
                    for g in state_dict["param_groups"]]
         indices = [ix if isinstance(ix, list | tuple) else None for ix in indices]

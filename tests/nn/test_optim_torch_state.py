@@ -225,3 +225,14 @@ def test_pytorchs_kernel_switches_names_and_schedule_keys_are_left_out():
     group = opt.param_groups[0]
     assert not {"foreach", "fused", "param_names", "max_lr"} & set(group)
     assert group["betas"] == (0.8, 0.99) and group["initial_lr"] == 0.004
+
+
+def test_pytorchs_layout_given_as_ours_is_refused_with_the_way_to_load_it():
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    opt = nn.optim.Adam([w], lr=0.5)
+    with pytest.raises(ValueError, match=r"Adam.load_state_dict: the groups hold PyTorch's keys "
+                                         r"\['capturable', 'differentiable', 'foreach', 'fused'\]"
+                                         r": a torch.optim state_dict\(\); load it with "
+                                         r"layout='torch'"):
+        opt.load_state_dict(adam_torch_layout())
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.state == {}
