@@ -173,7 +173,7 @@ def _unchanged(owner: LRScheduler) -> None:
     ...
     ValueError: MultiStepLR.step: group 0's learning rate is 0.9, not the 1.0 this schedule set ...
     """
-    if not owner._started or not owner._recursive_in_pytorch():
+    if not owner._recursive_in_pytorch() or not getattr(owner, "_started", True):
         return
     for i, (g, mine) in enumerate(zip(owner.optimizer.param_groups, owner._rates_now())):
         if g["lr"] != mine:
