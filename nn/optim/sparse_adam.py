@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nn.optim.adam import check_betas
-from nn.optim.optimizer import Optimizer
+from nn.optim.optimizer import Optimizer, at_least
 
 
 class SparseAdam(Optimizer):
@@ -50,6 +50,7 @@ class SparseAdam(Optimizer):
     def _check(self, group: dict[str, Any]) -> None:
         super()._check(group)
         check_betas(self, group)
+        at_least(self, group, "eps", 0.0)
         for key in ("lr", "eps"):  # > 0, as PyTorch's
             if group[key] <= 0:
                 raise ValueError(f"SparseAdam: {key} must be > 0 (a finite number), got "

@@ -155,6 +155,8 @@ def test_any_shape_zero_d_and_empty_parameters():
     (dict(eps=0.0), r"SparseAdam: eps must be > 0"),
     (dict(betas=(1.0, 0.9)), r"SparseAdam: betas must be two numbers in \[0, 1\)"),
     (dict(lr=float("nan")), r"SparseAdam: learning rate must be >= 0 \(a finite number\)"),
+    (dict(eps=float("nan")), r"SparseAdam: eps must be >= 0 \(a finite number\), got nan"),
+    (dict(eps="1e-8"), r"SparseAdam: eps must be >= 0 \(a finite number\), got '1e-8'"),
 ])
 def test_bad_options_are_refused_as_pytorch_refuses_them(kwargs, match):
     with pytest.raises(ValueError, match=match):
