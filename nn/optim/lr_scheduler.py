@@ -341,7 +341,6 @@ class LambdaLR(LRScheduler):
     [0.25]
     """
 
-
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
                  last_epoch: int = -1) -> None:
@@ -399,7 +398,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     >>> lrs  # cycles of 2, then 4 epochs
     [1.0, 0.5, 1.0, 0.854, 0.5, 0.146, 1.0]
     """
-
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -472,7 +470,6 @@ class OneCycleLR(LRScheduler):
     >>> round(opt.param_groups[0]["momentum"], 3)  # 0.85 at max_lr, back up towards 0.95
     0.9
     """
-
 
     def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
                  total_steps: int | None = None, epochs: int | None = None,
@@ -777,7 +774,6 @@ class ReduceLROnPlateau(LRScheduler):
     [0.1]
     """
 
-
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | list[float] = 0.0, eps: float = 1e-8
@@ -989,7 +985,6 @@ class CyclicLR(LRScheduler):
     >>> lrs
     [0.1, 0.3, 0.5, 0.3, 0.1, 0.3]
     """
-
 
     def __init__(self, optimizer: Optimizer, base_lr: float | list[float],
                  max_lr: float | list[float], step_size_up: int = 2000,
