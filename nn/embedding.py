@@ -42,7 +42,8 @@ class Embedding(Module):
                              f"{num_embeddings} embeddings")
         if sparse:
             raise ValueError("Embedding: sparse gradients do not exist in this library; use "
-                             "sparse=False (dense gradients)")
+                             "sparse=False (dense gradients; optim.SparseAdam then moves only "
+                             "the rows a batch looked up, as PyTorch's does with sparse=True)")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.max_norm, self.norm_type = max_norm, norm_type

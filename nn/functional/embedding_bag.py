@@ -186,7 +186,8 @@ def check_mode(who: str, mode: str, sparse: bool) -> None:
         raise ValueError(f"{who}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
     if sparse:
         raise ValueError(f"{who}: sparse gradients do not exist in this library; use "
-                         "sparse=False (dense gradients)")
+                         "sparse=False (dense gradients; optim.SparseAdam then moves only the "
+                         "rows a batch looked up, as PyTorch's does with sparse=True)")
 
 
 def _check_options(weight: Any, mode: str, sparse: bool, per_sample_weights: Any,

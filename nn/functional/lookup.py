@@ -87,7 +87,8 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,
                          f"embedding_dim), got {getattr(weight, 'shape', type(weight).__name__)}")
     if sparse:
         raise ValueError("embedding: sparse gradients do not exist in this library; use "
-                         "sparse=False (dense gradients)")
+                         "sparse=False (dense gradients; optim.SparseAdam then moves only the "
+                         "rows a batch looked up, as PyTorch's does with sparse=True)")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())

@@ -20,8 +20,10 @@ from nn.optim.optimizer import Optimizer
 from nn.optim.rmsprop import RMSprop
 from nn.optim.rprop import Rprop
 from nn.optim.sgd import SGD
+from nn.optim.sparse_adam import SparseAdam
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "clip_grad_norm_",
            "clip_grad_value_", "lr_scheduler"]
 __all__ += ["Adadelta", "Adamax", "LBFGS", "MomentumGD", "NAdam", "RAdam", "l2_groups"]
 __all__ += ["ASGD", "Rprop"]
+__all__ += ["SparseAdam"]

@@ -54,6 +54,9 @@ class LBFGS(Optimizer):
     [1.0, 1.0]
     """
 
+    # PyTorch's keeps more (`al`, lists of tensors) and counts as ints: not converted.
+    torch_layout = False
+
     def __init__(self, params: Iterable[Any], lr: float = 1.0, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
@@ -174,7 +177,7 @@ class LBFGS(Optimizer):
 
     # -- resuming: the memory is flat vectors, checked as such --------------------------------
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, layout: str = "ours") -> dict[str, Any]:
         """As every optimizer's, the state of parameter 0 holding the whole memory: counters,
         flat vectors (`d`, `prev_flat_grad`, the pairs `old_dirs`/`old_stps`) and numbers.
 
@@ -187,7 +190,7 @@ class LBFGS(Optimizer):
         >>> sorted(opt.state_dict()["state"]["0"])[:4]
         ['H_diag', 'd', 'func_evals', 'n_iter']
         """
-        out = super().state_dict()
+        out = super().state_dict(layout)
         out["state"] = {k: {n: (copy.deepcopy(v) if isinstance(v, list) else v)
                             for n, v in s.items()} for k, s in out["state"].items()}
         return out

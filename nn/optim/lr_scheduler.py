@@ -35,7 +35,7 @@ import math
 import numbers
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from nn._state import real_number
 from nn.optim.optimizer import Optimizer
@@ -44,6 +44,12 @@ from nn.optim.optimizer import Optimizer
 class LRScheduler:
     """Call `step()` once per epoch, after the optimizer's steps."""
 
+    # True where PyTorch's schedule of this name updates the rate it finds in the groups
+    # (recursively), so that a rate changed by hand or by another schedule stepped beside it
+    # carries on there: the closed form here would overwrite it, so `step()` refuses a rate it
+    # did not set (see `_unchanged`).
+    recursive_in_pytorch: ClassVar[bool] = False
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         _at_least(self, "last_epoch", last_epoch, -1, integer=True)
         self.optimizer = optimizer
@@ -51,7 +57,9 @@ class LRScheduler:
             g.setdefault("initial_lr", g["lr"])
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._started = False  # the first step (made here) sets the rate whatever it was
         self.step()
+        self._started = True
 
     def lr_at(self, base_lr: float, epoch: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -62,8 +70,17 @@ class LRScheduler:
         return [self.lr_at(lr, epoch) for lr in lrs]
 
     def step(self) -> None:
+        _unchanged(self)
         self._apply(self.last_epoch + 1)  # a refused rate leaves the schedule where it was
         self.last_epoch += 1
+
+    def _recursive_in_pytorch(self) -> bool:
+        return self.recursive_in_pytorch
+
+    def _rates_now(self) -> list[float]:
+        """The rates this schedule set at its current epoch (what the groups hold unless
+        something else changed them)."""
+        return self.lrs_at(self.last_epoch, self.base_lrs)
 
     def _apply(self, epoch: float) -> None:
         """Write the rates (and any other hyperparameter the schedule sets) for `epoch`."""
@@ -89,7 +106,7 @@ class LRScheduler:
         1
         """
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"
-                and not isinstance(v, LRScheduler)}
+                and not k.startswith("_") and not isinstance(v, LRScheduler)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a `state_dict()` of the same kind of schedule; the next `step()` continues
@@ -141,6 +158,34 @@ def _write_lrs(owner: LRScheduler, epoch: float, lrs: list[float]) -> None:
         g["lr"] = lr
 
 
+def _unchanged(owner: LRScheduler) -> None:
+    """Before a step: refuse rates this schedule did not set, where PyTorch's schedule of the
+    same name would carry them on and this closed form would silently drop them: a rate set by
+    hand, by ReduceLROnPlateau, or by a second schedule stepped beside this one (PyTorch's
+    "chaining" of schedules called one after the other on one optimizer).
+
+    >>> import autodiff as ad, nn
+    >>> S = nn.optim.lr_scheduler
+    >>> opt = nn.optim.SGD([ad.zeros(1, requires_grad=True)], lr=1.0)
+    >>> decay, steps = S.ExponentialLR(opt, 0.9), S.MultiStepLR(opt, [2, 4])
+    >>> decay.step(); steps.step()
+    Traceback (most recent call last):
+    ...
+    ValueError: MultiStepLR.step: group 0's learning rate is 0.9, not the 1.0 this schedule set ...
+    """
+    if not owner._recursive_in_pytorch() or not getattr(owner, "_started", True):
+        return
+    for i, (g, mine) in enumerate(zip(owner.optimizer.param_groups, owner._rates_now())):
+        if g["lr"] != mine:
+            raise ValueError(
+                f"{type(owner).__name__}.step: group {i}'s learning rate is {g['lr']!r}, not the "
+                f"{mine!r} this schedule set at epoch {owner.last_epoch}: it was changed by hand,"
+                " by ReduceLROnPlateau or by another schedule stepped beside this one. PyTorch's "
+                f"{type(owner).__name__} would continue from the changed rate; this one sets a "
+                "closed form of the epoch and would drop it. Compose schedules with "
+                "ChainedScheduler or SequentialLR, or change the schedule's base_lrs")
+
+
 def _at_least(owner: Any, arg: str, value: Any, low: float, *, integer: bool = False,
               above: bool = False) -> None:
     """A schedule's argument: a finite number (an integer where `integer`) >= low (> low where
@@ -176,6 +221,8 @@ def _unlike(saved: Any, own: Any) -> str:
 
 
 class StepLR(LRScheduler):
+    recursive_in_pytorch = True
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         _at_least(self, "step_size", step_size, 1, integer=True)
@@ -188,6 +235,8 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
+    recursive_in_pytorch = True
+
     def __init__(self, optimizer: Optimizer, milestones: list[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         for m in milestones:
@@ -201,6 +250,8 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
+    recursive_in_pytorch = True
+
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         _at_least(self, "gamma", gamma, 0)
         self.gamma = gamma
@@ -224,6 +275,8 @@ class CosineAnnealingLR(LRScheduler):
     >>> lrs
     [1.0, 0.5, 0.0, 0.5, 1.0]
     """
+
+    recursive_in_pytorch = True
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
@@ -577,6 +630,12 @@ class SequentialLR(LRScheduler):
         i = bisect.bisect_right(self.milestones, epoch)
         return self.schedulers[i], epoch - (self.milestones[i - 1] if i else 0)
 
+    def _recursive_in_pytorch(self) -> bool:
+        """PyTorch's restarts the next schedule at a milestone (from its base rates) and steps
+        the current one otherwise."""
+        part, local = self._part(self.last_epoch + 1)
+        return local != 0 and part._recursive_in_pytorch()
+
     def lrs_at(self, epoch: float, lrs: list[float]) -> list[float]:
         part, local = self._part(epoch)
         return part.lrs_at(local, lrs)
@@ -628,13 +687,24 @@ class ChainedScheduler(LRScheduler):
         self.optimizer, self.schedulers = optimizer, list(schedulers)
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self._write()
+        self._started = True
 
     def lrs_at(self, epoch: float, lrs: list[float]) -> list[float]:
         for s in self.schedulers:
             lrs = s.lrs_at(epoch, lrs)
         return lrs
 
+    def _recursive_in_pytorch(self) -> bool:
+        return any(s._recursive_in_pytorch() for s in self.schedulers)
+
+    def _rates_now(self) -> list[float]:
+        lrs = self.base_lrs
+        for s in self.schedulers:
+            lrs = s.lrs_at(s.last_epoch, lrs)
+        return lrs
+
     def step(self) -> None:
+        _unchanged(self)
         self._write([s.last_epoch + 1 for s in self.schedulers])
         for s in self.schedulers:
             s.last_epoch += 1
@@ -670,7 +740,8 @@ def _check_parts(name: str, optimizer: Optimizer, schedulers: list[LRScheduler])
 
 
 def _with_parts(owner: LRScheduler) -> dict[str, Any]:
-    state = {k: v for k, v in vars(owner).items() if k not in ("optimizer", "schedulers")}
+    state = {k: v for k, v in vars(owner).items()
+             if k not in ("optimizer", "schedulers") and not k.startswith("_")}
     state["schedulers"] = [s.state_dict() for s in owner.schedulers]  # type: ignore[attr-defined]
     return state
 
@@ -784,6 +855,8 @@ class LinearLR(LRScheduler):
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
+    recursive_in_pytorch = True
+
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
         if not (real_number(start_factor) and 0 < start_factor <= 1):
@@ -815,11 +888,18 @@ class ConstantLR(LRScheduler):
     [0.5, 0.5, 1.0, 1.0]
     """
 
+    recursive_in_pytorch = True
+
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
         if not (real_number(factor) and 0 <= factor <= 1):
             raise ValueError(f"ConstantLR: factor must be a number in [0, 1], got {factor!r}")
-        _at_least(self, "total_iters", total_iters, 0, integer=True)
+        if _integer(total_iters) and total_iters == 0:
+            raise ValueError("ConstantLR: total_iters=0 makes a schedule that never applies "
+                             "factor, and PyTorch's applies it from epoch 0 on and never lifts "
+                             "it (its step and its closed form disagree); use total_iters >= 1, "
+                             "or no schedule")
+        _at_least(self, "total_iters", total_iters, 1, integer=True)
         self.factor, self.total_iters = factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -839,6 +919,8 @@ class PolynomialLR(LRScheduler):
     >>> lrs
     [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
+
+    recursive_in_pytorch = True
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
                  last_epoch: int = -1) -> None:
@@ -863,6 +945,9 @@ class MultiplicativeLR(LambdaLR):
     >>> sched.step(); sched.step(); sched.get_last_lr()
     [0.25]
     """
+
+    recursive_in_pytorch = True
+
 
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | list[Callable[[int], float]],

@@ -17,6 +17,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn._state import checked_array, real_number
+from nn.optim import torch_state
 
 
 class Optimizer:
@@ -42,6 +43,9 @@ class Optimizer:
     scalar_state: tuple[str, ...] = ("step",)  # state kept as a number, not an array
     # Options added after states were first saved: a saved group without one loads with this.
     later_options: ClassVar[dict[str, Any]] = {}
+    # Whether `state_dict(layout="torch")` / `load_state_dict(..., layout="torch")` apply: the
+    # state is PyTorch's per parameter, under the same names.
+    torch_layout: ClassVar[bool] = True
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -61,7 +65,8 @@ class Optimizer:
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the optimizer's defaults for the
         options it does not set), as PyTorch's; refused: a parameter already in a group, or
-        twice in this one, a parameter that does not require grad, a bad option.
+        twice in this one, a parameter that does not require grad, a non-leaf (made by an op, as
+        PyTorch's), a bad option.
 
         >>> import autodiff as ad, nn
         >>> opt = nn.optim.SGD([ad.ones(2, requires_grad=True)], lr=0.1)
@@ -82,6 +87,10 @@ class Optimizer:
             if not p.requires_grad:
                 raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does "
                                  "not require grad, so it would never be updated")
+            if not p.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one "
+                                 f"of shape {p.shape} made by an op): its .grad stays None and "
+                                 "the next forward recomputes it; pass the leaf it came from")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in one group "
                              "(each step would update it twice)")
@@ -161,10 +170,13 @@ class Optimizer:
     def _params(self) -> list[Tensor]:
         return [p for g in self.param_groups for p in g["params"]]
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, layout: str = "ours") -> dict[str, Any]:
         """Everything the updates depend on, in plain types `nn.save` writes (no pickle):
         {"optimizer": class name, "state_names": [names kept per parameter, per group],
         "state": {index: {name: array or number}}, "param_groups": [options + indices]}.
+        `layout="torch"`: PyTorch's layout instead ({"state": {int index: ...},
+        "param_groups": [...]}), for `torch_opt.load_state_dict` once the
+        arrays are made tensors (see docs/optim.md).
 
         >>> import autodiff as ad, nn
         >>> w = ad.tensor([1.0, 2.0], requires_grad=True)
@@ -186,10 +198,11 @@ class Optimizer:
             declared = self._state_names(g)
             held = {n for p in g["params"] for n in self.state.get(id(p), {})}
             names.append(sorted(held if declared is None else declared))  # held: undeclared
-        return {"optimizer": type(self).__name__, "state_names": names, "state": state,
+        ours = {"optimizer": type(self).__name__, "state_names": names, "state": state,
                 "param_groups": groups}
+        return torch_state.to_torch(ours) if _layout(self, layout) == "torch" else ours
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any], layout: str = "ours") -> None:
         """Restore a `state_dict()` of the same kind of optimizer, all or nothing.
 
         Checked before anything is written: the optimizer that saved it (its class name), the
@@ -209,9 +222,27 @@ class Optimizer:
         Traceback (most recent call last):
         ...
         ValueError: SGD.load_state_dict: the state was saved by Adam, not by SGD: an optimizer ...
+
+        `layout="torch"` reads PyTorch's `state_dict()` layout with its tensors converted to
+        NumPy arrays or numbers (state keyed by integer index, `step` a 0-d array or float;
+        PyTorch's kernel switches such as `foreach` and the rates its schedules write into the
+        groups are left out); the same checks follow, and an option this optimizer does not
+        have is refused.
+
+        >>> import numpy as np
+        >>> sgd = nn.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> sgd.load_state_dict({"state": {0: {"momentum_buffer": np.array([0.5, 1.0])}},
+        ...     "param_groups": [{"lr": 0.05, "momentum": 0.9, "dampening": 0.0,
+        ...     "weight_decay": 0.0, "nesterov": False, "maximize": False, "foreach": None,
+        ...     "differentiable": False, "fused": None, "params": [0]}]}, layout="torch")
+        >>> sgd.param_groups[0]["lr"], sgd.state_dict()["state"]["0"]["momentum_buffer"]
+        (0.05, array([0.5, 1. ], dtype=float32))
         """
         where = f"{type(self).__name__}.load_state_dict"
         try:
+            if _layout(self, layout) == "torch":
+                state_dict = torch_state.from_torch(state_dict, self.defaults,
+                                                    self.scalar_state)
             groups, state = self._checked(state_dict)
         except ValueError as e:
             raise ValueError(f"{where}: {e}") from None
@@ -244,6 +275,11 @@ class Optimizer:
         if made_by is not None and made_by != mine:
             raise ValueError(f"the state was saved by {made_by}, not by {mine}: an optimizer "
                              "loads only the state of its own kind")
+        theirs = sorted({k for g in state_dict["param_groups"] if isinstance(g, Mapping)
+                         for k in g if k in torch_state.TORCH_ONLY})
+        if theirs and made_by is None:
+            raise ValueError(f"the groups hold PyTorch's keys {theirs}: a torch.optim "
+                             "state_dict(); load it with layout='torch'")
         indices = [g.get("params") if isinstance(g, Mapping) else None
                    for g in state_dict["param_groups"]]
         indices = [ix if isinstance(ix, list | tuple) else None for ix in indices]
@@ -334,6 +370,16 @@ def _ordered(owner: Optimizer, params: Any, what: str) -> list[Any]:
                         f"list, a generator such as model.parameters()), got a "
                         f"{type(params).__name__}, whose order changes between runs")
     return list(params)
+
+
+def _layout(owner: Optimizer, layout: str) -> str:
+    name = type(owner).__name__
+    if layout not in ("ours", "torch"):
+        raise ValueError(f"{name}: layout must be 'ours' or 'torch', got {layout!r}")
+    if layout == "torch" and not owner.torch_layout:
+        raise ValueError(f"{name}: layout='torch' is not supported for {name} (its state is "
+                         "not PyTorch's per-parameter layout under the same names)")
+    return layout
 
 
 def _brief(value: Any) -> str:

@@ -107,6 +107,7 @@ def test_closed_forms_by_hand():
     (lambda o: S.LinearLR(o, 0.5, 1.5), r"end_factor must be a number in \[0, 1\], got 1.5"),
     (lambda o: S.LinearLR(o, total_iters=0), r"total_iters must be an integer >= 1, got 0"),
     (lambda o: S.ConstantLR(o, 1.5), r"ConstantLR: factor must be a number in \[0, 1\]"),
+    (lambda o: S.ConstantLR(o, 0.5, total_iters=0), r"ConstantLR: total_iters=0 makes a "),
     (lambda o: S.PolynomialLR(o, power=-1.0), r"PolynomialLR: power must be a number >= 0"),
     (lambda o: S.PolynomialLR(o, total_iters=2.5), r"total_iters must be an integer >= 1"),
     (lambda o: S.CyclicLR(o, -0.1, 1.0), r"CyclicLR: base_lr must be a number >= 0, got -0.1"),

@@ -29,8 +29,13 @@ def weight():
      TypeError, r"all Tensors or all parameter groups"),
     (lambda w: nn.optim.SGD([ad.ones(1, requires_grad=True), {"params": [w]}], lr=0.1),
      TypeError, r"all Tensors or all parameter groups"),
+    (lambda w: nn.optim.Adam([w * 2.0]), ValueError,
+     r"Adam: can't optimize a non-leaf Tensor \(one of shape \(2, 2\) made by an op\)"),
+    (lambda w: nn.optim.SGD([w[0]], lr=0.1), ValueError, r"SGD: can't optimize a non-leaf"),
+    (lambda w: nn.optim.SGD([(w * 2.0).retain_grad()], lr=0.1), ValueError,
+     r"SGD: can't optimize a non-leaf"),
 ], ids=["tensor", "set", "set-in-group", "one-dict", "twice", "group-without-params",
-        "group-then-tensor", "tensor-then-group"])
+        "group-then-tensor", "tensor-then-group", "non-leaf", "view", "retained-non-leaf"])
 def test_params_that_would_train_wrongly_are_refused(make, error, match):
     with pytest.raises(error, match=match):
         make(weight())
@@ -44,6 +49,17 @@ def test_a_generator_of_parameters_trains():
     (w * w).sum().backward()
     opt.step()
     np.testing.assert_allclose(w.data, [[0.0, 0.0], [0.0, 0.0]])
+
+
+def test_a_non_leaf_is_refused_where_it_would_silently_never_train():
+    """A non-leaf's .grad stays None after backward, so each step skipped it and the model never
+    trained (accepted before, silently); PyTorch raises ValueError("can't optimize a non-leaf
+    Tensor"). add_param_group refuses it too, and adds nothing."""
+    w = weight()
+    opt = nn.optim.SGD([ad.ones(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="SGD: can't optimize a non-leaf Tensor"):
+        opt.add_param_group({"params": [w.T]})
+    assert len(opt.param_groups) == 1
 
 
 def test_add_param_group_refuses_a_parameter_twice_in_the_group():
