@@ -12,6 +12,7 @@ PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional",
           "nn.vision.models", "nn.vision.runs", "nn.vision.cli", "nn.vision.train",
           "nn.vision.build", "nn.vision.inference", "nn.vision.plots", "autodiff.linalg"]
 PUBLIC += ["nn.utils", "nn.utils.rnn"]
+PUBLIC += ["autodiff.checkpoint"]
 
 
 def public_objects():
