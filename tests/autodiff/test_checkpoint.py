@@ -307,3 +307,19 @@ def test_deep_mlp_holds_less_memory_with_checkpoints():
     plain = peak(lambda: model(x))
     ckpt = peak(lambda: checkpoint_sequential(model, 4, x))
     assert ckpt < 0.6 * plain, (ckpt, plain)
+
+
+def test_a_tensor_passed_by_keyword_gets_its_gradient():
+    w = ad.tensor([2.0, 3.0], requires_grad=True)
+    x = ad.tensor([1.0, -1.0], requires_grad=True)
+    checkpoint(lambda t, *, scale: (t * scale).sin(), x, scale=w).sum().backward()
+    assert np.allclose(w.grad.numpy(), np.cos([2.0, -3.0]) * [1.0, -1.0])
+    assert np.allclose(x.grad.numpy(), np.cos([2.0, -3.0]) * [2.0, 3.0])
+
+
+def test_an_enclosing_observe_ops_still_sees_the_ops_inside():
+    seen = []
+    x = ad.tensor([1.0, 2.0], requires_grad=True)
+    with ad.observe_ops(lambda node, args, kwargs: seen.append(node.op_name())):
+        checkpoint(lambda t: (t * 2.0).exp(), x)
+    assert seen == ["mul", "exp", "checkpoint"]
