@@ -18,7 +18,10 @@ rule in reverse over that graph.
 from autodiff.tensor import Tensor
 
 # isort: on
-from autodiff import linalg  # noqa: F401  (ad.linalg.inv, ...: np.linalg's functions)
+from autodiff import (
+    checkpoint,  # noqa: F401  (ad.checkpoint.checkpoint, checkpoint_sequential)
+    linalg,  # noqa: F401  (ad.linalg.inv, ...: np.linalg's functions)
+)
 from autodiff.anomaly import (
     anomaly_scope,
     detect_anomaly,

@@ -85,6 +85,20 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     return tuple(result)
 
 
+def boundary_gradients(outputs: list[Tensor], grad_outputs: list[Any], inputs: list[Tensor],
+                       floor: int, create_graph: bool) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` (seeded with `grad_outputs`) with respect to `inputs`, where
+    the inputs cut the graph: only the nodes made after creation number `floor` run, the
+    inputs' own nodes and everything older are neither run nor freed, and no hook of an input
+    runs (the walk that reaches them later runs them once). None for an input that no output
+    reaches. A `checkpoint`'s backward, on the graph its recomputation recorded."""
+    seeds = [_seed(o, g, "checkpoint") for o, g in zip(outputs, grad_outputs)]
+    captured: dict[Any, Any] = {_key(t): None for t in inputs}
+    needed = {n for n in _leading_to(outputs, captured, floor) if n._seq > floor}
+    _walk(outputs, seeds, create_graph, create_graph, captured, needed, floor)
+    return tuple(captured[_key(t)] for t in inputs)
+
+
 def _key(t: Tensor) -> Any:
     """Leaves are keyed by identity; other tensors by the (node, output) that made them."""
     return id(t) if t.grad_fn is None else (t.grad_fn, t._index)
@@ -115,15 +129,18 @@ def _seed(root: Tensor, grad: Any, where: str) -> Tensor:
     return g
 
 
-def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
+def _leading_to(outs: list[Tensor], captured: dict[Any, Any], floor: int | None = None
+                ) -> set[Function]:
     """The nodes a walk from `outs` must reach to deliver every captured gradient: those with
-    a path to a captured input (iteratively, in post-order), and the captured nodes."""
+    a path to a captured input (iteratively, in post-order), and the captured nodes. The
+    search does not go below nodes made before creation number `floor`."""
     wanted_nodes = {k[0] for k in captured if type(k) is tuple}
     leaf_ids = {k for k in captured if type(k) is not tuple}
     # Nodes older than every captured node cannot lead to one; with no leaf to reach, the
     # search stops there.
-    floor = min((n._seq for n in wanted_nodes), default=0) if not leaf_ids else 0
-    needed: set[Function] = set()
+    if floor is None:
+        floor = min((n._seq for n in wanted_nodes), default=0) if not leaf_ids else 0
+    needed: set[Function] = set(wanted_nodes)  # (one may be below the floor: never visited)
     done: set[Function] = set()
     stack = [(o.grad_fn, False) for o in outs if o.grad_fn is not None]
     while stack:
@@ -146,11 +163,11 @@ def _leading_to(outs: list[Tensor], captured: dict[Any, Any]) -> set[Function]:
 class _Walk:
     """What one backward pass holds while it runs."""
 
-    __slots__ = ("anomaly", "arrays", "captured", "heap", "leaves", "needed", "pending",
+    __slots__ = ("anomaly", "arrays", "captured", "floor", "heap", "leaves", "needed", "pending",
                  "probed")
 
     def __init__(self, create_graph: bool, captured: dict[Any, Any] | None,
-                 needed: set[Function] | None) -> None:
+                 needed: set[Function] | None, floor: int) -> None:
         # Without create_graph nothing of the backward is recorded, so gradients travel as
         # plain arrays, and ops whose backward works on arrays too (array_backward) get arrays.
         self.arrays = not create_graph
@@ -161,11 +178,13 @@ class _Walk:
         self.leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, gradient, summed?]
         self.anomaly = STATE.anomaly  # (a thread-local: read once per walk, not per node)
         self.probed: set[type] = set()  # Function classes _check_recorded asked again
+        self.floor = floor  # boundary_gradients: nodes older than this are cut (captured only)
 
 
 def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_graph: bool,
-          captured: dict[Any, Any] | None, needed: set[Function] | None) -> None:
-    w = _Walk(create_graph, captured, needed)
+          captured: dict[Any, Any] | None, needed: set[Function] | None, floor: int = 0
+          ) -> None:
+    w = _Walk(create_graph, captured, needed, floor)
     for root, seed in zip(roots, seeds):
         _send(w, root if root.grad_fn is None else (root.grad_fn, root._index),
               seed.data if w.arrays else seed)
@@ -175,6 +194,9 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         while w.heap:
             node = heappop(w.heap)[1]
             out_grads = w.pending.pop(node)
+            if node._seq < floor:  # (boundary_gradients) an input's node: captured, not run
+                _output_hooks(node, out_grads, captured, w.arrays, run_hooks=False)
+                continue
             if node._hooks or captured is not None:
                 _output_hooks(node, out_grads, captured, w.arrays)
             if needed is None or node in needed:
@@ -312,7 +334,9 @@ def _probe(g: Tensor) -> Tensor:
 
 def _wanted(w: _Walk, e: Any) -> bool:
     """Does edge `e` lead to a gradient that gradients() asked for?"""
-    return e[0] in w.needed if type(e) is tuple else id(e) in w.captured  # type: ignore
+    if type(e) is tuple:  # a node on the way, or a captured input's node (boundary_gradients)
+        return e[0] in w.needed or e in w.captured  # type: ignore[operator]
+    return id(e) in w.captured  # type: ignore[operator]
 
 
 def _conform(g: Any, shape: tuple[int, ...], dt: np.dtype, arrays: bool, node: Function,
@@ -351,9 +375,9 @@ def _zeros(shape: tuple[int, ...], dtype: np.dtype, arrays: bool) -> Any:
 
 
 def _output_hooks(node: Function, out_grads: list[Any], captured: dict[Any, Any] | None,
-                  arrays: bool) -> None:
+                  arrays: bool, run_hooks: bool = True) -> None:
     """Run the hooks of the node's outputs (they see Tensors) and capture what was asked."""
-    hooks = node._hooks or {}
+    hooks = (node._hooks or {}) if run_hooks else {}
     for i, g in enumerate(out_grads):
         if g is None:
             continue
@@ -400,13 +424,13 @@ def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None
                 g = g.copy()
             handed.add(id(g))
             g = Tensor._make(g, None, 0)
-        _accumulate(leaf, g, create_graph, w.captured)
+        _accumulate(leaf, g, create_graph, w.captured, run_hooks=not w.floor)
 
 
 def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
-                captured: dict[Any, Any] | None) -> None:
+                captured: dict[Any, Any] | None, run_hooks: bool = True) -> None:
     hooked = False  # a hook's result may be the caller's own tensor: then .grad copies it
-    for hook in leaf._hooks or ():
+    for hook in (leaf._hooks or ()) if run_hooks else ():
         r = _hooked(hook, g)
         hooked = hooked or r is not g
         g = r

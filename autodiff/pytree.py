@@ -30,25 +30,29 @@ def flatten(tree: Any) -> tuple[list[Any], Rebuild]:
     ([1, 2, 3], ('x', ['y', {'a': 'z'}]))
     """
     leaves: list[Any] = []
-
-    def walk(t: Any) -> Callable[[Iterator[Any]], Any]:
-        kind = type(t)
-        if kind is dict:
-            keys = list(t)
-            parts = [walk(t[k]) for k in keys]
-            return lambda it: {k: p(it) for k, p in zip(keys, parts)}
-        if kind in (tuple, list) or _is_namedtuple(t):
-            parts = [walk(c) for c in t]
-            if kind is list:
-                return lambda it: [p(it) for p in parts]
-            if kind is tuple:
-                return lambda it: tuple([p(it) for p in parts])
-            return lambda it: kind(*[p(it) for p in parts])
-        leaves.append(t)
-        return next
-
-    build = walk(tree)
+    build = _walk(tree, leaves)
     return leaves, lambda new: build(iter(new))
+
+
+def _walk(t: Any, leaves: list[Any]) -> Callable[[Iterator[Any]], Any]:
+    """Append the leaves of `t` to `leaves`; return the function that rebuilds `t` from an
+    iterator over new leaves. (A module function, not one nested in flatten: a nested
+    recursive function is a reference cycle, which would keep `leaves`, and the tensors in
+    it, alive until the garbage collector runs.)"""
+    kind = type(t)
+    if kind is dict:
+        keys = list(t)
+        parts = [_walk(t[k], leaves) for k in keys]
+        return lambda it: {k: p(it) for k, p in zip(keys, parts)}
+    if kind in (tuple, list) or _is_namedtuple(t):
+        parts = [_walk(c, leaves) for c in t]
+        if kind is list:
+            return lambda it: [p(it) for p in parts]
+        if kind is tuple:
+            return lambda it: tuple([p(it) for p in parts])
+        return lambda it: kind(*[p(it) for p in parts])
+    leaves.append(t)
+    return next
 
 
 def holds_tensors(arg: Any) -> bool:

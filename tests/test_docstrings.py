@@ -12,6 +12,8 @@ PUBLIC = ["autodiff", "autodiff.testing", "autodiff.viz", "nn", "nn.functional",
           "nn.vision.models", "nn.vision.runs", "nn.vision.cli", "nn.vision.train",
           "nn.vision.build", "nn.vision.inference", "nn.vision.plots", "autodiff.linalg"]
 PUBLIC += ["nn.utils", "nn.utils.rnn"]
+PUBLIC += ["autodiff.checkpoint", "nn.utils.checkpoint", "nn.utils.parametrize",
+           "nn.utils.parametrizations", "nn.utils.convert_parameters"]
 
 
 def public_objects():

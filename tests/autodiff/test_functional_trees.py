@@ -177,3 +177,24 @@ def test_hessian_with_several_argnums_gives_the_blocks(mode):
     (hxx, hxy), (hyx, hyy) = ad.hessian(f, argnums=(0, 1), mode=mode)(A, B)
     assert hxx.tolist() == [[6.0, 0.0], [0.0, 12.0]] and hyy.tolist() == [[0.0, 0.0]] * 2
     assert hxy.tolist() == [[1.0, 1.0], [0.0, 0.0]] and hyx.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+def test_flatten_keeps_no_leaf_alive_once_its_results_are_dropped():
+    """flatten's rebuild was a nested recursive function, a reference cycle holding the list
+    of leaves: a flattened tensor lived until the garbage collector ran (a checkpoint's
+    recomputed activations stayed in memory through the rest of the backward)."""
+    import gc
+    import weakref
+
+    from autodiff.pytree import flatten
+
+    t = ad.ones((3,))
+    alive = weakref.ref(t)
+    gc.disable()
+    try:
+        leaves, rebuild = flatten({"a": (t, 1.0)})
+        assert rebuild(leaves)["a"][0] is t
+        del leaves, rebuild, t
+        assert alive() is None
+    finally:
+        gc.enable()
