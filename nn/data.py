@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -105,6 +107,10 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     (8, 2)
     """
     n = len(dataset)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+               for v in lengths):
+        raise ValueError(f"random_split: lengths must be finite numbers (counts, or fractions "
+                         f"summing to 1), got {list(lengths)}")
     if any(v < 0 for v in lengths):
         raise ValueError(f"random_split: lengths must be >= 0, got {list(lengths)}")
     if abs(sum(lengths) - 1) <= 1e-9 and sum(lengths) <= 1:  # fractions: PyTorch's rule
@@ -125,7 +131,10 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
 
 
 def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
-    """Examples (tuples or lists of fields, or single values) stacked field by field."""
+    """Examples (tuples or lists of fields, or single values) stacked field by field. A field
+    that is itself a tuple, list or dict is refused: PyTorch's default_collate collates its
+    items one by one (a list of batches), where stacking it would make one array of them all,
+    labels promoted to the floats beside them."""
     if isinstance(items[0], dict):
         raise TypeError("DataLoader: the dataset's examples are dicts; return a tuple of fields "
                         "(x, y) from __getitem__")
@@ -135,6 +144,13 @@ def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
                          f"fields: {[len(it) for it in items]}")
     parts = []
     for k in range(len(items[0])):
+        nested = next((i for i, it in enumerate(items) if isinstance(it[k], tuple | list | dict)),
+                      None)
+        if nested is not None:
+            raise TypeError(f"DataLoader: field {k} of example {int(idx[nested])} is a "
+                            f"{type(items[nested][k]).__name__}, not an array or a number; "
+                            "return its items as fields of their own, or one array "
+                            "(np.asarray) if it is a vector")
         arrays = [np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k]) for it in items]
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
@@ -152,8 +168,10 @@ class DataLoader:
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     An example is a tuple or list of fields (x, y, ...) or a single value, stacked field by
-    field as PyTorch's default_collate does (dicts and strings are refused). Float arrays
-    become tensors of their dtype; integer arrays stay integer (labels).
+    field as PyTorch's default_collate does (dicts, strings and fields that are tuples, lists
+    or dicts are refused). Float arrays become tensors of their dtype; integer arrays stay
+    integer (labels). A subclass of TensorDataset that defines its own `__getitem__` is read
+    through it, one example at a time.
     `state_dict()` taken in the middle of an epoch lets another loader finish that epoch with the
     same batches (see there).
 
@@ -188,8 +206,8 @@ class DataLoader:
 
     def _batch(self, idx: np.ndarray) -> tuple[Any, ...]:
         ds = self.dataset
-        if isinstance(ds, TensorDataset):
-            parts = [a[idx] for a in ds.arrays]
+        if isinstance(ds, TensorDataset) and type(ds).__getitem__ is TensorDataset.__getitem__:
+            parts = [a[idx] for a in ds.arrays]  # one fancy index per array, not one per row
         else:
             parts = _collate([ds[int(i)] for i in idx], idx)
         if self.transform is not None:

@@ -1,0 +1,60 @@
+"""What the DataLoader and random_split did silently: a TensorDataset subclass's own
+__getitem__ was skipped (the rows came straight from its arrays), a field that is a tuple or
+list became one array of its items (an integer label promoted to the float beside it, where
+PyTorch's default_collate keeps them apart), NaN and infinite lengths reached int()."""
+
+import numpy as np
+import pytest
+
+from nn.data import DataLoader, TensorDataset, random_split
+
+
+class Shifted(TensorDataset):
+    """A TensorDataset whose examples are its rows plus 100 (a per-example transform)."""
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        return x + 100, y
+
+
+class Items:
+    def __init__(self, *items):
+        self.items = items
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_a_tensor_dataset_subclass_is_read_through_its_getitem(shuffle):
+    ds = Shifted(np.arange(5.0), np.arange(5))
+    batches = list(DataLoader(ds, batch_size=2, shuffle=shuffle, seed=0))
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb.data, yb.data + 100.0)  # was yb.data: the rows
+    assert sorted(np.concatenate([y.data for _, y in batches]).tolist()) == list(range(5))
+
+    class Named(TensorDataset):  # no __getitem__ of its own: the rows, as before
+        pass
+
+    (xb, yb), = list(DataLoader(Named(np.arange(4.0), np.arange(4)), batch_size=4))
+    assert xb.data.tolist() == [0.0, 1.0, 2.0, 3.0] and yb.dtype == np.int64
+
+
+@pytest.mark.parametrize("field", [(1, 0.5), [1, 0.5], [1.0, 2.0], {"w": 0.5}])
+def test_a_field_that_is_a_tuple_list_or_dict_is_refused(field):
+    # it became one (2, 2) float64 array: the label 1 came back as 1.0
+    ds = Items((np.float32(0), field), (np.float32(1), field))
+    with pytest.raises(TypeError, match=f"DataLoader: field 1 of example 0 is a "
+                                        f"{type(field).__name__}, not an array or a number; "
+                                        "return its items as fields of their own"):
+        list(DataLoader(ds, batch_size=2))
+
+
+@pytest.mark.parametrize("lengths", [[float("nan"), 1.0], [float("inf"), 0], ["3", 2],
+                                     [True, False]])
+def test_random_split_refuses_lengths_that_are_not_finite_numbers(lengths):
+    with pytest.raises(ValueError, match=r"random_split: lengths must be finite numbers"):
+        random_split(TensorDataset(np.arange(5.0)), lengths, seed=0)
