@@ -33,6 +33,7 @@ points to, not the link.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import math
 import os
@@ -110,14 +111,21 @@ def _npz_writer(obj: Any) -> Callable[[BinaryIO], None]:
 
 def _write_atomically(target: str, write: Callable[[BinaryIO], None], suffix: str) -> None:
     """`write` into a temporary beside `target` (through a symlink: the file it points to),
-    flushed, renamed over `target`, the folder flushed."""
+    flushed, renamed over `target`, the folder flushed. A `target` that is a folder, or whose
+    folder does not exist, is refused first, naming it (not the temporary)."""
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {target}: it is a folder", target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {target}: there is no folder "
+                                f"{folder}", folder)
     _remove_stale_temporaries(target, suffix)
     with _temporary_for(target, suffix) as (f, tmp):
         write(f)
         f.flush()
         os.fsync(f.fileno())
         os.replace(tmp, target)
-    _fsync_folder(os.path.dirname(target))
+    _fsync_folder(folder)
 
 
 def _temporary_pattern(target: str, suffix: str) -> tuple[str, str]:
