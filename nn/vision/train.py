@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import shlex
 import sys
 import time
@@ -41,7 +42,8 @@ import numpy as np
 import autodiff as ad
 import nn
 import nn.functional as F
-from nn.vision import datasets, plots, runs
+from nn._state import real_number
+from nn.vision import build, datasets, models, plots, runs
 from nn.vision import transforms as T
 from nn.vision.build import load_data, make_model, make_optimizer, make_schedule
 from nn.vision.inference import accuracy, confusion, predict
@@ -84,6 +86,48 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in DEFAULTS}
 
 
+def _whole(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= low
+
+
+def _real(low: float, high: float = math.inf, *, above: bool = False) -> Callable[[Any], bool]:
+    return lambda v: (real_number(v) and (v > low if above else v >= low)
+                      and (high == math.inf or v < high))
+
+
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {  # what the command line accepts
+    "model": (lambda v: v in models.MODELS, f"one of {', '.join(models.MODELS)}"),
+    "data": (lambda v: v in datasets.DATASETS, f"one of {', '.join(datasets.DATASETS)}"),
+    "epochs": (_whole(1), "an integer >= 1"), "batch_size": (_whole(1), "an integer >= 1"),
+    "optimizer": (lambda v: v in build.OPTIMIZERS, f"one of {', '.join(build.OPTIMIZERS)}"),
+    "lr": (_real(0, above=True), "a finite number > 0"),
+    "momentum": (_real(0, 1), "a number in [0, 1)"),
+    "weight_decay": (_real(0), "a finite number >= 0"),
+    "dropout": (_real(0, 1), "a number in [0, 1)"),
+    "width": (lambda v: v is None or _whole(1)(v), "None or an integer >= 1"),
+    "depth": (lambda v: v is None or _whole(0)(v), "None or an integer >= 0"),
+    "schedule": (lambda v: v in build.SCHEDULES, f"one of {', '.join(build.SCHEDULES)}"),
+    "augment": (lambda v: isinstance(v, bool), "True or False"),
+    "val_fraction": (_real(0, 1), "a number in [0, 1)"),
+    "limit": (_whole(0), "an integer >= 0 (0: all)"), "seed": (_whole(0), "an integer >= 0")}
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """A ValueError naming the first entry of a run's config (`config_of`) that the command
+    line would refuse: `train` checks what it is given from Python as the command line checks
+    its flags (a val_fraction of 1.5 trained on no image, a negative limit dropped images).
+
+    >>> from nn.vision.train import check_config, config_of, train_args
+    >>> check_config(config_of(train_args(val_fraction=1.5)))
+    Traceback (most recent call last):
+    ...
+    ValueError: train: val_fraction must be a number in [0, 1), got 1.5
+    """
+    for key, (ok, what) in _RULES.items():
+        if not ok(config.get(key)):
+            raise ValueError(f"train: {key} must be {what}, got {config.get(key)!r}")
+
+
 @dataclasses.dataclass
 class _Progress:
     """Where a run stands, saved in last.npz: epochs finished, steps into the next one and its
@@ -120,7 +164,9 @@ class _Run:
 def train(args: argparse.Namespace, *,
           on_epoch: Callable[[int, float], None] | None = None) -> dict[str, Any]:
     """Train as `args` says (see `train_args`); return the metrics also written to
-    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM. `on_epoch(epoch,
+    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM, and ValueError
+    (before anything is loaded or written) for a config the command line refuses
+    (`check_config`). `on_epoch(epoch,
     validation accuracy)` is called after each epoch (from 1), once it is saved: the search's
     pruner, whose exception stops the run there.
 
@@ -132,6 +178,7 @@ def train(args: argparse.Namespace, *,
     >>> m["status"], len(m["history"]["val_accuracy"])
     ('finished', 1)
     """
+    check_config(config_of(args))
     run = _start(args)
     with runs.StopSignals() as stop:
         while run.progress.epoch < args.epochs:
