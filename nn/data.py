@@ -75,7 +75,8 @@ class TensorDataset:
 
 
 class Subset:
-    """The examples of `dataset` at `indices`.
+    """The examples of `dataset` at `indices` (integer positions; a boolean mask or float
+    indices are refused: pass np.flatnonzero(mask)).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(5.0))
@@ -85,7 +86,17 @@ class Subset:
     """
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
-        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+        raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if raw.dtype == bool:
+            raise TypeError("Subset: indices is a boolean mask; pass the positions it selects, "
+                            "np.flatnonzero(mask)")
+        if raw.size and raw.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be integers, got {raw.dtype} values (a "
+                            f"float index would be truncated)")
+        if raw.ndim != 1:
+            raise ValueError(f"Subset: indices must be one list of positions, got shape "
+                             f"{raw.shape}")
+        self.dataset, self.indices = dataset, raw.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.indices)

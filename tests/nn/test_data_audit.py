@@ -6,7 +6,7 @@ PyTorch's default_collate keeps them apart), NaN and infinite lengths reached in
 import numpy as np
 import pytest
 
-from nn.data import DataLoader, TensorDataset, random_split
+from nn.data import DataLoader, Subset, TensorDataset, random_split
 
 
 class Shifted(TensorDataset):
@@ -58,3 +58,20 @@ def test_a_field_that_is_a_tuple_list_or_dict_is_refused(field):
 def test_random_split_refuses_lengths_that_are_not_finite_numbers(lengths):
     with pytest.raises(ValueError, match=r"random_split: lengths must be finite numbers"):
         random_split(TensorDataset(np.arange(5.0)), lengths, seed=0)
+
+
+def test_subset_refuses_a_boolean_mask_and_float_indices():
+    ds = TensorDataset(np.arange(5.0), np.arange(5))
+    mask = ds.arrays[1] >= 3
+    # the mask became the positions [0, 0, 0, 1, 1]: examples 0 and 1, five times over
+    with pytest.raises(TypeError, match=r"Subset: indices is a boolean mask; pass the positions "
+                                        r"it selects, np.flatnonzero\(mask\)"):
+        Subset(ds, mask)
+    with pytest.raises(TypeError, match="Subset: indices must be integers, got float64"):
+        Subset(ds, [0.5, 3.9])  # was examples 0 and 3
+    with pytest.raises(ValueError, match=r"Subset: indices must be one list of positions, got "
+                                         r"shape \(1, 2\)"):
+        Subset(ds, [[0, 1]])
+    picked = Subset(ds, np.flatnonzero(mask))
+    assert len(picked) == 2 and [int(picked[i][1]) for i in range(2)] == [3, 4]
+    assert len(Subset(ds, [])) == 0
