@@ -139,8 +139,9 @@ def clear_results(folder: str | os.PathLike[str], names: tuple[str, ...] = OUTPU
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Replace `path` by `text` atomically (a temporary beside it, then a rename), so that a
-    run killed while writing leaves the previous file, never half of one.
+    """Replace `path` by `text` (UTF-8) as `nn.save` writes a checkpoint: a temporary beside it,
+    flushed to disk, renamed over it, the folder flushed; so a run killed while writing, or a
+    power cut, leaves the previous file or the new one, never half of one nor an empty one.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -149,14 +150,10 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     >>> runs.write_text(path, "{}"); path.read_text()
     '{}'
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from nn.serialization import _write_atomically
+
+    target = os.path.realpath(os.fspath(path))
+    _write_atomically(target, lambda f: f.write(text.encode()), os.path.splitext(target)[1])
 
 
 class StopSignals:
