@@ -109,7 +109,8 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
                  ) -> list[Subset]:
     """Split into non-overlapping subsets of the given lengths, or fractions summing to 1
     (each floor(f * n), the examples left over handed out one each from the first, as PyTorch
-    does).
+    does). Without `seed`, the order is drawn from autodiff's generator (`ad.manual_seed`
+    makes it reproducible, as `torch.manual_seed` makes PyTorch's).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(10.0))
@@ -136,7 +137,7 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     if sum(counts) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset's "
                          f"{n} examples")
-    order = np.random.default_rng(seed).permutation(n)
+    order = (ad.generator() if seed is None else np.random.default_rng(seed)).permutation(n)
     bounds = np.cumsum([0, *counts])
     return [Subset(dataset, order[a:b]) for a, b in itertools.pairwise(bounds)]
 
@@ -175,7 +176,9 @@ class DataLoader:
     """Iterate over minibatches of a dataset as tuples of tensors.
 
     - `shuffle` with `seed` (or your own `generator`, a np.random.Generator): a new permutation
-      every epoch, the same sequence for the same seed;
+      every epoch, the same sequence for the same seed; with neither, the loader's generator is
+      seeded from autodiff's when it is made, so `ad.manual_seed` makes the order reproducible
+      as `torch.manual_seed` makes PyTorch's;
     - `drop_last`: skip the last, smaller batch;
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     An example is a tuple or list of fields (x, y, ...) or a single value, stacked field by
@@ -206,6 +209,8 @@ class DataLoader:
         self.drop_last, self.transform = drop_last, transform
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a seed or a generator, not both")
+        if generator is None and seed is None and shuffle:  # autodiff's generator seeds it,
+            seed = int(ad.generator().integers(2**63))  # as torch.manual_seed seeds PyTorch's
         self.rng = generator if generator is not None else np.random.default_rng(seed)
         self._epoch_start: dict[str, Any] | None = None  # rng state before this epoch's order
         self._taken: int | None = None  # batches handed out this epoch; None between epochs

@@ -75,3 +75,24 @@ def test_subset_refuses_a_boolean_mask_and_float_indices():
     picked = Subset(ds, np.flatnonzero(mask))
     assert len(picked) == 2 and [int(picked[i][1]) for i in range(2)] == [3, 4]
     assert len(Subset(ds, [])) == 0
+
+
+def test_without_a_seed_autodiffs_seed_makes_shuffling_and_splits_reproducible():
+    """As torch.manual_seed does for PyTorch's loader and random_split (unseeded, they drew
+    from the operating system: another order every run, whatever ad.manual_seed said)."""
+    import autodiff as ad
+
+    ds = TensorDataset(np.arange(40.0), np.arange(40))
+
+    def orders():
+        ad.manual_seed(7)
+        loader = DataLoader(ds, batch_size=8, shuffle=True)
+        epochs = [np.concatenate([y.data for _, y in loader]).tolist() for _ in range(2)]
+        parts = [p.indices.tolist() for p in random_split(ds, [0.5, 0.5])]
+        return epochs, parts
+
+    (first, second), parts = orders()
+    assert orders() == ([first, second], parts)
+    assert first != second and sorted(first) == list(range(40))  # a new order each epoch
+    ad.manual_seed(8)
+    assert np.concatenate([y.data for _, y in DataLoader(ds, 8, shuffle=True)]).tolist() != first
