@@ -32,7 +32,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json")  # any of them: a run
+# any of them: a run's (model.onnx: `export`'s, of the run's best checkpoint)
+RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json", "model.onnx")
 OUTPUTS = (*RESULTS, "curves.png", "confusion.png", "graph.svg", "graph.dot")
 LATEST = "latest"
 
@@ -104,8 +105,8 @@ def resolve_run_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def results_in(folder: str | os.PathLike[str]) -> list[str]:
-    """The results (`best.npz`, `best.safetensors`, `last.npz`, `metrics.json`) `folder`
-    holds.
+    """The results (`best.npz`, `best.safetensors`, `last.npz`, `metrics.json`, and
+    `model.onnx`, which `export` writes beside them) `folder` holds.
 
     >>> import tempfile
     >>> from nn.vision import runs

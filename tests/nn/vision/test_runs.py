@@ -122,3 +122,14 @@ def test_write_text_flushes_the_file_then_renames_then_flushes_the_folder(tmp_pa
     assert events == ["file of 9", "rename", "folder"]  # 9 bytes: é is two
     assert (tmp_path / "metrics.json").read_text(encoding="utf-8") == '{"é": 1}'
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_an_exported_model_onnx_is_a_result_overwrite_removes(tmp_path):
+    """`export` writes model.onnx beside best.npz; --overwrite left the previous run's there,
+    beside the new run's checkpoints, and a folder holding one was taken as empty."""
+    (tmp_path / "model.onnx").write_bytes(b"the previous run's model")
+    assert runs.results_in(tmp_path) == ["model.onnx"]
+    with pytest.raises(FileExistsError, match=r"already holds results \(model.onnx\)"):
+        train.train(train.train_args(model="mlp", data="digits", limit=50, epochs=1,
+                                     out=str(tmp_path)))
+    assert runs.clear_results(tmp_path) == ["model.onnx"] and list(tmp_path.iterdir()) == []
