@@ -46,6 +46,17 @@ class Dataset(Protocol):
     def __getitem__(self, index: int) -> Any: ...
 
 
+def _array_of(value: Any, what: str) -> np.ndarray:
+    """`value` as an array; a Tensor that requires grad is refused while grad mode is on (a
+    batch is made of arrays: no gradient would reach it), as np.asarray refuses one."""
+    if isinstance(value, Tensor):
+        if value.requires_grad and ad.is_grad_enabled():
+            raise ValueError(f"{what} is a Tensor that requires grad; batches are made of its "
+                             "values, so no gradient would reach it: pass t.detach()")
+        value = value.data
+    return np.asarray(value)
+
+
 class TensorDataset:
     """Examples are the rows of equally long arrays or tensors (features, labels, ...).
 
@@ -58,7 +69,7 @@ class TensorDataset:
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in arrays]
+        self.arrays = [_array_of(a, f"TensorDataset: array {k}") for k, a in enumerate(arrays)]
         if any(a.ndim == 0 for a in self.arrays):
             raise ValueError(f"TensorDataset: each array needs a first dimension (one row per "
                              f"example), got shapes {[a.shape for a in self.arrays]}")
@@ -163,7 +174,8 @@ def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
                             f"{type(items[nested][k]).__name__}, not an array or a number; "
                             "return its items as fields of their own, or one array "
                             "(np.asarray) if it is a vector")
-        arrays = [np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k]) for it in items]
+        arrays = [_array_of(it[k], f"DataLoader: field {k} of example {int(i)}")
+                  for it, i in zip(items, idx)]
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
             raise ValueError(f"DataLoader: field {k} of examples {idx.tolist()} has different "

@@ -96,3 +96,20 @@ def test_without_a_seed_autodiffs_seed_makes_shuffling_and_splits_reproducible()
     assert first != second and sorted(first) == list(range(40))  # a new order each epoch
     ad.manual_seed(8)
     assert np.concatenate([y.data for _, y in DataLoader(ds, 8, shuffle=True)]).tolist() != first
+
+
+def test_a_tensor_that_requires_grad_is_refused_as_np_asarray_refuses_it():
+    """Its values were taken silently: the gradient a user expected never reached it."""
+    import autodiff as ad
+
+    w = ad.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match=r"TensorDataset: array 0 is a Tensor that requires "
+                                         r"grad; .* pass t.detach\(\)"):
+        TensorDataset(w)
+    ds = Items((w[0], 0), (w[1], 1))
+    with pytest.raises(ValueError, match=r"DataLoader: field 0 of example 0 is a Tensor that "
+                                         r"requires grad"):
+        list(DataLoader(ds, batch_size=2))
+    assert len(TensorDataset(w.detach())) == 3
+    with ad.no_grad():  # as np.asarray(w) there: the values, knowingly
+        assert len(TensorDataset(w)) == 3
