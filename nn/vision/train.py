@@ -166,9 +166,10 @@ def train(args: argparse.Namespace, *,
     """Train as `args` says (see `train_args`); return the metrics also written to
     metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM, and ValueError
     (before anything is loaded or written) for a config the command line refuses
-    (`check_config`). `on_epoch(epoch,
-    validation accuracy)` is called after each epoch (from 1), once it is saved: the search's
-    pruner, whose exception stops the run there.
+    (`check_config`). `on_epoch(epoch, validation accuracy)` is called after each epoch (from
+    1), once it is saved: the search's pruner, whose exception stops the run there (ValueError
+    if the run has no validation image). Without validation images (`val_fraction=0`), the
+    history's and the metrics' validation accuracies are None and the last epoch is the best.
 
     >>> import tempfile
     >>> from nn.vision.train import train, train_args
@@ -179,7 +180,7 @@ def train(args: argparse.Namespace, *,
     ('finished', 1)
     """
     check_config(config_of(args))
-    run = _start(args)
+    run = _start(args, need_validation=on_epoch is not None)
     with runs.StopSignals() as stop:
         while run.progress.epoch < args.epochs:
             _train_epoch(run, stop)
@@ -194,10 +195,14 @@ def train(args: argparse.Namespace, *,
 # -- building or restoring a run ---------------------------------------------------------------
 
 
-def _start(args: argparse.Namespace) -> _Run:
+def _start(args: argparse.Namespace, need_validation: bool = False) -> _Run:
     ad.manual_seed(args.seed)
     data = load_data(args.data, args.seed, args.limit)
     n_val = int(len(data.y_train) * args.val_fraction)
+    if need_validation and n_val == 0:
+        raise ValueError(f"train: on_epoch needs a validation accuracy, but val_fraction "
+                         f"{args.val_fraction} of {len(data.y_train)} training images holds "
+                         "out none")
     order = np.random.default_rng(args.seed).permutation(len(data.y_train))
     val, tr = order[:n_val], order[n_val:]
     model = make_model(args.model, data, args.dropout, args.width, args.depth)
@@ -294,19 +299,22 @@ def _train_epoch(run: _Run, stop: runs.StopSignals) -> None:
 
 
 def _end_epoch(run: _Run) -> None:
-    """Validate, record, keep the best checkpoint, step the schedule, write last.npz."""
+    """Validate, record, keep the best checkpoint, step the schedule, write last.npz. Without
+    validation images (val_fraction 0, or too few images for one) the validation accuracy is
+    None and every epoch is the best so far: the last one is kept."""
     p = run.progress
     seen = max(p.seen, 1)
-    val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else p.correct / seen
+    val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else None
     row = (p.loss_sum / seen, p.correct / seen, val_acc, run.opt.param_groups[0]["lr"],
            p.seconds)
     for key, value in zip(HISTORY, row):
         p.history[key].append(value)
-    line = (f"epoch {p.epoch + 1:3d}  loss {row[0]:.4f}  train {row[1]:.2%}  val {val_acc:.2%}  "
+    val = "-" if val_acc is None else f"{val_acc:.2%}"
+    line = (f"epoch {p.epoch + 1:3d}  loss {row[0]:.4f}  train {row[1]:.2%}  val {val}  "
             f"{p.seconds:.1f} s ({p.seen / max(p.seconds, 1e-9):.0f} img/s)")
     p.epoch += 1
-    if val_acc >= p.best:  # on a tie the later epoch (more training, lower lr) wins
-        p.best, p.best_epoch = val_acc, p.epoch
+    if val_acc is None or val_acc >= p.best:  # a tie: the later epoch (more training) wins
+        p.best, p.best_epoch = (p.best if val_acc is None else val_acc), p.epoch
         _save_best(run)
     if run.sched is not None:
         run.sched.step()
@@ -363,7 +371,7 @@ def _finish(run: _Run) -> dict[str, Any]:
 def _write_metrics(run: _Run, fields: dict[str, Any]) -> dict[str, Any]:
     p = run.progress
     metrics = {"model": run.args.model, "data": run.args.data, "run_dir": str(run.out),
-               "best_val_accuracy": p.best if p.best_epoch else None,
+               "best_val_accuracy": p.best if p.best_epoch and len(run.yval) else None,
                "best_epoch": p.best_epoch or None, **fields, "history": p.history,
                "config": config_of(run.args)}
     runs.write_text(run.out / "metrics.json", json.dumps(metrics, indent=2))
