@@ -159,6 +159,7 @@ class _Run:
     sched: Any
     loader: nn.data.DataLoader
     progress: _Progress
+    replaces: bool = False  # --overwrite: the previous run's outputs go at the first save
 
 
 def train(args: argparse.Namespace, *,
@@ -223,12 +224,13 @@ def _start(args: argparse.Namespace, need_validation: bool = False) -> _Run:
         run.progress = _restore(run)
     else:
         run.out = _claim_folder(args)
+        run.replaces = bool(args.overwrite)
     return run
 
 
 def _claim_folder(args: argparse.Namespace) -> Path:
     """A new folder by default; an explicit one only if it holds no results, or --overwrite
-    (which removes them first)."""
+    (whose results `_replace_previous` removes when this run saves its first ones)."""
     if args.out is None:
         return runs.new_run_dir(RUNS_PARENT)
     out = Path(args.out)
@@ -238,9 +240,16 @@ def _claim_folder(args: argparse.Namespace) -> Path:
                               f"{out} to continue that run, --overwrite to replace it, or "
                               "another --out")
     out.mkdir(parents=True, exist_ok=True)
-    if args.overwrite:
-        runs.clear_results(out)
     return out
+
+
+def _replace_previous(run: _Run) -> None:
+    """With --overwrite, remove the previous run's outputs just before this run saves its
+    first results (the end of its first epoch, or a stop): a run failing before then leaves
+    the previous one as it was, and none is mixed with this one's."""
+    if run.replaces:
+        runs.clear_results(run.out)
+        run.replaces = False
 
 
 def _restore(run: _Run) -> _Progress:
@@ -260,6 +269,7 @@ def _restore(run: _Run) -> _Progress:
 
 
 def _save_last(run: _Run) -> None:
+    _replace_previous(run)
     nn.save({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
              "scheduler": None if run.sched is None else run.sched.state_dict(),
              "loader": run.loader.state_dict(), "rng": ad.get_rng_state(),
@@ -326,6 +336,7 @@ def _end_epoch(run: _Run) -> None:
 def _save_best(run: _Run) -> None:
     """best.npz (the model, the optimizer, the epoch, the config) and best.safetensors (the
     model's weights, the config and the epoch in its metadata)."""
+    _replace_previous(run)
     state, epoch, config = run.model.state_dict(), run.progress.epoch, config_of(run.args)
     nn.save({"model": state, "optimizer": run.opt.state_dict(), "epoch": epoch,
              "rng": ad.get_rng_state(), "config": config}, run.out / "best.npz")
