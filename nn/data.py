@@ -191,7 +191,8 @@ class DataLoader:
       every epoch, the same sequence for the same seed; with neither, the loader's generator is
       seeded from autodiff's when it is made, so `ad.manual_seed` makes the order reproducible
       as `torch.manual_seed` makes PyTorch's;
-    - `drop_last`: skip the last, smaller batch;
+    - `drop_last`: skip the last, smaller batch (keyword-only, as every option after
+      `shuffle`: PyTorch's fourth argument is `sampler`, which would pass for `drop_last`);
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     An example is a tuple or list of fields (x, y, ...) or a single value, stacked field by
     field as PyTorch's default_collate does (dicts, strings and fields that are tuples, lists
@@ -209,7 +210,7 @@ class DataLoader:
     2
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, *,
                  drop_last: bool = False, seed: int | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None,
                  generator: np.random.Generator | None = None) -> None:

@@ -113,3 +113,11 @@ def test_a_tensor_that_requires_grad_is_refused_as_np_asarray_refuses_it():
     assert len(TensorDataset(w.detach())) == 3
     with ad.no_grad():  # as np.asarray(w) there: the values, knowingly
         assert len(TensorDataset(w)) == 3
+
+
+def test_options_after_shuffle_are_keyword_only():
+    """PyTorch's DataLoader(ds, 32, True, sampler): the sampler became drop_last=True here."""
+    ds = TensorDataset(np.arange(5.0))
+    with pytest.raises(TypeError, match="positional argument"):
+        DataLoader(ds, 2, True, object())
+    assert len(DataLoader(ds, 2, True, drop_last=True, seed=0)) == 2
