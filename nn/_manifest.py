@@ -53,8 +53,16 @@ class Arrays(dict[str, np.ndarray]):
         return name
 
 
-def encode(obj: Any, arrays: Arrays, path: tuple[str, ...] = ()) -> Any:
-    """`obj` as JSON-ready nodes, its arrays added to `arrays`; TypeError for anything else."""
+def encode(obj: Any, arrays: Arrays, path: tuple[str, ...] = (),
+           within: frozenset[int] = frozenset()) -> Any:
+    """`obj` as JSON-ready nodes, its arrays added to `arrays`; TypeError for anything else,
+    and for a container holding itself (`within`: the containers `obj` is inside)."""
+    if isinstance(obj, dict | list | tuple):
+        if id(obj) in within:
+            raise TypeError(f"save: the {type(obj).__name__} at "
+                            f"{'.'.join(path) or 'the root'} holds itself (a cycle): a "
+                            "checkpoint is a tree")
+        within = within | {id(obj)}
     if isinstance(obj, Tensor):
         obj = obj.data
     if isinstance(obj, np.ndarray):
@@ -68,21 +76,22 @@ def encode(obj: Any, arrays: Arrays, path: tuple[str, ...] = ()) -> Any:
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
     if isinstance(obj, dict):
-        return _encode_dict(obj, arrays, path)
+        return _encode_dict(obj, arrays, path, within)
     if isinstance(obj, list | tuple):
         return {"__list__" if isinstance(obj, list) else "__tuple__":
-                [encode(v, arrays, (*path, str(i))) for i, v in enumerate(obj)]}
+                [encode(v, arrays, (*path, str(i)), within) for i, v in enumerate(obj)]}
     raise TypeError(f"save: cannot save an object of type {type(obj).__name__} (only dicts, "
                     "lists, tuples, arrays, tensors, numbers, strings, booleans and None)")
 
 
-def _encode_dict(obj: dict[Any, Any], arrays: Arrays, path: tuple[str, ...]) -> Any:
+def _encode_dict(obj: dict[Any, Any], arrays: Arrays, path: tuple[str, ...],
+                 within: frozenset[int]) -> Any:
     keys = [k.item() if isinstance(k, np.integer) else k for k in obj]
     for k in keys:
         if not isinstance(k, str | int) or isinstance(k, bool):
             raise TypeError(f"save: dict keys must be strings or integers, got "
                             f"{type(k).__name__} {k!r}")
-    values = [encode(v, arrays, (*path, str(k))) for k, v in zip(keys, obj.values())]
+    values = [encode(v, arrays, (*path, str(k)), within) for k, v in zip(keys, obj.values())]
     if all(isinstance(k, str) for k in keys):
         return {"__dict__": dict(zip(keys, values))}
     return {"__items__": [[k, v] for k, v in zip(keys, values)]}

@@ -74,11 +74,19 @@ class SafetensorsArrays(Arrays):
 
 def writer(obj: Any, metadata: Mapping[str, str] | None) -> Callable[[BinaryIO], None]:
     """A function writing `obj` as .safetensors into an open binary file; raises first (before
-    any file is touched) if `obj` or `metadata` cannot be saved."""
+    any file is touched) if `obj` or `metadata` cannot be saved (a ValueError when the header
+    would pass the format's limit, 100 MB)."""
     st = safetensors_module()
     arrays = SafetensorsArrays()
     header = {**checked_metadata(metadata), MANIFEST: dumps(obj, arrays, checksum=True)}
-    data = st.numpy.save(dict(arrays), metadata=header)
+    try:
+        data = st.numpy.save(dict(arrays), metadata=header)
+    except st.SafetensorError as e:  # the header (the manifest) over the format's 100 MB
+        size = sum(len(k) + len(v) for k, v in header.items())
+        raise ValueError(f"save: a .safetensors file cannot hold this checkpoint ({e}; its "
+                         f"metadata, numbers and structure outside arrays, is {size:,} "
+                         "characters): keep long lists of numbers as arrays (np.asarray), or "
+                         "save as .npz") from None
 
     def write(f: BinaryIO) -> None:
         f.write(data)

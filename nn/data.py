@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,6 +46,17 @@ class Dataset(Protocol):
     def __getitem__(self, index: int) -> Any: ...
 
 
+def _array_of(value: Any, what: str) -> np.ndarray:
+    """`value` as an array; a Tensor that requires grad is refused while grad mode is on (a
+    batch is made of arrays: no gradient would reach it), as np.asarray refuses one."""
+    if isinstance(value, Tensor):
+        if value.requires_grad and ad.is_grad_enabled():
+            raise ValueError(f"{what} is a Tensor that requires grad; batches are made of its "
+                             "values, so no gradient would reach it: pass t.detach()")
+        value = value.data
+    return np.asarray(value)
+
+
 class TensorDataset:
     """Examples are the rows of equally long arrays or tensors (features, labels, ...).
 
@@ -56,7 +69,7 @@ class TensorDataset:
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: give at least one array")
-        self.arrays = [np.asarray(a.data if isinstance(a, Tensor) else a) for a in arrays]
+        self.arrays = [_array_of(a, f"TensorDataset: array {k}") for k, a in enumerate(arrays)]
         if any(a.ndim == 0 for a in self.arrays):
             raise ValueError(f"TensorDataset: each array needs a first dimension (one row per "
                              f"example), got shapes {[a.shape for a in self.arrays]}")
@@ -73,7 +86,8 @@ class TensorDataset:
 
 
 class Subset:
-    """The examples of `dataset` at `indices`.
+    """The examples of `dataset` at `indices` (integer positions; a boolean mask or float
+    indices are refused: pass np.flatnonzero(mask)).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(5.0))
@@ -83,7 +97,17 @@ class Subset:
     """
 
     def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
-        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+        raw = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        if raw.dtype == bool:
+            raise TypeError("Subset: indices is a boolean mask; pass the positions it selects, "
+                            "np.flatnonzero(mask)")
+        if raw.size and raw.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be integers, got {raw.dtype} values (a "
+                            f"float index would be truncated)")
+        if raw.ndim != 1:
+            raise ValueError(f"Subset: indices must be one list of positions, got shape "
+                             f"{raw.shape}")
+        self.dataset, self.indices = dataset, raw.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -96,7 +120,8 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
                  ) -> list[Subset]:
     """Split into non-overlapping subsets of the given lengths, or fractions summing to 1
     (each floor(f * n), the examples left over handed out one each from the first, as PyTorch
-    does).
+    does). Without `seed`, the order is drawn from autodiff's generator (`ad.manual_seed`
+    makes it reproducible, as `torch.manual_seed` makes PyTorch's).
 
     >>> import numpy as np, nn
     >>> ds = nn.data.TensorDataset(np.arange(10.0))
@@ -105,6 +130,10 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     (8, 2)
     """
     n = len(dataset)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+               for v in lengths):
+        raise ValueError(f"random_split: lengths must be finite numbers (counts, or fractions "
+                         f"summing to 1), got {list(lengths)}")
     if any(v < 0 for v in lengths):
         raise ValueError(f"random_split: lengths must be >= 0, got {list(lengths)}")
     if abs(sum(lengths) - 1) <= 1e-9 and sum(lengths) <= 1:  # fractions: PyTorch's rule
@@ -119,13 +148,16 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     if sum(counts) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset's "
                          f"{n} examples")
-    order = np.random.default_rng(seed).permutation(n)
+    order = (ad.generator() if seed is None else np.random.default_rng(seed)).permutation(n)
     bounds = np.cumsum([0, *counts])
     return [Subset(dataset, order[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
-    """Examples (tuples or lists of fields, or single values) stacked field by field."""
+    """Examples (tuples or lists of fields, or single values) stacked field by field. A field
+    that is itself a tuple, list or dict is refused: PyTorch's default_collate collates its
+    items one by one (a list of batches), where stacking it would make one array of them all,
+    labels promoted to the floats beside them."""
     if isinstance(items[0], dict):
         raise TypeError("DataLoader: the dataset's examples are dicts; return a tuple of fields "
                         "(x, y) from __getitem__")
@@ -135,7 +167,15 @@ def _collate(items: list[Any], idx: np.ndarray) -> list[np.ndarray]:
                          f"fields: {[len(it) for it in items]}")
     parts = []
     for k in range(len(items[0])):
-        arrays = [np.asarray(it[k].data if isinstance(it[k], Tensor) else it[k]) for it in items]
+        nested = next((i for i, it in enumerate(items) if isinstance(it[k], tuple | list | dict)),
+                      None)
+        if nested is not None:
+            raise TypeError(f"DataLoader: field {k} of example {int(idx[nested])} is a "
+                            f"{type(items[nested][k]).__name__}, not an array or a number; "
+                            "return its items as fields of their own, or one array "
+                            "(np.asarray) if it is a vector")
+        arrays = [_array_of(it[k], f"DataLoader: field {k} of example {int(i)}")
+                  for it, i in zip(items, idx)]
         shapes = {a.shape for a in arrays}
         if len(shapes) != 1:
             raise ValueError(f"DataLoader: field {k} of examples {idx.tolist()} has different "
@@ -148,12 +188,17 @@ class DataLoader:
     """Iterate over minibatches of a dataset as tuples of tensors.
 
     - `shuffle` with `seed` (or your own `generator`, a np.random.Generator): a new permutation
-      every epoch, the same sequence for the same seed;
-    - `drop_last`: skip the last, smaller batch;
+      every epoch, the same sequence for the same seed; with neither, the loader's generator is
+      seeded from autodiff's when it is made, so `ad.manual_seed` makes the order reproducible
+      as `torch.manual_seed` makes PyTorch's;
+    - `drop_last`: skip the last, smaller batch (keyword-only, as every option after
+      `shuffle`: PyTorch's fourth argument is `sampler`, which would pass for `drop_last`);
     - `transform(x) -> x`: applied to the first element of each batch (the inputs), on arrays.
     An example is a tuple or list of fields (x, y, ...) or a single value, stacked field by
-    field as PyTorch's default_collate does (dicts and strings are refused). Float arrays
-    become tensors of their dtype; integer arrays stay integer (labels).
+    field as PyTorch's default_collate does (dicts, strings and fields that are tuples, lists
+    or dicts are refused). Float arrays become tensors of their dtype; integer arrays stay
+    integer (labels). A subclass of TensorDataset that defines its own `__getitem__` is read
+    through it, one example at a time.
     `state_dict()` taken in the middle of an epoch lets another loader finish that epoch with the
     same batches (see there).
 
@@ -165,7 +210,7 @@ class DataLoader:
     2
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, *,
                  drop_last: bool = False, seed: int | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None,
                  generator: np.random.Generator | None = None) -> None:
@@ -177,6 +222,8 @@ class DataLoader:
         self.drop_last, self.transform = drop_last, transform
         if generator is not None and seed is not None:
             raise ValueError("DataLoader: give a seed or a generator, not both")
+        if generator is None and seed is None and shuffle:  # autodiff's generator seeds it,
+            seed = int(ad.generator().integers(2**63))  # as torch.manual_seed seeds PyTorch's
         self.rng = generator if generator is not None else np.random.default_rng(seed)
         self._epoch_start: dict[str, Any] | None = None  # rng state before this epoch's order
         self._taken: int | None = None  # batches handed out this epoch; None between epochs
@@ -188,8 +235,8 @@ class DataLoader:
 
     def _batch(self, idx: np.ndarray) -> tuple[Any, ...]:
         ds = self.dataset
-        if isinstance(ds, TensorDataset):
-            parts = [a[idx] for a in ds.arrays]
+        if isinstance(ds, TensorDataset) and type(ds).__getitem__ is TensorDataset.__getitem__:
+            parts = [a[idx] for a in ds.arrays]  # one fancy index per array, not one per row
         else:
             parts = _collate([ds[int(i)] for i in idx], idx)
         if self.transform is not None:

@@ -33,6 +33,7 @@ points to, not the link.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import math
 import os
@@ -110,14 +111,21 @@ def _npz_writer(obj: Any) -> Callable[[BinaryIO], None]:
 
 def _write_atomically(target: str, write: Callable[[BinaryIO], None], suffix: str) -> None:
     """`write` into a temporary beside `target` (through a symlink: the file it points to),
-    flushed, renamed over `target`, the folder flushed."""
+    flushed, renamed over `target`, the folder flushed. A `target` that is a folder, or whose
+    folder does not exist, is refused first, naming it (not the temporary)."""
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {target}: it is a folder", target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {target}: there is no folder "
+                                f"{folder}", folder)
     _remove_stale_temporaries(target, suffix)
     with _temporary_for(target, suffix) as (f, tmp):
         write(f)
         f.flush()
         os.fsync(f.fileno())
         os.replace(tmp, target)
-    _fsync_folder(os.path.dirname(target))
+    _fsync_folder(folder)
 
 
 def _temporary_pattern(target: str, suffix: str) -> tuple[str, str]:
@@ -244,7 +252,7 @@ def _load_npz(path: str) -> Any:
         with np.load(path, allow_pickle=False) as z:
             if MANIFEST not in z.files:
                 raise ValueError(f"load: {path} is not an autodiff-nn checkpoint (no manifest)")
-            root = root_of(bytes(z[MANIFEST]), path)
+            root = root_of(bytes(_entry(z, MANIFEST, path)), path)
             return decode(root, {k: _entry(z, k, path) for k in z.files if k != MANIFEST},
                           path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
@@ -262,9 +270,11 @@ def _load_npz(path: str) -> Any:
 def _entry(z: Any, key: str, path: str) -> np.ndarray:
     """The array of the .npz entry `key`, its header checked before anything is allocated: a
     NumPy array of a kind `save` writes (numbers, booleans), holding the bytes its shape needs
-    (a crafted header can ask for terabytes in a few bytes)."""
+    (a crafted header can ask for terabytes in a few bytes). The member checked is the one
+    `z[key]` reads (NumPy's rule: `key` itself if the zip has it, else `key.npy`), so that a
+    crafted zip holding both cannot have one checked and the other read."""
     names = z.zip.namelist()
-    member = key + ".npy" if key + ".npy" in names else key
+    member = key if key in names else key + ".npy"
     with z.zip.open(member) as f:
         try:
             version = np.lib.format.read_magic(f)

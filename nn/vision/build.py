@@ -24,13 +24,16 @@ SCHEDULES = ("none", "cosine", "step", "inverse-time", "warmup-cosine")
 
 
 def load_data(name: str, seed: int, limit: int = 0) -> datasets.Split:
-    """Dataset `name` split with `seed`; `limit` > 0 keeps that many train and test images.
+    """Dataset `name` split with `seed`; `limit` > 0 keeps that many train and test images
+    (an integer >= 0, else ValueError).
 
     >>> from nn.vision import build
     >>> d = build.load_data("digits", seed=0, limit=50)
     >>> len(d.y_train), len(d.y_test)
     (50, 50)
     """
+    if not (isinstance(limit, int | np.integer) and not isinstance(limit, bool) and limit >= 0):
+        raise ValueError(f"load_data: limit must be an integer >= 0 (0: all), got {limit!r}")
     d = datasets.load(name, seed)
     if limit:
         d.x_train, d.y_train = d.x_train[:limit], d.y_train[:limit]

@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import http.client
 import math
+import numbers
 import os
 import struct
 import tarfile
@@ -70,13 +71,17 @@ def _stratified(y: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndar
 
 
 def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
-    """scikit-learn's 8x8 digits, 16 grey levels scaled to [0, 1].
+    """scikit-learn's 8x8 digits, 16 grey levels scaled to [0, 1]; `test_fraction` of each
+    class (rounded) held out for testing, a number in [0, 1) (ValueError otherwise).
 
     >>> from nn.vision import datasets
     >>> d = datasets.digits()
     >>> d.x_train.shape, d.x_test.shape, d.y_train.dtype
     ((1438, 1, 8, 8), (359, 1, 8, 8), dtype('int64'))
     """
+    if not (isinstance(test_fraction, numbers.Real) and 0 <= test_fraction < 1):
+        raise ValueError(f"digits: test_fraction must be a number in [0, 1), got "
+                         f"{test_fraction!r}")
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)

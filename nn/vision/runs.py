@@ -32,7 +32,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json")  # any of them: a run
+# any of them: a run's (model.onnx: `export`'s, of the run's best checkpoint)
+RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json", "model.onnx")
 OUTPUTS = (*RESULTS, "curves.png", "confusion.png", "graph.svg", "graph.dot")
 LATEST = "latest"
 
@@ -104,8 +105,8 @@ def resolve_run_dir(path: str | os.PathLike[str]) -> Path:
 
 
 def results_in(folder: str | os.PathLike[str]) -> list[str]:
-    """The results (`best.npz`, `best.safetensors`, `last.npz`, `metrics.json`) `folder`
-    holds.
+    """The results (`best.npz`, `best.safetensors`, `last.npz`, `metrics.json`, and
+    `model.onnx`, which `export` writes beside them) `folder` holds.
 
     >>> import tempfile
     >>> from nn.vision import runs
@@ -139,8 +140,9 @@ def clear_results(folder: str | os.PathLike[str], names: tuple[str, ...] = OUTPU
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Replace `path` by `text` atomically (a temporary beside it, then a rename), so that a
-    run killed while writing leaves the previous file, never half of one.
+    """Replace `path` by `text` (UTF-8) as `nn.save` writes a checkpoint: a temporary beside it,
+    flushed to disk, renamed over it, the folder flushed; so a run killed while writing, or a
+    power cut, leaves the previous file or the new one, never half of one nor an empty one.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -149,14 +151,10 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     >>> runs.write_text(path, "{}"); path.read_text()
     '{}'
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(6)}")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from nn.serialization import _write_atomically
+
+    target = os.path.realpath(os.fspath(path))
+    _write_atomically(target, lambda f: f.write(text.encode()), os.path.splitext(target)[1])
 
 
 class StopSignals:

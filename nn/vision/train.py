@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import shlex
 import sys
 import time
@@ -41,7 +42,8 @@ import numpy as np
 import autodiff as ad
 import nn
 import nn.functional as F
-from nn.vision import datasets, plots, runs
+from nn._state import real_number
+from nn.vision import build, datasets, models, plots, runs
 from nn.vision import transforms as T
 from nn.vision.build import load_data, make_model, make_optimizer, make_schedule
 from nn.vision.inference import accuracy, confusion, predict
@@ -84,6 +86,48 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in DEFAULTS}
 
 
+def _whole(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= low
+
+
+def _real(low: float, high: float = math.inf, *, above: bool = False) -> Callable[[Any], bool]:
+    return lambda v: (real_number(v) and (v > low if above else v >= low)
+                      and (high == math.inf or v < high))
+
+
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {  # what the command line accepts
+    "model": (lambda v: v in models.MODELS, f"one of {', '.join(models.MODELS)}"),
+    "data": (lambda v: v in datasets.DATASETS, f"one of {', '.join(datasets.DATASETS)}"),
+    "epochs": (_whole(1), "an integer >= 1"), "batch_size": (_whole(1), "an integer >= 1"),
+    "optimizer": (lambda v: v in build.OPTIMIZERS, f"one of {', '.join(build.OPTIMIZERS)}"),
+    "lr": (_real(0, above=True), "a finite number > 0"),
+    "momentum": (_real(0, 1), "a number in [0, 1)"),
+    "weight_decay": (_real(0), "a finite number >= 0"),
+    "dropout": (_real(0, 1), "a number in [0, 1)"),
+    "width": (lambda v: v is None or _whole(1)(v), "None or an integer >= 1"),
+    "depth": (lambda v: v is None or _whole(0)(v), "None or an integer >= 0"),
+    "schedule": (lambda v: v in build.SCHEDULES, f"one of {', '.join(build.SCHEDULES)}"),
+    "augment": (lambda v: isinstance(v, bool), "True or False"),
+    "val_fraction": (_real(0, 1), "a number in [0, 1)"),
+    "limit": (_whole(0), "an integer >= 0 (0: all)"), "seed": (_whole(0), "an integer >= 0")}
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """A ValueError naming the first entry of a run's config (`config_of`) that the command
+    line would refuse: `train` checks what it is given from Python as the command line checks
+    its flags (a val_fraction of 1.5 trained on no image, a negative limit dropped images).
+
+    >>> from nn.vision.train import check_config, config_of, train_args
+    >>> check_config(config_of(train_args(val_fraction=1.5)))
+    Traceback (most recent call last):
+    ...
+    ValueError: train: val_fraction must be a number in [0, 1), got 1.5
+    """
+    for key, (ok, what) in _RULES.items():
+        if not ok(config.get(key)):
+            raise ValueError(f"train: {key} must be {what}, got {config.get(key)!r}")
+
+
 @dataclasses.dataclass
 class _Progress:
     """Where a run stands, saved in last.npz: epochs finished, steps into the next one and its
@@ -115,14 +159,18 @@ class _Run:
     sched: Any
     loader: nn.data.DataLoader
     progress: _Progress
+    replaces: bool = False  # --overwrite: the previous run's outputs go at the first save
 
 
 def train(args: argparse.Namespace, *,
           on_epoch: Callable[[int, float], None] | None = None) -> dict[str, Any]:
     """Train as `args` says (see `train_args`); return the metrics also written to
-    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM. `on_epoch(epoch,
-    validation accuracy)` is called after each epoch (from 1), once it is saved: the search's
-    pruner, whose exception stops the run there.
+    metrics.json. Raises runs.Interrupted after saving, on SIGINT or SIGTERM, and ValueError
+    (before anything is loaded or written) for a config the command line refuses
+    (`check_config`). `on_epoch(epoch, validation accuracy)` is called after each epoch (from
+    1), once it is saved: the search's pruner, whose exception stops the run there (ValueError
+    if the run has no validation image). Without validation images (`val_fraction=0`), the
+    history's and the metrics' validation accuracies are None and the last epoch is the best.
 
     >>> import tempfile
     >>> from nn.vision.train import train, train_args
@@ -132,7 +180,8 @@ def train(args: argparse.Namespace, *,
     >>> m["status"], len(m["history"]["val_accuracy"])
     ('finished', 1)
     """
-    run = _start(args)
+    check_config(config_of(args))
+    run = _start(args, need_validation=on_epoch is not None)
     with runs.StopSignals() as stop:
         while run.progress.epoch < args.epochs:
             _train_epoch(run, stop)
@@ -147,10 +196,14 @@ def train(args: argparse.Namespace, *,
 # -- building or restoring a run ---------------------------------------------------------------
 
 
-def _start(args: argparse.Namespace) -> _Run:
+def _start(args: argparse.Namespace, need_validation: bool = False) -> _Run:
     ad.manual_seed(args.seed)
     data = load_data(args.data, args.seed, args.limit)
     n_val = int(len(data.y_train) * args.val_fraction)
+    if need_validation and n_val == 0:
+        raise ValueError(f"train: on_epoch needs a validation accuracy, but val_fraction "
+                         f"{args.val_fraction} of {len(data.y_train)} training images holds "
+                         "out none")
     order = np.random.default_rng(args.seed).permutation(len(data.y_train))
     val, tr = order[:n_val], order[n_val:]
     model = make_model(args.model, data, args.dropout, args.width, args.depth)
@@ -171,12 +224,13 @@ def _start(args: argparse.Namespace) -> _Run:
         run.progress = _restore(run)
     else:
         run.out = _claim_folder(args)
+        run.replaces = bool(args.overwrite)
     return run
 
 
 def _claim_folder(args: argparse.Namespace) -> Path:
     """A new folder by default; an explicit one only if it holds no results, or --overwrite
-    (which removes them first)."""
+    (whose results `_replace_previous` removes when this run saves its first ones)."""
     if args.out is None:
         return runs.new_run_dir(RUNS_PARENT)
     out = Path(args.out)
@@ -186,9 +240,16 @@ def _claim_folder(args: argparse.Namespace) -> Path:
                               f"{out} to continue that run, --overwrite to replace it, or "
                               "another --out")
     out.mkdir(parents=True, exist_ok=True)
-    if args.overwrite:
-        runs.clear_results(out)
     return out
+
+
+def _replace_previous(run: _Run) -> None:
+    """With --overwrite, remove the previous run's outputs just before this run saves its
+    first results (the end of its first epoch, or a stop): a run failing before then leaves
+    the previous one as it was, and none is mixed with this one's."""
+    if run.replaces:
+        runs.clear_results(run.out)
+        run.replaces = False
 
 
 def _restore(run: _Run) -> _Progress:
@@ -208,6 +269,7 @@ def _restore(run: _Run) -> _Progress:
 
 
 def _save_last(run: _Run) -> None:
+    _replace_previous(run)
     nn.save({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(),
              "scheduler": None if run.sched is None else run.sched.state_dict(),
              "loader": run.loader.state_dict(), "rng": ad.get_rng_state(),
@@ -247,19 +309,22 @@ def _train_epoch(run: _Run, stop: runs.StopSignals) -> None:
 
 
 def _end_epoch(run: _Run) -> None:
-    """Validate, record, keep the best checkpoint, step the schedule, write last.npz."""
+    """Validate, record, keep the best checkpoint, step the schedule, write last.npz. Without
+    validation images (val_fraction 0, or too few images for one) the validation accuracy is
+    None and every epoch is the best so far: the last one is kept."""
     p = run.progress
     seen = max(p.seen, 1)
-    val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else p.correct / seen
+    val_acc = accuracy(run.model, run.xval, run.yval) if len(run.yval) else None
     row = (p.loss_sum / seen, p.correct / seen, val_acc, run.opt.param_groups[0]["lr"],
            p.seconds)
     for key, value in zip(HISTORY, row):
         p.history[key].append(value)
-    line = (f"epoch {p.epoch + 1:3d}  loss {row[0]:.4f}  train {row[1]:.2%}  val {val_acc:.2%}  "
+    val = "-" if val_acc is None else f"{val_acc:.2%}"
+    line = (f"epoch {p.epoch + 1:3d}  loss {row[0]:.4f}  train {row[1]:.2%}  val {val}  "
             f"{p.seconds:.1f} s ({p.seen / max(p.seconds, 1e-9):.0f} img/s)")
     p.epoch += 1
-    if val_acc >= p.best:  # on a tie the later epoch (more training, lower lr) wins
-        p.best, p.best_epoch = val_acc, p.epoch
+    if val_acc is None or val_acc >= p.best:  # a tie: the later epoch (more training) wins
+        p.best, p.best_epoch = (p.best if val_acc is None else val_acc), p.epoch
         _save_best(run)
     if run.sched is not None:
         run.sched.step()
@@ -271,6 +336,7 @@ def _end_epoch(run: _Run) -> None:
 def _save_best(run: _Run) -> None:
     """best.npz (the model, the optimizer, the epoch, the config) and best.safetensors (the
     model's weights, the config and the epoch in its metadata)."""
+    _replace_previous(run)
     state, epoch, config = run.model.state_dict(), run.progress.epoch, config_of(run.args)
     nn.save({"model": state, "optimizer": run.opt.state_dict(), "epoch": epoch,
              "rng": ad.get_rng_state(), "config": config}, run.out / "best.npz")
@@ -316,7 +382,7 @@ def _finish(run: _Run) -> dict[str, Any]:
 def _write_metrics(run: _Run, fields: dict[str, Any]) -> dict[str, Any]:
     p = run.progress
     metrics = {"model": run.args.model, "data": run.args.data, "run_dir": str(run.out),
-               "best_val_accuracy": p.best if p.best_epoch else None,
+               "best_val_accuracy": p.best if p.best_epoch and len(run.yval) else None,
                "best_epoch": p.best_epoch or None, **fields, "history": p.history,
                "config": config_of(run.args)}
     runs.write_text(run.out / "metrics.json", json.dumps(metrics, indent=2))

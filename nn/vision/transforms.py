@@ -195,8 +195,9 @@ class RandomAffine(_Seeded):
     """A small random rotation (degrees) and shift (fraction of the size) per image, by
     nearest-neighbour sampling from an inverse map (zeros outside). The geometry is
     torchvision's `F.affine(img, angle, translate, 1, 0, NEAREST)`: about the image's centre,
-    a positive angle turning counter-clockwise; the shift is drawn in fractions of a pixel here,
-    in whole pixels there.
+    a positive angle turning the picture clockwise as shown with row 0 on top (`F.affine`'s
+    convention; `F.rotate` turns the other way), a positive shift moving it right and down;
+    the shift is drawn in fractions of a pixel here, in whole pixels there.
 
     >>> import numpy as np
     >>> from nn.vision import transforms as T

@@ -83,3 +83,27 @@ def test_a_manifest_naming_a_key_twice_is_refused(tmp_path, raw):
     path = npz(tmp_path / "twice.npz", __manifest__=manifest(None, raw))
     with pytest.raises(ValueError, match=r"twice\.npz.*twice"):
         nn.load(path)
+
+
+def test_an_entry_under_two_names_is_checked_where_it_is_read(tmp_path):
+    """A zip holding `a0.npy` (a fine array) and `a0` (anything): NumPy reads `a0`, the check
+    looked at `a0.npy`. `a0` as raw bytes loaded as a bytes object where the manifest names an
+    array; `a0` as a header asking for 8 TB raised MemoryError."""
+    man = manifest({"__dict__": {"w": ARRAY}})
+    for other, match in ((b"not an array at all", "is not a NumPy array that nn.save writes"),
+                         (npy_claiming((10**6, 10**6), b""), r"announces shape \(1000000, "
+                                                             r"1000000\)")):
+        path = tmp_path / "two.npz"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("__manifest__.npy", man)
+            z.writestr("a0.npy", npy(np.ones(2)))
+            z.writestr("a0", other)
+        with pytest.raises(ValueError, match=f"load: {path} was refused: entry 'a0' {match}"):
+            nn.load(path)
+
+
+def test_the_manifest_entry_is_checked_before_it_is_read(tmp_path):
+    path = npz(tmp_path / "m.npz", __manifest__=npy_claiming((10**12,), b"{}"))
+    with pytest.raises(ValueError, match=r"entry '__manifest__' announces shape \(1000000000000,"
+                                         r"\) of float64"):
+        nn.load(path)  # was a MemoryError: 8 TB asked for in a few bytes

@@ -103,3 +103,33 @@ def test_write_text_replaces_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         runs.write_text(path, "new")
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_write_text_flushes_the_file_then_renames_then_flushes_the_folder(tmp_path,
+                                                                          monkeypatch):
+    """metrics.json survives a power cut as the checkpoints beside it do (it was renamed
+    unflushed: after a crash it could be empty, the previous one gone)."""
+    import stat
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(
+        "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else f"file of {os.fstat(fd).st_size}"),
+        real_fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (events.append("rename"),
+                                                     real_replace(a, b))[1])
+    runs.write_text(tmp_path / "metrics.json", '{"é": 1}')
+    assert events == ["file of 9", "rename", "folder"]  # 9 bytes: é is two
+    assert (tmp_path / "metrics.json").read_text(encoding="utf-8") == '{"é": 1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_an_exported_model_onnx_is_a_result_overwrite_removes(tmp_path):
+    """`export` writes model.onnx beside best.npz; --overwrite left the previous run's there,
+    beside the new run's checkpoints, and a folder holding one was taken as empty."""
+    (tmp_path / "model.onnx").write_bytes(b"the previous run's model")
+    assert runs.results_in(tmp_path) == ["model.onnx"]
+    with pytest.raises(FileExistsError, match=r"already holds results \(model.onnx\)"):
+        train.train(train.train_args(model="mlp", data="digits", limit=50, epochs=1,
+                                     out=str(tmp_path)))
+    assert runs.clear_results(tmp_path) == ["model.onnx"] and list(tmp_path.iterdir()) == []
