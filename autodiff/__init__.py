@@ -76,6 +76,7 @@ from autodiff.ops.reduce import *  # noqa: F403
 from autodiff.ops.registry import explain_pytorch_keywords
 from autodiff.ops.shape import *  # noqa: F403
 from autodiff.versions import increment_version
+from autodiff.vmap import vmap
 
 __version__ = "0.1.0"
 
@@ -99,3 +100,4 @@ __all__ += _indexing.__all__
 __all__ += _linalg.__all__
 __all__ += _reduce.__all__
 __all__ += _shape.__all__
+__all__ += ["vmap"]
