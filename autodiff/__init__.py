@@ -26,6 +26,7 @@ from autodiff.anomaly import (
     register_library,
 )
 from autodiff.backward import gradients
+from autodiff.batch_map import vmap
 from autodiff.buffers import release_buffers, set_buffer_limit
 from autodiff.creation import (
     arange,
@@ -76,7 +77,6 @@ from autodiff.ops.reduce import *  # noqa: F403
 from autodiff.ops.registry import explain_pytorch_keywords
 from autodiff.ops.shape import *  # noqa: F403
 from autodiff.versions import increment_version
-from autodiff.vmap import vmap
 
 __version__ = "0.1.0"
 
@@ -90,7 +90,7 @@ __all__ = [
     "ones",
     "ones_like", "rand", "randn", "register_library", "release_buffers", "set_buffer_limit",
     "set_default_dtype", "set_grad_enabled",
-    "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
+    "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "vmap", "zeros", "zeros_like",
 ]
 # and every op, from the op modules (autodiff/ops/registry.py keeps them in step)
 __all__ += _activation.__all__
@@ -100,4 +100,3 @@ __all__ += _indexing.__all__
 __all__ += _linalg.__all__
 __all__ += _reduce.__all__
 __all__ += _shape.__all__
-__all__ += ["vmap"]

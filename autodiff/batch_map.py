@@ -6,7 +6,8 @@ speed-up; what it buys is the notation, and composition with the other transform
 gradients are `vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`.
 
 Slices are views (basic indexing) and the results are joined with `stack`, both recorded ops:
-gradients flow back through vmap to its inputs as through the written-out loop.
+gradients flow back through vmap to its inputs as through the written-out loop. (The file is
+not named vmap.py: `ad.vmap` the function would shadow the module, and the API page lost it.)
 
 >>> import autodiff as ad
 >>> ad.vmap(lambda x: x.sum())(ad.tensor([[1.0, 2.0], [3.0, 4.0]]))
