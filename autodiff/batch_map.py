@@ -16,6 +16,7 @@ tensor([3., 7.])
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -178,8 +179,9 @@ def _call(f: Callable[..., Any], sample: tuple[Any, ...], kwargs: dict[str, Any]
 
 def _watched(f: Callable[..., Any], unmapped: list[Any], mapped: list[Any]) -> list[Tensor]:
     """The Tensors f can reach other than through its mapped arguments: its closure, the
-    globals it names, its defaults (through nested functions and trees), and the arguments
-    with in_dim None; less those sharing memory with a mapped argument (written on purpose)."""
+    globals it names, its defaults (through nested functions, partials and trees; not the
+    attributes of an object, a Module's parameters), and the arguments with in_dim None; less
+    those sharing memory with a mapped argument (written on purpose)."""
     found: dict[int, Tensor] = {}
     seen: set[int] = set()
     todo = [f, *unmapped]
@@ -194,6 +196,8 @@ def _watched(f: Callable[..., Any], unmapped: list[Any], mapped: list[Any]) -> l
             todo.extend(obj)
         elif isinstance(obj, dict):
             todo.extend(obj.values())
+        elif isinstance(obj, functools.partial):
+            todo.extend([obj.func, *obj.args, *obj.keywords.values()])
         elif callable(obj) and hasattr(obj, "__code__"):
             todo.extend(c.cell_contents for c in obj.__closure__ or () if _filled(c))
             todo.extend(obj.__defaults__ or ())

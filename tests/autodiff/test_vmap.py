@@ -3,6 +3,8 @@ where PyTorch is installed (values and gradients through the stacked outputs).""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -219,6 +221,8 @@ def test_an_in_place_write_into_a_captured_tensor_raises():
         ad.vmap(lambda r: (buf.add_(1.0), r)[1])(t64(X))
     with pytest.raises(RuntimeError, match="wrote in place"):  # through a nested function
         ad.vmap(lambda r: (lambda: buf.mul_(2.0))() * r)(t64(X))
+    with pytest.raises(RuntimeError, match="wrote in place"):  # a partial's argument
+        ad.vmap(functools.partial(lambda r, b: b.sub_(r), b=buf))(t64(X))
     with pytest.raises(RuntimeError, match="wrote in place"):  # an argument with in_dim None
         ad.vmap(lambda r, b: b.sub_(r), in_dims=(0, None))(t64(X), t64(np.zeros(4)))
 
@@ -305,3 +309,18 @@ def test_an_in_place_write_into_a_mapped_argument_matches_torch():
     ad.vmap(lambda r: r.mul_(2.0))(x)
     torch.func.vmap(lambda r: r.mul_(2.0))(tx)
     np.testing.assert_array_equal(x.data, tx.numpy())
+
+
+def test_a_bound_method_or_a_partial_maps_like_a_function():
+    class Scale:
+        def __init__(self, w):
+            self.w = w
+
+        def __call__(self, r):
+            return r * self.w
+
+    s = Scale(t64(W))
+    np.testing.assert_array_equal(ad.vmap(s.__call__)(t64(X)).data, X * W)
+    np.testing.assert_array_equal(ad.vmap(s)(t64(X)).data, X * W)
+    f = functools.partial(lambda r, v: r @ v, v=t64(W))
+    np.testing.assert_allclose(ad.vmap(f)(t64(X)).data, X @ W)
