@@ -90,7 +90,7 @@ def vmap(f: Callable[..., Any], in_dims: Dims = 0, out_dims: Dims = 0,
                 creation.set_rng_state(state)
             out = _call(f, sample, kwargs, randomness, watched)
             flat, rebuild_out = flatten(out)
-            _check_output(f, out, flat, structure, rebuild_out, i)
+            _check_output(out, flat, structure, rebuild_out, i)
             structure = rebuild_out([None] * len(flat))
             outs.append(flat)
         odims = _per_leaf(out_dims, structure, "out_dims", "the outputs")
@@ -215,7 +215,7 @@ def _filled(cell: Any) -> bool:
     return True
 
 
-def _check_output(f: Callable[..., Any], out: Any, flat: list[Any], structure: Any,
+def _check_output(out: Any, flat: list[Any], structure: Any,
                   rebuild: Callable[[list[Any]], Any], i: int) -> None:
     for o in flat:
         if not isinstance(o, Tensor):
