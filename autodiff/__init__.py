@@ -29,6 +29,7 @@ from autodiff.anomaly import (
     register_library,
 )
 from autodiff.backward import gradients
+from autodiff.batch_map import vmap
 from autodiff.buffers import release_buffers, set_buffer_limit
 from autodiff.creation import (
     arange,
@@ -92,7 +93,7 @@ __all__ = [
     "ones",
     "ones_like", "rand", "randn", "register_library", "release_buffers", "set_buffer_limit",
     "set_default_dtype", "set_grad_enabled",
-    "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "zeros", "zeros_like",
+    "set_rng_state", "Tensor", "tensor", "value_and_grad", "vjp", "vmap", "zeros", "zeros_like",
 ]
 # and every op, from the op modules (autodiff/ops/registry.py keeps them in step)
 __all__ += _activation.__all__
