@@ -196,25 +196,6 @@ def train(args: argparse.Namespace, *,
 # -- building or restoring a run ---------------------------------------------------------------
 
 
-STREAMS = ("validation", "augment", "shuffle")
-
-
-def stream_seed(seed: int, stream: str) -> int:
-    """The seed of one random stream of a run (`STREAMS`: the validation split, the
-    augmentation, the shuffling), drawn from the run's `seed` by NumPy's SeedSequence, so that
-    no two streams draw the same numbers (one seed for all made the dataset's split, the
-    validation split and the first epoch's order shuffles from one generator state). The
-    dataset's train/test split (which `evaluate` and `export` redo from the saved config), the
-    weights' initialization and dropout take `seed` itself.
-
-    >>> stream_seed(0, "shuffle") != stream_seed(0, "validation")
-    True
-    """
-    if stream not in STREAMS:
-        raise ValueError(f"stream_seed: unknown stream {stream!r} (one of {', '.join(STREAMS)})")
-    return int(np.random.SeedSequence([seed, STREAMS.index(stream)]).generate_state(1)[0])
-
-
 def _start(args: argparse.Namespace, need_validation: bool = False) -> _Run:
     ad.manual_seed(args.seed)
     data = load_data(args.data, args.seed, args.limit)
@@ -223,21 +204,19 @@ def _start(args: argparse.Namespace, need_validation: bool = False) -> _Run:
         raise ValueError(f"train: on_epoch needs a validation accuracy, but val_fraction "
                          f"{args.val_fraction} of {len(data.y_train)} training images holds "
                          "out none")
-    order = np.random.default_rng(stream_seed(args.seed, "validation")).permutation(
-        len(data.y_train))
+    order = np.random.default_rng(args.seed).permutation(len(data.y_train))
     val, tr = order[:n_val], order[n_val:]
     model = make_model(args.model, data, args.dropout, args.width, args.depth)
     opt = make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum,
                          args.weight_decay)
     sched = make_schedule(args.schedule, opt, args.epochs)
-    augment = (T.Compose([T.RandomAffine(8, 0.08, seed=stream_seed(args.seed, "augment"))])
-               if args.augment else None)
+    augment = T.Compose([T.RandomAffine(8, 0.08, seed=args.seed)]) if args.augment else None
     # a last batch of one image is skipped: batch norm cannot train on one value per channel
     # (ResNet-18 and MobileNetV2 reach 1x1 on small images)
     single = len(tr) % args.batch_size == 1 and len(tr) > 1
     loader = nn.data.DataLoader(nn.data.TensorDataset(data.x_train[tr], data.y_train[tr]),
-                                args.batch_size, shuffle=True, transform=augment,
-                                seed=stream_seed(args.seed, "shuffle"), drop_last=single)
+                                args.batch_size, shuffle=True, seed=args.seed, transform=augment,
+                                drop_last=single)
     run = _Run(args, Path(), data, data.x_train[val], data.y_train[val], model, opt, sched,
               loader, _Progress())
     if args.resume is not None:
