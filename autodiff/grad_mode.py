@@ -23,6 +23,10 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.observer: Callable[..., Any] | None = None  # autodiff.observe_ops
+        # True while this thread's backward walk carries arrays (no create_graph): then the
+        # nodes whose backward works on arrays get arrays from ctx.saved_tensors. Per thread,
+        # not per node: two threads may walk one graph at once, one with create_graph.
+        self.walk_arrays = False
 
 
 STATE = _State()
