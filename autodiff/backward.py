@@ -21,6 +21,7 @@ leads to the inputs asked for, and writes no `.grad`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -189,7 +190,9 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         _send(w, root if root.grad_fn is None else (root.grad_fn, root._index),
               seed.data if w.arrays else seed)
     grad_was = STATE.grad_enabled  # (as set_grad_enabled, without its object per call)
+    arrays_was = STATE.walk_arrays  # (a backward may walk a graph of its own inside)
     STATE.grad_enabled = create_graph
+    STATE.walk_arrays = w.arrays
     try:
         while w.heap:
             node = heappop(w.heap)[1]
@@ -207,6 +210,7 @@ def _walk(roots: list[Tensor], seeds: list[Tensor], retain_graph: bool, create_g
         _hand_over_leaves(w, seeds, create_graph)
     finally:
         STATE.grad_enabled = grad_was
+        STATE.walk_arrays = arrays_was
 
 
 def _send(w: _Walk, e: Any, g: Any) -> None:
@@ -235,7 +239,6 @@ def _run_node(w: _Walk, node: Function, out_grads: list[Any]) -> None:
     if len(out_grads) > 1 and any(g is None for g in out_grads):
         out_grads = [_zeros(s, d, w.arrays) if g is None else g
                      for g, (s, d) in zip(out_grads, node._out_meta)]
-    node._arrays = w.arrays and node.array_backward  # then saved_tensors gives arrays
     if w.arrays and not node.array_backward:  # this backward needs Tensors
         out_grads = [Tensor._make(g, None, 0) for g in out_grads]
     if len(out_grads) == 1:  # (a plain call costs less than one that unpacks a list)
@@ -415,8 +418,13 @@ def _hooked(hook: Any, g: Tensor) -> Tensor:
 
 
 def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None:
-    """Give each leaf its whole gradient once (its hooks see the sum, as in PyTorch)."""
+    """Give each leaf its whole gradient once (its hooks see the sum, as in PyTorch). Every
+    hook runs first; then the `.grad`s are written together, all or none: an exception (a
+    KeyboardInterrupt) in a hook, or while they are written, leaves every `.grad` as it was
+    before the backward. The writes hold GRAD_LOCK, so that backward calls in several threads
+    through one graph sum their gradients (no `+=` of one overwrites another's)."""
     handed = {id(s.data) for s in seeds}
+    ready = []
     for leaf, g, summed in w.leaves.values():
         if w.arrays:
             # An array another leaf, the caller, or a view shares is copied; a sum is new.
@@ -424,30 +432,51 @@ def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None
                 g = g.copy()
             handed.add(id(g))
             g = Tensor._make(g, None, 0)
-        _accumulate(leaf, g, create_graph, w.captured, run_hooks=not w.floor)
+        hooked = False  # a hook's result may be the caller's own tensor: then .grad copies it
+        # (a boundary walk, checkpoint's recomputation, only captures: the hooks run outside)
+        for hook in (leaf._hooks or ()) if not w.floor else ():
+            r = _hooked(hook, g)
+            hooked = hooked or r is not g
+            g = r
+        if w.captured is not None:
+            _capture(w.captured, leaf, g)
+        else:
+            ready.append((leaf, g, hooked))
+    if ready:
+        with GRAD_LOCK:
+            _write_grads(ready, create_graph)
 
 
-def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool,
-                captured: dict[Any, Any] | None, run_hooks: bool = True) -> None:
-    hooked = False  # a hook's result may be the caller's own tensor: then .grad copies it
-    for hook in (leaf._hooks or ()) if run_hooks else ():
-        r = _hooked(hook, g)
-        hooked = hooked or r is not g
-        g = r
-    if captured is not None:
-        key = id(leaf)
-        if key in captured:
-            prev = captured[key]
-            captured[key] = g if prev is None else prev + g
-        return
-    # (the slot, not the checked property: the walk has checked g's shape and dtype)
-    prev = leaf._grad
-    if create_graph:
-        leaf._grad = g if prev is None else prev + g
-    elif prev is None:
-        leaf._grad = Tensor._make(g.data.copy(), None, 0) if hooked else g
-    else:
-        leaf._grad = Tensor._make(prev.data + g.data, None, 0)
+# One read-modify-write of a .grad at a time, across threads (the leaves' hand-over above and
+# the hook retain_grad() adds).
+GRAD_LOCK = threading.Lock()
+
+
+def _capture(captured: dict[Any, Any], leaf: Tensor, g: Tensor) -> None:
+    key = id(leaf)
+    if key in captured:
+        prev = captured[key]
+        captured[key] = g if prev is None else prev + g
+
+
+def _write_grads(ready: list[tuple[Tensor, Tensor, bool]], create_graph: bool) -> None:
+    """Add each gradient to its leaf's `.grad`; on an exception part way, put back the ones
+    already written and re-raise."""
+    before: list[tuple[Tensor, Tensor | None]] = []
+    try:
+        for leaf, g, hooked in ready:
+            prev = leaf._grad  # (the slot, not the checked property: the walk checked g)
+            before.append((leaf, prev))
+            if create_graph:
+                leaf._grad = g if prev is None else prev + g
+            elif prev is None:
+                leaf._grad = Tensor._make(g.data.copy(), None, 0) if hooked else g
+            else:
+                leaf._grad = Tensor._make(prev.data + g.data, None, 0)
+    except BaseException:
+        for leaf, prev in before:
+            leaf._grad = prev
+        raise
 
 
 def _check_backward(node: Function, i: int, g: Any) -> None:

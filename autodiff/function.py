@@ -84,7 +84,7 @@ class Function:
 
     # Internal bookkeeping, filled by apply(), in slots (a million-node graph is a million of
     # these); user attributes (ctx.mask = ...) go to the instance dict beside them.
-    __slots__ = ("__dict__", "_arrays", "_data_inputs", "_edges", "_out_meta", "_saved",
+    __slots__ = ("__dict__", "_data_inputs", "_edges", "_out_meta", "_saved",
                  "_saved_arrays", "_seq")
     # _edges: one per positional argument of forward: None (no gradient needed), a leaf
     # Tensor, or (node, output index) for a tensor an op made.
@@ -100,7 +100,6 @@ class Function:
     # (argument index, name, shape, dtype) of each Tensor argument that does not require grad
     # (the graph's data inputs, for drawings); metadata only, never the array.
     _data_inputs: list[tuple[int, str | None, tuple[int, ...], np.dtype]] | None
-    _arrays: bool  # set by the walk before each backward: True when it gets arrays
     # True when an output shares the memory of a leaf that requires grad (a view of it, made
     # by getitem, reshape, transpose, ...): writing into it in place would change the leaf.
     _leaf_view: bool = False
@@ -158,6 +157,12 @@ class Function:
         self._saved = arrays
 
     @property
+    def _arrays(self) -> bool:
+        """True when this backward gets arrays (a walk without create_graph, in this thread,
+        and a backward that works on arrays), False when it gets Tensors."""
+        return self.array_backward and STATE.walk_arrays
+
+    @property
     def saved_tensors(self) -> tuple[Tensor, ...]:
         """What forward saved, as Tensors (inputs and outputs connected to the graph)."""
         saved = self._saved
@@ -169,7 +174,7 @@ class Function:
             )
         if saved is None:
             return ()
-        if self._arrays:
+        if self.array_backward and STATE.walk_arrays:
             return self._saved_arrays  # type: ignore[return-value]
         return tuple([s if s is None or isinstance(s, Tensor) else
                       Tensor._make(raw, self if STATE.grad_enabled else None, s.index)
@@ -229,7 +234,6 @@ class Function:
 
         # Record the node: its creation number, and what its outputs look like.
         ctx._seq = next(_numbers)
-        ctx._arrays = False
         ctx._data_inputs = constants
         if anomaly:
             ctx._stack = _made_here(1)

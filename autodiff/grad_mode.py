@@ -23,6 +23,10 @@ class _State(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.observer: Callable[..., Any] | None = None  # autodiff.observe_ops
+        # True while this thread's backward walk carries arrays (no create_graph): then the
+        # nodes whose backward works on arrays get arrays from ctx.saved_tensors. Per thread,
+        # not per node: two threads may walk one graph at once, one with create_graph.
+        self.walk_arrays = False
 
 
 STATE = _State()
@@ -47,14 +51,23 @@ class _GradMode:
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self.prev: list[bool] = []  # a stack: the same object may be entered again inside
+        # thread id -> a stack of the modes before: one object may be entered again inside,
+        # and by several threads at once (a module-level `inference = no_grad()`), each of
+        # which gets its own mode back.
+        self.prev: dict[int, list[bool]] = {}
+
+    def _push(self, mode: bool) -> None:
+        self.prev.setdefault(threading.get_ident(), []).append(mode)
 
     def __enter__(self) -> None:
-        self.prev.append(STATE.grad_enabled)
+        self._push(STATE.grad_enabled)
         STATE.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        STATE.grad_enabled = self.prev.pop()
+        stack = self.prev[threading.get_ident()]
+        STATE.grad_enabled = stack.pop()
+        if not stack:
+            del self.prev[threading.get_ident()]
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -93,7 +106,7 @@ class set_grad_enabled(_GradMode):
         if self.before is None:  # entered again: as any block
             super().__enter__()
             return
-        self.prev.append(self.before)
+        self._push(self.before)
         self.before = None
         STATE.grad_enabled = self.mode
 

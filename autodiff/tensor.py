@@ -256,11 +256,12 @@ class Tensor:
             def keep(grad: Tensor) -> None:
                 t = ref()
                 if t is not None:
-                    if t.grad is None:  # a copy unless recorded: the array flows on
-                        t.grad = grad if grad.requires_grad else Tensor._make(
-                            grad.data.copy(), None, 0)
-                    else:
-                        t.grad = t.grad + grad
+                    with backward_mod.GRAD_LOCK:  # (backward calls in other threads add too)
+                        if t.grad is None:  # a copy unless recorded: the array flows on
+                            t.grad = grad if grad.requires_grad else Tensor._make(
+                                grad.data.copy(), None, 0)
+                        else:
+                            t.grad = t.grad + grad
             keep.retains_grad = True  # type: ignore[attr-defined]  # skipped by the transforms
             _node_hooks(self).append(keep)
         return self

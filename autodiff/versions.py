@@ -22,6 +22,7 @@ written after its node was made raises instead of using the new values.
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from typing import Any
 
@@ -47,6 +48,12 @@ class _Counter:
 
 
 _counters: dict[int, _Counter] = {}  # id(the array that owns the memory) -> its counter
+# One write recorded at a time, across threads: taking a number and publishing it as
+# last_write is one step (else a slower thread could set last_write back below a newer
+# write, and a node made between the two would skip its check), and two first writes into
+# one memory make one counter, not two (one of them lost). Reentrant: a weakref callback
+# (_forget) may run inside bump when the allocation there triggers a garbage collection.
+_lock = threading.RLock()
 
 
 def memory_owner(a: np.ndarray) -> np.ndarray:
@@ -69,20 +76,23 @@ def bump(a: np.ndarray) -> None:
     global last_write
     owner = memory_owner(a)
     key = id(owner)
-    c = _counters.get(key)
-    if c is None or c.owner() is not owner:
-        c = _counters[key] = _Counter(weakref.ref(owner, lambda _, k=key: _forget(k)))
-    last_write = next(numbers)
-    c.version += 1
-    c.writes.append(last_write)
-    if len(c.writes) > _RECENT:
-        del c.writes[0]
+    with _lock:
+        c = _counters.get(key)
+        if c is None or c.owner() is not owner:
+            c = _counters[key] = _Counter(weakref.ref(owner, lambda _, k=key: _forget(k)))
+        number = next(numbers)
+        c.version += 1
+        c.writes.append(number)
+        if len(c.writes) > _RECENT:
+            del c.writes[0]
+        last_write = number  # last: a reader that sees it sees the write's record
 
 
 def _forget(key: int) -> None:
-    c = _counters.get(key)
-    if c is not None and c.owner() is None:
-        del _counters[key]
+    with _lock:  # (never drop a live counter a bump in another thread just put under this id)
+        c = _counters.get(key)
+        if c is not None and c.owner() is None:
+            del _counters[key]
 
 
 def version(a: np.ndarray) -> int:

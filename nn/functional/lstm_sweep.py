@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,9 @@ def _carve(dtype: Any, *shapes: tuple[int, ...]) -> list[np.ndarray]:
     flat = scratch((max(sum(sizes), -(-MIN_BYTES // np.dtype(dtype).itemsize)),), dtype)
     ends = np.cumsum(sizes).tolist()
     return [flat[e - n:e].reshape(s) for s, n, e in zip(shapes, sizes, ends)]
+
+
+_take_lock = threading.Lock()  # LSTMSweep.take: one backward's claim at a time
 
 
 class LSTMSweep:
@@ -144,14 +148,24 @@ class LSTMSweep:
             c, c_new = c_new, c
         return c
 
-    def grads(self, g_out: np.ndarray, g_hn: np.ndarray, g_cn: np.ndarray, need: list[bool]
-              ) -> tuple[Any, ...]:
+    def take(self) -> bool:
+        """Claim the derivative factors for one backward, which writes its dz over them: True
+        for the first caller; False without factors, or once claimed (by an earlier backward,
+        or by another thread's at the same moment: the check and the claim are one step)."""
+        with _take_lock:
+            if not self.train or self.spent:
+                return False
+            self.spent = True
+            return True
+
+    def grads(self, g_out: np.ndarray, g_hn: np.ndarray, g_cn: np.ndarray, need: list[bool],
+              *, taken: bool = False) -> tuple[Any, ...]:
         """Gradients of (x, h0, c0, w_ih, w_hh, b_ih, b_hh) from those of (out, h_n, c_n);
-        `need` says which are wanted (the states' are always computed)."""
-        if not self.train or self.spent:
+        `need` says which are wanted (the states' are always computed). It claims the factors
+        (`take`) unless the caller did (`taken=True`)."""
+        if not taken and not self.take():
             raise RuntimeError("LSTMSweep.grads: no derivative factors (the forward ran with "
                                "train=False, or a backward wrote its dz over them)")
-        self.spent = True  # dz is written over the factors
         keep, hx = self.keep, self.hx
         steps, b, n_in, h = self.shape
         dtype = self.dtype

@@ -191,10 +191,11 @@ class Recurrence(ad.Function):
         if ctx.reverse:
             g_out = g_out[::-1]
         if ctx.mode == "LSTM":
-            if sweep.spent:  # a backward again (retain_graph): the first wrote over the factors
-                x, *args = saved[:7]
+            if not sweep.take():  # a backward again (retain_graph; or another thread's at once)
+                x, *args = saved[:7]  # wrote over the factors: this one makes its own
                 sweep = LSTMSweep(x[::-1] if ctx.reverse else x, *args, train=True)
-            dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = sweep.grads(g_out, g_hn, g_cn, need)
+            dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh = sweep.grads(g_out, g_hn, g_cn, need,
+                                                                   taken=True)
             if dx is not None and ctx.reverse:
                 dx = dx[::-1]
             return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh

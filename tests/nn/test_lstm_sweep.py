@@ -134,3 +134,48 @@ def test_writing_the_output_in_place_is_caught():
     out[1] = 0.0
     with pytest.raises(RuntimeError, match="modified in place"):
         out.sum().backward()
+
+
+def test_two_threads_walking_one_lstm_graph_at_once_both_get_the_gradient(monkeypatch):
+    # Each backward checked that the factors were unclaimed, then claimed them in grads(): two
+    # threads could both pass the check, and the second one's grads() raised (main), or, had
+    # both passed grads()'s own check, written their dz over the same factors. The check and
+    # the claim are now one step: the second backward recomputes factors of its own.
+    import threading
+
+    lstm = nn.LSTM(5, 4)
+    lstm.double()
+    x = ad.tensor(RNG.standard_normal((6, 3, 5)))
+    out, _ = lstm(x)
+    loss = (out * out).sum()
+    expected = ad.gradients(loss, list(lstm.parameters()), retain_graph=True)
+    out, _ = lstm(x)
+    loss = (out * out).sum()
+    arrived, real = threading.Event(), LSTMSweep.grads
+    first = []
+
+    def grads_when_both_arrived(self, *args, **kwargs):
+        if not first:  # the first backward waits for the second to get this far
+            first.append(1)
+            arrived.wait(1.0)
+        else:
+            arrived.set()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(LSTMSweep, "grads", grads_when_both_arrived)
+    errors = []
+
+    def walk():
+        try:
+            loss.backward(retain_graph=True)
+        except RuntimeError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=walk) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors  # main: LSTMSweep.grads: no derivative factors
+    for p, g in zip(lstm.parameters(), expected):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * g.numpy(), rtol=1e-12, atol=1e-12)
