@@ -31,8 +31,22 @@ def pytest_collection_modifyitems(session, config, items):
     for pkg_name, pkg in list(sys.modules.items()):
         if pkg_name.split(".")[0] not in ("autodiff", "nn") or not hasattr(pkg, "__path__"):
             continue
+        exported_modules = _modules_exported(pkg)
         for name in getattr(pkg, "__all__", ()):
             value = getattr(pkg, name, None)
             if (isinstance(value, types.ModuleType) and value.__name__ == f"{pkg_name}.{name}"
-                    and callable(getattr(value, name, None))):
+                    and name not in exported_modules and callable(getattr(value, name, None))):
                 setattr(pkg, name, getattr(value, name))
+
+
+def _modules_exported(pkg) -> set[str]:
+    """The submodules a package's __init__ binds as modules (`from nn.utils import
+    checkpoint`): those stay modules (nn.utils exports the module checkpoint, which holds a
+    function checkpoint)."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(pkg.__file__).read_text())
+    return {alias.asname or alias.name for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == pkg.__name__
+            for alias in node.names}
