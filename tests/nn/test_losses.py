@@ -382,6 +382,25 @@ def test_regression_losses_closed_forms_and_gradients():
         assert gradgradcheck(f, u, v)
 
 
+@pytest.mark.parametrize("loss, option, curvature", [("smooth_l1_loss", 0.5, 2.0),
+                                                     ("smooth_l1_loss", 2.0, 0.5),
+                                                     ("huber_loss", 0.5, 1.0),
+                                                     ("huber_loss", 2.0, 1.0)])
+def test_regression_losses_second_derivative_at_a_tie(loss, option, curvature):
+    """At input == target the loss is inside its quadratic part: d^2/dx^2 is 1 / beta
+    (smooth l1) or 1 (huber), as PyTorch's double backward. It was 0: the square was taken of
+    |d|, whose gradient at d = 0 is 0."""
+    kw = {"beta" if loss == "smooth_l1_loss" else "delta": option}
+    y = ad.tensor([0.3, -1.0, 2.0])
+
+    def f(x):
+        return getattr(F, loss)(x, y, reduction="sum", **kw)
+
+    for x in (ad.tensor([0.3, -1.0, 2.0]), ad.tensor([0.3 + option / 4, -1.0, 2.0])):
+        np.testing.assert_allclose(ad.hessian(f)(x).data, np.eye(3) * curvature)
+    assert gradgradcheck(lambda a, b: getattr(F, loss)(a, b, **kw), y, ad.tensor(y.data.copy()))
+
+
 def test_regression_losses_errors():
     a = ad.zeros(3)
     with pytest.raises(ValueError, match="smooth_l1_loss: beta must be >= 0, got -1"):
