@@ -1,6 +1,7 @@
 """Resizing (NCHW): interpolate with mode "nearest" or "bilinear", PyTorch's index formulas.
 
-Both modes are separable linear maps, so the resize is M_h @ x @ M_w^T with constant matrices:
+Both modes are separable linear maps, so the resize is M_h @ x @ M_w^T with constant matrices
+(nn.functional.separable.resample, which keeps a NaN or inf pixel to the outputs that read it):
 differentiable to any order with no backward of its own.
 
 >>> import autodiff as ad
@@ -18,6 +19,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
+from nn.functional.separable import resample
 
 
 def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners: bool,
@@ -110,6 +112,4 @@ def interpolate(x: Any, size: Any = None, scale_factor: Any = None, mode: str = 
     if ho <= 0 or wo <= 0:
         raise ValueError(f"interpolate: output size must be positive, got {(ho, wo)}")
     ac = bool(align_corners)
-    mh = ad.tensor(_matrix(h, ho, sh, mode, ac, x.dtype))
-    mw = ad.tensor(_matrix(w, wo, sw, mode, ac, x.dtype).T)
-    return mh @ x @ mw
+    return resample(x, _matrix(h, ho, sh, mode, ac, x.dtype), _matrix(w, wo, sw, mode, ac, x.dtype))

@@ -25,6 +25,7 @@ import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
 from nn.functional.conv import Conv2d, _out_size, _pad, _pair, _windows
+from nn.functional.separable import resample
 
 
 def unbatched_too(ndim: int) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
@@ -392,6 +393,4 @@ def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     wo = x.shape[3] if output_size[1] is None else int(output_size[1])
     if ho <= 0 or wo <= 0:
         raise ValueError(f"adaptive_avg_pool2d: output size must be positive, got {output_size}")
-    mh = ad.tensor(_bins(x.shape[2], ho, x.dtype))
-    mw = ad.tensor(_bins(x.shape[3], wo, x.dtype).T)
-    return mh @ x @ mw
+    return resample(x, _bins(x.shape[2], ho, x.dtype), _bins(x.shape[3], wo, x.dtype))
