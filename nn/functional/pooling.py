@@ -208,7 +208,8 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     """The maximum of each window; stride defaults to kernel_size; padding counts as -inf;
     dilation spaces the window's cells; ceil_mode rounds the output size up (PyTorch's rule:
     a last window hanging off the end is kept when it starts inside the input or the left
-    padding). The first maximum of a window wins a tie, and NaN wins its window.
+    padding). The first maximum of a window wins a tie, and a NaN wins its window (the last
+    NaN in row-major order when there are several, as PyTorch's loop).
     `return_indices=True` also returns where each maximum sits, as PyTorch's int64 indices
     h * W + w into its (H, W) input plane (what `max_unpool2d` takes).
 
@@ -258,10 +259,11 @@ def _check_windows_touch_input(op: str, sizes: tuple[int, ...], k: tuple[int, ..
 def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
                 pads: tuple[int, int, int, int], d: tuple[int, int] = (1, 1)
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and its flat offset in the window (the first one among ties;
-    NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
-    copy). NaN propagates into its window's maximum, so the output tells whether the input
-    had one: only then does a second sweep track where each NaN sits."""
+    """Each window's maximum and its flat offset in the window (the first one among ties; a
+    NaN wins, the last one among several, as PyTorch's). A running maximum over the kh * kw
+    kernel offsets, on strided slices (no window copy). NaN propagates into its window's
+    maximum, so the output tells whether the input had one: only then does a second sweep
+    track where each NaN sits."""
     ho = _out_size(x.shape[2], k[0], s[0], d[0], pads[0], pads[1])
     wo = _out_size(x.shape[3], k[1], s[1], d[1], pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -308,7 +310,7 @@ def _running_max(xp: np.ndarray, k: tuple[int, int], s: tuple[int, int], d: tupl
         v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
         np.greater(v, best, out=hit)  # strictly greater keeps the first maximum
         if nan:
-            hit |= np.isnan(v) & ~np.isnan(best)
+            hit |= np.isnan(v)  # every NaN takes over: the last one wins, as PyTorch's
         np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
         np.multiply(hit, arg.dtype.type(offset), out=step)
         np.maximum(arg, step, out=arg)
