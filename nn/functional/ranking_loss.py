@@ -22,9 +22,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.distance import pairwise_distance
-from nn.functional.loss import as_tensor, reduce_loss
-
-EPSILON = 1e-12  # added to each squared norm, as PyTorch's
+from nn.functional.loss import EPSILON, as_tensor, reduce_loss
 
 
 def _hinge(u: Tensor) -> Tensor:
@@ -34,10 +32,10 @@ def _hinge(u: Tensor) -> Tensor:
 
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, *,
                           reduction: str = "mean") -> Tensor:
-    """With cos = x1 . x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) along the last axis of
+    """With cos = x1 . x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)) along the last axis of
     (N, D) inputs (or of (D,) inputs with a 0-d target): 1 - cos where y = 1, max(0,
     cos - margin) where y = -1. A label other than 1 or -1 is an error (PyTorch counts it
-    as 0).
+    as 0). e is PyTorch's 1e-12 in float32, added to each squared norm.
 
     >>> import autodiff as ad
     >>> import nn.functional as F

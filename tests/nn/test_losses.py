@@ -244,6 +244,20 @@ def test_bce_weight_matches_pytorch(weight, reduction):
             [p, y])
 
 
+def test_clamps_use_pytorchs_float32_epsilon():
+    """PyTorch's losses clamp with `constexpr float EPSILON = 1e-12`, 9.99999996e-13 in float64:
+    the saturated binary_cross_entropy gradient and cosine_embedding_loss at a zero vector use
+    that number (1e-12 itself was 4e-9 off, relative)."""
+    e = float(np.float32(1e-12))
+    p = ad.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    F.binary_cross_entropy(p, ad.tensor(np.array([1.0, 0.0])), reduction="sum").backward()
+    np.testing.assert_array_equal(p.grad.data, [-1 / e, 1 / e])
+    x1 = ad.tensor(np.zeros((1, 3)), requires_grad=True)
+    F.cosine_embedding_loss(x1, ad.tensor(np.ones((1, 3))), np.array([1.0])).backward()
+    np.testing.assert_allclose(x1.grad.data, np.full((1, 3), -1 / np.sqrt(e * (3 + e))),
+                               rtol=1e-15)
+
+
 def test_pos_weight_closed_form_and_second_order():
     # x = 0: sigmoid = 1/2, so the loss is w (pw y + (1 - y)) log 2
     y = np.array([1.0, 0.0, 0.25])
