@@ -130,3 +130,8 @@ from nn.margin_loss import (  # noqa: E402
 
 __all__ += ["HingeEmbeddingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
             "MultiMarginLoss", "SoftMarginLoss", "TripletMarginWithDistanceLoss"]
+
+# isort: split
+from nn.lp_pool import LPPool1d, LPPool2d  # noqa: E402
+
+__all__ += ["LPPool1d", "LPPool2d"]

@@ -129,3 +129,8 @@ from nn.functional.ranking_loss import triplet_margin_with_distance_loss  # noqa
 __all__ += ["hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
             "multilabel_soft_margin_loss", "soft_margin_loss",
             "triplet_margin_with_distance_loss"]
+
+# isort: split
+from nn.functional.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402
+
+__all__ += ["lp_pool1d", "lp_pool2d"]
