@@ -135,3 +135,8 @@ __all__ += ["HingeEmbeddingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginL
 from nn.lp_pool import LPPool1d, LPPool2d  # noqa: E402
 
 __all__ += ["LPPool1d", "LPPool2d"]
+
+# isort: split
+from nn.conv1d import ConvTranspose1d  # noqa: E402
+
+__all__ += ["ConvTranspose1d"]

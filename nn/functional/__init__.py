@@ -134,3 +134,8 @@ __all__ += ["hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss
 from nn.functional.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402
 
 __all__ += ["lp_pool1d", "lp_pool2d"]
+
+# isort: split
+from nn.functional.conv_1d import conv_transpose1d  # noqa: E402
+
+__all__ += ["conv_transpose1d"]
