@@ -14,6 +14,7 @@ differentiable to any order with no backward of its own.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -25,20 +26,30 @@ from nn.functional.pooling import _bins
 from nn.functional.separable import resample
 
 
+@functools.lru_cache(maxsize=64)
 def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners: bool,
             dtype: Any) -> np.ndarray:
-    """The (n_out, n_in) resampling matrix of one axis, PyTorch's: an axis that keeps its size
-    is copied whatever the scale (not by nearest-exact and bicubic, which resample it); "area" is
-    adaptive_avg_pool's bins; nearest doubling takes dst // 2; otherwise nearest takes
-    floor(dst * r) with r = 1 / scale (or n_in / n_out) in float32, as PyTorch's kernel."""
+    """The (n_out, n_in) resampling matrix of one axis (made once per arguments, read-only),
+    PyTorch's: an axis that keeps its size is copied whatever the scale (not by nearest-exact
+    and bicubic, which resample it); "area" is adaptive_avg_pool's bins; nearest doubling
+    takes dst // 2; otherwise nearest takes floor(dst * r) with r = 1 / scale (or
+    n_in / n_out) in float32, as PyTorch's kernel."""
+    m = _weights(n_in, n_out, scale, mode, align_corners).astype(dtype)
+    m.flags.writeable = False
+    return m
+
+
+def _weights(n_in: int, n_out: int, scale: float | None, mode: str, align_corners: bool
+             ) -> np.ndarray:
+    """_matrix's weights, in float64."""
     if n_out == n_in and mode not in ("nearest-exact", "bicubic"):
-        return np.eye(n_in, dtype=dtype)
+        return np.eye(n_in)
     if mode == "area":
-        return _bins(n_in, n_out, dtype)
+        return _bins(n_in, n_out, np.float64)
     m = np.zeros((n_out, n_in), dtype=np.float64)
     if mode in ("nearest", "nearest-exact"):
         m[np.arange(n_out), _nearest(n_in, n_out, scale, mode)] = 1.0
-        return m.astype(dtype)
+        return m
     dst = np.arange(n_out, dtype=np.float64)
     if align_corners:
         src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
@@ -46,24 +57,24 @@ def _matrix(n_in: int, n_out: int, scale: float | None, mode: str, align_corners
         ratio = (1.0 / scale) if scale else n_in / n_out
         src = (dst + 0.5) * ratio - 0.5
     if mode == "bicubic":
-        return _cubic(m, src).astype(dtype)
+        return _cubic(m, src)
     src = np.maximum(src, 0.0)
     i0 = np.minimum(np.floor(src).astype(int), n_in - 1)
     i1 = np.minimum(i0 + 1, n_in - 1)
     lam = src - i0
     np.add.at(m, (np.arange(n_out), i0), 1 - lam)
     np.add.at(m, (np.arange(n_out), i1), lam)
-    return m.astype(dtype)
+    return m
 
 
 def _nearest(n_in: int, n_out: int, scale: float | None, mode: str) -> np.ndarray:
     """The source index of each output, PyTorch's (its float32 arithmetic): nearest
     floor(dst r) (dst // 2 when doubling), nearest-exact floor((dst + 1/2) r), clamped."""
+    if mode == "nearest" and n_out == 2 * n_in:
+        return np.arange(n_out) >> 1
     ratio = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
     if mode == "nearest-exact":  # (dst + 0.5) * r in double, then floorf's float
         src = np.floor(((np.arange(n_out) + 0.5) * np.float64(ratio)).astype(np.float32))
-    elif n_out == 2 * n_in:
-        src = np.arange(n_out) >> 1
     else:
         src = np.floor(np.arange(n_out, dtype=np.float32) * ratio)
     return np.minimum(src.astype(np.int64), n_in - 1)
