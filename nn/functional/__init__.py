@@ -139,3 +139,8 @@ __all__ += ["lp_pool1d", "lp_pool2d"]
 from nn.functional.conv_1d import conv_transpose1d  # noqa: E402
 
 __all__ += ["conv_transpose1d"]
+
+# isort: split
+from nn.functional.grid_sample import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample"]
