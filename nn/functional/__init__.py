@@ -141,6 +141,6 @@ from nn.functional.conv_1d import conv_transpose1d  # noqa: E402
 __all__ += ["conv_transpose1d"]
 
 # isort: split
-from nn.functional.grid_sample import affine_grid, grid_sample  # noqa: E402
+from nn.functional.spatial_transformer import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample"]
