@@ -365,13 +365,16 @@ def _window_counts(n: int, k: int, s: int, p: int, out: int, count_include_pad: 
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
+@functools.lru_cache(maxsize=64)
 def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
-    """PyTorch's adaptive bins as an averaging matrix (n_out, n_in)."""
+    """PyTorch's adaptive bins as an averaging matrix (n_out, n_in), made once per arguments
+    (read-only)."""
     m = np.zeros((n_out, n_in), dtype=dtype)
     for i in range(n_out):
         a = (i * n_in) // n_out
         b = -((-(i + 1) * n_in) // n_out)
         m[i, a:b] = 1.0 / (b - a)
+    m.flags.writeable = False
     return m
 
 
