@@ -1,10 +1,11 @@
-"""Separable linear resampling, the map behind interpolate (nearest, bilinear) and the
-adaptive average pools: (M_h @ x) @ M_w^T over the last two axes of x, with constant
-matrices whose rows hold each output's few weights.
+"""Separable linear resampling, the map behind interpolate (every mode) and the adaptive
+average pools: (M_h @ x) @ M_w^T over the last two axes of x, with constant matrices whose
+rows hold each output's few weights.
 
-The matrix products are the fast path, but in them every output is a sum over a whole row or
-column of x, zero weights included, and 0 * NaN and 0 * inf are NaN: one NaN or inf pixel would
-turn whole rows and columns of the result into NaN. Without NaN or inf in x nothing of that
+The matrix products are the fast path (their gain over taps always: docs/performance.md),
+but in them every output is a sum over a whole row or column of x, zero weights included,
+and 0 * NaN and 0 * inf are NaN: one NaN or inf pixel would turn whole rows and columns of
+the result into NaN. Without NaN or inf in x nothing of that
 happens (each output is a convex combination of finite values, so it is finite), and with
 them the products make NaN or inf somewhere in the result, so the smaller of x and the result
 is checked once: when it holds NaN or inf, the result is redone tap by tap, each output the
