@@ -117,3 +117,26 @@ from nn.transformer_decoder import (  # noqa: E402
 )
 
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer"]
+
+# isort: split
+from nn.margin_loss import (  # noqa: E402
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
+__all__ += ["HingeEmbeddingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
+            "MultiMarginLoss", "SoftMarginLoss", "TripletMarginWithDistanceLoss"]
+
+# isort: split
+from nn.lp_pool import LPPool1d, LPPool2d  # noqa: E402
+
+__all__ += ["LPPool1d", "LPPool2d"]
+
+# isort: split
+from nn.conv1d import ConvTranspose1d  # noqa: E402
+
+__all__ += ["ConvTranspose1d"]

@@ -21,6 +21,8 @@ from nn.module import Module, Parameter
 
 
 class _ConvBase(Module):
+    transposed = False  # a transposed convolution's weight is (in, out / groups, ...)
+
     def extra_repr(self) -> str:
         """PyTorch's: channels, kernel_size and stride as pairs, then padding, dilation,
         output_padding, groups and bias only where they are not the defaults."""
@@ -71,8 +73,7 @@ class _ConvBase(Module):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            transposed = isinstance(self, ConvTranspose2d)
-            self.bias = Parameter(ad.zeros(weight_shape[1] * self.groups if transposed
+            self.bias = Parameter(ad.zeros(weight_shape[1] * self.groups if self.transposed
                                            else weight_shape[0], dtype=dtype))
             init.uniform_(self.bias, -bound, bound)
         else:
@@ -144,6 +145,8 @@ def padding_widths(padding: Any, kernel_size: tuple[int, ...], dilation: Any) ->
 
 
 class ConvTranspose2d(_ConvBase):
+    transposed = True
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
                  dilation: Any = 1, dtype: Any = None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from autodiff import Tensor
 from nn.conv import _ConvBase, check_layer_args
-from nn.functional.conv_1d import conv1d
+from nn.functional.conv_1d import conv1d, conv_transpose1d
 from nn.functional.pooling1d import single
 
 
@@ -68,3 +68,54 @@ class Conv1d(_ConvBase):
         s += ", bias=False" if self.bias is None else ""
         return s + (f", padding_mode={self.padding_mode}" if self.padding_mode != "zeros"
                     else "")
+
+
+class ConvTranspose1d(_ConvBase):
+    """The transposed 1-D convolution layer (F.conv_transpose1d) with learned weight
+    (in_channels, out_channels / groups, kernel_size) and bias (out_channels,), PyTorch's
+    arguments, initialization and printed form; padding_mode 'zeros' only, as PyTorch's.
+
+    >>> import autodiff as ad, nn
+    >>> layer = nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=1)
+    >>> layer.weight.shape, layer(ad.ones((1, 2, 5))).shape
+    ((2, 4, 3), (1, 4, 12))
+    >>> layer
+    ConvTranspose1d(2, 4, kernel_size=(3,), stride=(2,), output_padding=(1,))
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose1d: only padding_mode='zeros' is supported (as "
+                             f"PyTorch's), got {padding_mode!r}")
+        check_layer_args("ConvTranspose1d", in_channels, out_channels, groups, 0, 1, "zeros")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        who = "ConvTranspose1d"
+        k = single(who, "kernel_size", kernel_size)
+        self.kernel_size, self.stride = (k,), (single(who, "stride", stride),)
+        self.padding = (single(who, "padding", padding),)
+        self.output_padding = (single(who, "output_padding", output_padding),)
+        self.dilation = (single(who, "dilation", dilation),)
+        self.groups, self.padding_mode = groups, padding_mode
+        self._init((in_channels, out_channels // groups, k), (out_channels // groups) * k, bias,
+                   dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
+                                self.output_padding, self.groups, self.dilation)
+
+    def extra_repr(self) -> str:
+        """PyTorch's: sizes as 1-tuples, the rest only where not the defaults."""
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        for name, default in (("padding", (0,)), ("dilation", (1,)),
+                              ("output_padding", (0,))):
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + (", bias=False" if self.bias is None else "")

@@ -1,4 +1,5 @@
-"""Upsample: the resizing layer over nn.functional.interpolate (nearest or bilinear, NCHW).
+"""Upsample: the resizing layer over nn.functional.interpolate (its modes: nearest,
+nearest-exact, area, linear on (N, C, L), bilinear and bicubic on (N, C, H, W)).
 
 >>> import autodiff as ad, nn
 >>> nn.Upsample(scale_factor=2)(ad.ones((1, 3, 4, 5))).shape
@@ -15,7 +16,7 @@ from nn.module import Module
 
 
 class Upsample(Module):
-    """Resize (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample.
+    """Resize (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample.
 
     >>> import autodiff as ad, nn
     >>> nn.Upsample(scale_factor=2)(ad.ones((1, 1, 2, 3))).shape

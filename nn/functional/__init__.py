@@ -115,3 +115,32 @@ __all__ += ["embedding_bag"]
 from nn.functional.ctc_loss import ctc_loss  # noqa: E402
 
 __all__ += ["ctc_loss"]
+
+# isort: split
+from nn.functional.margin_loss import (  # noqa: E402
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
+from nn.functional.ranking_loss import triplet_margin_with_distance_loss  # noqa: E402
+
+__all__ += ["hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
+            "multilabel_soft_margin_loss", "soft_margin_loss",
+            "triplet_margin_with_distance_loss"]
+
+# isort: split
+from nn.functional.lp_pool import lp_pool1d, lp_pool2d  # noqa: E402
+
+__all__ += ["lp_pool1d", "lp_pool2d"]
+
+# isort: split
+from nn.functional.conv_1d import conv_transpose1d  # noqa: E402
+
+__all__ += ["conv_transpose1d"]
+
+# isort: split
+from nn.functional.spatial_transformer import affine_grid, grid_sample  # noqa: E402
+
+__all__ += ["affine_grid", "grid_sample"]

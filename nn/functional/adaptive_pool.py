@@ -22,6 +22,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.pooling import PoolScatter, _bins, unbatched_too
+from nn.functional.separable import resample
 
 
 def _bin_edges(n: int, out: int) -> list[tuple[int, int]]:
@@ -173,4 +174,4 @@ def adaptive_avg_pool1d(x: Any, output_size: Any) -> Tensor:
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check_ndim("adaptive_avg_pool1d", x, 3)
     (lo,) = _output_size("adaptive_avg_pool1d", output_size, x.shape[2:])
-    return x @ ad.tensor(_bins(x.shape[2], lo, x.dtype).T)
+    return resample(x, None, _bins(x.shape[2], lo, x.dtype))

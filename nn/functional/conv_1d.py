@@ -1,6 +1,6 @@
-"""conv1d (N, C, L), PyTorch's, as conv2d over a unit height axis (as PyTorch computes it):
-the same three primitives, so values, gradients and derivatives of any order are conv2d's,
-and the dtype is kept.
+"""conv1d and conv_transpose1d (N, C, L), PyTorch's, as conv2d and conv_transpose2d over a unit
+height axis (as PyTorch computes them): the same primitives, so values, gradients and
+derivatives of any order are the 2-d ones', and the dtype is kept.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -14,7 +14,7 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.conv import conv2d
+from nn.functional.conv import conv2d, conv_transpose2d
 from nn.functional.pooling1d import single
 
 
@@ -71,3 +71,36 @@ def conv1d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                (1, d), groups)
     y = y.reshape(n, o, y.shape[3])
     return y if bias is None else y + bias.reshape(1, -1, 1)
+
+
+def conv_transpose1d(x: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """The transposed 1-D convolution (PyTorch's conv_transpose1d): x (N, C_in, L) (or
+    (C_in, L) unbatched), weight (C_in, C_out / groups, k), bias (C_out,); output length
+    (L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1. It is
+    conv_transpose2d over a unit height axis; its errors name that call's 4-d shapes.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> F.conv_transpose1d(ad.tensor([[[1.0, 2.0]]]), ad.tensor([[[1.0, 1.0, 1.0]]]), stride=2)
+    tensor([[[1., 1., 3., 2., 2.]]])
+    """
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim == 2:  # unbatched (C, L), as PyTorch's: a batch of one
+        return conv_transpose1d(x[None], weight, bias, stride, padding, output_padding, groups,
+                                dilation)[0]
+    if x.ndim != 3 or weight.ndim != 3:
+        raise ValueError(f"conv_transpose1d: expected input (N, C_in, L) or (C_in, L) and "
+                         f"weight (C_in, C_out / groups, k), got {x.shape} and {weight.shape}")
+    who = "conv_transpose1d"
+    s, p = single(who, "stride", stride), single(who, "padding", padding)
+    op, d = single(who, "output_padding", output_padding), single(who, "dilation", dilation)
+    n, c, length = x.shape
+    cin, cog, k = weight.shape
+    try:
+        y = conv_transpose2d(x.reshape(n, c, 1, length), weight.reshape(cin, cog, 1, k), bias,
+                             (1, s), (0, p), (0, op), groups, (1, d))
+    except ValueError as e:
+        raise ValueError(f"{who}: {e}") from None
+    return y.reshape(n, y.shape[1], y.shape[3])

@@ -86,7 +86,7 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, *,
 
 class BinaryCrossEntropy(ad.Function):
     """-(y log p + (1 - y) log(1 - p)) elementwise with PyTorch's clamps: each log at least
-    -100. Backward as PyTorch's: (p - y) / max(p (1 - p), 1e-12) for p, which is the
+    -100. Backward as PyTorch's: (p - y) / max(p (1 - p), EPSILON) for p, which is the
     derivative inside and stays finite at p = 0 or 1; log(1 - p) - log(p), each clamped, for
     y. Both in Tensor ops, so they can be differentiated again."""
 
@@ -104,9 +104,12 @@ class BinaryCrossEntropy(ad.Function):
     def backward(ctx, grad):
         p, y = ctx.saved_tensors
         need_p, need_y = ctx.needs_input_grad
-        gp = grad * (p - y) / ad.maximum(p * (1 - p), 1e-12) if need_p else None
+        gp = grad * (p - y) / ad.maximum(p * (1 - p), EPSILON) if need_p else None
         gy = grad * (_clamped_log(1 - p) - _clamped_log(p)) if need_y else None
         return gp, gy
+
+
+EPSILON = float(np.float32(1e-12))  # PyTorch's losses: `constexpr float EPSILON = 1e-12`
 
 
 def _clamped_log(u: Tensor) -> Tensor:

@@ -25,6 +25,7 @@ import autodiff as ad
 from autodiff import Tensor
 from autodiff.buffers import scratch
 from nn.functional.conv import Conv2d, _out_size, _pad, _pair, _windows
+from nn.functional.separable import resample
 
 
 def unbatched_too(ndim: int) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
@@ -207,7 +208,8 @@ def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     """The maximum of each window; stride defaults to kernel_size; padding counts as -inf;
     dilation spaces the window's cells; ceil_mode rounds the output size up (PyTorch's rule:
     a last window hanging off the end is kept when it starts inside the input or the left
-    padding). The first maximum of a window wins a tie, and NaN wins its window.
+    padding). The first maximum of a window wins a tie, and a NaN wins its window (the last
+    NaN in row-major order when there are several, as PyTorch's loop).
     `return_indices=True` also returns where each maximum sits, as PyTorch's int64 indices
     h * W + w into its (H, W) input plane (what `max_unpool2d` takes).
 
@@ -257,10 +259,11 @@ def _check_windows_touch_input(op: str, sizes: tuple[int, ...], k: tuple[int, ..
 def _window_max(x: np.ndarray, k: tuple[int, int], s: tuple[int, int],
                 pads: tuple[int, int, int, int], d: tuple[int, int] = (1, 1)
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and its flat offset in the window (the first one among ties;
-    NaN wins). A running maximum over the kh * kw kernel offsets, on strided slices (no window
-    copy). NaN propagates into its window's maximum, so the output tells whether the input
-    had one: only then does a second sweep track where each NaN sits."""
+    """Each window's maximum and its flat offset in the window (the first one among ties; a
+    NaN wins, the last one among several, as PyTorch's). A running maximum over the kh * kw
+    kernel offsets, on strided slices (no window copy). NaN propagates into its window's
+    maximum, so the output tells whether the input had one: only then does a second sweep
+    track where each NaN sits."""
     ho = _out_size(x.shape[2], k[0], s[0], d[0], pads[0], pads[1])
     wo = _out_size(x.shape[3], k[1], s[1], d[1], pads[2], pads[3])
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -307,7 +310,7 @@ def _running_max(xp: np.ndarray, k: tuple[int, int], s: tuple[int, int], d: tupl
         v = xp[:, :, i:i + s[0] * (ho - 1) + 1:s[0], j:j + s[1] * (wo - 1) + 1:s[1]]
         np.greater(v, best, out=hit)  # strictly greater keeps the first maximum
         if nan:
-            hit |= np.isnan(v) & ~np.isnan(best)
+            hit |= np.isnan(v)  # every NaN takes over: the last one wins, as PyTorch's
         np.maximum(best, v, out=best)  # NaN propagates, as the value PyTorch returns
         np.multiply(hit, arg.dtype.type(offset), out=step)
         np.maximum(arg, step, out=arg)
@@ -362,13 +365,16 @@ def _window_counts(n: int, k: int, s: int, p: int, out: int, count_include_pad: 
     return np.minimum(end, n) - np.maximum(start, 0)
 
 
+@functools.lru_cache(maxsize=64)
 def _bins(n_in: int, n_out: int, dtype: Any) -> np.ndarray:
-    """PyTorch's adaptive bins as an averaging matrix (n_out, n_in)."""
+    """PyTorch's adaptive bins as an averaging matrix (n_out, n_in), made once per arguments
+    (read-only)."""
     m = np.zeros((n_out, n_in), dtype=dtype)
     for i in range(n_out):
         a = (i * n_in) // n_out
         b = -((-(i + 1) * n_in) // n_out)
         m[i, a:b] = 1.0 / (b - a)
+    m.flags.writeable = False
     return m
 
 
@@ -392,6 +398,4 @@ def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     wo = x.shape[3] if output_size[1] is None else int(output_size[1])
     if ho <= 0 or wo <= 0:
         raise ValueError(f"adaptive_avg_pool2d: output size must be positive, got {output_size}")
-    mh = ad.tensor(_bins(x.shape[2], ho, x.dtype))
-    mw = ad.tensor(_bins(x.shape[3], wo, x.dtype).T)
-    return mh @ x @ mw
+    return resample(x, _bins(x.shape[2], ho, x.dtype), _bins(x.shape[3], wo, x.dtype))

@@ -1,6 +1,7 @@
 """Losses on pairs, as PyTorch's: cosine_embedding_loss (are two embeddings alike, y = 1, or
 unlike, y = -1?) and margin_ranking_loss (should x1 rank above x2, y = 1, or below, y = -1?);
-and on triplets: triplet_margin_loss (is the anchor nearer the positive than the negative?).
+and on triplets: triplet_margin_loss (is the anchor nearer the positive than the negative?),
+triplet_margin_with_distance_loss (the same with a distance of your own).
 The hinge max(0, .) passes its gradient where its argument is exactly 0 (PyTorch's
 clamp_min). The labels y are constants.
 
@@ -13,6 +14,7 @@ tensor([0., 1.])
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,9 +22,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.distance import pairwise_distance
-from nn.functional.loss import as_tensor, reduce_loss
-
-EPSILON = 1e-12  # added to each squared norm, as PyTorch's
+from nn.functional.loss import EPSILON, as_tensor, reduce_loss
 
 
 def _hinge(u: Tensor) -> Tensor:
@@ -32,10 +32,10 @@ def _hinge(u: Tensor) -> Tensor:
 
 def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, *,
                           reduction: str = "mean") -> Tensor:
-    """With cos = x1 . x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)) along the last axis of
+    """With cos = x1 . x2 / sqrt((|x1|^2 + e)(|x2|^2 + e)) along the last axis of
     (N, D) inputs (or of (D,) inputs with a 0-d target): 1 - cos where y = 1, max(0,
     cos - margin) where y = -1. A label other than 1 or -1 is an error (PyTorch counts it
-    as 0).
+    as 0). e is PyTorch's 1e-12 in float32, added to each squared norm.
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -98,6 +98,35 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = ad.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return reduce_loss(_hinge(d_pos - d_neg + margin), reduction, op)
+
+
+def triplet_margin_with_distance_loss(anchor: Any, positive: Any, negative: Any, *,
+                                      distance_function: Callable[[Tensor, Tensor], Tensor]
+                                      | None = None, margin: float = 1.0, swap: bool = False,
+                                      reduction: str = "mean") -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin) with a distance of your own, `distance_function`
+    (two tensors to one distance per sample; `pairwise_distance` without it); with `swap`,
+    d(a, n) is replaced by min(d(a, n), d(p, n)). As PyTorch's.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> a, p, n = ad.tensor([[0.0, 0.0]]), ad.tensor([[3.0, 4.0]]), ad.tensor([[0.0, 1.0]])
+    >>> F.triplet_margin_with_distance_loss(
+    ...     a, p, n, distance_function=lambda u, v: ad.abs(u - v).sum(axis=-1))  # 7 - 1 + 1
+    tensor(7.)
+    """
+    op = "triplet_margin_with_distance_loss"
+    if not margin > 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    a, pos, neg = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    if len({a.ndim, pos.ndim, neg.ndim}) != 1:
+        raise ValueError(f"{op}: anchor, positive and negative must have the same number of "
+                         f"dimensions, got shapes {a.shape}, {pos.shape} and {neg.shape}")
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = distance(a, pos), distance(a, neg)
+    if swap:
+        d_neg = ad.minimum(d_neg, distance(pos, neg))
     return reduce_loss(_hinge(d_pos - d_neg + margin), reduction, op)
 
 

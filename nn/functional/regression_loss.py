@@ -19,11 +19,16 @@ from autodiff import Tensor
 from nn.functional.loss import as_tensor, reduce_loss, same_shape
 
 
-def _distance(op: str, input: Any, target: Any) -> Tensor:
-    """|input - target|, its gradient at 0 being 0 (sign(0), as PyTorch's)."""
+def _difference(op: str, input: Any, target: Any) -> Tensor:
+    """input - target, of the same shapes."""
     x, y = as_tensor(input), as_tensor(target)
     same_shape(op, x, y)
-    return ad.abs(x - y)
+    return x - y
+
+
+def _distance(op: str, input: Any, target: Any) -> Tensor:
+    """|input - target|, its gradient at 0 being 0 (sign(0), as PyTorch's)."""
+    return ad.abs(_difference(op, input, target))
 
 
 def l1_loss(input: Any, target: Any, *, reduction: str = "mean") -> Tensor:
@@ -51,10 +56,13 @@ def smooth_l1_loss(input: Any, target: Any, *, reduction: str = "mean",
     """
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
-    z = _distance("smooth_l1_loss", input, target)
+    d = _difference("smooth_l1_loss", input, target)
+    z = ad.abs(d)
     if beta == 0:
         return reduce_loss(z, reduction, "smooth_l1_loss")
-    loss = ad.where(z.data < beta, z * 0.5 * z / beta, z - 0.5 * beta)  # PyTorch's order
+    # the square of d, not of |d|: |d|'s gradient is 0 at d = 0, which would zero the second
+    # derivative 1 / beta there (a tie, input == target)
+    loss = ad.where(z.data < beta, d * 0.5 * d / beta, z - 0.5 * beta)  # PyTorch's order
     return reduce_loss(loss, reduction, "smooth_l1_loss")
 
 
@@ -71,6 +79,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     """
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
-    z = _distance("huber_loss", input, target)
-    loss = ad.where(z.data < delta, z * 0.5 * z, (z - 0.5 * delta) * delta)
+    d = _difference("huber_loss", input, target)
+    z = ad.abs(d)
+    loss = ad.where(z.data < delta, d * 0.5 * d, (z - 0.5 * delta) * delta)  # d^2, as above
     return reduce_loss(loss, reduction, "huber_loss")

@@ -574,7 +574,10 @@ def _upsample(g: Graph, m: Any, x: str, region: Any) -> str | None:
     """Resize with the engine's index formulas: nearest as floor(dst / scale) ("asymmetric",
     "floor"), bilinear as PyTorch ("half_pixel", or "align_corners"). A given size becomes
     the sizes input (the batch and channel sizes read from the input's shape), and so does a
-    scale factor with recompute_scale_factor (the samples then placed by the size ratio)."""
+    scale factor with recompute_scale_factor (the samples then placed by the size ratio).
+    Other modes and 1-d input are declined: their matrix products are exported as they are."""
+    if m.mode not in ("nearest", "bilinear") or len(g.shape(region.input)) != 4:
+        return None
     if m.mode == "nearest":
         modes = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                  "nearest_mode": "floor"}

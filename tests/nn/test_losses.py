@@ -244,6 +244,20 @@ def test_bce_weight_matches_pytorch(weight, reduction):
             [p, y])
 
 
+def test_clamps_use_pytorchs_float32_epsilon():
+    """PyTorch's losses clamp with `constexpr float EPSILON = 1e-12`, 9.99999996e-13 in float64:
+    the saturated binary_cross_entropy gradient and cosine_embedding_loss at a zero vector use
+    that number (1e-12 itself was 4e-9 off, relative)."""
+    e = float(np.float32(1e-12))
+    p = ad.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    F.binary_cross_entropy(p, ad.tensor(np.array([1.0, 0.0])), reduction="sum").backward()
+    np.testing.assert_array_equal(p.grad.data, [-1 / e, 1 / e])
+    x1 = ad.tensor(np.zeros((1, 3)), requires_grad=True)
+    F.cosine_embedding_loss(x1, ad.tensor(np.ones((1, 3))), np.array([1.0])).backward()
+    np.testing.assert_allclose(x1.grad.data, np.full((1, 3), -1 / np.sqrt(e * (3 + e))),
+                               rtol=1e-15)
+
+
 def test_pos_weight_closed_form_and_second_order():
     # x = 0: sigmoid = 1/2, so the loss is w (pw y + (1 - y)) log 2
     y = np.array([1.0, 0.0, 0.25])
@@ -380,6 +394,25 @@ def test_regression_losses_closed_forms_and_gradients():
               lambda a, b: F.huber_loss(a, b, delta=1.3), F.l1_loss):
         assert gradcheck(f, u, v)
         assert gradgradcheck(f, u, v)
+
+
+@pytest.mark.parametrize("loss, option, curvature", [("smooth_l1_loss", 0.5, 2.0),
+                                                     ("smooth_l1_loss", 2.0, 0.5),
+                                                     ("huber_loss", 0.5, 1.0),
+                                                     ("huber_loss", 2.0, 1.0)])
+def test_regression_losses_second_derivative_at_a_tie(loss, option, curvature):
+    """At input == target the loss is inside its quadratic part: d^2/dx^2 is 1 / beta
+    (smooth l1) or 1 (huber), as PyTorch's double backward. It was 0: the square was taken of
+    |d|, whose gradient at d = 0 is 0."""
+    kw = {"beta" if loss == "smooth_l1_loss" else "delta": option}
+    y = ad.tensor([0.3, -1.0, 2.0])
+
+    def f(x):
+        return getattr(F, loss)(x, y, reduction="sum", **kw)
+
+    for x in (ad.tensor([0.3, -1.0, 2.0]), ad.tensor([0.3 + option / 4, -1.0, 2.0])):
+        np.testing.assert_allclose(ad.hessian(f)(x).data, np.eye(3) * curvature)
+    assert gradgradcheck(lambda a, b: getattr(F, loss)(a, b, **kw), y, ad.tensor(y.data.copy()))
 
 
 def test_regression_losses_errors():

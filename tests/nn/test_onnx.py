@@ -316,6 +316,12 @@ CASES = {
         scale_factor=(1.5, 1.3), mode="bilinear", recompute_scale_factor=True), (2, 3, 4)),
     "interpolate-functional": (fn(lambda x, m: F.interpolate(x, size=(5, 6), mode="bilinear")),
                                (2, 3, 4)),
+    # modes the Resize builder declines: their constant matrix products are exported
+    "upsample-bicubic": (lambda: nn.Upsample(scale_factor=1.7, mode="bicubic"), (2, 3, 4)),
+    "upsample-nearest-exact": (lambda: nn.Upsample(size=(5, 3), mode="nearest-exact"),
+                               (2, 3, 4)),
+    "upsample-linear-1d": (lambda: nn.Upsample(size=7, mode="linear", align_corners=True),
+                           (3, 4)),
 }
 
 

@@ -87,7 +87,7 @@ def test_layers_and_bad_input():
     with pytest.raises(ValueError, match="at most half the kernel"):
         F.max_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="mode"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+        F.interpolate(x, scale_factor=2, mode="trilinear")  # not implemented
     with pytest.raises(ValueError, match="exactly one"):
         F.interpolate(x)
 
@@ -107,16 +107,25 @@ def test_batchnorm2d_and_dropout2d():
 
 
 def test_max_pool_nan_propagates_and_takes_the_gradient_as_pytorch():
+    """PyTorch's loop keeps a value that is greater, or NaN: the last NaN of a window (in
+    row-major order) takes its gradient and its index (the first one did, before)."""
     x = ad.tensor(np.array([[[[1.0, np.nan], [3.0, np.nan]]]]), requires_grad=True)
     y = F.max_pool2d(x, 2)
     assert np.isnan(y.data).all()
     (gx,) = ad.gradients(y.sum(), [x])
-    np.testing.assert_array_equal(gx.data, [[[[0.0, 1.0], [0.0, 0.0]]]])  # the first NaN
+    np.testing.assert_array_equal(gx.data, [[[[0.0, 0.0], [0.0, 1.0]]]])  # the last NaN
+    x = np.array([[[[1.0, np.nan, 3.0, np.nan], [np.nan, 5.0, 2.0, 0.0]]]])
+    for kw, want in [(dict(kernel_size=2), [4, 3]), (dict(kernel_size=(2, 4)), [4]),
+                     (dict(kernel_size=2, dilation=(1, 2), stride=1), [4, 3])]:
+        _, idx = F.max_pool2d(ad.tensor(x), return_indices=True, **kw)
+        np.testing.assert_array_equal(idx.data.ravel(), want)
+    _, idx = F.max_pool1d(ad.tensor(x[:, 0]), 4, return_indices=True)
+    np.testing.assert_array_equal(idx.data.ravel(), [3, 0])  # two NaNs in row 0: the second
 
 
 def test_window_max_matches_a_window_by_window_reference_with_ties_and_nans():
     """The running sweep (and its second, NaN-tracking sweep) against each window's
-    maximum and first argmax found one window at a time, NaN winning its window."""
+    maximum and first argmax found one window at a time, the last NaN winning its window."""
     from nn.functional.pooling import _window_max
 
     rng = np.random.default_rng(7)
@@ -125,7 +134,7 @@ def test_window_max_matches_a_window_by_window_reference_with_ties_and_nans():
         for dtype, with_nan in [(np.float32, False), (np.float32, True), (np.int16, False)]:
             x = rng.integers(0, 3, (2, 3, 9, 8)).astype(dtype)  # many ties
             if with_nan:
-                x[0, 1, 4, 4] = x[1, 2, 0, 0] = x[1, 2, 0, 1] = np.nan
+                x[0, 1, 4, 4] = x[1, 2, 0, 0] = x[1, 2, 0, 1] = x[1, 2, 1, 0] = np.nan
             best, arg = _window_max(x, k, s, p, d)
             fill = -np.inf if dtype == np.float32 else np.iinfo(dtype).min
             xp = np.pad(x, ((0, 0), (0, 0), p[:2], p[2:]), constant_values=fill)
@@ -134,6 +143,6 @@ def test_window_max_matches_a_window_by_window_reference_with_ties_and_nans():
                 win = xp[idx[0], idx[1], i0:i0 + d[0] * (k[0] - 1) + 1:d[0],
                          j0:j0 + d[1] * (k[1] - 1) + 1:d[1]].reshape(-1)
                 nans = np.flatnonzero(np.isnan(win)) if dtype == np.float32 else []
-                want = nans[0] if len(nans) else int(np.argmax(win))
+                want = nans[-1] if len(nans) else int(np.argmax(win))
                 assert arg[idx] == want, (k, idx, win)
                 assert best[idx] == win[want] or (np.isnan(best[idx]) and len(nans))
