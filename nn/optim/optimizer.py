@@ -17,6 +17,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn._state import checked_array, real_number
+from nn.module import Parameter
 from nn.optim import torch_state
 
 
@@ -65,8 +66,9 @@ class Optimizer:
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the optimizer's defaults for the
         options it does not set), as PyTorch's; refused: a parameter already in a group, or
-        twice in this one, a parameter that does not require grad, a non-leaf (made by an op, as
-        PyTorch's), a bad option.
+        twice in this one, a tensor that does not require grad (a frozen `nn.Parameter` is
+        accepted and skipped while frozen), a non-leaf (made by an op, as PyTorch's), a bad
+        option.
 
         >>> import autodiff as ad, nn
         >>> opt = nn.optim.SGD([ad.ones(2, requires_grad=True)], lr=0.1)
@@ -84,9 +86,11 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got "
                                 f"{type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} does "
-                                 "not require grad, so it would never be updated")
+            if not p.requires_grad and not isinstance(p, Parameter):
+                raise ValueError(f"{type(self).__name__}: a tensor of shape {p.shape} that does "
+                                 "not require grad would never be updated (a frozen "
+                                 "nn.Parameter is accepted: it is skipped until it requires "
+                                 "grad again)")
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one "
                                  f"of shape {p.shape} made by an op): its .grad stays None and "
@@ -146,10 +150,10 @@ class Optimizer:
         return loss
 
     def _step(self) -> None:
-        """Update every parameter that has a gradient; all are checked first, so a refused
-        step changes nothing."""
+        """Update every parameter that has a gradient and requires grad (a frozen one is
+        skipped); all are checked first, so a refused step changes nothing."""
         work = [(g, p, checked_grad(self, p)) for g in self.param_groups for p in g["params"]
-                if p.grad is not None]
+                if p.grad is not None and p.requires_grad]  # frozen: skipped, even a stale .grad
         for g, p, _ in work:
             if p.dtype == np.float16:
                 _check_eps_holds(self, g, p.dtype)
