@@ -16,7 +16,9 @@ step then holds the activations of one checkpointed segment at a time instead of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,29 @@ from autodiff.grad_mode import STATE, enable_grad
 from autodiff.pytree import flatten
 from autodiff.tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_sequential", "inline"]
+
+_INLINE = threading.local()  # .on: checkpoint is a plain call on this thread
+
+
+@contextmanager
+def inline() -> Iterator[None]:
+    """Within it, on this thread, `checkpoint(fn, *args)` is `fn(*args)`: the graph records
+    `fn`'s own ops instead of one `checkpoint` node (what `nn.onnx.export` reads).
+
+    >>> import autodiff as ad
+    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
+    >>> with ad.checkpoint.inline():
+    ...     y = ad.checkpoint.checkpoint(ad.tanh, x)
+    >>> y.grad_fn.op_name()
+    'tanh'
+    """
+    was = getattr(_INLINE, "on", False)
+    _INLINE.on = True
+    try:
+        yield
+    finally:
+        _INLINE.on = was
 
 
 def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | None = None,
@@ -42,9 +66,9 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     closure's tensors). `function` may return a Tensor or any tuple, list or dict of them and
     of other values. With `preserve_rng_state=True` (the default) the recomputation draws the
     same random numbers (`autodiff.generator()`: dropout masks) as the first run. Under
-    `no_grad()` it is `function(*args, **kwargs)`. `use_reentrant` is accepted for PyTorch
-    code; both of PyTorch's variants are this one (which `gradients`, `create_graph=True`,
-    forward mode and nesting all go through).
+    `no_grad()` and `inline()` it is `function(*args, **kwargs)`. `use_reentrant` is
+    accepted for PyTorch code; both of PyTorch's variants are this one (which `gradients`,
+    `create_graph=True`, forward mode and nesting all go through).
 
     `function` must compute the same thing when run again: a tensor it uses that is written
     in place before the backward makes the backward raise; a module that updates a buffer
@@ -62,7 +86,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     if use_reentrant not in (None, True, False):
         raise TypeError(f"checkpoint: use_reentrant must be None, True or False, got "
                         f"{use_reentrant!r}")
-    if not STATE.grad_enabled:
+    if not STATE.grad_enabled or getattr(_INLINE, "on", False):
         return function(*args, **kwargs)
     state = get_rng_state() if preserve_rng_state else None
     tensor_args = [a for a in args if isinstance(a, Tensor)]

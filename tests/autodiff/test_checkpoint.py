@@ -323,3 +323,23 @@ def test_an_enclosing_observe_ops_still_sees_the_ops_inside():
     with ad.observe_ops(lambda node, args, kwargs: seen.append(node.op_name())):
         checkpoint(lambda t: (t * 2.0).exp(), x)
     assert seen == ["mul", "exp", "checkpoint"]
+
+
+def test_inline_records_the_functions_own_ops_on_this_thread_only():
+    import threading
+
+    model = mlp(np.float64)
+    x = ad.tensor(np.ones((2, 5)), requires_grad=True)
+    other = []
+    with ad.checkpoint.inline():
+        y = checkpoint(model, x)
+        worker = threading.Thread(target=lambda: other.append(checkpoint(model, x)))
+        worker.start()
+        worker.join()
+    assert y.grad_fn.op_name() != "checkpoint"  # the model's last op, the plain call's graph
+    assert other[0].grad_fn.op_name() == "checkpoint"  # another thread is not inlined
+    assert checkpoint(model, x).grad_fn.op_name() == "checkpoint"  # undone on exit
+    x.grad = None
+    y.sum().backward()  # the plain graph: no recomputation, the plain gradients
+    inlined = [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+    same(grads_of(model, x, lambda m, t: m(t)), inlined)
