@@ -558,6 +558,40 @@ def _instance_norm(g: Graph, m: Any, x: str, region: Any) -> str | None:
     return g.node("InstanceNormalization", [x, scale, bias], epsilon=float(m.eps))
 
 
+def _lp_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
+    """(sum of x^p over each window)^(1/p): LpPool for an even integer p without ceil_mode
+    (ONNX's LpPool sums |x|^p, the engine x^p: the same only for even p); else the engine's
+    composition, Pow, AveragePool (ceil_mode's last window the mean of the cells it covers:
+    count_include_pad=0), Mul by the kernel size, Pow by 1/p (NaN where the engine's is: x^p
+    of a negative x with a fractional p). A norm_type that is not positive is refused (the
+    engine gives 0 where the sum is 0, a Pow would give inf); input without the batch axis is
+    declined (its ops then go one by one)."""
+    from nn.functional.conv import _pair
+
+    spatial = 2 if isinstance(m, nn.LPPool2d) else 1
+    p = float(m.norm_type)
+    if not p > 0:
+        place = f"module '{region.path}'" if region.path else "the model's own forward"
+        raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): "
+                                  f"norm_type={m.norm_type!r} is not exported (only a "
+                                  "positive norm_type)")
+    if len(g.shape(region.input)) != spatial + 2:
+        return None
+    kernel = list(_pair(m.kernel_size, "kernel_size", "lp_pool")) if spatial == 2 else [
+        int(np.ravel(m.kernel_size)[0])]
+    stride = kernel if m.stride is None else (
+        list(_pair(m.stride, "stride", "lp_pool")) if spatial == 2 else [
+            int(np.ravel(m.stride)[0])])
+    if p.is_integer() and p % 2 == 0 and not m.ceil_mode:
+        return g.node("LpPool", [x], kernel_shape=kernel, strides=stride, p=int(p))
+    dtype = g.traced.dtypes[region.output]
+    y = g.node("Pow", [x, g.const(np.asarray(p, dtype), "p")])
+    y = g.node("AveragePool", [y], kernel_shape=kernel, strides=stride,
+               ceil_mode=int(bool(m.ceil_mode)), count_include_pad=0)
+    y = g.node("Mul", [y, g.const(np.asarray(math.prod(kernel), dtype), "cells")])
+    return g.node("Pow", [y, g.const(np.asarray(1.0 / p, dtype), "inv_p")])
+
+
 def _conv1d_layer(g: Graph, m: Any, x: str, region: Any) -> None:
     """Its ops go one by one (a reshape to 2-d, Conv, a reshape back), 'zeros' padding only."""
     _refuse_padding_mode(m, region)
@@ -635,11 +669,34 @@ LAYERS: dict[type, Layer] = {
     nn.AdaptiveMaxPool2d: _adaptive_max_pool,
     nn.Flatten: _flatten, nn.Upsample: _upsample,
     nn.InstanceNorm1d: _instance_norm, nn.InstanceNorm2d: _instance_norm,
-    nn.Conv1d: _conv1d_layer,
+    nn.Conv1d: _conv1d_layer, nn.LPPool1d: _lp_pool, nn.LPPool2d: _lp_pool,
     nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
     nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),
     nn.ReLU6: _relu6,
+}
+
+
+# -- functions refused by name --------------------------------------------------------------
+# nn.functional functions composed of ops at places computed outside the graph (its refusal
+# would otherwise name one of those ops): any op made inside one raises with the reason.
+
+_HINGE = ("is not exported: its hinge max(0, u) picks u or 0 by a mask computed from the "
+          "input outside the graph, which an ONNX constant would freeze (the export's "
+          "second pass may not see it change). A loss is rarely part of a deployed model: "
+          "export the model without it")
+REFUSED_FUNCTIONS: dict[str, str] = {
+    "grid_sample": "grid_sample is not exported: the engine reads the input at places "
+                   "computed from the grid outside the graph (which would freeze), and "
+                   "ONNX's GridSample (opset 16) is not mapped. affine_grid alone is "
+                   "exported (MatMul)",
+    "embedding_bag": "embedding_bag is not exported (ONNX has no bag reduction; its bags, "
+                     "integer indices and offsets, are not mapped to Gather and a "
+                     "reduction per bag)",
+    **{name: f"{name} {_HINGE}" for name in (
+        "hinge_embedding_loss", "multi_margin_loss", "multilabel_margin_loss",
+        "triplet_margin_with_distance_loss", "triplet_margin_loss", "margin_ranking_loss",
+        "cosine_embedding_loss")},
 }
 
 

@@ -2,7 +2,9 @@
 with the arguments of its call (`autodiff.observe_ops`: the graph keeps no constant's value
 and no keyword option), every op placed in the layer that made it (`autodiff.viz.trace`, as
 the drawings' clusters), the ops that reach the outputs walked as the drawings walk them
-(`autodiff.viz.graph.reachable`).
+(`autodiff.viz.graph.reachable`). Each op also notes the nn.functional function that made it
+(`grid_sample`), for refusals by name; a checkpointed function is traced straight through
+(`autodiff.checkpoint.inline`).
 
 A second pass, on another batch (one example more when the batch axis is dynamic, other
 values), is the check: what changes with the batch size is the batch axis, and must be
@@ -12,13 +14,15 @@ input outside the graph (a mask, a maximum) and cannot be exported as a constant
 
 from __future__ import annotations
 
+import sys
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 import autodiff as ad
-from autodiff import Function, Tensor
+from autodiff import Function, Tensor, checkpoint
 from autodiff.viz import trace
 from autodiff.viz.graph import reachable
 from autodiff.viz.trace import ModuleRecord, module_of
@@ -37,6 +41,7 @@ class Call:
     kwargs: dict[str, Any]
     module: str  # the path of the innermost layer whose forward made it ("": the model's own)
     kind: str  # that layer's type name
+    function: str = ""  # the nn.functional function whose body made it ("": none)
 
     def where(self) -> str:
         """'op' in module 'path' (Type): how errors name a call."""
@@ -125,8 +130,12 @@ def _second_run(model: Any, x: np.ndarray, dynamic_batch: bool) -> _Pass:
 
 
 def _other_batch(x: np.ndarray, dynamic_batch: bool) -> np.ndarray:
-    """The second pass's input: one example more (dynamic batch), other values."""
-    rng = np.random.default_rng(0)
+    """The second pass's input: one example more (dynamic batch), other values. Drawn from a
+    stream seeded by the example's bytes: with a fixed seed, an example drawn from that
+    same seed (`default_rng(0)`, a common choice) made a second input that was an affine
+    image of the first (the same draws, scaled by its spread): masks computed outside the
+    graph (x > 1) came out the same in both passes and were exported frozen."""
+    rng = np.random.default_rng([0x5EC0D, zlib.crc32(np.ascontiguousarray(x).tobytes())])
     n = x.shape[0] + 1 if dynamic_batch else x.shape[0]
     spread = float(np.std(x)) if x.size else 1.0
     noise = rng.standard_normal((n, *x.shape[1:])) * (spread or 1.0) + float(np.mean(x) if
@@ -135,13 +144,13 @@ def _other_batch(x: np.ndarray, dynamic_batch: bool) -> np.ndarray:
 
 
 def _run(model: Any, x: np.ndarray) -> _Pass:
-    seen: dict[Function, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    seen: dict[Function, tuple[tuple[Any, ...], dict[str, Any], str]] = {}
 
     def observe(node: Function, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        seen[node] = (args, kwargs)
+        seen[node] = (args, kwargs, _functional_caller())
 
     inp = Tensor(x, requires_grad=True)
-    with ad.enable_grad(), ad.observe_ops(observe), trace(model):
+    with ad.enable_grad(), ad.observe_ops(observe), trace(model), checkpoint.inline():
         out = model(inp)
     outputs = _flat(out)
     for i, t in enumerate(outputs):
@@ -162,10 +171,25 @@ def _run(model: Any, x: np.ndarray) -> _Pass:
     calls = []
     for n in nodes:
         r = module_of(n._seq, records)
-        args, kwargs = seen[n]
+        args, kwargs, function = seen[n]
         calls.append(Call(n, n.op_name(), args, kwargs, r.path if r else "",
-                          r.type if r else type(model).__name__))
+                          r.type if r else type(model).__name__, function))
     return _Pass(calls, inp, outputs, records)
+
+
+def _functional_caller() -> str:
+    """The name of the outermost nn.functional function on the stack (the one the model
+    called, `grid_sample`), "" when the op was not made inside one."""
+    name = ""
+    frame = sys._getframe(2)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module == __name__:  # the export's own frames: the model's call is below
+            break
+        if module.startswith("nn.functional."):
+            name = frame.f_code.co_name
+        frame = frame.f_back
+    return name
 
 
 def _flat(out: Any) -> list[Any]:

@@ -102,7 +102,7 @@ def build(traced: Traced, opset: int, name: str) -> Any:
     import onnx
     from onnx import helper
 
-    from nn.onnx.ops import LAYERS, PRIMITIVES
+    from nn.onnx.ops import LAYERS, PRIMITIVES, REFUSED_FUNCTIONS
 
     g = Graph(traced, opset)
     done: set[Any] = set()
@@ -116,6 +116,10 @@ def build(traced: Traced, opset: int, name: str) -> Any:
             done.update(c.node for c in region.calls)
             continue
         g.scope = call.module
+        if call.function in REFUSED_FUNCTIONS:
+            raise NotImplementedError(f"nn.onnx.export: {call.where()} by "
+                                      f"nn.functional.{call.function}: "
+                                      f"{REFUSED_FUNCTIONS[call.function]}")
         builder = PRIMITIVES.get(call.op)
         if builder is None:  # (before the constants: an op without mapping is the reason)
             raise NotImplementedError(f"nn.onnx.export: no ONNX mapping for {call.where()} "
