@@ -8,7 +8,8 @@ norm_type that is not positive.
 
 Two levels: NumPy only (what CI runs), the trace: which nn.functional function made each op,
 the second pass's input not an affine image of an example drawn from the same seed, a
-checkpoint traced through; then ONNX Runtime against the engine's forward in evaluation mode,
+checkpoint traced through, and the LPPool builder's ONNX ops written from the operator
+specification against the engine; then ONNX Runtime against the engine's forward in evaluation mode,
 rtol 1e-5, atol 1e-6 (float32, as tests/nn/test_onnx.py), NaN where the engine's is NaN."""
 
 import numpy as np
@@ -75,6 +76,35 @@ def test_each_op_knows_the_functional_function_that_made_it():
     functions = {c.function for c in traced.calls}
     assert {"affine_grid", "grid_sample"} <= functions
     assert traced.calls[-1].function == ""  # the model's own `* 2.0`
+
+
+def onnx_average_pool_1d(x, k, stride, ceil_mode):
+    """ONNX's AveragePool on (N, C, L) without pads, count_include_pad=0, from the operator
+    specification: with ceil_mode a last window past the end averages the cells it covers."""
+    length = x.shape[-1]
+    count = -(-(length - k) // stride) + 1 if ceil_mode else (length - k) // stride + 1
+    if ceil_mode and (count - 1) * stride >= length:  # a window must start inside
+        count -= 1
+    return np.stack([x[..., i * stride:min(i * stride + k, length)].mean(axis=-1)
+                     for i in range(count)], axis=-1)
+
+
+@pytest.mark.parametrize("p,k,stride,ceil_mode", [(2.0, 3, 2, False), (3.0, 3, 2, True),
+                                                  (1.0, 2, 3, True), (1.5, 4, 1, False)])
+def test_lp_pool_is_the_onnx_ops_it_is_written_as(p, k, stride, ceil_mode):
+    """NumPy only: the LPPool builder's ops, run as the ONNX specification defines them (Pow,
+    AveragePool with count_include_pad=0, Mul by k, Pow by 1/p; LpPool's sum of |x|^p for
+    even p without ceil_mode), give the engine's lp_pool1d on positive and signed input."""
+    x = np.random.default_rng(4).standard_normal((2, 3, 11))
+    for data in (np.abs(x), x):
+        with np.errstate(invalid="ignore"):
+            want = F.lp_pool1d(ad.tensor(data), p, k, stride=stride,
+                               ceil_mode=ceil_mode).numpy()
+            got = (onnx_average_pool_1d(data ** p, k, stride, ceil_mode) * k) ** (1 / p)
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+        if p == 2.0 and not ceil_mode:
+            lp = onnx_average_pool_1d(np.abs(data) ** p, k, stride, False) * k
+            np.testing.assert_allclose(lp ** (1 / p), want, rtol=1e-12)
 
 
 # -- ONNX Runtime -----------------------------------------------------------------------------
