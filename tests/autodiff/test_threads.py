@@ -476,3 +476,94 @@ def test_one_no_grad_object_entered_by_two_threads_gives_each_its_own_mode_back(
         t.join()
     assert after == {"a": True, "b": False}
     assert inference.prev == {}  # nothing left behind per thread
+
+
+# -- every per-thread context manager: shared by threads, entered again, interrupted --------
+
+
+def _thread_state() -> tuple:
+    """All a thread's own settings that context managers change."""
+    from autodiff.anomaly import current_scope
+    from autodiff.grad_mode import STATE
+
+    return (ad.is_grad_enabled(), ad.is_anomaly_enabled(), np.geterr(), current_scope(),
+            STATE.observer)
+
+
+def _observer(node, args, kwargs) -> None:
+    pass
+
+
+_MANAGERS = {  # name -> a new object
+    "no_grad": ad.no_grad,
+    "enable_grad": ad.enable_grad,
+    "set_grad_enabled": lambda: ad.set_grad_enabled(False),  # (switches at once, as PyTorch's)
+    "detect_anomaly": ad.detect_anomaly,
+    "detect_anomaly(False)": lambda: ad.detect_anomaly(False),
+    "anomaly_scope": lambda: ad.anomaly_scope("shared"),
+    "observe_ops": lambda: ad.observe_ops(_observer),
+}
+
+
+@pytest.mark.parametrize("name", [n for n in _MANAGERS if n != "set_grad_enabled"])
+def test_one_manager_object_entered_by_two_threads_gives_each_its_own_state_back(name):
+    # detect_anomaly and observe_ops kept what they replaced in one stack on the object: the
+    # thread leaving first popped what the other had pushed (main: detect_anomaly raised
+    # "Token ... was created in a different Context" from NumPy's errstate; observe_ops left
+    # the other thread's callback observing this thread's ops, silently).
+    shared = _MANAGERS[name]()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    before, inside, after = {}, {}, {}
+
+    def a() -> None:  # every setting at its default before the block
+        before["a"] = _thread_state()
+        with shared:
+            inside["a"] = _thread_state()
+            a_in.set()
+            assert b_in.wait(5)
+        after["a"] = _thread_state()
+        a_out.set()
+
+    def b() -> None:  # every setting changed before the block
+        with (ad.set_grad_enabled(False), ad.detect_anomaly(), ad.anomaly_scope("b"),
+              ad.observe_ops(lambda node, args, kwargs: None), np.errstate(over="raise")):
+            before["b"] = _thread_state()
+            assert a_in.wait(5)
+            with shared:
+                inside["b"] = _thread_state()
+                b_in.set()
+                assert a_out.wait(5)
+            after["b"] = _thread_state()
+
+    _run_threads(lambda k: (a, b)[k](), 2)
+    assert after == before
+    assert inside["a"] != before["a"] or name in ("enable_grad", "detect_anomaly(False)")
+    assert getattr(shared, "prev", {}) == {}  # nothing left behind per thread
+
+
+@pytest.mark.parametrize("name", list(_MANAGERS))
+def test_one_manager_object_entered_again_inside_its_block_restores_each_level(name):
+    # main: the inner block of detect_anomaly replaced the object's errstate, whose token the
+    # outer block's end then reset a second time (RuntimeError, anomaly mode left on).
+    before = _thread_state()
+    m = _MANAGERS[name]()
+    with m:
+        inside = _thread_state()
+        with m:
+            assert _thread_state() == inside
+        assert _thread_state() == inside
+    assert _thread_state() == before
+    assert getattr(m, "prev", {}) == {}
+
+
+@pytest.mark.parametrize("name", list(_MANAGERS))
+def test_an_interrupt_inside_a_manager_block_restores_the_thread_state(name):
+    before = _thread_state()
+    with ad.set_grad_enabled(False), ad.anomaly_scope("outer"):  # restored to these too
+        outer = _thread_state()
+        m = _MANAGERS[name]()
+        with pytest.raises(KeyboardInterrupt), m, m:  # one object, entered twice
+            raise KeyboardInterrupt
+        assert _thread_state() == outer
+    assert _thread_state() == before
+    assert getattr(m, "prev", {}) == {}
