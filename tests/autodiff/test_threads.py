@@ -567,3 +567,77 @@ def test_an_interrupt_inside_a_manager_block_restores_the_thread_state(name):
         assert _thread_state() == outer
     assert _thread_state() == before
     assert getattr(m, "prev", {}) == {}
+
+
+# -- viz.trace: wraps forward process-wide, records per thread ---------------------------
+
+
+def _wrapped(*modules) -> list[bool]:
+    return ["forward" in m.__dict__ for m in modules]
+
+
+def test_a_trace_entered_again_or_ended_out_of_order_unwraps_every_forward():
+    # Each block saved the forward it found and put it back in its own order: the inner block
+    # (or the first of two overlapping traces to end) restored a wrapper, and the model kept it
+    # for good, appending a record at every later call (main: both left wrapped).
+    import nn
+    from autodiff import viz
+
+    from autodiff.viz.trace import _TRACES
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    t = viz.trace(model)
+    with t:
+        outer = _TRACES[model]  # (records(model) gives the last trace's: the inner one's)
+        with t:
+            model(ad.ones((1, 2)))
+        model(ad.ones((3, 2)))  # the outer block still records
+        assert [r.in_shapes[0][0] for r in outer] == [1, 1, 3, 3]
+        assert [r.in_shapes[0][0] for r in viz.trace.records(model)] == [1, 1]
+    assert _wrapped(*model) == [False, False]
+    first, second = viz.trace(model), viz.trace(model)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    model(ad.ones((4, 2)))  # the second still records
+    assert [r.in_shapes for r in viz.trace.records(model)] == [[(4, 2)], [(4, 2)]]
+    second.__exit__(None, None, None)
+    assert _wrapped(*model) == [False, False]
+    with pytest.raises(KeyboardInterrupt), t:
+        raise KeyboardInterrupt
+    assert _wrapped(*model) == [False, False]
+
+
+def test_traces_in_two_threads_through_a_shared_layer_record_each_thread_own_calls():
+    # main: the first trace to end unwrapped the shared layer under the other (whose later
+    # call went unrecorded), whose end then put the first's wrapper back for good.
+    import nn
+    from autodiff import viz
+
+    shared = nn.Linear(2, 2)
+    models = [nn.Sequential(shared, nn.Tanh()), nn.Sequential(shared)]
+    a_in, b_in, a_ran, b_ran, a_out = (threading.Event() for _ in range(5))
+
+    def a() -> None:
+        with viz.trace(models[0]):
+            a_in.set()
+            assert b_in.wait(5)
+            models[0](ad.ones((3, 2)))
+            a_ran.set()
+            assert b_ran.wait(5)
+        a_out.set()
+
+    def b() -> None:
+        assert a_in.wait(5)
+        with viz.trace(models[1]):
+            b_in.set()
+            assert a_ran.wait(5)
+            models[1](ad.ones((5, 2)))
+            b_ran.set()
+            assert a_out.wait(5)
+            models[1](ad.ones((7, 2)))
+
+    _run_threads(lambda k: (a, b)[k](), 2)
+    seen = [[(r.path, r.in_shapes[0][0]) for r in viz.trace.records(m)] for m in models]
+    assert seen == [[("0", 3), ("1", 3)], [("0", 5), ("0", 7)]]
+    assert _wrapped(shared, models[0][1]) == [False, False]
