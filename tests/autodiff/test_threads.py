@@ -582,7 +582,6 @@ def test_a_trace_entered_again_or_ended_out_of_order_unwraps_every_forward():
     # for good, appending a record at every later call (main: both left wrapped).
     import nn
     from autodiff import viz
-
     from autodiff.viz.trace import _TRACES
 
     model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
