@@ -640,3 +640,55 @@ def test_traces_in_two_threads_through_a_shared_layer_record_each_thread_own_cal
     seen = [[(r.path, r.in_shapes[0][0]) for r in viz.trace.records(m)] for m in models]
     assert seen == [[("0", 3), ("1", 3)], [("0", 5), ("0", 7)]]
     assert _wrapped(shared, models[0][1]) == [False, False]
+
+
+# -- an interrupt inside the other managers: nn's hook handles, module scopes, checkpoint ----
+
+
+def test_an_interrupt_inside_a_hook_handle_block_removes_the_hook():
+    import nn
+
+    layer, seen = nn.Identity(), []
+    with pytest.raises(KeyboardInterrupt), \
+            layer.register_forward_hook(lambda m, args, out: seen.append(out.shape)):
+        layer(ad.ones(2))
+        raise KeyboardInterrupt
+    layer(ad.ones(3))
+    assert seen == [(2,)] and not layer._forward_hooks
+
+
+def test_an_interrupt_in_a_module_under_anomaly_mode_leaves_no_scope_behind():
+    import nn
+    from autodiff.anomaly import current_scope
+    from nn.module import _CALLS
+
+    class Stop(nn.Module):
+        def forward(self, x):
+            assert current_scope() == "module 1 (Stop)"
+            raise KeyboardInterrupt
+
+    model = nn.Sequential(nn.Tanh(), Stop())
+    with ad.detect_anomaly():
+        with pytest.raises(KeyboardInterrupt):
+            model(ad.ones(2))
+        assert current_scope() is None
+        assert _CALLS.paths is None  # the next call maps its own model's paths
+    assert _thread_state()[:2] == (True, False)
+
+
+def test_an_interrupt_while_checkpoint_recomputes_restores_grad_mode_and_generator():
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        if len(calls) == 2:  # the recomputation, in the backward
+            raise KeyboardInterrupt
+        return ad.tanh(t) * ad.rand(2)
+
+    x = ad.tensor([0.5, -1.0], requires_grad=True)
+    ad.manual_seed(0)
+    y = ad.checkpoint.checkpoint(f, x).sum()
+    state = ad.get_rng_state()
+    with ad.no_grad(), pytest.raises(KeyboardInterrupt):
+        y.backward()
+    assert ad.is_grad_enabled() and ad.get_rng_state() == state
