@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 
 import numpy as np
 
-from autodiff.grad_mode import STATE
+from autodiff.grad_mode import STATE, SavedPerThread
 
 
 def is_anomaly_enabled() -> bool:
@@ -57,21 +56,22 @@ class detect_anomaly:
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.prev: list[bool] = []
+        # per thread, (the mode before, the block's np.errstate): one object may be entered
+        # again inside its block and by several threads at once (NumPy's errstate is per
+        # thread too), each getting its own mode and NumPy error settings back
+        self.prev = SavedPerThread()
 
     def __enter__(self) -> detect_anomaly:
-        self.prev.append(STATE.anomaly)
+        errstate = np.errstate(all="ignore")  # the checks report NaN/inf, not NumPy's warnings
+        errstate.__enter__()
+        self.prev.push((STATE.anomaly, errstate))
         STATE.anomaly = self.enabled
-        self._errstate = np.errstate(all="ignore")
-        self._errstate.__enter__()
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._warnings.__exit__(*exc)
-        self._errstate.__exit__(*exc)
-        STATE.anomaly = self.prev.pop()
+        anomaly, errstate = self.prev.pop_saved()
+        STATE.anomaly = anomaly
+        errstate.__exit__(*exc)
 
 
 class _Scopes(threading.local):

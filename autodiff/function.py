@@ -35,7 +35,7 @@ import numpy as np
 
 from autodiff import versions, views
 from autodiff.anomaly import current_scope, is_library_file
-from autodiff.grad_mode import STATE
+from autodiff.grad_mode import STATE, SavedPerThread
 from autodiff.tensor import Tensor
 
 _FREED = "freed"
@@ -320,19 +320,19 @@ class observe_ops:
     def __init__(self, callback: Callable[[Function, tuple[Any, ...], dict[str, Any]], None]
                  ) -> None:
         self.callback = callback
-        self.prev: list[Any] = []
+        self.prev = SavedPerThread()  # the callbacks before, per thread
 
     def __enter__(self) -> observe_ops:
         global _observing
         with _observing_lock:
             _observing += 1
-        self.prev.append(STATE.observer)
+        self.prev.push(STATE.observer)
         STATE.observer = self.callback
         return self
 
     def __exit__(self, *exc: object) -> None:
         global _observing
-        STATE.observer = self.prev.pop()
+        STATE.observer = self.prev.pop_saved()
         with _observing_lock:
             _observing -= 1
 

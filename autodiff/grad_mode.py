@@ -32,6 +32,32 @@ class _State(threading.local):
 STATE = _State()
 
 
+class SavedPerThread(dict[int, list[Any]]):
+    """What the open blocks of one context-manager object replaced, a stack per thread (thread
+    id -> stack): one object may be entered again inside its own block, and by several threads
+    at once (a module-level `inference = no_grad()`), each of which gets its own state back at
+    the end of its block. Empty when no block is open.
+
+    >>> from autodiff.grad_mode import SavedPerThread
+    >>> saved = SavedPerThread()
+    >>> saved.push("outer"); saved.push("inner")
+    >>> saved.pop_saved(), saved.pop_saved(), saved
+    ('inner', 'outer', {})
+    """
+
+    def push(self, value: Any) -> None:
+        self.setdefault(threading.get_ident(), []).append(value)
+
+    def pop_saved(self) -> Any:
+        """The value this thread's innermost open block saved (its block ends)."""
+        ident = threading.get_ident()
+        stack = self[ident]
+        value = stack.pop()
+        if not stack:
+            del self[ident]
+        return value
+
+
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are recorded (the default).
 
@@ -51,23 +77,14 @@ class _GradMode:
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        # thread id -> a stack of the modes before: one object may be entered again inside,
-        # and by several threads at once (a module-level `inference = no_grad()`), each of
-        # which gets its own mode back.
-        self.prev: dict[int, list[bool]] = {}
-
-    def _push(self, mode: bool) -> None:
-        self.prev.setdefault(threading.get_ident(), []).append(mode)
+        self.prev = SavedPerThread()  # the modes before, per thread
 
     def __enter__(self) -> None:
-        self._push(STATE.grad_enabled)
+        self.prev.push(STATE.grad_enabled)
         STATE.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        stack = self.prev[threading.get_ident()]
-        STATE.grad_enabled = stack.pop()
-        if not stack:
-            del self.prev[threading.get_ident()]
+        STATE.grad_enabled = self.prev.pop_saved()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -106,7 +123,7 @@ class set_grad_enabled(_GradMode):
         if self.before is None:  # entered again: as any block
             super().__enter__()
             return
-        self._push(self.before)
+        self.prev.push(self.before)
         self.before = None
         STATE.grad_enabled = self.mode
 

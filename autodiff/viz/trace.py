@@ -8,11 +8,13 @@ parameter it consumes.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from autodiff import versions
+from autodiff.grad_mode import SavedPerThread
 from autodiff.tensor import Tensor
 
 
@@ -42,8 +44,47 @@ def _shapes(values: Any) -> list[tuple[int, ...]]:
     return [v.shape for v in items if isinstance(v, Tensor)]
 
 
+class _Wrapped:
+    """A submodule whose forward is wrapped while traces are open: its own `forward`
+    attribute before (None: the class's) and the open traces' (thread id, records, path)."""
+
+    __slots__ = ("module", "original", "sinks")
+
+    def __init__(self, module: Any, original: Any) -> None:
+        self.module, self.original = module, original
+        self.sinks: list[tuple[int, list[ModuleRecord], str]] = []
+
+
+# id(module) -> its wrapping, while any trace of a model that holds it is open (in any
+# thread): one wrapper per module, undone when the last trace through it ends, whatever the
+# order the traces end in.
+_OPEN: dict[int, _Wrapped] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _wrap(m: Any) -> _Wrapped:
+    bound = m.forward
+    w = _Wrapped(m, m.__dict__.get("forward"))
+    kind = type(m).__name__
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        start, in_shapes = _tick(), _shapes(args)
+        out = bound(*args, **kwargs)
+        end, out_shapes = _tick(), _shapes(out)
+        me = threading.get_ident()
+        for ident, records, path in tuple(w.sinks):
+            if ident == me:
+                records.append(ModuleRecord(path, kind, start, end, in_shapes, out_shapes))
+        return out
+
+    object.__setattr__(m, "forward", wrapped)
+    return w
+
+
 class trace:
-    """Record the layers of `model` during the forward passes run inside the block.
+    """Record the layers of `model` during the forward passes run inside the block, in this
+    thread (a forward another thread runs meanwhile is not recorded). The submodules' forward
+    is wrapped while any trace through them is open, and unwrapped when the last one ends.
 
     >>> import autodiff as ad
     >>> from autodiff import viz
@@ -63,37 +104,35 @@ class trace:
         if not hasattr(model, "named_modules"):
             raise TypeError("viz.trace: the model must have named_modules() (an nn.Module)")
         self.model = model
-        self._wrapped: list[tuple[Any, Any]] = []
+        self._open = SavedPerThread()  # per thread, each open block's sinks
 
     def __enter__(self) -> trace:
         records: list[ModuleRecord] = []
         _TRACES[self.model] = records
-        for path, m in self.model.named_modules():
-            if not path:
-                continue
-            original = m.__dict__.get("forward")
-            bound = m.forward
-
-            def wrapped(*args: Any, _bound: Any = bound, _path: str = path, _m: Any = m,
-                        **kwargs: Any) -> Any:
-                rec = ModuleRecord(_path, type(_m).__name__, _tick(), -1, _shapes(args))
-                out = _bound(*args, **kwargs)
-                rec.end = _tick()
-                rec.out_shapes = _shapes(out)
-                records.append(rec)
-                return out
-
-            object.__setattr__(m, "forward", wrapped)
-            self._wrapped.append((m, original))
+        sinks = []
+        with _OPEN_LOCK:
+            for path, m in self.model.named_modules():
+                if not path:
+                    continue
+                w = _OPEN.get(id(m))
+                if w is None:
+                    w = _OPEN[id(m)] = _wrap(m)
+                sink = (threading.get_ident(), records, path)
+                w.sinks.append(sink)
+                sinks.append((w, sink))
+            self._open.push(sinks)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for m, original in self._wrapped:
-            if original is None:
-                object.__delattr__(m, "forward")
-            else:
-                object.__setattr__(m, "forward", original)
-        self._wrapped.clear()
+        with _OPEN_LOCK:
+            for w, sink in self._open.pop_saved():
+                w.sinks[:] = [s for s in w.sinks if s is not sink]  # (not ==: lists)
+                if not w.sinks:
+                    del _OPEN[id(w.module)]
+                    if w.original is None:
+                        object.__delattr__(w.module, "forward")
+                    else:
+                        object.__setattr__(w.module, "forward", w.original)
 
     @staticmethod
     def records(model: Any) -> list[ModuleRecord]:

@@ -30,7 +30,8 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+
+from autodiff.grad_mode import SavedPerThread
 
 # any of them: a run's (model.onnx: `export`'s, of the run's best checkpoint)
 RESULTS = ("best.npz", "best.safetensors", "last.npz", "metrics.json", "model.onnx")
@@ -176,26 +177,30 @@ class StopSignals:
     def __init__(self, quiet: bool = False) -> None:
         self.signum: int | None = None
         self.quiet = quiet
-        self._previous: dict[int, Any] = {}
+        # per thread, each open block's previous handlers (only the main thread sets any):
+        # the object may be entered again inside its own block
+        self._previous = SavedPerThread()
 
     @property
     def requested(self) -> bool:
         return self.signum is not None
 
     def __enter__(self) -> StopSignals:
+        previous = {}
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
-                self._previous[s] = signal.signal(s, self._handle)
+                previous[s] = signal.signal(s, self._handle)
+        self._previous.push(previous)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for s, handler in self._previous.items():
+        for s, handler in self._previous.pop_saved().items():
             signal.signal(s, handler)
-        self._previous.clear()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is not None:
-            self.__exit__()
+        if self.signum is not None:  # (in the main thread): its innermost block's handlers
+            for s, handler in self._previous[threading.get_ident()][-1].items():
+                signal.signal(s, handler)
             raise KeyboardInterrupt
         self.signum = signum
         if not self.quiet:

@@ -476,3 +476,219 @@ def test_one_no_grad_object_entered_by_two_threads_gives_each_its_own_mode_back(
         t.join()
     assert after == {"a": True, "b": False}
     assert inference.prev == {}  # nothing left behind per thread
+
+
+# -- every per-thread context manager: shared by threads, entered again, interrupted --------
+
+
+def _thread_state() -> tuple:
+    """All a thread's own settings that context managers change."""
+    from autodiff.anomaly import current_scope
+    from autodiff.grad_mode import STATE
+
+    return (ad.is_grad_enabled(), ad.is_anomaly_enabled(), np.geterr(), current_scope(),
+            STATE.observer)
+
+
+def _observer(node, args, kwargs) -> None:
+    pass
+
+
+_MANAGERS = {  # name -> a new object
+    "no_grad": ad.no_grad,
+    "enable_grad": ad.enable_grad,
+    "set_grad_enabled": lambda: ad.set_grad_enabled(False),  # (switches at once, as PyTorch's)
+    "detect_anomaly": ad.detect_anomaly,
+    "detect_anomaly(False)": lambda: ad.detect_anomaly(False),
+    "anomaly_scope": lambda: ad.anomaly_scope("shared"),
+    "observe_ops": lambda: ad.observe_ops(_observer),
+}
+
+
+@pytest.mark.parametrize("name", [n for n in _MANAGERS if n != "set_grad_enabled"])
+def test_one_manager_object_entered_by_two_threads_gives_each_its_own_state_back(name):
+    # detect_anomaly and observe_ops kept what they replaced in one stack on the object: the
+    # thread leaving first popped what the other had pushed (main: detect_anomaly raised
+    # "Token ... was created in a different Context" from NumPy's errstate; observe_ops left
+    # the other thread's callback observing this thread's ops, silently).
+    shared = _MANAGERS[name]()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    before, inside, after = {}, {}, {}
+
+    def a() -> None:  # every setting at its default before the block
+        before["a"] = _thread_state()
+        with shared:
+            inside["a"] = _thread_state()
+            a_in.set()
+            assert b_in.wait(5)
+        after["a"] = _thread_state()
+        a_out.set()
+
+    def b() -> None:  # every setting changed before the block
+        with (ad.set_grad_enabled(False), ad.detect_anomaly(), ad.anomaly_scope("b"),
+              ad.observe_ops(lambda node, args, kwargs: None), np.errstate(over="raise")):
+            before["b"] = _thread_state()
+            assert a_in.wait(5)
+            with shared:
+                inside["b"] = _thread_state()
+                b_in.set()
+                assert a_out.wait(5)
+            after["b"] = _thread_state()
+
+    _run_threads(lambda k: (a, b)[k](), 2)
+    assert after == before
+    assert inside["a"] != before["a"] or name in ("enable_grad", "detect_anomaly(False)")
+    assert getattr(shared, "prev", {}) == {}  # nothing left behind per thread
+
+
+@pytest.mark.parametrize("name", list(_MANAGERS))
+def test_one_manager_object_entered_again_inside_its_block_restores_each_level(name):
+    # main: the inner block of detect_anomaly replaced the object's errstate, whose token the
+    # outer block's end then reset a second time (RuntimeError, anomaly mode left on).
+    before = _thread_state()
+    m = _MANAGERS[name]()
+    with m:
+        inside = _thread_state()
+        with m:
+            assert _thread_state() == inside
+        assert _thread_state() == inside
+    assert _thread_state() == before
+    assert getattr(m, "prev", {}) == {}
+
+
+@pytest.mark.parametrize("name", list(_MANAGERS))
+def test_an_interrupt_inside_a_manager_block_restores_the_thread_state(name):
+    before = _thread_state()
+    with ad.set_grad_enabled(False), ad.anomaly_scope("outer"):  # restored to these too
+        outer = _thread_state()
+        m = _MANAGERS[name]()
+        with pytest.raises(KeyboardInterrupt), m, m:  # one object, entered twice
+            raise KeyboardInterrupt
+        assert _thread_state() == outer
+    assert _thread_state() == before
+    assert getattr(m, "prev", {}) == {}
+
+
+# -- viz.trace: wraps forward process-wide, records per thread ---------------------------
+
+
+def _wrapped(*modules) -> list[bool]:
+    return ["forward" in m.__dict__ for m in modules]
+
+
+def test_a_trace_entered_again_or_ended_out_of_order_unwraps_every_forward():
+    # Each block saved the forward it found and put it back in its own order: the inner block
+    # (or the first of two overlapping traces to end) restored a wrapper, and the model kept it
+    # for good, appending a record at every later call (main: both left wrapped).
+    import nn
+    from autodiff import viz
+    from autodiff.viz.trace import _TRACES
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    t = viz.trace(model)
+    with t:
+        outer = _TRACES[model]  # (records(model) gives the last trace's: the inner one's)
+        with t:
+            model(ad.ones((1, 2)))
+        model(ad.ones((3, 2)))  # the outer block still records
+        assert [r.in_shapes[0][0] for r in outer] == [1, 1, 3, 3]
+        assert [r.in_shapes[0][0] for r in viz.trace.records(model)] == [1, 1]
+    assert _wrapped(*model) == [False, False]
+    first, second = viz.trace(model), viz.trace(model)
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    model(ad.ones((4, 2)))  # the second still records
+    assert [r.in_shapes for r in viz.trace.records(model)] == [[(4, 2)], [(4, 2)]]
+    second.__exit__(None, None, None)
+    assert _wrapped(*model) == [False, False]
+    with pytest.raises(KeyboardInterrupt), t:
+        raise KeyboardInterrupt
+    assert _wrapped(*model) == [False, False]
+
+
+def test_traces_in_two_threads_through_a_shared_layer_record_each_thread_own_calls():
+    # main: the first trace to end unwrapped the shared layer under the other (whose later
+    # call went unrecorded), whose end then put the first's wrapper back for good.
+    import nn
+    from autodiff import viz
+
+    shared = nn.Linear(2, 2)
+    models = [nn.Sequential(shared, nn.Tanh()), nn.Sequential(shared)]
+    a_in, b_in, a_ran, b_ran, a_out = (threading.Event() for _ in range(5))
+
+    def a() -> None:
+        with viz.trace(models[0]):
+            a_in.set()
+            assert b_in.wait(5)
+            models[0](ad.ones((3, 2)))
+            a_ran.set()
+            assert b_ran.wait(5)
+        a_out.set()
+
+    def b() -> None:
+        assert a_in.wait(5)
+        with viz.trace(models[1]):
+            b_in.set()
+            assert a_ran.wait(5)
+            models[1](ad.ones((5, 2)))
+            b_ran.set()
+            assert a_out.wait(5)
+            models[1](ad.ones((7, 2)))
+
+    _run_threads(lambda k: (a, b)[k](), 2)
+    seen = [[(r.path, r.in_shapes[0][0]) for r in viz.trace.records(m)] for m in models]
+    assert seen == [[("0", 3), ("1", 3)], [("0", 5), ("0", 7)]]
+    assert _wrapped(shared, models[0][1]) == [False, False]
+
+
+# -- an interrupt inside the other managers: nn's hook handles, module scopes, checkpoint ----
+
+
+def test_an_interrupt_inside_a_hook_handle_block_removes_the_hook():
+    import nn
+
+    layer, seen = nn.Identity(), []
+    with pytest.raises(KeyboardInterrupt), \
+            layer.register_forward_hook(lambda m, args, out: seen.append(out.shape)):
+        layer(ad.ones(2))
+        raise KeyboardInterrupt
+    layer(ad.ones(3))
+    assert seen == [(2,)] and not layer._forward_hooks
+
+
+def test_an_interrupt_in_a_module_under_anomaly_mode_leaves_no_scope_behind():
+    import nn
+    from autodiff.anomaly import current_scope
+    from nn.module import _CALLS
+
+    class Stop(nn.Module):
+        def forward(self, x):
+            assert current_scope() == "module 1 (Stop)"
+            raise KeyboardInterrupt
+
+    model = nn.Sequential(nn.Tanh(), Stop())
+    with ad.detect_anomaly():
+        with pytest.raises(KeyboardInterrupt):
+            model(ad.ones(2))
+        assert current_scope() is None
+        assert _CALLS.paths is None  # the next call maps its own model's paths
+    assert _thread_state()[:2] == (True, False)
+
+
+def test_an_interrupt_while_checkpoint_recomputes_restores_grad_mode_and_generator():
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        if len(calls) == 2:  # the recomputation, in the backward
+            raise KeyboardInterrupt
+        return ad.tanh(t) * ad.rand(2)
+
+    x = ad.tensor([0.5, -1.0], requires_grad=True)
+    ad.manual_seed(0)
+    y = ad.checkpoint.checkpoint(f, x).sum()
+    state = ad.get_rng_state()
+    with ad.no_grad(), pytest.raises(KeyboardInterrupt):
+        y.backward()
+    assert ad.is_grad_enabled() and ad.get_rng_state() == state

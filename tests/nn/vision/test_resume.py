@@ -172,6 +172,41 @@ def test_outside_the_main_thread_signals_are_left_alone():
     assert seen == [before]
 
 
+def test_one_stop_signals_object_entered_again_or_from_another_thread_restores_handlers():
+    # The handlers before were one dict on the object: an inner block saved the object's own
+    # handler over the outer's, and a block in another thread (which installs nothing) put
+    # the main thread's back while its block was open (main: the handlers stayed installed
+    # for good after the nested blocks; SIGINT was the default again inside the main block).
+    import os
+    import threading
+
+    from nn.vision import runs
+
+    before = [signal.getsignal(s) for s in runs.StopSignals.SIGNALS]
+    stop = runs.StopSignals(quiet=True)
+    with stop:
+        with stop:
+            pass
+        assert signal.getsignal(signal.SIGTERM) == stop._handle
+    assert [signal.getsignal(s) for s in runs.StopSignals.SIGNALS] == before
+
+    def other() -> None:
+        with stop:
+            pass
+
+    with stop:
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert signal.getsignal(signal.SIGINT) == stop._handle
+        os.kill(os.getpid(), signal.SIGTERM)  # asks to stop
+        with pytest.raises(KeyboardInterrupt), stop:
+            os.kill(os.getpid(), signal.SIGTERM)  # a second signal: at once
+    assert stop.requested
+    assert [signal.getsignal(s) for s in runs.StopSignals.SIGNALS] == before
+    assert stop._previous == {}
+
+
 # -- the real command in a subprocess -----------------------------------------------------------
 
 SLOW_FLAGS = [*FLAGS[:7], "8", *FLAGS[8:]]  # 8 epochs: the signal comes long before the end
