@@ -140,3 +140,8 @@ __all__ += ["LPPool1d", "LPPool2d"]
 from nn.conv1d import ConvTranspose1d  # noqa: E402
 
 __all__ += ["ConvTranspose1d"]
+
+# isort: split
+from nn.conv3d import Conv3d  # noqa: E402
+
+__all__ += ["Conv3d"]

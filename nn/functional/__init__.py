@@ -144,3 +144,8 @@ __all__ += ["conv_transpose1d"]
 from nn.functional.spatial_transformer import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample"]
+
+# isort: split
+from nn.functional.conv_3d import conv3d  # noqa: E402
+
+__all__ += ["conv3d"]
