@@ -145,3 +145,8 @@ __all__ += ["ConvTranspose1d"]
 from nn.conv3d import Conv3d  # noqa: E402
 
 __all__ += ["Conv3d"]
+
+# isort: split
+from nn.pooling3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d  # noqa: E402
+
+__all__ += ["AdaptiveAvgPool3d", "AvgPool3d", "MaxPool3d"]

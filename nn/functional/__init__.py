@@ -149,3 +149,8 @@ __all__ += ["affine_grid", "grid_sample"]
 from nn.functional.conv_3d import conv3d  # noqa: E402
 
 __all__ += ["conv3d"]
+
+# isort: split
+from nn.functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d  # noqa: E402
+
+__all__ += ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
