@@ -150,3 +150,8 @@ __all__ += ["Conv3d"]
 from nn.pooling3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d  # noqa: E402
 
 __all__ += ["AdaptiveAvgPool3d", "AvgPool3d", "MaxPool3d"]
+
+# isort: split
+from nn.normalization import BatchNorm3d  # noqa: E402
+
+__all__ += ["BatchNorm3d"]
