@@ -73,9 +73,10 @@ def max_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     k, s, p, d, pads = _pool3d_args("max_pool3d", x, kernel_size, stride, padding, dilation,
                                     ceil_mode)
     n, c, depth, h, w = x.shape
-    found: list[_Indices] = []
+    found: list[_Indices] = []  # the 2-d argmax, asked for only with return_indices
     planes = MaxPool2d.apply(x.reshape(n, c * depth, h, w), kernel=k[1:], stride=s[1:],
-                             pads=(*pads[1], *pads[2]), dilation=d[1:], found=found)
+                             pads=(*pads[1], *pads[2]), dilation=d[1:],
+                             **({"found": found} if return_indices else {}))
     planes = planes.reshape(n, c, depth, *planes.shape[2:])
     do = pool_out_size(depth, k[0], s[0], p[0], d[0], ceil_mode)
     src = np.arange(do)[:, None] * s[0] - p[0] + np.arange(k[0]) * d[0]  # (Do, kd) depths
