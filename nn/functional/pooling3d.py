@@ -32,6 +32,7 @@ from nn.functional.pooling import (
     _window_counts,
     pool_out_size,
     pool_pads,
+    require_floating,
     unbatched_too,
 )
 from nn.functional.separable import resample
@@ -115,7 +116,8 @@ def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                divisor_override: int | None = None) -> Tensor:
     """The mean of each (kd, kh, kw) window; arguments as avg_pool2d's, ints or triples, and
     PyTorch's divisor: the window's cells inside the padded input, only the input's cells with
-    count_include_pad=False, or `divisor_override`. Floating input only, as PyTorch's.
+    count_include_pad=False, or `divisor_override`. Floating input only (PyTorch truncates
+    integer means).
 
     >>> import autodiff as ad
     >>> import nn.functional as F
@@ -125,8 +127,7 @@ def avg_pool3d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, p, _, pads = _pool3d_args("avg_pool3d", x, kernel_size, stride, padding, 1,
                                     ceil_mode)
-    if x.dtype.kind != "f":
-        raise TypeError(f"avg_pool3d: expected a floating input, got dtype {x.dtype}")
+    require_floating("avg_pool3d", x)
     if divisor_override is not None and (
             not isinstance(divisor_override, int | np.integer) or divisor_override == 0):
         raise ValueError(f"avg_pool3d: divisor_override must be a nonzero integer, got "
@@ -159,6 +160,7 @@ def adaptive_avg_pool3d(x: Any, output_size: Any) -> Tensor:
     if x.ndim != 5:
         raise ValueError(f"adaptive_avg_pool3d: expected input of shape (N, C, D, H, W) or "
                          f"(C, D, H, W), got {x.shape}")
+    require_floating("adaptive_avg_pool3d", x)
     do, ho, wo = _output_size("adaptive_avg_pool3d", output_size, x.shape[2:])
     depth, h, w = x.shape[2:]
     y = resample(x, _bins(h, ho, x.dtype), _bins(w, wo, x.dtype))  # (N, C, D, Ho, Wo)
