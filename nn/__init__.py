@@ -140,3 +140,18 @@ __all__ += ["LPPool1d", "LPPool2d"]
 from nn.conv1d import ConvTranspose1d  # noqa: E402
 
 __all__ += ["ConvTranspose1d"]
+
+# isort: split
+from nn.conv3d import Conv3d, ConvTranspose3d  # noqa: E402
+
+__all__ += ["Conv3d", "ConvTranspose3d"]
+
+# isort: split
+from nn.pooling3d import AdaptiveAvgPool3d, AvgPool3d, MaxPool3d  # noqa: E402
+
+__all__ += ["AdaptiveAvgPool3d", "AvgPool3d", "MaxPool3d"]
+
+# isort: split
+from nn.normalization import BatchNorm3d  # noqa: E402
+
+__all__ += ["BatchNorm3d"]

@@ -50,7 +50,7 @@ class _ConvBase(Module):
         if x.ndim == ndim - 1:
             return x[None], True
         if x.ndim != ndim:
-            axes = "(N, C, L)" if ndim == 3 else "(N, C, H, W)"
+            axes = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}[ndim]
             raise ValueError(f"{type(self).__name__}: expected input of shape {axes} or "
                              f"{'(' + axes[4:]} unbatched, got {x.shape}")
         return x, False

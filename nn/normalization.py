@@ -116,3 +116,17 @@ class BatchNorm2d(BatchNorm1d):
     """
 
     expected_ndim = (4,)
+
+
+class BatchNorm3d(BatchNorm1d):
+    """Batch normalization of (N, C, D, H, W) inputs over the batch and the three spatial axes
+    (PyTorch's BatchNorm3d: 5-d input only).
+
+    >>> import autodiff as ad, nn
+    >>> bn = nn.BatchNorm3d(3)
+    >>> y = bn(ad.randn(4, 3, 2, 5, 5))
+    >>> y.shape, bool(abs(y.detach().numpy().mean()) < 1e-4), bn.running_var.shape
+    ((4, 3, 2, 5, 5), True, (3,))
+    """
+
+    expected_ndim = (5,)

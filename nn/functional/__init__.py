@@ -144,3 +144,13 @@ __all__ += ["conv_transpose1d"]
 from nn.functional.spatial_transformer import affine_grid, grid_sample  # noqa: E402
 
 __all__ += ["affine_grid", "grid_sample"]
+
+# isort: split
+from nn.functional.conv_3d import conv3d, conv_transpose3d  # noqa: E402
+
+__all__ += ["conv3d", "conv_transpose3d"]
+
+# isort: split
+from nn.functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d  # noqa: E402
+
+__all__ += ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]

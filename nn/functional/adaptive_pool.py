@@ -21,7 +21,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.pooling import PoolScatter, _bins, unbatched_too
+from nn.functional.pooling import PoolScatter, _bins, require_floating, unbatched_too
 from nn.functional.separable import resample
 
 
@@ -173,5 +173,6 @@ def adaptive_avg_pool1d(x: Any, output_size: Any) -> Tensor:
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     _check_ndim("adaptive_avg_pool1d", x, 3)
+    require_floating("adaptive_avg_pool1d", x)
     (lo,) = _output_size("adaptive_avg_pool1d", output_size, x.shape[2:])
     return resample(x, None, _bins(x.shape[2], lo, x.dtype))

@@ -49,6 +49,22 @@ def unbatched_too(ndim: int) -> Callable[[Callable[..., Tensor]], Callable[..., 
     return wrap
 
 
+def require_floating(op: str, x: Tensor) -> None:
+    """An average pool's input must be floating: its constant averaging weights would take an
+    integer dtype and round to zero (a silent all-zero result). PyTorch refuses an integer
+    input to its adaptive average pools; its plain ones truncate the means, refused here.
+
+    >>> import numpy as np, autodiff as ad
+    >>> require_floating("avg_pool2d", ad.tensor(np.ones((1, 1, 2, 2), dtype=np.int64)))
+    Traceback (most recent call last):
+    ...
+    TypeError: avg_pool2d: expected a floating input, got dtype int64 ...
+    """
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating input, got dtype {x.dtype} (an average of "
+                        "integers is not an integer; convert with .astype(np.float32))")
+
+
 class _Indices:
     """Where each window's maximum sits: a flat offset into the window, per output cell."""
 
@@ -336,6 +352,7 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     """
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     k, s, _, pads = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    require_floating("avg_pool2d", x)
     if divisor_override is not None and (
             not isinstance(divisor_override, int | np.integer) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a nonzero integer, got "
@@ -392,6 +409,7 @@ def adaptive_avg_pool2d(x: Any, output_size: Any) -> Tensor:
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got "
                          f"{x.shape}")
+    require_floating("adaptive_avg_pool2d", x)
     if isinstance(output_size, int):
         output_size = (output_size, output_size)
     ho = x.shape[2] if output_size[0] is None else int(output_size[0])

@@ -15,7 +15,13 @@ from typing import Any
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.pooling import avg_pool2d, max_pool2d, pool_pads, unbatched_too
+from nn.functional.pooling import (
+    avg_pool2d,
+    max_pool2d,
+    pool_pads,
+    require_floating,
+    unbatched_too,
+)
 
 
 def single(op: str, name: str, v: Any) -> int:
@@ -79,6 +85,7 @@ def avg_pool1d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     [[[2.0, 3.5]]]
     """
     x, k, s, p, _ = _args("avg_pool1d", x, kernel_size, stride, padding, 1, ceil_mode)
+    require_floating("avg_pool1d", x)
     n, c, length = x.shape
     y = avg_pool2d(x.reshape(n, c, 1, length), (1, k), (1, s), (0, p), ceil_mode,
                    count_include_pad)

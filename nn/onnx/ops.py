@@ -725,3 +725,74 @@ def _recurrent_layer(path: str, m: Any, args: tuple[Any, ...]) -> None:
 BEFORE_RUN: dict[type, Callable[[str, Any, tuple[Any, ...]], None]] = {
     nn.RNN: _recurrent_layer, nn.LSTM: _recurrent_layer, nn.GRU: _recurrent_layer,
 }
+
+
+# -- 3-d layers ------------------------------------------------------------------------------
+# The engine computes them on the 2-d primitives over depth taps folded into the batch, which
+# an ONNX graph would see as reshapes of the batch axis: each layer is one node of its own,
+# with attributes from the layer's arguments.
+
+
+def _refuse_option(m: Any, region: Any, option: str) -> None:
+    place = f"module '{region.path}'" if region.path else "the model's own forward"
+    raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): {option} is not "
+                              "exported for a 3-d layer")
+
+
+def _conv3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """Conv over (D, H, W) with the bias as its third input."""
+    from nn.functional.conv_3d import _pads
+
+    _refuse_padding_mode(m, region)
+    pads = _pads(m.padding, m.stride, m.dilation, list(m.kernel_size))
+    inputs = [x, g.const(m.weight, "weight")] + ([g.const(m.bias, "bias")] if m.bias
+                                                  is not None else [])
+    return g.node("Conv", inputs, kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                  pads=[a for a, _ in pads] + [b for _, b in pads], dilations=list(m.dilation),
+                  group=m.groups)
+
+
+def _conv_transpose3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """ConvTranspose over (D, H, W); an output_padding at or past the stride (PyTorch allows
+    it below the dilation too) is refused: ONNX Runtime takes it only below the stride."""
+    if any(o >= s for o, s in zip(m.output_padding, m.stride)):
+        _refuse_option(m, region, f"output_padding={m.output_padding} (not below the stride "
+                                  f"{m.stride})")
+    inputs = [x, g.const(m.weight, "weight")] + ([g.const(m.bias, "bias")] if m.bias
+                                                  is not None else [])
+    return g.node("ConvTranspose", inputs, kernel_shape=list(m.kernel_size),
+                  strides=list(m.stride), pads=list(m.padding) * 2,
+                  output_padding=list(m.output_padding), dilations=list(m.dilation),
+                  group=m.groups)
+
+
+def _pool3d_attrs(m: Any, region: Any) -> dict[str, Any]:
+    from nn.functional.conv_3d import triple
+
+    if m.ceil_mode:
+        _refuse_option(m, region, "ceil_mode=True")
+    k = triple(m.kernel_size, "kernel_size", type(m).__name__)
+    s = triple(m.stride, "stride", type(m).__name__)
+    return {"kernel_shape": list(k), "strides": list(s),
+            "pads": list(triple(m.padding, "padding", type(m).__name__)) * 2}
+
+
+def _max_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """MaxPool over (D, H, W); return_indices and ceil_mode are refused by name."""
+    if m.return_indices:
+        _refuse_option(m, region, "return_indices=True")
+    dilations = list(m.dilation) if not isinstance(m.dilation, int) else [m.dilation] * 3
+    return g.node("MaxPool", [x], dilations=dilations, **_pool3d_attrs(m, region))
+
+
+def _avg_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """AveragePool over (D, H, W); divisor_override and ceil_mode are refused by name."""
+    if m.divisor_override is not None:
+        _refuse_option(m, region, f"divisor_override={m.divisor_override}")
+    return g.node("AveragePool", [x], count_include_pad=int(m.count_include_pad),
+                  **_pool3d_attrs(m, region))
+
+
+LAYERS.update({nn.Conv3d: _conv3d_layer, nn.ConvTranspose3d: _conv_transpose3d_layer,
+               nn.MaxPool3d: _max_pool3d_layer, nn.AvgPool3d: _avg_pool3d_layer,
+               nn.BatchNorm3d: _batch_norm})
