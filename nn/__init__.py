@@ -155,3 +155,8 @@ __all__ += ["AdaptiveAvgPool3d", "AvgPool3d", "MaxPool3d"]
 from nn.normalization import BatchNorm3d  # noqa: E402
 
 __all__ += ["BatchNorm3d"]
+
+# isort: split
+from nn.pooling3d import AdaptiveMaxPool3d  # noqa: E402
+
+__all__ += ["AdaptiveMaxPool3d"]

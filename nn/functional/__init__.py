@@ -154,3 +154,8 @@ __all__ += ["conv3d", "conv_transpose3d"]
 from nn.functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d  # noqa: E402
 
 __all__ += ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
+
+# isort: split
+from nn.functional.pooling3d import adaptive_max_pool3d  # noqa: E402
+
+__all__ += ["adaptive_max_pool3d"]
