@@ -160,3 +160,8 @@ __all__ += ["BatchNorm3d"]
 from nn.pooling3d import AdaptiveMaxPool3d  # noqa: E402
 
 __all__ += ["AdaptiveMaxPool3d"]
+
+# isort: split
+from nn.unpool import MaxUnpool3d  # noqa: E402
+
+__all__ += ["MaxUnpool3d"]

@@ -159,3 +159,8 @@ __all__ += ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
 from nn.functional.pooling3d import adaptive_max_pool3d  # noqa: E402
 
 __all__ += ["adaptive_max_pool3d"]
+
+# isort: split
+from nn.functional.unpool import max_unpool3d  # noqa: E402
+
+__all__ += ["max_unpool3d"]
