@@ -165,3 +165,8 @@ __all__ += ["AdaptiveMaxPool3d"]
 from nn.unpool import MaxUnpool3d  # noqa: E402
 
 __all__ += ["MaxUnpool3d"]
+
+# isort: split
+from nn.group_instance_norm import InstanceNorm3d  # noqa: E402
+
+__all__ += ["InstanceNorm3d"]

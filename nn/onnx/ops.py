@@ -669,6 +669,7 @@ LAYERS: dict[type, Layer] = {
     nn.AdaptiveMaxPool2d: _adaptive_max_pool,
     nn.Flatten: _flatten, nn.Upsample: _upsample,
     nn.InstanceNorm1d: _instance_norm, nn.InstanceNorm2d: _instance_norm,
+    nn.InstanceNorm3d: _instance_norm,
     nn.Conv1d: _conv1d_layer, nn.LPPool1d: _lp_pool, nn.LPPool2d: _lp_pool,
     nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
