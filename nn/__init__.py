@@ -170,3 +170,8 @@ __all__ += ["MaxUnpool3d"]
 from nn.group_instance_norm import InstanceNorm3d  # noqa: E402
 
 __all__ += ["InstanceNorm3d"]
+
+# isort: split
+from nn.dropout import Dropout3d  # noqa: E402
+
+__all__ += ["Dropout3d"]

@@ -164,3 +164,8 @@ __all__ += ["adaptive_max_pool3d"]
 from nn.functional.unpool import max_unpool3d  # noqa: E402
 
 __all__ += ["max_unpool3d"]
+
+# isort: split
+from nn.functional.dropout import dropout3d  # noqa: E402
+
+__all__ += ["dropout3d"]
