@@ -175,3 +175,8 @@ __all__ += ["InstanceNorm3d"]
 from nn.dropout import Dropout3d  # noqa: E402
 
 __all__ += ["Dropout3d"]
+
+# isort: split
+from nn.lp_pool import LPPool3d  # noqa: E402
+
+__all__ += ["LPPool3d"]

@@ -169,3 +169,8 @@ __all__ += ["max_unpool3d"]
 from nn.functional.dropout import dropout3d  # noqa: E402
 
 __all__ += ["dropout3d"]
+
+# isort: split
+from nn.functional.lp_pool import lp_pool3d  # noqa: E402
+
+__all__ += ["lp_pool3d"]
