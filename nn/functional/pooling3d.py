@@ -37,7 +37,7 @@ from nn.functional.pooling import (
     require_floating,
     unbatched_too,
 )
-from nn.functional.separable import resample
+from nn.functional.separable import resample3d
 
 
 def _pool3d_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
@@ -165,9 +165,8 @@ def adaptive_avg_pool3d(x: Any, output_size: Any) -> Tensor:
     require_floating("adaptive_avg_pool3d", x)
     do, ho, wo = _output_size("adaptive_avg_pool3d", output_size, x.shape[2:])
     depth, h, w = x.shape[2:]
-    y = resample(x, _bins(h, ho, x.dtype), _bins(w, wo, x.dtype))  # (N, C, D, Ho, Wo)
-    y = resample(y.transpose(0, 1, 3, 4, 2), None, _bins(depth, do, x.dtype))
-    return y.transpose(0, 1, 4, 2, 3)
+    return resample3d(x, _bins(depth, do, x.dtype), _bins(h, ho, x.dtype),
+                      _bins(w, wo, x.dtype))
 
 
 @unbatched_too(5)
