@@ -806,6 +806,29 @@ def _avg_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
                   **_pool3d_attrs(m, region))
 
 
+def _adaptive_max_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """GlobalMaxPool for an output of 1x1x1; MaxPool when each output size divides the
+    input's (PyTorch's bins are then the windows of kernel = stride = input / output);
+    return_indices, uneven bins (no ONNX operator) and unbatched input are refused by name."""
+    from nn.functional.adaptive_pool import _output_size
+
+    if m.return_indices:
+        _refuse_option(m, region, "return_indices=True")
+    shape = g.shape(region.input)
+    if len(shape) != 5:
+        _refuse_option(m, region, f"an input of shape {tuple(shape)} (not (N, C, D, H, W))")
+    sizes = tuple(shape[2:])
+    out = _output_size("adaptive_max_pool3d", m.output_size, sizes)
+    if out == (1, 1, 1):
+        return g.node("GlobalMaxPool", [x])
+    if any(n % o for n, o in zip(sizes, out)):
+        _refuse_option(m, region, f"output_size={m.output_size} for input sizes {sizes} "
+                                  "(uneven bins)")
+    k = [n // o for n, o in zip(sizes, out)]
+    return g.node("MaxPool", [x], kernel_shape=k, strides=k)
+
+
+LAYERS.update({nn.AdaptiveMaxPool3d: _adaptive_max_pool3d_layer})
 LAYERS.update({nn.Conv3d: _conv3d_layer, nn.ConvTranspose3d: _conv_transpose3d_layer,
                nn.MaxPool3d: _max_pool3d_layer, nn.AvgPool3d: _avg_pool3d_layer,
                nn.BatchNorm3d: _batch_norm})

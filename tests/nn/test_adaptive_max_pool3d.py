@@ -165,3 +165,42 @@ def test_errors():
         F.adaptive_max_pool3d(x, "2")
     with pytest.raises(ValueError, match="adaptive_max_pool3d: output size must be positive"):
         F.adaptive_max_pool3d(x, (2, 0, 2))
+
+
+class _ValuesOnly(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveMaxPool3d(2, return_indices=True)
+
+    def forward(self, x):
+        return self.pool(x)[0]
+
+
+@pytest.mark.parametrize(("size", "op"), [(1, "GlobalMaxPool"), ((2, 3, None), "MaxPool")])
+def test_onnx_export(size, op, tmp_path):
+    onnx = pytest.importorskip("onnx", reason="the optional extra 'export' (onnx) is not "
+                                              "installed")
+    ort = pytest.importorskip("onnxruntime",
+                              reason="the optional extra 'export' (onnxruntime) is not installed")
+    model = nn.AdaptiveMaxPool3d(size)
+    rng = np.random.default_rng(6)
+    path = nn.onnx.export(model, rng.standard_normal((2, 2, 4, 6, 5)).astype(np.float32),
+                          tmp_path / "m.onnx")
+    assert [n.op_type for n in onnx.load(str(path)).graph.node] == [op]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for n in (1, 3):
+        x = rng.standard_normal((n, 2, 4, 6, 5)).astype(np.float32)
+        np.testing.assert_array_equal(session.run(None, {"input": x})[0],
+                                      model(ad.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize(("model", "msg"), [
+    (nn.AdaptiveMaxPool3d((3, None, 2)), r"\(AdaptiveMaxPool3d\): output_size=\(3, None, 2\) "
+                                         r"for input sizes \(4, 6, 5\) \(uneven bins\) is not "
+                                         "exported"),
+    (_ValuesOnly(), r"module 'pool' \(AdaptiveMaxPool3d\): return_indices=True is not exported"),
+])
+def test_onnx_refusals_name_the_option(model, msg, tmp_path):
+    pytest.importorskip("onnx", reason="the optional extra 'export' (onnx) is not installed")
+    with pytest.raises(NotImplementedError, match=msg):
+        nn.onnx.export(model, np.ones((2, 2, 4, 6, 5), np.float32), tmp_path / "m.onnx")
