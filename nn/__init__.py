@@ -155,3 +155,28 @@ __all__ += ["AdaptiveAvgPool3d", "AvgPool3d", "MaxPool3d"]
 from nn.normalization import BatchNorm3d  # noqa: E402
 
 __all__ += ["BatchNorm3d"]
+
+# isort: split
+from nn.pooling3d import AdaptiveMaxPool3d  # noqa: E402
+
+__all__ += ["AdaptiveMaxPool3d"]
+
+# isort: split
+from nn.unpool import MaxUnpool3d  # noqa: E402
+
+__all__ += ["MaxUnpool3d"]
+
+# isort: split
+from nn.group_instance_norm import InstanceNorm3d  # noqa: E402
+
+__all__ += ["InstanceNorm3d"]
+
+# isort: split
+from nn.dropout import Dropout3d  # noqa: E402
+
+__all__ += ["Dropout3d"]
+
+# isort: split
+from nn.lp_pool import LPPool3d  # noqa: E402
+
+__all__ += ["LPPool3d"]

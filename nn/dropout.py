@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from autodiff import Tensor
-from nn.functional.dropout import dropout, dropout2d
+from nn.functional.dropout import dropout, dropout2d, dropout3d
 from nn.module import Module
 
 
@@ -50,3 +50,18 @@ class Dropout2d(Dropout):
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W), or (C, D, H, W) unbatched, with probability p
+    (F.dropout3d; off in eval).
+
+    >>> import autodiff as ad, nn
+    >>> nn.Dropout3d(0.2)
+    Dropout3d(p=0.2, inplace=False)
+    >>> nn.Dropout3d().eval()(ad.ones((2, 3, 2, 2, 2))).numpy().min()
+    np.float32(1.0)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout3d(x, self.p, self.training, self.inplace)

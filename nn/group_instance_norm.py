@@ -1,5 +1,5 @@
-"""GroupNorm, InstanceNorm1d and InstanceNorm2d (per-example normalizations), PyTorch's
-arguments, defaults, parameter and buffer names, so state dicts load across.
+"""GroupNorm, InstanceNorm1d, InstanceNorm2d and InstanceNorm3d (per-example normalizations),
+PyTorch's arguments, defaults, parameter and buffer names, so state dicts load across.
 
 >>> import autodiff as ad, nn
 >>> nn.GroupNorm(2, 4)(ad.randn(3, 4, 5, 5)).shape
@@ -107,3 +107,17 @@ class InstanceNorm2d(InstanceNorm1d):
     """
 
     spatial_axes = 2
+
+
+class InstanceNorm3d(InstanceNorm1d):
+    """Normalize each example's channels over the depth and spatial axes (F.instance_norm):
+    (N, C, D, H, W), or (C, D, H, W) unbatched; as InstanceNorm1d otherwise.
+
+    >>> import autodiff as ad, nn
+    >>> nn.InstanceNorm3d(2, affine=True, track_running_stats=True)
+    InstanceNorm3d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+    >>> nn.InstanceNorm3d(2)(ad.randn(2, 4, 3, 3)).shape
+    (2, 4, 3, 3)
+    """
+
+    spatial_axes = 3

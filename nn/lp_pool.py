@@ -1,4 +1,5 @@
-"""Power-average pooling layers LPPool1d and LPPool2d (`nn.functional.lp_pool1d/2d`), with
+"""Power-average pooling layers LPPool1d, LPPool2d and LPPool3d
+(`nn.functional.lp_pool1d/2d/3d`), with
 PyTorch's arguments and printed form.
 
 >>> import autodiff as ad, nn
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
-from nn.functional.lp_pool import lp_pool1d, lp_pool2d
+from nn.functional.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from nn.module import Module
 
 
@@ -50,3 +51,15 @@ class LPPool1d(_LPPoolNd):
 
     def forward(self, x: Tensor) -> Tensor:
         return lp_pool1d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(_LPPoolNd):
+    """(sum over each window of x^p)^(1/p) on (N, C, D, H, W) (`F.lp_pool3d`).
+
+    >>> import autodiff as ad, nn
+    >>> nn.LPPool3d(1, (1, 2, 2))(ad.ones((1, 1, 2, 2, 2))).tolist()
+    [[[[[4.0]], [[4.0]]]]]
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return lp_pool3d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

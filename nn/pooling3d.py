@@ -11,8 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from autodiff import Tensor
-from nn.functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
-from nn.pooling import AdaptivePoolNd, AvgPool2d, MaxPoolNd
+from nn.functional.pooling3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    max_pool3d,
+)
+from nn.pooling import AdaptiveMaxPool2d, AdaptivePoolNd, AvgPool2d, MaxPoolNd
 
 
 class MaxPool3d(MaxPoolNd):
@@ -54,3 +59,16 @@ class AdaptiveAvgPool3d(AdaptivePoolNd):
 
     def forward(self, x: Tensor) -> Tensor:
         return adaptive_avg_pool3d(x, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """The maximum over PyTorch's adaptive bins (F.adaptive_max_pool3d); with
+    return_indices=True, (values, indices).
+
+    >>> import autodiff as ad, nn
+    >>> nn.AdaptiveMaxPool3d((1, None, 1))(ad.arange(8.0).reshape(1, 1, 2, 2, 2)).tolist()
+    [[[[[5.0], [7.0]]]]]
+    """
+
+    def forward(self, x: Tensor) -> Any:
+        return adaptive_max_pool3d(x, self.output_size, self.return_indices)

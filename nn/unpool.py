@@ -1,5 +1,5 @@
-"""MaxUnpool1d and MaxUnpool2d (PyTorch's): a max pool undone from the indices it returned
-(nn.functional.unpool).
+"""MaxUnpool1d, MaxUnpool2d and MaxUnpool3d (PyTorch's): a max pool undone from the indices
+it returned (nn.functional.unpool).
 
 >>> import autodiff as ad, nn
 >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
@@ -14,8 +14,9 @@ from typing import Any
 
 from autodiff import Tensor
 from nn.functional.conv import _pair
+from nn.functional.conv_3d import triple
 from nn.functional.pooling1d import single
-from nn.functional.unpool import max_unpool1d, max_unpool2d
+from nn.functional.unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from nn.module import Module
 
 
@@ -62,6 +63,30 @@ class MaxUnpool1d(Module):
 
     def forward(self, x: Tensor, indices: Any, output_size: Any = None) -> Tensor:
         return max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
+
+    def extra_repr(self) -> str:
+        """PyTorch's."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool3d(Module):
+    """Each value at its index in a zero output volume (F.max_unpool3d); sizes kept as
+    triples, as PyTorch's. `forward(x, indices, output_size=None)`.
+
+    >>> import nn
+    >>> nn.MaxUnpool3d(2, stride=(1, 2, 2))
+    MaxUnpool3d(kernel_size=(2, 2, 2), stride=(1, 2, 2), padding=(0, 0, 0))
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = triple(kernel_size, "kernel_size", "MaxUnpool3d")
+        self.stride = triple(kernel_size if stride is None else stride, "stride", "MaxUnpool3d")
+        self.padding = triple(padding, "padding", "MaxUnpool3d")
+
+    def forward(self, x: Tensor, indices: Any, output_size: Any = None) -> Tensor:
+        return max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding,
                             output_size)
 
     def extra_repr(self) -> str:

@@ -1,5 +1,6 @@
 """Upsample: the resizing layer over nn.functional.interpolate (its modes: nearest,
-nearest-exact, area, linear on (N, C, L), bilinear and bicubic on (N, C, H, W)).
+nearest-exact, area, linear on (N, C, L), bilinear and bicubic on (N, C, H, W), trilinear on
+(N, C, D, H, W)).
 
 >>> import autodiff as ad, nn
 >>> nn.Upsample(scale_factor=2)(ad.ones((1, 3, 4, 5))).shape
@@ -16,11 +17,14 @@ from nn.module import Module
 
 
 class Upsample(Module):
-    """Resize (N, C, L) or (N, C, H, W) to `size` or by `scale_factor`, as torch.nn.Upsample.
+    """Resize (N, C, L), (N, C, H, W) or (N, C, D, H, W) to `size` or by `scale_factor`, as
+    torch.nn.Upsample.
 
     >>> import autodiff as ad, nn
     >>> nn.Upsample(scale_factor=2)(ad.ones((1, 1, 2, 3))).shape
     (1, 1, 4, 6)
+    >>> nn.Upsample(size=(2, 3, 4), mode='trilinear')(ad.ones((1, 1, 1, 2, 2))).shape
+    (1, 1, 2, 3, 4)
     """
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",

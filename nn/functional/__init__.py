@@ -154,3 +154,23 @@ __all__ += ["conv3d", "conv_transpose3d"]
 from nn.functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d  # noqa: E402
 
 __all__ += ["adaptive_avg_pool3d", "avg_pool3d", "max_pool3d"]
+
+# isort: split
+from nn.functional.pooling3d import adaptive_max_pool3d  # noqa: E402
+
+__all__ += ["adaptive_max_pool3d"]
+
+# isort: split
+from nn.functional.unpool import max_unpool3d  # noqa: E402
+
+__all__ += ["max_unpool3d"]
+
+# isort: split
+from nn.functional.dropout import dropout3d  # noqa: E402
+
+__all__ += ["dropout3d"]
+
+# isort: split
+from nn.functional.lp_pool import lp_pool3d  # noqa: E402
+
+__all__ += ["lp_pool3d"]

@@ -1,10 +1,12 @@
-"""3-d pooling (N, C, D, H, W), PyTorch's: max_pool3d, avg_pool3d, adaptive_avg_pool3d.
+"""3-d pooling (N, C, D, H, W), PyTorch's: max_pool3d, avg_pool3d, adaptive_avg_pool3d,
+adaptive_max_pool3d.
 
 max_pool3d is the 2-d max pool of every depth slice (the (N, C D, H, W) view of the input)
 followed by the maximum over each depth window of those results, taken as a gather at the
 chosen depths: the 3-d window's first maximum in (d, h, w) order is the first maximum of the
 first depth slice that holds it, and the gradient goes there through the gather and the
-2-d pool, whose derivatives of any order are already exact. avg_pool3d is conv3d with a
+2-d pool, whose derivatives of any order are already exact. adaptive_max_pool3d is the same
+with the 2-d adaptive max pool and PyTorch's adaptive bins along depth. avg_pool3d is conv3d with a
 constant depthwise kernel and PyTorch's divisor; adaptive_avg_pool3d multiplies by the
 averaging matrices of PyTorch's bins along each axis.
 
@@ -23,7 +25,7 @@ import numpy as np
 
 import autodiff as ad
 from autodiff import Tensor
-from nn.functional.adaptive_pool import _output_size
+from nn.functional.adaptive_pool import AdaptiveMaxPool2d, _bin_edges, _output_size
 from nn.functional.conv_3d import conv3d_padded, triple
 from nn.functional.pooling import (
     MaxPool2d,
@@ -35,7 +37,7 @@ from nn.functional.pooling import (
     require_floating,
     unbatched_too,
 )
-from nn.functional.separable import resample
+from nn.functional.separable import resample3d
 
 
 def _pool3d_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
@@ -163,6 +165,41 @@ def adaptive_avg_pool3d(x: Any, output_size: Any) -> Tensor:
     require_floating("adaptive_avg_pool3d", x)
     do, ho, wo = _output_size("adaptive_avg_pool3d", output_size, x.shape[2:])
     depth, h, w = x.shape[2:]
-    y = resample(x, _bins(h, ho, x.dtype), _bins(w, wo, x.dtype))  # (N, C, D, Ho, Wo)
-    y = resample(y.transpose(0, 1, 3, 4, 2), None, _bins(depth, do, x.dtype))
-    return y.transpose(0, 1, 4, 2, 3)
+    return resample3d(x, _bins(depth, do, x.dtype), _bins(h, ho, x.dtype),
+                      _bins(w, wo, x.dtype))
+
+
+@unbatched_too(5)
+def adaptive_max_pool3d(x: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """The maximum over PyTorch's adaptive bins to reach `output_size` (an int, or a triple
+    whose None entries keep the input's size): the 2-d adaptive max pool of every depth
+    slice, then the maximum over each depth bin. Ties go to the first maximum in (d, h, w)
+    order, a NaN wins its bin (the last one), as PyTorch's loop. `return_indices=True` also
+    returns PyTorch's int64 indices d H W + h W + w into each (D, H, W) input volume.
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> x = ad.arange(27.0).reshape(1, 1, 3, 3, 3)
+    >>> F.adaptive_max_pool3d(x, (2, 1, None), return_indices=True)[1].tolist()
+    [[[[[15, 16, 17]], [[24, 25, 26]]]]]
+    """
+    x = x if isinstance(x, Tensor) else ad.tensor(x)
+    if x.ndim != 5:
+        raise ValueError(f"adaptive_max_pool3d: expected input of shape (N, C, D, H, W) or "
+                         f"(C, D, H, W), got {x.shape}")
+    do, ho, wo = _output_size("adaptive_max_pool3d", output_size, x.shape[2:])
+    n, c, depth, h, w = x.shape
+    found: list[np.ndarray] = []  # the 2-d argmax, asked for only with return_indices
+    planes = AdaptiveMaxPool2d.apply(x.reshape(n, c * depth, h, w), output_size=(ho, wo),
+                                     **({"found": found} if return_indices else {}))
+    planes = planes.reshape(n, c, depth, ho, wo)
+    edges = _bin_edges(depth, do)
+    width = max(b - a for a, b in edges)
+    src = np.array([[a + i if a + i < b else -1 for i in range(width)] for a, b in edges])
+    chosen = _depth_argmax(planes.data, src)  # -1 marks the cells past a shorter bin
+    out = ad.take_along_axis(planes, chosen, axis=2)
+    if not return_indices:
+        return out
+    in_plane = found[0].reshape(planes.shape)  # h W + w in each depth slice
+    where = chosen * (h * w) + np.take_along_axis(in_plane, chosen, axis=2)
+    return out, Tensor._make(where.astype(np.int64), None, 0)

@@ -1,6 +1,6 @@
 """Separable linear resampling, the map behind interpolate (every mode) and the adaptive
-average pools: (M_h @ x) @ M_w^T over the last two axes of x, with constant matrices whose
-rows hold each output's few weights.
+average pools: (M_h @ x) @ M_w^T over the last two axes of x (a third, depth, by moving it
+last), with constant matrices whose rows hold each output's few weights.
 
 The matrix products are the fast path (their gain over taps always: docs/performance.md),
 but in them every output is a sum over a whole row or column of x, zero weights included,
@@ -34,6 +34,13 @@ def resample(x: Tensor, mh: np.ndarray | None, mw: np.ndarray) -> Tensor:
         return out
     out = _taps(x, mw, x.ndim - 1)
     return out if mh is None else _taps(out, mh, x.ndim - 2)
+
+
+def resample3d(x: Tensor, md: np.ndarray, mh: np.ndarray, mw: np.ndarray) -> Tensor:
+    """resample over the last three axes (D, H, W) of a 5-d x: H and W as `resample`, then D
+    moved last and resampled by md, and moved back."""
+    y = resample(x, mh, mw).transpose(0, 1, 3, 4, 2)
+    return resample(y, None, md).transpose(0, 1, 4, 2, 3)
 
 
 def _taps(x: Tensor, m: np.ndarray, axis: int) -> Tensor:

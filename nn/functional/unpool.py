@@ -1,7 +1,7 @@
-"""max_unpool1d and max_unpool2d (PyTorch's): a max pool undone from the indices it returned.
-Each value goes to its index in an output of zeros; the output size is the pool's input size,
-(L - 1) s - 2 p + k along each axis, or `output_size` when the pool's input had one of the
-sizes that round to the same pooled size.
+"""max_unpool1d, max_unpool2d and max_unpool3d (PyTorch's): a max pool undone from the
+indices it returned. Each value goes to its index in an output of zeros; the output size is
+the pool's input size, (L - 1) s - 2 p + k along each axis, or `output_size` when the pool's
+input had one of the sizes that round to the same pooled size.
 
 >>> import autodiff as ad
 >>> import nn.functional as F
@@ -21,6 +21,7 @@ import numpy as np
 import autodiff as ad
 from autodiff import Tensor
 from nn.functional.conv import _pair
+from nn.functional.conv_3d import triple
 from nn.functional.pooling1d import single
 
 
@@ -53,7 +54,7 @@ class MaxUnpool(ad.Function):
 
 def _unpool(op: str, x: Any, indices: Any, k: tuple[int, ...], s: tuple[int, ...],
             p: tuple[int, ...], output_size: Any) -> Tensor:
-    """The checks and the call shared by the 1-d and 2-d unpools (nd = len(k) axes)."""
+    """The checks and the call shared by the 1-d, 2-d and 3-d unpools (nd = len(k) axes)."""
     nd = len(k)
     x = x if isinstance(x, Tensor) else ad.tensor(x)
     idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
@@ -144,3 +145,21 @@ def max_unpool1d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
     s = k if stride is None else single(op, "stride", stride)
     return _unpool(op, input, indices, (k,), (s,), (single(op, "padding", padding),),
                    output_size)
+
+
+def max_unpool3d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """Each value of input (N, C, D, H, W) (or (C, D, H, W)) at its index d H W + h W + w in
+    a zero output volume: the inverse of `max_pool3d(..., return_indices=True)` with the
+    same kernel, stride and padding (ints or triples; stride defaults to kernel_size).
+
+    >>> import autodiff as ad
+    >>> import nn.functional as F
+    >>> y, i = F.max_pool3d(ad.arange(8.0).reshape(1, 1, 2, 2, 2), 2, return_indices=True)
+    >>> F.max_unpool3d(y, i, 2).flatten().tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 7.0]
+    """
+    op = "max_unpool3d"
+    k = triple(kernel_size, "kernel_size", op)
+    s = k if stride is None else triple(stride, "stride", op)
+    return _unpool(op, input, indices, k, s, triple(padding, "padding", op), output_size)

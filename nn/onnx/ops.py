@@ -563,25 +563,36 @@ def _lp_pool(g: Graph, m: Any, x: str, region: Any) -> str | None:
     (ONNX's LpPool sums |x|^p, the engine x^p: the same only for even p); else the engine's
     composition, Pow, AveragePool (ceil_mode's last window the mean of the cells it covers:
     count_include_pad=0), Mul by the kernel size, Pow by 1/p (NaN where the engine's is: x^p
-    of a negative x with a fractional p). A norm_type that is not positive is refused (the
-    engine gives 0 where the sum is 0, a Pow would give inf); input without the batch axis is
-    declined (its ops then go one by one)."""
+    of a negative x with a fractional p). p = inf is MaxPool of Abs (-inf: of -Abs, negated),
+    as the engine's. A norm_type that is not positive is refused (the engine gives 0 where
+    the sum is 0, a Pow would give inf); input without the batch axis is declined (its ops
+    then go one by one)."""
     from nn.functional.conv import _pair
+    from nn.functional.conv_3d import triple
 
-    spatial = 2 if isinstance(m, nn.LPPool2d) else 1
+    spatial = {nn.LPPool1d: 1, nn.LPPool2d: 2, nn.LPPool3d: 3}[type(m)]
     p = float(m.norm_type)
-    if not p > 0:
+    if not p > 0 and p != -math.inf:
         place = f"module '{region.path}'" if region.path else "the model's own forward"
         raise NotImplementedError(f"nn.onnx.export: {place} ({type(m).__name__}): "
                                   f"norm_type={m.norm_type!r} is not exported (only a "
-                                  "positive norm_type)")
+                                  "positive norm_type, or -inf)")
     if len(g.shape(region.input)) != spatial + 2:
         return None
-    kernel = list(_pair(m.kernel_size, "kernel_size", "lp_pool")) if spatial == 2 else [
-        int(np.ravel(m.kernel_size)[0])]
-    stride = kernel if m.stride is None else (
-        list(_pair(m.stride, "stride", "lp_pool")) if spatial == 2 else [
-            int(np.ravel(m.stride)[0])])
+
+    def sizes(v: Any, name: str) -> list[int]:
+        if spatial == 1:
+            return [int(np.ravel(v)[0])]
+        return list(_pair(v, name, "lp_pool") if spatial == 2 else triple(v, name, "lp_pool"))
+
+    kernel = sizes(m.kernel_size, "kernel_size")
+    stride = kernel if m.stride is None else sizes(m.stride, "stride")
+    if math.isinf(p):
+        y = g.node("Abs", [x])
+        y = g.node("Neg", [y]) if p < 0 else y
+        y = g.node("MaxPool", [y], kernel_shape=kernel, strides=stride,
+                   ceil_mode=int(bool(m.ceil_mode)))
+        return g.node("Neg", [y]) if p < 0 else y
     if p.is_integer() and p % 2 == 0 and not m.ceil_mode:
         return g.node("LpPool", [x], kernel_shape=kernel, strides=stride, p=int(p))
     dtype = g.traced.dtypes[region.output]
@@ -669,7 +680,9 @@ LAYERS: dict[type, Layer] = {
     nn.AdaptiveMaxPool2d: _adaptive_max_pool,
     nn.Flatten: _flatten, nn.Upsample: _upsample,
     nn.InstanceNorm1d: _instance_norm, nn.InstanceNorm2d: _instance_norm,
+    nn.InstanceNorm3d: _instance_norm,
     nn.Conv1d: _conv1d_layer, nn.LPPool1d: _lp_pool, nn.LPPool2d: _lp_pool,
+    nn.LPPool3d: _lp_pool,
     nn.Softmax: _axis_op("Softmax"), nn.LogSoftmax: _axis_op("LogSoftmax"),
     nn.LeakyReLU: lambda g, m, x, r: g.node("LeakyRelu", [x], alpha=float(m.negative_slope)),
     nn.ELU: lambda g, m, x, r: g.node("Elu", [x], alpha=float(m.alpha)),
@@ -793,6 +806,29 @@ def _avg_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
                   **_pool3d_attrs(m, region))
 
 
+def _adaptive_max_pool3d_layer(g: Graph, m: Any, x: str, region: Any) -> str:
+    """GlobalMaxPool for an output of 1x1x1; MaxPool when each output size divides the
+    input's (PyTorch's bins are then the windows of kernel = stride = input / output);
+    return_indices, uneven bins (no ONNX operator) and unbatched input are refused by name."""
+    from nn.functional.adaptive_pool import _output_size
+
+    if m.return_indices:
+        _refuse_option(m, region, "return_indices=True")
+    shape = g.shape(region.input)
+    if len(shape) != 5:
+        _refuse_option(m, region, f"an input of shape {tuple(shape)} (not (N, C, D, H, W))")
+    sizes = tuple(shape[2:])
+    out = _output_size("adaptive_max_pool3d", m.output_size, sizes)
+    if out == (1, 1, 1):
+        return g.node("GlobalMaxPool", [x])
+    if any(n % o for n, o in zip(sizes, out)):
+        _refuse_option(m, region, f"output_size={m.output_size} for input sizes {sizes} "
+                                  "(uneven bins)")
+    k = [n // o for n, o in zip(sizes, out)]
+    return g.node("MaxPool", [x], kernel_shape=k, strides=k)
+
+
+LAYERS.update({nn.AdaptiveMaxPool3d: _adaptive_max_pool3d_layer})
 LAYERS.update({nn.Conv3d: _conv3d_layer, nn.ConvTranspose3d: _conv_transpose3d_layer,
                nn.MaxPool3d: _max_pool3d_layer, nn.AvgPool3d: _avg_pool3d_layer,
                nn.BatchNorm3d: _batch_norm})

@@ -112,8 +112,8 @@ def test_upsample_layer():
 
 def test_bad_input():
     x = ad.ones((1, 1, 4, 4))
-    with pytest.raises(ValueError, match=r"interpolate: expected \(N, C, L\) or \(N, C, H, W\), "
-                                         r"got \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"interpolate: expected \(N, C, L\), \(N, C, H, W\) or "
+                                         r"\(N, C, D, H, W\), got \(4, 4\)"):
         F.interpolate(ad.ones((4, 4)), size=2)
     with pytest.raises(ValueError, match=r"mode must be one of 'nearest', .*, got 'cubic'"):
         F.interpolate(x, size=2, mode="cubic")

@@ -115,14 +115,16 @@ def test_bad_modes_and_ranks():
     with pytest.raises(ValueError, match=r"interpolate: mode 'bicubic' takes \(N, C, H, W\)"):
         F.interpolate(x3, size=2, mode="bicubic")
     with pytest.raises(ValueError, match="align_corners only applies to modes 'linear', "
-                                         "'bilinear' and 'bicubic', not 'area'"):
+                                         "'bilinear', 'bicubic' and 'trilinear', not 'area'"):
         F.interpolate(x4, size=2, mode="area", align_corners=False)
     with pytest.raises(ValueError, match=r"size must be an int or one int \(L,\), got \(2, 2\)"):
         F.interpolate(x3, size=(2, 2))
     with pytest.raises(ValueError, match=r"mode must be one of 'nearest', 'nearest-exact', "
-                                         r"'area', 'linear', 'bilinear', 'bicubic', got 'cubic'"):
+                                         r"'area', 'linear', 'bilinear', 'bicubic', 'trilinear', "
+                                         r"got 'cubic'"):
         F.interpolate(x4, size=2, mode="cubic")
-    with pytest.raises(ValueError, match=r"expected \(N, C, L\) or \(N, C, H, W\), got \(4,\)"):
+    with pytest.raises(ValueError, match=r"expected \(N, C, L\), \(N, C, H, W\) or "
+                                         r"\(N, C, D, H, W\), got \(4,\)"):
         F.interpolate(ad.ones(4), size=2)
 
 
