@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -29,73 +29,12 @@ from autodiff.creation import get_rng_state, set_rng_state
 from autodiff.function import Function, observe_ops
 from autodiff.grad_mode import STATE, enable_grad
 from autodiff.pytree import flatten
+from autodiff.replay import Frame, replayed, running
 from autodiff.tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential", "inline", "replayed"]
 
 _INLINE = threading.local()  # .on: checkpoint is a plain call on this thread
-_RUNS = threading.local()  # .stack: the checkpointed calls running on this thread (_Frame)
-
-T = TypeVar("T")
-
-
-class _Frame:
-    """A checkpointed call running: its first run (`again` False: `replayed` values are
-    appended to `memo`) or a recomputation (`again` True: they are read back from `memo`)."""
-
-    def __init__(self, memo: list[Any], again: bool) -> None:
-        self.memo = memo
-        self.again = again
-        self.cursor = 0
-
-
-@contextmanager
-def _running(frame: _Frame) -> Iterator[None]:
-    stack = getattr(_RUNS, "stack", None)
-    if stack is None:
-        stack = _RUNS.stack = []
-    stack.append(frame)
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def replayed(compute: Callable[[], T]) -> T:
-    """`compute()`, except while a checkpointed function is recomputed in the backward: then
-    the value `compute()` gave at the same place of the first run, without calling it again.
-    For a side effect inside a checkpointed forward that must happen once, and whose result
-    the recomputation must see unchanged (spectral_norm's power iteration writes its buffers
-    and returns the vectors sigma is computed from). Values are matched by call order.
-
-    >>> import autodiff as ad
-    >>> calls = []
-    >>> def step():
-    ...     calls.append(1)
-    ...     return float(len(calls))
-    >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = ad.checkpoint.checkpoint(lambda t: t * ad.checkpoint.replayed(step), x)
-    >>> y.sum().backward()  # the recomputation reads 1.0 back: step ran once
-    >>> len(calls), x.grad.tolist()
-    (1, [1.0, 1.0])
-    """
-    stack = getattr(_RUNS, "stack", None) or []
-    source = next((f for f in stack if f.again), None)  # the outermost recomputation
-    if source is None:
-        value = compute()
-    else:
-        if source.cursor >= len(source.memo):
-            raise RuntimeError(
-                f"checkpoint: replayed({_name(compute)}) was called {source.cursor + 1} times "
-                f"while recomputing a checkpointed function, but only {len(source.memo)} "
-                "times in its first run: a checkpointed function must compute the same thing "
-                "when run again")
-        value = source.memo[source.cursor]
-        source.cursor += 1
-    for f in stack:
-        if not f.again:
-            f.memo.append(value)
-    return value
 
 
 @contextmanager
@@ -157,7 +96,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     floor = next(versions.numbers)
     seen = _Outside(floor)
     memo: list[Any] = []
-    with observe_ops(seen), _running(_Frame(memo, again=False)):
+    with observe_ops(seen), running(Frame(memo, again=False)):
         out = function(*args, **kwargs)
     for i, (a, v) in enumerate(zip(tensor_args, before)):
         if versions.version(a.data) != v:
@@ -250,7 +189,7 @@ class _Run:
         try:
             if self.rng_state is not None:
                 set_rng_state(self.rng_state)
-            with enable_grad(), _running(_Frame(self.memo, again=True)):
+            with enable_grad(), running(Frame(self.memo, again=True)):
                 out = self.function(*args, **self.kwargs)
         finally:
             if now is not None:

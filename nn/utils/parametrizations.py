@@ -22,7 +22,7 @@ import numpy as np
 import autodiff as ad
 import nn.functional as F
 from autodiff import Tensor
-from autodiff.checkpoint import replayed
+from autodiff.replay import replayed
 from nn.conv import ConvTranspose2d
 from nn.module import Module
 from nn.utils.parametrize import register_parametrization
@@ -59,8 +59,8 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     for ConvTranspose2d, 0 otherwise), u and v estimated by power iteration:
     u <- W v / max(||W v||, eps), v <- W^T u / max(||W^T u||, eps). They start from normal
     draws (`ad.manual_seed`) and 15 iterations; each access of `module.<name>` in training
-    mode runs `n_power_iterations` more (none in eval mode; once under
-    `autodiff.checkpoint.checkpoint`, whose recomputation reuses the first run's u and v).
+    mode runs `n_power_iterations` more (none in eval mode; once per call under
+    `autodiff.checkpoint.checkpoint` and `vmap`, whose later runs reuse the first's u, v).
     They are the buffers `parametrizations.<name>.0._u` and `_v`, as in PyTorch. A 1-d
     tensor is divided by its norm. Returns `module`.
 

@@ -6,7 +6,8 @@ import pytest
 
 import autodiff as ad
 import nn
-from autodiff.checkpoint import checkpoint, checkpoint_sequential, replayed
+from autodiff.checkpoint import checkpoint, checkpoint_sequential
+from autodiff.replay import replayed
 from nn.utils.parametrizations import spectral_norm, weight_norm
 
 
@@ -138,3 +139,63 @@ def test_spectral_norm_checkpoint_against_pytorch():
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sn[0]._u.data, t.parametrizations.weight[0]._u.numpy(),
                                rtol=1e-10, atol=1e-12)
+
+
+def _sn_model():
+    ad.manual_seed(0)
+    return nn.Sequential(spectral_norm(nn.Linear(4, 5, dtype=np.float64)), nn.Tanh(),
+                         spectral_norm(nn.Linear(5, 3, dtype=np.float64)))
+
+
+def _buffers(m):
+    return [b.data.copy() for b in m.buffers()]
+
+
+@pytest.mark.parametrize("how", ["vmap", "vmap of checkpoint", "checkpoint of vmap",
+                                 "vmap of grad"])
+def test_spectral_norm_under_vmap_steps_once_per_call(how):
+    # main ran the power step once per sample: the buffers advanced B steps and every sample
+    # saw another sigma (torch.func.vmap calls the module once: one step, one sigma)
+    xs = np.random.default_rng(4).standard_normal((6, 4))
+    plain, mapped = _sn_model(), _sn_model()
+    x = ad.tensor(xs, requires_grad=True)
+    xm = ad.tensor(xs, requires_grad=True)
+    loss = lambda t: (t.tanh() ** 2).sum()  # noqa: E731
+    if how == "vmap of grad":
+        want, = ad.gradients(loss(plain(x)), [x])
+        got = ad.vmap(ad.grad(lambda xi: loss(mapped(xi))))(xm)
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-13, atol=1e-15)
+    else:
+        f = {"vmap": ad.vmap(mapped),
+             "vmap of checkpoint": ad.vmap(lambda xi: checkpoint(mapped, xi)),
+             "checkpoint of vmap": lambda t: checkpoint(ad.vmap(mapped), t)}[how]
+        y, want = f(xm), plain(x)
+        np.testing.assert_allclose(y.data, want.data, rtol=1e-13, atol=1e-15)
+        loss(want).backward()
+        loss(y).backward()
+        np.testing.assert_allclose(xm.grad.data, x.grad.data, rtol=1e-13, atol=1e-15)
+        for p, q in zip(mapped.parameters(), plain.parameters()):
+            np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-12, atol=1e-14)
+    for a, b in zip(_buffers(mapped), _buffers(plain)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_spectral_norm_vmap_against_torch_func_vmap():
+    torch = pytest.importorskip("torch", reason="PyTorch reference")
+    from torch.nn.utils.parametrizations import spectral_norm as torch_sn
+    ad.manual_seed(0)
+    m = spectral_norm(nn.Linear(4, 3, dtype=np.float64))
+    t = torch_sn(torch.nn.Linear(4, 3).double())
+    sn, tsn = m.parametrizations.weight, t.parametrizations.weight
+    with torch.no_grad():
+        tsn.original.copy_(torch.from_numpy(sn.original.data))
+        t.bias.copy_(torch.from_numpy(m.bias.data))
+        tsn[0]._u.copy_(torch.from_numpy(sn[0]._u.data))
+        tsn[0]._v.copy_(torch.from_numpy(sn[0]._v.data))
+    xs = np.random.default_rng(5).standard_normal((7, 4))
+    for _ in range(3):  # three calls: three steps each side
+        y = ad.vmap(m)(ad.tensor(xs))
+        yt = torch.func.vmap(t)(torch.from_numpy(xs))
+        np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sn[0]._u.data, tsn[0]._u.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sn[0]._v.data, tsn[0]._v.numpy(), rtol=1e-12, atol=1e-14)
