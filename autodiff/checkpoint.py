@@ -25,7 +25,7 @@ import numpy as np
 
 from autodiff import versions
 from autodiff.backward import boundary_gradients
-from autodiff.creation import get_rng_state, set_rng_state
+from autodiff.creation import get_rng_state, thread_generator
 from autodiff.function import Function, observe_ops
 from autodiff.grad_mode import STATE, enable_grad
 from autodiff.pytree import flatten
@@ -90,13 +90,13 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
                         f"{use_reentrant!r}")
     if not STATE.grad_enabled or getattr(_INLINE, "on", False):
         return function(*args, **kwargs)
-    state = get_rng_state() if preserve_rng_state else None
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     before = [versions.version(a.data) for a in tensor_args]
     floor = next(versions.numbers)
     seen = _Outside(floor)
     memo: list[Any] = []
-    with observe_ops(seen), running(Frame(memo, again=False)):
+    with observe_ops(seen), running(Frame(memo, again=False)), _drawing(
+            preserve_rng_state) as state:
         out = function(*args, **kwargs)
     for i, (a, v) in enumerate(zip(tensor_args, before)):
         if versions.version(a.data) != v:
@@ -182,18 +182,11 @@ class _Run:
 
     def again(self, inputs: tuple[Tensor, ...]) -> list[Any]:
         """The function's result leaves at `positions`, recomputed from the node's `inputs`
-        with recording and the random state of the first run (the caller's random state is
-        left as it was)."""
+        with recording and the random state of the first run, drawn from this thread's own
+        generator (the shared one is left as it was)."""
         args = [a if i is None else inputs[i] for i, a in self.args]
-        now = get_rng_state() if self.rng_state is not None else None
-        try:
-            if self.rng_state is not None:
-                set_rng_state(self.rng_state)
-            with enable_grad(), running(Frame(self.memo, again=True)):
-                out = self.function(*args, **self.kwargs)
-        finally:
-            if now is not None:
-                set_rng_state(now)
+        with enable_grad(), running(Frame(self.memo, again=True)), _replaying(self.rng_state):
+            out = self.function(*args, **self.kwargs)
         leaves = flatten(out)[0]
         return [leaves[i] if i < len(leaves) else None for i in self.positions]
 
@@ -218,6 +211,30 @@ class _Outside:
     def add(self, t: Tensor) -> None:
         if t.requires_grad and (t.grad_fn is None or t.grad_fn._seq < self.floor):
             self.tensors.append(t)
+
+
+@contextmanager
+def _drawing(preserve: bool) -> Iterator[dict[str, Any] | None]:
+    """The first run's random draws come from this thread's own generator (which takes over
+    from the shared one: other threads drawing meanwhile neither take numbers from the middle
+    of its sequence nor draw them again); yields the state it starts from (None when the
+    draws are not replayed)."""
+    if not preserve:
+        yield None
+        return
+    with thread_generator():
+        yield get_rng_state()
+
+
+@contextmanager
+def _replaying(state: dict[str, Any] | None) -> Iterator[None]:
+    """The recomputation's draws come from this thread's own generator started at `state`
+    (the shared generator is left as it is), or from the shared one with `state` None."""
+    if state is None:
+        yield
+        return
+    with thread_generator(state):
+        yield
 
 
 def _unique(tensors: list[Tensor]) -> list[Tensor]:

@@ -14,7 +14,9 @@ and np.geomspace with tensor bounds raise a TypeError: their values would carry 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,9 +27,10 @@ from autodiff.tensor import Tensor
 
 __all__ = ["arange", "empty_like", "eye", "full", "full_like", "generator", "get_rng_state",
            "manual_seed", "ones", "ones_like", "rand", "randn", "set_rng_state", "tensor",
-           "zeros", "zeros_like"]
+           "thread_generator", "zeros", "zeros_like"]
 
 _rng = np.random.default_rng()
+_THREAD = threading.local()  # .rng: this thread's own generator, within thread_generator()
 
 
 def manual_seed(seed: int) -> None:
@@ -44,14 +47,61 @@ def manual_seed(seed: int) -> None:
 
 
 def generator() -> np.random.Generator:
-    """The NumPy generator that manual_seed seeds.
+    """The NumPy generator that manual_seed seeds (this thread's own one within
+    `thread_generator`).
 
     >>> import autodiff as ad
     >>> ad.manual_seed(0)
     >>> round(float(ad.generator().random()), 4)
     0.637
     """
-    return _rng
+    return getattr(_THREAD, "rng", None) or _rng
+
+
+@contextmanager
+def thread_generator(state: dict[str, Any] | None = None) -> Iterator[np.random.Generator]:
+    """Within it, this thread draws from a generator of its own: `generator()`,
+    `get_rng_state()` and `set_rng_state()` reach it, and other threads drawing meanwhile
+    neither take numbers from its sequence nor are handed them again.
+
+    With a `state` (a `get_rng_state()`) it starts there, and the generator before it is left
+    as it was: a replay. Without, it takes over from the current generator: it starts at its
+    state, the current generator jumps far ahead meanwhile (another thread's draws come from
+    elsewhere in its sequence), and at the end goes on after this thread's draws, unless
+    another thread drew meanwhile; in one thread the numbers are those of plain draws. This
+    is what checkpoint and vmap(randomness="same") run a function in.
+
+    >>> import autodiff as ad
+    >>> ad.manual_seed(0); state = ad.get_rng_state(); a = ad.rand(2)
+    >>> with ad.creation.thread_generator(state):  # a replay
+    ...     b = ad.rand(2)
+    >>> ad.manual_seed(0)
+    >>> with ad.creation.thread_generator():  # draws as plain ones, in one thread
+    ...     c = ad.rand(2)
+    >>> [bool((t.numpy() == a.numpy()).all()) for t in (b, c)], ad.get_rng_state() == state
+    ([True, True], False)
+    """
+    was = getattr(_THREAD, "rng", None)
+    shared = generator()
+    bits = shared.bit_generator
+    take_over = state is None
+    if take_over:
+        with bits.lock:  # (NumPy's draws hold it)
+            state = bits.state
+            ahead = bits.jumped().state
+            bits.state = ahead
+    assert state is not None
+    gen = np.random.Generator(getattr(np.random, state["bit_generator"])())
+    gen.bit_generator.state = state
+    _THREAD.rng = gen
+    try:
+        yield gen
+    finally:
+        _THREAD.rng = was
+        if take_over:
+            with bits.lock:
+                if bits.state == ahead:  # no other thread drew: go on after our draws
+                    bits.state = gen.bit_generator.state
 
 
 def get_rng_state() -> dict[str, Any]:
@@ -65,7 +115,7 @@ def get_rng_state() -> dict[str, Any]:
     >>> bool((ad.rand(2).numpy() == a.numpy()).all())
     True
     """
-    return _rng.bit_generator.state
+    return generator().bit_generator.state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
@@ -77,7 +127,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
     >>> bool((a.numpy() == b.numpy()).all())
     True
     """
-    _rng.bit_generator.state = state
+    generator().bit_generator.state = state
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -190,7 +240,8 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> r.shape, bool(((r.numpy() >= 0) & (r.numpy() < 1)).all())
     ((2, 3), True)
     """
-    return Tensor(_rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad=requires_grad)
+    data = generator().random(_shape(shape)).astype(_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -201,7 +252,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> round(float(ad.randn(1000).numpy().std()), 1)
     1.0
     """
-    data = _rng.standard_normal(_shape(shape)).astype(_dtype(dtype))
+    data = generator().standard_normal(_shape(shape)).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
