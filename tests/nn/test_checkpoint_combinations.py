@@ -199,3 +199,44 @@ def test_spectral_norm_vmap_against_torch_func_vmap():
         np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(sn[0]._u.data, tsn[0]._u.numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(sn[0]._v.data, tsn[0]._v.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def _frozen_step(ck: bool, when: str):
+    ad.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    if when == "before":
+        m[0].weight.requires_grad = False
+    x = ad.tensor(np.random.default_rng(6).standard_normal((5, 3)), requires_grad=True)
+    y = checkpoint(m, x) if ck else m(x)
+    if when == "after":
+        m[0].weight.requires_grad = False
+    (y ** 2).sum().backward()
+    return {k: None if p.grad is None else p.grad.data.copy()
+            for k, p in m.named_parameters()}, x.grad.data.copy()
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_frozen_parameter_checkpointed_as_plain(when):
+    # main: a parameter frozen between the forward and the backward got a .grad from the plain
+    # backward but none through checkpoint (PyTorch's AccumulateGrad writes none)
+    plain, got = _frozen_step(False, when), _frozen_step(True, when)
+    assert plain[0]["0.weight"] is None and got[0]["0.weight"] is None
+    for k in plain[0]:
+        if plain[0][k] is not None:
+            np.testing.assert_array_equal(got[0][k], plain[0][k], err_msg=k)
+    np.testing.assert_array_equal(got[1], plain[1])
+
+
+def test_frozen_after_forward_against_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch reference")
+    w = ad.tensor([1.0, 2.0], requires_grad=True)
+    wt = torch.tensor([1.0, 2.0], requires_grad=True)
+    x = ad.tensor([3.0, 4.0], requires_grad=True)
+    xt = torch.tensor([3.0, 4.0], requires_grad=True)
+    y, yt = (w * x).sum(), (wt * xt).sum()
+    w.requires_grad = False
+    wt.requires_grad_(False)
+    y.backward()
+    yt.backward()
+    assert w.grad is None and wt.grad is None
+    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
