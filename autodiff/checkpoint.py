@@ -64,11 +64,13 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
 
     The gradients are the ones the plain call gives, bit for bit, for every tensor `function`
     reads: its arguments and the tensors it reads from outside (a module's parameters, a
-    closure's tensors). `function` may return a Tensor or any tuple, list or dict of them and
-    of other values. With `preserve_rng_state=True` (the default) the recomputation draws the
-    same random numbers (`autodiff.generator()`: dropout masks) as the first run. Under
-    `no_grad()` and `inline()` it is `function(*args, **kwargs)`. `use_reentrant` is
-    accepted for PyTorch code; both of PyTorch's variants are this one (which `gradients`,
+    closure's tensors); second derivatives equal to rounding. `function` may return a Tensor or
+    any tuple, list or dict of them and of other values. With `preserve_rng_state=True` (the
+    default) the recomputation draws the same random numbers (`autodiff.generator()`: dropout
+    masks) as the first run, drawn from a generator of the thread's own
+    (`creation.thread_generator`; other threads' draws do not interleave with them). Under
+    `no_grad()` and `inline()` it is `function(*args, **kwargs)`. `use_reentrant` is accepted
+    for PyTorch code; both of PyTorch's variants are this one (which `gradients`,
     `create_graph=True`, forward mode and nesting all go through).
 
     `function` must compute the same thing when run again: a tensor it uses that is written
