@@ -15,9 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import autodiff
+
 __all__ = ["Frame", "replayed", "running"]
 
-_RUNS = threading.local()  # .stack: the Frames running on this thread, outermost first
+# .stack: the Frames running on this thread, outermost first. Kept on the package, so that a
+# second copy of this file (pytest's importlib mode imports it again for its doctests) shares
+# it with the transforms that imported the first.
+_RUNS = vars(autodiff).setdefault("_replay_runs", threading.local())
 
 T = TypeVar("T")
 
@@ -55,13 +60,12 @@ def replayed(compute: Callable[[], T]) -> T:
     computed from.
 
     >>> import autodiff as ad
-    >>> from autodiff.replay import replayed
     >>> calls = []
     >>> def step():
     ...     calls.append(1)
     ...     return float(len(calls))
     >>> x = ad.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = ad.checkpoint.checkpoint(lambda t: t * replayed(step), x)
+    >>> y = ad.checkpoint.checkpoint(lambda t: t * ad.checkpoint.replayed(step), x)
     >>> y.sum().backward()  # the recomputation reads 1.0 back: step ran once
     >>> len(calls), x.grad.tolist()
     (1, [1.0, 1.0])
