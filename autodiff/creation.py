@@ -43,6 +43,11 @@ def manual_seed(seed: int) -> None:
     True
     """
     global _rng
+    own = getattr(_THREAD, "rng", None)
+    if own is not None:  # within thread_generator: this thread's (the shared one at its end)
+        own.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+        _THREAD.reseeded = True
+        return
     _rng = np.random.default_rng(seed)
 
 
@@ -68,8 +73,10 @@ def thread_generator(state: dict[str, Any] | None = None) -> Iterator[np.random.
     as it was: a replay. Without, it takes over from the current generator: it starts at its
     state, the current generator jumps far ahead meanwhile (another thread's draws come from
     elsewhere in its sequence), and at the end goes on after this thread's draws, unless
-    another thread drew meanwhile; in one thread the numbers are those of plain draws. This
-    is what checkpoint and vmap(randomness="same") run a function in.
+    another thread drew meanwhile; in one thread the numbers are those of plain draws (a
+    `manual_seed` in the block seeds this thread's generator, and the shared one goes on after
+    it at the end; in a replay it seeds the replay only). This is what checkpoint and
+    vmap(randomness="same") run a function in.
 
     >>> import autodiff as ad
     >>> ad.manual_seed(0); state = ad.get_rng_state(); a = ad.rand(2)
@@ -96,15 +103,17 @@ def thread_generator(state: dict[str, Any] | None = None) -> Iterator[np.random.
     assert state is not None
     gen = np.random.Generator(getattr(np.random, state["bit_generator"])(0))  # (0: no entropy
     gen.bit_generator.state = state  # gathered for a state replaced at once)
-    _THREAD.rng = gen
+    was_reseeded = getattr(_THREAD, "reseeded", False)
+    _THREAD.rng, _THREAD.reseeded = gen, False
     try:
         yield gen
     finally:
-        _THREAD.rng = was
+        reseeded = _THREAD.reseeded  # manual_seed in the block (a replay's is its own)
+        _THREAD.rng, _THREAD.reseeded = was, was_reseeded or (take_over and reseeded)
         if take_over:
             with bits.lock:
-                if bits.state == ahead:  # no other thread drew: go on after our draws
-                    bits.state = gen.bit_generator.state
+                if reseeded or bits.state == ahead:  # go on after our draws (unless
+                    bits.state = gen.bit_generator.state  # another thread drew meanwhile)
 
 
 def get_rng_state() -> dict[str, Any]:

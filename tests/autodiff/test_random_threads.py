@@ -140,3 +140,22 @@ def test_vmap_same_randomness_does_not_rewind_another_threads_draws():
     after = ad.rand(4).data
     drawn = [seen[0], theirs[0], after]
     assert len({a.tobytes() for a in drawn}) == 3, drawn  # no number handed out twice
+
+
+def test_manual_seed_inside_a_checkpointed_function():
+    # the function's own draws come from the thread's generator: a manual_seed in it must
+    # seed that one too (and the shared generator goes on as after the plain call)
+    def f(t):
+        a = t * ad.rand(*t.shape)
+        ad.manual_seed(5)
+        return a * ad.rand(*t.shape)
+
+    results = []
+    for ck in (False, True):
+        ad.manual_seed(1)
+        x = ad.tensor(np.arange(1.0, 4.0), requires_grad=True)
+        y = checkpoint(f, x) if ck else f(x)
+        y.sum().backward()
+        results.append((y.data.copy(), x.grad.data.copy(), ad.rand(2).data.copy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
