@@ -422,7 +422,9 @@ def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None
     hook runs first; then the `.grad`s are written together, all or none: an exception (a
     KeyboardInterrupt) in a hook, or while they are written, leaves every `.grad` as it was
     before the backward. The writes hold GRAD_LOCK, so that backward calls in several threads
-    through one graph sum their gradients (no `+=` of one overwrites another's)."""
+    through one graph sum their gradients (no `+=` of one overwrites another's). A leaf whose
+    requires_grad was turned off since the forward gets no `.grad` (PyTorch's AccumulateGrad
+    skips it too; so does checkpoint, which recomputes without it)."""
     handed = {id(s.data) for s in seeds}
     ready = []
     for leaf, g, summed in w.leaves.values():
@@ -440,7 +442,7 @@ def _hand_over_leaves(w: _Walk, seeds: list[Tensor], create_graph: bool) -> None
             g = r
         if w.captured is not None:
             _capture(w.captured, leaf, g)
-        else:
+        elif leaf._requires_grad:  # (frozen since the forward: no .grad, as PyTorch's)
             ready.append((leaf, g, hooked))
     if ready:
         with GRAD_LOCK:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,7 @@ import numpy as np
 from autodiff import creation, versions
 from autodiff.ops.shape import stack
 from autodiff.pytree import flatten
+from autodiff.replay import Frame, running
 from autodiff.tensor import Tensor
 
 Dims = Any  # an int, None, or a tuple (list, dict) of them shaped as the arguments
@@ -47,10 +49,14 @@ def vmap(f: Callable[..., Any], in_dims: Dims = 0, out_dims: Dims = 0,
 
     `randomness`: "error" raises when f draws from the engine's generator (ad.rand, ad.randn,
     dropout: anything through `ad.generator()`; NumPy's global generator is not seen),
-    "different" lets each sample draw its own numbers, "same" restores the generator's state
-    before each sample so that all see the same draw. `chunk_size` is accepted (a positive int
-    or None) and changes nothing. An in-place write into a Tensor f closes over or an argument
-    with in_dim None raises (the loop would apply it once per sample).
+    "different" lets each sample draw its own numbers, "same" runs each sample on a generator
+    of the thread's own started from the same state (`creation.thread_generator`: other
+    threads' draws are not rewound) so that all see the same draw. `chunk_size` is accepted
+    (a positive int or None) and changes nothing. An in-place write into a Tensor f closes
+    over or an argument with in_dim None raises (the loop would apply it once per sample).
+    A side effect written with `autodiff.replay.replayed` (spectral_norm's power iteration in
+    training mode) runs for the first sample only, and the others see its result: once per
+    call, as torch.func.vmap, which calls f once.
 
     >>> import autodiff as ad
     >>> x, w = ad.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), ad.tensor([1.0, -1.0])
@@ -80,19 +86,24 @@ def vmap(f: Callable[..., Any], in_dims: Dims = 0, out_dims: Dims = 0,
         size = _batch_size(leaves, dims, _names(args))
         watched = _watched(f, [a for a, d in zip(leaves, dims) if d is None],
                            [a for a, d in zip(leaves, dims) if d is not None])
-        state = creation.get_rng_state()
         outs: list[list[Tensor]] = []
+        memo: list[Any] = []
         structure = None
-        for i in range(size):
-            sample = rebuild([a if d is None else a[(slice(None),) * (d % a.ndim) + (i,)]
-                              for a, d in zip(leaves, dims)])
-            if randomness == "same":
-                creation.set_rng_state(state)
-            out = _call(f, sample, kwargs, randomness, watched)
-            flat, rebuild_out = flatten(out)
-            _check_output(out, flat, structure, rebuild_out, i)
-            structure = rebuild_out([None] * len(flat))
-            outs.append(flat)
+        # "same": this thread's own generator, every sample from its start (creation.
+        # thread_generator: other threads' draws are neither taken nor rewound)
+        with creation.thread_generator() if randomness == "same" else nullcontext():
+            state = creation.get_rng_state()
+            for i in range(size):
+                sample = rebuild([a if d is None else a[(slice(None),) * (d % a.ndim) + (i,)]
+                                  for a, d in zip(leaves, dims)])
+                if randomness == "same":
+                    creation.set_rng_state(state)
+                with running(Frame(memo, again=i > 0)):  # a `replayed` side effect: once
+                    out = _call(f, sample, kwargs, randomness, watched)
+                flat, rebuild_out = flatten(out)
+                _check_output(out, flat, structure, rebuild_out, i)
+                structure = rebuild_out([None] * len(flat))
+                outs.append(flat)
         odims = _per_leaf(out_dims, structure, "out_dims", "the outputs")
         return rebuild_out([_stack([o[k] for o in outs], d, k)
                             for k, d in enumerate(odims)])

@@ -25,13 +25,14 @@ import numpy as np
 
 from autodiff import versions
 from autodiff.backward import boundary_gradients
-from autodiff.creation import get_rng_state, set_rng_state
+from autodiff.creation import get_rng_state, thread_generator
 from autodiff.function import Function, observe_ops
 from autodiff.grad_mode import STATE, enable_grad
 from autodiff.pytree import flatten
+from autodiff.replay import Frame, replayed, running
 from autodiff.tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential", "inline"]
+__all__ = ["checkpoint", "checkpoint_sequential", "inline", "replayed"]
 
 _INLINE = threading.local()  # .on: checkpoint is a plain call on this thread
 
@@ -63,17 +64,20 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
 
     The gradients are the ones the plain call gives, bit for bit, for every tensor `function`
     reads: its arguments and the tensors it reads from outside (a module's parameters, a
-    closure's tensors). `function` may return a Tensor or any tuple, list or dict of them and
-    of other values. With `preserve_rng_state=True` (the default) the recomputation draws the
-    same random numbers (`autodiff.generator()`: dropout masks) as the first run. Under
-    `no_grad()` and `inline()` it is `function(*args, **kwargs)`. `use_reentrant` is
-    accepted for PyTorch code; both of PyTorch's variants are this one (which `gradients`,
+    closure's tensors); second derivatives equal to rounding. `function` may return a Tensor or
+    any tuple, list or dict of them and of other values. With `preserve_rng_state=True` (the
+    default) the recomputation draws the same random numbers (`autodiff.generator()`: dropout
+    masks) as the first run, drawn from a generator of the thread's own
+    (`creation.thread_generator`; other threads' draws do not interleave with them). Under
+    `no_grad()` and `inline()` it is `function(*args, **kwargs)`. `use_reentrant` is accepted
+    for PyTorch code; both of PyTorch's variants are this one (which `gradients`,
     `create_graph=True`, forward mode and nesting all go through).
 
     `function` must compute the same thing when run again: a tensor it uses that is written
     in place before the backward makes the backward raise; a module that updates a buffer
     (BatchNorm's running statistics in training) updates it again on recomputation, as in
-    PyTorch.
+    PyTorch, except where the update goes through `replayed` (spectral_norm's power
+    iteration: it runs once, and the recomputation uses the vectors of the first run).
 
     >>> import autodiff as ad
     >>> w = ad.tensor([[1.0, -1.0], [2.0, 0.5]], requires_grad=True)
@@ -88,12 +92,13 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
                         f"{use_reentrant!r}")
     if not STATE.grad_enabled or getattr(_INLINE, "on", False):
         return function(*args, **kwargs)
-    state = get_rng_state() if preserve_rng_state else None
     tensor_args = [a for a in args if isinstance(a, Tensor)]
     before = [versions.version(a.data) for a in tensor_args]
     floor = next(versions.numbers)
     seen = _Outside(floor)
-    with observe_ops(seen):
+    memo: list[Any] = []
+    with observe_ops(seen), running(Frame(memo, again=False)), _drawing(
+            preserve_rng_state) as state:
         out = function(*args, **kwargs)
     for i, (a, v) in enumerate(zip(tensor_args, before)):
         if versions.version(a.data) != v:
@@ -108,7 +113,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     for i in positions:  # an output that is a tensor from outside, returned as it is
         seen.add(leaves[i])
     inputs = _unique(tensor_args + seen.tensors)
-    run = _Run(function, args, kwargs, inputs, state, positions)
+    run = _Run(function, args, kwargs, inputs, state, positions, memo)
     results = _Checkpoint.apply(*inputs, run=run, outs=[leaves[i].data for i in positions])
     for i, r in zip(positions, results):
         leaves[i] = r
@@ -167,28 +172,23 @@ class _Run:
 
     def __init__(self, function: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any], inputs: list[Tensor],
-                 rng_state: dict[str, Any] | None, positions: list[int]) -> None:
+                 rng_state: dict[str, Any] | None, positions: list[int],
+                 memo: list[Any]) -> None:
         place = {id(t): i for i, t in enumerate(inputs)}
         self.function = function
         self.args = [(place[id(a)], None) if isinstance(a, Tensor) else (None, a) for a in args]
         self.kwargs = kwargs
         self.rng_state = rng_state
         self.positions = positions
+        self.memo = memo  # the values `replayed` gave in the first run
 
     def again(self, inputs: tuple[Tensor, ...]) -> list[Any]:
         """The function's result leaves at `positions`, recomputed from the node's `inputs`
-        with recording and the random state of the first run (the caller's random state is
-        left as it was)."""
+        with recording and the random state of the first run, drawn from this thread's own
+        generator (the shared one is left as it was)."""
         args = [a if i is None else inputs[i] for i, a in self.args]
-        now = get_rng_state() if self.rng_state is not None else None
-        try:
-            if self.rng_state is not None:
-                set_rng_state(self.rng_state)
-            with enable_grad():
-                out = self.function(*args, **self.kwargs)
-        finally:
-            if now is not None:
-                set_rng_state(now)
+        with enable_grad(), running(Frame(self.memo, again=True)), _replaying(self.rng_state):
+            out = self.function(*args, **self.kwargs)
         leaves = flatten(out)[0]
         return [leaves[i] if i < len(leaves) else None for i in self.positions]
 
@@ -213,6 +213,30 @@ class _Outside:
     def add(self, t: Tensor) -> None:
         if t.requires_grad and (t.grad_fn is None or t.grad_fn._seq < self.floor):
             self.tensors.append(t)
+
+
+@contextmanager
+def _drawing(preserve: bool) -> Iterator[dict[str, Any] | None]:
+    """The first run's random draws come from this thread's own generator (which takes over
+    from the shared one: other threads drawing meanwhile neither take numbers from the middle
+    of its sequence nor draw them again); yields the state it starts from (None when the
+    draws are not replayed)."""
+    if not preserve:
+        yield None
+        return
+    with thread_generator():
+        yield get_rng_state()
+
+
+@contextmanager
+def _replaying(state: dict[str, Any] | None) -> Iterator[None]:
+    """The recomputation's draws come from this thread's own generator started at `state`
+    (the shared generator is left as it is), or from the shared one with `state` None."""
+    if state is None:
+        yield
+        return
+    with thread_generator(state):
+        yield
 
 
 def _unique(tensors: list[Tensor]) -> list[Tensor]:

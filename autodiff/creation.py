@@ -14,20 +14,26 @@ and np.geomspace with tensor bounds raise a TypeError: their values would carry 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+import autodiff
 from autodiff.dtypes import get_default_dtype
 from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
 
 __all__ = ["arange", "empty_like", "eye", "full", "full_like", "generator", "get_rng_state",
            "manual_seed", "ones", "ones_like", "rand", "randn", "set_rng_state", "tensor",
-           "zeros", "zeros_like"]
+           "thread_generator", "zeros", "zeros_like"]
 
 _rng = np.random.default_rng()
+# .rng: this thread's own generator, within thread_generator(). Kept on the package, so that a
+# second copy of this file (pytest's importlib mode imports it again for its doctests) shares it.
+_THREAD = vars(autodiff).setdefault("_thread_rng", threading.local())
 
 
 def manual_seed(seed: int) -> None:
@@ -40,18 +46,74 @@ def manual_seed(seed: int) -> None:
     True
     """
     global _rng
+    own = getattr(_THREAD, "rng", None)
+    if own is not None:  # within thread_generator: this thread's (the shared one at its end)
+        own.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+        _THREAD.reseeded = True
+        return
     _rng = np.random.default_rng(seed)
 
 
 def generator() -> np.random.Generator:
-    """The NumPy generator that manual_seed seeds.
+    """The NumPy generator that manual_seed seeds (this thread's own one within
+    `thread_generator`).
 
     >>> import autodiff as ad
     >>> ad.manual_seed(0)
     >>> round(float(ad.generator().random()), 4)
     0.637
     """
-    return _rng
+    return getattr(_THREAD, "rng", None) or _rng
+
+
+@contextmanager
+def thread_generator(state: dict[str, Any] | None = None) -> Iterator[np.random.Generator]:
+    """Within it, this thread draws from a generator of its own: `generator()`,
+    `get_rng_state()` and `set_rng_state()` reach it, and other threads drawing meanwhile
+    neither take numbers from its sequence nor are handed them again.
+
+    With a `state` (a `get_rng_state()`) it starts there, and the generator before it is left
+    as it was: a replay. Without, it takes over from the current generator: it starts at its
+    state, the current generator jumps far ahead meanwhile (another thread's draws come from
+    elsewhere in its sequence), and at the end goes on after this thread's draws, unless
+    another thread drew meanwhile; in one thread the numbers are those of plain draws (a
+    `manual_seed` in the block seeds this thread's generator, and the shared one goes on after
+    it at the end; in a replay it seeds the replay only). This is what checkpoint and
+    vmap(randomness="same") run a function in.
+
+    >>> import autodiff as ad
+    >>> ad.manual_seed(0); state = ad.get_rng_state(); a = ad.rand(2)
+    >>> with ad.creation.thread_generator(state):  # a replay
+    ...     b = ad.rand(2)
+    >>> bool((a.numpy() == b.numpy()).all()), ad.get_rng_state() == state
+    (True, False)
+    """
+    was = getattr(_THREAD, "rng", None)
+    shared = generator()
+    bits = shared.bit_generator
+    take_over = state is None
+    if take_over:
+        with bits.lock:  # (NumPy's draws hold it)
+            state = bits.state
+            if hasattr(bits, "advance"):  # PCG64's: in place, cheaper than jumped()
+                bits.advance(2 ** 96)
+            else:
+                bits.state = bits.jumped().state
+            ahead = bits.state
+    assert state is not None
+    gen = np.random.Generator(getattr(np.random, state["bit_generator"])(0))  # (0: no entropy
+    gen.bit_generator.state = state  # gathered for a state replaced at once)
+    was_reseeded = getattr(_THREAD, "reseeded", False)
+    _THREAD.rng, _THREAD.reseeded = gen, False
+    try:
+        yield gen
+    finally:
+        reseeded = _THREAD.reseeded  # manual_seed in the block (a replay's is its own)
+        _THREAD.rng, _THREAD.reseeded = was, was_reseeded or (take_over and reseeded)
+        if take_over:
+            with bits.lock:
+                if reseeded or bits.state == ahead:  # go on after our draws (unless
+                    bits.state = gen.bit_generator.state  # another thread drew meanwhile)
 
 
 def get_rng_state() -> dict[str, Any]:
@@ -65,7 +127,7 @@ def get_rng_state() -> dict[str, Any]:
     >>> bool((ad.rand(2).numpy() == a.numpy()).all())
     True
     """
-    return _rng.bit_generator.state
+    return generator().bit_generator.state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
@@ -77,7 +139,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
     >>> bool((a.numpy() == b.numpy()).all())
     True
     """
-    _rng.bit_generator.state = state
+    generator().bit_generator.state = state
 
 
 def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
@@ -190,7 +252,8 @@ def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     >>> r.shape, bool(((r.numpy() >= 0) & (r.numpy() < 1)).all())
     ((2, 3), True)
     """
-    return Tensor(_rng.random(_shape(shape)).astype(_dtype(dtype)), requires_grad=requires_grad)
+    data = generator().random(_shape(shape)).astype(_dtype(dtype))
+    return Tensor(data, requires_grad=requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -201,7 +264,7 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
     >>> round(float(ad.randn(1000).numpy().std()), 1)
     1.0
     """
-    data = _rng.standard_normal(_shape(shape)).astype(_dtype(dtype))
+    data = generator().standard_normal(_shape(shape)).astype(_dtype(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import autodiff as ad
 import nn.functional as F
 from autodiff import Tensor
+from autodiff.replay import replayed
 from nn.conv import ConvTranspose2d
 from nn.module import Module
 from nn.utils.parametrize import register_parametrization
@@ -58,9 +59,10 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     for ConvTranspose2d, 0 otherwise), u and v estimated by power iteration:
     u <- W v / max(||W v||, eps), v <- W^T u / max(||W^T u||, eps). They start from normal
     draws (`ad.manual_seed`) and 15 iterations; each access of `module.<name>` in training
-    mode runs `n_power_iterations` more (none in eval mode). They are the buffers
-    `parametrizations.<name>.0._u` and `_v`, as in PyTorch. A 1-d tensor is divided by its
-    norm. Returns `module`.
+    mode runs `n_power_iterations` more (none in eval mode; once per call under
+    `autodiff.checkpoint.checkpoint` and `vmap`, whose later runs reuse the first's u, v).
+    They are the buffers `parametrizations.<name>.0._u` and `_v`, as in PyTorch. A 1-d
+    tensor is divided by its norm. Returns `module`.
 
     >>> import numpy as np, autodiff as ad, nn
     >>> from nn.utils.parametrizations import spectral_norm
@@ -142,14 +144,21 @@ class _SpectralNorm(Module):
             ad.increment_version(self._u)
             ad.increment_version(self._v)
 
+    def _step(self, w: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """The training-mode power steps, and copies of the buffers they leave."""
+        self._power_method(w, self.n_power_iterations)
+        return self._u.data.copy(), self._v.data.copy()
+
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:
             return F.normalize(weight, axis=0, eps=self.eps)
         w = self._matrix(weight)
-        if self.training:
-            self._power_method(w, self.n_power_iterations)
-        u = ad.tensor(self._u.data)  # copies: a later power step writes the buffers
-        v = ad.tensor(self._v.data)
+        if self.training:  # once: a checkpoint's recomputation reads the first run's u, v
+            u_data, v_data = replayed(lambda: self._step(w))
+        else:
+            u_data, v_data = self._u.data.copy(), self._v.data.copy()
+        u = ad.tensor(u_data)  # copies: a later power step writes the buffers
+        v = ad.tensor(v_data)
         sigma = (u * (w @ v)).sum()
         return weight / sigma
 
