@@ -24,19 +24,21 @@ class _ConvBase(Module):
     transposed = False  # a transposed convolution's weight is (in, out / groups, ...)
 
     def extra_repr(self) -> str:
-        """PyTorch's: channels, kernel_size and stride as pairs, then padding, dilation,
-        output_padding, groups and bias only where they are not the defaults."""
+        """PyTorch's, for 1, 2 and 3 spatial axes: channels, kernel_size and stride as tuples,
+        then padding, dilation, output_padding, groups, bias and padding_mode only where they
+        are not the defaults."""
+        n = len(self.kernel_size)
+
+        def sizes(value: Any) -> Any:  # an int as n of it; 'same' / 'valid' as they are
+            return value if isinstance(value, str) else (
+                tuple(value) if isinstance(value, (tuple, list)) else (value,) * n)
+
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={_pair(self.stride, 'stride')}")
-        padding = self.padding if isinstance(self.padding, str) else _pair(self.padding,
-                                                                            "padding")
-        if padding != (0, 0):
-            s += f", padding={padding}"
-        if _pair(self.dilation, "dilation") != (1, 1):
-            s += f", dilation={_pair(self.dilation, 'dilation')}"
-        output_padding = _pair(getattr(self, "output_padding", 0), "output_padding")
-        if output_padding != (0, 0):
-            s += f", output_padding={output_padding}"
+             f"stride={sizes(self.stride)}")
+        for name, default in (("padding", 0), ("dilation", 1), ("output_padding", 0)):
+            value = sizes(getattr(self, name, default))
+            if value != (default,) * n:
+                s += f", {name}={value}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         s += ", bias=False" if self.bias is None else ""

@@ -54,20 +54,6 @@ class Conv1d(_ConvBase):
                      self.groups)
         return out[0] if unbatched else out
 
-    def extra_repr(self) -> str:
-        """PyTorch's: sizes as 1-tuples; padding, dilation, groups, bias and padding_mode
-        only where they are not the defaults."""
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,):
-            s += f", padding={self.padding}"
-        if self.dilation != (1,):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        s += ", bias=False" if self.bias is None else ""
-        return s + (f", padding_mode={self.padding_mode}" if self.padding_mode != "zeros"
-                    else "")
 
 
 class ConvTranspose1d(_ConvBase):
@@ -107,15 +93,3 @@ class ConvTranspose1d(_ConvBase):
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding,
                                 self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        """PyTorch's: sizes as 1-tuples, the rest only where not the defaults."""
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        for name, default in (("padding", (0,)), ("dilation", (1,)),
-                              ("output_padding", (0,))):
-            if getattr(self, name) != default:
-                s += f", {name}={getattr(self, name)}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        return s + (", bias=False" if self.bias is None else "")

@@ -53,20 +53,6 @@ class Conv3d(_ConvBase):
                      self.groups)
         return out[0] if unbatched else out
 
-    def extra_repr(self) -> str:
-        """PyTorch's: sizes as triples; padding, dilation, groups, bias and padding_mode only
-        where they are not the defaults."""
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        s += ", bias=False" if self.bias is None else ""
-        return s + (f", padding_mode={self.padding_mode}" if self.padding_mode != "zeros"
-                    else "")
 
 
 class ConvTranspose3d(_ConvBase):
@@ -105,15 +91,3 @@ class ConvTranspose3d(_ConvBase):
     def forward(self, x: Tensor) -> Tensor:
         return conv_transpose3d(x, self.weight, self.bias, self.stride, self.padding,
                                 self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        """PyTorch's: sizes as triples, the rest only where not the defaults."""
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        for name, default in (("padding", (0, 0, 0)), ("dilation", (1, 1, 1)),
-                              ("output_padding", (0, 0, 0))):
-            if getattr(self, name) != default:
-                s += f", {name}={getattr(self, name)}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        return s + (", bias=False" if self.bias is None else "")
