@@ -37,7 +37,6 @@ import errno
 import glob
 import math
 import os
-import secrets
 import stat
 import zipfile
 import zlib
@@ -46,6 +45,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from autodiff.exclusive_file import create_exclusive
 from nn import _safetensors
 from nn._manifest import MANIFEST, Arrays, decode, dumps, root_of
 
@@ -140,15 +140,7 @@ def _temporary_for(target: str, suffix: str) -> Iterator[tuple[Any, str]]:
 
     Created with mode 0666 through the umask (as any new file), or with the mode of the file it
     will replace; mkstemp's 0600 would make checkpoints unlike every other output."""
-    prefix, suffix = _temporary_pattern(target, suffix)
-    while True:
-        tmp = f"{prefix}{secrets.token_hex(6)}{suffix}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         0o666)
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
+    fd, tmp = create_exclusive(*_temporary_pattern(target, suffix))
     try:
         with os.fdopen(fd, "wb") as f:
             _lock(f.fileno(), wait=True)  # a cleaner that came between open and lock would

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import stat
 import subprocess
 from typing import Any
 
+from autodiff.exclusive_file import create_exclusive
 from autodiff.tensor import Tensor
 from autodiff.viz.dot import _escape, to_dot
 
@@ -152,14 +152,7 @@ def _replace(path: str, data: bytes) -> None:
     mode of the file it replaces."""
     target = os.path.realpath(path)  # through a symlink: the file it points to
     folder, name = os.path.split(target)
-    while True:
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                         0o666)
-            break
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
+    fd, tmp = create_exclusive(os.path.join(folder, f".{name}."), ".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             with contextlib.suppress(FileNotFoundError):
