@@ -5,6 +5,13 @@ our models only where PyTorch is."""
 
 import importlib.util
 
+# The packages imported before collection: pytest's importlib mode, collecting a file's
+# doctests, reuses the module in sys.modules; a module not yet there it executes from its
+# file while its package's __init__ imports it too, and the package's other modules keep the
+# first copy (a second copy of module state: autodiff.replay's stack, the thread generator).
+import autodiff  # noqa: F401
+import nn  # noqa: F401
+
 
 def _installed(name: str) -> bool:
     try:

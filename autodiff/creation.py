@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-import autodiff
 from autodiff.dtypes import get_default_dtype
 from autodiff.ops.registry import register
 from autodiff.tensor import Tensor
@@ -31,9 +30,8 @@ __all__ = ["arange", "empty_like", "eye", "full", "full_like", "generator", "get
            "thread_generator", "zeros", "zeros_like"]
 
 _rng = np.random.default_rng()
-# .rng: this thread's own generator, within thread_generator(). Kept on the package, so that a
-# second copy of this file (pytest's importlib mode imports it again for its doctests) shares it.
-_THREAD = vars(autodiff).setdefault("_thread_rng", threading.local())
+# .rng: this thread's own generator, within thread_generator().
+_THREAD = threading.local()
 
 
 def manual_seed(seed: int) -> None:

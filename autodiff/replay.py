@@ -15,14 +15,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import autodiff
-
 __all__ = ["Frame", "replayed", "running"]
 
-# .stack: the Frames running on this thread, outermost first. Kept on the package, so that a
-# second copy of this file (pytest's importlib mode imports it again for its doctests) shares
-# it with the transforms that imported the first.
-_RUNS = vars(autodiff).setdefault("_replay_runs", threading.local())
+# .stack: the Frames running on this thread, outermost first.
+_RUNS = threading.local()
 
 T = TypeVar("T")
 
